@@ -1,0 +1,32 @@
+/**
+ * What happens to a conference, as typed events. The services publish them on the event bus
+ * after the change is stored; status callbacks, the live stream and the media plane consume them.
+ * The names are Twilio's conference `statusCallbackEvent` values (twilio-oai CreateParticipant
+ * `ConferenceStatusCallbackEvent`), with mute/unmute and hold/unhold told apart as Twilio posts them.
+ */
+import type { Conference, LeaveReason, Participant } from './model.js';
+
+export type ParticipantEventType = 'join' | 'leave' | 'mute' | 'unmute' | 'hold' | 'unhold' | 'modify';
+export type ConferenceLifecycleEventType = 'start' | 'end';
+export type ConferenceEventType = ParticipantEventType | ConferenceLifecycleEventType;
+
+export interface ParticipantEvent {
+  type: ParticipantEventType;
+  at: number;
+  conference: Conference;
+  participant: Participant;
+  /** Only on `leave`. */
+  leaveReason?: LeaveReason;
+}
+
+export interface ConferenceLifecycleEvent {
+  type: ConferenceLifecycleEventType;
+  at: number;
+  conference: Conference;
+}
+
+export type ConferenceEvent = ParticipantEvent | ConferenceLifecycleEvent;
+
+export function isParticipantEvent(event: ConferenceEvent): event is ParticipantEvent {
+  return event.type !== 'start' && event.type !== 'end';
+}

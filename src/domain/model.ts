@@ -1,0 +1,77 @@
+/**
+ * The records Conclave keeps, in the program's own spelling (camelCase, epoch milliseconds).
+ * Twilio's spellings are produced from these only at the HTTP edge.
+ */
+
+export type AccountStatus = 'active' | 'suspended' | 'closed';
+
+export interface Account {
+  sid: string;
+  /** The account that owns this one; an owner account owns itself, as in Twilio. */
+  ownerAccountSid: string;
+  friendlyName: string;
+  authToken: string;
+  status: AccountStatus;
+  dateCreated: number;
+  dateUpdated: number;
+}
+
+export interface ApiKey {
+  sid: string;
+  accountSid: string;
+  friendlyName: string;
+  /** SHA-256 of the secret, hex. The secret itself is never stored. */
+  secretHash: string;
+  dateCreated: number;
+  dateUpdated: number;
+}
+
+export type ConferenceStatus = 'init' | 'in-progress' | 'completed';
+
+export type ConferenceEndReason =
+  | 'conference-ended-via-api'
+  | 'participant-with-end-conference-on-exit-left'
+  | 'participant-with-end-conference-on-exit-kicked'
+  | 'last-participant-kicked'
+  | 'last-participant-left';
+
+export interface Conference {
+  sid: string;
+  accountSid: string;
+  friendlyName: string;
+  status: ConferenceStatus;
+  region: string;
+  /** Capacity, set by the first participant (2–250, default 250). */
+  maxParticipants: number;
+  reasonConferenceEnded: ConferenceEndReason | null;
+  callSidEndingConference: string | null;
+  dateCreated: number;
+  dateUpdated: number;
+}
+
+export type ParticipantStatus = 'queued' | 'connecting' | 'ringing' | 'connected' | 'complete' | 'failed';
+
+export interface Participant {
+  callSid: string;
+  conferenceSid: string;
+  accountSid: string;
+  label: string | null;
+  status: ParticipantStatus;
+  muted: boolean;
+  hold: boolean;
+  coaching: boolean;
+  callSidToCoach: string | null;
+  startConferenceOnEnter: boolean;
+  endConferenceOnExit: boolean;
+  /** When to beep: Twilio's `beep` attribute (`true`, `false`, `onEnter`, `onExit`). */
+  beep: BeepSetting;
+  /** Milliseconds the call waited before being placed; only reported on create. */
+  queueTime: number | null;
+  dateCreated: number;
+  dateUpdated: number;
+}
+
+export type BeepSetting = 'true' | 'false' | 'onEnter' | 'onExit';
+
+/** Why a participant left, as Twilio reports it on `participant-leave`. */
+export type LeaveReason = 'left' | 'kicked' | 'conference-ended';
