@@ -1,0 +1,110 @@
+/**
+ * The one `Store` implementation, on a `Kysely<Database>`, shared by SQLite and PostgreSQL.
+ * The engines differ only in how they are opened (sqlite/, postgres/) and in the few
+ * statements that branch on `QueryContext.dialect`; the SQL itself lives in the per-resource
+ * `*-queries.ts` modules, and the row <-> record mapping in `row-mapping.ts`.
+ */
+import type { Kysely } from 'kysely';
+import type { Account, ApiKey, Conference, Participant } from '../domain/model.js';
+import type { PageRequest, PageResult } from '../domain/paging.js';
+import type { AccountFilter, ConferenceFilter, ParticipantFilter, Store, StoreOperations } from '../domain/ports.js';
+import * as accounts from './accounts-queries.js';
+import * as conferences from './conferences-queries.js';
+import * as participants from './participants-queries.js';
+import type { QueryContext } from './query-context.js';
+import type { Database, Dialect } from './schema.js';
+
+/** Every operation, on the pool or, inside `transaction`, on the transaction's connection. */
+export class KyselyStoreOperations implements StoreOperations {
+  constructor(protected readonly ctx: QueryContext) {}
+
+  insertAccount(account: Account): Promise<void> {
+    return accounts.insertAccount(this.ctx, account);
+  }
+  findAccount(sid: string): Promise<Account | undefined> {
+    return accounts.findAccount(this.ctx, sid);
+  }
+  updateAccount(account: Account): Promise<void> {
+    return accounts.updateAccount(this.ctx, account);
+  }
+  listAccounts(filter: AccountFilter, page: PageRequest): Promise<PageResult<Account>> {
+    return accounts.listAccounts(this.ctx, filter, page);
+  }
+
+  insertKey(key: ApiKey): Promise<void> {
+    return accounts.insertKey(this.ctx, key);
+  }
+  findKey(sid: string): Promise<ApiKey | undefined> {
+    return accounts.findKey(this.ctx, sid);
+  }
+  updateKey(key: ApiKey): Promise<void> {
+    return accounts.updateKey(this.ctx, key);
+  }
+  deleteKey(sid: string): Promise<boolean> {
+    return accounts.deleteKey(this.ctx, sid);
+  }
+  listKeys(accountSid: string, page: PageRequest): Promise<PageResult<ApiKey>> {
+    return accounts.listKeys(this.ctx, accountSid, page);
+  }
+
+  insertConference(conference: Conference): Promise<void> {
+    return conferences.insertConference(this.ctx, conference);
+  }
+  findConference(accountSid: string, sid: string): Promise<Conference | undefined> {
+    return conferences.findConference(this.ctx, accountSid, sid);
+  }
+  findLiveConferenceByName(accountSid: string, friendlyName: string): Promise<Conference | undefined> {
+    return conferences.findLiveConferenceByName(this.ctx, accountSid, friendlyName);
+  }
+  lockConference(sid: string): Promise<Conference | undefined> {
+    return conferences.lockConference(this.ctx, sid);
+  }
+  updateConference(conference: Conference): Promise<void> {
+    return conferences.updateConference(this.ctx, conference);
+  }
+  listConferences(filter: ConferenceFilter, page: PageRequest): Promise<PageResult<Conference>> {
+    return conferences.listConferences(this.ctx, filter, page);
+  }
+
+  insertParticipant(participant: Participant): Promise<void> {
+    return participants.insertParticipant(this.ctx, participant);
+  }
+  updateParticipant(participant: Participant): Promise<void> {
+    return participants.updateParticipant(this.ctx, participant);
+  }
+  deleteParticipant(conferenceSid: string, callSid: string): Promise<void> {
+    return participants.deleteParticipant(this.ctx, conferenceSid, callSid);
+  }
+  findParticipant(conferenceSid: string, callSidOrLabel: string): Promise<Participant | undefined> {
+    return participants.findParticipant(this.ctx, conferenceSid, callSidOrLabel);
+  }
+  listAllParticipants(conferenceSid: string): Promise<Participant[]> {
+    return participants.listAllParticipants(this.ctx, conferenceSid);
+  }
+  listParticipants(filter: ParticipantFilter, page: PageRequest): Promise<PageResult<Participant>> {
+    return participants.listParticipants(this.ctx, filter, page);
+  }
+}
+
+export class KyselyStore extends KyselyStoreOperations implements Store {
+  readonly kind: Dialect;
+
+  constructor(db: Kysely<Database>, dialect: Dialect) {
+    super({ db, dialect });
+    this.kind = dialect;
+  }
+
+  /**
+   * Kysely commits when `work` resolves and rolls back when it throws. On SQLite the
+   * transaction holds the store's only connection: calling the store itself (rather than
+   * `tx`) from inside `work` would wait for ever.
+   */
+  transaction<T>(work: (tx: StoreOperations) => Promise<T>): Promise<T> {
+    const { dialect } = this.ctx;
+    return this.ctx.db.transaction().execute((trx) => work(new KyselyStoreOperations({ db: trx, dialect })));
+  }
+
+  close(): Promise<void> {
+    return this.ctx.db.destroy();
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * The schema's history, as a static in-code list of Kysely migrations. No directory scanning
+ * (Kysely's FileMigrationProvider): the same list works from `dist/` and under tsx, and the
+ * bundle has no loose files to lose. Both engines run the same migration code; the few
+ * column types that differ are chosen by the `dialect` argument.
+ *
+ * A migration, once released, never changes: add a new entry (`0002_...`) instead. Names
+ * sort in the order they must run.
+ */
+import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import type { Dialect } from './schema.js';
+
+/** Column types that differ between the engines. */
+function types(dialect: Dialect) {
+  return {
+    /** Epoch milliseconds overflow int4 (PostgreSQL `integer`); SQLite integers are 64-bit. */
+    millis: dialect === 'postgres' ? 'bigint' : 'integer',
+  } as const;
+}
+
+/**
+ * `seq`, the ever-growing paging keyset. SQLite needs AUTOINCREMENT, or a deleted last row's
+ * rowid would be reused and a cursor could see a "new" row behind it; PostgreSQL identities
+ * never go back.
+ */
+function createTableWithSeq(db: Kysely<unknown>, dialect: Dialect, name: string) {
+  const table = db.schema.createTable(name);
+  return dialect === 'postgres'
+    ? table.addColumn('seq', 'bigint', (c) => c.primaryKey().generatedAlwaysAsIdentity())
+    : table.addColumn('seq', 'integer', (c) => c.primaryKey().autoIncrement());
+}
+
+function initial(dialect: Dialect): Migration {
+  const { millis } = types(dialect);
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await createTableWithSeq(db, dialect, 'accounts')
+        .addColumn('sid', 'text', (c) => c.notNull().unique())
+        // An owner account owns itself, so the reference also holds for owners; it also
+        // guarantees an owner is older (smaller seq) than its subaccounts, which is what
+        // makes "owner first, then oldest first" a plain seq order.
+        .addColumn('owner_account_sid', 'text', (c) => c.notNull().references('accounts.sid'))
+        .addColumn('friendly_name', 'text', (c) => c.notNull())
+        .addColumn('auth_token', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('date_created', millis, (c) => c.notNull())
+        .addColumn('date_updated', millis, (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('accounts_owner').on('accounts').columns(['owner_account_sid', 'seq']).execute();
+
+      await createTableWithSeq(db, dialect, 'api_keys')
+        .addColumn('sid', 'text', (c) => c.notNull().unique())
+        .addColumn('account_sid', 'text', (c) => c.notNull().references('accounts.sid').onDelete('cascade'))
+        .addColumn('friendly_name', 'text', (c) => c.notNull())
+        .addColumn('secret_hash', 'text', (c) => c.notNull())
+        .addColumn('date_created', millis, (c) => c.notNull())
+        .addColumn('date_updated', millis, (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('api_keys_account').on('api_keys').columns(['account_sid', 'seq']).execute();
+
+      await createTableWithSeq(db, dialect, 'conferences')
+        .addColumn('sid', 'text', (c) => c.notNull().unique())
+        .addColumn('account_sid', 'text', (c) => c.notNull().references('accounts.sid').onDelete('cascade'))
+        .addColumn('friendly_name', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('region', 'text', (c) => c.notNull())
+        .addColumn('max_participants', 'integer', (c) => c.notNull())
+        .addColumn('reason_conference_ended', 'text')
+        .addColumn('call_sid_ending_conference', 'text')
+        .addColumn('date_created', millis, (c) => c.notNull())
+        .addColumn('date_updated', millis, (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('conferences_account').on('conferences').columns(['account_sid', 'seq']).execute();
+      // At most one live conference per name and account: the rule that makes two calls
+      // joining "my-room" at the same moment land in the same conference.
+      // `findLiveConferenceByName` repeats this predicate literally so SQLite can use the index.
+      await db.schema
+        .createIndex('conferences_live_name')
+        .unique()
+        .on('conferences')
+        .columns(['account_sid', 'friendly_name'])
+        .where(sql.ref('status'), '<>', sql.lit('completed'))
+        .execute();
+
+      await createTableWithSeq(db, dialect, 'participants')
+        // A call is in at most one conference at a time; a participant's row is deleted when it leaves.
+        .addColumn('call_sid', 'text', (c) => c.notNull().unique())
+        .addColumn('conference_sid', 'text', (c) => c.notNull().references('conferences.sid').onDelete('cascade'))
+        .addColumn('account_sid', 'text', (c) => c.notNull())
+        .addColumn('label', 'text')
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('muted', 'integer', (c) => c.notNull())
+        .addColumn('hold', 'integer', (c) => c.notNull())
+        .addColumn('coaching', 'integer', (c) => c.notNull())
+        .addColumn('call_sid_to_coach', 'text')
+        .addColumn('start_conference_on_enter', 'integer', (c) => c.notNull())
+        .addColumn('end_conference_on_exit', 'integer', (c) => c.notNull())
+        .addColumn('beep', 'text', (c) => c.notNull())
+        .addColumn('queue_time', millis)
+        .addColumn('date_created', millis, (c) => c.notNull())
+        .addColumn('date_updated', millis, (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('participants_conference').on('participants').columns(['conference_sid', 'seq']).execute();
+      await db.schema
+        .createIndex('participants_label')
+        .unique()
+        .on('participants')
+        .columns(['conference_sid', 'label'])
+        .where(sql.ref('label'), 'is not', null)
+        .execute();
+    },
+  };
+}
+
+/** Every migration, keyed by name (Kysely runs them in name order). */
+export function migrations(dialect: Dialect): Record<string, Migration> {
+  return {
+    '0001_initial': initial(dialect),
+  };
+}
+
+/** Kysely's provider interface over the static list. */
+export class StaticMigrationProvider implements MigrationProvider {
+  constructor(private readonly dialect: Dialect) {}
+
+  getMigrations(): Promise<Record<string, Migration>> {
+    return Promise.resolve(migrations(this.dialect));
+  }
+}
+
+/**
+ * Brings the database up to the latest schema; throws the first migration error. Kysely's
+ * migrator takes a lock, so several processes starting on one database do not race.
+ */
+export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
+  const migrator = new Migrator({ db, provider: new StaticMigrationProvider(dialect) });
+  const { error } = await migrator.migrateToLatest();
+  if (error !== undefined) throw error instanceof Error ? error : new Error(`migration failed: ${String(error)}`);
+}

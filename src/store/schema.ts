@@ -1,0 +1,84 @@
+/**
+ * The database as Kysely sees it: one row type per table, in the columns' own spelling
+ * (snake_case, epoch-millisecond integers, booleans as 0/1). Only the store reads these types;
+ * the mapping to the domain records of `domain/model.ts` lives in `store/row-mapping.ts`.
+ *
+ * Both engines share these types, so a column must read back as the same JS type from
+ * SQLite and PostgreSQL: int8 columns are parsed as numbers by the PostgreSQL pool (see
+ * `postgres/open-postgres-store.ts`), and booleans are integers everywhere, one code path.
+ */
+import type { Generated, Selectable } from 'kysely';
+import type { AccountStatus, BeepSetting, ConferenceEndReason, ConferenceStatus, ParticipantStatus } from '../domain/model.js';
+
+/** 0 or 1: SQLite has no boolean type, so both engines store integers. */
+export type IntBool = 0 | 1;
+
+/** Every table has `seq`, a number that only grows: the keyset for paging (domain/paging.ts). */
+export interface SeqColumn {
+  seq: Generated<number>;
+}
+
+export interface AccountsTable extends SeqColumn {
+  sid: string;
+  owner_account_sid: string;
+  friendly_name: string;
+  auth_token: string;
+  status: AccountStatus;
+  date_created: number;
+  date_updated: number;
+}
+
+export interface ApiKeysTable extends SeqColumn {
+  sid: string;
+  account_sid: string;
+  friendly_name: string;
+  secret_hash: string;
+  date_created: number;
+  date_updated: number;
+}
+
+export interface ConferencesTable extends SeqColumn {
+  sid: string;
+  account_sid: string;
+  friendly_name: string;
+  status: ConferenceStatus;
+  region: string;
+  max_participants: number;
+  reason_conference_ended: ConferenceEndReason | null;
+  call_sid_ending_conference: string | null;
+  date_created: number;
+  date_updated: number;
+}
+
+export interface ParticipantsTable extends SeqColumn {
+  call_sid: string;
+  conference_sid: string;
+  account_sid: string;
+  label: string | null;
+  status: ParticipantStatus;
+  muted: IntBool;
+  hold: IntBool;
+  coaching: IntBool;
+  call_sid_to_coach: string | null;
+  start_conference_on_enter: IntBool;
+  end_conference_on_exit: IntBool;
+  beep: BeepSetting;
+  queue_time: number | null;
+  date_created: number;
+  date_updated: number;
+}
+
+export interface Database {
+  accounts: AccountsTable;
+  api_keys: ApiKeysTable;
+  conferences: ConferencesTable;
+  participants: ParticipantsTable;
+}
+
+export type AccountRow = Selectable<AccountsTable>;
+export type ApiKeyRow = Selectable<ApiKeysTable>;
+export type ConferenceRow = Selectable<ConferencesTable>;
+export type ParticipantRow = Selectable<ParticipantsTable>;
+
+/** The two engines; the few places where their SQL differs branch on this. */
+export type Dialect = 'sqlite' | 'postgres';
