@@ -1,0 +1,71 @@
+/**
+ * The composition root: the one module that wires every layer together — store, event bus,
+ * services, HTTP. `main.ts` and the tests build the app through here.
+ */
+import type { FastifyInstance } from 'fastify';
+import { pino, type Logger } from 'pino';
+import type { Config } from './config.js';
+import type { Account } from './domain/model.js';
+import type { Clock, Store } from './domain/ports.js';
+import { EventBus } from './events/event-bus.js';
+import { buildHttpServer } from './http/server.js';
+import type { ServiceContext } from './services/context.js';
+import { ensureOwnerAccount, type OwnerCredentials } from './services/owner-account.js';
+import { openStore } from './store/open-store.js';
+
+export interface App {
+  readonly config: Config;
+  readonly store: Store;
+  readonly bus: EventBus;
+  readonly services: ServiceContext;
+  readonly http: FastifyInstance;
+  readonly logger: Logger;
+  readonly owner: Account;
+  /** Whether this start created the owner account. */
+  readonly ownerCreated: boolean;
+  /** Starts listening; resolves with the base URL, e.g. `http://127.0.0.1:8080`. */
+  listen(): Promise<string>;
+  /** Stops accepting requests, lets running ones finish, closes the store. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface AppOptions {
+  /** An already opened store (tests); otherwise opened from `config.database`. */
+  store?: Store;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+const systemClock: Clock = { now: () => Date.now() };
+
+export async function createApp(config: Config, owner: OwnerCredentials, options: AppOptions = {}): Promise<App> {
+  const logger = options.logger ?? pino({ level: config.logLevel });
+  const store =
+    options.store ?? (await openStore(config.database.kind === 'sqlite' ? config.database.path : config.database.url));
+  const bus = new EventBus((error, event) => logger.error({ err: error, event: event.type }, 'event listener failed'));
+  const services: ServiceContext = { store, bus, clock: options.clock ?? systemClock };
+  const ensured = await ensureOwnerAccount(services, owner);
+  const http = buildHttpServer(services, logger);
+  let closing: Promise<void> | undefined;
+
+  return {
+    config,
+    store,
+    bus,
+    services,
+    http,
+    logger,
+    owner: ensured.account,
+    ownerCreated: ensured.created,
+    async listen() {
+      return http.listen({ host: config.http.host, port: config.http.port });
+    },
+    close() {
+      closing ??= (async () => {
+        await http.close();
+        await store.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,59 @@
+/**
+ * The only entry: `conclave serve [--host H] [--port P] [--database D]`. Reads the
+ * configuration, starts the app, prints where it listens, which store it uses and the
+ * credentials; SIGTERM and SIGINT close it gracefully.
+ */
+import { createApp } from './app.js';
+import { resolveOwnerCredentials } from './cli/owner-credentials.js';
+import { loadConfig } from './config.js';
+import { ConfigError } from './errors.js';
+
+const USAGE = 'usage: conclave serve [--host HOST] [--port PORT] [--database PATH_OR_URL]';
+
+async function main(argv: string[]): Promise<void> {
+  const [command = 'serve', ...rest] = argv;
+  if (command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (command !== 'serve') throw new ConfigError(`unknown command "${command}"; ${USAGE}`);
+  const config = loadConfig(rest);
+  const credentials = resolveOwnerCredentials(config);
+  const app = await createApp(config, credentials);
+  const url = await app.listen();
+  const store = config.database.kind === 'sqlite' ? `SQLite at ${config.database.path}` : `PostgreSQL at ${redact(config.database.url)}`;
+  const where =
+    credentials.source === 'environment' ? 'from CONCLAVE_ACCOUNT_SID / CONCLAVE_AUTH_TOKEN' : `kept in ${config.credentialsFile}`;
+  process.stdout.write(
+    [
+      `Conclave is listening on ${url}/2010-04-01`,
+      `Store: ${store}`,
+      `Owner account (${where}):`,
+      `  Account SID: ${credentials.accountSid}`,
+      `  Auth token:  ${credentials.authToken}`,
+      `Try: curl -u ${credentials.accountSid}:${credentials.authToken} ${url}/2010-04-01/Accounts/${credentials.accountSid}/Conferences.json`,
+      '',
+    ].join('\n'),
+  );
+  const stop = (signal: string): void => {
+    app.logger.info({ signal }, 'shutting down');
+    void app.close().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+function redact(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`conclave: ${error.message}\n`);
+  } else {
+    process.stderr.write(`conclave: could not start: ${(error as Error).message ?? String(error)}\n`);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,11 @@
+/**
+ * What every use case needs: the store, the event bus and the clock. Built once in app.ts.
+ */
+import type { Clock, Store } from '../domain/ports.js';
+import type { EventBus } from '../events/event-bus.js';
+
+export interface ServiceContext {
+  store: Store;
+  bus: EventBus;
+  clock: Clock;
+}

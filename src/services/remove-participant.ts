@@ -1,0 +1,25 @@
+/**
+ * A participant leaves: kicked through the API (the seed's DELETE, 204) or hung up. When it had
+ * endConferenceOnExit, or was the last one, the conference ends and everybody else is removed.
+ */
+import { leave } from '../domain/conference-rules.js';
+import type { LeaveReason } from '../domain/model.js';
+import { ResourceNotFound } from '../errors.js';
+import { applyTransition } from './apply-transition.js';
+import type { ServiceContext } from './context.js';
+import { lockConferenceOf } from './find-live-conference.js';
+import { findIn, type ParticipantAddress } from './update-participant.js';
+
+export async function removeParticipant(
+  ctx: ServiceContext,
+  address: ParticipantAddress,
+  reason: Exclude<LeaveReason, 'conference-ended'>,
+): Promise<void> {
+  const events = await ctx.store.transaction(async (tx) => {
+    const { conference, participants } = await lockConferenceOf(tx, address.accountSid, address.conferenceSid);
+    const target = findIn(participants, address.participant);
+    if (!target) throw new ResourceNotFound(`Participant ${address.participant}`);
+    return applyTransition(tx, leave(conference, participants, target.callSid, reason, ctx.clock.now()));
+  });
+  ctx.bus.publish(events);
+}
