@@ -1,0 +1,35 @@
+/**
+ * HTTP Basic authentication of every API request, and the check that the caller may reach the
+ * account in the path. Failure is 401 / 20003 with `WWW-Authenticate: Basic realm="Twilio API"`,
+ * the same whether the account in the path does not exist or belongs to someone else.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { authenticate as unauthorized } from '../errors.js';
+import type { ServiceContext } from '../services/context.js';
+import { authenticate, mayReach, type Principal } from '../services/authenticate.js';
+
+function credentials(request: FastifyRequest): { username: string; password: string } | undefined {
+  const header = request.headers.authorization;
+  if (!header || !/^basic /i.test(header)) return undefined;
+  const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon === -1) return undefined;
+  return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+export function registerAuth(app: FastifyInstance, ctx: ServiceContext): void {
+  app.decorateRequest('principal', null);
+  app.decorateRequest('account', null);
+  app.addHook('onRequest', async (request) => {
+    if (!request.routeOptions.url) return; // unknown route: the 404 handler answers
+    const given = credentials(request);
+    const principal: Principal | undefined = given && (await authenticate(ctx.store, given.username, given.password));
+    if (!principal) throw unauthorized();
+    request.principal = principal;
+    const accountSid = (request.params as { AccountSid?: string }).AccountSid;
+    if (accountSid === undefined) return;
+    const target = accountSid === principal.account.sid ? principal.account : await ctx.store.findAccount(accountSid);
+    if (!target || !mayReach(principal, target)) throw unauthorized();
+    request.account = target;
+  });
+}

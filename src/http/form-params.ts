@@ -1,0 +1,63 @@
+/**
+ * Reading Twilio's form and query parameters (PascalCase, values as strings) into typed values.
+ * A bad value of a known parameter is a 400 naming the parameter; unknown parameters are ignored,
+ * as Twilio ignores them (reference/twilio-api.md §6 #6).
+ */
+import { invalidParameter } from '../errors.js';
+
+export type Params = Record<string, string | string[] | undefined>;
+
+/** The last value of a parameter (a repeated scalar keeps its last value). */
+export function text(params: Params, name: string): string | undefined {
+  const value = params[name];
+  if (Array.isArray(value)) return value[value.length - 1];
+  return value;
+}
+
+/**
+ * A boolean given as `true`/`false` (any case). With `lenient`, anything but `true` is false —
+ * the seed's rule for `Muted`: "Anything other than true or false is interpreted as false."
+ */
+export function bool(params: Params, name: string, lenient = false): boolean | undefined {
+  const value = text(params, name);
+  if (value === undefined) return undefined;
+  const lower = value.trim().toLowerCase();
+  if (lower === 'true') return true;
+  if (lower === 'false' || lenient) return false;
+  throw invalidParameter(name, `must be true or false, not "${value}"`);
+}
+
+export function oneOf<T extends string>(params: Params, name: string, allowed: readonly T[]): T | undefined {
+  const value = text(params, name);
+  if (value === undefined) return undefined;
+  const match = allowed.find((a) => a.toLowerCase() === value.toLowerCase());
+  if (!match) throw invalidParameter(name, `must be one of ${allowed.join(', ')}, not "${value}"`);
+  return match;
+}
+
+export function sid(params: Params, name: string, prefix: string): string | undefined {
+  const value = text(params, name);
+  if (value === undefined) return undefined;
+  if (!new RegExp(`^${prefix}[0-9a-fA-F]{32}$`).test(value)) {
+    throw invalidParameter(name, `must be a ${prefix} SID (${prefix} followed by 32 hex digits), not "${value}"`);
+  }
+  return value;
+}
+
+export function boundedText(params: Params, name: string, max: number): string | undefined {
+  const value = text(params, name);
+  if (value !== undefined && value.length > max) throw invalidParameter(name, `must be at most ${max} characters`);
+  return value;
+}
+
+/** `YYYY-MM-DD` as the UTC day it names: [start, end) in epoch ms. */
+export function day(params: Params, name: string): { from: number; to: number } | undefined {
+  const value = text(params, name);
+  if (value === undefined || value === '') return undefined;
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  const from = match ? Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])) : NaN;
+  if (!match || Number.isNaN(from) || new Date(from).getUTCDate() !== Number(match[3])) {
+    throw invalidParameter(name, `must be a date written YYYY-MM-DD, not "${value}"`);
+  }
+  return { from, to: from + 86_400_000 };
+}

@@ -1,0 +1,83 @@
+/**
+ * The Conference resource: list (Status, FriendlyName, DateCreated…, DateUpdated… filters),
+ * fetch, and update with `Status=completed` (twilio-oai ListConference, FetchConference,
+ * UpdateConference). Conferences are never deleted (no DELETE in Twilio's API either).
+ */
+import type { FastifyInstance } from 'fastify';
+import type { ConferenceStatus } from '../../domain/model.js';
+import type { TimeRange } from '../../domain/ports.js';
+import { invalidParameter } from '../../errors.js';
+import type { ServiceContext } from '../../services/context.js';
+import { endConference } from '../../services/end-conference.js';
+import { getConference, listConferences } from '../../services/read-conferences.js';
+import { day, oneOf, text, type Params } from '../form-params.js';
+import { conferenceShape } from '../representation/conference-shape.js';
+import { parsePaging } from '../representation/list-page.js';
+import { accountPath, conferencePath } from '../representation/uris.js';
+import { refuseNotYet } from './participants.js';
+import { accountOf, echoFilters, formOf, paramsOf, queryOf, resource, sendInstance, sendList } from './resource.js';
+
+const LIST = '/2010-04-01/Accounts/:AccountSid/Conferences';
+const STATUSES: readonly ConferenceStatus[] = ['init', 'in-progress', 'completed'];
+const FILTERS = ['Status', 'FriendlyName', 'DateCreated', 'DateCreated<', 'DateCreated>', 'DateUpdated', 'DateUpdated<', 'DateUpdated>'];
+
+/** `X=day` is that day; `X<=day` on or before it; `X>=day` on or after it (Twilio's list filters). */
+function dateRange(query: Params, name: string): TimeRange | undefined {
+  const on = day(query, name);
+  const before = day(query, `${name}<`);
+  const after = day(query, `${name}>`);
+  if (!on && !before && !after) return undefined;
+  const from = Math.max(on?.from ?? -Infinity, after?.from ?? -Infinity);
+  const to = Math.min(on?.to ?? Infinity, before?.to ?? Infinity);
+  return { ...(Number.isFinite(from) ? { from } : {}), ...(Number.isFinite(to) ? { to } : {}) };
+}
+
+export function registerConferenceRoutes(app: FastifyInstance, ctx: ServiceContext): void {
+  resource(app, LIST, {
+    GET: async (request, reply) => {
+      const account = accountOf(request);
+      const query = queryOf(request);
+      const list = parsePaging(query);
+      const filter = {
+        accountSid: account.sid,
+        status: oneOf(query, 'Status', STATUSES),
+        friendlyName: text(query, 'FriendlyName'),
+        dateCreated: dateRange(query, 'DateCreated'),
+        dateUpdated: dateRange(query, 'DateUpdated'),
+      };
+      const result = await listConferences(ctx, filter, list.page);
+      sendList(reply, request, conferenceShape, `${accountPath(account.sid)}/Conferences`, echoFilters(query, FILTERS), list, result);
+    },
+  });
+
+  resource(app, `${LIST}/:ConferenceSid`, {
+    GET: async (request, reply) => {
+      const conference = await getConference(ctx, accountOf(request).sid, paramsOf(request).ConferenceSid!);
+      sendInstance(reply, request, conferenceShape, conference);
+    },
+    POST: async (request, reply) => {
+      const account = accountOf(request);
+      const conferenceSid = paramsOf(request).ConferenceSid!;
+      const form = formOf(request);
+      refuseNotYet(form, ['AnnounceUrl', 'AnnounceMethod']);
+      const status = text(form, 'Status');
+      if (status !== undefined && status !== 'completed') throw invalidParameter('Status', `the only status a conference can be given is completed, not "${status}"`);
+      const conference = status === 'completed' ? await endConference(ctx, account.sid, conferenceSid) : await getConference(ctx, account.sid, conferenceSid);
+      sendInstance(reply, request, conferenceShape, conference);
+    },
+  });
+
+  // Conference recording arrives with the media plane; until then a conference has none.
+  resource(app, `${LIST}/:ConferenceSid/Recordings`, {
+    GET: async (request, reply) => {
+      const account = accountOf(request);
+      const conferenceSid = paramsOf(request).ConferenceSid!;
+      await getConference(ctx, account.sid, conferenceSid);
+      const list = parsePaging(queryOf(request));
+      const empty = { items: [], seqs: [], total: 0, hasNext: false, hasPrevious: false };
+      sendList(reply, request, recordingShape, `${conferencePath(account.sid, conferenceSid)}/Recordings`, [], list, empty);
+    },
+  });
+}
+
+const recordingShape = { element: 'Recording', listElement: 'Recordings', listKey: 'recordings', fields: [] } as const;

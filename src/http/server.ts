@@ -1,0 +1,44 @@
+/**
+ * Builds the HTTP API (fastify) without listening: representation suffix, form bodies, auth,
+ * routes, error handling. `app.ts` listens; tests use the same function on port 0.
+ */
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { ServiceContext } from '../services/context.js';
+import { registerAuth } from './auth.js';
+import { registerErrorHandling } from './error-handler.js';
+import { registerFormBody } from './form-body.js';
+import { splitFormat } from './representation/format.js';
+import { formatOf, tagFormat } from './request-context.js';
+import { registerAccountRoutes } from './routes/accounts.js';
+import { registerConferenceRoutes } from './routes/conferences.js';
+import { registerKeyRoutes } from './routes/keys.js';
+import { registerParticipantRoutes } from './routes/participants.js';
+
+export function buildHttpServer(ctx: ServiceContext, logger: Logger): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    // One line per request would drown the log of a busy bridge; errors are still logged.
+    logController: new LogController({ disableRequestLogging: true }),
+    // The representation is a suffix of the last path segment (`…/CA123.json`): take it off
+    // before routing so each resource is routed once, and remember it for the response.
+    rewriteUrl: (req) => {
+      const { path, format, query } = splitFormat(req.url ?? '/');
+      tagFormat(req, format);
+      return path + query;
+    },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+  });
+  app.decorateRequest('format', 'xml');
+  app.addHook('onRequest', async (request) => {
+    request.format = formatOf(request.raw);
+  });
+  registerErrorHandling(app);
+  registerFormBody(app);
+  registerAuth(app, ctx);
+  registerAccountRoutes(app, ctx);
+  registerKeyRoutes(app, ctx);
+  registerConferenceRoutes(app, ctx);
+  registerParticipantRoutes(app, ctx);
+  return app;
+}

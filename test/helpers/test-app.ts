@@ -1,0 +1,107 @@
+/**
+ * A real Conclave on a real store, listening on 127.0.0.1 port 0, with an owner account; and
+ * a small HTTP client that speaks Basic auth and form bodies, as curl or the helper library do.
+ * Participants enter through the service layer (`join`), as the domain issue prescribes.
+ */
+import { pino } from 'pino';
+import { createApp, type App } from '../../src/app.js';
+import type { Config } from '../../src/config.js';
+import type { Clock } from '../../src/domain/ports.js';
+import { newAuthToken, newSid } from '../../src/domain/sids.js';
+import { joinConference, type JoinRequest, type JoinResult } from '../../src/services/join-conference.js';
+import { openTestStore, type StoreKind } from './stores.js';
+
+export interface HttpResult {
+  status: number;
+  headers: Headers;
+  body: string;
+  /** The body parsed as JSON; throws when it is not JSON. */
+  json<T = Record<string, unknown>>(): T;
+}
+
+export interface RequestOptions {
+  form?: Record<string, string | string[]>;
+  /** `user:password`, or null to send no Authorization header. Defaults to the owner. */
+  auth?: string | null;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+export interface TestApp {
+  app: App;
+  baseUrl: string;
+  accountSid: string;
+  authToken: string;
+  request(method: string, path: string, options?: RequestOptions): Promise<HttpResult>;
+  join(friendlyName: string, options?: Omit<JoinRequest, 'accountSid' | 'friendlyName'> & { accountSid?: string }): Promise<JoinResult>;
+  close(): Promise<void>;
+}
+
+export function testConfig(kind: StoreKind): Config {
+  return {
+    http: { host: '127.0.0.1', port: 0 },
+    database: kind === 'sqlite' ? { kind: 'sqlite', path: ':memory:' } : { kind: 'postgres', url: 'postgres://unused' },
+    credentialsFile: '/nonexistent/credentials.json',
+    logLevel: 'silent',
+  };
+}
+
+export interface TestAppOptions {
+  /** The clock of the services; the system clock when absent. */
+  clock?: Clock;
+  /** The owner's account SID; a fresh one when absent. */
+  accountSid?: string;
+}
+
+/** A clock the test sets by hand, for byte-exact dates. */
+export class ManualClock implements Clock {
+  constructor(private time: number) {}
+  now(): number {
+    return this.time;
+  }
+  set(time: number): void {
+    this.time = time;
+  }
+}
+
+export async function startTestApp(kind: StoreKind, options: TestAppOptions = {}): Promise<TestApp> {
+  const { store, cleanup } = await openTestStore(kind);
+  const accountSid = options.accountSid ?? newSid('AC');
+  const authToken = newAuthToken();
+  const app = await createApp(
+    testConfig(kind),
+    { accountSid, authToken },
+    { store, logger: pino({ level: 'silent' }), ...(options.clock ? { clock: options.clock } : {}) },
+  );
+  const baseUrl = await app.listen();
+
+  async function request(method: string, path: string, options: RequestOptions = {}): Promise<HttpResult> {
+    const headers: Record<string, string> = { ...options.headers };
+    const auth = options.auth === undefined ? `${accountSid}:${authToken}` : options.auth;
+    if (auth !== null) headers.authorization = `Basic ${Buffer.from(auth).toString('base64')}`;
+    let body = options.body;
+    if (options.form) {
+      const params = new URLSearchParams();
+      for (const [k, v] of Object.entries(options.form)) for (const one of [v].flat()) params.append(k, one);
+      body = params.toString();
+      headers['content-type'] ??= 'application/x-www-form-urlencoded';
+    }
+    const response = await fetch(baseUrl + path, { method, headers, body });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, body: text, json: () => JSON.parse(text) };
+  }
+
+  return {
+    app,
+    baseUrl,
+    accountSid,
+    authToken,
+    request,
+    join: (friendlyName, options = {}) =>
+      joinConference(app.services, { accountSid: options.accountSid ?? accountSid, friendlyName, ...options }),
+    async close() {
+      await app.close();
+      await cleanup();
+    },
+  };
+}
