@@ -1,19 +1,26 @@
 /**
- * The only entry: `conclave serve [--host H] [--port P] [--database D]`. Reads the
+ * The only entry. `conclave serve [--host H] [--port P] [--database D]` reads the
  * configuration, starts the app, prints where it listens, which store it uses and the
- * credentials; SIGTERM and SIGINT close it gracefully.
+ * credentials; SIGTERM and SIGINT close it gracefully. `conclave join …` puts a participant in
+ * a conference (see cli/join-command.ts).
  */
 import { createApp } from './app.js';
 import { resolveOwnerCredentials } from './cli/owner-credentials.js';
 import { loadConfig } from './config.js';
 import { ConfigError } from './errors.js';
+import { JOIN_USAGE, parseJoinFlags, runJoin } from './cli/join-command.js';
 
-const USAGE = 'usage: conclave serve [--host HOST] [--port PORT] [--database PATH_OR_URL]';
+const USAGE = `usage: conclave serve [--host HOST] [--port PORT] [--database PATH_OR_URL]\n       ${JOIN_USAGE.replace('usage: ', '')}`;
 
 async function main(argv: string[]): Promise<void> {
   const [command = 'serve', ...rest] = argv;
   if (command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (command === 'join') {
+    const flags = parseJoinFlags(rest);
+    process.stdout.write(await runJoin(loadConfig(flags.configArgs), flags));
     return;
   }
   if (command !== 'serve') throw new ConfigError(`unknown command "${command}"; ${USAGE}`);
