@@ -8,8 +8,24 @@ import type { Participant } from '../../domain/model.js';
 import type { ResourceShape } from './resource-shape.js';
 import { formatRfc2822 } from './rfc2822.js';
 import { participantPath } from './uris.js';
+import type { XmlChildren } from './xml-writer.js';
 
 const uriOf = (p: Participant): string => participantPath(p.accountSid, p.conferenceSid, p.callSid);
+
+/** The seed's instance document: its elements in its order. */
+function seedXml(p: Participant): XmlChildren {
+  return {
+    CallSid: p.callSid,
+    ConferenceSid: p.conferenceSid,
+    AccountSid: p.accountSid,
+    Muted: p.muted,
+    EndConferenceOnExit: p.endConferenceOnExit,
+    StartConferenceOnEnter: p.startConferenceOnEnter,
+    DateCreated: formatRfc2822(p.dateCreated),
+    DateUpdated: formatRfc2822(p.dateUpdated),
+    Uri: uriOf(p),
+  };
+}
 
 export const participantShape: ResourceShape<Participant> = {
   element: 'Participant',
@@ -32,26 +48,10 @@ export const participantShape: ResourceShape<Participant> = {
     ['queue_time', (p) => (p.queueTime === null ? null : String(p.queueTime))],
     ['uri', (p, suffix) => uriOf(p) + suffix],
   ],
-  xml: (p) => ({
-    CallSid: p.callSid,
-    ConferenceSid: p.conferenceSid,
-    AccountSid: p.accountSid,
-    Muted: p.muted,
-    EndConferenceOnExit: p.endConferenceOnExit,
-    StartConferenceOnEnter: p.startConferenceOnEnter,
-    DateCreated: formatRfc2822(p.dateCreated),
-    DateUpdated: formatRfc2822(p.dateUpdated),
-    Uri: uriOf(p),
-  }),
-  xmlInList: (p) => ({
-    ConferenceSid: p.conferenceSid,
-    AccountSid: p.accountSid,
-    CallSid: p.callSid,
-    Muted: p.muted,
-    EndConferenceOnExit: p.endConferenceOnExit,
-    StartConferenceOnEnter: p.startConferenceOnEnter,
-    DateCreated: formatRfc2822(p.dateCreated),
-    DateUpdated: formatRfc2822(p.dateUpdated),
-    Uri: uriOf(p),
-  }),
+  xml: seedXml,
+  // The seed's list items open with ConferenceSid, AccountSid, CallSid; the rest as in the instance.
+  xmlInList: (p) => {
+    const { CallSid, ConferenceSid, AccountSid, ...rest } = seedXml(p);
+    return { ConferenceSid, AccountSid, CallSid, ...rest };
+  },
 };
