@@ -6,7 +6,8 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import type { ServiceContext } from '../services/context.js';
 import { registerAuth } from './auth.js';
-import { registerErrorHandling } from './error-handler.js';
+import { registerErrorHandling, sendRestException } from './error-handler.js';
+import { TwilioCode } from '../errors.js';
 import { registerFormBody } from './form-body.js';
 import { splitFormat } from './representation/format.js';
 import { formatOf, tagFormat } from './request-context.js';
@@ -28,6 +29,11 @@ export function buildHttpServer(ctx: ServiceContext, logger: Logger): FastifyIns
       return path + query;
     },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+    // Errors fastify meets before routing (a path with a bad percent-escape, such as an
+    // unencoded `%` in a label) never reach the error handler: answer them the same way.
+    frameworkErrors: (error, request, reply) => {
+      sendRestException(reply, request, { status: 400, code: TwilioCode.invalidParameter, message: `Invalid URL: ${error.message}` });
+    },
   });
   app.decorateRequest('format', 'xml');
   app.addHook('onRequest', async (request) => {
