@@ -4,7 +4,8 @@
  * the same whether the account in the path does not exist or belongs to someone else.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { authenticate as unauthorized } from '../errors.js';
+import { isSid } from '../domain/sids.js';
+import { authenticate as unauthorized, ResourceNotFound } from '../errors.js';
 import type { ServiceContext } from '../services/context.js';
 import { authenticate, mayReach, type Principal } from '../services/authenticate.js';
 
@@ -28,8 +29,15 @@ export function registerAuth(app: FastifyInstance, ctx: ServiceContext): void {
     request.principal = principal;
     const accountSid = (request.params as { AccountSid?: string }).AccountSid;
     if (accountSid === undefined) return;
-    const target = accountSid === principal.account.sid ? principal.account : await ctx.store.findAccount(accountSid);
+    // Only a well-formed SID is looked up: anything else names no account (and a NUL byte would
+    // make PostgreSQL fail the query).
+    const target =
+      accountSid === principal.account.sid ? principal.account : isSid(accountSid, 'AC') ? await ctx.store.findAccount(accountSid) : undefined;
     if (!target || !mayReach(principal, target)) throw unauthorized();
     request.account = target;
+    // No resource is named with a NUL character (PostgreSQL text cannot even hold one).
+    if (Object.values(request.params as Record<string, unknown>).some((v) => typeof v === 'string' && v.includes('\u0000'))) {
+      throw new ResourceNotFound('A resource named with a NUL character');
+    }
   });
 }

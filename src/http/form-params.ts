@@ -7,10 +7,15 @@ import { invalidParameter } from '../errors.js';
 
 export type Params = Record<string, string | string[] | undefined>;
 
-/** The last value of a parameter (a repeated scalar keeps its last value). */
+/**
+ * The last value of a parameter (a repeated scalar keeps its last value). A NUL character is
+ * refused here, for every typed reader below: PostgreSQL text cannot hold one, and no Twilio
+ * value contains one.
+ */
 export function text(params: Params, name: string): string | undefined {
-  const value = params[name];
-  if (Array.isArray(value)) return value[value.length - 1];
+  const raw = params[name];
+  const value = Array.isArray(raw) ? raw[raw.length - 1] : raw;
+  if (value?.includes('\u0000')) throw invalidParameter(name, 'must not contain a NUL character');
   return value;
 }
 
@@ -56,7 +61,8 @@ export function day(params: Params, name: string): { from: number; to: number } 
   if (value === undefined || value === '') return undefined;
   const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
   const from = match ? Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])) : NaN;
-  if (!match || Number.isNaN(from) || new Date(from).getUTCDate() !== Number(match[3])) {
+  // Date.UTC rolls over (month 13 is next January, day 30 of February is March): a real date reads back the same.
+  if (!match || Number.isNaN(from) || new Date(from).toISOString().slice(0, 10) !== value) {
     throw invalidParameter(name, `must be a date written YYYY-MM-DD, not "${value}"`);
   }
   return { from, to: from + 86_400_000 };

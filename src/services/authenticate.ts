@@ -45,7 +45,8 @@ export async function authenticate(store: StoreOperations, username: string, pas
 
 /** Whether `principal` may act on `target`; the caller answers 401 alike for "no" and "no such account". */
 export function mayReach(principal: Principal, target: Account | undefined): boolean {
-  if (!target || target.status === 'closed') return false;
+  // A closed subaccount stays visible to its owner (its own credentials no longer authenticate).
+  if (!target) return false;
   if (target.sid === principal.account.sid) return true;
   if (principal.keySid) return false;
   return target.ownerAccountSid === principal.account.sid && principal.account.ownerAccountSid === principal.account.sid;

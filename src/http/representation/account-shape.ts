@@ -12,6 +12,7 @@ export const accountShape: ResourceShape<Account> = {
   element: 'Account',
   listElement: 'Accounts',
   listKey: 'accounts',
+  nested: ['subresource_uris'],
   fields: [
     ['auth_token', (a) => a.authToken],
     ['date_created', (a) => formatRfc2822(a.dateCreated)],

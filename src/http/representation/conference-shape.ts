@@ -8,6 +8,7 @@ export const conferenceShape: ResourceShape<Conference> = {
   element: 'Conference',
   listElement: 'Conferences',
   listKey: 'conferences',
+  nested: ['subresource_uris'],
   fields: [
     ['account_sid', (c) => c.accountSid],
     ['date_created', (c) => formatRfc2822(c.dateCreated)],

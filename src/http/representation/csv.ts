@@ -1,7 +1,7 @@
 /**
  * CSV as the 2010 API wrote it: a header row naming the columns, then one row per item
- * (RFC 4180 quoting). Column names are the PascalCase of the JSON keys; maps such as
- * `subresource_uris` have no place in a flat row and are left out.
+ * (RFC 4180 quoting). Column names are the PascalCase of the JSON keys; the caller leaves out
+ * maps such as `subresource_uris`, which have no place in a flat row.
  */
 import { pascalCase } from './resource-shape.js';
 
@@ -12,8 +12,7 @@ function cell(value: unknown): string {
 }
 
 export function csvTable(keys: readonly string[], rows: ReadonlyArray<Record<string, unknown>>): string {
-  const columns = keys.filter((key) => rows.every((row) => row[key] === null || typeof row[key] !== 'object'));
-  const lines = [columns.map(pascalCase).join(',')];
-  for (const row of rows) lines.push(columns.map((key) => cell(row[key])).join(','));
+  const lines = [keys.map(pascalCase).join(',')];
+  for (const row of rows) lines.push(keys.map((key) => cell(row[key])).join(','));
   return lines.join('\r\n') + '\r\n';
 }

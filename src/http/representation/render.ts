@@ -100,6 +100,7 @@ export function renderError(error: RestException, format: Format): Rendered {
   return { contentType: CONTENT_TYPE.xml, body: twilioResponse(inner) };
 }
 
+/** The CSV columns of a shape: its JSON keys but the nested maps. */
 function keysOf<T>(shape: ResourceShape<T>): string[] {
-  return shape.fields.map(([key]) => key);
+  return shape.fields.map(([key]) => key).filter((key) => !shape.nested?.includes(key));
 }

@@ -19,6 +19,8 @@ export interface ResourceShape<T> {
    * URI (`.json`, `.csv` or nothing). CSV columns and the derived XML follow the same order.
    */
   fields: ReadonlyArray<readonly [string, (item: T, suffix: string) => unknown]>;
+  /** Keys whose values are maps (`subresource_uris`): they have no place in a flat CSV row. */
+  nested?: readonly string[];
   /** XML children of the instance; derived from `json` when absent. */
   xml?(item: T): XmlChildren;
   /** XML children of an item inside a list; `xml` when absent. */

@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Account } from '../../domain/model.js';
 import type { PageResult } from '../../domain/paging.js';
-import { InvalidStateError, methodNotAllowed } from '../../errors.js';
+import { forbidden, InvalidStateError, methodNotAllowed } from '../../errors.js';
 import type { Params } from '../form-params.js';
 import type { Filter, ListRequest } from '../representation/list-page.js';
 import { renderInstance, renderList } from '../representation/render.js';
@@ -18,10 +18,11 @@ type Method = 'GET' | 'POST' | 'DELETE';
 
 export function resource(app: FastifyInstance, url: string, handlers: Partial<Record<Method, Handler>>): void {
   app.route({
-    method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
     url,
     handler: async (request, reply) => {
-      const handler = handlers[request.method as Method];
+      // HEAD is GET without a body (Node's http server drops the body of a HEAD response).
+      const handler = handlers[(request.method === 'HEAD' ? 'GET' : request.method) as Method];
       if (!handler) throw methodNotAllowed();
       await handler(request, reply);
     },
@@ -36,6 +37,14 @@ export function accountOf(request: FastifyRequest): Account {
 export function principalOf(request: FastifyRequest): Principal {
   if (!request.principal) throw new InvalidStateError(`route ${request.routeOptions.url ?? ''} ran without a principal`);
   return request.principal;
+}
+
+/**
+ * Refuses callers who authenticated with an API key: accounts show their AuthToken and keys mint
+ * credentials, so a leaked key must reach neither (like Twilio's standard keys).
+ */
+export function requireAuthToken(request: FastifyRequest, what: string): void {
+  if (request.principal?.keySid) throw forbidden(`${what} are managed with the AccountSid and AuthToken, not with an API key`);
 }
 
 export function paramsOf(request: FastifyRequest): Record<string, string> {
