@@ -13,7 +13,8 @@ import type { PageRequest, PageResult } from '../../src/domain/paging.js';
 import type { Store } from '../../src/domain/ports.js';
 import { newSid } from '../../src/domain/sids.js';
 import { ConflictError } from '../../src/errors.js';
-import { STORE_KINDS, openTestStore, type TestStore } from '../helpers/stores.js';
+import pg from 'pg';
+import { STORE_KINDS, TEST_POSTGRES_URL, openTestStore, type TestStore } from '../helpers/stores.js';
 
 /** Later than 2^32 ms and than 2^31 s: catches int4 columns and string-typed int8. */
 const T0 = 1_750_000_000_000;
@@ -87,7 +88,28 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
   return { promise, resolve };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * Resolves once another transaction is waiting for a row lock. On PostgreSQL that is visible in
+ * pg_stat_activity; SQLite runs one transaction at a time, so a second one is already queued
+ * behind the first as soon as it has been issued.
+ */
+async function someoneWaitsForALock(kind: string): Promise<void> {
+  if (kind !== 'postgres') return;
+  const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+  await client.connect();
+  try {
+    for (let i = 0; i < 2000; i++) {
+      const { rows } = await client.query<{ n: number }>(
+        "select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
+      );
+      if ((rows[0]?.n ?? 0) > 0) return;
+      await new Promise((r) => setImmediate(r));
+    }
+    throw new Error('no transaction ever waited for the lock');
+  } finally {
+    await client.end();
+  }
+}
 
 /** Follows `after` cursors from the first page to the end, collecting every page. */
 async function walkForward<T>(list: (page: PageRequest) => Promise<PageResult<T>>, pageSize: number): Promise<PageResult<T>[]> {
@@ -557,12 +579,13 @@ describe.each(STORE_KINDS)('Store contract on %s', (kind) => {
       const c = await newConference(a.sid, { maxParticipants: 250 });
       const events: string[] = [];
       const firstLocked = deferred();
+      const secondWaits = deferred();
 
       const first = store.transaction(async (tx) => {
         await tx.lockConference(c.sid);
         events.push('first locked');
         firstLocked.resolve();
-        await sleep(150);
+        await secondWaits.promise;
         await tx.updateConference({ ...c, maxParticipants: 10 });
         events.push('first commits');
       });
@@ -573,6 +596,8 @@ describe.each(STORE_KINDS)('Store contract on %s', (kind) => {
         await tx.updateConference({ ...c, maxParticipants: (seen?.maxParticipants ?? 0) + 1 });
         return seen;
       });
+      await someoneWaitsForALock(kind);
+      secondWaits.resolve();
       const [, seen] = await Promise.all([first, second]);
       expect(events).toEqual(['first locked', 'first commits', 'second locked']);
       expect(seen?.maxParticipants).toBe(10);
@@ -594,15 +619,22 @@ describe.each(STORE_KINDS)('Store contract on %s', (kind) => {
     it('makes an insert that races an uncommitted one wait for it, then conflict', async () => {
       const a = await newAccount();
       const inserted = deferred();
+      const release = deferred();
       const holder = store.transaction(async (tx) => {
         await tx.insertConference(conference(a.sid, { friendlyName: 'held' }));
         inserted.resolve();
-        await sleep(100);
+        await release.promise;
       });
       await inserted.promise;
-      const racer = store.insertConference(conference(a.sid, { friendlyName: 'held' }));
+      // The racer is issued while the holder's insert is uncommitted; its outcome is caught at
+      // once so that it cannot be reported as unhandled whichever settles first.
+      const racer = store.insertConference(conference(a.sid, { friendlyName: 'held' })).then(
+        () => 'inserted',
+        (error: unknown) => error,
+      );
+      release.resolve();
       await holder;
-      await expect(racer).rejects.toBeInstanceOf(ConflictError);
+      expect(await racer).toBeInstanceOf(ConflictError);
       expect((await store.findLiveConferenceByName(a.sid, 'held'))?.friendlyName).toBe('held');
     });
   });
