@@ -112,10 +112,64 @@ function initial(dialect: Dialect): Migration {
   };
 }
 
+/** Calls (the legs TwiML drives) and the numbers inbound calls are routed by. */
+function callsAndNumbers(dialect: Dialect): Migration {
+  const { millis } = types(dialect);
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await createTableWithSeq(db, dialect, 'calls')
+        .addColumn('sid', 'text', (c) => c.notNull().unique())
+        .addColumn('account_sid', 'text', (c) => c.notNull().references('accounts.sid').onDelete('cascade'))
+        .addColumn('parent_call_sid', 'text')
+        .addColumn('to', 'text', (c) => c.notNull())
+        .addColumn('from', 'text', (c) => c.notNull())
+        .addColumn('phone_number_sid', 'text')
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('direction', 'text', (c) => c.notNull())
+        .addColumn('timeout', 'integer', (c) => c.notNull())
+        .addColumn('start_time', millis)
+        .addColumn('end_time', millis)
+        .addColumn('duration', 'integer')
+        .addColumn('queue_time', 'integer', (c) => c.notNull())
+        .addColumn('url', 'text')
+        .addColumn('method', 'text', (c) => c.notNull())
+        .addColumn('fallback_url', 'text')
+        .addColumn('fallback_method', 'text', (c) => c.notNull())
+        .addColumn('twiml', 'text')
+        .addColumn('status_callback', 'text')
+        .addColumn('status_callback_method', 'text', (c) => c.notNull())
+        .addColumn('status_callback_events', 'text', (c) => c.notNull())
+        .addColumn('date_created', millis, (c) => c.notNull())
+        .addColumn('date_updated', millis, (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('calls_account').on('calls').columns(['account_sid', 'seq']).execute();
+      await db.schema.createIndex('calls_parent').on('calls').columns(['parent_call_sid']).execute();
+
+      await createTableWithSeq(db, dialect, 'phone_numbers')
+        .addColumn('sid', 'text', (c) => c.notNull().unique())
+        .addColumn('account_sid', 'text', (c) => c.notNull().references('accounts.sid').onDelete('cascade'))
+        // Inbound calls are routed by the number, so a number belongs to one account only.
+        .addColumn('phone_number', 'text', (c) => c.notNull().unique())
+        .addColumn('friendly_name', 'text', (c) => c.notNull())
+        .addColumn('voice_url', 'text')
+        .addColumn('voice_method', 'text', (c) => c.notNull())
+        .addColumn('voice_fallback_url', 'text')
+        .addColumn('voice_fallback_method', 'text', (c) => c.notNull())
+        .addColumn('status_callback', 'text')
+        .addColumn('status_callback_method', 'text', (c) => c.notNull())
+        .addColumn('date_created', millis, (c) => c.notNull())
+        .addColumn('date_updated', millis, (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('phone_numbers_account').on('phone_numbers').columns(['account_sid', 'seq']).execute();
+    },
+  };
+}
+
 /** Every migration, keyed by name (Kysely runs them in name order). */
 export function migrations(dialect: Dialect): Record<string, Migration> {
   return {
     '0001_initial': initial(dialect),
+    '0002_calls_and_numbers': callsAndNumbers(dialect),
   };
 }
 
@@ -132,8 +186,14 @@ export class StaticMigrationProvider implements MigrationProvider {
  * Brings the database up to the latest schema; throws the first migration error. Kysely's
  * migrator takes a lock, so several processes starting on one database do not race.
  */
-export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
-  const migrator = new Migrator({ db, provider: new StaticMigrationProvider(dialect) });
+export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect, schema?: string): Promise<void> {
+  // With a schema, name it: Kysely otherwise looks for its migration tables in any schema, and
+  // would take another schema's tables (of another process on the same database) for its own.
+  const migrator = new Migrator({
+    db,
+    provider: new StaticMigrationProvider(dialect),
+    ...(schema === undefined ? {} : { migrationTableSchema: schema }),
+  });
   const { error } = await migrator.migrateToLatest();
   if (error !== undefined) throw error instanceof Error ? error : new Error(`migration failed: ${String(error)}`);
 }

@@ -52,7 +52,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   try {
     if (schema !== undefined) await createSchema(pool, schema);
-    await migrateToLatest(db as Kysely<unknown>, 'postgres');
+    await migrateToLatest(db as Kysely<unknown>, 'postgres', schema);
   } catch (error) {
     await db.destroy();
     throw error;
