@@ -2,7 +2,9 @@
  * What the domain and the services need from the outside, as interfaces. `store/sqlite` and
  * `store/postgres` implement `Store`; one contract test suite (test/store) runs against both.
  */
+import type { Call, CallStatus } from './call.js';
 import type { Account, AccountStatus, ApiKey, Conference, ConferenceStatus, Participant } from './model.js';
+import type { PhoneNumber } from './phone-number.js';
 import type { PageRequest, PageResult } from './paging.js';
 
 export interface AccountFilter {
@@ -31,6 +33,23 @@ export interface ParticipantFilter {
   muted?: boolean;
   hold?: boolean;
   coaching?: boolean;
+}
+
+export interface CallFilter {
+  accountSid: string;
+  to?: string;
+  from?: string;
+  status?: CallStatus;
+  parentCallSid?: string;
+  /** On `startTime`; calls that never started do not match a range. */
+  startTime?: TimeRange;
+  endTime?: TimeRange;
+}
+
+export interface PhoneNumberFilter {
+  accountSid: string;
+  phoneNumber?: string;
+  friendlyName?: string;
 }
 
 /** Every store operation; inside `transaction` the same operations run in one transaction. */
@@ -72,6 +91,23 @@ export interface StoreOperations {
   listAllParticipants(conferenceSid: string): Promise<Participant[]>;
   /** In the order they joined. */
   listParticipants(filter: ParticipantFilter, page: PageRequest): Promise<PageResult<Participant>>;
+
+  insertCall(call: Call): Promise<void>;
+  /** Any account's call when `accountSid` is undefined (the call engine); else only that account's. */
+  findCall(sid: string, accountSid?: string): Promise<Call | undefined>;
+  updateCall(call: Call): Promise<void>;
+  /** Newest first. */
+  listCalls(filter: CallFilter, page: PageRequest): Promise<PageResult<Call>>;
+
+  /** Throws ConflictError (`sid`) when the number is already registered. */
+  insertPhoneNumber(number: PhoneNumber): Promise<void>;
+  findPhoneNumber(accountSid: string, sid: string): Promise<PhoneNumber | undefined>;
+  /** Routing of inbound calls: whichever account owns the number. */
+  findPhoneNumberByNumber(phoneNumber: string): Promise<PhoneNumber | undefined>;
+  updatePhoneNumber(number: PhoneNumber): Promise<void>;
+  deletePhoneNumber(sid: string): Promise<boolean>;
+  /** Oldest first. */
+  listPhoneNumbers(filter: PhoneNumberFilter, page: PageRequest): Promise<PageResult<PhoneNumber>>;
 }
 
 export interface Store extends StoreOperations {

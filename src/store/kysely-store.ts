@@ -7,7 +7,10 @@
 import type { Kysely } from 'kysely';
 import type { Account, ApiKey, Conference, Participant } from '../domain/model.js';
 import type { PageRequest, PageResult } from '../domain/paging.js';
-import type { AccountFilter, ConferenceFilter, ParticipantFilter, Store, StoreOperations } from '../domain/ports.js';
+import type { Call } from '../domain/call.js';
+import type { PhoneNumber } from '../domain/phone-number.js';
+import type { AccountFilter, CallFilter, ConferenceFilter, ParticipantFilter, PhoneNumberFilter, Store, StoreOperations } from '../domain/ports.js';
+import * as calls from './calls-queries.js';
 import * as accounts from './accounts-queries.js';
 import * as conferences from './conferences-queries.js';
 import * as participants from './participants-queries.js';
@@ -83,6 +86,38 @@ export class KyselyStoreOperations implements StoreOperations {
   }
   listParticipants(filter: ParticipantFilter, page: PageRequest): Promise<PageResult<Participant>> {
     return participants.listParticipants(this.ctx, filter, page);
+  }
+
+  insertCall(call: Call): Promise<void> {
+    return calls.insertCall(this.ctx, call);
+  }
+  findCall(sid: string, accountSid?: string): Promise<Call | undefined> {
+    return calls.findCall(this.ctx, sid, accountSid);
+  }
+  updateCall(call: Call): Promise<void> {
+    return calls.updateCall(this.ctx, call);
+  }
+  listCalls(filter: CallFilter, page: PageRequest): Promise<PageResult<Call>> {
+    return calls.listCalls(this.ctx, filter, page);
+  }
+
+  insertPhoneNumber(number: PhoneNumber): Promise<void> {
+    return calls.insertPhoneNumber(this.ctx, number);
+  }
+  findPhoneNumber(accountSid: string, sid: string): Promise<PhoneNumber | undefined> {
+    return calls.findPhoneNumber(this.ctx, accountSid, sid);
+  }
+  findPhoneNumberByNumber(phoneNumber: string): Promise<PhoneNumber | undefined> {
+    return calls.findPhoneNumberByNumber(this.ctx, phoneNumber);
+  }
+  updatePhoneNumber(number: PhoneNumber): Promise<void> {
+    return calls.updatePhoneNumber(this.ctx, number);
+  }
+  deletePhoneNumber(sid: string): Promise<boolean> {
+    return calls.deletePhoneNumber(this.ctx, sid);
+  }
+  listPhoneNumbers(filter: PhoneNumberFilter, page: PageRequest): Promise<PageResult<PhoneNumber>> {
+    return calls.listPhoneNumbers(this.ctx, filter, page);
   }
 }
 

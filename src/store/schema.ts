@@ -8,6 +8,7 @@
  * `postgres/open-postgres-store.ts`), and booleans are integers everywhere, one code path.
  */
 import type { Generated, Selectable } from 'kysely';
+import type { CallDirection, CallStatus, HttpMethod } from '../domain/call.js';
 import type { AccountStatus, BeepSetting, ConferenceEndReason, ConferenceStatus, ParticipantStatus } from '../domain/model.js';
 
 /** 0 or 1: SQLite has no boolean type, so both engines store integers. */
@@ -68,11 +69,55 @@ export interface ParticipantsTable extends SeqColumn {
   date_updated: number;
 }
 
+export interface CallsTable extends SeqColumn {
+  sid: string;
+  account_sid: string;
+  parent_call_sid: string | null;
+  to: string;
+  from: string;
+  phone_number_sid: string | null;
+  status: CallStatus;
+  direction: CallDirection;
+  timeout: number;
+  start_time: number | null;
+  end_time: number | null;
+  duration: number | null;
+  queue_time: number;
+  url: string | null;
+  method: HttpMethod;
+  fallback_url: string | null;
+  fallback_method: HttpMethod;
+  twiml: string | null;
+  status_callback: string | null;
+  status_callback_method: HttpMethod;
+  /** Space-separated `StatusCallbackEvent` values. */
+  status_callback_events: string;
+  date_created: number;
+  date_updated: number;
+}
+
+export interface PhoneNumbersTable extends SeqColumn {
+  sid: string;
+  account_sid: string;
+  phone_number: string;
+  friendly_name: string;
+  voice_url: string | null;
+  voice_method: HttpMethod;
+  voice_fallback_url: string | null;
+  voice_fallback_method: HttpMethod;
+  status_callback: string | null;
+  status_callback_method: HttpMethod;
+  date_created: number;
+  date_updated: number;
+}
+
 export interface Database {
   accounts: AccountsTable;
   api_keys: ApiKeysTable;
   conferences: ConferencesTable;
   participants: ParticipantsTable;
+  calls: CallsTable;
+  phone_numbers: PhoneNumbersTable;
 }
 
 export type AccountRow = Selectable<AccountsTable>;
@@ -82,3 +127,5 @@ export type ParticipantRow = Selectable<ParticipantsTable>;
 
 /** The two engines; the few places where their SQL differs branch on this. */
 export type Dialect = 'sqlite' | 'postgres';
+export type CallRow = Selectable<CallsTable>;
+export type PhoneNumberRow = Selectable<PhoneNumbersTable>;
