@@ -33,6 +33,11 @@ export function shouldStart(conference: Conference, participants: readonly Parti
   return connected.length >= 2 && connected.some((p) => p.startConferenceOnEnter);
 }
 
+/**
+ * A call enters the conference. A connected joiner is told with `join` (and may start the
+ * conference); one still being dialled (Create Participant: `queued`, `ringing`) is listed at
+ * once but joins — and is told — only when it connects (see `connect`).
+ */
 export function join(conference: Conference, present: readonly Participant[], joiner: Participant, now: number): Transition {
   if (conference.status === 'completed') {
     throw new RuleViolation(TwilioCode.invalidCallState, `Conference ${conference.sid} has ended`);
@@ -43,14 +48,37 @@ export function join(conference: Conference, present: readonly Participant[], jo
   if (present.length >= conference.maxParticipants) {
     throw new RuleViolation(TwilioCode.conferenceFull, `Conference is full: it holds at most ${conference.maxParticipants} participants`);
   }
-  const participants = [...present, joiner];
-  let next: Conference = { ...conference, dateUpdated: now };
+  const next: Conference = { ...conference, dateUpdated: now };
+  if (joiner.status !== 'connected') return { conference: next, added: [joiner], saved: [], removed: [], events: [] };
+  return { ...joined(next, [...present, joiner], joiner, now), added: [joiner], saved: [] };
+}
+
+/** A dialled participant's call moves on: `ringing`, or `connected`, when it joins for real. */
+export function progress(
+  conference: Conference,
+  present: readonly Participant[],
+  callSid: string,
+  status: 'ringing' | 'connected',
+  now: number,
+): Transition {
+  const before = present.find((p) => p.callSid === callSid);
+  if (!before) throw new RuleViolation(TwilioCode.invalidCallState, `Participant is not in conference ${conference.sid}: ${callSid}`);
+  if (before.status === status || before.status === 'connected') return { conference, added: [], saved: [], removed: [], events: [] };
+  const after: Participant = { ...before, status, dateUpdated: now };
+  const next: Conference = { ...conference, dateUpdated: now };
+  if (status === 'ringing') return { conference: next, added: [], saved: [after], removed: [], events: [] };
+  const everyone = present.map((p) => (p.callSid === callSid ? after : p));
+  return { ...joined(next, everyone, after, now), added: [], saved: [after] };
+}
+
+function joined(conference: Conference, everyone: readonly Participant[], joiner: Participant, now: number): Omit<Transition, 'added' | 'saved'> {
+  let next = conference;
   const events: ConferenceEvent[] = [{ type: 'join', at: now, conference: next, participant: joiner }];
-  if (shouldStart(next, participants)) {
+  if (shouldStart(next, everyone)) {
     next = { ...next, status: 'in-progress' };
     events.push({ type: 'start', at: now, conference: next });
   }
-  return { conference: next, added: [joiner], saved: [], removed: [], events: withConference(events, next) };
+  return { conference: next, removed: [], events: withConference(events, next) };
 }
 
 /** A participant leaves by itself (hang-up) or is kicked through the API. */
@@ -64,9 +92,11 @@ export function leave(
   const leaver = present.find((p) => p.callSid === callSid);
   if (!leaver) throw new RuleViolation(TwilioCode.invalidCallState, `Participant is not connected ${callSid}`);
   const rest = present.filter((p) => p.callSid !== callSid);
-  const events: ConferenceEvent[] = [
-    { type: 'leave', at: now, conference, participant: { ...leaver, status: 'complete', dateUpdated: now }, leaveReason: reason },
-  ];
+  // One that never connected (a dialled participant that did not answer) never joined: no `leave`.
+  const events: ConferenceEvent[] =
+    leaver.status === 'connected'
+      ? [{ type: 'leave', at: now, conference, participant: { ...leaver, status: 'complete', dateUpdated: now }, leaveReason: reason }]
+      : [];
 
   if (leaver.endConferenceOnExit || rest.length === 0) {
     const endReason: ConferenceEndReason = leaver.endConferenceOnExit
@@ -117,7 +147,7 @@ export function end(
     callSidEndingConference,
     dateUpdated: now,
   };
-  const events: ConferenceEvent[] = present.map((p) => ({
+  const events: ConferenceEvent[] = present.filter((p) => p.status === 'connected').map((p) => ({
     type: 'leave' as const,
     at: now,
     conference: ended,

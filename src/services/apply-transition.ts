@@ -8,10 +8,11 @@ import type { ConferenceEvent } from '../domain/events.js';
 import type { StoreOperations } from '../domain/ports.js';
 
 export async function applyTransition(tx: StoreOperations, transition: Transition): Promise<ConferenceEvent[]> {
-  if (transition.events.length === 0) return [];
-  for (const removed of transition.removed) await tx.deleteParticipant(removed.conferenceSid, removed.callSid);
-  for (const added of transition.added) await tx.insertParticipant(added);
-  for (const saved of transition.saved) await tx.updateParticipant(saved);
+  const { added, saved, removed, events } = transition;
+  if (added.length + saved.length + removed.length + events.length === 0) return [];
+  for (const p of removed) await tx.deleteParticipant(p.conferenceSid, p.callSid);
+  for (const p of added) await tx.insertParticipant(p);
+  for (const p of saved) await tx.updateParticipant(p);
   await tx.updateConference(transition.conference);
-  return transition.events;
+  return events;
 }

@@ -3,7 +3,7 @@
  * the events each change emits, and what each participant hears.
  */
 import { describe, expect, it } from 'vitest';
-import { end, join, leave, shouldStart } from '../../src/domain/conference-rules.js';
+import { end, join, leave, progress, shouldStart } from '../../src/domain/conference-rules.js';
 import { mediaStateOf } from '../../src/domain/media-state.js';
 import type { Conference, Participant } from '../../src/domain/model.js';
 import { beepWithExit, changeParticipant } from '../../src/domain/participant-rules.js';
@@ -189,5 +189,31 @@ describe('what each participant hears (for the media plane)', () => {
     expect(mediaStateOf(conference({ status: 'in-progress' }), { ...p, muted: true }).heard).toBe(false);
     const coach = { ...p, coaching: true, callSidToCoach: 'CA1' };
     expect(mediaStateOf(conference({ status: 'in-progress' }), coach).heardOnlyBy).toBe('CA1');
+  });
+});
+
+describe('participants that are dialled (Create Participant)', () => {
+  it('are listed while queued and ringing, and join — and may start it — when they connect', () => {
+    const moderator = participant();
+    const c = conference();
+    const dialled = participant({ status: 'queued' });
+    const queued = join(c, [moderator], dialled, T0);
+    expect(queued.events).toEqual([]);
+    expect(queued.added).toEqual([dialled]);
+    expect(queued.conference.status).toBe('init');
+    const ringing = progress(queued.conference, [moderator, dialled], dialled.callSid, 'ringing', T0 + 1);
+    expect(ringing.saved[0]?.status).toBe('ringing');
+    expect(ringing.events).toEqual([]);
+    const connected = progress(ringing.conference, [moderator, ringing.saved[0]!], dialled.callSid, 'connected', T0 + 2);
+    expect(connected.events.map((e) => e.type)).toEqual(['join', 'start']);
+    expect(connected.conference.status).toBe('in-progress');
+  });
+
+  it('leave without a leave event when they never connected', () => {
+    const moderator = participant();
+    const dialled = participant({ status: 'ringing' });
+    const t = leave(conference({ status: 'in-progress' }), [moderator, dialled], dialled.callSid, 'left', T0);
+    expect(t.events).toEqual([]);
+    expect(t.removed).toEqual([dialled]);
   });
 });

@@ -1,0 +1,75 @@
+/**
+ * Where a call goes: the `To`/`From` of a call, parsed. Conclave dials simulated endpoints
+ * (`sim:`), SIP URIs (`sip:`, once the SIP plane exists) and numbers it owns; there is no
+ * carrier behind other numbers.
+ *
+ * A simulated endpoint is `sim:<name>` followed by optional `;param` parts, like SIP URI
+ * parameters (RFC 3261 §19.1.1):
+ * - `ring=N`     rings N seconds before answering (default 0: answers at once);
+ * - `busy`       answers busy; `no-answer` rings until the call's timeout; `fail` fails at once;
+ * - `hangup=N`   hangs up N seconds after answering (default: stays until Conclave hangs up).
+ * Other parameters are kept for the media plane (a tone or a file as the endpoint's voice).
+ */
+
+export type SimOutcome = 'answer' | 'busy' | 'no-answer' | 'fail';
+
+export interface SimEndpoint {
+  kind: 'sim';
+  name: string;
+  ringSeconds: number;
+  outcome: SimOutcome;
+  hangupAfterSeconds: number | null;
+  params: Record<string, string>;
+}
+
+export type Endpoint =
+  | SimEndpoint
+  | { kind: 'sip'; uri: string }
+  | { kind: 'number'; number: string }
+  | { kind: 'client'; identity: string };
+
+const E164 = /^\+[1-9]\d{1,14}$/;
+const NAME = /^[A-Za-z0-9._~-]{1,64}$/;
+const MAX_SECONDS = 3600;
+
+/** Parses an endpoint, or returns a message saying what is wrong with it. */
+export function parseEndpoint(value: string): Endpoint | string {
+  const trimmed = value.trim();
+  if (trimmed.startsWith('sim:')) return parseSim(trimmed.slice(4));
+  if (/^sips?:/i.test(trimmed)) return { kind: 'sip', uri: trimmed };
+  if (trimmed.startsWith('client:')) return { kind: 'client', identity: trimmed.slice(7) };
+  if (E164.test(trimmed)) return { kind: 'number', number: trimmed };
+  return `"${value}" is not an endpoint Conclave knows: use sim:<name>, sip:<uri>, or an E.164 number such as +15005550006`;
+}
+
+function parseSim(rest: string): SimEndpoint | string {
+  const [name = '', ...parts] = rest.split(';');
+  if (!NAME.test(name)) return `sim:${rest} has no valid name: use letters, digits, '.', '_', '~' or '-', up to 64`;
+  const params: Record<string, string> = {};
+  for (const part of parts) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    params[eq === -1 ? part : part.slice(0, eq)] = eq === -1 ? '' : part.slice(eq + 1);
+  }
+  const outcomes = (['busy', 'no-answer', 'fail'] as const).filter((o) => o in params);
+  if (outcomes.length > 1) return `sim:${rest} asks for more than one of busy, no-answer and fail`;
+  const ring = seconds(params.ring, 'ring');
+  if (typeof ring === 'string') return ring;
+  const hangup = seconds(params.hangup, 'hangup');
+  if (typeof hangup === 'string') return hangup;
+  return {
+    kind: 'sim',
+    name,
+    ringSeconds: ring ?? 0,
+    outcome: outcomes[0] ?? 'answer',
+    hangupAfterSeconds: hangup ?? null,
+    params,
+  };
+}
+
+function seconds(value: string | undefined, name: string): number | undefined | string {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value === '' || !Number.isFinite(n) || n < 0 || n > MAX_SECONDS) return `sim: ${name}=${value} must be a number of seconds from 0 to ${MAX_SECONDS}`;
+  return n;
+}
