@@ -1,0 +1,87 @@
+/**
+ * Why a webhook request failed, with the Twilio error code the failure is reported as (and that
+ * is sent as `ErrorCode` to a fallback URL): https://www.twilio.com/docs/api/errors —
+ * 11100 invalid URL, 11200 HTTP retrieval failure (non-2xx), 11205 HTTP connection failure
+ * (refused, reset, timed out), 11210 bad host name, 11750 response body too large,
+ * 12100 document parse failure (the body is not TwiML), 12300 invalid Content-Type.
+ */
+
+export type WebhookErrorKind =
+  /** Not an absolute http(s) URL. */
+  | 'bad-url'
+  /** No complete answer within the timeout. */
+  | 'timeout'
+  /** Could not connect or the connection broke: refused, reset, DNS, TLS. See `causeCode`. */
+  | 'connection'
+  /** The receiver answered with a status outside 200–299. See `status`. */
+  | 'http-status'
+  /** The response body exceeded the size cap. */
+  | 'too-large'
+  /** A TwiML fetch got a body that is not TwiML, or a Content-Type TwiML cannot have. */
+  | 'not-twiml'
+  /** The caller aborted the request (shutdown). */
+  | 'aborted';
+
+export const WebhookErrorCode = {
+  invalidUrl: 11100,
+  retrievalFailure: 11200,
+  connectionFailure: 11205,
+  badHostName: 11210,
+  responseTooLarge: 11750,
+  documentParseFailure: 12100,
+  invalidContentType: 12300,
+} as const;
+
+export interface WebhookErrorDetail {
+  /** Twilio error code; defaults from the kind. */
+  code?: number;
+  /** HTTP status, for `http-status` (and a `not-twiml` answer). */
+  status?: number;
+  /** The system error code behind a `connection` failure, e.g. `ECONNREFUSED`, `ENOTFOUND`. */
+  causeCode?: string;
+  cause?: unknown;
+}
+
+export class WebhookError extends Error {
+  /** Twilio error code for the failure, e.g. 11200. */
+  readonly code: number;
+  readonly status: number | undefined;
+  readonly causeCode: string | undefined;
+  /** For a failed fallback: why the primary URL failed first. */
+  primaryFailure: WebhookError | undefined;
+
+  constructor(
+    readonly kind: WebhookErrorKind,
+    readonly method: string,
+    readonly url: string,
+    message: string,
+    detail: WebhookErrorDetail = {},
+  ) {
+    super(`${method} ${url}: ${message}`, detail.cause === undefined ? undefined : { cause: detail.cause });
+    this.name = 'WebhookError';
+    this.code = detail.code ?? defaultCode(kind, detail.causeCode);
+    this.status = detail.status;
+    this.causeCode = detail.causeCode;
+    this.primaryFailure = undefined;
+  }
+}
+
+function defaultCode(kind: WebhookErrorKind, causeCode: string | undefined): number {
+  switch (kind) {
+    case 'bad-url':
+      return WebhookErrorCode.invalidUrl;
+    case 'http-status':
+      return WebhookErrorCode.retrievalFailure;
+    case 'too-large':
+      return WebhookErrorCode.responseTooLarge;
+    case 'not-twiml':
+      return WebhookErrorCode.documentParseFailure;
+    case 'connection':
+      return causeCode === 'ENOTFOUND' || causeCode === 'EAI_AGAIN'
+        ? WebhookErrorCode.badHostName
+        : WebhookErrorCode.connectionFailure;
+    case 'timeout':
+    case 'aborted':
+      return WebhookErrorCode.connectionFailure;
+  }
+}
