@@ -12,12 +12,22 @@ import { buildHttpServer } from './http/server.js';
 import type { ServiceContext } from './services/context.js';
 import { ensureOwnerAccount, type OwnerCredentials } from './services/owner-account.js';
 import { openStore } from './store/open-store.js';
+import { ScheduledAudio } from './endpoints/scheduled-audio.js';
+import { SimulatedDialer } from './endpoints/simulated-dialer.js';
+import { CallEngine } from './services/calls/call-engine.js';
+import type { CallServiceContext } from './services/calls/call-service-context.js';
+import { parseTwiml } from './twiml/parse-twiml.js';
+import { CallbackQueue } from './webhooks/callback-queue.js';
+import { CallWebhooks } from './webhooks/call-webhooks.js';
+import { WebhookClient } from './webhooks/webhook-client.js';
 
 export interface App {
   readonly config: Config;
   readonly store: Store;
   readonly bus: EventBus;
-  readonly services: ServiceContext;
+  readonly services: CallServiceContext;
+  /** Status callbacks waiting to be delivered (tests wait on `idle()`). */
+  readonly callbacks: CallbackQueue;
   readonly http: FastifyInstance;
   readonly logger: Logger;
   readonly owner: Account;
@@ -43,8 +53,21 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
   const store =
     options.store ?? (await openStore(config.database.kind === 'sqlite' ? config.database.path : config.database.url));
   const bus = new EventBus((error, event) => logger.error({ err: error, event: event.type }, 'event listener failed'));
-  const services: ServiceContext = { store, bus, clock: options.clock ?? systemClock };
-  const ensured = await ensureOwnerAccount(services, owner);
+  const core: ServiceContext = { store, bus, clock: options.clock ?? systemClock };
+  const ensured = await ensureOwnerAccount(core, owner);
+
+  const webhookClient = new WebhookClient();
+  const callbacks = new CallbackQueue({ logger, client: webhookClient });
+  const tokenOf = async (accountSid: string): Promise<string> => (await store.findAccount(accountSid))?.authToken ?? '';
+  const webhooks = new CallWebhooks(webhookClient, callbacks, tokenOf, (twiml) => void parseTwiml(twiml));
+  const engine = new CallEngine(core, {
+    dialer: new SimulatedDialer(logger),
+    twiml: webhooks,
+    notifier: webhooks,
+    audio: new ScheduledAudio(logger),
+    logger,
+  });
+  const services: CallServiceContext = { ...core, calls: engine };
   const http = buildHttpServer(services, logger);
   let closing: Promise<void> | undefined;
 
@@ -53,6 +76,7 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
     store,
     bus,
     services,
+    callbacks,
     http,
     logger,
     owner: ensured.account,
@@ -63,6 +87,8 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
     close() {
       closing ??= (async () => {
         await http.close();
+        await engine.close();
+        await callbacks.close();
         await store.close();
       })();
       return closing;

@@ -4,7 +4,7 @@
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { ServiceContext } from '../services/context.js';
+import type { CallServiceContext } from '../services/calls/call-service-context.js';
 import { registerAuth } from './auth.js';
 import { registerErrorHandling, sendRestException } from './error-handler.js';
 import { TwilioCode } from '../errors.js';
@@ -12,11 +12,13 @@ import { registerFormBody } from './form-body.js';
 import { splitFormat } from './representation/format.js';
 import { formatOf, tagFormat } from './request-context.js';
 import { registerAccountRoutes } from './routes/accounts.js';
+import { registerCallRoutes } from './routes/calls.js';
 import { registerConferenceRoutes } from './routes/conferences.js';
 import { registerKeyRoutes } from './routes/keys.js';
 import { registerParticipantRoutes } from './routes/participants.js';
+import { registerPhoneNumberRoutes } from './routes/phone-numbers.js';
 
-export function buildHttpServer(ctx: ServiceContext, logger: Logger): FastifyInstance {
+export function buildHttpServer(ctx: CallServiceContext, logger: Logger): FastifyInstance {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     // One line per request would drown the log of a busy bridge; errors are still logged.
@@ -46,5 +48,7 @@ export function buildHttpServer(ctx: ServiceContext, logger: Logger): FastifyIns
   registerKeyRoutes(app, ctx);
   registerConferenceRoutes(app, ctx);
   registerParticipantRoutes(app, ctx);
+  registerCallRoutes(app, ctx);
+  registerPhoneNumberRoutes(app, ctx);
   return app;
 }

@@ -257,7 +257,7 @@ describe.each(STORE_KINDS)('robustness on %s', (kind) => {
   describe('paths', () => {
     it('unknown paths under /2010-04-01 are 404 / 20404, Twilio-shaped, in JSON and XML', async () => {
       const paths = [
-        `/2010-04-01/Accounts/${ac}/Calls`,
+        `/2010-04-01/Accounts/${ac}/Queues`,
         `/2010-04-01/Accounts/${ac}/Conferences/${cf}/Participants/${call}/Extra`,
         '/2010-04-01/Nope',
         '/2010-04-01',

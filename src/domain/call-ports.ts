@@ -1,0 +1,60 @@
+/**
+ * What the call engine needs from the outside: reaching endpoints, fetching TwiML, telling
+ * a call's progress, and playing audio. app.ts adapts the simulated endpoints, the webhook
+ * client and (later) the media plane to these.
+ */
+import type { Call, CallProgressEvent, HttpMethod } from './call.js';
+import type { Endpoint } from './endpoint.js';
+
+/** The far end of an answered call. */
+export interface RemoteLeg {
+  /** Resolves when the far end hangs up by itself. */
+  readonly hungUp: Promise<void>;
+  /** Conclave hangs up; idempotent. */
+  hangup(): void;
+}
+
+export type DialFailure = 'busy' | 'no-answer' | 'failed' | 'canceled';
+export type DialResult = { outcome: 'answered'; leg: RemoteLeg } | { outcome: DialFailure };
+
+export interface EndpointDialer {
+  /** Rings the endpoint until it answers, refuses, the timeout passes or `signal` aborts (canceled). */
+  dial(endpoint: Endpoint, options: { timeoutSeconds: number; signal: AbortSignal; onRinging: () => void }): Promise<DialResult>;
+  /** The far end of an inbound call, answered by Conclave. */
+  answerInbound(from: Endpoint): RemoteLeg;
+}
+
+/** The outcome of a `<Dial>`, as its action URL is told (`DialCallStatus`). */
+export type DialCallStatus = 'completed' | 'answered' | 'busy' | 'no-answer' | 'failed' | 'canceled';
+
+export interface TwimlRequest {
+  call: Call;
+  url: string;
+  method: HttpMethod;
+  fallbackUrl?: string | null;
+  fallbackMethod?: HttpMethod;
+  /** Set when the request is a `<Dial action>`. */
+  dial?: { status: DialCallStatus; durationSeconds: number };
+}
+
+export interface TwimlSource {
+  /**
+   * The TwiML text and the URL that gave it (the fallback's, when the primary failed): the base
+   * of relative URLs in it. Throws when neither gives any.
+   */
+  fetch(request: TwimlRequest): Promise<{ twiml: string; url: string }>;
+}
+
+export interface CallNotifier {
+  /** A call reached a progress event; sent only if the call's `StatusCallbackEvent` asks for it. */
+  callProgress(call: Call, event: CallProgressEvent): void;
+}
+
+export type AudioRequest =
+  | { kind: 'play'; url: string; loop: number }
+  | { kind: 'say'; text: string; voice: string; language: string; loop: number };
+
+export interface AudioPlayer {
+  /** Plays to the call; resolves when done, or at once when `signal` aborts. */
+  play(call: Call, audio: AudioRequest, signal: AbortSignal): Promise<void>;
+}

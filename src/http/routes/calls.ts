@@ -1,0 +1,130 @@
+/**
+ * The Calls resource (twilio-oai CreateCall, FetchCall, ListCall, UpdateCall): place a call to
+ * a simulated endpoint driven by `Url` or `Twiml`, watch it, hang it up or redirect it.
+ */
+import type { FastifyInstance } from 'fastify';
+import { CALL_PROGRESS_EVENTS, type CallProgressEvent, type CallStatus, type HttpMethod } from '../../domain/call.js';
+import type { TimeRange } from '../../domain/ports.js';
+import { invalidParameter, missingParameter } from '../../errors.js';
+import type { CallServiceContext } from '../../services/calls/call-service-context.js';
+import { createCall } from '../../services/calls/create-call.js';
+import { getCall, listCalls, updateCall } from '../../services/calls/update-call.js';
+import { day, oneOf, text, type Params } from '../form-params.js';
+import { callShape } from '../representation/call-shape.js';
+import { parsePaging } from '../representation/list-page.js';
+import { accountPath } from '../representation/uris.js';
+import { accountOf, echoFilters, formOf, paramsOf, queryOf, resource, sendInstance, sendList } from './resource.js';
+
+const LIST = '/2010-04-01/Accounts/:AccountSid/Calls';
+const METHODS: readonly HttpMethod[] = ['GET', 'POST'];
+const STATUSES: readonly CallStatus[] = ['queued', 'ringing', 'in-progress', 'completed', 'busy', 'failed', 'no-answer', 'canceled'];
+const FILTERS = ['To', 'From', 'Status', 'ParentCallSid', 'StartTime', 'StartTime<', 'StartTime>', 'EndTime', 'EndTime<', 'EndTime>'];
+
+/** An absolute http(s) URL, or a 400 naming the field. */
+export function url(params: Params, name: string): string | null {
+  const value = text(params, name);
+  if (value === undefined || value === '') return null;
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw invalidParameter(name, `"${value}" is not an absolute URL`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw invalidParameter(name, 'must be an http or https URL');
+  return value;
+}
+
+/** Repeated (`X=a&X=b`, as twilio-node sends) or space-separated (as Twilio's docs write) values. */
+export function list(params: Params, name: string): string[] | undefined {
+  const raw = params[name];
+  if (raw === undefined) return undefined;
+  return [raw].flat().flatMap((v) => v.split(/[\s,]+/)).filter((v) => v !== '');
+}
+
+function progressEvents(params: Params, name: string): CallProgressEvent[] | undefined {
+  const values = list(params, name);
+  const bad = values?.find((v) => !(CALL_PROGRESS_EVENTS as readonly string[]).includes(v));
+  if (bad !== undefined) throw invalidParameter(name, `"${bad}" is not one of ${CALL_PROGRESS_EVENTS.join(', ')}`);
+  return values as CallProgressEvent[] | undefined;
+}
+
+function timeout(params: Params): number {
+  const value = text(params, 'Timeout');
+  if (value === undefined || value === '') return 60;
+  if (!/^\d+$/.test(value)) throw invalidParameter('Timeout', 'must be a whole number of seconds');
+  return Math.min(600, Math.max(5, Number(value)));
+}
+
+function range(query: Params, name: string): TimeRange | undefined {
+  const on = day(query, name);
+  const before = day(query, `${name}<`);
+  const after = day(query, `${name}>`);
+  if (!on && !before && !after) return undefined;
+  const from = Math.max(on?.from ?? -Infinity, after?.from ?? -Infinity);
+  const to = Math.min(on?.to ?? Infinity, before?.to ?? Infinity);
+  return { ...(Number.isFinite(from) ? { from } : {}), ...(Number.isFinite(to) ? { to } : {}) };
+}
+
+export function registerCallRoutes(app: FastifyInstance, ctx: CallServiceContext): void {
+  resource(app, LIST, {
+    POST: async (request, reply) => {
+      const form = formOf(request);
+      const to = text(form, 'To');
+      const from = text(form, 'From');
+      if (!to) throw missingParameter('To');
+      if (!from) throw missingParameter('From');
+      const call = await createCall(ctx, {
+        accountSid: accountOf(request).sid,
+        to,
+        from,
+        url: url(form, 'Url'),
+        method: oneOf(form, 'Method', METHODS) ?? 'POST',
+        fallbackUrl: url(form, 'FallbackUrl'),
+        fallbackMethod: oneOf(form, 'FallbackMethod', METHODS) ?? 'POST',
+        twiml: text(form, 'Twiml') || null,
+        statusCallback: url(form, 'StatusCallback'),
+        statusCallbackMethod: oneOf(form, 'StatusCallbackMethod', METHODS) ?? 'POST',
+        statusCallbackEvents: progressEvents(form, 'StatusCallbackEvent'),
+        timeout: timeout(form),
+      });
+      sendInstance(reply, request, callShape, call, 201);
+    },
+    GET: async (request, reply) => {
+      const account = accountOf(request);
+      const query = queryOf(request);
+      const page = parsePaging(query);
+      const filter = {
+        accountSid: account.sid,
+        to: text(query, 'To'),
+        from: text(query, 'From'),
+        status: oneOf(query, 'Status', STATUSES),
+        parentCallSid: text(query, 'ParentCallSid'),
+        startTime: range(query, 'StartTime'),
+        endTime: range(query, 'EndTime'),
+      };
+      const result = await listCalls(ctx, filter, page.page);
+      sendList(reply, request, callShape, `${accountPath(account.sid)}/Calls`, echoFilters(query, FILTERS), page, result);
+    },
+  });
+
+  resource(app, `${LIST}/:CallSid`, {
+    GET: async (request, reply) => {
+      sendInstance(reply, request, callShape, await getCall(ctx, accountOf(request).sid, paramsOf(request).CallSid!));
+    },
+    POST: async (request, reply) => {
+      const form = formOf(request);
+      const status = oneOf(form, 'Status', ['canceled', 'completed'] as const);
+      const twiml = text(form, 'Twiml') || null;
+      const target = url(form, 'Url');
+      const application =
+        twiml !== null || target !== null
+          ? { url: target, method: oneOf(form, 'Method', METHODS) ?? 'POST', twiml, fallbackUrl: url(form, 'FallbackUrl'), fallbackMethod: oneOf(form, 'FallbackMethod', METHODS) ?? 'POST' }
+          : undefined;
+      const call = await updateCall(ctx, accountOf(request).sid, paramsOf(request).CallSid!, {
+        ...(status ? { status } : {}),
+        ...(application ? { application } : {}),
+      });
+      sendInstance(reply, request, callShape, call);
+    },
+  });
+}

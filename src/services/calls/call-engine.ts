@@ -1,0 +1,95 @@
+/**
+ * The live calls of this node. Each call runs as a CallSession; the engine finds them by SID
+ * for hang-up and redirect, and ends them all on shutdown. Calls live on the node that placed
+ * or received them (design.md: a call leg belongs to one media node).
+ */
+import type { Call } from '../../domain/call.js';
+import type { AudioPlayer, CallNotifier, EndpointDialer, TwimlSource } from '../../domain/call-ports.js';
+import type { Endpoint } from '../../domain/endpoint.js';
+import { ResourceNotFound } from '../../errors.js';
+import type { ServiceContext } from '../context.js';
+import { ringParticipant } from '../connect-participant.js';
+import { removeParticipant } from '../remove-participant.js';
+import type { CallApplicationSource } from './call-application.js';
+import type { CallLogger, CallRuntime } from './call-runtime.js';
+import { CallSession } from './call-session.js';
+import { CallStatusKeeper } from './call-status.js';
+
+export interface CallEnginePorts {
+  dialer: EndpointDialer;
+  twiml: TwimlSource;
+  audio: AudioPlayer;
+  notifier: CallNotifier;
+  logger: CallLogger;
+}
+
+export class CallEngine {
+  private readonly sessions = new Map<string, CallSession>();
+  private readonly runtime: CallRuntime;
+  private readonly notifier: CallNotifier;
+  private closed = false;
+
+  constructor(ctx: ServiceContext, ports: CallEnginePorts) {
+    this.runtime = {
+      ctx,
+      dialer: ports.dialer,
+      twiml: ports.twiml,
+      audio: ports.audio,
+      logger: ports.logger,
+      status: new CallStatusKeeper(ctx.store, ctx.clock, ports.notifier),
+      onRinging: async (call, source) => {
+        if (source.kind === 'participant') await ringParticipant(ctx, source.accountSid, source.conferenceSid, call.sid).catch(() => undefined);
+      },
+      onUnanswered: async (call, source) => {
+        if (source.kind !== 'participant') return;
+        await removeParticipant(ctx, { accountSid: source.accountSid, conferenceSid: source.conferenceSid, participant: call.sid }, 'left').catch(
+          (error: unknown) => {
+            if (!(error instanceof ResourceNotFound)) ports.logger.warn({ err: error, callSid: call.sid }, 'could not remove an unanswered participant');
+          },
+        );
+      },
+    };
+    this.notifier = ports.notifier;
+  }
+
+  /** Starts a stored, queued call: tells `initiated`, then dials (outbound) or rings in (inbound). */
+  start(call: Call, endpoint: Endpoint, source: CallApplicationSource): void {
+    if (this.closed) throw new Error('the call engine is closed');
+    this.notifier.callProgress(call, 'initiated');
+    const session = new CallSession(this.runtime, call, endpoint, source);
+    this.sessions.set(call.sid, session);
+    void session.done.finally(() => this.sessions.delete(call.sid));
+  }
+
+  /** The live call as this node knows it, if it is live here. */
+  live(callSid: string): Call | undefined {
+    return this.sessions.get(callSid)?.current;
+  }
+
+  /** Hangs up (or cancels) a live call; resolves when it has ended. False when not live here. */
+  async hangup(callSid: string): Promise<boolean> {
+    const session = this.sessions.get(callSid);
+    if (!session) return false;
+    session.hangup();
+    await session.done;
+    return true;
+  }
+
+  redirect(callSid: string, source: CallApplicationSource): boolean {
+    const session = this.sessions.get(callSid);
+    if (!session) return false;
+    session.redirect(source);
+    return true;
+  }
+
+  /** Resolves when no call is live (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.sessions.size > 0) await Promise.all([...this.sessions.values()].map((s) => s.done));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const session of this.sessions.values()) session.hangup();
+    await this.idle();
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * What a live call needs at hand: the services' context, the ports to the outside, the
+ * status keeper and a logger. Built once by the call engine.
+ */
+import type { Call } from '../../domain/call.js';
+import type { AudioPlayer, EndpointDialer, TwimlSource } from '../../domain/call-ports.js';
+import type { ServiceContext } from '../context.js';
+import type { CallApplicationSource } from './call-application.js';
+import type { CallStatusKeeper } from './call-status.js';
+
+export interface CallLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface CallRuntime {
+  ctx: ServiceContext;
+  dialer: EndpointDialer;
+  twiml: TwimlSource;
+  audio: AudioPlayer;
+  status: CallStatusKeeper;
+  logger: CallLogger;
+  /** A dialled call rang (Create Participant moves its participant to `ringing`). */
+  onRinging?: (call: Call, source: CallApplicationSource) => Promise<void>;
+  /** A dialled call was not answered (Create Participant removes its participant). */
+  onUnanswered?: (call: Call, source: CallApplicationSource) => Promise<void>;
+}

@@ -1,0 +1,165 @@
+/**
+ * One live call, from dialling (or ringing in) to its end: its status moves, its TwiML is
+ * fetched and run verb by verb, and it can be hung up or redirected at any moment. Twilio's
+ * behaviour is followed: a TwiML or webhook failure ends the call as an application error
+ * (error 11200/12100/12200, logged), `<Reject>` as the first verb of an inbound call leaves it
+ * unanswered (busy or no-answer), a kicked participant continues with the TwiML after `<Dial>`
+ * or with its `action` (https://www.twilio.com/docs/voice/twiml/dial#action).
+ */
+import type { Call, CallStatus } from '../../domain/call.js';
+import { isFinal } from '../../domain/call.js';
+import type { RemoteLeg } from '../../domain/call-ports.js';
+import type { Endpoint } from '../../domain/endpoint.js';
+import { parseTwiml } from '../../twiml/parse-twiml.js';
+import type { TwimlDocument, TwimlVerb } from '../../twiml/verbs.js';
+import type { CallApplicationSource } from './call-application.js';
+import type { CallRuntime } from './call-runtime.js';
+import { stayInConference } from './conference-leg.js';
+import { runVerb } from './run-verb.js';
+
+/** Documents one call may go through (redirects, actions) before it is ended as a loop. */
+const MAX_DOCUMENTS = 500;
+
+export class CallSession {
+  private call: Call;
+  private readonly ended = new AbortController();
+  private document = new AbortController();
+  private redirectTo: CallApplicationSource | undefined;
+  private remote: RemoteLeg | undefined;
+  readonly done: Promise<void>;
+
+  constructor(
+    private readonly rt: CallRuntime,
+    call: Call,
+    private readonly endpoint: Endpoint,
+    private readonly source: CallApplicationSource,
+  ) {
+    this.call = call;
+    this.done = this.run();
+  }
+
+  get current(): Call {
+    return this.call;
+  }
+
+  /** Conclave hangs up (REST `Status=completed`/`canceled`, shutdown). */
+  hangup(): void {
+    this.ended.abort();
+    this.document.abort();
+  }
+
+  /** The REST API gave the live call new TwiML (`Url` or `Twiml`). */
+  redirect(source: CallApplicationSource): void {
+    this.redirectTo = source;
+    this.document.abort();
+  }
+
+  private async run(): Promise<void> {
+    try {
+      if (this.call.direction === 'inbound') await this.ringIn();
+      else await this.dialOut();
+    } catch (error) {
+      this.rt.logger.error({ err: error, callSid: this.call.sid }, 'call failed');
+    } finally {
+      this.remote?.hangup();
+      await this.end(this.call.status === 'in-progress' ? 'completed' : this.ended.signal.aborted ? 'canceled' : 'failed').catch((error: unknown) =>
+        this.rt.logger.error({ err: error, callSid: this.call.sid }, 'could not store the end of the call'),
+      );
+    }
+  }
+
+  private async move(status: CallStatus): Promise<void> {
+    this.call = await this.rt.status.move(this.call, status);
+  }
+
+  private async end(status: CallStatus): Promise<void> {
+    if (!isFinal(this.call.status)) await this.move(status);
+  }
+
+  private answered(leg: RemoteLeg): void {
+    this.remote = leg;
+    void leg.hungUp.then(() => this.hangup());
+  }
+
+  private async dialOut(): Promise<void> {
+    const result = await this.rt.dialer.dial(this.endpoint, {
+      timeoutSeconds: this.call.timeout,
+      signal: this.ended.signal,
+      onRinging: () => void this.move('ringing').then(() => this.rt.onRinging?.(this.call, this.source)),
+    });
+    if (result.outcome !== 'answered') {
+      await this.end(result.outcome);
+      await this.rt.onUnanswered?.(this.call, this.source);
+      return;
+    }
+    this.answered(result.leg);
+    await this.move('in-progress');
+    if (this.ended.signal.aborted) return;
+    await this.runApplication(this.source);
+  }
+
+  private async ringIn(): Promise<void> {
+    await this.move('ringing');
+    const first = await this.load(this.source);
+    if (!first) return;
+    const [verb] = first.verbs;
+    if (verb?.verb === 'Reject') {
+      await this.end(verb.reason === 'busy' ? 'busy' : 'no-answer');
+      return;
+    }
+    this.answered(this.rt.dialer.answerInbound(this.endpoint));
+    await this.move('in-progress');
+    await this.runApplication(first);
+  }
+
+  /** Fetches and parses a document; on failure logs the application error and returns nothing. */
+  private async load(source: CallApplicationSource): Promise<TwimlDocument | undefined> {
+    try {
+      if (source.kind === 'participant') return { verbs: [], warnings: [] };
+      if (source.kind === 'twiml') return parseTwiml(source.twiml);
+      const fetched = await this.rt.twiml.fetch({ call: this.call, ...source });
+      const document = parseTwiml(fetched.twiml, { documentUrl: fetched.url });
+      if (document.warnings.length > 0) this.rt.logger.warn({ callSid: this.call.sid, warnings: document.warnings }, 'TwiML warnings');
+      return document;
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      this.rt.logger.warn({ callSid: this.call.sid, code, err: error }, `application error: ${(error as Error).message}`);
+      return undefined;
+    }
+  }
+
+  private async runApplication(first: CallApplicationSource | TwimlDocument): Promise<void> {
+    let next: CallApplicationSource | TwimlDocument | undefined = first;
+    for (let documents = 0; next !== undefined && !this.ended.signal.aborted; documents++) {
+      if (documents === MAX_DOCUMENTS) {
+        this.rt.logger.warn({ callSid: this.call.sid }, `application error: more than ${MAX_DOCUMENTS} TwiML documents, ended as a loop`);
+        return;
+      }
+      this.document = new AbortController();
+      if (this.ended.signal.aborted) return;
+      if ('kind' in next && next.kind === 'participant') {
+        await stayInConference(this.rt.ctx, this.call.sid, { kind: 'connect', accountSid: next.accountSid, conferenceSid: next.conferenceSid }, this.document.signal, 4 * 3600);
+        return;
+      }
+      const document: TwimlDocument | undefined = 'verbs' in next ? next : await this.load(next);
+      if (!document) return;
+      next = await this.runVerbs(document.verbs);
+      if (this.redirectTo) {
+        next = this.redirectTo;
+        this.redirectTo = undefined;
+      }
+    }
+  }
+
+  /** Runs verbs in order; returns the next document to run, or nothing when the call should end. */
+  private async runVerbs(verbs: readonly TwimlVerb[]): Promise<CallApplicationSource | undefined> {
+    for (const verb of verbs) {
+      if (this.document.signal.aborted) return undefined;
+      const step = await runVerb(this.rt, this.call, verb, this.document.signal);
+      if (step.kind === 'continue') continue;
+      if (step.kind === 'hangup') return undefined;
+      return step.source;
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * A call in a conference, from the call's side: it joins (or, dialled by Create Participant,
+ * connects), then stays until it leaves — kicked, the conference ended, or the call hung up or
+ * was redirected — and says how long it stayed. The participant row is the truth; the call
+ * learns that it left from the `leave` events on the bus.
+ */
+import type { ParticipantEvent } from '../../domain/events.js';
+import { isParticipantEvent } from '../../domain/events.js';
+import type { EventBus } from '../../events/event-bus.js';
+import { ResourceNotFound, RuleViolation } from '../../errors.js';
+import type { ServiceContext } from '../context.js';
+import { connectParticipant } from '../connect-participant.js';
+import { joinConference, type JoinRequest } from '../join-conference.js';
+import { removeParticipant } from '../remove-participant.js';
+
+export type ConferenceEntry = { kind: 'join'; request: JoinRequest } | { kind: 'connect'; accountSid: string; conferenceSid: string };
+
+export type StayOutcome = { joined: true; seconds: number } | { joined: false; error: RuleViolation };
+
+/** Resolves with the first `leave` of `callSid`; `stop()` stops listening. */
+function leaveOf(bus: EventBus, callSid: string): { left: Promise<ParticipantEvent>; stop: () => void } {
+  let stop = (): void => {};
+  const left = new Promise<ParticipantEvent>((resolve) => {
+    stop = bus.subscribe((event) => {
+      if (event.type === 'leave' && isParticipantEvent(event) && event.participant.callSid === callSid) {
+        stop();
+        resolve(event);
+      }
+    });
+  });
+  return { left, stop };
+}
+
+export async function stayInConference(
+  ctx: ServiceContext,
+  callSid: string,
+  entry: ConferenceEntry,
+  signal: AbortSignal,
+  timeLimitSeconds: number,
+): Promise<StayOutcome> {
+  // Listen before joining: an end-on-exit participant may end the conference at once.
+  const { left, stop } = leaveOf(ctx.bus, callSid);
+  const since = ctx.clock.now();
+  let conferenceSid: string;
+  let accountSid: string;
+  try {
+    if (entry.kind === 'join') {
+      const joined = await joinConference(ctx, { ...entry.request, callSid });
+      conferenceSid = joined.conference.sid;
+      accountSid = entry.request.accountSid;
+    } else {
+      await connectParticipant(ctx, entry.accountSid, entry.conferenceSid, callSid);
+      conferenceSid = entry.conferenceSid;
+      accountSid = entry.accountSid;
+    }
+  } catch (error) {
+    stop();
+    if (error instanceof RuleViolation) return { joined: false, error };
+    throw error;
+  }
+
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<'limit'>((resolve) => (timer = setTimeout(() => resolve('limit'), timeLimitSeconds * 1000)));
+  const aborted = new Promise<'aborted'>((resolve) => {
+    if (signal.aborted) resolve('aborted');
+    signal.addEventListener('abort', () => resolve('aborted'), { once: true });
+  });
+  const why = await Promise.race([left.then(() => 'left' as const), limit, aborted]);
+  clearTimeout(timer);
+  if (why !== 'left') {
+    try {
+      await removeParticipant(ctx, { accountSid, conferenceSid, participant: callSid }, 'left');
+    } catch (error) {
+      // Already gone (kicked or ended at the same moment): the leave event is on its way.
+      if (!(error instanceof ResourceNotFound) && !(error instanceof RuleViolation)) throw error;
+    }
+  }
+  stop();
+  return { joined: true, seconds: Math.floor((ctx.clock.now() - since) / 1000) };
+}

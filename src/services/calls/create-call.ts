@@ -1,0 +1,87 @@
+/**
+ * Calls.create: a call from `From` to `To`, driven by `Url` or `Twiml` once answered
+ * (https://www.twilio.com/docs/voice/api/call-resource#create-a-call-resource). The call is
+ * stored `queued` and placed at once; the answer is 201 with the queued call.
+ */
+import { CALL_PROGRESS_EVENTS, type Call, type CallApplication, type CallProgressEvent } from '../../domain/call.js';
+import { parseEndpoint, type Endpoint } from '../../domain/endpoint.js';
+import { newSid } from '../../domain/sids.js';
+import { RuleViolation, TwilioCode } from '../../errors.js';
+import type { CallApplicationSource } from './call-application.js';
+import type { CallServiceContext } from './call-service-context.js';
+
+export interface CreateCallRequest extends Omit<CallApplication, 'statusCallbackEvents'> {
+  accountSid: string;
+  to: string;
+  from: string;
+  statusCallbackEvents: CallProgressEvent[] | undefined;
+  timeout: number;
+}
+
+/** Twilio error codes of the Call resource: 21211 invalid To, 21212 invalid From. */
+const INVALID_TO = 21211;
+const INVALID_FROM = 21212;
+
+/** The endpoint a call can be placed to now, or a RuleViolation saying why not. */
+export function dialableEndpoint(to: string, field = 'To'): Endpoint {
+  const endpoint = parseEndpoint(to);
+  if (typeof endpoint === 'string') throw new RuleViolation(INVALID_TO, `Invalid '${field}': ${endpoint}`);
+  if (endpoint.kind === 'sip') throw new RuleViolation(INVALID_TO, `Invalid '${field}': dialling SIP needs the SIP plane, which Conclave does not have yet; use a sim: endpoint`);
+  if (endpoint.kind !== 'sim') {
+    throw new RuleViolation(INVALID_TO, `Invalid '${field}': Conclave has no carrier to reach ${to}; use a sim: endpoint (sim:alice, sim:bob;ring=3…)`);
+  }
+  return endpoint;
+}
+
+export function callingEndpoint(from: string): void {
+  const endpoint = parseEndpoint(from);
+  if (typeof endpoint === 'string') throw new RuleViolation(INVALID_FROM, `Invalid 'From': ${endpoint}`);
+}
+
+export function newOutboundCall(request: CreateCallRequest, now: number): Call {
+  return {
+    sid: newSid('CA'),
+    accountSid: request.accountSid,
+    parentCallSid: null,
+    to: request.to,
+    from: request.from,
+    phoneNumberSid: null,
+    status: 'queued',
+    direction: 'outbound-api',
+    timeout: request.timeout,
+    startTime: null,
+    endTime: null,
+    duration: null,
+    queueTime: 0,
+    url: request.url,
+    method: request.method,
+    fallbackUrl: request.fallbackUrl,
+    fallbackMethod: request.fallbackMethod,
+    twiml: request.twiml,
+    statusCallback: request.statusCallback,
+    statusCallbackMethod: request.statusCallbackMethod,
+    // Twilio: with a StatusCallback and no StatusCallbackEvent, only `completed` is sent.
+    statusCallbackEvents: request.statusCallbackEvents ?? ['completed'],
+    dateCreated: now,
+    dateUpdated: now,
+  };
+}
+
+export function applicationOf(call: Pick<CallApplication, 'url' | 'method' | 'twiml' | 'fallbackUrl' | 'fallbackMethod'>): CallApplicationSource {
+  if (call.twiml !== null) return { kind: 'twiml', twiml: call.twiml };
+  if (call.url !== null) return { kind: 'url', url: call.url, method: call.method, fallbackUrl: call.fallbackUrl, fallbackMethod: call.fallbackMethod };
+  throw new RuleViolation(TwilioCode.invalidParameter, 'Either Url or Twiml is required (Conclave has no ApplicationSid)');
+}
+
+export async function createCall(ctx: CallServiceContext, request: CreateCallRequest): Promise<Call> {
+  const endpoint = dialableEndpoint(request.to);
+  callingEndpoint(request.from);
+  const source = applicationOf(request);
+  if (request.statusCallbackEvents?.some((e) => !CALL_PROGRESS_EVENTS.includes(e))) {
+    throw new RuleViolation(TwilioCode.invalidParameter, `Invalid StatusCallbackEvent: use ${CALL_PROGRESS_EVENTS.join(', ')}`);
+  }
+  const call = newOutboundCall(request, ctx.clock.now());
+  await ctx.store.insertCall(call);
+  ctx.calls.start(call, endpoint, source);
+  return call;
+}

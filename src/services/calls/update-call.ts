@@ -1,0 +1,49 @@
+/**
+ * Changing a call through the API (https://www.twilio.com/docs/voice/api/call-resource#update-a-call-resource):
+ * `Status=canceled` ends a queued or ringing call, `Status=completed` hangs up whatever state it
+ * is in, `Url` or `Twiml` redirect a live call to new TwiML.
+ */
+import { isFinal, type Call, type CallApplication } from '../../domain/call.js';
+import type { PageRequest, PageResult } from '../../domain/paging.js';
+import type { CallFilter } from '../../domain/ports.js';
+import { ResourceNotFound, RuleViolation, TwilioCode } from '../../errors.js';
+import { applicationOf } from './create-call.js';
+import type { CallServiceContext } from './call-service-context.js';
+
+export interface CallChange {
+  status?: 'canceled' | 'completed';
+  application?: Pick<CallApplication, 'url' | 'method' | 'twiml' | 'fallbackUrl' | 'fallbackMethod'>;
+}
+
+export async function getCall(ctx: CallServiceContext, accountSid: string, callSid: string): Promise<Call> {
+  const call = await ctx.store.findCall(callSid, accountSid);
+  if (!call) throw new ResourceNotFound(`Call ${callSid}`);
+  return call;
+}
+
+export function listCalls(ctx: CallServiceContext, filter: CallFilter, page: PageRequest): Promise<PageResult<Call>> {
+  return ctx.store.listCalls(filter, page);
+}
+
+export async function updateCall(ctx: CallServiceContext, accountSid: string, callSid: string, change: CallChange): Promise<Call> {
+  const call = await getCall(ctx, accountSid, callSid);
+  if (change.status !== undefined) {
+    if (isFinal(call.status)) return call;
+    if (change.status === 'canceled' && call.status === 'in-progress') return call; // Twilio: cancel does not hang up an answered call
+    if (!(await ctx.calls.hangup(call.sid))) throw notLiveHere(call);
+    return getCall(ctx, accountSid, callSid);
+  }
+  if (change.application) {
+    if (call.status !== 'in-progress' && call.status !== 'ringing' && call.status !== 'queued') {
+      throw new RuleViolation(TwilioCode.invalidCallState, 'Call is not in-progress. Cannot redirect.');
+    }
+    if (!ctx.calls.redirect(call.sid, applicationOf(change.application))) {
+      throw notLiveHere(call);
+    }
+  }
+  return call;
+}
+
+function notLiveHere(call: Call): RuleViolation {
+  return new RuleViolation(TwilioCode.invalidCallState, `Call ${call.sid} is ${call.status} but is not live on this node`);
+}
