@@ -10,6 +10,7 @@ import type { Clock, Store } from './domain/ports.js';
 import { EventBus } from './events/event-bus.js';
 import { buildHttpServer } from './http/server.js';
 import type { ServiceContext } from './services/context.js';
+import { CredentialCache } from './services/credential-cache.js';
 import { ensureOwnerAccount, type OwnerCredentials } from './services/owner-account.js';
 import { openStore } from './store/open-store.js';
 import { ScheduledAudio } from './endpoints/scheduled-audio.js';
@@ -53,7 +54,7 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
   const store =
     options.store ?? (await openStore(config.database.kind === 'sqlite' ? config.database.path : config.database.url));
   const bus = new EventBus((error, event) => logger.error({ err: error, event: event.type }, 'event listener failed'));
-  const core: ServiceContext = { store, bus, clock: options.clock ?? systemClock };
+  const core: ServiceContext = { store, bus, clock: options.clock ?? systemClock, credentials: new CredentialCache() };
   const ensured = await ensureOwnerAccount(core, owner);
 
   const webhookClient = new WebhookClient();

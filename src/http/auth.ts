@@ -23,9 +23,14 @@ export function registerAuth(app: FastifyInstance, ctx: ServiceContext): void {
   app.decorateRequest('account', null);
   app.addHook('onRequest', async (request) => {
     if (!request.routeOptions.url) return; // unknown route: the 404 handler answers
-    const given = credentials(request);
-    const principal: Principal | undefined = given && (await authenticate(ctx.store, given.username, given.password));
-    if (!principal) throw unauthorized();
+    const header = request.headers.authorization ?? '';
+    let principal: Principal | undefined = ctx.credentials.get(header);
+    if (!principal) {
+      const given = credentials(request);
+      principal = given && (await authenticate(ctx.store, given.username, given.password));
+      if (!principal) throw unauthorized();
+      ctx.credentials.remember(header, principal);
+    }
     request.principal = principal;
     const accountSid = (request.params as { AccountSid?: string }).AccountSid;
     if (accountSid === undefined) return;

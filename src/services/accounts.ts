@@ -55,6 +55,7 @@ export async function updateAccount(ctx: ServiceContext, principal: Principal, t
     dateUpdated: ctx.clock.now(),
   };
   await ctx.store.updateAccount(next);
+  ctx.credentials.clear();
   return next;
 }
 

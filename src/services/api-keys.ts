@@ -46,6 +46,7 @@ export async function renameApiKey(ctx: ServiceContext, accountSid: string, keyS
 export async function deleteApiKey(ctx: ServiceContext, accountSid: string, keySid: string): Promise<void> {
   await getApiKey(ctx, accountSid, keySid);
   await ctx.store.deleteKey(keySid);
+  ctx.credentials.clear();
 }
 
 export function listApiKeys(ctx: ServiceContext, accountSid: string, page: PageRequest): Promise<PageResult<ApiKey>> {

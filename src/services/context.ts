@@ -3,9 +3,12 @@
  */
 import type { Clock, Store } from '../domain/ports.js';
 import type { EventBus } from '../events/event-bus.js';
+import type { CredentialCache } from './credential-cache.js';
 
 export interface ServiceContext {
   store: Store;
   bus: EventBus;
   clock: Clock;
+  /** Verified credentials, forgotten whenever an account or key changes. */
+  credentials: CredentialCache;
 }

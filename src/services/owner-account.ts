@@ -17,6 +17,7 @@ export async function ensureOwnerAccount(ctx: ServiceContext, credentials: Owner
     if (existing.authToken === credentials.authToken) return { account: existing, created: false };
     const updated = { ...existing, authToken: credentials.authToken, dateUpdated: now };
     await ctx.store.updateAccount(updated);
+    ctx.credentials.clear();
     return { account: updated, created: false };
   }
   const account: Account = {

@@ -9,6 +9,8 @@ import type { PageRequest, PageResult } from '../domain/paging.js';
 import { fetchPage } from './paging-queries.js';
 import { accountToRow, keyToRow, rowToAccount, rowToKey } from './row-mapping.js';
 import type { QueryContext } from './query-context.js';
+import { runCompiledOnce } from './compiled-once.js';
+import type { AccountRow } from './schema.js';
 import { uniqueViolation } from './unique-violations.js';
 
 export async function insertAccount({ db }: QueryContext, account: Account): Promise<void> {
@@ -20,8 +22,8 @@ export async function insertAccount({ db }: QueryContext, account: Account): Pro
   }
 }
 
-export async function findAccount({ db }: QueryContext, sid: string): Promise<Account | undefined> {
-  const row = await db.selectFrom('accounts').selectAll().where('sid', '=', sid).executeTakeFirst();
+export async function findAccount({ db, dialect }: QueryContext, sid: string): Promise<Account | undefined> {
+  const row = await runCompiledOnce<AccountRow>(db, dialect, 'findAccount', (q) => q.selectFrom('accounts').selectAll().where('sid', '=', ''), [sid]);
   return row === undefined ? undefined : rowToAccount(row);
 }
 

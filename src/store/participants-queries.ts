@@ -9,6 +9,8 @@ import type { ParticipantFilter } from '../domain/ports.js';
 import type { PageRequest, PageResult } from '../domain/paging.js';
 import { fetchPage } from './paging-queries.js';
 import type { QueryContext } from './query-context.js';
+import { runCompiledOnce } from './compiled-once.js';
+import type { ParticipantRow } from './schema.js';
 import { participantToRow, rowToParticipant } from './row-mapping.js';
 import { uniqueViolation } from './unique-violations.js';
 
@@ -42,13 +44,14 @@ export async function deleteParticipant({ db }: QueryContext, conferenceSid: str
 }
 
 /** By call SID first (the usual case: one lookup), then by label; always within the conference. */
-export async function findParticipant({ db }: QueryContext, conferenceSid: string, callSidOrLabel: string): Promise<Participant | undefined> {
-  const byCall = await db
-    .selectFrom('participants')
-    .selectAll()
-    .where('call_sid', '=', callSidOrLabel)
-    .where('conference_sid', '=', conferenceSid)
-    .executeTakeFirst();
+export async function findParticipant({ db, dialect }: QueryContext, conferenceSid: string, callSidOrLabel: string): Promise<Participant | undefined> {
+  const byCall = await runCompiledOnce<ParticipantRow>(
+    db,
+    dialect,
+    'findParticipantByCall',
+    (q) => q.selectFrom('participants').selectAll().where('call_sid', '=', '').where('conference_sid', '=', ''),
+    [callSidOrLabel, conferenceSid],
+  );
   if (byCall !== undefined) return rowToParticipant(byCall);
   const byLabel = await db
     .selectFrom('participants')
