@@ -24,7 +24,9 @@ export const accountShape: ResourceShape<Account> = {
     [
       'subresource_uris',
       (a, suffix) => ({
+        calls: `${accountPath(a.sid)}/Calls${suffix}`,
         conferences: `${accountPath(a.sid)}/Conferences${suffix}`,
+        incoming_phone_numbers: `${accountPath(a.sid)}/IncomingPhoneNumbers${suffix}`,
         keys: `${accountPath(a.sid)}/Keys${suffix}`,
       }),
     ],
