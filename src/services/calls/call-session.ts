@@ -26,6 +26,7 @@ export class CallSession {
   private document = new AbortController();
   private redirectTo: CallApplicationSource | undefined;
   private remote: RemoteLeg | undefined;
+  private moving: Promise<void> = Promise.resolve();
   readonly done: Promise<void>;
 
   constructor(
@@ -68,8 +69,16 @@ export class CallSession {
     }
   }
 
-  private async move(status: CallStatus): Promise<void> {
-    this.call = await this.rt.status.move(this.call, status);
+  /**
+   * Status moves are chained: `ringing` is told from the dialer's callback while the answer may
+   * already be on its way, and each move must start from the call as the previous one left it
+   * (two concurrent writes could otherwise land in either order on PostgreSQL).
+   */
+  private move(status: CallStatus): Promise<void> {
+    this.moving = this.moving.catch(() => undefined).then(async () => {
+      this.call = await this.rt.status.move(this.call, status);
+    });
+    return this.moving;
   }
 
   private async end(status: CallStatus): Promise<void> {
