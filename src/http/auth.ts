@@ -18,31 +18,62 @@ function credentials(request: FastifyRequest): { username: string; password: str
   return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
+/**
+ * The checks of one request once the caller is known; `undefined` when the path needs no
+ * account lookup (the common case: the caller's own account), else the lookup to wait for.
+ */
+function reach(ctx: ServiceContext, request: FastifyRequest, principal: Principal): Promise<void> | undefined {
+  request.principal = principal;
+  const params = request.params as Record<string, string | undefined>;
+  const accountSid = params.AccountSid;
+  if (accountSid === undefined || accountSid === principal.account.sid) {
+    if (accountSid !== undefined) request.account = principal.account;
+    refuseNul(params);
+    return undefined;
+  }
+  // Only a well-formed SID is looked up: anything else names no account.
+  if (!isSid(accountSid, 'AC')) throw unauthorized();
+  return ctx.store.findAccount(accountSid).then((target) => {
+    if (!target || !mayReach(principal, target)) throw unauthorized();
+    request.account = target;
+    refuseNul(params);
+  });
+}
+
+/** No resource is named with a NUL character (PostgreSQL text cannot even hold one). */
+function refuseNul(params: Record<string, string | undefined>): void {
+  for (const key in params) {
+    if (params[key]?.includes('\u0000')) throw new ResourceNotFound('A resource named with a NUL character');
+  }
+}
+
 export function registerAuth(app: FastifyInstance, ctx: ServiceContext): void {
   app.decorateRequest('principal', null);
   app.decorateRequest('account', null);
-  app.addHook('onRequest', async (request) => {
-    if (!request.routeOptions.url) return; // unknown route: the 404 handler answers
+  // Callback style rather than async: a request with remembered credentials on its own account
+  // (nearly all of them) passes without a promise or a store read.
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (!request.routeOptions.url) return done(); // unknown route: the 404 handler answers
     const header = request.headers.authorization ?? '';
-    let principal: Principal | undefined = ctx.credentials.get(header);
-    if (!principal) {
-      const given = credentials(request);
-      principal = given && (await authenticate(ctx.store, given.username, given.password));
-      if (!principal) throw unauthorized();
-      ctx.credentials.remember(header, principal);
+    const remembered = ctx.credentials.get(header);
+    try {
+      if (remembered) {
+        const pending = reach(ctx, request, remembered);
+        if (!pending) return done();
+        pending.then(() => done(), done);
+        return;
+      }
+    } catch (error) {
+      return done(error as Error);
     }
-    request.principal = principal;
-    const accountSid = (request.params as { AccountSid?: string }).AccountSid;
-    if (accountSid === undefined) return;
-    // Only a well-formed SID is looked up: anything else names no account (and a NUL byte would
-    // make PostgreSQL fail the query).
-    const target =
-      accountSid === principal.account.sid ? principal.account : isSid(accountSid, 'AC') ? await ctx.store.findAccount(accountSid) : undefined;
-    if (!target || !mayReach(principal, target)) throw unauthorized();
-    request.account = target;
-    // No resource is named with a NUL character (PostgreSQL text cannot even hold one).
-    if (Object.values(request.params as Record<string, unknown>).some((v) => typeof v === 'string' && v.includes('\u0000'))) {
-      throw new ResourceNotFound('A resource named with a NUL character');
-    }
+    const given = credentials(request);
+    if (!given) return done(unauthorized());
+    authenticate(ctx.store, given.username, given.password)
+      .then((principal) => {
+        if (!principal) throw unauthorized();
+        ctx.credentials.remember(header, principal);
+        return reach(ctx, request, principal);
+      })
+      .then(() => done(), done);
   });
 }

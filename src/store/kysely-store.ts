@@ -14,6 +14,7 @@ import * as calls from './calls-queries.js';
 import * as accounts from './accounts-queries.js';
 import * as conferences from './conferences-queries.js';
 import * as participants from './participants-queries.js';
+import { ParticipantCache } from './participant-cache.js';
 import type { QueryContext } from './query-context.js';
 import type { Database, Dialect } from './schema.js';
 
@@ -125,7 +126,8 @@ export class KyselyStore extends KyselyStoreOperations implements Store {
   readonly kind: Dialect;
 
   constructor(db: Kysely<Database>, dialect: Dialect) {
-    super({ db, dialect });
+    // Only the embedded SQLite store is changed by this process alone; see participant-cache.ts.
+    super({ db, dialect, ...(dialect === 'sqlite' ? { participants: new ParticipantCache() } : {}) });
     this.kind = dialect;
   }
 
@@ -135,8 +137,10 @@ export class KyselyStore extends KyselyStoreOperations implements Store {
    * `tx`) from inside `work` would wait for ever.
    */
   transaction<T>(work: (tx: StoreOperations) => Promise<T>): Promise<T> {
-    const { dialect } = this.ctx;
-    return this.ctx.db.transaction().execute((trx) => work(new KyselyStoreOperations({ db: trx, dialect })));
+    const { dialect, participants: cache } = this.ctx;
+    return this.ctx.db
+      .transaction()
+      .execute((trx) => work(new KyselyStoreOperations({ db: trx, dialect, inTransaction: true, ...(cache ? { participants: cache } : {}) })));
   }
 
   close(): Promise<void> {

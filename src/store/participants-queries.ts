@@ -14,7 +14,8 @@ import type { ParticipantRow } from './schema.js';
 import { participantToRow, rowToParticipant } from './row-mapping.js';
 import { uniqueViolation } from './unique-violations.js';
 
-export async function insertParticipant({ db }: QueryContext, participant: Participant): Promise<void> {
+export async function insertParticipant({ db, participants }: QueryContext, participant: Participant): Promise<void> {
+  participants?.invalidate(participant.callSid);
   try {
     await db.insertInto('participants').values(participantToRow(participant)).execute();
   } catch (error) {
@@ -27,7 +28,8 @@ export async function insertParticipant({ db }: QueryContext, participant: Parti
   }
 }
 
-export async function updateParticipant({ db }: QueryContext, participant: Participant): Promise<void> {
+export async function updateParticipant({ db, participants }: QueryContext, participant: Participant): Promise<void> {
+  participants?.invalidate(participant.callSid);
   const { call_sid, ...changes } = participantToRow(participant);
   try {
     await db.updateTable('participants').set(changes).where('call_sid', '=', call_sid).execute();
@@ -39,12 +41,17 @@ export async function updateParticipant({ db }: QueryContext, participant: Parti
   }
 }
 
-export async function deleteParticipant({ db }: QueryContext, conferenceSid: string, callSid: string): Promise<void> {
+export async function deleteParticipant({ db, participants }: QueryContext, conferenceSid: string, callSid: string): Promise<void> {
+  participants?.invalidate(callSid);
   await db.deleteFrom('participants').where('call_sid', '=', callSid).where('conference_sid', '=', conferenceSid).execute();
 }
 
 /** By call SID first (the usual case: one lookup), then by label; always within the conference. */
-export async function findParticipant({ db, dialect }: QueryContext, conferenceSid: string, callSidOrLabel: string): Promise<Participant | undefined> {
+export async function findParticipant(ctx: QueryContext, conferenceSid: string, callSidOrLabel: string): Promise<Participant | undefined> {
+  const { db, dialect, participants, inTransaction } = ctx;
+  const cached = participants?.get(callSidOrLabel);
+  if (cached !== undefined && cached.conferenceSid === conferenceSid) return cached;
+  const ticket = participants?.ticket();
   const byCall = await runCompiledOnce<ParticipantRow>(
     db,
     dialect,
@@ -52,7 +59,11 @@ export async function findParticipant({ db, dialect }: QueryContext, conferenceS
     (q) => q.selectFrom('participants').selectAll().where('call_sid', '=', '').where('conference_sid', '=', ''),
     [callSidOrLabel, conferenceSid],
   );
-  if (byCall !== undefined) return rowToParticipant(byCall);
+  if (byCall !== undefined) {
+    const participant = rowToParticipant(byCall);
+    if (participants && ticket !== undefined && !inTransaction) participants.keep(ticket, participant);
+    return participant;
+  }
   const byLabel = await db
     .selectFrom('participants')
     .selectAll()

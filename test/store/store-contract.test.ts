@@ -312,6 +312,28 @@ describe.each(STORE_KINDS)('Store contract on %s', (kind) => {
   });
 
   describe('participants', () => {
+    it('never serves a stale participant: after a write, a rollback, or a delete', async () => {
+      const a = await newAccount();
+      const c = await newConference(a.sid);
+      const p = participant(c);
+      await store.insertParticipant(p);
+      expect(await store.findParticipant(c.sid, p.callSid)).toEqual(p);
+      const muted = { ...p, muted: true, dateUpdated: p.dateUpdated + 1 };
+      await store.updateParticipant(muted);
+      expect(await store.findParticipant(c.sid, p.callSid)).toEqual(muted);
+      await expect(
+        store.transaction(async (tx) => {
+          await tx.updateParticipant({ ...muted, hold: true });
+          expect(await tx.findParticipant(c.sid, p.callSid)).toMatchObject({ hold: true });
+          throw new Error('roll back');
+        }),
+      ).rejects.toThrow('roll back');
+      expect(await store.findParticipant(c.sid, p.callSid)).toEqual(muted);
+      await store.transaction(async (tx) => tx.deleteParticipant(c.sid, p.callSid));
+      expect(await store.findParticipant(c.sid, p.callSid)).toBeUndefined();
+      expect(await store.findParticipant('CF00000000000000000000000000000000', p.callSid)).toBeUndefined();
+    });
+
     it('inserts, finds, updates and deletes, mapping every field', async () => {
       const a = await newAccount();
       const c = await newConference(a.sid);

@@ -14,11 +14,28 @@ export interface Rendered {
   body: string;
 }
 
+/**
+ * Rendered instance documents, per shape and format, keyed by the record itself. Records are
+ * never changed in place (every change makes a new one), and the store hands out the same
+ * object for an unchanged participant, so a busy participant is rendered once per change.
+ */
+const rendered = new WeakMap<object, Map<object, Partial<Record<Format, string>>>>();
+
 export function renderInstance<T>(shape: ResourceShape<T>, item: T, format: Format): Rendered {
   const contentType = CONTENT_TYPE[format];
-  if (format === 'json') return { contentType, body: JSON.stringify(jsonOf(shape, item, '.json')) };
-  if (format === 'csv') return { contentType, body: csvTable(keysOf(shape), [jsonOf(shape, item, '.csv')]) };
-  return { contentType, body: twilioResponse(element(shape.element, xmlOf(shape, item, false))) };
+  const memo = typeof item === 'object' && item !== null ? rendered.get(item) : undefined;
+  const known = memo?.get(shape)?.[format];
+  if (known !== undefined) return { contentType, body: known };
+  let body: string;
+  if (format === 'json') body = JSON.stringify(jsonOf(shape, item, '.json'));
+  else if (format === 'csv') body = csvTable(keysOf(shape), [jsonOf(shape, item, '.csv')]);
+  else body = twilioResponse(element(shape.element, xmlOf(shape, item, false)));
+  if (typeof item === 'object' && item !== null) {
+    const byShape = memo ?? new Map<object, Partial<Record<Format, string>>>();
+    byShape.set(shape, { ...byShape.get(shape), [format]: body });
+    if (!memo) rendered.set(item, byShape);
+  }
+  return { contentType, body };
 }
 
 export function renderList<T>(
