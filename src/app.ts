@@ -20,6 +20,8 @@ import type { CallServiceContext } from './services/calls/call-service-context.j
 import { parseTwiml } from './twiml/parse-twiml.js';
 import { CallbackQueue } from './webhooks/callback-queue.js';
 import { CallWebhooks } from './webhooks/call-webhooks.js';
+import { ConferenceWebhooks } from './webhooks/conference-webhooks.js';
+import { SignedCallbacks } from './webhooks/signed-callbacks.js';
 import { WebhookClient } from './webhooks/webhook-client.js';
 
 export interface App {
@@ -60,7 +62,10 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
   const webhookClient = new WebhookClient();
   const callbacks = new CallbackQueue({ logger, client: webhookClient });
   const tokenOf = async (accountSid: string): Promise<string> => (await store.findAccount(accountSid))?.authToken ?? '';
-  const webhooks = new CallWebhooks(webhookClient, callbacks, tokenOf, (twiml) => void parseTwiml(twiml));
+  const signed = new SignedCallbacks(callbacks, tokenOf);
+  const webhooks = new CallWebhooks(webhookClient, signed, tokenOf, (twiml) => void parseTwiml(twiml));
+  const conferenceWebhooks = new ConferenceWebhooks(signed);
+  bus.subscribe((event) => conferenceWebhooks.onEvent(event));
   const engine = new CallEngine(core, {
     dialer: new SimulatedDialer(logger),
     twiml: webhooks,

@@ -45,8 +45,20 @@ export interface Conference {
   maxParticipants: number;
   reasonConferenceEnded: ConferenceEndReason | null;
   callSidEndingConference: string | null;
+  /** Where conference events go; set by the first participant, as Twilio does ("the first participant wins"). */
+  statusCallback: ConferenceStatusCallback | null;
   dateCreated: number;
   dateUpdated: number;
+}
+
+/** The conference events a status callback may subscribe to (TwiML `statusCallbackEvent`). */
+export type ConferenceCallbackEvent = 'start' | 'end' | 'join' | 'leave' | 'mute' | 'hold' | 'modify' | 'speaker' | 'announcement';
+export const CONFERENCE_CALLBACK_EVENTS: readonly ConferenceCallbackEvent[] = ['start', 'end', 'join', 'leave', 'mute', 'hold', 'modify', 'speaker', 'announcement'];
+
+export interface ConferenceStatusCallback {
+  url: string;
+  method: 'GET' | 'POST';
+  events: ConferenceCallbackEvent[];
 }
 
 export type ParticipantStatus = 'queued' | 'connecting' | 'ringing' | 'connected' | 'complete' | 'failed';

@@ -6,7 +6,7 @@
  * put participants in through this function.
  */
 import { join, MAX_PARTICIPANTS_LIMIT, MIN_PARTICIPANTS_LIMIT } from '../domain/conference-rules.js';
-import type { BeepSetting, Conference, Participant, ParticipantStatus } from '../domain/model.js';
+import type { BeepSetting, Conference, ConferenceStatusCallback, Participant, ParticipantStatus } from '../domain/model.js';
 import { resolveCoaching } from '../domain/participant-rules.js';
 import type { StoreOperations } from '../domain/ports.js';
 import { newSid } from '../domain/sids.js';
@@ -30,6 +30,8 @@ export interface JoinRequest {
   callSidToCoach?: string;
   /** Only the first participant's value counts, as in Twilio. */
   maxParticipants?: number;
+  /** Only the first participant's value counts, as in Twilio. */
+  conferenceStatusCallback?: ConferenceStatusCallback | null;
   region?: string;
 }
 
@@ -84,6 +86,7 @@ async function liveConference(tx: StoreOperations, request: JoinRequest, maxPart
     maxParticipants,
     reasonConferenceEnded: null,
     callSidEndingConference: null,
+    statusCallback: request.conferenceStatusCallback ?? null,
     dateCreated: now,
     dateUpdated: now,
   };

@@ -165,11 +165,23 @@ function callsAndNumbers(dialect: Dialect): Migration {
   };
 }
 
+/** Where a conference's events are posted (set by its first participant). */
+function conferenceCallbacks(): Migration {
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('conferences').addColumn('status_callback', 'text').execute();
+      await db.schema.alterTable('conferences').addColumn('status_callback_method', 'text').execute();
+      await db.schema.alterTable('conferences').addColumn('status_callback_events', 'text').execute();
+    },
+  };
+}
+
 /** Every migration, keyed by name (Kysely runs them in name order). */
 export function migrations(dialect: Dialect): Record<string, Migration> {
   return {
     '0001_initial': initial(dialect),
     '0002_calls_and_numbers': callsAndNumbers(dialect),
+    '0003_conference_callbacks': conferenceCallbacks(),
   };
 }
 

@@ -3,7 +3,7 @@
  * booleans. The rest of the program never sees a row, and the store never hands one out.
  * Written field by field (no generic key conversion) because these run on every request.
  */
-import type { Account, ApiKey, Conference, Participant } from '../domain/model.js';
+import type { Account, ApiKey, Conference, ConferenceCallbackEvent, Participant } from '../domain/model.js';
 import type { AccountRow, AccountsTable, ApiKeyRow, ApiKeysTable, ConferenceRow, ConferencesTable, IntBool, ParticipantRow, ParticipantsTable } from './schema.js';
 
 /** A table's columns without `seq`, which the database assigns. */
@@ -69,6 +69,9 @@ export function conferenceToRow(c: Conference): Insertable<ConferencesTable> {
     max_participants: c.maxParticipants,
     reason_conference_ended: c.reasonConferenceEnded,
     call_sid_ending_conference: c.callSidEndingConference,
+    status_callback: c.statusCallback?.url ?? null,
+    status_callback_method: c.statusCallback?.method ?? null,
+    status_callback_events: c.statusCallback ? c.statusCallback.events.join(' ') : null,
     date_created: c.dateCreated,
     date_updated: c.dateUpdated,
   };
@@ -84,6 +87,14 @@ export function rowToConference(r: ConferenceRow): Conference {
     maxParticipants: r.max_participants,
     reasonConferenceEnded: r.reason_conference_ended,
     callSidEndingConference: r.call_sid_ending_conference,
+    statusCallback:
+      r.status_callback === null
+        ? null
+        : {
+            url: r.status_callback,
+            method: r.status_callback_method ?? 'POST',
+            events: r.status_callback_events ? (r.status_callback_events.split(' ') as ConferenceCallbackEvent[]) : [],
+          },
     dateCreated: r.date_created,
     dateUpdated: r.date_updated,
   };

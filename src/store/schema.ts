@@ -47,6 +47,10 @@ export interface ConferencesTable extends SeqColumn {
   max_participants: number;
   reason_conference_ended: ConferenceEndReason | null;
   call_sid_ending_conference: string | null;
+  status_callback: string | null;
+  status_callback_method: HttpMethod | null;
+  /** Space-separated subscribed events. */
+  status_callback_events: string | null;
   date_created: number;
   date_updated: number;
 }

@@ -6,13 +6,15 @@
  */
 import type { Call, CallProgressEvent } from '../domain/call.js';
 import type { CallNotifier, TwimlRequest, TwimlSource } from '../domain/call-ports.js';
-import type { CallbackQueue } from './callback-queue.js';
+import type { SignedCallbacks, TokenLookup } from './signed-callbacks.js';
 import type { WebhookClient } from './webhook-client.js';
 
-/** The auth token of an account, to sign its webhooks. */
-export type TokenLookup = (accountSid: string) => Promise<string>;
-
 const API_VERSION = '2010-04-01';
+
+/** `Thu, 26 Nov 2026 05:00:55 +0000`, as Twilio writes `Timestamp`. */
+export function rfc2822(ms: number): string {
+  return new Date(ms).toUTCString().replace('GMT', '+0000');
+}
 
 export function callParams(call: Call): Record<string, string> {
   return {
@@ -31,12 +33,10 @@ export function callParams(call: Call): Record<string, string> {
 
 export class CallWebhooks implements TwimlSource, CallNotifier {
   private readonly sequence = new Map<string, number>();
-  /** Per call, the last callback still waiting for its account's token: keeps callbacks in order. */
-  private readonly ordering = new Map<string, Promise<void>>();
 
   constructor(
     private readonly client: WebhookClient,
-    private readonly queue: CallbackQueue,
+    private readonly callbacks: SignedCallbacks,
     private readonly tokenOf: TokenLookup,
     /** Rejects a fetched document that is not valid TwiML, so that the fallback URL is tried. */
     private readonly validateTwiml: (twiml: string) => void,
@@ -68,21 +68,12 @@ export class CallWebhooks implements TwimlSource, CallNotifier {
       ...callParams(call),
       CallbackSource: 'call-progress-events',
       SequenceNumber: String(sequenceNumber),
-      Timestamp: new Date(call.dateUpdated).toUTCString().replace('GMT', '+0000'),
+      Timestamp: rfc2822(call.dateUpdated),
     };
     if (event === 'completed') {
       params.CallDuration = String(call.duration ?? 0);
       params.Duration = String(Math.ceil((call.duration ?? 0) / 60));
     }
-    const { statusCallback, statusCallbackMethod } = call;
-    const previous = this.ordering.get(call.sid) ?? Promise.resolve();
-    const queued = previous
-      .then(() => this.tokenOf(call.accountSid))
-      .then((authToken) => this.queue.enqueue(call.sid, { url: statusCallback, method: statusCallbackMethod, params, authToken }))
-      .catch(() => undefined);
-    this.ordering.set(call.sid, queued);
-    void queued.then(() => {
-      if (this.ordering.get(call.sid) === queued) this.ordering.delete(call.sid);
-    });
+    this.callbacks.send(call.sid, call.accountSid, call.statusCallback, call.statusCallbackMethod, params);
   }
 }

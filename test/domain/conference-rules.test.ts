@@ -21,6 +21,7 @@ function conference(over: Partial<Conference> = {}): Conference {
     maxParticipants: 250,
     reasonConferenceEnded: null,
     callSidEndingConference: null,
+    statusCallback: null,
     dateCreated: T0,
     dateUpdated: T0,
     ...over,

@@ -97,9 +97,9 @@ describe.each(STORE_KINDS)('participants on %s', (kind) => {
     expect((await t.request('GET', `${base}/${first}.json`)).json()).toMatchObject({ coaching: false, call_sid_to_coach: null });
   });
 
-  it('answers 405 to POST on the list (create arrives with calls) and to PUT/PATCH', async () => {
-    for (const [method, path] of [['POST', base], ['PUT', `${base}/${first}`], ['PATCH', `${base}/${first}`]] as const) {
-      const res = await t.request(method, `${path}.json`, { form: { From: 'a', To: 'b' } });
+  it('answers 405 to PUT and PATCH', async () => {
+    for (const [method, path] of [['PUT', `${base}/${first}`], ['PATCH', `${base}/${first}`], ['PUT', base]] as const) {
+      const res = await t.request(method, `${path}.json`, { form: { Muted: 'true' } });
       expect(res.status, `${method} ${path}`).toBe(405);
       expect(res.json()).toMatchObject({ code: 20004, status: 405 });
     }

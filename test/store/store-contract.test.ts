@@ -55,6 +55,7 @@ function conference(accountSid: string, overrides: Partial<Conference> = {}): Co
     maxParticipants: 250,
     reasonConferenceEnded: null,
     callSidEndingConference: null,
+    statusCallback: null,
     dateCreated: T0,
     dateUpdated: T0,
     ...overrides,

@@ -16,7 +16,7 @@ import { accountPath } from '../representation/uris.js';
 import { accountOf, echoFilters, formOf, paramsOf, queryOf, resource, sendInstance, sendList } from './resource.js';
 
 const LIST = '/2010-04-01/Accounts/:AccountSid/Calls';
-const METHODS: readonly HttpMethod[] = ['GET', 'POST'];
+export const METHODS: readonly HttpMethod[] = ['GET', 'POST'];
 const STATUSES: readonly CallStatus[] = ['queued', 'ringing', 'in-progress', 'completed', 'busy', 'failed', 'no-answer', 'canceled'];
 const FILTERS = ['To', 'From', 'Status', 'ParentCallSid', 'StartTime', 'StartTime<', 'StartTime>', 'EndTime', 'EndTime<', 'EndTime>'];
 
@@ -41,14 +41,14 @@ export function list(params: Params, name: string): string[] | undefined {
   return [raw].flat().flatMap((v) => v.split(/[\s,]+/)).filter((v) => v !== '');
 }
 
-function progressEvents(params: Params, name: string): CallProgressEvent[] | undefined {
+export function progressEvents(params: Params, name: string): CallProgressEvent[] | undefined {
   const values = list(params, name);
   const bad = values?.find((v) => !(CALL_PROGRESS_EVENTS as readonly string[]).includes(v));
   if (bad !== undefined) throw invalidParameter(name, `"${bad}" is not one of ${CALL_PROGRESS_EVENTS.join(', ')}`);
   return values as CallProgressEvent[] | undefined;
 }
 
-function timeout(params: Params): number {
+export function timeout(params: Params): number {
   const value = text(params, 'Timeout');
   if (value === undefined || value === '') return 60;
   if (!/^\d+$/.test(value)) throw invalidParameter('Timeout', 'must be a whole number of seconds');

@@ -1,15 +1,19 @@
 /**
  * The Participants resource of the seed: fetch, update (mute, hold, coaching…), kick (204) and
  * list with the `Muted`, `Hold` and `Coaching` filters. A participant is addressed by call SID or
- * by its percent-encoded label (twilio-oai FetchParticipant `{CallSid}`).
+ * by its percent-encoded label (twilio-oai FetchParticipant `{CallSid}`). POST on the list
+ * dials a new participant in (CreateParticipant).
  */
 import type { FastifyInstance } from 'fastify';
-import { ApiError, TwilioCode } from '../../errors.js';
-import type { ServiceContext } from '../../services/context.js';
+import { ApiError, invalidParameter, missingParameter, TwilioCode } from '../../errors.js';
+import { CONFERENCE_CALLBACK_EVENTS, type BeepSetting, type ConferenceCallbackEvent } from '../../domain/model.js';
+import type { CallServiceContext } from '../../services/calls/call-service-context.js';
+import { createParticipant } from '../../services/calls/create-participant.js';
 import { getParticipant, listParticipants } from '../../services/read-conferences.js';
 import { removeParticipant } from '../../services/remove-participant.js';
 import { updateParticipant } from '../../services/update-participant.js';
-import { bool, sid, text, type Params } from '../form-params.js';
+import { bool, oneOf, sid, text, type Params } from '../form-params.js';
+import { list, METHODS, progressEvents, timeout, url } from './calls.js';
 import { parsePaging } from '../representation/list-page.js';
 import { participantShape } from '../representation/participant-shape.js';
 import { conferencePath } from '../representation/uris.js';
@@ -27,8 +31,54 @@ export function refuseNotYet(form: Params, names: readonly string[]): void {
   }
 }
 
-export function registerParticipantRoutes(app: FastifyInstance, ctx: ServiceContext): void {
+const BEEPS: readonly BeepSetting[] = ['true', 'false', 'onEnter', 'onExit'];
+
+export function registerParticipantRoutes(app: FastifyInstance, ctx: CallServiceContext): void {
   resource(app, LIST, {
+    POST: async (request, reply) => {
+      const form = formOf(request);
+      refuseNotYet(form, ['WaitUrl', 'WaitMethod', 'SipAuthUsername', 'SipAuthPassword', 'RecordingStatusCallback', 'ConferenceRecordingStatusCallback']);
+      if (bool(form, 'Record') === true || !['false', 'do-not-record', undefined].includes(text(form, 'ConferenceRecord'))) {
+        throw new ApiError(400, TwilioCode.invalidParameter, 'Recording is not supported yet: it arrives with the media plane');
+      }
+      const to = text(form, 'To');
+      const from = text(form, 'From');
+      if (!to) throw missingParameter('To');
+      if (!from) throw missingParameter('From');
+      const conferenceCallback = url(form, 'ConferenceStatusCallback');
+      const conferenceEvents = list(form, 'ConferenceStatusCallbackEvent');
+      const badEvent = conferenceEvents?.find((e) => !(CONFERENCE_CALLBACK_EVENTS as readonly string[]).includes(e));
+      if (badEvent !== undefined) throw invalidParameter('ConferenceStatusCallbackEvent', `"${badEvent}" is not one of ${CONFERENCE_CALLBACK_EVENTS.join(', ')}`);
+      const maxParticipants = text(form, 'MaxParticipants');
+      if (maxParticipants !== undefined && !/^\d+$/.test(maxParticipants)) throw invalidParameter('MaxParticipants', 'must be a whole number from 2 to 250');
+      const participant = await createParticipant(ctx, {
+        accountSid: accountOf(request).sid,
+        conference: paramsOf(request).ConferenceSid!,
+        from,
+        to,
+        label: text(form, 'Label') || null,
+        muted: bool(form, 'Muted') ?? false,
+        hold: bool(form, 'Hold') ?? false,
+        startConferenceOnEnter: bool(form, 'StartConferenceOnEnter') ?? true,
+        endConferenceOnExit: bool(form, 'EndConferenceOnExit') ?? false,
+        beep: oneOf(form, 'Beep', BEEPS) ?? 'true',
+        maxParticipants: maxParticipants === undefined ? 250 : Number(maxParticipants),
+        coaching: bool(form, 'Coaching'),
+        callSidToCoach: sid(form, 'CallSidToCoach', 'CA'),
+        timeout: timeout(form),
+        statusCallback: url(form, 'StatusCallback'),
+        statusCallbackMethod: oneOf(form, 'StatusCallbackMethod', METHODS) ?? 'POST',
+        statusCallbackEvents: progressEvents(form, 'StatusCallbackEvent'),
+        conferenceStatusCallback: conferenceCallback
+          ? {
+              url: conferenceCallback,
+              method: oneOf(form, 'ConferenceStatusCallbackMethod', METHODS) ?? 'POST',
+              events: (conferenceEvents as ConferenceCallbackEvent[] | undefined) ?? ['start', 'end'],
+            }
+          : null,
+      });
+      sendInstance(reply, request, participantShape, participant, 201);
+    },
     GET: async (request, reply) => {
       const account = accountOf(request);
       const { ConferenceSid } = paramsOf(request);

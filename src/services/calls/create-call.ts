@@ -38,9 +38,9 @@ export function callingEndpoint(from: string): void {
   if (typeof endpoint === 'string') throw new RuleViolation(INVALID_FROM, `Invalid 'From': ${endpoint}`);
 }
 
-export function newOutboundCall(request: CreateCallRequest, now: number): Call {
+export function newOutboundCall(request: CreateCallRequest, now: number, sid = newSid('CA')): Call {
   return {
-    sid: newSid('CA'),
+    sid,
     accountSid: request.accountSid,
     parentCallSid: null,
     to: request.to,

@@ -71,6 +71,14 @@ async function dial(rt: CallRuntime, call: Call, verb: DialVerb, signal: AbortSi
           maxParticipants: room.maxParticipants,
           ...(room.region ? { region: room.region } : {}),
           ...(room.coach ? { callSidToCoach: room.coach } : {}),
+          conferenceStatusCallback: room.statusCallback
+            ? {
+                url: room.statusCallback,
+                method: room.statusCallbackMethod,
+                // Twilio's default subscription, as for ConferenceStatusCallbackEvent: start and end.
+                events: room.statusCallbackEvent.length > 0 ? [...room.statusCallbackEvent] : ['start', 'end'],
+              }
+            : null,
         },
       },
       signal,

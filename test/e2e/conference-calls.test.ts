@@ -1,0 +1,150 @@
+/**
+ * A conference of simulated participants, end to end over HTTP with a real webhook receiver:
+ * participants dialled in with Create Participant (queued → ringing → connected), taken
+ * through mute, hold, kick, end-on-exit and `Status=completed`, with every conference status
+ * callback asserted in order and signed; the official library drives participants.create and
+ * conferences(...).update.
+ */
+import twilio from 'twilio';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { STORE_KINDS } from '../helpers/stores.js';
+import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { answer, startReceiver, type Receiver, type ReceivedRequest } from '../helpers/webhook-receiver.js';
+
+type Json = Record<string, unknown>;
+const ALL_EVENTS = ['start', 'end', 'join', 'leave', 'mute', 'hold', 'modify'];
+
+describe.each(STORE_KINDS)('conference calls on %s', (kind) => {
+  let t: TestApp;
+  let web: Receiver;
+
+  beforeEach(async () => {
+    t = await startTestApp(kind);
+    web = await startReceiver((_request, response) => answer(response, 204, 'text/plain', ''));
+  });
+  afterEach(async () => {
+    await t.close();
+    await web.close();
+  });
+
+  const participants = (cf: string): string => `/2010-04-01/Accounts/${t.accountSid}/Conferences/${cf}/Participants`;
+  const signedOk = (r: ReceivedRequest): boolean =>
+    twilio.validateRequest(t.authToken, String(r.headers['x-twilio-signature']), r.fullUrl, r.params as Record<string, string>);
+  const conferenceEvents = (): ReceivedRequest[] => web.requests.filter((r) => r.path === '/conference');
+  const described = (): string[] =>
+    conferenceEvents().map((r) => `${r.params.StatusCallbackEvent as string}${r.params.ParticipantLabel ? `:${r.params.ParticipantLabel as string}` : ''}`);
+
+  async function dialIn(conference: string, label: string, extra: Record<string, string | string[]> = {}): Promise<Json> {
+    const joined = t.app.bus.next((e) => e.type === 'join' && 'participant' in e && e.participant.label === label);
+    const res = await t.request('POST', `${participants(conference)}.json`, {
+      form: {
+        From: '+15005550006',
+        To: `sim:${label}`,
+        Label: label,
+        ConferenceStatusCallback: `${web.baseUrl}/conference`,
+        ConferenceStatusCallbackEvent: ALL_EVENTS,
+        ...extra,
+      },
+    });
+    expect(res.status, res.body).toBe(201);
+    const created = res.json();
+    expect(created).toMatchObject({ status: 'queued', label, queue_time: '0' });
+    await joined;
+    return created;
+  }
+
+  it('three participants through mute, hold, kick and end-on-exit, every callback in order', async () => {
+    const alice = await dialIn('standup', 'alice', { EndConferenceOnExit: 'true', StartConferenceOnEnter: 'false' });
+    const cf = alice.conference_sid as string;
+    const waiting = (await t.request('GET', `/2010-04-01/Accounts/${t.accountSid}/Conferences/${cf}.json`)).json();
+    expect(waiting.status).toBe('init');
+    await dialIn(cf, 'bob');
+    await dialIn('standup', 'carol');
+    expect((await t.request('GET', `${participants(cf)}/alice.json`)).json().status).toBe('connected');
+
+    await t.request('POST', `${participants(cf)}/bob.json`, { form: { Muted: 'true' } });
+    await t.request('POST', `${participants(cf)}/bob.json`, { form: { Muted: 'false' } });
+    await t.request('POST', `${participants(cf)}/carol.json`, { form: { Hold: 'true' } });
+    await t.request('POST', `${participants(cf)}/carol.json`, { form: { Hold: 'false' } });
+    await t.request('POST', `${participants(cf)}/carol.json`, { form: { CallSidToCoach: alice.call_sid as string } });
+    expect((await t.request('DELETE', `${participants(cf)}/bob.json`)).status).toBe(204);
+    const bobCall = (await t.request('GET', `/2010-04-01/Accounts/${t.accountSid}/Calls.json?To=sim:bob`)).json();
+    expect((bobCall.calls as Json[])[0]).toMatchObject({ status: 'completed' });
+    // Alice has endConferenceOnExit: hanging her call up ends the conference for carol too.
+    await t.request('POST', `/2010-04-01/Accounts/${t.accountSid}/Calls/${alice.call_sid as string}.json`, { form: { Status: 'completed' } });
+    await t.app.services.calls.idle();
+    await t.app.callbacks.idle();
+
+    expect(described()).toEqual([
+      'participant-join:alice',
+      'participant-join:bob',
+      'conference-start',
+      'participant-join:carol',
+      'participant-mute:bob',
+      'participant-unmute:bob',
+      'participant-hold:carol',
+      'participant-unhold:carol',
+      'participant-modify:carol',
+      'participant-leave:bob',
+      'participant-leave:alice',
+      'participant-leave:carol',
+      'conference-end',
+    ]);
+    const events = conferenceEvents();
+    expect(events.map((r) => r.params.SequenceNumber)).toEqual(events.map((_, i) => String(i + 1)));
+    expect(events.every(signedOk)).toBe(true);
+    expect(events.every((r) => r.params.ConferenceSid === cf && r.params.FriendlyName === 'standup')).toBe(true);
+    const mute = events.find((r) => r.params.StatusCallbackEvent === 'participant-mute')!;
+    expect(mute.params).toMatchObject({ Muted: 'true', Hold: 'false', CallSid: expect.stringMatching(/^CA/) });
+    const end = events.at(-1)!;
+    expect(end.params).toMatchObject({ ReasonConferenceEnded: 'participant-with-end-conference-on-exit-left', CallSidEndingConference: alice.call_sid });
+    expect(events.find((r) => r.params.StatusCallbackEvent === 'participant-leave' && r.params.ParticipantLabel === 'bob')!.params.ReasonParticipantLeft).toBe('participant_kicked');
+  });
+
+  it('a dialled participant that does not answer is removed; one that rings is listed as ringing', async () => {
+    await dialIn('room', 'host');
+    const cf = ((await t.request('GET', `/2010-04-01/Accounts/${t.accountSid}/Conferences.json?FriendlyName=room`)).json().conferences as Json[])[0]!.sid as string;
+    const busy = await t.request('POST', `${participants(cf)}.json`, { form: { From: 'sim:app', To: 'sim:x;busy', Label: 'busy' } });
+    expect(busy.status).toBe(201);
+    const ringing = await t.request('POST', `${participants(cf)}.json`, { form: { From: 'sim:app', To: 'sim:slow;ring=30', Label: 'slow' } });
+    for (;;) {
+      const list = ((await t.request('GET', `${participants(cf)}.json`)).json().participants as Json[]).map((p) => `${p.label as string}:${p.status as string}`);
+      if (!list.includes('busy:queued') && !list.includes('busy:ringing') && list.includes('slow:ringing')) {
+        expect(list).toEqual(['host:connected', 'slow:ringing']);
+        break;
+      }
+      await new Promise((r) => setImmediate(r));
+    }
+    const canceled = await t.request('POST', `/2010-04-01/Accounts/${t.accountSid}/Calls/${ringing.json().call_sid as string}.json`, { form: { Status: 'canceled' } });
+    expect(canceled.json().status).toBe('canceled');
+    const left = ((await t.request('GET', `${participants(cf)}.json`)).json().participants as Json[]).map((p) => p.label);
+    expect(left).toEqual(['host']);
+  });
+
+  it('Status=completed on the conference ends it and hangs up every call; the library drives it', async () => {
+    const client = twilio(t.accountSid, t.authToken);
+    client.api.baseUrl = t.baseUrl;
+    const first = t.app.bus.next((e) => e.type === 'start');
+    const a = await client.conferences('lib-room').participants.create({ from: '+15005550006', to: 'sim:a', label: 'a' });
+    const b = await client.conferences('lib-room').participants.create({ from: '+15005550006', to: 'sim:b', label: 'b' });
+    expect(a.status).toBe('queued');
+    const started = await first;
+    const ended = await client.conferences(started.conference.sid).update({ status: 'completed' });
+    expect(ended.status).toBe('completed');
+    expect(ended.reasonConferenceEnded).toBe('conference-ended-via-api');
+    await t.app.services.calls.idle();
+    for (const sid of [a.callSid, b.callSid]) expect((await client.calls(sid).fetch()).status).toBe('completed');
+  });
+
+  it('refuses what it cannot do yet, plainly', async () => {
+    const refuse = async (form: Record<string, string>, field: string): Promise<void> => {
+      const res = await t.request('POST', `${participants('room')}.json`, { form: { From: 'sim:app', To: 'sim:a', ...form } });
+      expect(res.status, JSON.stringify(form)).toBe(400);
+      expect(String(res.json().message)).toContain(field);
+    };
+    await refuse({ WaitUrl: 'http://127.0.0.1/wait' }, 'WaitUrl');
+    await refuse({ Record: 'true' }, 'Recording');
+    await refuse({ To: 'sip:bob@127.0.0.1' }, 'SIP');
+    await refuse({ ConferenceStatusCallback: `${web.baseUrl}/c`, ConferenceStatusCallbackEvent: 'nonsense' }, 'ConferenceStatusCallbackEvent');
+  });
+});
