@@ -67,3 +67,14 @@ export function day(params: Params, name: string): { from: number; to: number } 
   }
   return { from, to: from + 86_400_000 };
 }
+
+/** `X=day` is that day; `X<=day` on or before it; `X>=day` on or after it (Twilio's list filters). */
+export function dateRange(params: Params, name: string): { from?: number; to?: number } | undefined {
+  const on = day(params, name);
+  const before = day(params, `${name}<`);
+  const after = day(params, `${name}>`);
+  if (!on && !before && !after) return undefined;
+  const from = Math.max(on?.from ?? -Infinity, after?.from ?? -Infinity);
+  const to = Math.min(on?.to ?? Infinity, before?.to ?? Infinity);
+  return { ...(Number.isFinite(from) ? { from } : {}), ...(Number.isFinite(to) ? { to } : {}) };
+}

@@ -8,47 +8,18 @@ import { mediaStateOf } from '../../src/domain/media-state.js';
 import type { Conference, Participant } from '../../src/domain/model.js';
 import { beepWithExit, changeParticipant } from '../../src/domain/participant-rules.js';
 import { RuleViolation } from '../../src/errors.js';
+import { aConference, aParticipant } from '../helpers/fixtures.js';
 
 const T0 = 1_000_000;
 
+const ROOM = { sid: 'CF00000000000000000000000000000001', accountSid: 'AC00000000000000000000000000000001' };
+
 function conference(over: Partial<Conference> = {}): Conference {
-  return {
-    sid: 'CF00000000000000000000000000000001',
-    accountSid: 'AC00000000000000000000000000000001',
-    friendlyName: 'room',
-    status: 'init',
-    region: 'us1',
-    maxParticipants: 250,
-    reasonConferenceEnded: null,
-    callSidEndingConference: null,
-    statusCallback: null,
-    dateCreated: T0,
-    dateUpdated: T0,
-    ...over,
-  };
+  return aConference({ ...ROOM, friendlyName: 'room', ...over }, T0);
 }
 
-let n = 0;
 function participant(over: Partial<Participant> = {}): Participant {
-  n++;
-  return {
-    callSid: `CA${String(n).padStart(32, '0')}`,
-    conferenceSid: 'CF00000000000000000000000000000001',
-    accountSid: 'AC00000000000000000000000000000001',
-    label: null,
-    status: 'connected',
-    muted: false,
-    hold: false,
-    coaching: false,
-    callSidToCoach: null,
-    startConferenceOnEnter: true,
-    endConferenceOnExit: false,
-    beep: 'true',
-    queueTime: null,
-    dateCreated: T0,
-    dateUpdated: T0,
-    ...over,
-  };
+  return aParticipant(ROOM, over, T0);
 }
 
 describe('starting a conference', () => {

@@ -14,6 +14,7 @@ import type { Store } from '../../src/domain/ports.js';
 import { newSid } from '../../src/domain/sids.js';
 import { ConflictError } from '../../src/errors.js';
 import pg from 'pg';
+import { aConference, aParticipant } from '../helpers/fixtures.js';
 import { STORE_KINDS, TEST_POSTGRES_URL, openTestStore, type TestStore } from '../helpers/stores.js';
 
 /** Later than 2^32 ms and than 2^31 s: catches int4 columns and string-typed int8. */
@@ -46,41 +47,11 @@ function apiKey(accountSid: string, overrides: Partial<ApiKey> = {}): ApiKey {
 }
 
 function conference(accountSid: string, overrides: Partial<Conference> = {}): Conference {
-  return {
-    sid: newSid('CF'),
-    accountSid,
-    friendlyName: `room-${newSid('CF').slice(2, 10)}`,
-    status: 'init',
-    region: 'us1',
-    maxParticipants: 250,
-    reasonConferenceEnded: null,
-    callSidEndingConference: null,
-    statusCallback: null,
-    dateCreated: T0,
-    dateUpdated: T0,
-    ...overrides,
-  };
+  return aConference({ accountSid, ...overrides }, T0);
 }
 
 function participant(conf: Conference, overrides: Partial<Participant> = {}): Participant {
-  return {
-    callSid: newSid('CA'),
-    conferenceSid: conf.sid,
-    accountSid: conf.accountSid,
-    label: null,
-    status: 'connected',
-    muted: false,
-    hold: false,
-    coaching: false,
-    callSidToCoach: null,
-    startConferenceOnEnter: true,
-    endConferenceOnExit: false,
-    beep: 'true',
-    queueTime: null,
-    dateCreated: T0,
-    dateUpdated: T0,
-    ...overrides,
-  };
+  return aParticipant(conf, overrides, T0);
 }
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {

@@ -4,12 +4,11 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { CALL_PROGRESS_EVENTS, type CallProgressEvent, type CallStatus, type HttpMethod } from '../../domain/call.js';
-import type { TimeRange } from '../../domain/ports.js';
 import { invalidParameter, missingParameter } from '../../errors.js';
 import type { CallServiceContext } from '../../services/calls/call-service-context.js';
 import { createCall } from '../../services/calls/create-call.js';
 import { getCall, listCalls, updateCall } from '../../services/calls/update-call.js';
-import { day, oneOf, text, type Params } from '../form-params.js';
+import { dateRange, oneOf, text, type Params } from '../form-params.js';
 import { callShape } from '../representation/call-shape.js';
 import { parsePaging } from '../representation/list-page.js';
 import { accountPath } from '../representation/uris.js';
@@ -55,16 +54,6 @@ export function timeout(params: Params): number {
   return Math.min(600, Math.max(5, Number(value)));
 }
 
-function range(query: Params, name: string): TimeRange | undefined {
-  const on = day(query, name);
-  const before = day(query, `${name}<`);
-  const after = day(query, `${name}>`);
-  if (!on && !before && !after) return undefined;
-  const from = Math.max(on?.from ?? -Infinity, after?.from ?? -Infinity);
-  const to = Math.min(on?.to ?? Infinity, before?.to ?? Infinity);
-  return { ...(Number.isFinite(from) ? { from } : {}), ...(Number.isFinite(to) ? { to } : {}) };
-}
-
 export function registerCallRoutes(app: FastifyInstance, ctx: CallServiceContext): void {
   resource(app, LIST, {
     POST: async (request, reply) => {
@@ -99,8 +88,8 @@ export function registerCallRoutes(app: FastifyInstance, ctx: CallServiceContext
         from: text(query, 'From'),
         status: oneOf(query, 'Status', STATUSES),
         parentCallSid: text(query, 'ParentCallSid'),
-        startTime: range(query, 'StartTime'),
-        endTime: range(query, 'EndTime'),
+        startTime: dateRange(query, 'StartTime'),
+        endTime: dateRange(query, 'EndTime'),
       };
       const result = await listCalls(ctx, filter, page.page);
       sendList(reply, request, callShape, `${accountPath(account.sid)}/Calls`, echoFilters(query, FILTERS), page, result);

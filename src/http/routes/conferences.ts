@@ -5,12 +5,11 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { ConferenceStatus } from '../../domain/model.js';
-import type { TimeRange } from '../../domain/ports.js';
 import { invalidParameter } from '../../errors.js';
 import type { ServiceContext } from '../../services/context.js';
 import { endConference } from '../../services/end-conference.js';
 import { getConference, listConferences } from '../../services/read-conferences.js';
-import { day, oneOf, text, type Params } from '../form-params.js';
+import { dateRange, oneOf, text } from '../form-params.js';
 import { conferenceShape } from '../representation/conference-shape.js';
 import { parsePaging } from '../representation/list-page.js';
 import { accountPath, conferencePath } from '../representation/uris.js';
@@ -20,17 +19,6 @@ import { accountOf, echoFilters, formOf, paramsOf, queryOf, resource, sendInstan
 const LIST = '/2010-04-01/Accounts/:AccountSid/Conferences';
 const STATUSES: readonly ConferenceStatus[] = ['init', 'in-progress', 'completed'];
 const FILTERS = ['Status', 'FriendlyName', 'DateCreated', 'DateCreated<', 'DateCreated>', 'DateUpdated', 'DateUpdated<', 'DateUpdated>'];
-
-/** `X=day` is that day; `X<=day` on or before it; `X>=day` on or after it (Twilio's list filters). */
-function dateRange(query: Params, name: string): TimeRange | undefined {
-  const on = day(query, name);
-  const before = day(query, `${name}<`);
-  const after = day(query, `${name}>`);
-  if (!on && !before && !after) return undefined;
-  const from = Math.max(on?.from ?? -Infinity, after?.from ?? -Infinity);
-  const to = Math.min(on?.to ?? Infinity, before?.to ?? Infinity);
-  return { ...(Number.isFinite(from) ? { from } : {}), ...(Number.isFinite(to) ? { to } : {}) };
-}
 
 export function registerConferenceRoutes(app: FastifyInstance, ctx: ServiceContext): void {
   resource(app, LIST, {
