@@ -2,15 +2,21 @@
  * The only entry. `conclave serve [--host H] [--port P] [--database D]` reads the
  * configuration, starts the app, prints where it listens, which store it uses and the
  * credentials; SIGTERM and SIGINT close it gracefully. `conclave join …` puts a participant in
- * a conference (see cli/join-command.ts).
+ * a conference (see cli/join-command.ts); `conclave call …` places a simulated inbound call
+ * through the running server (cli/call-command.ts).
  */
 import { createApp } from './app.js';
 import { resolveOwnerCredentials } from './cli/owner-credentials.js';
 import { loadConfig } from './config.js';
 import { ConfigError } from './errors.js';
 import { JOIN_USAGE, parseJoinFlags, runJoin } from './cli/join-command.js';
+import { CALL_USAGE, parseCallFlags, runCall } from './cli/call-command.js';
 
-const USAGE = `usage: conclave serve [--host HOST] [--port PORT] [--database PATH_OR_URL]\n       ${JOIN_USAGE.replace('usage: ', '')}`;
+const USAGE = [
+  'usage: conclave serve [--host HOST] [--port PORT] [--database PATH_OR_URL]',
+  `       ${JOIN_USAGE.replace('usage: ', '')}`,
+  `       ${CALL_USAGE.replace('usage: ', '')}`,
+].join('\n');
 
 async function main(argv: string[]): Promise<void> {
   const [command = 'serve', ...rest] = argv;
@@ -21,6 +27,11 @@ async function main(argv: string[]): Promise<void> {
   if (command === 'join') {
     const flags = parseJoinFlags(rest);
     process.stdout.write(await runJoin(loadConfig(flags.configArgs), flags));
+    return;
+  }
+  if (command === 'call') {
+    const flags = parseCallFlags(rest);
+    process.stdout.write(await runCall(loadConfig(flags.configArgs), flags));
     return;
   }
   if (command !== 'serve') throw new ConfigError(`unknown command "${command}"; ${USAGE}`);

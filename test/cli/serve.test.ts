@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { answer, startReceiver } from '../helpers/webhook-receiver.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const children: ChildProcess[] = [];
@@ -130,6 +131,38 @@ describe('conclave serve', () => {
     const body = (await res.json()) as { participants: Array<{ muted: boolean; label: string | null }> };
     expect(body.participants).toHaveLength(1);
     expect(body.participants[0]).toMatchObject({ muted: true, label: null });
+  });
+
+  it('conclave call places a simulated inbound call through the running server', async () => {
+    const web = await startReceiver((_request, response) => answer(response, 200, 'text/xml', '<Response><Hangup/></Response>'));
+    try {
+      const env = { CONCLAVE_DATABASE: join(tempDir(), 'c.db') };
+      const out = await banner(serve(env, ['--port', '0']));
+      const url = /listening on (\S+)\/2010-04-01/.exec(out)![1]!;
+      const port = new URL(url).port;
+      const sid = field(out, 'Account SID');
+      const auth = `Basic ${Buffer.from(`${sid}:${field(out, 'Auth token')}`).toString('base64')}`;
+      const number = await fetch(`${url}/2010-04-01/Accounts/${sid}/IncomingPhoneNumbers.json`, {
+        method: 'POST',
+        headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ PhoneNumber: '+15005550006', VoiceUrl: `${web.baseUrl}/voice` }).toString(),
+      });
+      expect(number.status).toBe(201);
+      const printed = await new Promise<string>((resolve, reject) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'call', '--from', 'sim:bob', '--to', '+15005550006', '--port', port], {
+          cwd: ROOT,
+          env: { PATH: process.env.PATH ?? '', ...env },
+        });
+        let text = '';
+        child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+        child.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`call exited ${code}`))));
+      });
+      const callSid = /CallSid (CA[0-9a-f]{32})/.exec(printed)![1]!;
+      await web.received(1);
+      expect(web.requests[0]!.params).toMatchObject({ CallSid: callSid, Direction: 'inbound', From: 'sim:bob' });
+    } finally {
+      await web.close();
+    }
   });
 
   it.each([

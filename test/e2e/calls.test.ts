@@ -165,4 +165,34 @@ describe.each(STORE_KINDS)('calls on %s', (kind) => {
     const listed = await client.calls.list({ to: 'sim:dave' });
     expect(listed.map((c) => c.sid)).toEqual([call.sid]);
   });
+
+  it('a simulated inbound call to a number runs its VoiceUrl; <Reject> leaves it unanswered', async () => {
+    const numbers = `/2010-04-01/Accounts/${t.accountSid}/IncomingPhoneNumbers.json`;
+    routes['/inbound'] = (r) => [200, r.params.From === 'sim:blocked' ? xml('<Reject reason="busy"/>') : r.params.From === 'sim:nobody' ? xml('<Reject/>') : xml('<Dial><Conference>lobby</Conference></Dial>')];
+    const made = await t.request('POST', numbers, { form: { PhoneNumber: '+15005550006', VoiceUrl: `${web.baseUrl}/inbound`, StatusCallback: `${web.baseUrl}/status` } });
+    expect(made.status).toBe(201);
+    const joined = t.app.bus.next((e) => e.type === 'join');
+    const inbound = await t.request('POST', `/2010-04-01/Accounts/${t.accountSid}/SimulatedCalls.json`, { form: { From: 'sim:caller', To: '+15005550006' } });
+    expect(inbound.status).toBe(201);
+    const call = inbound.json();
+    expect(call).toMatchObject({ direction: 'inbound', to: '+15005550006', from: 'sim:caller', phone_number_sid: made.json().sid });
+    const join = await joined;
+    expect(join.conference.friendlyName).toBe('lobby');
+    const request = web.requests.find((r) => r.path === '/inbound')!;
+    expect(request.params).toMatchObject({ Direction: 'inbound', CallStatus: 'ringing', To: '+15005550006', From: 'sim:caller' });
+    expect(signedOk(request)).toBe(true);
+    await t.request('POST', `${calls()}/${call.sid as string}.json`, { form: { Status: 'completed' } });
+
+    const busy = (await t.request('POST', `/2010-04-01/Accounts/${t.accountSid}/SimulatedCalls.json`, { form: { From: 'sim:blocked', To: '+15005550006' } })).json();
+    const unanswered = (await t.request('POST', `/2010-04-01/Accounts/${t.accountSid}/SimulatedCalls.json`, { form: { From: 'sim:nobody', To: '+15005550006' } })).json();
+    expect((await waitForCall(busy.sid as string, 'busy')).start_time).toBeNull();
+    await waitForCall(unanswered.sid as string, 'no-answer');
+    await t.app.callbacks.idle();
+    expect(web.requests.filter((r) => r.path === '/status').map((r) => r.params.CallStatus).sort()).toEqual(['busy', 'completed', 'no-answer']);
+
+    const unknown = await t.request('POST', `/2010-04-01/Accounts/${t.accountSid}/SimulatedCalls.json`, { form: { From: 'sim:x', To: '+15005550999' } });
+    expect(unknown.status).toBe(404);
+    const notSim = await t.request('POST', `/2010-04-01/Accounts/${t.accountSid}/SimulatedCalls.json`, { form: { From: '+15551112222', To: '+15005550006' } });
+    expect(notSim.status).toBe(400);
+  });
 });

@@ -7,6 +7,7 @@ import { CALL_PROGRESS_EVENTS, type CallProgressEvent, type CallStatus, type Htt
 import { invalidParameter, missingParameter } from '../../errors.js';
 import type { CallServiceContext } from '../../services/calls/call-service-context.js';
 import { createCall } from '../../services/calls/create-call.js';
+import { receiveCall } from '../../services/calls/receive-call.js';
 import { getCall, listCalls, updateCall } from '../../services/calls/update-call.js';
 import { dateRange, oneOf, text, type Params } from '../form-params.js';
 import { callShape } from '../representation/call-shape.js';
@@ -93,6 +94,18 @@ export function registerCallRoutes(app: FastifyInstance, ctx: CallServiceContext
       };
       const result = await listCalls(ctx, filter, page.page);
       sendList(reply, request, callShape, `${accountPath(account.sid)}/Calls`, echoFilters(query, FILTERS), page, result);
+    },
+  });
+
+  // Conclave only (Twilio has no such resource): a simulated phone calls a number of the account.
+  resource(app, '/2010-04-01/Accounts/:AccountSid/SimulatedCalls', {
+    POST: async (request, reply) => {
+      const form = formOf(request);
+      const from = text(form, 'From');
+      const to = text(form, 'To');
+      if (!from) throw missingParameter('From');
+      if (!to) throw missingParameter('To');
+      sendInstance(reply, request, callShape, await receiveCall(ctx, accountOf(request).sid, from, to), 201);
     },
   });
 
