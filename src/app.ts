@@ -29,8 +29,8 @@ export interface App {
   readonly store: Store;
   readonly bus: EventBus;
   readonly services: CallServiceContext;
-  /** Status callbacks waiting to be delivered (tests wait on `idle()`). */
-  readonly callbacks: CallbackQueue;
+  /** Status callbacks on their way (tests wait on `idle()`). */
+  readonly callbacks: SignedCallbacks;
   readonly http: FastifyInstance;
   readonly logger: Logger;
   readonly owner: Account;
@@ -66,11 +66,14 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
   const webhooks = new CallWebhooks(webhookClient, signed, tokenOf, (twiml) => void parseTwiml(twiml));
   const conferenceWebhooks = new ConferenceWebhooks(signed);
   bus.subscribe((event) => conferenceWebhooks.onEvent(event));
+  const audio = new ScheduledAudio(logger);
   const engine = new CallEngine(core, {
     dialer: new SimulatedDialer(logger),
     twiml: webhooks,
     notifier: webhooks,
-    audio: new ScheduledAudio(logger),
+    audio,
+    documents: webhooks,
+    conferenceAudio: audio,
     logger,
   });
   const services: CallServiceContext = { ...core, calls: engine };
@@ -82,7 +85,7 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
     store,
     bus,
     services,
-    callbacks,
+    callbacks: signed,
     http,
     logger,
     owner: ensured.account,

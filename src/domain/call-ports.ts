@@ -58,3 +58,24 @@ export interface AudioPlayer {
   /** Plays to the call; resolves when done, or at once when `signal` aborts. */
   play(call: Call, audio: AudioRequest, signal: AbortSignal): Promise<void>;
 }
+
+/** One thing to play in a playlist resolved from a HoldUrl, WaitUrl or AnnounceUrl. */
+export type PlaylistItem = AudioRequest | { kind: 'pause'; seconds: number };
+
+/** Fetches a document (TwiML or audio) for a call's audio, signed like every webhook. */
+export interface DocumentFetcher {
+  fetchDocument(request: { url: string; method: HttpMethod; accountSid: string; params: Record<string, string> }): Promise<{ contentType: string; body: string; url: string }>;
+}
+
+/**
+ * What the conference plays, beyond the mix: hold and wait music per participant, and
+ * announcements to one participant or to everyone. The media plane implements it; until then
+ * it is scheduled and logged.
+ */
+export interface ConferenceAudio {
+  /** `undefined`: Conclave's default music. An empty list: silence. */
+  holdMusic(callSid: string, playlist: PlaylistItem[] | undefined): void;
+  waitMusic(callSid: string, playlist: PlaylistItem[] | undefined): void;
+  /** Resolves when the announcement has been played. */
+  announce(target: { conferenceSid: string } | { callSid: string }, playlist: PlaylistItem[]): Promise<void>;
+}

@@ -8,7 +8,7 @@ import type { Conference, LeaveReason, Participant } from './model.js';
 
 export type ParticipantEventType = 'join' | 'leave' | 'mute' | 'unmute' | 'hold' | 'unhold' | 'modify';
 export type ConferenceLifecycleEventType = 'start' | 'end';
-export type ConferenceEventType = ParticipantEventType | ConferenceLifecycleEventType;
+export type ConferenceEventType = ParticipantEventType | ConferenceLifecycleEventType | 'announcement';
 
 export interface ParticipantEvent {
   type: ParticipantEventType;
@@ -25,8 +25,21 @@ export interface ConferenceLifecycleEvent {
   conference: Conference;
 }
 
-export type ConferenceEvent = ParticipantEvent | ConferenceLifecycleEvent;
+/** An AnnounceUrl was played (`end`) or could not be (`fail`), to one participant or to all. */
+export interface AnnouncementEvent {
+  type: 'announcement';
+  at: number;
+  conference: Conference;
+  /** The participant it was played to; absent when played to the whole conference. */
+  callSid?: string;
+  outcome: 'end' | 'fail';
+  url: string;
+  /** Why it failed, when it did. */
+  reason?: string;
+}
+
+export type ConferenceEvent = ParticipantEvent | ConferenceLifecycleEvent | AnnouncementEvent;
 
 export function isParticipantEvent(event: ConferenceEvent): event is ParticipantEvent {
-  return event.type !== 'start' && event.type !== 'end';
+  return event.type !== 'start' && event.type !== 'end' && event.type !== 'announcement';
 }

@@ -5,7 +5,7 @@
  * media plane replaces this with real playback.
  */
 import type { Call } from '../domain/call.js';
-import type { AudioPlayer, AudioRequest } from '../domain/call-ports.js';
+import type { AudioPlayer, AudioRequest, ConferenceAudio, PlaylistItem } from '../domain/call-ports.js';
 
 export interface AudioLogger {
   info(obj: object, msg: string): void;
@@ -13,8 +13,21 @@ export interface AudioLogger {
 
 const SECONDS_PER_WORD = 0.4;
 
-export class ScheduledAudio implements AudioPlayer {
+export class ScheduledAudio implements AudioPlayer, ConferenceAudio {
   constructor(private readonly logger: AudioLogger) {}
+
+  holdMusic(callSid: string, playlist: PlaylistItem[] | undefined): void {
+    this.logger.info({ callSid, playlist: playlist ?? 'default hold music' }, 'scheduled hold music (no media plane yet: nothing is heard)');
+  }
+
+  waitMusic(callSid: string, playlist: PlaylistItem[] | undefined): void {
+    this.logger.info({ callSid, playlist: playlist ?? 'default wait music' }, 'scheduled wait music (no media plane yet: nothing is heard)');
+  }
+
+  announce(target: { conferenceSid: string } | { callSid: string }, playlist: PlaylistItem[]): Promise<void> {
+    this.logger.info({ target, playlist }, 'scheduled announcement (no media plane yet: nothing is heard)');
+    return Promise.resolve();
+  }
 
   play(call: Call, audio: AudioRequest, signal: AbortSignal): Promise<void> {
     this.logger.info({ callSid: call.sid, audio }, `scheduled ${audio.kind} (no media plane yet: nothing is heard)`);

@@ -3,22 +3,26 @@
  * `connected` when it answers (that is when it joins and may start the conference).
  */
 import { progress } from '../domain/conference-rules.js';
+import type { Conference } from '../domain/model.js';
 import { applyTransition } from './apply-transition.js';
 import type { ServiceContext } from './context.js';
 import { lockConferenceOf } from './find-live-conference.js';
 
-async function move(ctx: ServiceContext, accountSid: string, conferenceSid: string, callSid: string, status: 'ringing' | 'connected'): Promise<void> {
-  const events = await ctx.store.transaction(async (tx) => {
-    const { conference, participants } = await lockConferenceOf(tx, accountSid, conferenceSid);
-    return applyTransition(tx, progress(conference, participants, callSid, status, ctx.clock.now()));
+async function move(ctx: ServiceContext, accountSid: string, conferenceSid: string, callSid: string, status: 'ringing' | 'connected'): Promise<Conference> {
+  const { conference, events } = await ctx.store.transaction(async (tx) => {
+    const locked = await lockConferenceOf(tx, accountSid, conferenceSid);
+    const transition = progress(locked.conference, locked.participants, callSid, status, ctx.clock.now());
+    return { conference: transition.conference, events: await applyTransition(tx, transition) };
   });
   ctx.bus.publish(events);
+  return conference;
 }
 
-export function ringParticipant(ctx: ServiceContext, accountSid: string, conferenceSid: string, callSid: string): Promise<void> {
-  return move(ctx, accountSid, conferenceSid, callSid, 'ringing');
+export async function ringParticipant(ctx: ServiceContext, accountSid: string, conferenceSid: string, callSid: string): Promise<void> {
+  await move(ctx, accountSid, conferenceSid, callSid, 'ringing');
 }
 
-export function connectParticipant(ctx: ServiceContext, accountSid: string, conferenceSid: string, callSid: string): Promise<void> {
+/** Resolves with the conference as the participant's joining left it. */
+export function connectParticipant(ctx: ServiceContext, accountSid: string, conferenceSid: string, callSid: string): Promise<Conference> {
   return move(ctx, accountSid, conferenceSid, callSid, 'connected');
 }

@@ -5,7 +5,8 @@
  * token of the call's account.
  */
 import type { Call, CallProgressEvent } from '../domain/call.js';
-import type { CallNotifier, TwimlRequest, TwimlSource } from '../domain/call-ports.js';
+import type { CallNotifier, DocumentFetcher, TwimlRequest, TwimlSource } from '../domain/call-ports.js';
+import type { HttpMethod } from '../domain/call.js';
 import type { SignedCallbacks, TokenLookup } from './signed-callbacks.js';
 import type { WebhookClient } from './webhook-client.js';
 
@@ -31,7 +32,7 @@ export function callParams(call: Call): Record<string, string> {
   };
 }
 
-export class CallWebhooks implements TwimlSource, CallNotifier {
+export class CallWebhooks implements TwimlSource, CallNotifier, DocumentFetcher {
   private readonly sequence = new Map<string, number>();
 
   constructor(
@@ -57,6 +58,12 @@ export class CallWebhooks implements TwimlSource, CallNotifier {
       validate: this.validateTwiml,
     });
     return { twiml: result.twiml, url: result.url };
+  }
+
+  /** An audio file or TwiML for hold, wait or announcement audio. */
+  async fetchDocument(request: { url: string; method: HttpMethod; accountSid: string; params: Record<string, string> }): Promise<{ contentType: string; body: string; url: string }> {
+    const response = await this.client.request({ url: request.url, method: request.method, params: request.params, authToken: await this.tokenOf(request.accountSid) });
+    return { contentType: response.contentType, body: response.body.toString('utf8'), url: request.url };
   }
 
   callProgress(call: Call, event: CallProgressEvent): void {

@@ -4,7 +4,8 @@
  * (https://www.twilio.com/docs/voice/api/conference-resource#conference-status-callback):
  * `StatusCallbackEvent` is `conference-start`, `conference-end`, `participant-join`,
  * `participant-leave`, `participant-mute`/`-unmute` (subscribed as `mute`),
- * `participant-hold`/`-unhold` (as `hold`) or `participant-modify`; `SequenceNumber` counts
+ * `participant-hold`/`-unhold` (as `hold`), `participant-modify`, or `announcement-end`/`-fail`
+ * (as `announcement`, with `AnnounceUrl`); `SequenceNumber` counts
  * the callbacks of the conference from 1.
  */
 import type { ConferenceEvent } from '../domain/events.js';
@@ -22,9 +23,16 @@ const SUBSCRIPTION: Record<ConferenceEvent['type'], ConferenceCallbackEvent> = {
   hold: 'hold',
   unhold: 'hold',
   modify: 'modify',
+  announcement: 'announcement',
 };
 
 const REASON_LEFT = { left: 'participant_hung_up', kicked: 'participant_kicked', 'conference-ended': 'conference_ended' } as const;
+
+function callbackEventName(event: ConferenceEvent): string {
+  if (event.type === 'announcement') return `announcement-${event.outcome}`;
+  if (event.type === 'start' || event.type === 'end') return `conference-${event.type}`;
+  return `participant-${event.type}`;
+}
 
 export class ConferenceWebhooks {
   private readonly sequence = new Map<string, number>();
@@ -44,10 +52,15 @@ export class ConferenceWebhooks {
       AccountSid: conference.accountSid,
       ConferenceSid: conference.sid,
       FriendlyName: conference.friendlyName,
-      StatusCallbackEvent: event.type === 'start' || event.type === 'end' ? `conference-${event.type}` : `participant-${event.type}`,
+      StatusCallbackEvent: callbackEventName(event),
       SequenceNumber: String(sequenceNumber),
       Timestamp: rfc2822(event.at),
     };
+    if (event.type === 'announcement') {
+      params.AnnounceUrl = event.url;
+      if (event.callSid) params.CallSid = event.callSid;
+      if (event.reason) params.ReasonAnnouncementFailed = event.reason;
+    }
     if ('participant' in event) {
       const p = event.participant;
       Object.assign(params, {

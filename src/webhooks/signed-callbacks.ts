@@ -18,6 +18,12 @@ export class SignedCallbacks {
     private readonly tokenOf: TokenLookup,
   ) {}
 
+  /** Resolves when every callback sent so far has been attempted (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.ordering.size > 0) await Promise.all([...this.ordering.values()]);
+    await this.queue.idle();
+  }
+
   send(key: string, accountSid: string, url: string, method: WebhookMethod, params: Record<string, string>): void {
     const previous = this.ordering.get(key) ?? Promise.resolve();
     const queued = previous

@@ -12,7 +12,7 @@ import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { answer, startReceiver, type Receiver, type ReceivedRequest } from '../helpers/webhook-receiver.js';
 
 type Json = Record<string, unknown>;
-const ALL_EVENTS = ['start', 'end', 'join', 'leave', 'mute', 'hold', 'modify'];
+const ALL_EVENTS = ['start', 'end', 'join', 'leave', 'mute', 'hold', 'modify', 'announcement'];
 
 describe.each(STORE_KINDS)('conference calls on %s', (kind) => {
   let t: TestApp;
@@ -29,7 +29,15 @@ describe.each(STORE_KINDS)('conference calls on %s', (kind) => {
 
   const participants = (cf: string): string => `/2010-04-01/Accounts/${t.accountSid}/Conferences/${cf}/Participants`;
   const signedOk = (r: ReceivedRequest): boolean =>
-    twilio.validateRequest(t.authToken, String(r.headers['x-twilio-signature']), r.fullUrl, r.params as Record<string, string>);
+    twilio.validateRequest(t.authToken, String(r.headers['x-twilio-signature']), r.fullUrl, r.method === 'POST' ? (r.params as Record<string, string>) : {});
+  /** Waits for the receiver to get a request to `path`. */
+  async function requested(path: string): Promise<ReceivedRequest> {
+    for (;;) {
+      const found = web.requests.find((r) => r.path.split('?')[0] === path);
+      if (found) return found;
+      await web.received(web.requests.length + 1);
+    }
+  }
   const conferenceEvents = (): ReceivedRequest[] => web.requests.filter((r) => r.path === '/conference');
   const described = (): string[] =>
     conferenceEvents().map((r) => `${r.params.StatusCallbackEvent as string}${r.params.ParticipantLabel ? `:${r.params.ParticipantLabel as string}` : ''}`);
@@ -142,9 +150,46 @@ describe.each(STORE_KINDS)('conference calls on %s', (kind) => {
       expect(res.status, JSON.stringify(form)).toBe(400);
       expect(String(res.json().message)).toContain(field);
     };
-    await refuse({ WaitUrl: 'http://127.0.0.1/wait' }, 'WaitUrl');
+    await refuse({ WaitUrl: 'ftp://127.0.0.1/wait' }, 'WaitUrl');
     await refuse({ Record: 'true' }, 'Recording');
     await refuse({ To: 'sip:bob@127.0.0.1' }, 'SIP');
     await refuse({ ConferenceStatusCallback: `${web.baseUrl}/c`, ConferenceStatusCallbackEvent: 'nonsense' }, 'ConferenceStatusCallbackEvent');
+  });
+
+  it('resolves HoldUrl, WaitUrl and AnnounceUrl, and tells announcements to the conference callback', async () => {
+    web.close();
+    web = await startReceiver((request, response) => {
+      const path = request.path.split('?')[0];
+      if (path === '/hold') return answer(response, 200, 'text/xml', '<Response><Say>Please hold</Say><Redirect method="GET">/music</Redirect></Response>');
+      if (path === '/music') return answer(response, 200, 'audio/wav', 'RIFF');
+      if (path === '/wait') return answer(response, 200, 'text/xml', '<Response><Play>http://127.0.0.1:9/wait.wav</Play></Response>');
+      if (path === '/announce') return answer(response, 200, 'text/xml', '<Response><Say>Ten minutes left</Say></Response>');
+      if (path === '/broken') return answer(response, 200, 'text/xml', '<Response><Dial>+15551234567</Dial></Response>');
+      return answer(response, 204, 'text/plain', '');
+    });
+    const host = await dialIn('audio-room', 'host', { WaitUrl: `${web.baseUrl}/wait`, WaitMethod: 'GET', StartConferenceOnEnter: 'false' });
+    expect(await requested('/wait')).toMatchObject({ method: 'GET' });
+    const cf = host.conference_sid as string;
+    await dialIn(cf, 'guest');
+
+    const held = await t.request('POST', `${participants(cf)}/guest.json`, { form: { Hold: 'true', HoldUrl: `${web.baseUrl}/hold` } });
+    expect(held.json().hold).toBe(true);
+    const announced = t.app.bus.next((e) => e.type === 'announcement');
+    await t.request('POST', `${participants(cf)}/host.json`, { form: { AnnounceUrl: `${web.baseUrl}/announce` } });
+    expect(await announced).toMatchObject({ outcome: 'end', callSid: host.call_sid });
+    const failed = t.app.bus.next((e) => e.type === 'announcement');
+    const conference = await t.request('POST', `/2010-04-01/Accounts/${t.accountSid}/Conferences/${cf}.json`, { form: { AnnounceUrl: `${web.baseUrl}/broken` } });
+    expect(conference.status).toBe(200);
+    expect(await failed).toMatchObject({ outcome: 'fail' });
+
+    const hold = await requested('/hold');
+    expect(hold.method).toBe('GET'); // HoldMethod defaults to GET
+    expect(hold.params).toMatchObject({ ConferenceSid: cf, CallSid: expect.stringMatching(/^CA/) });
+    expect(signedOk(hold)).toBe(true);
+    expect((await requested('/music')).method).toBe('GET'); // the Redirect was followed
+    await t.app.callbacks.idle();
+    const announcements = conferenceEvents().filter((r) => String(r.params.StatusCallbackEvent).startsWith('announcement'));
+    expect(announcements.map((r) => r.params.StatusCallbackEvent)).toEqual(['announcement-end', 'announcement-fail']);
+    expect(announcements[1]!.params).toMatchObject({ AnnounceUrl: `${web.baseUrl}/broken`, ReasonAnnouncementFailed: expect.stringContaining('Dial') });
   });
 });

@@ -105,8 +105,8 @@ describe.each(STORE_KINDS)('participants on %s', (kind) => {
     }
   });
 
-  it('refuses HoldUrl and AnnounceUrl plainly until the media plane can play them', async () => {
-    const res = await t.request('POST', `${base}/${first}.json`, { form: { Hold: 'true', HoldUrl: 'http://example.test/music.wav' } });
+  it('refuses a HoldUrl that is not an http(s) URL, naming it', async () => {
+    const res = await t.request('POST', `${base}/${first}.json`, { form: { Hold: 'true', HoldUrl: 'ftp://example.test/music.wav' } });
     expect(res.status).toBe(400);
     expect(String(res.json().message)).toContain('HoldUrl');
     expect((await t.request('GET', `${base}/${first}.json`)).json().hold).toBe(false);

@@ -6,21 +6,22 @@
 import type { FastifyInstance } from 'fastify';
 import type { ConferenceStatus } from '../../domain/model.js';
 import { invalidParameter } from '../../errors.js';
-import type { ServiceContext } from '../../services/context.js';
+import type { CallServiceContext } from '../../services/calls/call-service-context.js';
 import { endConference } from '../../services/end-conference.js';
 import { getConference, listConferences } from '../../services/read-conferences.js';
 import { dateRange, oneOf, text } from '../form-params.js';
 import { conferenceShape } from '../representation/conference-shape.js';
 import { parsePaging } from '../representation/list-page.js';
 import { accountPath, conferencePath } from '../representation/uris.js';
-import { refuseNotYet } from './participants.js';
+import { audioUrl } from './participants.js';
+import { announceToConference } from '../../services/calls/participant-audio.js';
 import { accountOf, echoFilters, formOf, paramsOf, queryOf, resource, sendInstance, sendList } from './resource.js';
 
 const LIST = '/2010-04-01/Accounts/:AccountSid/Conferences';
 const STATUSES: readonly ConferenceStatus[] = ['init', 'in-progress', 'completed'];
 const FILTERS = ['Status', 'FriendlyName', 'DateCreated', 'DateCreated<', 'DateCreated>', 'DateUpdated', 'DateUpdated<', 'DateUpdated>'];
 
-export function registerConferenceRoutes(app: FastifyInstance, ctx: ServiceContext): void {
+export function registerConferenceRoutes(app: FastifyInstance, ctx: CallServiceContext): void {
   resource(app, LIST, {
     GET: async (request, reply) => {
       const account = accountOf(request);
@@ -47,10 +48,12 @@ export function registerConferenceRoutes(app: FastifyInstance, ctx: ServiceConte
       const account = accountOf(request);
       const conferenceSid = paramsOf(request).ConferenceSid!;
       const form = formOf(request);
-      refuseNotYet(form, ['AnnounceUrl', 'AnnounceMethod']);
       const status = text(form, 'Status');
       if (status !== undefined && status !== 'completed') throw invalidParameter('Status', `the only status a conference can be given is completed, not "${status}"`);
-      const conference = status === 'completed' ? await endConference(ctx, account.sid, conferenceSid) : await getConference(ctx, account.sid, conferenceSid);
+      const announce = audioUrl(form, 'AnnounceUrl', 'AnnounceMethod', 'POST').announceUrl;
+      let conference = await getConference(ctx, account.sid, conferenceSid);
+      if (announce) announceToConference(ctx, conference, announce);
+      if (status === 'completed') conference = await endConference(ctx, account.sid, conferenceSid);
       sendInstance(reply, request, conferenceShape, conference);
     },
   });

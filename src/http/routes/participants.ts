@@ -11,7 +11,8 @@ import type { CallServiceContext } from '../../services/calls/call-service-conte
 import { createParticipant } from '../../services/calls/create-participant.js';
 import { getParticipant, listParticipants } from '../../services/read-conferences.js';
 import { removeParticipant } from '../../services/remove-participant.js';
-import { updateParticipant } from '../../services/update-participant.js';
+import { updateParticipantWithAudio } from '../../services/calls/participant-audio.js';
+import type { AudioUrlRequest } from '../../services/calls/conference-audio-scheduler.js';
 import { bool, oneOf, sid, text, type Params } from '../form-params.js';
 import { list, METHODS, progressEvents, timeout, url } from './calls.js';
 import { parsePaging } from '../representation/list-page.js';
@@ -21,14 +22,23 @@ import { accountOf, echoFilters, formOf, paramsOf, queryOf, resource, sendInstan
 
 const LIST = '/2010-04-01/Accounts/:AccountSid/Conferences/:ConferenceSid/Participants';
 const FILTERS = ['Muted', 'Hold', 'Coaching'] as const;
-/** Known parameters whose audio needs the media plane; refused plainly rather than ignored. */
-const NOT_YET = ['HoldUrl', 'HoldMethod', 'AnnounceUrl', 'AnnounceMethod', 'WaitUrl', 'WaitMethod'] as const;
+/**
+ * `HoldUrl` → `{ holdUrl: { url, method } }` (key from the parameter name), or nothing when
+ * absent. WaitUrl may be empty: silence.
+ */
+export function audioUrl(form: Params, urlName: string, methodName: string, defaultMethod: 'GET' | 'POST'): Record<string, AudioUrlRequest> {
+  const raw = text(form, urlName);
+  if (raw === undefined) return {};
+  const key = urlName.charAt(0).toLowerCase() + urlName.slice(1);
+  const value = raw === '' && urlName === 'WaitUrl' ? '' : url(form, urlName);
+  if (value === null) return {};
+  return { [key]: { url: value, method: oneOf(form, methodName, METHODS) ?? defaultMethod } };
+}
 
+/** Known parameters Conclave cannot act on yet: refused plainly rather than ignored. */
 export function refuseNotYet(form: Params, names: readonly string[]): void {
   const given = names.find((name) => text(form, name) !== undefined);
-  if (given) {
-    throw new ApiError(400, TwilioCode.invalidParameter, `${given} is not supported yet: audio for hold, wait and announcements arrives with the media plane`);
-  }
+  if (given) throw new ApiError(400, TwilioCode.invalidParameter, `${given} is not supported yet by Conclave`);
 }
 
 const BEEPS: readonly BeepSetting[] = ['true', 'false', 'onEnter', 'onExit'];
@@ -37,7 +47,7 @@ export function registerParticipantRoutes(app: FastifyInstance, ctx: CallService
   resource(app, LIST, {
     POST: async (request, reply) => {
       const form = formOf(request);
-      refuseNotYet(form, ['WaitUrl', 'WaitMethod', 'SipAuthUsername', 'SipAuthPassword', 'RecordingStatusCallback', 'ConferenceRecordingStatusCallback']);
+      refuseNotYet(form, ['SipAuthUsername', 'SipAuthPassword', 'RecordingStatusCallback', 'ConferenceRecordingStatusCallback']);
       if (bool(form, 'Record') === true || !['false', 'do-not-record', undefined].includes(text(form, 'ConferenceRecord'))) {
         throw new ApiError(400, TwilioCode.invalidParameter, 'Recording is not supported yet: it arrives with the media plane');
       }
@@ -76,6 +86,10 @@ export function registerParticipantRoutes(app: FastifyInstance, ctx: CallService
               events: (conferenceEvents as ConferenceCallbackEvent[] | undefined) ?? ['start', 'end'],
             }
           : null,
+        ...(() => {
+          const wait = audioUrl(form, 'WaitUrl', 'WaitMethod', 'POST').waitUrl;
+          return wait ? { waitUrl: wait } : {};
+        })(),
       });
       sendInstance(reply, request, participantShape, participant, 201);
     },
@@ -105,7 +119,6 @@ export function registerParticipantRoutes(app: FastifyInstance, ctx: CallService
     POST: async (request, reply) => {
       const { ConferenceSid, CallSid } = paramsOf(request);
       const form = formOf(request);
-      refuseNotYet(form, NOT_YET);
       const change = {
         muted: bool(form, 'Muted', true),
         hold: bool(form, 'Hold'),
@@ -115,7 +128,11 @@ export function registerParticipantRoutes(app: FastifyInstance, ctx: CallService
         beepOnExit: bool(form, 'BeepOnExit'),
       };
       const address = { accountSid: accountOf(request).sid, conferenceSid: ConferenceSid!, participant: CallSid! };
-      const participant = await updateParticipant(ctx, address, change);
+      const participant = await updateParticipantWithAudio(ctx, address, change, {
+        ...audioUrl(form, 'HoldUrl', 'HoldMethod', 'GET'),
+        ...audioUrl(form, 'AnnounceUrl', 'AnnounceMethod', 'POST'),
+        ...audioUrl(form, 'WaitUrl', 'WaitMethod', 'POST'),
+      });
       sendInstance(reply, request, participantShape, participant);
     },
     DELETE: async (request, reply) => {

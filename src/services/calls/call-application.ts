@@ -8,4 +8,4 @@ import type { DialCallStatus } from '../../domain/call-ports.js';
 export type CallApplicationSource =
   | { kind: 'url'; url: string; method: HttpMethod; fallbackUrl: string | null; fallbackMethod: HttpMethod; dial?: { status: DialCallStatus; durationSeconds: number } }
   | { kind: 'twiml'; twiml: string }
-  | { kind: 'participant'; accountSid: string; conferenceSid: string };
+  | { kind: 'participant'; accountSid: string; conferenceSid: string; waitUrl?: { url: string; method: HttpMethod } };

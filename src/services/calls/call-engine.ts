@@ -4,7 +4,8 @@
  * or received them (design.md: a call leg belongs to one media node).
  */
 import type { Call } from '../../domain/call.js';
-import type { AudioPlayer, CallNotifier, EndpointDialer, TwimlSource } from '../../domain/call-ports.js';
+import type { AudioPlayer, CallNotifier, ConferenceAudio, DocumentFetcher, EndpointDialer, TwimlSource } from '../../domain/call-ports.js';
+import { ConferenceAudioScheduler } from './conference-audio-scheduler.js';
 import type { Endpoint } from '../../domain/endpoint.js';
 import { ResourceNotFound } from '../../errors.js';
 import type { ServiceContext } from '../context.js';
@@ -21,17 +22,23 @@ export interface CallEnginePorts {
   audio: AudioPlayer;
   notifier: CallNotifier;
   logger: CallLogger;
+  documents: DocumentFetcher;
+  conferenceAudio: ConferenceAudio;
 }
 
 export class CallEngine {
   private readonly sessions = new Map<string, CallSession>();
   private readonly runtime: CallRuntime;
   private readonly notifier: CallNotifier;
+  /** Hold, wait and announcement audio of conferences. */
+  readonly conferenceAudio: ConferenceAudioScheduler;
   private closed = false;
 
   constructor(ctx: ServiceContext, ports: CallEnginePorts) {
+    this.conferenceAudio = new ConferenceAudioScheduler(ports.documents, ports.conferenceAudio, ctx.bus, ports.logger, () => ctx.clock.now());
     this.runtime = {
       ctx,
+      conferenceAudio: this.conferenceAudio,
       dialer: ports.dialer,
       twiml: ports.twiml,
       audio: ports.audio,

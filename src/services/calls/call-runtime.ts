@@ -7,6 +7,7 @@ import type { AudioPlayer, EndpointDialer, TwimlSource } from '../../domain/call
 import type { ServiceContext } from '../context.js';
 import type { CallApplicationSource } from './call-application.js';
 import type { CallStatusKeeper } from './call-status.js';
+import type { ConferenceAudioScheduler } from './conference-audio-scheduler.js';
 
 export interface CallLogger {
   info(obj: object, msg: string): void;
@@ -21,6 +22,7 @@ export interface CallRuntime {
   audio: AudioPlayer;
   status: CallStatusKeeper;
   logger: CallLogger;
+  conferenceAudio: ConferenceAudioScheduler;
   /** A dialled call rang (Create Participant moves its participant to `ringing`). */
   onRinging?: (call: Call, source: CallApplicationSource) => Promise<void>;
   /** A dialled call was not answered (Create Participant removes its participant). */

@@ -10,6 +10,7 @@ import type { Call, CallStatus } from '../../domain/call.js';
 import { isFinal } from '../../domain/call.js';
 import type { RemoteLeg } from '../../domain/call-ports.js';
 import type { Endpoint } from '../../domain/endpoint.js';
+import type { Conference } from '../../domain/model.js';
 import { parseTwiml } from '../../twiml/parse-twiml.js';
 import type { TwimlDocument, TwimlVerb } from '../../twiml/verbs.js';
 import type { CallApplicationSource } from './call-application.js';
@@ -147,7 +148,16 @@ export class CallSession {
       this.document = new AbortController();
       if (this.ended.signal.aborted) return;
       if ('kind' in next && next.kind === 'participant') {
-        await stayInConference(this.rt.ctx, this.call.sid, { kind: 'connect', accountSid: next.accountSid, conferenceSid: next.conferenceSid }, this.document.signal, 4 * 3600);
+        const { waitUrl } = next;
+        const entry = {
+          kind: 'connect' as const,
+          accountSid: next.accountSid,
+          conferenceSid: next.conferenceSid,
+          onJoined: (conference: Conference) => {
+            if (conference.status === 'init') this.rt.conferenceAudio.wait(conference, this.call.sid, waitUrl);
+          },
+        };
+        await stayInConference(this.rt.ctx, this.call.sid, entry, this.document.signal, 4 * 3600);
         return;
       }
       const document: TwimlDocument | undefined = 'verbs' in next ? next : await this.load(next);

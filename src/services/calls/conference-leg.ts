@@ -5,6 +5,7 @@
  * learns that it left from the `leave` events on the bus.
  */
 import type { ParticipantEvent } from '../../domain/events.js';
+import type { Conference } from '../../domain/model.js';
 import { isParticipantEvent } from '../../domain/events.js';
 import type { EventBus } from '../../events/event-bus.js';
 import { ResourceNotFound, RuleViolation } from '../../errors.js';
@@ -13,7 +14,10 @@ import { connectParticipant } from '../connect-participant.js';
 import { joinConference, type JoinRequest } from '../join-conference.js';
 import { removeParticipant } from '../remove-participant.js';
 
-export type ConferenceEntry = { kind: 'join'; request: JoinRequest } | { kind: 'connect'; accountSid: string; conferenceSid: string };
+export type ConferenceEntry = ({ kind: 'join'; request: JoinRequest } | { kind: 'connect'; accountSid: string; conferenceSid: string }) & {
+  /** Told once the call is in, with the conference as its entry left it (to start wait music). */
+  onJoined?: (conference: Conference) => void;
+};
 
 export type StayOutcome = { joined: true; seconds: number } | { joined: false; error: RuleViolation };
 
@@ -44,15 +48,16 @@ export async function stayInConference(
   let conferenceSid: string;
   let accountSid: string;
   try {
+    let conference: Conference;
     if (entry.kind === 'join') {
-      const joined = await joinConference(ctx, { ...entry.request, callSid });
-      conferenceSid = joined.conference.sid;
+      conference = (await joinConference(ctx, { ...entry.request, callSid })).conference;
       accountSid = entry.request.accountSid;
     } else {
-      await connectParticipant(ctx, entry.accountSid, entry.conferenceSid, callSid);
-      conferenceSid = entry.conferenceSid;
+      conference = await connectParticipant(ctx, entry.accountSid, entry.conferenceSid, callSid);
       accountSid = entry.accountSid;
     }
+    conferenceSid = conference.sid;
+    entry.onJoined?.(conference);
   } catch (error) {
     stop();
     if (error instanceof RuleViolation) return { joined: false, error };

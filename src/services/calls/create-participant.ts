@@ -34,6 +34,8 @@ export interface CreateParticipantRequest {
   statusCallbackMethod: 'GET' | 'POST';
   statusCallbackEvents: CallProgressEvent[] | undefined;
   conferenceStatusCallback: ConferenceStatusCallback | null;
+  /** What the participant hears while the conference has not started; `''` is silence. */
+  waitUrl?: { url: string; method: 'GET' | 'POST' };
 }
 
 export async function createParticipant(ctx: CallServiceContext, request: CreateParticipantRequest): Promise<Participant> {
@@ -83,7 +85,12 @@ export async function createParticipant(ctx: CallServiceContext, request: Create
     callSid,
   );
   await ctx.store.insertCall(call);
-  ctx.calls.start(call, endpoint, { kind: 'participant', accountSid: request.accountSid, conferenceSid: conference.sid });
+  ctx.calls.start(call, endpoint, {
+    kind: 'participant',
+    accountSid: request.accountSid,
+    conferenceSid: conference.sid,
+    ...(request.waitUrl ? { waitUrl: request.waitUrl } : {}),
+  });
   // Twilio reports the wait before the call is placed only in this answer; Conclave places at once.
   return { ...participant, queueTime: 0 };
 }

@@ -80,6 +80,10 @@ async function dial(rt: CallRuntime, call: Call, verb: DialVerb, signal: AbortSi
               }
             : null,
         },
+        onJoined: (conference) => {
+          if (conference.status !== 'init') return;
+          rt.conferenceAudio.wait(conference, call.sid, room.waitUrl === undefined ? undefined : { url: room.waitUrl, method: room.waitMethod });
+        },
       },
       signal,
       verb.timeLimit,

@@ -1,0 +1,38 @@
+/**
+ * UpdateParticipant and UpdateConference with their audio parameters: `Hold=true` plays the
+ * participant's `HoldUrl` (HoldMethod default GET), `AnnounceUrl` plays to the participant or to
+ * the whole conference (AnnounceMethod default POST), `WaitUrl` replaces the wait music of a
+ * participant whose conference has not started (twilio-oai UpdateParticipant, UpdateConference).
+ */
+import type { Conference, Participant } from '../../domain/model.js';
+import type { ParticipantChange } from '../../domain/participant-rules.js';
+import { getConference } from '../read-conferences.js';
+import { updateParticipant, type ParticipantAddress } from '../update-participant.js';
+import type { CallServiceContext } from './call-service-context.js';
+import type { AudioUrlRequest } from './conference-audio-scheduler.js';
+
+export interface ParticipantAudio {
+  holdUrl?: AudioUrlRequest;
+  announceUrl?: AudioUrlRequest;
+  waitUrl?: AudioUrlRequest;
+}
+
+export async function updateParticipantWithAudio(
+  ctx: CallServiceContext,
+  address: ParticipantAddress,
+  change: ParticipantChange,
+  audio: ParticipantAudio,
+): Promise<Participant> {
+  const participant = await updateParticipant(ctx, address, change);
+  if (change.hold !== true && !audio.announceUrl && !audio.waitUrl) return participant;
+  const conference = await getConference(ctx, address.accountSid, address.conferenceSid);
+  const scheduler = ctx.calls.conferenceAudio;
+  if (change.hold === true) scheduler.hold(conference, participant.callSid, audio.holdUrl);
+  if (audio.announceUrl) scheduler.announce(conference, audio.announceUrl, participant.callSid);
+  if (audio.waitUrl && conference.status === 'init') scheduler.wait(conference, participant.callSid, audio.waitUrl);
+  return participant;
+}
+
+export function announceToConference(ctx: CallServiceContext, conference: Conference, announceUrl: AudioUrlRequest): void {
+  if (conference.status !== 'completed') ctx.calls.conferenceAudio.announce(conference, announceUrl);
+}
