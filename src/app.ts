@@ -59,8 +59,9 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
   const core: ServiceContext = { store, bus, clock: options.clock ?? systemClock, credentials: new CredentialCache() };
   const ensured = await ensureOwnerAccount(core, owner);
 
-  const webhookClient = new WebhookClient();
-  const callbacks = new CallbackQueue({ logger, client: webhookClient });
+  const timeouts = config.webhooks ?? { twimlTimeoutMs: 15_000, callbackTimeoutMs: 5_000 };
+  const webhookClient = new WebhookClient({ defaultTimeoutMs: timeouts.twimlTimeoutMs });
+  const callbacks = new CallbackQueue({ logger, client: webhookClient, timeoutMs: timeouts.callbackTimeoutMs });
   const tokenOf = async (accountSid: string): Promise<string> => (await store.findAccount(accountSid))?.authToken ?? '';
   const signed = new SignedCallbacks(callbacks, tokenOf);
   const webhooks = new CallWebhooks(webhookClient, signed, tokenOf, (twiml) => void parseTwiml(twiml));

@@ -18,6 +18,8 @@ export interface Config {
   /** Where generated owner credentials are kept (mode 0600). */
   credentialsFile: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** How long a TwiML webhook may take (Twilio: 15 s), and a status callback (5 s). */
+  webhooks?: { twimlTimeoutMs: number; callbackTimeoutMs: number };
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -38,7 +40,19 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     (database.kind === 'sqlite' && database.path !== ':memory:'
       ? join(dirname(database.path), 'credentials.json')
       : resolve('./data/credentials.json'));
-  return { http: { host, port }, database, ...(owner ? { owner } : {}), credentialsFile: resolve(credentialsFile), logLevel };
+  const webhooks = {
+    twimlTimeoutMs: milliseconds(env.CONCLAVE_WEBHOOK_TIMEOUT_MS, 'CONCLAVE_WEBHOOK_TIMEOUT_MS', 15_000),
+    callbackTimeoutMs: milliseconds(env.CONCLAVE_CALLBACK_TIMEOUT_MS, 'CONCLAVE_CALLBACK_TIMEOUT_MS', 5_000),
+  };
+  return { http: { host, port }, database, ...(owner ? { owner } : {}), credentialsFile: resolve(credentialsFile), logLevel, webhooks };
+}
+
+function milliseconds(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < 100 || Number(value) > 120_000) {
+    throw new ConfigError(`${name}=${value} is not a timeout; use milliseconds from 100 to 120000`);
+  }
+  return Number(value);
 }
 
 function parseFlags(argv: string[]): { host?: string; port?: string; database?: string } {

@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { STORE_KINDS } from '../helpers/stores.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { answer, startReceiver, type Receiver, type ReceivedRequest } from '../helpers/webhook-receiver.js';
+import { schemaErrors } from '../helpers/twilio-schema.js';
 
 type Json = Record<string, unknown>;
 const xml = (body: string): string => `<?xml version="1.0" encoding="UTF-8"?><Response>${body}</Response>`;
@@ -60,6 +61,7 @@ describe.each(STORE_KINDS)('calls on %s', (kind) => {
     expect(created.status).toBe(201);
     const call = created.json();
     expect(call).toMatchObject({ status: 'queued', direction: 'outbound-api', to: 'sim:alice', from: '+15005550006' });
+    expect(schemaErrors('api.v2010.account.call', call)).toEqual([]);
     const join = await joined;
     expect('participant' in join && join.participant).toMatchObject({ callSid: call.sid, label: 'alice', status: 'connected' });
 
@@ -103,6 +105,17 @@ describe.each(STORE_KINDS)('calls on %s', (kind) => {
   it('inline Twiml works without a webhook; the end of the document ends the call', async () => {
     const call = (await t.request('POST', `${calls()}.json`, { form: { To: 'sim:carol', From: 'sim:app', Twiml: xml('<Pause length="0"/>') } })).json();
     await waitForCall(call.sid as string, 'completed');
+  });
+
+  it('a webhook that never answers times out and ends the call', async () => {
+    const hanging = await startReceiver(() => undefined);
+    try {
+      const call = (await t.request('POST', `${calls()}.json`, { form: { To: 'sim:x', From: 'sim:app', Url: `${hanging.baseUrl}/slow` } })).json();
+      await waitForCall(call.sid as string, 'completed');
+      expect(hanging.requests).toHaveLength(1);
+    } finally {
+      await hanging.close();
+    }
   });
 
   it('bad TwiML, a 500 without fallback and an unreachable webhook end the call; a fallback is used', async () => {

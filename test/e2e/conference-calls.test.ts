@@ -133,7 +133,8 @@ describe.each(STORE_KINDS)('conference calls on %s', (kind) => {
     const client = twilio(t.accountSid, t.authToken);
     client.api.baseUrl = t.baseUrl;
     const first = t.app.bus.next((e) => e.type === 'start');
-    const a = await client.conferences('lib-room').participants.create({ from: '+15005550006', to: 'sim:a', label: 'a' });
+    const callback = { conferenceStatusCallback: `${web.baseUrl}/conference`, conferenceStatusCallbackEvent: ['start', 'end', 'join', 'leave'] };
+    const a = await client.conferences('lib-room').participants.create({ from: '+15005550006', to: 'sim:a', label: 'a', ...callback });
     const b = await client.conferences('lib-room').participants.create({ from: '+15005550006', to: 'sim:b', label: 'b' });
     expect(a.status).toBe('queued');
     const started = await first;
@@ -142,6 +143,12 @@ describe.each(STORE_KINDS)('conference calls on %s', (kind) => {
     expect(ended.reasonConferenceEnded).toBe('conference-ended-via-api');
     await t.app.services.calls.idle();
     for (const sid of [a.callSid, b.callSid]) expect((await client.calls(sid).fetch()).status).toBe('completed');
+    await t.app.callbacks.idle();
+    // The two simulated phones answer at the same moment: their joins may come in either order.
+    expect(described().slice(0, 2).sort()).toEqual(['participant-join:a', 'participant-join:b']);
+    expect(described().slice(2)).toEqual(['conference-start', 'participant-leave:a', 'participant-leave:b', 'conference-end']);
+    expect(conferenceEvents().at(-1)!.params).toMatchObject({ ReasonConferenceEnded: 'conference-ended-via-api' });
+    expect(conferenceEvents().at(-2)!.params).toMatchObject({ ReasonParticipantLeft: 'conference_ended' });
   });
 
   it('refuses what it cannot do yet, plainly', async () => {

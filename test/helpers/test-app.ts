@@ -43,6 +43,8 @@ export function testConfig(kind: StoreKind): Config {
     database: kind === 'sqlite' ? { kind: 'sqlite', path: ':memory:' } : { kind: 'postgres', url: 'postgres://unused' },
     credentialsFile: '/nonexistent/credentials.json',
     logLevel: 'silent',
+    // Short, so that the tests of a webhook that never answers finish quickly.
+    webhooks: { twimlTimeoutMs: 1000, callbackTimeoutMs: 1000 },
   };
 }
 

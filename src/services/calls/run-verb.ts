@@ -54,6 +54,9 @@ async function dial(rt: CallRuntime, call: Call, verb: DialVerb, signal: AbortSi
   let status: DialCallStatus;
   let durationSeconds = 0;
   const room = verb.conference;
+  if (room && room.record !== 'do-not-record') {
+    rt.logger.warn({ callSid: call.sid, conference: room.name }, '<Conference record> is not supported yet: the conference is not recorded');
+  }
   if (room) {
     const stay = await stayInConference(
       rt.ctx,
