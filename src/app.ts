@@ -16,6 +16,7 @@ import { openStore } from './store/open-store.js';
 import { ScheduledAudio } from './endpoints/scheduled-audio.js';
 import { SimulatedDialer } from './endpoints/simulated-dialer.js';
 import { CallEngine } from './services/calls/call-engine.js';
+import { sweepOrphanCalls } from './services/calls/sweep-orphan-calls.js';
 import type { CallServiceContext } from './services/calls/call-service-context.js';
 import { parseTwiml } from './twiml/parse-twiml.js';
 import { CallbackQueue } from './webhooks/callback-queue.js';
@@ -47,6 +48,11 @@ export interface AppOptions {
   store?: Store;
   clock?: Clock;
   logger?: Logger;
+  /**
+   * End calls a previous run left live (SQLite only). Only the server does this: a tool such as
+   * `conclave join` shares the store with a running server whose calls are really live.
+   */
+  sweepOrphanCalls?: boolean;
 }
 
 const systemClock: Clock = { now: () => Date.now() };
@@ -58,6 +64,10 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
   const bus = new EventBus((error, event) => logger.error({ err: error, event: event.type }, 'event listener failed'));
   const core: ServiceContext = { store, bus, clock: options.clock ?? systemClock, credentials: new CredentialCache() };
   const ensured = await ensureOwnerAccount(core, owner);
+  if (options.sweepOrphanCalls && store.kind === 'sqlite') {
+    const swept = await sweepOrphanCalls(core);
+    if (swept > 0) logger.warn({ swept }, 'ended calls left live by a previous run that did not stop cleanly');
+  }
 
   const timeouts = config.webhooks ?? { twimlTimeoutMs: 15_000, callbackTimeoutMs: 5_000 };
   const webhookClient = new WebhookClient({ defaultTimeoutMs: timeouts.twimlTimeoutMs });

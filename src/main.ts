@@ -37,7 +37,7 @@ async function main(argv: string[]): Promise<void> {
   if (command !== 'serve') throw new ConfigError(`unknown command "${command}"; ${USAGE}`);
   const config = loadConfig(rest);
   const credentials = resolveOwnerCredentials(config);
-  const app = await createApp(config, credentials);
+  const app = await createApp(config, credentials, { sweepOrphanCalls: true });
   const url = await app.listen();
   const store = config.database.kind === 'sqlite' ? `SQLite at ${config.database.path}` : `PostgreSQL at ${redact(config.database.url)}`;
   const where =

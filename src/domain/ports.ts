@@ -87,6 +87,8 @@ export interface StoreOperations {
   deleteParticipant(conferenceSid: string, callSid: string): Promise<void>;
   /** By call SID or, failing that, by label. */
   findParticipant(conferenceSid: string, callSidOrLabel: string): Promise<Participant | undefined>;
+  /** The participant a call is, in whichever conference. */
+  findParticipantByCall(callSid: string): Promise<Participant | undefined>;
   /** Every participant of the conference, in the order they joined. */
   listAllParticipants(conferenceSid: string): Promise<Participant[]>;
   /** In the order they joined. */
@@ -98,6 +100,8 @@ export interface StoreOperations {
   updateCall(call: Call): Promise<void>;
   /** Newest first. */
   listCalls(filter: CallFilter, page: PageRequest): Promise<PageResult<Call>>;
+  /** Up to `limit` calls of any account still queued, ringing or in progress (start-up sweep). */
+  listLiveCalls(limit: number): Promise<Call[]>;
 
   /** Throws ConflictError (`sid`) when the number is already registered. */
   insertPhoneNumber(number: PhoneNumber): Promise<void>;

@@ -47,6 +47,11 @@ export function listCalls({ db }: QueryContext, filter: CallFilter, page: PageRe
   return fetchPage(query, 'desc', page, rowToCall);
 }
 
+export async function listLiveCalls({ db }: QueryContext, limit: number): Promise<Call[]> {
+  const rows = await db.selectFrom('calls').selectAll().where('status', 'in', ['queued', 'ringing', 'in-progress']).orderBy('seq', 'asc').limit(limit).execute();
+  return rows.map(rowToCall);
+}
+
 export async function insertPhoneNumber({ db }: QueryContext, number: PhoneNumber): Promise<void> {
   try {
     await db.insertInto('phone_numbers').values(phoneNumberToRow(number)).execute();

@@ -82,6 +82,9 @@ export class KyselyStoreOperations implements StoreOperations {
   findParticipant(conferenceSid: string, callSidOrLabel: string): Promise<Participant | undefined> {
     return participants.findParticipant(this.ctx, conferenceSid, callSidOrLabel);
   }
+  findParticipantByCall(callSid: string): Promise<Participant | undefined> {
+    return participants.findParticipantByCall(this.ctx, callSid);
+  }
   listAllParticipants(conferenceSid: string): Promise<Participant[]> {
     return participants.listAllParticipants(this.ctx, conferenceSid);
   }
@@ -100,6 +103,10 @@ export class KyselyStoreOperations implements StoreOperations {
   }
   listCalls(filter: CallFilter, page: PageRequest): Promise<PageResult<Call>> {
     return calls.listCalls(this.ctx, filter, page);
+  }
+
+  listLiveCalls(limit: number): Promise<Call[]> {
+    return calls.listLiveCalls(this.ctx, limit);
   }
 
   insertPhoneNumber(number: PhoneNumber): Promise<void> {

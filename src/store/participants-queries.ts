@@ -73,6 +73,11 @@ export async function findParticipant(ctx: QueryContext, conferenceSid: string, 
   return byLabel === undefined ? undefined : rowToParticipant(byLabel);
 }
 
+export async function findParticipantByCall({ db }: QueryContext, callSid: string): Promise<Participant | undefined> {
+  const row = await db.selectFrom('participants').selectAll().where('call_sid', '=', callSid).executeTakeFirst();
+  return row === undefined ? undefined : rowToParticipant(row);
+}
+
 export async function listAllParticipants({ db }: QueryContext, conferenceSid: string): Promise<Participant[]> {
   const rows = await db.selectFrom('participants').selectAll().where('conference_sid', '=', conferenceSid).orderBy('seq', 'asc').execute();
   return rows.map(rowToParticipant);

@@ -1,0 +1,34 @@
+/**
+ * Calls that were live when the process stopped without hanging them up (a crash, a kill -9)
+ * are over: nothing carries them any more. At start, the embedded SQLite store (one server
+ * process) ends them — `completed` if they had answered, `failed` if not — and takes their
+ * participants out of their conferences, so that no conference waits for ever on a ghost (the
+ * conference ends if that was its last participant). PostgreSQL may be shared with live nodes,
+ * so it is not swept.
+ */
+import { ResourceNotFound, RuleViolation } from '../../errors.js';
+import type { ServiceContext } from '../context.js';
+import { removeParticipant } from '../remove-participant.js';
+import { withStatus } from './call-status.js';
+
+const BATCH = 200;
+
+export async function sweepOrphanCalls(ctx: ServiceContext): Promise<number> {
+  let swept = 0;
+  for (;;) {
+    const orphans = await ctx.store.listLiveCalls(BATCH);
+    if (orphans.length === 0) return swept;
+    for (const call of orphans) {
+      const participant = await ctx.store.findParticipantByCall(call.sid);
+      if (participant) {
+        try {
+          await removeParticipant(ctx, { accountSid: participant.accountSid, conferenceSid: participant.conferenceSid, participant: call.sid }, 'left');
+        } catch (error) {
+          if (!(error instanceof ResourceNotFound) && !(error instanceof RuleViolation)) throw error;
+        }
+      }
+      await ctx.store.updateCall(withStatus(call, call.status === 'in-progress' ? 'completed' : 'failed', ctx.clock.now()));
+      swept++;
+    }
+  }
+}
