@@ -95,7 +95,10 @@ export class CallSession {
     const result = await this.rt.dialer.dial(this.endpoint, {
       timeoutSeconds: this.call.timeout,
       signal: this.ended.signal,
-      onRinging: () => void this.move('ringing').then(() => this.rt.onRinging?.(this.call, this.source)),
+      onRinging: () =>
+        void this.move('ringing')
+          .then(() => this.rt.onRinging?.(this.call, this.source))
+          .catch((error: unknown) => this.rt.logger.error({ err: error, callSid: this.call.sid }, 'could not store that the call rings')),
     });
     if (result.outcome !== 'answered') {
       await this.end(result.outcome);
