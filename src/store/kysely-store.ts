@@ -14,7 +14,7 @@ import * as calls from './calls-queries.js';
 import * as accounts from './accounts-queries.js';
 import * as conferences from './conferences-queries.js';
 import * as participants from './participants-queries.js';
-import { ParticipantCache } from './participant-cache.js';
+import type { ParticipantCache } from './participant-cache.js';
 import type { QueryContext } from './query-context.js';
 import type { Database, Dialect } from './schema.js';
 
@@ -132,9 +132,13 @@ export class KyselyStoreOperations implements StoreOperations {
 export class KyselyStore extends KyselyStoreOperations implements Store {
   readonly kind: Dialect;
 
-  constructor(db: Kysely<Database>, dialect: Dialect) {
-    // Only the embedded SQLite store is changed by this process alone; see participant-cache.ts.
-    super({ db, dialect, ...(dialect === 'sqlite' ? { participants: new ParticipantCache() } : {}) });
+  constructor(
+    db: Kysely<Database>,
+    dialect: Dialect,
+    cache?: ParticipantCache,
+    private readonly onClose: () => Promise<void> = async () => {},
+  ) {
+    super({ db, dialect, ...(cache ? { participants: cache } : {}) });
     this.kind = dialect;
   }
 
@@ -150,7 +154,8 @@ export class KyselyStore extends KyselyStoreOperations implements Store {
       .execute((trx) => work(new KyselyStoreOperations({ db: trx, dialect, inTransaction: true, ...(cache ? { participants: cache } : {}) })));
   }
 
-  close(): Promise<void> {
-    return this.ctx.db.destroy();
+  async close(): Promise<void> {
+    await this.onClose();
+    await this.ctx.db.destroy();
   }
 }

@@ -176,12 +176,34 @@ function conferenceCallbacks(): Migration {
   };
 }
 
+/**
+ * PostgreSQL: every change to a participant is NOTIFYed on a channel of the schema, so that
+ * each node's participant read cache can drop it (participant-cache.ts). SQLite: nothing.
+ */
+function participantNotifications(dialect: Dialect): Migration {
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      if (dialect !== 'postgres') return;
+      await sql`
+        create function conclave_participant_changed() returns trigger language plpgsql as $$
+        begin
+          perform pg_notify('conclave_participants_' || tg_table_schema, coalesce(new.call_sid, old.call_sid));
+          return null;
+        end $$`.execute(db);
+      await sql`
+        create trigger participants_changed after insert or update or delete on participants
+        for each row execute function conclave_participant_changed()`.execute(db);
+    },
+  };
+}
+
 /** Every migration, keyed by name (Kysely runs them in name order). */
 export function migrations(dialect: Dialect): Record<string, Migration> {
   return {
     '0001_initial': initial(dialect),
     '0002_calls_and_numbers': callsAndNumbers(dialect),
     '0003_conference_callbacks': conferenceCallbacks(),
+    '0004_participant_notifications': participantNotifications(dialect),
   };
 }
 

@@ -1,12 +1,14 @@
 /**
- * A read-through memory of participants by CallSid, for the embedded SQLite store, where this
- * process is the only one that changes participants (the `conclave join` tool only adds new
- * ones). Fetching a participant is the API's hottest read (BENCHMARKS.md).
+ * A read-through memory of participants by CallSid. Fetching a participant is the API's hottest
+ * read (BENCHMARKS.md).
  *
- * Every write invalidates before it runs, and a value read from the database is kept only if
- * no write happened while it was being read (a generation counter), so a reader can never
- * put back a value older than a write. Reads inside a transaction are never kept: the
- * transaction may still roll back. PostgreSQL, which several nodes may share, has no such cache.
+ * Every write through this store invalidates before it runs, and a value read from the database
+ * is kept only if no invalidation happened while it was being read (a generation counter), so a
+ * reader can never put back a value older than a write. Reads inside a transaction are never
+ * kept: the transaction may still roll back.
+ * - SQLite: this process is the only one that changes participants (`conclave join` only adds).
+ * - PostgreSQL, shared by nodes: a trigger NOTIFYs every change, and each node's listener
+ *   invalidates; a node that loses its listener stops caching (`disable`).
  */
 import type { Participant } from '../domain/model.js';
 
@@ -16,8 +18,17 @@ export class ParticipantCache {
 
   constructor(private readonly maxEntries = 50_000) {}
 
+  private disabled = false;
+
   get(callSid: string): Participant | undefined {
-    return this.byCall.get(callSid);
+    return this.disabled ? undefined : this.byCall.get(callSid);
+  }
+
+  /** Changes may no longer be heard of: never serve or keep anything again. */
+  disable(): void {
+    this.disabled = true;
+    this.generation++;
+    this.byCall.clear();
   }
 
   /** Taken before a database read; `keep` accepts the value only with an unchanged ticket. */
@@ -26,7 +37,7 @@ export class ParticipantCache {
   }
 
   keep(ticket: number, participant: Participant): void {
-    if (ticket !== this.generation) return;
+    if (this.disabled || ticket !== this.generation) return;
     if (this.byCall.size >= this.maxEntries) this.byCall.clear();
     this.byCall.set(participant.callSid, participant);
   }

@@ -11,6 +11,7 @@ import Sqlite from 'better-sqlite3';
 import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type SqliteDatabase, type SqliteDialectConfig } from 'kysely';
 import type { Store } from '../../domain/ports.js';
 import { KyselyStore } from '../kysely-store.js';
+import { ParticipantCache } from '../participant-cache.js';
 import { migrateToLatest } from '../migrations.js';
 import type { Database } from '../schema.js';
 
@@ -35,7 +36,7 @@ export async function openSqliteStore(file: string): Promise<Store> {
 
     const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) });
     await migrateToLatest(db as Kysely<unknown>, 'sqlite');
-    return new KyselyStore(db, 'sqlite');
+    return new KyselyStore(db, 'sqlite', new ParticipantCache());
   } catch (error) {
     sqlite.close();
     throw error;

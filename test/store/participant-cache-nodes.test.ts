@@ -1,0 +1,61 @@
+/**
+ * Two nodes on one PostgreSQL database: a participant one node has read (and keeps in its read
+ * cache) and the other changes or deletes is seen changed by the first — through the NOTIFY of
+ * migration 0004 — within a moment.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Participant } from '../../src/domain/model.js';
+import type { Store } from '../../src/domain/ports.js';
+import { newSid } from '../../src/domain/sids.js';
+import { openStore } from '../../src/store/open-store.js';
+import { aConference, aParticipant } from '../helpers/fixtures.js';
+import { TEST_POSTGRES_URL } from '../helpers/stores.js';
+
+/** Reads until `done` holds: the change travels by NOTIFY, asynchronously. */
+async function eventually(read: () => Promise<Participant | undefined>, done: (p: Participant | undefined) => boolean): Promise<Participant | undefined> {
+  const deadline = performance.now() + 5000;
+  while (performance.now() < deadline) {
+    const value = await read();
+    if (done(value)) return value;
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  throw new Error('the change never reached the other node');
+}
+
+describe('participant read cache across PostgreSQL nodes', () => {
+  const schema = `t_${randomBytes(8).toString('hex')}`;
+  let a: Store;
+  let b: Store;
+
+  beforeAll(async () => {
+    a = await openStore(TEST_POSTGRES_URL, { schema });
+    b = await openStore(TEST_POSTGRES_URL, { schema });
+  });
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+    await client.connect();
+    await client.query(`drop schema if exists ${schema} cascade`);
+    await client.end();
+  });
+
+  it('a change made on one node reaches the cache of the other', async () => {
+    const accountSid = newSid('AC');
+    await a.insertAccount({ sid: accountSid, ownerAccountSid: accountSid, friendlyName: 'a', authToken: 'x'.repeat(32), status: 'active', dateCreated: 1, dateUpdated: 1 });
+    const conference = aConference({ accountSid });
+    await a.insertConference(conference);
+    const p = aParticipant(conference);
+    await a.insertParticipant(p);
+    expect(await a.findParticipant(conference.sid, p.callSid)).toEqual(p); // now kept by node a
+
+    await b.updateParticipant({ ...p, muted: true, dateUpdated: p.dateUpdated + 1 });
+    const seen = await eventually(() => a.findParticipant(conference.sid, p.callSid), (v) => v?.muted === true);
+    expect(seen?.muted).toBe(true);
+
+    await b.deleteParticipant(conference.sid, p.callSid);
+    expect(await eventually(() => a.findParticipant(conference.sid, p.callSid), (v) => v === undefined)).toBeUndefined();
+  });
+});
