@@ -1,0 +1,141 @@
+/**
+ * The transaction layer (RFC 3261 §17): routes every received message to its transaction
+ * (§17.1.3, §17.2.3), creates server transactions for new requests, absorbs retransmissions,
+ * and forgets each transaction the moment it reaches Terminated, so its maps only hold live
+ * transactions.
+ *
+ * What reaches the TU: each new request once, with its server transaction; ACKs that match
+ * no transaction (the ACK of a 2xx, §17.2.1) with none; responses through the callback given
+ * to `sendRequest`; responses matching no transaction (2xx retransmissions after the client
+ * transaction ended, §17.1.1.2) through `onStrayResponse`.
+ */
+import { stampReceived, responseDestination, type SipDestination, type SipTransport } from './transport.js';
+import { ClientInviteTransaction } from './client-invite-transaction.js';
+import { ClientNonInviteTransaction } from './client-non-invite-transaction.js';
+import { ServerInviteTransaction } from './server-invite-transaction.js';
+import { ServerNonInviteTransaction } from './server-non-invite-transaction.js';
+import { clientTransactionKey, serverTransactionKey } from './transaction-key.js';
+import { DEFAULT_TIMING, realTimers, type SipTimerConfig, type SipTimers } from './timing.js';
+import type { TransactionContext } from './transaction.js';
+import { InvalidStateError } from '../../errors.js';
+import type { SipMessage, SipRequest, SipResponse } from '../message.js';
+
+export type ServerTransaction = ServerInviteTransaction | ServerNonInviteTransaction;
+export type ClientTransaction = ClientInviteTransaction | ClientNonInviteTransaction;
+
+export interface TransactionLayerOptions {
+  transport: SipTransport;
+  timers?: SipTimers;
+  timing?: Partial<SipTimerConfig>;
+  /** Send 100 Trying when an INVITE server transaction starts (default true). */
+  sendTrying?: boolean;
+  /** A new request, or an ACK matching no transaction (then `transaction` is undefined). */
+  onRequest(request: SipRequest, source: SipDestination, transaction: ServerTransaction | undefined): void;
+  onStrayResponse?(response: SipResponse, source: SipDestination): void;
+}
+
+export class SipTransactionLayer {
+  private readonly servers = new Map<string, ServerTransaction>();
+  private readonly clients = new Map<string, ClientTransaction>();
+  private readonly context: TransactionContext;
+  private isClosed = false;
+
+  constructor(private readonly options: TransactionLayerOptions) {
+    this.context = {
+      transport: options.transport,
+      timers: options.timers ?? realTimers,
+      timing: { ...DEFAULT_TIMING, ...options.timing },
+    };
+  }
+
+  get serverTransactionCount(): number {
+    return this.servers.size;
+  }
+
+  get clientTransactionCount(): number {
+    return this.clients.size;
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /** Hands a parsed message from the transport to its transaction or to the TU. */
+  receive(message: SipMessage, source: SipDestination): void {
+    if (this.isClosed) return;
+    if (message.kind === 'response') this.receiveResponse(message, source);
+    else this.receiveRequest(message, source);
+  }
+
+  /**
+   * Starts a client transaction; the request must carry a top Via with a unique magic-cookie
+   * branch (§8.1.1.7, see `newBranch`). `onResponse` gets each response the TU should see.
+   */
+  sendRequest(
+    request: SipRequest,
+    destination: SipDestination,
+    onResponse: (response: SipResponse) => void,
+  ): ClientTransaction {
+    if (this.isClosed) throw new InvalidStateError('the transaction layer is closed');
+    if (request.method === 'ACK') throw new InvalidStateError('ACK is sent by the TU or the INVITE transaction, not as a transaction');
+    const key = clientTransactionKey(request);
+    if (key === undefined) throw new InvalidStateError('a request needs a top Via with a branch');
+    if (this.clients.has(key)) throw new InvalidStateError(`a client transaction ${key} already exists`);
+    const tx =
+      request.method === 'INVITE'
+        ? new ClientInviteTransaction(key, this.context, request, destination, onResponse)
+        : new ClientNonInviteTransaction(key, this.context, request, destination, onResponse);
+    this.clients.set(key, tx);
+    tx.onTerminated(() => this.clients.delete(key));
+    tx.start();
+    return tx;
+  }
+
+  /** The INVITE server transaction a CANCEL refers to (§9.2: same key, method INVITE). */
+  inviteTransactionFor(cancel: SipRequest): ServerInviteTransaction | undefined {
+    const key = serverTransactionKey({ ...cancel, method: 'INVITE' });
+    const tx = key === undefined ? undefined : this.servers.get(key);
+    return tx instanceof ServerInviteTransaction ? tx : undefined;
+  }
+
+  /** Terminates every transaction (their timers with them); idempotent. */
+  close(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    for (const tx of [...this.servers.values(), ...this.clients.values()]) tx.close();
+  }
+
+  private receiveRequest(request: SipRequest, source: SipDestination): void {
+    stampReceived(request, source);
+    const key = serverTransactionKey(request);
+    if (key === undefined) return; // the parser guarantees a Via; a hand-built message may not
+    const existing = this.servers.get(key);
+    if (request.method === 'ACK') {
+      const absorbed = existing instanceof ServerInviteTransaction && existing.receiveRequest(request);
+      if (!absorbed) this.options.onRequest(request, source, undefined);
+      return;
+    }
+    if (existing) {
+      existing.receiveRequest(request);
+      return;
+    }
+    const destination = responseDestination(request, source, this.context.transport.reliable);
+    const tx =
+      request.method === 'INVITE'
+        ? new ServerInviteTransaction(key, this.context, request, destination, {
+            sendTrying: this.options.sendTrying ?? true,
+          })
+        : new ServerNonInviteTransaction(key, this.context, request, destination);
+    if (tx.closed) return; // the 100 Trying already failed to send
+    this.servers.set(key, tx);
+    tx.onTerminated(() => this.servers.delete(key));
+    this.options.onRequest(request, source, tx);
+  }
+
+  private receiveResponse(response: SipResponse, source: SipDestination): void {
+    const key = clientTransactionKey(response);
+    const tx = key === undefined ? undefined : this.clients.get(key);
+    if (tx) tx.receiveResponse(response);
+    else this.options.onStrayResponse?.(response, source);
+  }
+}
