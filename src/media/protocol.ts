@@ -1,0 +1,138 @@
+/**
+ * The typed API between the control plane (main thread) and the media plane (worker thread).
+ *
+ * Requests carry an `id`; the worker answers each with exactly one `MediaReply` of that id.
+ * Notifications are unsolicited. Everything here is structured-clone safe (plain objects,
+ * strings, numbers, typed arrays), so the same messages work over a MessagePort and in-process.
+ */
+
+export type G711CodecName = 'PCMU' | 'PCMA';
+
+export interface RemoteAddress {
+  address: string;
+  port: number;
+}
+
+export interface ToneSpec {
+  frequencyHz: number;
+  /** Peak amplitude, 0–32767. */
+  amplitude: number;
+}
+
+export interface AddRtpLegParams {
+  roomId: string;
+  legId: string;
+  kind: 'rtp';
+  codec: G711CodecName;
+  /** Where to send; otherwise latched from the first valid packet (symmetric RTP). */
+  remote?: RemoteAddress;
+  /** Inclusive range to take the first free even local port from. */
+  portRange?: { min: number; max: number };
+  /** Per-leg RTP inactivity timeout in ms (0 = none); defaults to the engine's. */
+  rtpTimeoutMs?: number;
+  /** Initial flags. */
+  flags?: LegFlagsPatch;
+}
+
+export interface AddSimLegParams {
+  roomId: string;
+  legId: string;
+  kind: 'sim';
+  /** The simulated endpoint's voice; absent = silence. */
+  tone?: ToneSpec;
+  /** Record what the endpoint hears (retrieve with `takeRecording`). */
+  record?: boolean;
+  flags?: LegFlagsPatch;
+}
+
+export type AddLegParams = AddRtpLegParams | AddSimLegParams;
+
+export interface LegFlagsPatch {
+  muted?: boolean;
+  hold?: boolean;
+  canHear?: boolean;
+  /** Leg id this leg coaches (heard only by it); null = not a coach. */
+  coachOf?: string | null;
+  waiting?: boolean;
+}
+
+export type BuiltinSound = 'beep' | 'beep-exit' | 'hold-music' | 'wait-music';
+/** A built-in sound or 8 kHz mono PCM16 supplied by the caller. */
+export type SoundSpec = BuiltinSound | { pcm: Int16Array };
+
+export type PlayTarget = { legId: string } | { roomId: string };
+
+export interface LegStats {
+  legId: string;
+  roomId: string;
+  kind: 'rtp' | 'sim';
+  packetsIn: number;
+  packetsOut: number;
+  packetsLost: number;
+  talking: boolean;
+}
+
+export interface EngineStats {
+  ticks: number;
+  lateTicks: number;
+  skippedTicks: number;
+  maxLateMs: number;
+  rooms: number;
+  /** Mean and max wall time of one engine tick, in µs. */
+  tickMeanUs: number;
+  tickMaxUs: number;
+  /** Shared mixes encoded (once per codec per room per tick) vs private per-leg encodes. */
+  sharedEncodes: number;
+  privateEncodes: number;
+  legs: LegStats[];
+}
+
+/** Request name → its parameters and the result of a successful reply. */
+export interface MediaRequestMap {
+  createRoom: { params: { roomId: string }; result: Record<string, never> };
+  destroyRoom: { params: { roomId: string }; result: Record<string, never> };
+  addLeg: { params: AddLegParams; result: { localAddress: string | null; localPort: number | null } };
+  setLeg: { params: { legId: string } & LegFlagsPatch; result: Record<string, never> };
+  setRemote: { params: { legId: string } & RemoteAddress; result: Record<string, never> };
+  /** Starts a player; its result `playId` (the request id) comes back in `played` when it ends. */
+  play: { params: { target: PlayTarget; sound: SoundSpec; loop?: boolean }; result: { playId: number } };
+  /** Stops one player (playId) or every player on the target. */
+  stopPlay: { params: { target: PlayTarget; playId?: number }; result: { stopped: number } };
+  removeLeg: { params: { legId: string }; result: Record<string, never> };
+  /** A PCM16 mono 8 kHz WAV file of what a recording sim leg heard since the last take. */
+  takeRecording: { params: { legId: string }; result: { wav: Uint8Array } };
+  stats: { params: Record<string, never>; result: EngineStats };
+}
+
+export type MediaRequestType = keyof MediaRequestMap;
+export type MediaRequestParams<K extends MediaRequestType> = MediaRequestMap[K]['params'];
+export type MediaRequestResult<K extends MediaRequestType> = MediaRequestMap[K]['result'];
+
+export type MediaRequest = {
+  [K in MediaRequestType]: { kind: 'request'; id: number; type: K; params: MediaRequestParams<K> };
+}[MediaRequestType];
+
+export type MediaReply =
+  | { kind: 'reply'; id: number; ok: true; result: unknown }
+  | { kind: 'reply'; id: number; ok: false; error: string };
+
+export type LegClosedReason = 'removed' | 'rtp-timeout' | 'room-destroyed';
+
+export type MediaNotification =
+  | { kind: 'notify'; type: 'talking'; legId: string; talking: boolean }
+  | { kind: 'notify'; type: 'legClosed'; legId: string; roomId: string; reason: LegClosedReason }
+  | { kind: 'notify'; type: 'played'; id: number; stopped: boolean };
+
+export type MediaNotificationType = MediaNotification['type'];
+
+/** Options given to the worker at start (workerData). */
+export interface MediaEngineOptions {
+  /** Local address RTP sockets bind to (default 127.0.0.1). */
+  host?: string;
+  /** Default RTP inactivity timeout in ms; 0 = none (default 30 000). */
+  rtpTimeoutMs?: number;
+  /** Default port range for RTP legs. */
+  portRange?: { min: number; max: number };
+  /** Tick period in ms (default 20). */
+  intervalMs?: number;
+}
