@@ -1,0 +1,51 @@
+/**
+ * The configuration of a SipUserAgent and of one outgoing call: the public option types of
+ * the user agent core (RFC 3261 §8.1 for the UAC request fields, §8.2 for the UAS callbacks,
+ * §22.2 for the digest credentials).
+ */
+import type { AudioCodec, RemoteAudio } from '../sdp/audio-session.js';
+import type { SipTimerConfig, SipTimers } from '../transaction/timing.js';
+import type { SipDestination, SipTransport } from '../transaction/transport.js';
+import type { SipMessage } from '../message.js';
+import type { SipCall } from './call.js';
+import type { IncomingCall } from './incoming-call.js';
+
+export interface SipUserAgentOptions {
+  transport: SipTransport & { setMessageHandler?(handler: (message: SipMessage, source: SipDestination) => void): void };
+  /** Our address, for Via sent-by and the default Contact. */
+  address: SipDestination;
+  /** Contact value (`<sip:conclave@10.0.0.1:5060>`); default built from `address`. */
+  contact?: string;
+  /** User-Agent / Server header value; default `Conclave`. */
+  userAgent?: string;
+  timers?: SipTimers;
+  timing?: Partial<SipTimerConfig>;
+  /** Codecs we accept in offers, preferred first (default PCMU, PCMA). */
+  codecs?: readonly AudioCodec[];
+  /** A new INVITE with a usable offer. Without a handler, INVITEs get 480. */
+  onInvite?(incoming: IncomingCall): void | Promise<void>;
+  /** The caller cancelled a pending INVITE (it got its 487). */
+  onCancel?(incoming: IncomingCall): void;
+  /** The peer sent BYE (also the call's `ended` event with by: 'remote'). */
+  onBye?(call: SipCall): void;
+  /** A re-INVITE with a usable offer: return our SDP answer. Without a handler: 488. */
+  onReinvite?(call: SipCall, offer: RemoteAudio, sdp: string): string | Promise<string>;
+  /** Application callbacks that threw, and other non-fatal errors. */
+  onError?(error: unknown): void;
+}
+
+export interface InviteOptions {
+  /** Request-URI and To (a sip: URI). */
+  to: string;
+  /** From URI (a sip: URI). */
+  from: string;
+  /** Contact value; default the user agent's. */
+  contact?: string;
+  sdpOffer: string;
+  auth?: { username: string; password: string };
+  /** Ring timeout: after it the INVITE is cancelled and the call fails with 408. */
+  timeoutMs?: number;
+  /** Where to send (an outbound proxy); default the host and port of `to`. */
+  destination?: SipDestination;
+  headers?: Array<readonly [string, string]>;
+}
