@@ -1,0 +1,275 @@
+/**
+ * Media plane capacity: how many G.711 participants the media worker mixes on this machine with
+ * < 0.1 % late ticks and < 0.1 % lost packets, the load generator included.
+ *
+ *   npx tsx bench/media-capacity.ts [--steps 200,400,600,800,1000,1200] [--big-steps 250,1000]
+ *                                   [--warmup 2] [--window 8] [--legs-per-socket 1]
+ *
+ * This process runs the media plane as production will: MediaClient starting the media worker
+ * thread (from source under tsx). The load generator (bench/media-loadgen.ts) is a separate
+ * child process on the same machine, one UDP socket per participant on 127.0.0.1 unless
+ * --legs-per-socket says otherwise. Each step builds fresh rooms and legs, warms up, then
+ * measures one window:
+ * - late / skipped ticks: the engine's `stats` (deltas over the window);
+ * - mix packets received vs expected and p99.9 inter-arrival gap at the load generator;
+ * - uplink: packets the engine accepted vs packets the generator sent (whole step, after drain);
+ * - CPU of this process (media worker + idle main thread) and of the generator (cpuUsage
+ *   deltas, % of one core), and how busy the whole machine was (/proc/stat).
+ * Series "rooms of 10" (N/10 rooms, 2 talkers each) and "one room of 250" (a 250-leg room with
+ * 3 talkers, the rest of N in rooms of 10). A series stops early once far past overload.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { MediaClient } from '../src/media/media-client.js';
+import type { EngineStats } from '../src/media/protocol.js';
+import type { GenReply, GenReport, GenRequest } from './media-ipc.js';
+
+interface Options {
+  steps: number[];
+  bigSteps: number[];
+  warmupS: number;
+  windowS: number;
+  legsPerSocket: number;
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = { steps: [200, 400, 600, 800, 1000, 1200], bigSteps: [250, 1000], warmupS: 2, windowS: 8, legsPerSocket: 1 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const v = argv[i + 1];
+    const list = (s: string | undefined): number[] => (s ?? '').split(',').filter((x) => x !== '').map(Number);
+    if (a === '--steps') o.steps = list(v);
+    else if (a === '--big-steps') o.bigSteps = list(v);
+    else if (a === '--warmup') o.warmupS = Number(v);
+    else if (a === '--window') o.windowS = Number(v);
+    else if (a === '--legs-per-socket') o.legsPerSocket = Math.max(1, Number(v));
+    else throw new Error(`unknown argument ${a}`);
+    i++;
+  }
+  for (const n of [...o.steps, ...o.bigSteps]) if (!Number.isInteger(n) || n < 10 || n > 5000) throw new Error(`bad step ${n}`);
+  if (!(o.windowS > 0 && o.windowS <= 60 && o.warmupS >= 0 && o.warmupS <= 30)) throw new Error('bad --window/--warmup');
+  return o;
+}
+
+/** The load generator child, one request at a time. */
+class Generator {
+  private constructor(private readonly child: ChildProcess) {}
+
+  static start(): Generator {
+    const file = fileURLToPath(new URL('./media-loadgen.ts', import.meta.url));
+    const child = fork(file, [], { execArgv: ['--import', import.meta.resolve('tsx')], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    return new Generator(child);
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  request<T extends GenReply['type']>(msg: GenRequest, reply: T, timeoutMs = 60_000): Promise<Extract<GenReply, { type: T }>> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`load generator: no ${reply} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const onMessage = (m: GenReply): void => {
+        if (m.type !== reply) return;
+        cleanup();
+        resolve(m as Extract<GenReply, { type: T }>);
+      };
+      const onExit = (code: number | null): void => {
+        cleanup();
+        reject(new Error(`load generator exited (${code ?? 'signal'})`));
+      };
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        this.child.off('message', onMessage);
+        this.child.off('exit', onExit);
+      };
+      this.child.on('message', onMessage);
+      this.child.once('exit', onExit);
+      this.child.send(msg);
+    });
+  }
+
+  stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
+      this.child.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.child.disconnect();
+    });
+  }
+}
+
+/** Total and idle jiffies of all CPUs. */
+function cpuTimes(): { total: number; idle: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
+  const f = line.trim().split(/\s+/).slice(1).map(Number);
+  const idle = (f[3] ?? 0) + (f[4] ?? 0);
+  return { total: f.reduce((a, b) => a + b, 0), idle };
+}
+
+type Layout = 'rooms10' | 'big250';
+
+interface Plan {
+  rooms: { id: string; size: number; talkers: number }[];
+  voices: number[];
+}
+
+function plan(n: number, layout: Layout): Plan {
+  const rooms: Plan['rooms'] = [];
+  let left = n;
+  if (layout === 'big250') {
+    const size = Math.min(250, left);
+    rooms.push({ id: 'big', size, talkers: 3 });
+    left -= size;
+  }
+  for (let r = 0; left > 0; r++) {
+    const size = Math.min(10, left);
+    rooms.push({ id: `r${r}`, size, talkers: 2 });
+    left -= size;
+  }
+  const voices: number[] = [];
+  for (const room of rooms) for (let i = 0; i < room.size; i++) voices.push(i < room.talkers ? 300 + 110 * i : 0);
+  return { rooms, voices };
+}
+
+interface Row {
+  series: string;
+  n: number;
+  rooms: number;
+  ticks: number;
+  latePct: number;
+  skipped: number;
+  maxLateMs: number;
+  tickMeanUs: number;
+  rxPct: number;
+  uplinkPct: number;
+  p999: number;
+  gapMax: number;
+  mediaCpu: number;
+  genCpu: number;
+  busy: number;
+  genLatePct: number;
+}
+
+async function runStep(client: MediaClient, gen: Generator, n: number, layout: Layout, o: Options): Promise<Row> {
+  const p = plan(n, layout);
+  const { ports } = await gen.request({ type: 'open', voices: p.voices, legsPerSocket: o.legsPerSocket }, 'opened');
+  for (const room of p.rooms) await client.request('createRoom', { roomId: room.id });
+  const targets: number[] = new Array<number>(n).fill(0);
+  const jobs: { i: number; roomId: string }[] = [];
+  let i = 0;
+  for (const room of p.rooms) for (let k = 0; k < room.size; k++) jobs.push({ i: i++, roomId: room.id });
+  for (let b = 0; b < jobs.length; b += 50) {
+    await Promise.all(
+      jobs.slice(b, b + 50).map(async (j) => {
+        const r = await client.request('addLeg', {
+          roomId: j.roomId,
+          legId: `L${j.i}`,
+          kind: 'rtp',
+          codec: 'PCMU',
+          remote: { address: '127.0.0.1', port: ports[j.i]! },
+          rtpTimeoutMs: 0,
+        });
+        targets[j.i] = r.localPort!;
+      }),
+    );
+  }
+  await gen.request({ type: 'start', targets }, 'started');
+  await sleep(o.warmupS * 1000);
+
+  const s0 = await client.request('stats', {});
+  const cpu0 = process.cpuUsage();
+  const m0 = cpuTimes();
+  await gen.request({ type: 'mark' }, 'marked');
+  const t0 = performance.now();
+  await sleep(o.windowS * 1000);
+  const rep: GenReport = await gen.request({ type: 'stop' }, 'report');
+  const cpu1 = process.cpuUsage(cpu0);
+  const wallMs = performance.now() - t0;
+  const m1 = cpuTimes();
+  const s1 = await client.request('stats', {});
+  // Let the last sent packets arrive, then compare what the engine accepted with what was sent.
+  await sleep(300);
+  const s2: EngineStats = await client.request('stats', {});
+  const accepted = s2.legs.reduce((a, l) => a + l.packetsIn, 0);
+
+  for (const room of p.rooms) await client.request('destroyRoom', { roomId: room.id });
+  await gen.request({ type: 'close' }, 'closed');
+
+  const ticks = s1.ticks - s0.ticks;
+  const late = s1.lateTicks - s0.lateTicks;
+  const tickMeanUs = ticks > 0 ? (s1.tickMeanUs * s1.ticks - s0.tickMeanUs * s0.ticks) / ticks : 0;
+  const total = m1.total - m0.total;
+  return {
+    series: layout === 'rooms10' ? 'rooms of 10' : 'one room of 250',
+    n,
+    rooms: p.rooms.length,
+    ticks,
+    latePct: ticks > 0 ? (100 * late) / ticks : 0,
+    skipped: s1.skippedTicks - s0.skippedTicks,
+    maxLateMs: s1.maxLateMs,
+    tickMeanUs,
+    rxPct: rep.expected > 0 ? (100 * rep.received) / rep.expected : 0,
+    uplinkPct: rep.sentTotal > 0 ? (100 * accepted) / rep.sentTotal : 0,
+    p999: rep.gapP999Ms,
+    gapMax: rep.gapMaxMs,
+    mediaCpu: (100 * (cpu1.user + cpu1.system)) / 1000 / wallMs,
+    genCpu: (100 * (rep.cpuUserMs + rep.cpuSystemMs)) / rep.windowMs,
+    busy: total > 0 ? (100 * (total - (m1.idle - m0.idle))) / total : 0,
+    genLatePct: rep.genTicks > 0 ? (100 * rep.genLateTicks) / rep.genTicks : 0,
+  };
+}
+
+const pct = (x: number, d = 2): string => `${x.toFixed(d)} %`;
+
+function tableOf(rows: Row[]): string {
+  const head =
+    '| Series | N | Rooms | Late ticks | Skipped ticks | Mix packets received vs expected | Uplink accepted vs sent | p99.9 gap | Max gap | Media CPU (% of a core) | Load gen CPU | Machine busy | Mean tick |\n' +
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
+  const lines = rows.map(
+    (r) =>
+      `| ${r.series} | ${r.n} | ${r.rooms} | ${pct(r.latePct)} | ${r.skipped} | ${pct(r.rxPct, 3)} | ${pct(r.uplinkPct, 3)} | ${r.p999.toFixed(1)} ms | ${r.gapMax.toFixed(1)} ms | ${r.mediaCpu.toFixed(0)} % | ${r.genCpu.toFixed(0)} % | ${r.busy.toFixed(0)} % | ${(r.tickMeanUs / 1000).toFixed(2)} ms |`,
+  );
+  return [head, ...lines].join('\n');
+}
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  const cpus = os.cpus();
+  console.log(`# media capacity: ${cpus.length} × ${cpus[0]?.model ?? 'cpu'}, Node ${process.version}, load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  console.log(`# warm-up ${o.warmupS} s, window ${o.windowS} s, ${o.legsPerSocket === 1 ? 'one generator socket per participant' : `${o.legsPerSocket} legs per generator socket`}`);
+  const client = new MediaClient({ requestTimeoutMs: 30_000, rtpTimeoutMs: 0 });
+  const gen = Generator.start();
+  const rows: Row[] = [];
+  try {
+    await client.request('stats', {}); // worker up
+    for (const [layout, steps] of [['rooms10', o.steps], ['big250', o.bigSteps]] as const) {
+      for (const n of steps) {
+        const row = await runStep(client, gen, n, layout, o);
+        rows.push(row);
+        console.log(
+          `${row.series.padEnd(16)} N=${String(n).padStart(4)}  late ${pct(row.latePct)}  skipped ${row.skipped}  rx ${pct(row.rxPct, 3)}  up ${pct(row.uplinkPct, 3)}  p99.9 ${row.p999.toFixed(1)} ms  max ${row.gapMax.toFixed(1)} ms  media ${row.mediaCpu.toFixed(0)} %  gen ${row.genCpu.toFixed(0)} % (gen late ${pct(row.genLatePct)})  busy ${row.busy.toFixed(0)} %  tick ${(row.tickMeanUs / 1000).toFixed(2)} ms`,
+        );
+        if (row.latePct > 25 || row.rxPct < 90) {
+          console.log(`# ${row.series}: far past overload at N=${n}; skipping the larger steps`);
+          break;
+        }
+      }
+    }
+  } finally {
+    await gen.stop();
+    await client.close();
+  }
+  console.log('');
+  console.log(tableOf(rows));
+}
+
+await main();

@@ -1,0 +1,298 @@
+/**
+ * The media capacity bench's load generator, a child process of bench/media-capacity.ts (so its
+ * CPU competes with the media plane on the same 2 cores, as sipp did against Asterisk).
+ *
+ * For each participant it sends one 172-byte RTP packet (12-byte header + 160 bytes PCMU) every
+ * 20 ms on 127.0.0.1, all participants in one burst per tick, paced by a drift-free timer
+ * (absolute deadlines; a late tick sends the frames it owes, at most MAX_CATCH_UP of them).
+ * Talkers send a tone with a syllable-like envelope and pauses; everyone else sends low-level
+ * noise. It receives the mix, counts packets per leg and records inter-arrival gaps.
+ */
+import dgram from 'node:dgram';
+import { performance } from 'node:perf_hooks';
+import { encodeMulaw } from '../src/media/codec/g711.js';
+import type { GenOpen, GenReply, GenReport, GenRequest } from './media-ipc.js';
+
+const PACKET = 172;
+const INTERVAL_MS = 20;
+const MAX_CATCH_UP = 5;
+/** Gap histogram: 0.1 ms bins up to 2 s. */
+const BIN_MS = 0.1;
+const BINS = 20_001;
+/** A talker's pattern: 150 frames (3 s), ~2 s of modulated tone, ~1 s of near-silence. */
+const TALK_FRAMES = 150;
+const NOISE_FRAMES = 64;
+
+interface Leg {
+  socket: dgram.Socket;
+  target: number;
+  seq: number;
+  timestamp: number;
+  ssrc: number;
+  frames: Uint8Array[];
+  frame: number;
+  // Window counters.
+  rx: number;
+  first: number;
+  last: number;
+  lastAt: number;
+}
+
+const send = (m: GenReply): void => {
+  process.send?.(m);
+};
+
+let legs: Leg[] = [];
+let sockets: dgram.Socket[] = [];
+let timer: NodeJS.Timeout | null = null;
+let next = 0;
+let sentTotal = 0;
+let measuring = false;
+let markAt = 0;
+let markCpu: NodeJS.CpuUsage = process.cpuUsage();
+let genTicks = 0;
+let genLate = 0;
+const hist = new Uint32Array(BINS);
+const toneCache = new Map<number, Uint8Array[]>();
+
+function noiseFrames(): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  const pcm = new Int16Array(160);
+  for (let f = 0; f < NOISE_FRAMES; f++) {
+    for (let i = 0; i < 160; i++) pcm[i] = Math.round((Math.random() - 0.5) * 40);
+    const enc = new Uint8Array(160);
+    encodeMulaw(pcm, enc);
+    out.push(enc);
+  }
+  return out;
+}
+const NOISE = noiseFrames();
+
+function toneFrames(hz: number): Uint8Array[] {
+  const cached = toneCache.get(hz);
+  if (cached) return cached;
+  const out: Uint8Array[] = [];
+  const pcm = new Int16Array(160);
+  for (let f = 0; f < TALK_FRAMES; f++) {
+    for (let i = 0; i < 160; i++) {
+      const t = (f * 160 + i) / 8000;
+      // Talk for 2 s of every 3, with a 4 Hz syllable envelope; pauses are low noise.
+      const talking = t < 2;
+      const env = talking ? 0.55 + 0.45 * Math.sin(2 * Math.PI * 4 * t) : 0;
+      const voice = env * 9000 * (Math.sin(2 * Math.PI * hz * t) + 0.3 * Math.sin(2 * Math.PI * 2.5 * hz * t));
+      pcm[i] = Math.max(-32768, Math.min(32767, Math.round(voice + (Math.random() - 0.5) * 40)));
+    }
+    const enc = new Uint8Array(160);
+    encodeMulaw(pcm, enc);
+    out.push(enc);
+  }
+  toneCache.set(hz, out);
+  return out;
+}
+
+function onPacket(byPort: Map<number, Leg>, msg: Buffer, port: number): void {
+  const leg = byPort.get(port);
+  if (leg === undefined || msg.length !== PACKET || (msg[0]! & 0xc0) !== 0x80) return;
+  const now = performance.now();
+  if (measuring) {
+    if (leg.rx === 0) leg.first = now;
+    else {
+      const bin = Math.round((now - leg.lastAt) / BIN_MS);
+      hist[bin < BINS ? bin : BINS - 1]!++;
+    }
+    leg.rx++;
+    leg.last = now;
+  }
+  leg.lastAt = now;
+}
+
+async function open(req: GenOpen): Promise<number[]> {
+  const ports: number[] = [];
+  const perSocket = Math.max(1, req.legsPerSocket);
+  for (let i = 0; i < req.voices.length; i += perSocket) {
+    const socket = dgram.createSocket('udp4');
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(0, '127.0.0.1', () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    });
+    socket.setRecvBufferSize(perSocket > 1 ? 4 << 20 : 256 << 10);
+    socket.setSendBufferSize(perSocket > 1 ? 4 << 20 : 256 << 10);
+    const byPort = new Map<number, Leg>();
+    socket.on('message', (msg, rinfo) => onPacket(byPort, msg, rinfo.port));
+    socket.on('error', () => undefined);
+    (socket as dgram.Socket & { byPort?: Map<number, Leg> }).byPort = byPort;
+    sockets.push(socket);
+    const port = socket.address().port;
+    for (let j = i; j < Math.min(i + perSocket, req.voices.length); j++) {
+      const hz = req.voices[j]!;
+      legs.push({
+        socket,
+        target: 0,
+        seq: (Math.random() * 0x10000) & 0xffff,
+        timestamp: (Math.random() * 0x100000000) >>> 0,
+        ssrc: (Math.random() * 0x100000000) >>> 0,
+        frames: hz > 0 ? toneFrames(hz) : NOISE,
+        frame: Math.floor(Math.random() * (hz > 0 ? TALK_FRAMES : NOISE_FRAMES)),
+        rx: 0,
+        first: 0,
+        last: 0,
+        lastAt: 0,
+      });
+      ports.push(port);
+    }
+  }
+  return ports;
+}
+
+function sendAll(): void {
+  const buf = Buffer.allocUnsafe(legs.length * PACKET);
+  for (let i = 0; i < legs.length; i++) {
+    const leg = legs[i]!;
+    const o = i * PACKET;
+    buf[o] = 0x80;
+    buf[o + 1] = 0; // PT 0 = PCMU
+    buf.writeUInt16BE(leg.seq, o + 2);
+    buf.writeUInt32BE(leg.timestamp, o + 4);
+    buf.writeUInt32BE(leg.ssrc, o + 8);
+    buf.set(leg.frames[leg.frame]!, o + 12);
+    leg.frame = (leg.frame + 1) % leg.frames.length;
+    leg.seq = (leg.seq + 1) & 0xffff;
+    leg.timestamp = (leg.timestamp + 160) >>> 0;
+    leg.socket.send(buf, o, PACKET, leg.target, '127.0.0.1');
+    sentTotal++;
+  }
+}
+
+function tick(): void {
+  const now = performance.now();
+  if (measuring) {
+    genTicks++;
+    if (now - next > 5) genLate++;
+  }
+  let owed = 0;
+  while (next <= now && owed < MAX_CATCH_UP) {
+    sendAll();
+    next += INTERVAL_MS;
+    owed++;
+  }
+  // Far behind: drop the rest of the debt and realign to the grid.
+  if (next <= now) next += Math.ceil((now - next) / INTERVAL_MS) * INTERVAL_MS;
+  timer = setTimeout(tick, Math.max(0, next - performance.now()));
+}
+
+function start(targets: number[]): void {
+  for (let i = 0; i < legs.length; i++) {
+    const leg = legs[i]!;
+    leg.target = targets[i]!;
+    const byPort = (leg.socket as dgram.Socket & { byPort?: Map<number, Leg> }).byPort!;
+    byPort.set(leg.target, leg);
+  }
+  sentTotal = 0;
+  next = performance.now();
+  tick();
+}
+
+function mark(): void {
+  for (const leg of legs) {
+    leg.rx = 0;
+    leg.first = 0;
+    leg.last = 0;
+  }
+  hist.fill(0);
+  genTicks = 0;
+  genLate = 0;
+  markAt = performance.now();
+  markCpu = process.cpuUsage();
+  measuring = true;
+}
+
+function percentile(p: number): number {
+  let total = 0;
+  for (let i = 0; i < BINS; i++) total += hist[i]!;
+  if (total === 0) return 0;
+  const rank = Math.ceil(total * p);
+  let acc = 0;
+  for (let i = 0; i < BINS; i++) {
+    acc += hist[i]!;
+    if (acc >= rank) return i * BIN_MS;
+  }
+  return (BINS - 1) * BIN_MS;
+}
+
+function stop(): GenReport {
+  const end = performance.now();
+  const cpu = process.cpuUsage(markCpu);
+  measuring = false;
+  if (timer !== null) clearTimeout(timer);
+  timer = null;
+  const windowMs = end - markAt;
+  let received = 0;
+  let expected = 0;
+  let silentLegs = 0;
+  for (const leg of legs) {
+    received += leg.rx;
+    if (leg.rx === 0) {
+      silentLegs++;
+      expected += Math.round(windowMs / INTERVAL_MS);
+    } else {
+      expected += Math.round((leg.last - leg.first) / INTERVAL_MS) + 1;
+    }
+  }
+  let maxBin = 0;
+  for (let i = 0; i < BINS; i++) if (hist[i]! > 0) maxBin = i;
+  return {
+    type: 'report',
+    windowMs,
+    received,
+    expected,
+    silentLegs,
+    gapP50Ms: percentile(0.5),
+    gapP999Ms: percentile(0.999),
+    gapMaxMs: maxBin * BIN_MS,
+    sentTotal,
+    genTicks,
+    genLateTicks: genLate,
+    cpuUserMs: cpu.user / 1000,
+    cpuSystemMs: cpu.system / 1000,
+  };
+}
+
+async function close(): Promise<void> {
+  if (timer !== null) clearTimeout(timer);
+  timer = null;
+  measuring = false;
+  await Promise.all(sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  sockets = [];
+  legs = [];
+}
+
+process.on('message', (m: GenRequest) => {
+  void (async () => {
+    switch (m.type) {
+      case 'open':
+        send({ type: 'opened', ports: await open(m) });
+        break;
+      case 'start':
+        start(m.targets);
+        send({ type: 'started' });
+        break;
+      case 'mark':
+        mark();
+        send({ type: 'marked' });
+        break;
+      case 'stop':
+        send(stop());
+        break;
+      case 'close':
+        await close();
+        send({ type: 'closed' });
+        break;
+    }
+  })();
+});
+process.on('disconnect', () => {
+  void close().then(() => process.exit(0));
+});
