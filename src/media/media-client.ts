@@ -1,7 +1,7 @@
 /**
  * The control plane's handle on the media worker: starts the worker thread, sends typed
  * requests (promises with a timeout) and emits the worker's notifications as events
- * ('talking', 'legClosed', 'played'), plus 'error' and 'exit' for the worker itself.
+ * ('talking', 'legClosed', 'played', 'dtmf'), plus 'error' and 'exit' for the worker itself.
  *
  * Started from compiled code (dist/…/media-client.js) it loads ./worker.js next to it. Started
  * from source (tests and `tsx`, where this file is .ts) it loads ./worker.ts with tsx's loader
@@ -45,6 +45,7 @@ export interface MediaClientEvents {
   talking: [NotificationOf<'talking'>];
   legClosed: [NotificationOf<'legClosed'>];
   played: [NotificationOf<'played'>];
+  dtmf: [NotificationOf<'dtmf'>];
   error: [Error];
   exit: [number];
 }
@@ -120,6 +121,9 @@ export class MediaClient extends EventEmitter<MediaClientEvents> {
         break;
       case 'played':
         this.emit('played', msg);
+        break;
+      case 'dtmf':
+        this.emit('dtmf', msg);
         break;
     }
   }

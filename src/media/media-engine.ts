@@ -14,14 +14,19 @@
  *      are encoded one by one.
  * RTP legs that receive nothing for their timeout are closed (`legClosed` 'rtp-timeout').
  *
+ * A leg belongs to one room at a time but outlives it: `moveLeg` hands its input and hold/wait
+ * sources to another room's mixer (a call that played TwiML joins a conference), while its
+ * socket, RTP stream, players and recorder stay the leg's own. Sim legs speak a tone or looped
+ * PCM (`voice`); RTP legs report RFC 4733 digits as `dtmf` (see rtp/rtp-leg.ts).
+ *
  * Steady state allocates nothing per tick: frames, overlays and encode buffers are made when a
  * room, leg or player is created.
  */
 import { performance } from 'node:perf_hooks';
-import { ALAW_ENCODE, MULAW_ENCODE } from './codec/g711.js';
+import { newRoom, tickRoom } from './engine-room.js';
+import type { Leg, Room, TickContext } from './engine-room.js';
 import { MediaClock } from './media-clock.js';
-import { Mixer } from './mixer.js';
-import type { FrameSource, LegFlags, MixerLeg } from './mixer.js';
+import type { FrameSource, LegFlags } from './mixer.js';
 import type {
   AddLegParams,
   EngineStats,
@@ -36,121 +41,15 @@ import type {
   MediaRequestType,
   PlayTarget,
   SoundSpec,
-  ToneSpec,
   LegClosedReason,
 } from './protocol.js';
 import { RtpLeg } from './rtp/rtp-leg.js';
+import { FRAME, PcmPlayer, Recorder, ToneVoice, soundPcm } from './sources.js';
 import { builtinSounds, encodeWav } from './sounds.js';
 
-const FRAME = 160;
+export { PcmPlayer } from './sources.js';
+
 const DEFAULT_RTP_TIMEOUT_MS = 30_000;
-
-/** Plays PCM (once or looped) one frame per pop; null once finished. */
-export class PcmPlayer implements FrameSource {
-  done = false;
-  private pos = 0;
-  private readonly frame = new Int16Array(FRAME);
-
-  constructor(readonly id: number, private readonly pcm: Int16Array, private readonly loop: boolean) {
-    if (pcm.length === 0) this.done = true;
-  }
-
-  pop(): Int16Array | null {
-    if (this.done) return null;
-    const pcm = this.pcm;
-    const len = pcm.length;
-    const out = this.frame;
-    for (let i = 0; i < FRAME; i++) {
-      if (this.pos >= len) {
-        if (this.loop) this.pos = 0;
-        else {
-          out.fill(0, i);
-          this.done = true;
-          break;
-        }
-      }
-      out[i] = pcm[this.pos++]!;
-    }
-    if (!this.loop && this.pos >= len) this.done = true;
-    return out;
-  }
-}
-
-/** A continuous sine: the voice of a simulated endpoint. */
-class ToneVoice implements FrameSource {
-  private readonly frame = new Int16Array(FRAME);
-  private phase = 0;
-  private readonly step: number;
-  constructor(private readonly spec: ToneSpec) {
-    this.step = (2 * Math.PI * spec.frequencyHz) / 8000;
-  }
-  pop(): Int16Array {
-    const a = Math.max(0, Math.min(32767, this.spec.amplitude));
-    for (let i = 0; i < FRAME; i++) {
-      this.frame[i] = Math.round(a * Math.sin(this.phase));
-      this.phase += this.step;
-    }
-    if (this.phase > 2 * Math.PI * 1e6) this.phase %= 2 * Math.PI;
-    return this.frame;
-  }
-}
-
-/** Records what a simulated endpoint hears; grows by doubling (amortised, not per tick). */
-class Recorder {
-  private buf = new Int16Array(8000 * 8);
-  private length = 0;
-  append(frame: Int16Array | null): void {
-    if (this.length + FRAME > this.buf.length) {
-      const bigger = new Int16Array(this.buf.length * 2);
-      bigger.set(this.buf.subarray(0, this.length));
-      this.buf = bigger;
-    }
-    if (frame === null) this.buf.fill(0, this.length, this.length + FRAME);
-    else this.buf.set(frame, this.length);
-    this.length += FRAME;
-  }
-  take(): Int16Array {
-    const pcm = this.buf.slice(0, this.length);
-    this.length = 0;
-    return pcm;
-  }
-}
-
-interface Leg {
-  readonly id: string;
-  readonly room: Room;
-  readonly kind: 'rtp' | 'sim';
-  readonly rtp: RtpLeg | null;
-  readonly recorder: Recorder | null;
-  readonly mix: MixerLeg;
-  readonly players: PcmPlayer[];
-  /** Private output scratch (overlay and players added). */
-  readonly out: Int16Array;
-  readonly timeoutMs: number;
-  lastRx: number;
-  lastRxAt: number;
-  packetsOut: number;
-}
-
-interface Room {
-  readonly id: string;
-  readonly mixer: Mixer;
-  readonly legs: Map<string, Leg>;
-  /** The same legs as an array, iterated per tick without an iterator object. */
-  readonly legList: Leg[];
-  readonly players: PcmPlayer[];
-  readonly overlay: Int16Array;
-  readonly overlayAcc: Int32Array;
-  overlayActive: boolean;
-  /** The shared mix with the overlay added, computed at most once per tick. */
-  readonly sharedOverlay: Int16Array;
-  sharedOverlayTick: number;
-  /** The shared output encoded, per codec, with the tick it was encoded at. */
-  readonly encMulaw: Uint8Array;
-  readonly encAlaw: Uint8Array;
-  encMulawTick: number;
-  encAlawTick: number;
-}
 
 export type NotifyFn = (n: MediaNotification) => void;
 
@@ -160,8 +59,7 @@ export class MediaEngine {
   private readonly legs = new Map<string, Leg>();
   private readonly pending = new Set<string>();
   private readonly clock: MediaClock;
-  private readonly expired: Leg[] = [];
-  private readonly finished: PcmPlayer[] = [];
+  private readonly ctx: TickContext = { finished: [], expired: [], sharedEncodes: 0, privateEncodes: 0 };
   private readonly host: string;
   private readonly rtpTimeoutMs: number;
   private readonly portRange: { min: number; max: number } | undefined;
@@ -170,8 +68,6 @@ export class MediaEngine {
   private tickTotalUs = 0;
   private tickMaxUs = 0;
   private ticksMeasured = 0;
-  private sharedEncodes = 0;
-  private privateEncodes = 0;
   private closed = false;
 
   constructor(private readonly notify: NotifyFn, options: MediaEngineOptions = {}) {
@@ -240,6 +136,7 @@ export class MediaEngine {
       case 'setRemote': {
         const leg = this.leg(req.params.legId);
         if (!leg.rtp) throw new Error(`leg ${leg.id} is not an RTP leg`);
+        if (req.params.codec !== undefined) leg.rtp.setCodec(req.params.codec);
         leg.rtp.setRemote(req.params.address, req.params.port);
         return {};
       }
@@ -250,6 +147,18 @@ export class MediaEngine {
       case 'removeLeg':
         await this.closeLeg(this.leg(req.params.legId), 'removed');
         return {};
+      case 'moveLeg':
+        return this.moveLeg(req.params.legId, req.params.roomId, req.params.flags ?? {});
+      case 'setSources': {
+        const { legId, hold, wait } = req.params;
+        const leg = this.leg(legId);
+        // Absent = unchanged, null = silence, a sound = that sound looped from its start.
+        leg.room.mixer.setSources(legId, {
+          ...(hold !== undefined ? { holdSource: hold === null ? null : new PcmPlayer(0, soundPcm(hold), true) } : {}),
+          ...(wait !== undefined ? { waitSource: wait === null ? null : new PcmPlayer(0, soundPcm(wait), true) } : {}),
+        });
+        return {};
+      }
       case 'takeRecording': {
         const leg = this.leg(req.params.legId);
         if (!leg.recorder) throw new Error(`leg ${leg.id} does not record`);
@@ -278,23 +187,7 @@ export class MediaEngine {
 
   private createRoom(roomId: string): Record<string, never> {
     if (this.rooms.has(roomId)) throw new Error(`room ${roomId} exists`);
-    const mixer = new Mixer({ onTalking: (legId, talking) => this.notify({ kind: 'notify', type: 'talking', legId, talking }) });
-    const room: Room = {
-      id: roomId,
-      mixer,
-      legs: new Map(),
-      legList: [],
-      players: [],
-      overlay: new Int16Array(FRAME),
-      overlayAcc: new Int32Array(FRAME),
-      overlayActive: false,
-      sharedOverlay: new Int16Array(FRAME),
-      sharedOverlayTick: -1,
-      encMulaw: new Uint8Array(FRAME),
-      encAlaw: new Uint8Array(FRAME),
-      encMulawTick: -1,
-      encAlawTick: -1,
-    };
+    const room = newRoom(roomId, (legId, talking) => this.notify({ kind: 'notify', type: 'talking', legId, talking }));
     this.rooms.set(roomId, room);
     this.roomList.push(room);
     return {};
@@ -302,11 +195,13 @@ export class MediaEngine {
 
   private async destroyRoom(roomId: string): Promise<Record<string, never>> {
     const room = this.room(roomId);
-    for (const leg of [...room.legs.values()]) await this.closeLeg(leg, 'room-destroyed');
-    for (const p of room.players) this.notify({ kind: 'notify', type: 'played', id: p.id, stopped: true });
-    room.players.length = 0;
+    // Gone at once, so nothing is moved or added into it while its legs close (closing awaits);
+    // a leg moved out meanwhile is no longer its own and is left alone.
     this.rooms.delete(roomId);
     this.roomList.splice(this.roomList.indexOf(room), 1);
+    for (const leg of [...room.legs.values()]) if (leg.room === room) await this.closeLeg(leg, 'room-destroyed');
+    for (const p of room.players) this.notify({ kind: 'notify', type: 'played', id: p.id, stopped: true });
+    room.players.length = 0;
     return {};
   }
 
@@ -323,7 +218,13 @@ export class MediaEngine {
       this.pending.add(p.legId);
       try {
         const range = p.portRange ?? this.portRange;
-        rtp = await RtpLeg.open({ codec: p.codec, host: this.host, ...(range ? { portRange: range } : {}), ...(p.remote ? { remote: p.remote } : {}) });
+        rtp = await RtpLeg.open({
+          codec: p.codec,
+          host: this.host,
+          ...(range ? { portRange: range } : {}),
+          ...(p.remote ? { remote: p.remote } : {}),
+          telephoneEventPayloadType: p.telephoneEventPayloadType ?? null,
+        });
       } finally {
         this.pending.delete(p.legId);
       }
@@ -331,10 +232,13 @@ export class MediaEngine {
         await rtp.close();
         throw new Error(this.closed ? 'engine closed' : `room ${p.roomId} was destroyed`);
       }
+      const legId = p.legId;
+      rtp.onDtmf = (digit) => this.notify({ kind: 'notify', type: 'dtmf', legId, digit });
       input = rtp;
       timeoutMs = p.rtpTimeoutMs ?? this.rtpTimeoutMs;
     } else {
-      if (p.tone) input = new ToneVoice(p.tone);
+      if (p.voice) input = new PcmPlayer(0, p.voice, true);
+      else if (p.tone) input = new ToneVoice(p.tone);
       if (p.record) recorder = new Recorder();
     }
     const mix = room.mixer.addLeg(
@@ -372,10 +276,28 @@ export class MediaEngine {
     return {};
   }
 
+  /**
+   * Takes the leg out of its room's mixer (a talking leg gets `talking false` there) and puts its
+   * same input and hold/wait sources into the new room's, so the socket, SSRC, sequence numbers,
+   * jitter buffer, players and recorder carry on untouched; only the flags start afresh.
+   */
+  private moveLeg(legId: string, roomId: string, patch: LegFlagsPatch): Record<string, never> {
+    const leg = this.leg(legId);
+    const to = this.room(roomId);
+    const from = leg.room;
+    const { input, holdSource, waitSource } = leg.mix;
+    from.mixer.removeLeg(legId);
+    from.legs.delete(legId);
+    from.legList.splice(from.legList.indexOf(leg), 1);
+    leg.mix = to.mixer.addLeg(legId, { input, holdSource, waitSource }, toFlags(patch));
+    leg.room = to;
+    to.legs.set(legId, leg);
+    to.legList.push(leg);
+    return {};
+  }
+
   private play(id: number, target: PlayTarget, sound: SoundSpec, loop: boolean): number {
-    const pcm = typeof sound === 'string' ? builtinSounds()[sound] : sound.pcm;
-    if (!(pcm instanceof Int16Array)) throw new Error('unknown sound');
-    const player = new PcmPlayer(id, pcm, loop);
+    const player = new PcmPlayer(id, soundPcm(sound), loop);
     this.playersOf(target).push(player);
     return id;
   }
@@ -432,8 +354,8 @@ export class MediaEngine {
       rooms: this.rooms.size,
       tickMeanUs: this.ticksMeasured > 0 ? this.tickTotalUs / this.ticksMeasured : 0,
       tickMaxUs: this.tickMaxUs,
-      sharedEncodes: this.sharedEncodes,
-      privateEncodes: this.privateEncodes,
+      sharedEncodes: this.ctx.sharedEncodes,
+      privateEncodes: this.ctx.privateEncodes,
       legs,
     };
   }
@@ -443,94 +365,19 @@ export class MediaEngine {
     const t0 = performance.now();
     const tick = ++this.tickNo;
     const rooms = this.roomList;
-    for (let r = 0; r < rooms.length; r++) this.tickRoom(rooms[r]!, tick, t0);
+    for (let r = 0; r < rooms.length; r++) tickRoom(rooms[r]!, tick, t0, this.ctx);
 
     // Deferred work: finished players and timed-out legs (not removed mid-iteration).
-    for (let i = 0; i < this.finished.length; i++) {
-      this.notify({ kind: 'notify', type: 'played', id: this.finished[i]!.id, stopped: false });
-    }
-    this.finished.length = 0;
-    for (let i = 0; i < this.expired.length; i++) void this.closeLeg(this.expired[i]!, 'rtp-timeout');
-    this.expired.length = 0;
+    const { finished, expired } = this.ctx;
+    for (let i = 0; i < finished.length; i++) this.notify({ kind: 'notify', type: 'played', id: finished[i]!.id, stopped: false });
+    finished.length = 0;
+    for (let i = 0; i < expired.length; i++) void this.closeLeg(expired[i]!, 'rtp-timeout');
+    expired.length = 0;
 
     const us = (performance.now() - t0) * 1000;
     this.tickTotalUs += us;
     this.ticksMeasured++;
     if (us > this.tickMaxUs) this.tickMaxUs = us;
-  }
-
-  private tickRoom(room: Room, tick: number, now: number): void {
-    // 1. Room overlay.
-    room.overlayActive = mixPlayers(room.players, room.overlayAcc, room.overlay, this.finished);
-
-    // 2. Mix.
-    room.mixer.tick();
-
-    // 3–4. Per-leg output and send.
-    const legs = room.legList;
-    for (let l = 0; l < legs.length; l++) {
-      const leg = legs[l]!;
-      const mix = leg.mix;
-      const f = mix.flags;
-      let out: Int16Array | null = mix.output;
-      let shared = mix.outputShared;
-      if (room.overlayActive && !f.hold && !f.waiting && f.canHear) {
-        if (shared || out === null) {
-          if (room.sharedOverlayTick !== tick) {
-            // No contributor → silence + overlay; otherwise the shared mix + overlay.
-            addClamped(out, room.overlay, room.sharedOverlay);
-            room.sharedOverlayTick = tick;
-          }
-          out = room.sharedOverlay;
-          shared = true;
-        } else {
-          addClamped(out, room.overlay, leg.out);
-          out = leg.out;
-        }
-      }
-      if (leg.players.length > 0) {
-        const start = out;
-        if (mixPlayersOnto(leg.players, start, leg.out, this.finished)) {
-          out = leg.out;
-          shared = false;
-        }
-      }
-
-      if (leg.rtp !== null) {
-        const rtp = leg.rtp;
-        if (out === null) {
-          rtp.send(null);
-        } else if (shared) {
-          rtp.sendPayload(this.encodeShared(room, out, rtp.codec === 'PCMU', tick));
-        } else {
-          rtp.send(out);
-          this.privateEncodes++;
-        }
-        // Inactivity: no accepted packet for timeoutMs (not counted while on hold).
-        const rx = rtp.stats.packetsReceived;
-        if (rx !== leg.lastRx || f.hold) {
-          leg.lastRx = rx;
-          leg.lastRxAt = now;
-        } else if (leg.timeoutMs > 0 && now - leg.lastRxAt > leg.timeoutMs) {
-          this.expired.push(leg);
-        }
-      } else {
-        leg.packetsOut++;
-        if (leg.recorder !== null) leg.recorder.append(out);
-      }
-    }
-  }
-
-  private encodeShared(room: Room, frame: Int16Array, mulaw: boolean, tick: number): Uint8Array {
-    const enc = mulaw ? room.encMulaw : room.encAlaw;
-    if ((mulaw ? room.encMulawTick : room.encAlawTick) !== tick) {
-      const table = mulaw ? MULAW_ENCODE : ALAW_ENCODE;
-      for (let i = 0; i < FRAME; i++) enc[i] = table[frame[i]! & 0xffff]!;
-      if (mulaw) room.encMulawTick = tick;
-      else room.encAlawTick = tick;
-      this.sharedEncodes++;
-    }
-    return enc;
   }
 }
 
@@ -542,60 +389,4 @@ function toFlags(patch: LegFlagsPatch): Partial<LegFlags> {
   if (patch.coachOf !== undefined) flags.coachOf = patch.coachOf;
   if (patch.waiting !== undefined) flags.waiting = patch.waiting;
   return flags;
-}
-
-/** Sums the players' next frames into `out`; finished ones move to `finished`. */
-function mixPlayers(players: PcmPlayer[], acc: Int32Array, out: Int16Array, finished: PcmPlayer[]): boolean {
-  if (players.length === 0) return false;
-  acc.fill(0);
-  let any = false;
-  for (let p = 0; p < players.length; p++) {
-    const frame = players[p]!.pop();
-    if (frame === null) continue;
-    any = true;
-    for (let i = 0; i < FRAME; i++) acc[i] = acc[i]! + frame[i]!;
-  }
-  removeDone(players, finished);
-  if (any) {
-    for (let i = 0; i < FRAME; i++) {
-      const v = acc[i]!;
-      out[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
-    }
-  }
-  return any;
-}
-
-/** Adds the players' next frames onto `base` (null = silence) into `out`. */
-function mixPlayersOnto(players: PcmPlayer[], base: Int16Array | null, out: Int16Array, finished: PcmPlayer[]): boolean {
-  let any = false;
-  for (let p = 0; p < players.length; p++) {
-    const frame = players[p]!.pop();
-    if (frame === null) continue;
-    const src = any ? out : base;
-    addClamped(src, frame, out);
-    any = true;
-  }
-  removeDone(players, finished);
-  return any;
-}
-
-function removeDone(players: PcmPlayer[], finished: PcmPlayer[]): void {
-  for (let p = players.length - 1; p >= 0; p--) {
-    if (players[p]!.done) {
-      finished.push(players[p]!);
-      players.splice(p, 1);
-    }
-  }
-}
-
-/** out = clamp(a + b); a null = silence. `out` may be `a`. */
-function addClamped(a: Int16Array | null, b: Int16Array, out: Int16Array): void {
-  if (a === null) {
-    out.set(b);
-    return;
-  }
-  for (let i = 0; i < FRAME; i++) {
-    const v = a[i]! + b[i]!;
-    out[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
-  }
 }

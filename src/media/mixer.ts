@@ -163,6 +163,17 @@ export class Mixer {
     Object.assign(leg.flags, flags);
   }
 
+  /**
+   * Replaces a leg's hold and/or wait source (keys absent are kept; null = silence). The next
+   * tick already reads the new source, so a held leg hears the change at once.
+   */
+  setSources(id: string, sources: Pick<LegSources, 'holdSource' | 'waitSource'>): void {
+    const leg = this.byId.get(id);
+    if (!leg) throw new Error(`leg ${id} is not in the mixer`);
+    if (sources.holdSource !== undefined) leg.holdSource = sources.holdSource;
+    if (sources.waitSource !== undefined) leg.waitSource = sources.waitSource;
+  }
+
   /** Mixes one frame for every leg; read each leg's `output` afterwards. */
   tick(): void {
     const n = this.frameSamples;

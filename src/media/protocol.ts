@@ -32,14 +32,21 @@ export interface AddRtpLegParams {
   rtpTimeoutMs?: number;
   /** Initial flags. */
   flags?: LegFlagsPatch;
+  /**
+   * The peer's RFC 4733 telephone-event payload type (from its SDP, 0–127, not the codec's):
+   * such packets are DTMF, reported as `dtmf` notifications and never played as audio.
+   */
+  telephoneEventPayloadType?: number | null;
 }
 
 export interface AddSimLegParams {
   roomId: string;
   legId: string;
   kind: 'sim';
-  /** The simulated endpoint's voice; absent = silence. */
+  /** The simulated endpoint's voice; absent (and no `voice`) = silence. */
   tone?: ToneSpec;
+  /** The simulated endpoint's voice as 8 kHz mono PCM16, looped (instead of a tone). */
+  voice?: Int16Array;
   /** Record what the endpoint hears (retrieve with `takeRecording`). */
   record?: boolean;
   flags?: LegFlagsPatch;
@@ -93,12 +100,24 @@ export interface MediaRequestMap {
   destroyRoom: { params: { roomId: string }; result: Record<string, never> };
   addLeg: { params: AddLegParams; result: { localAddress: string | null; localPort: number | null } };
   setLeg: { params: { legId: string } & LegFlagsPatch; result: Record<string, never> };
-  setRemote: { params: { legId: string } & RemoteAddress; result: Record<string, never> };
+  /** Where an RTP leg sends, and (from the SDP answer) the codec it speaks from now on. */
+  setRemote: { params: { legId: string; codec?: G711CodecName } & RemoteAddress; result: Record<string, never> };
   /** Starts a player; its result `playId` (the request id) comes back in `played` when it ends. */
   play: { params: { target: PlayTarget; sound: SoundSpec; loop?: boolean }; result: { playId: number } };
   /** Stops one player (playId) or every player on the target. */
   stopPlay: { params: { target: PlayTarget; playId?: number }; result: { stopped: number } };
   removeLeg: { params: { legId: string }; result: Record<string, never> };
+  /**
+   * Moves a leg (its socket, players and recorder) into another room: a call that was playing
+   * TwiML joins a conference, or leaves it. Its flags are reset to the defaults or `flags`.
+   */
+  moveLeg: { params: { legId: string; roomId: string; flags?: LegFlagsPatch }; result: Record<string, never> };
+  /**
+   * What a leg hears on hold and while waiting: a sound (looped from its start), `null` for
+   * silence, absent = unchanged (a new leg starts with the built-in hold and wait music). Takes
+   * effect at once, also mid-hold.
+   */
+  setSources: { params: { legId: string; hold?: SoundSpec | null; wait?: SoundSpec | null }; result: Record<string, never> };
   /** A PCM16 mono 8 kHz WAV file of what a recording sim leg heard since the last take. */
   takeRecording: { params: { legId: string }; result: { wav: Uint8Array } };
   stats: { params: Record<string, never>; result: EngineStats };
@@ -121,7 +140,9 @@ export type LegClosedReason = 'removed' | 'rtp-timeout' | 'room-destroyed';
 export type MediaNotification =
   | { kind: 'notify'; type: 'talking'; legId: string; talking: boolean }
   | { kind: 'notify'; type: 'legClosed'; legId: string; roomId: string; reason: LegClosedReason }
-  | { kind: 'notify'; type: 'played'; id: number; stopped: boolean };
+  | { kind: 'notify'; type: 'played'; id: number; stopped: boolean }
+  /** An RFC 4733 telephone-event ended on an RTP leg: '0'–'9', '*', '#', 'A'–'D'. */
+  | { kind: 'notify'; type: 'dtmf'; legId: string; digit: string };
 
 export type MediaNotificationType = MediaNotification['type'];
 

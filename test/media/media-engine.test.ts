@@ -1,15 +1,16 @@
 /**
  * The media engine in-process, over loopback UDP: raw RTP peers send distinct tones into a room
  * and the test drives the engine's ticks itself, one per frame, after the frames it needs have
- * arrived, so the assertions hold on a loaded machine (no sleeps, only bounded waits on packets).
+ * arrived (engine-harness.ts), so the assertions hold on a loaded machine.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { MediaEngine } from '../../src/media/media-engine.js';
 import type { MediaNotification } from '../../src/media/protocol.js';
-import type { RtpLeg } from '../../src/media/rtp/rtp-leg.js';
 import { builtinSounds } from '../../src/media/sounds.js';
+import { EngineHarness, absent, present } from './engine-harness.js';
 import { dbfs, goertzel } from './goertzel.js';
-import { RtpPeer, level, until } from './rtp-peer.js';
+import { level, until } from './rtp-peer.js';
+import type { RtpPeer } from './rtp-peer.js';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -18,23 +19,6 @@ afterEach(async () => {
 
 const TONES = { A: 400, B: 650, C: 1000 } as const;
 type Name = keyof typeof TONES;
-
-const present = (pcm: Int16Array, hz: number): boolean => goertzel(pcm, hz) > 3000;
-const absent = (pcm: Int16Array, hz: number): boolean => dbfs(goertzel(pcm, hz)) < -40;
-
-function accepted(leg: RtpLeg, count: number, timeoutMs = 5000): Promise<void> {
-  if (leg.stats.packetsReceived >= count) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`leg accepted ${leg.stats.packetsReceived}/${count}`)), timeoutMs);
-    leg.onPacket = () => {
-      if (leg.stats.packetsReceived >= count) {
-        clearTimeout(timer);
-        leg.onPacket = null;
-        resolve();
-      }
-    };
-  });
-}
 
 interface Room {
   engine: MediaEngine;
@@ -46,51 +30,11 @@ interface Room {
   step(n?: number): Promise<void>;
 }
 
+/** One room 'r1' on the shared harness. */
 async function room(): Promise<Room> {
-  const notes: MediaNotification[] = [];
-  const engine = new MediaEngine((n) => notes.push(n), { rtpTimeoutMs: 0 });
-  cleanup.push(() => engine.close());
-  await engine.request('createRoom', { roomId: 'r1' });
-  const peers = new Map<string, RtpPeer>();
-  const sent = new Map<string, number>();
-  const ticksSeen = new Map<string, number>();
-  let ticks = 0;
-  const self: Room = {
-    engine,
-    peers,
-    notes,
-    async addPeer(id, hz) {
-      const peer = await RtpPeer.open(hz);
-      cleanup.push(() => peer.close());
-      const { localPort } = await engine.request('addLeg', { roomId: 'r1', legId: id, kind: 'rtp', codec: 'PCMU', remote: { address: '127.0.0.1', port: peer.port } });
-      peer.target = localPort!;
-      peers.set(id, peer);
-      sent.set(id, 0);
-      ticksSeen.set(id, ticks);
-      if (hz !== null) {
-        // Prime the jitter buffer to its 40 ms target so each later tick plays one frame.
-        for (let i = 0; i < 2; i++) peer.sendFrame();
-        sent.set(id, 2);
-      }
-      return peer;
-    },
-    async step(n = 1) {
-      for (let k = 0; k < n; k++) {
-        const waits: Promise<void>[] = [];
-        for (const [id, peer] of peers) {
-          if (peer.hz === null || !engine.rtpLegOf(id)) continue;
-          peer.sendFrame();
-          sent.set(id, sent.get(id)! + 1);
-          waits.push(accepted(engine.rtpLegOf(id)!, sent.get(id)!));
-        }
-        await Promise.all(waits);
-        engine.tick();
-        ticks++;
-        await Promise.all([...peers].filter(([id]) => engine.rtpLegOf(id)).map(([id, p]) => p.waitFor(ticks - ticksSeen.get(id)!)));
-      }
-    },
-  };
-  return self;
+  const h = new EngineHarness(cleanup);
+  await h.createRooms('r1');
+  return { engine: h.engine, peers: h.peers, notes: h.notes, addPeer: (id, hz) => h.addPeer('r1', id, hz), step: (n) => h.step(n) };
 }
 
 async function threeTalkers(): Promise<Room> {

@@ -71,4 +71,40 @@ describe('MediaClient and the media worker', () => {
     await client.close();
     await expect(client.request('stats', {})).rejects.toThrow(/not running/);
   });
+
+  it('carries the new requests and the dtmf event across the thread boundary', async () => {
+    const client = new MediaClient({ requestTimeoutMs: 5000, rtpTimeoutMs: 0 });
+    cleanup.push(() => client.close());
+    const digits: string[] = [];
+    client.on('dtmf', (n) => digits.push(`${n.legId}:${n.digit}`));
+    await client.request('createRoom', { roomId: 'ivr' });
+    await client.request('createRoom', { roomId: 'conf' });
+    const peer = await RtpPeer.open(null);
+    cleanup.push(() => peer.close());
+    const { localPort } = await client.request('addLeg', {
+      roomId: 'ivr',
+      legId: 'D',
+      kind: 'rtp',
+      codec: 'PCMU',
+      remote: { address: '127.0.0.1', port: peer.port },
+      telephoneEventPayloadType: 101,
+    });
+    peer.target = localPort!;
+    // A PCM voice (structured-cloned Int16Array): 1000 Hz, 400 samples = 50 whole periods.
+    const voice = Int16Array.from({ length: 400 }, (_, i) => Math.round(8000 * Math.sin((2 * Math.PI * 1000 * i) / 8000)));
+    await client.request('addLeg', { roomId: 'conf', legId: 'V', kind: 'sim', voice });
+
+    for (const end of [false, true, true, true]) peer.sendRaw(101, new Uint8Array([9, end ? 0x8a : 0x0a, 0, 160]), 4000);
+    await until(() => digits.length > 0, 5000, 'dtmf event');
+
+    await client.request('moveLeg', { legId: 'D', roomId: 'conf' });
+    await until(() => peer.received.length > 0 && goertzel(peer.last(), 1000) > 3000, 5000, 'the voice in the new room');
+
+    await client.request('setLeg', { legId: 'D', hold: true });
+    await client.request('setSources', { legId: 'D', hold: { pcm: voice.map((_, i) => Math.round(6000 * Math.sin((2 * Math.PI * 2000 * i) / 8000))) } });
+    await until(() => goertzel(peer.last(), 2000) > 3000 && goertzel(peer.last(), 1000) < 330, 5000, 'the hold sound');
+    expect(digits).toEqual(['D:9']);
+    const stats = await client.request('stats', {});
+    expect(stats.legs.find((l) => l.legId === 'D')!.roomId).toBe('conf');
+  });
 });

@@ -127,6 +127,25 @@ describe('mute, hold, deaf, waiting', () => {
     expectHears(out(m, 'B'), A_HZ);
   });
 
+  it('switches hold and wait sources mid-hold with setSources; absent keys are kept', () => {
+    const m = room();
+    m.setSources('C', { holdSource: new ToneSource(600, AMP), waitSource: new ToneSource(2200, AMP) });
+    m.setFlags('C', { hold: true });
+    m.tick();
+    expectHears(out(m, 'C'), 600);
+    m.setSources('C', { holdSource: new ToneSource(2600, AMP) });
+    m.tick();
+    expectHears(out(m, 'C'), 2600);
+    expectNotHears(out(m, 'C'), 600);
+    m.setSources('C', { holdSource: null });
+    m.tick();
+    expect(out(m, 'C')).toBeNull();
+    m.setFlags('C', { hold: false, waiting: true });
+    m.tick();
+    expectHears(out(m, 'C'), 2200);
+    expect(() => m.setSources('Z', { holdSource: null })).toThrow();
+  });
+
   it('plays the wait source to a waiting leg, which is not heard', () => {
     const m = room();
     m.getLeg('A')!.waitSource = new ToneSource(600, AMP);

@@ -9,8 +9,13 @@ import { ToneSource } from './goertzel.js';
 
 export class RtpPeer {
   readonly received: Int16Array[] = [];
+  /** Header fields and source port of each received packet, in step with `received`. */
+  readonly headers: { payloadType: number; ssrc: number; seq: number; fromPort: number }[] = [];
   private seq = 0;
-  private readonly tone: ToneSource | null;
+  private seqBase = 0;
+  private tsBase = 0;
+  private ssrc: number;
+  private tone: ToneSource | null;
   private readonly payload = new Uint8Array(160);
   private waiters: { count: number; resolve: () => void }[] = [];
   target = 0;
@@ -21,9 +26,11 @@ export class RtpPeer {
     readonly hz: number | null,
   ) {
     this.tone = hz === null ? null : new ToneSource(hz, 8000);
-    socket.on('message', (msg) => {
+    this.ssrc = 1000 + (hz ?? 0);
+    socket.on('message', (msg, rinfo) => {
       const p = parseRtp(msg);
       if (!p) return;
+      this.headers.push({ payloadType: p.payloadType, ssrc: p.ssrc, seq: p.sequenceNumber, fromPort: rinfo.port });
       const pcm = new Int16Array(160);
       if (this.codec === 'PCMU') decodeMulaw(p.payload, pcm);
       else decodeAlaw(p.payload, pcm);
@@ -52,8 +59,29 @@ export class RtpPeer {
     if (this.codec === 'PCMU') encodeMulaw(this.tone.pop(), this.payload);
     else encodeAlaw(this.tone.pop(), this.payload);
     const s = this.seq++;
-    const pkt = serializeRtp({ marker: s === 0, payloadType: this.codec === 'PCMU' ? 0 : 8, sequenceNumber: s, timestamp: s * 160, ssrc: 1000 + this.hz!, payload: this.payload });
+    this.emit(this.codec === 'PCMU' ? 0 : 8, this.payload, s === 0, s);
+  }
+
+  /**
+   * Sends one packet of the peer's stream (its SSRC, the next sequence number, the timestamp of
+   * the next audio frame) with another payload type: an RFC 4733 event, a stray codec.
+   */
+  sendRaw(payloadType: number, payload: Uint8Array, timestamp?: number): void {
+    this.emit(payloadType, payload, false, this.seq++, timestamp);
+  }
+
+  private emit(payloadType: number, payload: Uint8Array, marker: boolean, s: number, timestamp = (this.tsBase + s * 160) >>> 0): void {
+    const pkt = serializeRtp({ marker, payloadType, sequenceNumber: (this.seqBase + s) & 0xffff, timestamp, ssrc: this.ssrc, payload });
     this.socket.send(pkt, this.target, '127.0.0.1');
+  }
+
+  /** Restarts the stream as a new source: new SSRC, sequence and timestamp base, maybe a new tone. */
+  restart(ssrc: number, hz = this.hz): void {
+    this.ssrc = ssrc;
+    this.seqBase = 40000;
+    this.tsBase = 0x7000_0000;
+    this.seq = 0;
+    this.tone = hz === null ? null : new ToneSource(hz, 8000);
   }
 
   /** Resolves once `count` packets in total were received; rejects after `timeoutMs`. */

@@ -13,7 +13,11 @@
  * - `sendPayload` sends bytes that are already encoded, so the room's shared mix is encoded once
  *   and sent to every listener that hears it (Asterisk's softmix_translate_helper idea);
  * - with no remote address known from SDP the leg latches onto the source of the first valid
- *   packet (symmetric RTP, RFC 4961), which is what endpoints behind NAT need.
+ *   packet (symmetric RTP, RFC 4961), which is what endpoints behind NAT need;
+ * - only the codec's payload type is decoded. RFC 4733 telephone-events (the payload type the
+ *   SDP negotiated) are DTMF: a digit is reported once per event, on its first end packet (the
+ *   end is sent three times with the same timestamp, §2.5.1.4). Any other payload type (comfort
+ *   noise, a codec we did not offer) is counted and dropped, never played as G.711.
  */
 import dgram from 'node:dgram';
 import { ALAW_DECODE, ALAW_ENCODE, ALAW_SILENCE, MULAW_DECODE, MULAW_ENCODE, MULAW_SILENCE } from '../codec/g711.js';
@@ -44,30 +48,41 @@ export interface RtpLegOptions {
   /** Kernel receive buffer in bytes (default 1 MiB). */
   recvBufferSize?: number;
   jitterBuffer?: JitterBufferOptions;
+  /** The peer's RFC 4733 telephone-event payload type (null/absent = none negotiated). */
+  telephoneEventPayloadType?: number | null;
 }
+
+/** RFC 4733 §3.2 event codes 0–15. */
+const DTMF_DIGITS = '0123456789*#ABCD';
 
 export interface RtpLegStats {
   packetsReceived: number;
   packetsSent: number;
   /** Datagrams that were not valid RTP. */
   malformed: number;
-  /** Valid RTP with another payload type (e.g. telephone-event, not handled here). */
+  /** Valid RTP with neither the codec's nor the telephone-event payload type. */
   otherPayloadType: number;
+  /** RFC 4733 telephone-event packets (not audio, not in packetsReceived). */
+  telephoneEvents: number;
   sendErrors: number;
 }
 
 export class RtpLeg {
   readonly jitterBuffer: JitterBuffer;
-  readonly stats: RtpLegStats = { packetsReceived: 0, packetsSent: 0, malformed: 0, otherPayloadType: 0, sendErrors: 0 };
-  readonly codec: G711Codec;
-  readonly payloadType: number;
+  readonly stats: RtpLegStats = { packetsReceived: 0, packetsSent: 0, malformed: 0, otherPayloadType: 0, telephoneEvents: 0, sendErrors: 0 };
   readonly ssrc: number;
   /** Called after each accepted audio packet went into the jitter buffer (tests, metrics). */
   onPacket: ((sequenceNumber: number) => void) | null = null;
+  /** Called once per DTMF digit the peer sent (RFC 4733 event 0–15, on its end). */
+  onDtmf: ((digit: string) => void) | null = null;
+  readonly telephoneEventPayloadType: number | null;
 
+  /** Change only with setCodec (the SDP answer picked another codec than the offer's first). */
+  private audioCodec: G711Codec;
+  private audioPt: number;
   private readonly socket: dgram.Socket;
-  private readonly decodeTable: Int16Array;
-  private readonly encodeTable: Uint8Array;
+  private decodeTable: Int16Array;
+  private encodeTable: Uint8Array;
   private readonly view = createRtpView();
   private readonly decoded = new Int16Array(FRAME_SAMPLES);
   private readonly sendBufs: Uint8Array[] = [];
@@ -78,14 +93,25 @@ export class RtpLeg {
   private timestamp: number;
   private firstSend = true;
   private closed = false;
+  /** Timestamp of the last event whose end was reported (the end packet is repeated). */
+  private lastEventTs = -1;
+  /**
+   * Telephone-events (and comfort noise) share the audio's SSRC and sequence numbers
+   * (RFC 4733 §2.1), so each leaves a hole in the audio's numbering. Audio is pushed with the
+   * non-audio packets of its SSRC seen so far subtracted, so the jitter buffer does not play
+   * those holes as lost frames (silence, and 20 ms of extra latency per packet).
+   */
+  private seqShift = 0;
+  private shiftSsrc = -1;
   private readonly onSendDone: (err: Error | null) => void;
 
   private constructor(socket: dgram.Socket, options: RtpLegOptions) {
     this.socket = socket;
-    this.codec = options.codec ?? 'PCMU';
-    this.payloadType = G711_PAYLOAD_TYPE[this.codec];
-    this.decodeTable = this.codec === 'PCMU' ? MULAW_DECODE : ALAW_DECODE;
-    this.encodeTable = this.codec === 'PCMU' ? MULAW_ENCODE : ALAW_ENCODE;
+    this.audioCodec = options.codec ?? 'PCMU';
+    this.audioPt = G711_PAYLOAD_TYPE[this.audioCodec];
+    this.telephoneEventPayloadType = options.telephoneEventPayloadType ?? null;
+    this.decodeTable = this.audioCodec === 'PCMU' ? MULAW_DECODE : ALAW_DECODE;
+    this.encodeTable = this.audioCodec === 'PCMU' ? MULAW_ENCODE : ALAW_ENCODE;
     this.jitterBuffer = new JitterBuffer(options.jitterBuffer);
     this.ssrc = (options.ssrc ?? randomUint32()) >>> 0;
     this.seq = randomUint32() & 0xffff;
@@ -105,9 +131,21 @@ export class RtpLeg {
   /** Binds a socket (from the range, if given) and returns the leg. */
   static async open(options: RtpLegOptions = {}): Promise<RtpLeg> {
     const host = options.host ?? '127.0.0.1';
+    const te = options.telephoneEventPayloadType;
+    if (te !== undefined && te !== null && (!Number.isInteger(te) || te < 0 || te > 127 || te === G711_PAYLOAD_TYPE[options.codec ?? 'PCMU'])) {
+      throw new Error(`bad telephone-event payload type ${te}`);
+    }
     const socket = await bindSocket(host, options);
     socket.setRecvBufferSize(options.recvBufferSize ?? 1 << 20);
     return new RtpLeg(socket, options);
+  }
+
+  get codec(): G711Codec {
+    return this.audioCodec;
+  }
+
+  get payloadType(): number {
+    return this.audioPt;
   }
 
   get localAddress(): string {
@@ -127,6 +165,19 @@ export class RtpLeg {
     this.remotePort = port;
   }
 
+  /**
+   * Switches the codec both ways from the next packet; the RTP stream (SSRC, sequence numbers,
+   * timestamps) and the jitter buffer carry on, as the clock rate is the same 8 kHz.
+   */
+  setCodec(codec: G711Codec): void {
+    if (!Object.hasOwn(G711_PAYLOAD_TYPE, codec)) throw new Error(`unknown codec ${String(codec)}`);
+    if (G711_PAYLOAD_TYPE[codec] === this.telephoneEventPayloadType) throw new Error(`codec ${codec} collides with the telephone-event payload type`);
+    this.audioCodec = codec;
+    this.audioPt = G711_PAYLOAD_TYPE[codec];
+    this.decodeTable = codec === 'PCMU' ? MULAW_DECODE : ALAW_DECODE;
+    this.encodeTable = codec === 'PCMU' ? MULAW_ENCODE : ALAW_ENCODE;
+  }
+
   /** The next decoded frame for the mixer (see JitterBuffer.pop). */
   pop(): Int16Array | null {
     return this.jitterBuffer.pop();
@@ -137,7 +188,7 @@ export class RtpLeg {
     const buf = this.nextSendBuffer();
     const table = this.encodeTable;
     if (frame === null) {
-      buf.fill(this.codec === 'PCMU' ? MULAW_SILENCE : ALAW_SILENCE, RTP_HEADER_SIZE);
+      buf.fill(this.audioCodec === 'PCMU' ? MULAW_SILENCE : ALAW_SILENCE, RTP_HEADER_SIZE);
     } else {
       for (let i = 0; i < FRAME_SAMPLES; i++) buf[RTP_HEADER_SIZE + i] = table[frame[i]! & 0xffff]!;
     }
@@ -165,7 +216,7 @@ export class RtpLeg {
 
   private transmit(buf: Uint8Array): void {
     // The marker bit flags the first packet of the stream (RFC 3551 §4.1, start of talkspurt).
-    writeRtpHeader(buf, this.firstSend, this.payloadType, this.seq, this.timestamp, this.ssrc);
+    writeRtpHeader(buf, this.firstSend, this.audioPt, this.seq, this.timestamp, this.ssrc);
     this.firstSend = false;
     this.seq = (this.seq + 1) & 0xffff;
     this.timestamp = (this.timestamp + FRAME_SAMPLES) >>> 0;
@@ -180,19 +231,38 @@ export class RtpLeg {
       this.stats.malformed++;
       return;
     }
-    if (v.payloadType !== this.payloadType) {
-      this.stats.otherPayloadType++;
+    if (v.payloadType !== this.audioPt) {
+      if (v.ssrc === this.shiftSsrc) this.seqShift++;
+      if (v.payloadType === this.telephoneEventPayloadType) this.receiveEvent(msg, address, port);
+      else this.stats.otherPayloadType++;
       return;
     }
     this.stats.packetsReceived++;
     if (this.remoteAddress === null) this.setRemote(address, port);
+    if (v.ssrc !== this.shiftSsrc) {
+      this.shiftSsrc = v.ssrc;
+      this.seqShift = 0;
+    }
     const n = v.payloadLength < FRAME_SAMPLES ? v.payloadLength : FRAME_SAMPLES;
     const out = this.decoded;
     const table = this.decodeTable;
     for (let i = 0, o = v.payloadOffset; i < n; i++) out[i] = table[msg[o + i]!]!;
     if (n < FRAME_SAMPLES) out.fill(0, n);
-    this.jitterBuffer.push(v.sequenceNumber, v.timestamp, v.ssrc, out);
+    this.jitterBuffer.push((v.sequenceNumber - this.seqShift) & 0xffff, v.timestamp, v.ssrc, out);
     if (this.onPacket !== null) this.onPacket(v.sequenceNumber);
+  }
+
+  /** An RFC 4733 packet (§2.3: event 8 bits, E, R, volume 6 bits, duration 16 bits). */
+  private receiveEvent(msg: Uint8Array, address: string, port: number): void {
+    const v = this.view;
+    this.stats.telephoneEvents++;
+    if (this.remoteAddress === null) this.setRemote(address, port);
+    if (v.payloadLength < 4) return;
+    const event = msg[v.payloadOffset]!;
+    const end = (msg[v.payloadOffset + 1]! & 0x80) !== 0;
+    if (!end || v.timestamp === this.lastEventTs) return;
+    this.lastEventTs = v.timestamp;
+    if (event < DTMF_DIGITS.length && this.onDtmf !== null) this.onDtmf(DTMF_DIGITS[event]!);
   }
 }
 

@@ -1,0 +1,156 @@
+/**
+ * A room's and a leg's state inside the media engine, and one room's 20 ms step: room players
+ * into the overlay, the mixer, each leg's output with overlay and players, then encode and send
+ * (the steps are listed in media-engine.ts). Split from the engine so request handling and the
+ * per-tick hot path can be read apart; nothing here allocates per tick.
+ */
+import { ALAW_ENCODE, MULAW_ENCODE } from './codec/g711.js';
+import { Mixer } from './mixer.js';
+import type { MixerLeg } from './mixer.js';
+import type { RtpLeg } from './rtp/rtp-leg.js';
+import { FRAME, addClamped, mixPlayers, mixPlayersOnto } from './sources.js';
+import type { PcmPlayer, Recorder } from './sources.js';
+
+export interface Leg {
+  readonly id: string;
+  /** Changes on moveLeg, with `mix`; everything else (socket, players, recorder) moves along. */
+  room: Room;
+  readonly kind: 'rtp' | 'sim';
+  readonly rtp: RtpLeg | null;
+  readonly recorder: Recorder | null;
+  mix: MixerLeg;
+  readonly players: PcmPlayer[];
+  /** Private output scratch (overlay and players added). */
+  readonly out: Int16Array;
+  readonly timeoutMs: number;
+  lastRx: number;
+  lastRxAt: number;
+  packetsOut: number;
+}
+
+export interface Room {
+  readonly id: string;
+  readonly mixer: Mixer;
+  readonly legs: Map<string, Leg>;
+  /** The same legs as an array, iterated per tick without an iterator object. */
+  readonly legList: Leg[];
+  readonly players: PcmPlayer[];
+  readonly overlay: Int16Array;
+  readonly overlayAcc: Int32Array;
+  overlayActive: boolean;
+  /** The shared mix with the overlay added, computed at most once per tick. */
+  readonly sharedOverlay: Int16Array;
+  sharedOverlayTick: number;
+  /** The shared output encoded, per codec, with the tick it was encoded at. */
+  readonly encMulaw: Uint8Array;
+  readonly encAlaw: Uint8Array;
+  encMulawTick: number;
+  encAlawTick: number;
+}
+
+/** What a room's tick hands back to the engine: deferred work and encode counters. */
+export interface TickContext {
+  /** Players that ended this tick (`played` is notified after all rooms ticked). */
+  readonly finished: PcmPlayer[];
+  /** RTP legs past their inactivity timeout (closed after all rooms ticked). */
+  readonly expired: Leg[];
+  sharedEncodes: number;
+  privateEncodes: number;
+}
+
+/** A room with its buffers made up front; `onTalking` is the mixer's talk event. */
+export function newRoom(id: string, onTalking: (legId: string, talking: boolean) => void): Room {
+  return {
+    id,
+    mixer: new Mixer({ onTalking }),
+    legs: new Map(),
+    legList: [],
+    players: [],
+    overlay: new Int16Array(FRAME),
+    overlayAcc: new Int32Array(FRAME),
+    overlayActive: false,
+    sharedOverlay: new Int16Array(FRAME),
+    sharedOverlayTick: -1,
+    encMulaw: new Uint8Array(FRAME),
+    encAlaw: new Uint8Array(FRAME),
+    encMulawTick: -1,
+    encAlawTick: -1,
+  };
+}
+
+/** One 20 ms step of one room; `now` (performance.now()) dates received packets for timeouts. */
+export function tickRoom(room: Room, tick: number, now: number, ctx: TickContext): void {
+  // 1. Room overlay.
+  room.overlayActive = mixPlayers(room.players, room.overlayAcc, room.overlay, ctx.finished);
+
+  // 2. Mix.
+  room.mixer.tick();
+
+  // 3–4. Per-leg output and send.
+  const legs = room.legList;
+  for (let l = 0; l < legs.length; l++) {
+    const leg = legs[l]!;
+    const mix = leg.mix;
+    const f = mix.flags;
+    let out: Int16Array | null = mix.output;
+    let shared = mix.outputShared;
+    if (room.overlayActive && !f.hold && !f.waiting && f.canHear) {
+      if (shared || out === null) {
+        if (room.sharedOverlayTick !== tick) {
+          // No contributor → silence + overlay; otherwise the shared mix + overlay.
+          addClamped(out, room.overlay, room.sharedOverlay);
+          room.sharedOverlayTick = tick;
+        }
+        out = room.sharedOverlay;
+        shared = true;
+      } else {
+        addClamped(out, room.overlay, leg.out);
+        out = leg.out;
+      }
+    }
+    if (leg.players.length > 0) {
+      const start = out;
+      if (mixPlayersOnto(leg.players, start, leg.out, ctx.finished)) {
+        out = leg.out;
+        shared = false;
+      }
+    }
+
+    if (leg.rtp !== null) {
+      const rtp = leg.rtp;
+      if (out === null) {
+        rtp.send(null);
+      } else if (shared) {
+        rtp.sendPayload(encodeShared(room, out, rtp.codec === 'PCMU', tick, ctx));
+      } else {
+        rtp.send(out);
+        ctx.privateEncodes++;
+      }
+      // Inactivity: no accepted packet for timeoutMs (not counted while on hold).
+      // DTMF is traffic from a live peer too (a caller keying digits in silence).
+      const rx = rtp.stats.packetsReceived + rtp.stats.telephoneEvents;
+      if (rx !== leg.lastRx || f.hold) {
+        leg.lastRx = rx;
+        leg.lastRxAt = now;
+      } else if (leg.timeoutMs > 0 && now - leg.lastRxAt > leg.timeoutMs) {
+        ctx.expired.push(leg);
+      }
+    } else {
+      leg.packetsOut++;
+      if (leg.recorder !== null) leg.recorder.append(out);
+    }
+  }
+}
+
+/** The shared mix encoded at most once per codec per tick, then sent to all who hear it. */
+function encodeShared(room: Room, frame: Int16Array, mulaw: boolean, tick: number, ctx: TickContext): Uint8Array {
+  const enc = mulaw ? room.encMulaw : room.encAlaw;
+  if ((mulaw ? room.encMulawTick : room.encAlawTick) !== tick) {
+    const table = mulaw ? MULAW_ENCODE : ALAW_ENCODE;
+    for (let i = 0; i < FRAME; i++) enc[i] = table[frame[i]! & 0xffff]!;
+    if (mulaw) room.encMulawTick = tick;
+    else room.encAlawTick = tick;
+    ctx.sharedEncodes++;
+  }
+  return enc;
+}
