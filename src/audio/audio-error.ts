@@ -1,0 +1,64 @@
+/**
+ * Errors of the audio toolkit (src/audio/): WAV decoding, fetching `<Play>` media and `<Say>`
+ * speech synthesis.
+ *
+ * Why hand-written here rather than reusing `ApiError` from src/errors.ts: these failures happen
+ * while a call is already in progress (a `<Play>` URL that answers 404, a file in MP3, a missing
+ * espeak-ng), not while answering a REST request, so they carry no HTTP status or Twilio code of
+ * their own. Callers (the TwiML executor) decide whether to skip the verb, log it or raise a
+ * Twilio debugger event (12300 "Invalid Content-Type", 11200 "HTTP retrieval failure", …), and
+ * they can tell the cases apart with `instanceof`. The toolkit imports nothing of the control
+ * plane, so the media side can use it too.
+ */
+
+/** Base class of every error thrown by src/audio/. */
+export class AudioError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AudioError';
+  }
+}
+
+/**
+ * The bytes are not audio Conclave can play: not a RIFF/WAVE file, truncated, or a WAV whose
+ * encoding is not PCM, IEEE float, μ-law or A-law (Twilio maps these to error 12300).
+ */
+export class AudioFormatError extends AudioError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AudioFormatError';
+  }
+}
+
+/**
+ * Media could not be retrieved: bad or non-http(s) URL, non-2xx answer, body above the size
+ * limit, timeout or network failure (Twilio error 11200 "HTTP retrieval failure").
+ * `status` is the HTTP status when the server answered.
+ */
+export class AudioFetchError extends AudioError {
+  constructor(
+    message: string,
+    readonly url: string,
+    readonly status?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'AudioFetchError';
+  }
+}
+
+/** Text-to-speech failed: the synthesizer exited with an error, produced no audio, or timed out. */
+export class SpeechError extends AudioError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SpeechError';
+  }
+}
+
+/** The speech synthesizer (espeak-ng) is not installed or cannot be started. */
+export class SpeechUnavailableError extends SpeechError {
+  constructor(message = 'espeak-ng is not installed (apt-get install espeak-ng)', options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SpeechUnavailableError';
+  }
+}

@@ -1,0 +1,213 @@
+/**
+ * fetchAudio / AudioFetcher against a real local HTTP server: decoding, status errors, size
+ * limits (declared and streamed), timeouts, schemes, redirects, caching and aborts.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { AudioFetchError, AudioFormatError } from '../../src/audio/audio-error.js';
+import { AudioFetcher, clearAudioCache, fetchAudio } from '../../src/audio/audio-fetcher.js';
+import { db, encodeWav, sine, toneAmplitude } from './wav-helpers.js';
+
+const TONE = encodeWav({ rate: 16000, encoding: 's16', channels: [sine(1000, 16000, 1)] });
+const hits = new Map<string, number>();
+/** Bytes the /endless handler managed to write, and whether the client hung up on it. */
+const endless = { written: 0, closed: false };
+let server: Server;
+let base: string;
+
+function handle(req: IncomingMessage, res: ServerResponse): void {
+  const path = new URL(req.url ?? '/', 'http://x').pathname;
+  hits.set(path, (hits.get(path) ?? 0) + 1);
+  if (path.startsWith('/tone')) {
+    res.writeHead(200, { 'content-type': 'audio/wav', 'content-length': TONE.length });
+    res.end(TONE);
+  } else if (path === '/slow-tone.wav') {
+    setTimeout(() => res.end(TONE), 200);
+  } else if (path === '/missing.wav') {
+    res.writeHead(404, { 'content-type': 'text/plain' });
+    res.end('no such file');
+  } else if (path === '/error.wav') {
+    res.writeHead(500);
+    res.end();
+  } else if (path === '/redirect.wav') {
+    res.writeHead(302, { location: '/tone-redirected.wav' });
+    res.end();
+  } else if (path === '/big.wav') {
+    res.writeHead(200, { 'content-type': 'audio/wav', 'content-length': 10_000_000 });
+    res.end(new Uint8Array(10_000_000));
+  } else if (path === '/endless.wav') {
+    // Chunked, no Content-Length: keeps writing until the client goes away.
+    res.writeHead(200, { 'content-type': 'audio/wav' });
+    res.on('close', () => (endless.closed = true));
+    const block = new Uint8Array(64 * 1024);
+    const pump = (): void => {
+      if (res.destroyed || endless.written > 50_000_000) {
+        res.end();
+        return;
+      }
+      endless.written += block.length;
+      if (res.write(block)) setImmediate(pump);
+      else res.once('drain', pump);
+    };
+    pump();
+  } else if (path === '/hang.wav') {
+    res.on('close', () => hits.set('/hang.wav:closed', 1));
+    // never answers
+  } else if (path === '/private.wav') {
+    const ok = req.headers.authorization === `Basic ${Buffer.from('user:p@ss').toString('base64')}`;
+    res.writeHead(ok ? 200 : 401);
+    res.end(ok ? TONE : undefined);
+  } else if (path === '/page.html') {
+    res.writeHead(200, { 'content-type': 'text/html' });
+    res.end('<!DOCTYPE html><html><body>Welcome</body></html>');
+  } else {
+    res.writeHead(404);
+    res.end();
+  }
+}
+
+beforeAll(async () => {
+  server = createServer(handle);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+beforeEach(() => clearAudioCache());
+
+const opts = { timeoutMs: 2000, maxBytes: 1_000_000 };
+const failure = (p: Promise<unknown>): Promise<unknown> => p.then(() => new Error('expected a rejection'), (e: unknown) => e);
+
+describe('fetchAudio', () => {
+  it('GETs a WAV and decodes it to 8 kHz', async () => {
+    const pcm = await fetchAudio(`${base}/tone.wav`, opts);
+    expect(pcm.length).toBe(8000);
+    expect(Math.abs(db(toneAmplitude(pcm, 1000), 16384))).toBeLessThan(0.2);
+  });
+
+  it('rejects a non-2xx answer with the status', async () => {
+    const err = await failure(fetchAudio(`${base}/missing.wav`, opts));
+    expect(err).toBeInstanceOf(AudioFetchError);
+    expect((err as AudioFetchError).status).toBe(404);
+    expect((err as Error).message).toBe(`GET ${base}/missing.wav answered 404 Not Found`);
+    expect(((await failure(fetchAudio(`${base}/error.wav`, opts))) as AudioFetchError).status).toBe(500);
+  });
+
+  it('refuses a body whose Content-Length is above maxBytes', async () => {
+    const err = await failure(fetchAudio(`${base}/big.wav`, opts));
+    expect(err).toBeInstanceOf(AudioFetchError);
+    expect((err as Error).message).toMatch(/larger than the 1000000-byte limit \(Content-Length 10000000\)/);
+  });
+
+  it('stops reading a streamed body once it passes maxBytes', async () => {
+    const err = await failure(fetchAudio(`${base}/endless.wav`, opts));
+    expect((err as Error).message).toMatch(/larger than the 1000000-byte limit \(more than 1000000 bytes received\)/);
+    await expect.poll(() => endless.closed, { timeout: 2000 }).toBe(true);
+    expect(endless.written).toBeLessThan(20_000_000);
+  });
+
+  it('times out', async () => {
+    const err = await failure(fetchAudio(`${base}/hang.wav`, { timeoutMs: 200, maxBytes: 1000 }));
+    expect(err).toBeInstanceOf(AudioFetchError);
+    expect((err as Error).message).toBe(`GET ${base}/hang.wav timed out after 200 ms`);
+  });
+
+  it('fails with AudioFormatError when the body is not a WAV', async () => {
+    const err = await failure(fetchAudio(`${base}/page.html`, opts));
+    expect(err).toBeInstanceOf(AudioFormatError);
+    expect((err as Error).message).toMatch(/HTML/);
+  });
+
+  it('accepts http(s) only', async () => {
+    for (const url of ['file:///etc/passwd', 'ftp://example.com/a.wav', 'data:audio/wav;base64,UklGRg==', 'javascript:alert(1)']) {
+      const err = await failure(fetchAudio(url, opts));
+      expect(err).toBeInstanceOf(AudioFetchError);
+      expect((err as Error).message).toMatch(/^unsupported URL scheme/);
+    }
+    expect(((await failure(fetchAudio('not a url', opts))) as Error).message).toBe('invalid media URL "not a url"');
+  });
+
+  it('reports a connection failure', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const err = await failure(fetchAudio(`http://127.0.0.1:${port}/a.wav`, opts));
+    expect(err).toBeInstanceOf(AudioFetchError);
+    expect((err as Error).message).toMatch(/failed: .*ECONNREFUSED/);
+  });
+
+  it('sends credentials in the URL as Basic auth and keeps them out of messages', async () => {
+    const host = base.replace('http://', '');
+    expect((await fetchAudio(`http://user:p%40ss@${host}/private.wav`, opts)).length).toBe(8000);
+    const err = await failure(fetchAudio(`http://user:wrong@${host}/private.wav`, opts));
+    expect((err as AudioFetchError).status).toBe(401);
+    expect((err as Error).message).toBe(`GET ${base}/private.wav answered 401 Unauthorized`);
+  });
+
+  it('follows redirects', async () => {
+    expect((await fetchAudio(`${base}/redirect.wav`, opts)).length).toBe(8000);
+    expect(hits.get('/tone-redirected.wav')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('caches by URL (fragment ignored) and clearAudioCache forgets', async () => {
+    const a = await fetchAudio(`${base}/tone-cached.wav`, opts);
+    const b = await fetchAudio(`${base}/tone-cached.wav#again`, opts);
+    expect(b).toBe(a);
+    expect(hits.get('/tone-cached.wav')).toBe(1);
+    clearAudioCache();
+    await fetchAudio(`${base}/tone-cached.wav`, opts);
+    expect(hits.get('/tone-cached.wav')).toBe(2);
+  });
+
+  it('does not cache failures', async () => {
+    await failure(fetchAudio(`${base}/missing.wav`, opts));
+    const before = hits.get('/missing.wav') ?? 0;
+    await failure(fetchAudio(`${base}/missing.wav`, opts));
+    expect(hits.get('/missing.wav')).toBe(before + 1);
+  });
+});
+
+describe('AudioFetcher', () => {
+  it('shares one request among concurrent callers', async () => {
+    const fetcher = new AudioFetcher();
+    const results = await Promise.all([1, 2, 3].map(() => fetcher.fetch(`${base}/tone-shared.wav`, opts)));
+    expect(results[1]).toBe(results[0]);
+    expect(results[2]).toBe(results[0]);
+    expect(hits.get('/tone-shared.wav')).toBe(1);
+  });
+
+  it('bounds its cache by samples, least recently used out first', async () => {
+    const fetcher = new AudioFetcher({ cacheMaxSamples: 20_000 });
+    for (const name of ['a', 'b', 'a', 'c']) await fetcher.fetch(`${base}/tone-lru-${name}.wav`, opts);
+    await fetcher.fetch(`${base}/tone-lru-a.wav`, opts); // kept: used after b
+    await fetcher.fetch(`${base}/tone-lru-b.wav`, opts); // evicted by c
+    expect(hits.get('/tone-lru-a.wav')).toBe(1);
+    expect(hits.get('/tone-lru-b.wav')).toBe(2);
+  });
+
+  it('an aborted caller stops waiting with the signal reason; others still get the audio', async () => {
+    const fetcher = new AudioFetcher();
+    const controller = new AbortController();
+    const quitter = failure(fetcher.fetch(`${base}/slow-tone.wav`, { ...opts, signal: controller.signal }));
+    const stayer = fetcher.fetch(`${base}/slow-tone.wav`, opts);
+    controller.abort(new Error('caller hung up'));
+    expect(((await quitter) as Error).message).toBe('caller hung up');
+    expect((await stayer).length).toBe(8000);
+    expect(hits.get('/slow-tone.wav')).toBe(1);
+  });
+
+  it('aborts the download when its only caller gives up, and refuses an already aborted signal', async () => {
+    const fetcher = new AudioFetcher();
+    const controller = new AbortController();
+    const pending = failure(fetcher.fetch(`${base}/hang.wav`, { timeoutMs: 10_000, maxBytes: 1000, signal: controller.signal }));
+    await expect.poll(() => hits.get('/hang.wav') ?? 0).toBeGreaterThan(0);
+    controller.abort(new Error('bye'));
+    expect(((await pending) as Error).message).toBe('bye');
+    await expect.poll(() => hits.get('/hang.wav:closed'), { timeout: 2000 }).toBe(1);
+    await expect(fetcher.fetch(`${base}/tone.wav`, { ...opts, signal: AbortSignal.abort(new Error('already')) })).rejects.toThrow('already');
+  });
+});
