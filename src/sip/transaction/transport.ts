@@ -12,6 +12,8 @@ import { topVia, type SipMessage, type SipRequest } from '../message.js';
 export interface SipDestination {
   host: string;
   port: number;
+  /** Which transport to use (RFC 3261 §18.1.1); the transport's own choice when absent. */
+  transport?: 'udp' | 'tcp';
 }
 
 export interface SipTransport {

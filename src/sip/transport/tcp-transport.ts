@@ -1,0 +1,300 @@
+/**
+ * SIP over TCP (RFC 3261 §18: §18.1.1 client, §18.2.1 server, §18.2.2 responses, §18.3
+ * framing).
+ *
+ * One listening server plus outgoing connections, all kept in one table keyed by the remote
+ * address, so a request to a peer reuses any open connection to it. A response goes back on
+ * the connection its request arrived on (§18.2.2), found by the request's top-Via branch and
+ * sent-by; failing that, on an open connection to the destination (the transaction layer,
+ * told the transport is reliable, gives the request's source address: that connection's
+ * key); failing that, on a new connection to the Via's `received` host and sent-by port.
+ *
+ * Each connection cuts its byte stream with SipTcpFramer (Content-Length framing). A message
+ * that frames but does not parse gets its 400/413/505 on the same connection and the
+ * connection stays up (the stream is still in sync); a framing error (no Content-Length, a
+ * message over `maxMessageBytes`) closes the connection, because a stream whose framing is
+ * lost cannot be resynchronised. Double-CRLF pings get a CRLF pong (RFC 5626 §3.5.1).
+ * Connections idle for `idleTimeoutMs` are closed; `maxConnections` bounds the table.
+ *
+ * `send` is synchronous like the UDP transport's: a new connection is opened and the message
+ * queued on it. A connect failure cannot be thrown back to the transaction — it is reported
+ * through `onError`, and the transaction times out (Timer B/F) as it would on UDP.
+ */
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { InvalidStateError } from '../../errors.js';
+import { topVia, type SipMessage } from '../message.js';
+import { parseSipMessage, rejectionFor } from '../parse-message.js';
+import { serializeSipMessage } from '../serialize-message.js';
+import { SipTcpFramer } from '../tcp-framer.js';
+import type { SipDestination, SipTransport } from '../transaction/transport.js';
+import { sentBy } from '../header-values.js';
+
+export interface TcpTransportOptions {
+  /** Address to listen on and to connect from; default 127.0.0.1. */
+  host?: string;
+  /** Port to listen on; default 0 (any free port). */
+  port?: number;
+  /** Largest message (headers and body) accepted on a connection; default 64 KiB. */
+  maxMessageBytes?: number;
+  /** Largest header section parsed; default 16 KiB. */
+  maxHeaderBytes?: number;
+  /** A connection with no traffic either way for this long is closed; default 120 s. */
+  idleTimeoutMs?: number;
+  /** An outgoing connection that is not up after this long is dropped; default 10 s. */
+  connectTimeoutMs?: number;
+  /** Most open connections, inbound and outbound; new inbound ones beyond it are refused. Default 1024. */
+  maxConnections?: number;
+  /** Bytes queued for a peer that does not read before its connection is dropped; default 1 MiB. */
+  maxQueuedBytes?: number;
+  onMessage?: (message: SipMessage, source: SipDestination) => void;
+  /** A message that is not SIP (`answered` when a 4xx/5xx went back) or a broken stream (`closed`). */
+  onMalformed?: (error: string, source: SipDestination, answered: boolean, closed: boolean) => void;
+  /** Socket, connect and server errors. */
+  onError?: (error: Error) => void;
+}
+
+/** Branches remembered per connection for §18.2.2 response routing. */
+const MAX_BRANCHES_PER_CONNECTION = 256;
+
+class TcpConnection {
+  readonly framer: SipTcpFramer;
+  /** Via keys (`branch|sent-by`) of requests that arrived here, oldest first. */
+  readonly branches = new Set<string>();
+  connected: boolean;
+  closed = false;
+
+  constructor(
+    readonly socket: Socket,
+    readonly key: string,
+    readonly remote: SipDestination,
+    readonly inbound: boolean,
+    maxMessageBytes: number,
+  ) {
+    this.framer = new SipTcpFramer({ maxMessageBytes });
+    this.connected = inbound;
+  }
+}
+
+export class SipTcpTransport implements SipTransport {
+  readonly reliable = true;
+  private readonly connections = new Set<TcpConnection>();
+  /** The newest open connection to each remote address. */
+  private readonly byAddress = new Map<string, TcpConnection>();
+  /** `branch|sent-by` of requests received → the connection they came on. */
+  private readonly responseRoutes = new Map<string, TcpConnection>();
+  private isClosed = false;
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    private readonly server: Server,
+    private readonly options: TcpTransportOptions,
+  ) {
+    server.on('connection', (socket) => this.accept(socket));
+    server.on('error', (error) => this.options.onError?.(error));
+  }
+
+  /** Listens and resolves once the server is bound. */
+  static open(options: TcpTransportOptions = {}): Promise<SipTcpTransport> {
+    const server = createServer({ noDelay: true });
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1', exclusive: true }, () => {
+        server.off('error', reject);
+        resolve(new SipTcpTransport(server, options));
+      });
+    });
+  }
+
+  /** The listening address, for Via sent-by and Contact. */
+  get address(): SipDestination {
+    const address = this.server.address();
+    if (address === null || typeof address === 'string') throw new InvalidStateError('the TCP transport is not listening');
+    return { host: address.address, port: address.port, transport: 'tcp' };
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /** Open connections (inbound and outbound). */
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  setMessageHandler(handler: (message: SipMessage, source: SipDestination) => void): void {
+    this.options.onMessage = handler;
+  }
+
+  /**
+   * Sends on the connection the response's request came from (§18.2.2), else on an open
+   * connection to `destination`, else on a new one (for a response: to the Via's received
+   * host and sent-by port, §18.2.2). Throws when closed, over `maxConnections`, or when the
+   * peer has stopped reading.
+   */
+  send(message: SipMessage, destination: SipDestination): void {
+    if (this.isClosed) throw new InvalidStateError('the TCP transport is closed');
+    const data = serializeSipMessage(message);
+    let connection = message.kind === 'response' ? this.routeOf(message) : undefined;
+    connection ??= this.byAddress.get(addressKey(destination));
+    if (!connection && message.kind === 'response') {
+      // §18.2.2: the request's connection is gone; open one to `received` (or the sent-by
+      // host) at the sent-by port, where the client listens.
+      const via = topVia(message);
+      const listener = via ? { host: via.received ?? via.host, port: via.port ?? 5060 } : destination;
+      connection = this.byAddress.get(addressKey(listener)) ?? this.dial(listener);
+    }
+    connection ??= this.dial(destination);
+    const { socket } = connection;
+    if (socket.writableLength + data.length > (this.options.maxQueuedBytes ?? 1024 * 1024)) {
+      this.drop(connection, new Error(`TCP peer ${connection.key} is not reading; connection dropped`));
+      throw new InvalidStateError(`TCP peer ${connection.key} is not reading`);
+    }
+    socket.write(data);
+  }
+
+  /** Closes the server and every connection; idempotent. */
+  close(): Promise<void> {
+    if (!this.closing) {
+      this.isClosed = true;
+      for (const connection of [...this.connections]) this.drop(connection);
+      this.closing = new Promise((resolve) => this.server.close(() => resolve()));
+    }
+    return this.closing;
+  }
+
+  private routeOf(message: SipMessage): TcpConnection | undefined {
+    const key = viaKey(message);
+    const connection = key === undefined ? undefined : this.responseRoutes.get(key);
+    return connection && !connection.closed ? connection : undefined;
+  }
+
+  private accept(socket: Socket): void {
+    const remote = { host: plainHost(socket.remoteAddress ?? ''), port: socket.remotePort ?? 0, transport: 'tcp' as const };
+    if (this.isClosed || this.connections.size >= (this.options.maxConnections ?? 1024) || remote.port === 0) {
+      socket.destroy();
+      return;
+    }
+    this.track(new TcpConnection(socket, addressKey(remote), remote, true, this.maxMessageBytes));
+  }
+
+  private dial(destination: SipDestination): TcpConnection {
+    if (this.connections.size >= (this.options.maxConnections ?? 1024)) {
+      throw new InvalidStateError('too many TCP connections');
+    }
+    const host = destination.host.replace(/^\[(.*)\]$/, '$1');
+    const socket = connect({ host, port: destination.port, localAddress: this.localAddressFor(host), noDelay: true });
+    const remote = { host, port: destination.port, transport: 'tcp' as const };
+    const connection = new TcpConnection(socket, addressKey(remote), remote, false, this.maxMessageBytes);
+    const timeout = this.options.connectTimeoutMs ?? 10_000;
+    const timer = setTimeout(() => {
+      if (!connection.connected) this.drop(connection, new Error(`TCP connect to ${connection.key} timed out`));
+    }, timeout);
+    timer.unref();
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      connection.connected = true;
+    });
+    socket.once('close', () => clearTimeout(timer));
+    this.track(connection);
+    return connection;
+  }
+
+  /** Connect from the listening address when it is a concrete one of the same family. */
+  private localAddressFor(host: string): string | undefined {
+    const local = this.address.host;
+    if (local === '0.0.0.0' || local === '::') return undefined;
+    return local.includes(':') === host.includes(':') ? local : undefined;
+  }
+
+  private get maxMessageBytes(): number {
+    return this.options.maxMessageBytes ?? 64 * 1024;
+  }
+
+  private track(connection: TcpConnection): void {
+    const { socket } = connection;
+    this.connections.add(connection);
+    this.byAddress.set(connection.key, connection);
+    socket.setTimeout(this.options.idleTimeoutMs ?? 120_000, () => this.drop(connection));
+    socket.on('data', (chunk: Buffer) => this.receive(connection, chunk));
+    socket.on('error', (error) => this.drop(connection, error));
+    socket.on('close', () => this.forget(connection));
+  }
+
+  private receive(connection: TcpConnection, chunk: Buffer): void {
+    if (connection.closed || this.isClosed) return;
+    for (const output of connection.framer.push(chunk)) {
+      if (connection.closed) return;
+      if (output.type === 'keep-alive') {
+        connection.socket.write('\r\n');
+      } else if (output.type === 'error') {
+        this.options.onMalformed?.(output.reason, connection.remote, false, true);
+        this.drop(connection);
+        return;
+      } else {
+        this.deliver(connection, output.data);
+      }
+    }
+  }
+
+  private deliver(connection: TcpConnection, data: Buffer): void {
+    const result = parseSipMessage(data, { framing: 'stream', maxHeaderBytes: this.options.maxHeaderBytes ?? 16 * 1024 });
+    if (!result.ok) {
+      const rejection = rejectionFor(result);
+      if (rejection) connection.socket.write(serializeSipMessage(rejection));
+      this.options.onMalformed?.(result.error, connection.remote, rejection !== undefined, false);
+      return;
+    }
+    const { message } = result;
+    if (message.kind === 'request') this.remember(connection, message);
+    try {
+      this.options.onMessage?.(message, { ...connection.remote });
+    } catch (error) {
+      this.options.onError?.(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  private remember(connection: TcpConnection, message: SipMessage): void {
+    const key = viaKey(message);
+    if (key === undefined) return;
+    connection.branches.delete(key);
+    connection.branches.add(key);
+    this.responseRoutes.set(key, connection);
+    if (connection.branches.size > MAX_BRANCHES_PER_CONNECTION) {
+      const oldest = connection.branches.values().next().value as string;
+      connection.branches.delete(oldest);
+      if (this.responseRoutes.get(oldest) === connection) this.responseRoutes.delete(oldest);
+    }
+  }
+
+  private drop(connection: TcpConnection, error?: Error): void {
+    if (error && !connection.closed && !this.isClosed) this.options.onError?.(error);
+    connection.closed = true;
+    connection.socket.destroy();
+    this.forget(connection);
+  }
+
+  private forget(connection: TcpConnection): void {
+    connection.closed = true;
+    this.connections.delete(connection);
+    if (this.byAddress.get(connection.key) === connection) this.byAddress.delete(connection.key);
+    for (const key of connection.branches) {
+      if (this.responseRoutes.get(key) === connection) this.responseRoutes.delete(key);
+    }
+    connection.branches.clear();
+  }
+}
+
+/** `host:port`, IPv6 in brackets, the key of the connection table. */
+export function addressKey({ host, port }: SipDestination): string {
+  const plain = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  return `${plain.includes(':') ? `[${plain}]` : plain}:${port}`;
+}
+
+function plainHost(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
+function viaKey(message: SipMessage): string | undefined {
+  const via = topVia(message);
+  return via?.branch === undefined ? undefined : `${via.branch}|${sentBy(via)}`;
+}
