@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
-import type { Config } from './config.js';
+import { DEFAULT_RTP_PORTS, type Config } from './config.js';
 import type { Account } from './domain/model.js';
 import type { Clock, Store } from './domain/ports.js';
 import { EventBus } from './events/event-bus.js';
@@ -13,8 +13,15 @@ import type { ServiceContext } from './services/context.js';
 import { CredentialCache } from './services/credential-cache.js';
 import { ensureOwnerAccount, type OwnerCredentials } from './services/owner-account.js';
 import { openStore } from './store/open-store.js';
-import { ScheduledAudio } from './endpoints/scheduled-audio.js';
+import { fetchAudio } from './audio/audio-fetcher.js';
+import { EndpointRouter } from './endpoints/endpoint-router.js';
+import { ConferenceMedia } from './endpoints/media/conference-media.js';
+import { MediaAudio } from './endpoints/media/media-audio.js';
+import { MediaPlane } from './endpoints/media/media-plane.js';
 import { SimulatedDialer } from './endpoints/simulated-dialer.js';
+import { SipGateway } from './endpoints/sip/sip-gateway.js';
+import { reportSpeech } from './services/report-speech.js';
+import { receiveSipCall } from './services/calls/receive-call.js';
 import { CallEngine } from './services/calls/call-engine.js';
 import { sweepOrphanCalls } from './services/calls/sweep-orphan-calls.js';
 import type { CallServiceContext } from './services/calls/call-service-context.js';
@@ -37,8 +44,12 @@ export interface App {
   readonly owner: Account;
   /** Whether this start created the owner account. */
   readonly ownerCreated: boolean;
-  /** Starts listening; resolves with the base URL, e.g. `http://127.0.0.1:8080`. */
+  /** The media plane: one leg per answered call (tests read recordings and stats through it). */
+  readonly media: MediaPlane;
+  /** Starts listening (HTTP, and SIP when configured); resolves with the base URL, e.g. `http://127.0.0.1:8080`. */
   listen(): Promise<string>;
+  /** Where SIP listens, once `listen()` resolved; undefined without SIP. */
+  sipAddress(): { host: string; port: number } | undefined;
   /** Stops accepting requests, lets running ones finish, closes the store. Idempotent. */
   close(): Promise<void>;
 }
@@ -77,14 +88,24 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
   const webhooks = new CallWebhooks(webhookClient, signed, tokenOf, (twiml) => void parseTwiml(twiml));
   const conferenceWebhooks = new ConferenceWebhooks(signed);
   bus.subscribe((event) => conferenceWebhooks.onEvent(event));
-  const audio = new ScheduledAudio(logger);
+  const mediaConfig = config.media ?? { host: '127.0.0.1', rtpPorts: DEFAULT_RTP_PORTS, rtpTimeoutMs: 30_000, speechCommand: 'espeak-ng' };
+  const plane = new MediaPlane({ host: mediaConfig.host, portRange: mediaConfig.rtpPorts, rtpTimeoutMs: mediaConfig.rtpTimeoutMs }, logger);
+  const conferenceMedia = new ConferenceMedia(plane, logger);
+  bus.subscribe((event) => conferenceMedia.onEvent(event));
+  plane.onTalking((callSid, talking) => {
+    reportSpeech(core, callSid, talking).catch((error: unknown) => logger.warn({ err: error, callSid }, 'could not report talk detection'));
+  });
+  const audio = new MediaAudio(plane, logger, { speechCommand: mediaConfig.speechCommand, fetchTimeoutMs: timeouts.twimlTimeoutMs });
+  const loadVoice = (url: string): Promise<Int16Array> => fetchAudio(url, { timeoutMs: timeouts.twimlTimeoutMs, maxBytes: 64 * 1024 * 1024 });
+  let sip: SipGateway | undefined;
   const engine = new CallEngine(core, {
-    dialer: new SimulatedDialer(logger),
+    dialer: new EndpointRouter(new SimulatedDialer(logger, plane, loadVoice), () => sip, logger),
     twiml: webhooks,
     notifier: webhooks,
     audio,
     documents: webhooks,
     conferenceAudio: audio,
+    recordings: plane,
     logger,
   });
   const services: CallServiceContext = { ...core, calls: engine };
@@ -101,13 +122,31 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
     logger,
     owner: ensured.account,
     ownerCreated: ensured.created,
+    media: plane,
     async listen() {
-      return http.listen({ host: config.http.host, port: config.http.port });
+      const url = await http.listen({ host: config.http.host, port: config.http.port });
+      if (config.sip && !sip) {
+        sip = await SipGateway.open(
+          config.sip,
+          plane,
+          {
+            route: async ({ user, from, leg }) => (await receiveSipCall(services, user, from, leg)) !== undefined,
+            phoneHold: (callSid, held) => conferenceMedia.phoneHold(callSid, held),
+          },
+          logger,
+        );
+      }
+      return url;
+    },
+    sipAddress() {
+      return sip && config.sip ? { host: config.sip.publicAddress, port: sip.port } : undefined;
     },
     close() {
       closing ??= (async () => {
         await http.close();
         await engine.close();
+        await sip?.close();
+        await plane.close();
         await callbacks.close();
         await store.close();
       })();

@@ -3,6 +3,7 @@
  * flags. Everything else gets its slice of `Config` handed down. A bad value stops the start
  * with a ConfigError whose one line says what is wrong and how to fix it.
  */
+import { networkInterfaces } from 'node:os';
 import { resolve, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isSid } from './domain/sids.js';
@@ -20,7 +21,34 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** How long a TwiML webhook may take (Twilio: 15 s), and a status callback (5 s). */
   webhooks?: { twimlTimeoutMs: number; callbackTimeoutMs: number };
+  /** The SIP listener (UDP and TCP); absent: no SIP at all (sip: endpoints are refused). */
+  sip?: SipConfig;
+  /** The media plane; absent: the defaults below. */
+  media?: MediaConfig;
 }
+
+export interface SipConfig {
+  /** Address the SIP sockets bind to. */
+  host: string;
+  /** 0 picks a free port (tests). */
+  port: number;
+  /** The address put in Via, Contact and SDP: how peers reach us (NAT, 0.0.0.0 binds). */
+  publicAddress: string;
+}
+
+export interface MediaConfig {
+  /** Address RTP sockets bind to. */
+  host: string;
+  /** Inclusive range of local RTP ports (even ports are taken, RFC 3550 §11). */
+  rtpPorts: { min: number; max: number };
+  /** A leg whose RTP stops for this long is hung up; 0 = never. */
+  rtpTimeoutMs: number;
+  /** The espeak-ng program used for `<Say>`. */
+  speechCommand: string;
+}
+
+export const DEFAULT_SIP_PORT = 5060;
+export const DEFAULT_RTP_PORTS = { min: 10000, max: 20000 };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const DEFAULT_SQLITE_PATH = './data/conclave.db';
@@ -44,7 +72,57 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     twimlTimeoutMs: milliseconds(env.CONCLAVE_WEBHOOK_TIMEOUT_MS, 'CONCLAVE_WEBHOOK_TIMEOUT_MS', 15_000),
     callbackTimeoutMs: milliseconds(env.CONCLAVE_CALLBACK_TIMEOUT_MS, 'CONCLAVE_CALLBACK_TIMEOUT_MS', 5_000),
   };
-  return { http: { host, port }, database, ...(owner ? { owner } : {}), credentialsFile: resolve(credentialsFile), logLevel, webhooks };
+  const sip = parseSip(flags, env);
+  const media: MediaConfig = {
+    host: sip.host,
+    rtpPorts: parsePortRange(env.CONCLAVE_RTP_PORTS),
+    rtpTimeoutMs: parseRtpTimeout(env.CONCLAVE_RTP_TIMEOUT),
+    speechCommand: env.CONCLAVE_ESPEAK ?? 'espeak-ng',
+  };
+  return { http: { host, port }, database, ...(owner ? { owner } : {}), credentialsFile: resolve(credentialsFile), logLevel, webhooks, sip, media };
+}
+
+function parseSip(flags: { 'sip-port'?: string }, env: NodeJS.ProcessEnv): SipConfig {
+  const host = env.CONCLAVE_SIP_HOST ?? '127.0.0.1';
+  if (!isIpv4(host)) throw new ConfigError(`CONCLAVE_SIP_HOST=${host} is not an IPv4 address; SIP and RTP bind to one (0.0.0.0 for all)`);
+  const portName = flags['sip-port'] ? '--sip-port' : 'CONCLAVE_SIP_PORT';
+  const port = parsePort(flags['sip-port'] ?? env.CONCLAVE_SIP_PORT ?? String(DEFAULT_SIP_PORT), portName);
+  const publicAddress = env.CONCLAVE_PUBLIC_ADDRESS ?? (host === '0.0.0.0' ? firstExternalIpv4() : host);
+  if (!isIpv4(publicAddress) || publicAddress === '0.0.0.0') {
+    throw new ConfigError(`CONCLAVE_PUBLIC_ADDRESS=${publicAddress} is not a usable IPv4 address; set the address phones reach Conclave at`);
+  }
+  return { host, port, publicAddress };
+}
+
+function isIpv4(value: string): boolean {
+  return /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.test(value) && value.split('.').every((n) => Number(n) <= 255);
+}
+
+/** With SIP bound to every interface, SDP must still name one address: the first non-internal one. */
+function firstExternalIpv4(): string {
+  for (const addresses of Object.values(networkInterfaces())) {
+    for (const a of addresses ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
+}
+
+function parsePortRange(value: string | undefined): { min: number; max: number } {
+  if (value === undefined || value === '') return DEFAULT_RTP_PORTS;
+  const m = /^(\d{1,5})-(\d{1,5})$/.exec(value);
+  const min = Number(m?.[1]);
+  const max = Number(m?.[2]);
+  if (!m || min < 1024 || max > 65535 || max - min < 1) {
+    throw new ConfigError(`CONCLAVE_RTP_PORTS=${value} is not a port range; write it as 10000-20000 (from 1024 to 65535, at least two ports)`);
+  }
+  return { min, max };
+}
+
+function parseRtpTimeout(value: string | undefined): number {
+  if (value === undefined || value === '') return 30_000;
+  if (!/^\d+$/.test(value) || Number(value) > 3600) {
+    throw new ConfigError(`CONCLAVE_RTP_TIMEOUT=${value} is not a number of seconds; use 0 (never) to 3600`);
+  }
+  return Number(value) * 1000;
 }
 
 function milliseconds(value: string | undefined, name: string, fallback: number): number {
@@ -55,17 +133,17 @@ function milliseconds(value: string | undefined, name: string, fallback: number)
   return Number(value);
 }
 
-function parseFlags(argv: string[]): { host?: string; port?: string; database?: string } {
+function parseFlags(argv: string[]): { host?: string; port?: string; database?: string; 'sip-port'?: string } {
   try {
     const { values } = parseArgs({
       args: argv,
-      options: { host: { type: 'string' }, port: { type: 'string' }, database: { type: 'string' } },
+      options: { host: { type: 'string' }, port: { type: 'string' }, database: { type: 'string' }, 'sip-port': { type: 'string' } },
       strict: true,
       allowPositionals: false,
     });
     return values;
   } catch (error) {
-    throw new ConfigError(`${(error as Error).message}; flags of "conclave serve" are --host, --port and --database`);
+    throw new ConfigError(`${(error as Error).message}; flags of "conclave serve" are --host, --port, --sip-port and --database`);
   }
 }
 

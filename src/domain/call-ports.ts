@@ -17,11 +17,38 @@ export interface RemoteLeg {
 export type DialFailure = 'busy' | 'no-answer' | 'failed' | 'canceled';
 export type DialResult = { outcome: 'answered'; leg: RemoteLeg } | { outcome: DialFailure };
 
+export interface DialOptions {
+  /** The call being placed: its media leg carries this id. */
+  callSid: string;
+  /** The caller ID to present (`From`). */
+  from: string;
+  timeoutSeconds: number;
+  signal: AbortSignal;
+  onRinging: () => void;
+  /** Digest credentials for a SIP endpoint that challenges (`SipAuthUsername`/`SipAuthPassword`). */
+  sipAuth?: { username: string; password: string };
+}
+
 export interface EndpointDialer {
   /** Rings the endpoint until it answers, refuses, the timeout passes or `signal` aborts (canceled). */
-  dial(endpoint: Endpoint, options: { timeoutSeconds: number; signal: AbortSignal; onRinging: () => void }): Promise<DialResult>;
-  /** The far end of an inbound call, answered by Conclave. */
-  answerInbound(from: Endpoint): RemoteLeg;
+  dial(endpoint: Endpoint, options: DialOptions): Promise<DialResult>;
+  /** The far end of a simulated inbound call (from a `sim:` endpoint), not yet answered. */
+  inbound(from: Endpoint): InboundLeg;
+}
+
+/** Why an inbound call was not answered, as the caller is told (busy: 486, no-answer: 480/603). */
+export type Refusal = 'busy' | 'no-answer' | 'failed';
+
+/** The far end of an inbound call before Conclave answers it: a ringing SIP INVITE, or a simulated caller. */
+export interface InboundLeg {
+  /** The caller hears ringing (180). */
+  ring(): void;
+  /** Answers (200 OK, and a media leg named by the CallSid); rejects when the caller is gone. */
+  answer(callSid: string): Promise<RemoteLeg>;
+  /** A final refusal; the call is never answered. */
+  refuse(why: Refusal): void;
+  /** Resolves if the caller gives up before the answer (SIP CANCEL). */
+  readonly abandoned: Promise<void>;
 }
 
 /** The outcome of a `<Dial>`, as its action URL is told (`DialCallStatus`). */
@@ -65,6 +92,12 @@ export type PlaylistItem = AudioRequest | { kind: 'pause'; seconds: number };
 /** Fetches a document (TwiML or audio) for a call's audio, signed like every webhook. */
 export interface DocumentFetcher {
   fetchDocument(request: { url: string; method: HttpMethod; accountSid: string; params: Record<string, string> }): Promise<{ contentType: string; body: string; url: string }>;
+}
+
+/** What simulated endpoints with `;record` heard: a WAV, while the call is live and for a while after. */
+export interface SimulatedRecordings {
+  /** 8 kHz mono PCM16 WAV of everything the endpoint of `callSid` heard, or undefined. */
+  recording(callSid: string): Promise<Uint8Array | undefined>;
 }
 
 /**

@@ -7,8 +7,11 @@
  * parameters (RFC 3261 §19.1.1):
  * - `ring=N`     rings N seconds before answering (default 0: answers at once);
  * - `busy`       answers busy; `no-answer` rings until the call's timeout; `fail` fails at once;
- * - `hangup=N`   hangs up N seconds after answering (default: stays until Conclave hangs up).
- * Other parameters are kept for the media plane (a tone or a file as the endpoint's voice).
+ * - `hangup=N`   hangs up N seconds after answering (default: stays until Conclave hangs up);
+ * - `tone=HZ`    speaks a sine of HZ (20–3900) all the time it is answered;
+ * - `play=URL`   speaks a WAV file instead, looped (percent-encode `;` in the URL);
+ * - `record`     records what it hears, fetchable as a WAV (`…/Calls/{CallSid}/SimulatedAudio.wav`).
+ * Without `tone` or `play` the endpoint is silent.
  */
 
 export type SimOutcome = 'answer' | 'busy' | 'no-answer' | 'fail';
@@ -19,6 +22,10 @@ export interface SimEndpoint {
   ringSeconds: number;
   outcome: SimOutcome;
   hangupAfterSeconds: number | null;
+  /** What it says once answered; null = silence. */
+  voice: { toneHz: number } | { playUrl: string } | null;
+  /** Whether it records what it hears. */
+  record: boolean;
   params: Record<string, string>;
 }
 
@@ -57,14 +64,39 @@ function parseSim(rest: string): SimEndpoint | string {
   if (typeof ring === 'string') return ring;
   const hangup = seconds(params.hangup, 'hangup');
   if (typeof hangup === 'string') return hangup;
+  const voice = simVoice(params);
+  if (typeof voice === 'string') return voice;
   return {
     kind: 'sim',
     name,
     ringSeconds: ring ?? 0,
     outcome: outcomes[0] ?? 'answer',
     hangupAfterSeconds: hangup ?? null,
+    voice,
+    record: 'record' in params,
     params,
   };
+}
+
+function simVoice(params: Record<string, string>): SimEndpoint['voice'] | string {
+  if (params.tone !== undefined && params.play !== undefined) return 'sim: give either tone= or play=, not both';
+  if (params.tone !== undefined) {
+    const hz = Number(params.tone);
+    // G.711 carries up to 4 kHz; keep a margin below Nyquist.
+    if (params.tone === '' || !Number.isFinite(hz) || hz < 20 || hz > 3900) return `sim: tone=${params.tone} must be a frequency from 20 to 3900 Hz`;
+    return { toneHz: hz };
+  }
+  if (params.play !== undefined) {
+    let url: string;
+    try {
+      url = decodeURIComponent(params.play);
+    } catch {
+      return `sim: play=${params.play} is not a valid percent-encoded URL`;
+    }
+    if (!/^https?:\/\/[^\s]+$/i.test(url)) return `sim: play=${params.play} must be an http(s) URL of a WAV file`;
+    return { playUrl: url };
+  }
+  return null;
 }
 
 function seconds(value: string | undefined, name: string): number | undefined | string {

@@ -6,7 +6,8 @@
  */
 import type { Conference, LeaveReason, Participant } from './model.js';
 
-export type ParticipantEventType = 'join' | 'leave' | 'mute' | 'unmute' | 'hold' | 'unhold' | 'modify';
+/** `speech-start`/`speech-stop`: talk detection in the mixer (subscribed to as `speaker`). */
+export type ParticipantEventType = 'join' | 'leave' | 'mute' | 'unmute' | 'hold' | 'unhold' | 'modify' | 'speech-start' | 'speech-stop';
 export type ConferenceLifecycleEventType = 'start' | 'end';
 export type ConferenceEventType = ParticipantEventType | ConferenceLifecycleEventType | 'announcement';
 

@@ -1,11 +1,12 @@
 /**
- * Reaches endpoints for the call engine. Simulated endpoints (`sim:`) behave as their address
- * says — answer at once or after ringing, busy, no answer, failure, hang up after a while — so
- * anyone can try the whole API with no phone. SIP endpoints need the SIP plane and numbers need
- * a carrier; until those exist, dialling them fails with a log line saying why.
+ * Simulated endpoints (`sim:`) behave as their address says — answer at once or after ringing,
+ * busy, no answer, failure, hang up after a while — and, once answered, have a real media leg
+ * in the mixer: a voice (a tone or a WAV) and an ear that can record. Anyone can try the whole
+ * API, and hear it, with no phone.
  */
-import type { DialResult, EndpointDialer, RemoteLeg } from '../domain/call-ports.js';
-import type { Endpoint, SimEndpoint } from '../domain/endpoint.js';
+import type { DialOptions, DialResult, InboundLeg, RemoteLeg } from '../domain/call-ports.js';
+import type { SimEndpoint } from '../domain/endpoint.js';
+import type { MediaPlane, SimVoice } from './media/media-plane.js';
 
 export interface DialerLogger {
   warn(obj: object, msg: string): void;
@@ -26,33 +27,16 @@ function wait(ms: number, signal: AbortSignal): Promise<boolean> {
   });
 }
 
-function simulatedLeg(endpoint: Endpoint): RemoteLeg {
-  const local = new AbortController();
-  const after = endpoint.kind === 'sim' ? endpoint.hangupAfterSeconds : null;
-  const hungUp = after === null ? new Promise<void>(() => {}) : wait(after * 1000, local.signal).then(() => undefined);
-  return {
-    // When Conclave hangs up first, this promise never settles: the far end did not hang up.
-    hungUp: hungUp.then(() => (local.signal.aborted ? new Promise<void>(() => {}) : undefined)),
-    hangup: () => local.abort(),
-  };
-}
+const TONE_AMPLITUDE = 8000;
 
-export class SimulatedDialer implements EndpointDialer {
-  constructor(private readonly logger: DialerLogger) {}
+export class SimulatedDialer {
+  constructor(
+    private readonly logger: DialerLogger,
+    private readonly plane: MediaPlane,
+    private readonly loadVoice: (url: string) => Promise<Int16Array>,
+  ) {}
 
-  async dial(endpoint: Endpoint, options: { timeoutSeconds: number; signal: AbortSignal; onRinging: () => void }): Promise<DialResult> {
-    if (endpoint.kind !== 'sim') {
-      this.logger.warn({ endpoint }, endpoint.kind === 'sip' ? 'SIP calls need the SIP plane, which is not there yet' : `no route to ${endpoint.kind} endpoints: Conclave has no carrier`);
-      return { outcome: 'failed' };
-    }
-    return this.dialSimulated(endpoint, options);
-  }
-
-  answerInbound(from: Endpoint): RemoteLeg {
-    return simulatedLeg(from);
-  }
-
-  private async dialSimulated(endpoint: SimEndpoint, options: { timeoutSeconds: number; signal: AbortSignal; onRinging: () => void }): Promise<DialResult> {
+  async dial(endpoint: SimEndpoint, options: DialOptions): Promise<DialResult> {
     const { signal } = options;
     if (endpoint.outcome === 'fail') return { outcome: 'failed' };
     if (endpoint.outcome === 'busy') return { outcome: 'busy' };
@@ -63,6 +47,47 @@ export class SimulatedDialer implements EndpointDialer {
     }
     if (endpoint.ringSeconds > 0 && !(await wait(endpoint.ringSeconds * 1000, signal))) return { outcome: 'canceled' };
     if (signal.aborted) return { outcome: 'canceled' };
-    return { outcome: 'answered', leg: simulatedLeg(endpoint) };
+    return { outcome: 'answered', leg: await this.answeredLeg(options.callSid, endpoint) };
+  }
+
+  /** A simulated phone calling in: it waits for Conclave to answer and never gives up first. */
+  inbound(from: SimEndpoint): InboundLeg {
+    return {
+      ring: () => {},
+      answer: (callSid) => this.answeredLeg(callSid, from),
+      refuse: () => {},
+      abandoned: new Promise<void>(() => {}),
+    };
+  }
+
+  /** The answered endpoint: its media leg speaks and listens; it hangs up after `hangup=N`. */
+  private async answeredLeg(callSid: string, endpoint: SimEndpoint): Promise<RemoteLeg> {
+    const local = new AbortController();
+    let closed = (): void => {};
+    const mediaGone = new Promise<void>((resolve) => (closed = resolve));
+    const voice = await this.voice(endpoint);
+    await this.plane.openSimLeg(callSid, voice, endpoint.record, () => closed());
+    const after = endpoint.hangupAfterSeconds;
+    const timedOut = after === null ? new Promise<void>(() => {}) : wait(after * 1000, local.signal).then(() => undefined);
+    return {
+      // When Conclave hangs up first, this promise never settles: the far end did not hang up.
+      hungUp: Promise.race([timedOut, mediaGone]).then(() => (local.signal.aborted ? new Promise<void>(() => {}) : undefined)),
+      hangup: () => {
+        local.abort();
+        void this.plane.closeLeg(callSid);
+      },
+    };
+  }
+
+  private async voice(endpoint: SimEndpoint): Promise<SimVoice> {
+    const v = endpoint.voice;
+    if (v === null) return {};
+    if ('toneHz' in v) return { tone: { frequencyHz: v.toneHz, amplitude: TONE_AMPLITUDE } };
+    try {
+      return { pcm: await this.loadVoice(v.playUrl) };
+    } catch (error) {
+      this.logger.warn({ err: error, url: v.playUrl }, `sim:${endpoint.name} is silent: its play= file could not be loaded`);
+      return {};
+    }
   }
 }

@@ -5,7 +5,8 @@
  * `StatusCallbackEvent` is `conference-start`, `conference-end`, `participant-join`,
  * `participant-leave`, `participant-mute`/`-unmute` (subscribed as `mute`),
  * `participant-hold`/`-unhold` (as `hold`), `participant-modify`, or `announcement-end`/`-fail`
- * (as `announcement`, with `AnnounceUrl`); `SequenceNumber` counts
+ * (as `announcement`, with `AnnounceUrl`), `participant-speech-start`/`-stop` (as `speaker`,
+ * twilio-api.md §2.6); `SequenceNumber` counts
  * the callbacks of the conference from 1.
  */
 import type { ConferenceEvent } from '../domain/events.js';
@@ -23,6 +24,8 @@ const SUBSCRIPTION: Record<ConferenceEvent['type'], ConferenceCallbackEvent> = {
   hold: 'hold',
   unhold: 'hold',
   modify: 'modify',
+  'speech-start': 'speaker',
+  'speech-stop': 'speaker',
   announcement: 'announcement',
 };
 

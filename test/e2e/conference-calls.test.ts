@@ -159,7 +159,7 @@ describe.each(STORE_KINDS)('conference calls on %s', (kind) => {
     };
     await refuse({ WaitUrl: 'ftp://127.0.0.1/wait' }, 'WaitUrl');
     await refuse({ Record: 'true' }, 'Recording');
-    await refuse({ To: 'sip:bob@127.0.0.1' }, 'SIP');
+    await refuse({ To: 'sip:bob@example.com' }, 'SIP');
     await refuse({ ConferenceStatusCallback: `${web.baseUrl}/c`, ConferenceStatusCallbackEvent: 'nonsense' }, 'ConferenceStatusCallbackEvent');
   });
 

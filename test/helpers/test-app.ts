@@ -37,8 +37,10 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export function testConfig(kind: StoreKind): Config {
+export function testConfig(kind: StoreKind, options: { sip?: boolean } = {}): Config {
   return {
+    // SIP on a free port of 127.0.0.1 when a test asks for it; RTP from the default range.
+    ...(options.sip ? { sip: { host: '127.0.0.1', port: 0, publicAddress: '127.0.0.1' } } : {}),
     http: { host: '127.0.0.1', port: 0 },
     database: kind === 'sqlite' ? { kind: 'sqlite', path: ':memory:' } : { kind: 'postgres', url: 'postgres://unused' },
     credentialsFile: '/nonexistent/credentials.json',
@@ -53,6 +55,8 @@ export interface TestAppOptions {
   clock?: Clock;
   /** The owner's account SID; a fresh one when absent. */
   accountSid?: string;
+  /** Listen for SIP (UDP) on a free port of 127.0.0.1. */
+  sip?: boolean;
 }
 
 /** A clock the test sets by hand, for byte-exact dates. */
@@ -71,7 +75,7 @@ export async function startTestApp(kind: StoreKind, options: TestAppOptions = {}
   const accountSid = options.accountSid ?? newSid('AC');
   const authToken = newAuthToken();
   const app = await createApp(
-    testConfig(kind),
+    testConfig(kind, { sip: options.sip ?? false }),
     { accountSid, authToken },
     { store, logger: pino({ level: 'silent' }), ...(options.clock ? { clock: options.clock } : {}) },
   );

@@ -64,3 +64,11 @@ export class ScriptedSource implements FrameSource {
     return this.buf;
   }
 }
+
+/** Mean Goertzel amplitude of `freq` over the 160-sample frames of `pcm` (a steady tone of amplitude A gives ~A). */
+export function meanAmplitude(pcm: Int16Array, freq: number): number {
+  let sum = 0;
+  let n = 0;
+  for (let i = 0; i + 160 <= pcm.length; i += 160, n++) sum += goertzel(pcm.subarray(i, i + 160), freq);
+  return n === 0 ? 0 : sum / n;
+}

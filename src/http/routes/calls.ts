@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { CALL_PROGRESS_EVENTS, type CallProgressEvent, type CallStatus, type HttpMethod } from '../../domain/call.js';
-import { invalidParameter, missingParameter } from '../../errors.js';
+import { ApiError, invalidParameter, missingParameter, ResourceNotFound, TwilioCode } from '../../errors.js';
 import type { CallServiceContext } from '../../services/calls/call-service-context.js';
 import { createCall } from '../../services/calls/create-call.js';
 import { receiveCall } from '../../services/calls/receive-call.js';
@@ -55,6 +55,15 @@ export function timeout(params: Params): number {
   return Math.min(600, Math.max(5, Number(value)));
 }
 
+/** SipAuthUsername and SipAuthPassword go together (twilio-oai CreateCall). */
+export function sipAuthOf(form: Params): { sipAuth?: { username: string; password: string } } {
+  const username = text(form, 'SipAuthUsername');
+  const password = text(form, 'SipAuthPassword');
+  if (username === undefined && password === undefined) return {};
+  if (!username || password === undefined) throw new ApiError(400, TwilioCode.invalidParameter, 'SipAuthUsername and SipAuthPassword go together');
+  return { sipAuth: { username, password } };
+}
+
 export function registerCallRoutes(app: FastifyInstance, ctx: CallServiceContext): void {
   resource(app, LIST, {
     POST: async (request, reply) => {
@@ -76,6 +85,7 @@ export function registerCallRoutes(app: FastifyInstance, ctx: CallServiceContext
         statusCallbackMethod: oneOf(form, 'StatusCallbackMethod', METHODS) ?? 'POST',
         statusCallbackEvents: progressEvents(form, 'StatusCallbackEvent'),
         timeout: timeout(form),
+        ...sipAuthOf(form),
       });
       sendInstance(reply, request, callShape, call, 201);
     },
@@ -127,6 +137,16 @@ export function registerCallRoutes(app: FastifyInstance, ctx: CallServiceContext
         ...(application ? { application } : {}),
       });
       sendInstance(reply, request, callShape, call);
+    },
+  });
+
+  // Conclave only: what a `sim:…;record` endpoint heard on this call, as an 8 kHz WAV.
+  resource(app, `${LIST}/:CallSid/SimulatedAudio.wav`, {
+    GET: async (request, reply) => {
+      const call = await getCall(ctx, accountOf(request).sid, paramsOf(request).CallSid!);
+      const wav = await ctx.calls.recording(call.sid);
+      if (!wav) throw new ResourceNotFound(`SimulatedAudio of ${call.sid}: its To or From is not a sim: endpoint with ;record`);
+      void reply.code(200).type('audio/wav').send(Buffer.from(wav.buffer, wav.byteOffset, wav.byteLength));
     },
   });
 }

@@ -14,7 +14,7 @@ import { removeParticipant } from '../../services/remove-participant.js';
 import { updateParticipantWithAudio } from '../../services/calls/participant-audio.js';
 import type { AudioUrlRequest } from '../../services/calls/conference-audio-scheduler.js';
 import { bool, oneOf, sid, text, type Params } from '../form-params.js';
-import { list, METHODS, progressEvents, timeout, url } from './calls.js';
+import { list, METHODS, progressEvents, sipAuthOf, timeout, url } from './calls.js';
 import { parsePaging } from '../representation/list-page.js';
 import { participantShape } from '../representation/participant-shape.js';
 import { conferencePath } from '../representation/uris.js';
@@ -47,7 +47,7 @@ export function registerParticipantRoutes(app: FastifyInstance, ctx: CallService
   resource(app, LIST, {
     POST: async (request, reply) => {
       const form = formOf(request);
-      refuseNotYet(form, ['SipAuthUsername', 'SipAuthPassword', 'RecordingStatusCallback', 'ConferenceRecordingStatusCallback']);
+      refuseNotYet(form, ['RecordingStatusCallback', 'ConferenceRecordingStatusCallback']);
       if (bool(form, 'Record') === true || !['false', 'do-not-record', undefined].includes(text(form, 'ConferenceRecord'))) {
         throw new ApiError(400, TwilioCode.invalidParameter, 'Recording is not supported yet: it arrives with the media plane');
       }
@@ -76,6 +76,7 @@ export function registerParticipantRoutes(app: FastifyInstance, ctx: CallService
         coaching: bool(form, 'Coaching'),
         callSidToCoach: sid(form, 'CallSidToCoach', 'CA'),
         timeout: timeout(form),
+        ...sipAuthOf(form),
         statusCallback: url(form, 'StatusCallback'),
         statusCallbackMethod: oneOf(form, 'StatusCallbackMethod', METHODS) ?? 'POST',
         statusCallbackEvents: progressEvents(form, 'StatusCallbackEvent'),

@@ -4,7 +4,7 @@
  * or received them (design.md: a call leg belongs to one media node).
  */
 import type { Call } from '../../domain/call.js';
-import type { AudioPlayer, CallNotifier, ConferenceAudio, DocumentFetcher, EndpointDialer, TwimlSource } from '../../domain/call-ports.js';
+import type { AudioPlayer, CallNotifier, ConferenceAudio, DocumentFetcher, EndpointDialer, SimulatedRecordings, TwimlSource } from '../../domain/call-ports.js';
 import { ConferenceAudioScheduler } from './conference-audio-scheduler.js';
 import type { Endpoint } from '../../domain/endpoint.js';
 import { ResourceNotFound } from '../../errors.js';
@@ -13,7 +13,7 @@ import { ringParticipant } from '../connect-participant.js';
 import { removeParticipant } from '../remove-participant.js';
 import type { CallApplicationSource } from './call-application.js';
 import type { CallLogger, CallRuntime } from './call-runtime.js';
-import { CallSession } from './call-session.js';
+import { CallSession, type CallExtras } from './call-session.js';
 import { CallStatusKeeper } from './call-status.js';
 
 export interface CallEnginePorts {
@@ -24,12 +24,14 @@ export interface CallEnginePorts {
   logger: CallLogger;
   documents: DocumentFetcher;
   conferenceAudio: ConferenceAudio;
+  recordings: SimulatedRecordings;
 }
 
 export class CallEngine {
   private readonly sessions = new Map<string, CallSession>();
   private readonly runtime: CallRuntime;
   private readonly notifier: CallNotifier;
+  private readonly recordings: SimulatedRecordings;
   /** Hold, wait and announcement audio of conferences. */
   readonly conferenceAudio: ConferenceAudioScheduler;
   private closed = false;
@@ -57,13 +59,19 @@ export class CallEngine {
       },
     };
     this.notifier = ports.notifier;
+    this.recordings = ports.recordings;
+  }
+
+  /** What a recording simulated endpoint heard on this call (`sim:…;record`), as a WAV. */
+  recording(callSid: string): Promise<Uint8Array | undefined> {
+    return this.recordings.recording(callSid);
   }
 
   /** Starts a stored, queued call: tells `initiated`, then dials (outbound) or rings in (inbound). */
-  start(call: Call, endpoint: Endpoint, source: CallApplicationSource): void {
+  start(call: Call, endpoint: Endpoint, source: CallApplicationSource, extras: CallExtras = {}): void {
     if (this.closed) throw new Error('the call engine is closed');
     this.notifier.callProgress(call, 'initiated');
-    const session = new CallSession(this.runtime, call, endpoint, source);
+    const session = new CallSession(this.runtime, call, endpoint, source, extras);
     this.sessions.set(call.sid, session);
     void session.done.finally(() => this.sessions.delete(call.sid));
   }

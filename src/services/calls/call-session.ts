@@ -8,7 +8,7 @@
  */
 import type { Call, CallStatus } from '../../domain/call.js';
 import { isFinal } from '../../domain/call.js';
-import type { RemoteLeg } from '../../domain/call-ports.js';
+import type { InboundLeg, RemoteLeg } from '../../domain/call-ports.js';
 import type { Endpoint } from '../../domain/endpoint.js';
 import type { Conference } from '../../domain/model.js';
 import { parseTwiml } from '../../twiml/parse-twiml.js';
@@ -17,6 +17,13 @@ import type { CallApplicationSource } from './call-application.js';
 import type { CallRuntime } from './call-runtime.js';
 import { stayInConference } from './conference-leg.js';
 import { runVerb } from './run-verb.js';
+
+/** What a call needs beyond its row: the ringing far end of an inbound call, SIP credentials. */
+export interface CallExtras {
+  /** An inbound call's far end (a SIP INVITE); a simulated caller's when absent. */
+  inbound?: InboundLeg;
+  sipAuth?: { username: string; password: string };
+}
 
 /** Documents one call may go through (redirects, actions) before it is ended as a loop. */
 const MAX_DOCUMENTS = 500;
@@ -35,6 +42,7 @@ export class CallSession {
     call: Call,
     private readonly endpoint: Endpoint,
     private readonly source: CallApplicationSource,
+    private readonly extras: CallExtras = {},
   ) {
     this.call = call;
     this.done = this.run();
@@ -93,6 +101,9 @@ export class CallSession {
 
   private async dialOut(): Promise<void> {
     const result = await this.rt.dialer.dial(this.endpoint, {
+      callSid: this.call.sid,
+      from: this.call.from,
+      ...(this.extras.sipAuth ? { sipAuth: this.extras.sipAuth } : {}),
       timeoutSeconds: this.call.timeout,
       signal: this.ended.signal,
       onRinging: () =>
@@ -112,15 +123,33 @@ export class CallSession {
   }
 
   private async ringIn(): Promise<void> {
+    const caller = this.extras.inbound ?? this.rt.dialer.inbound(this.endpoint);
+    // The caller may give up (CANCEL) at any time before the answer: the call is then canceled.
+    void caller.abandoned.then(() => {
+      if (this.call.status !== 'in-progress') this.hangup();
+    });
+    caller.ring();
     await this.move('ringing');
     const first = await this.load(this.source);
-    if (!first) return;
+    if (!first || this.ended.signal.aborted) {
+      caller.refuse('failed');
+      return;
+    }
     const [verb] = first.verbs;
     if (verb?.verb === 'Reject') {
+      caller.refuse(verb.reason === 'busy' ? 'busy' : 'no-answer');
       await this.end(verb.reason === 'busy' ? 'busy' : 'no-answer');
       return;
     }
-    this.answered(this.rt.dialer.answerInbound(this.endpoint));
+    let leg: RemoteLeg;
+    try {
+      leg = await caller.answer(this.call.sid);
+    } catch (error) {
+      this.rt.logger.info({ callSid: this.call.sid, err: error }, 'the caller hung up before the answer');
+      this.hangup();
+      return;
+    }
+    this.answered(leg);
     await this.move('in-progress');
     await this.runApplication(first);
   }

@@ -16,6 +16,8 @@ export interface CreateCallRequest extends Omit<CallApplication, 'statusCallback
   from: string;
   statusCallbackEvents: CallProgressEvent[] | undefined;
   timeout: number;
+  /** Digest credentials for a `sip:` To that challenges (SipAuthUsername/SipAuthPassword). */
+  sipAuth?: { username: string; password: string };
 }
 
 /** Twilio error codes of the Call resource: 21211 invalid To, 21212 invalid From. */
@@ -26,9 +28,11 @@ const INVALID_FROM = 21212;
 export function dialableEndpoint(to: string, field = 'To'): Endpoint {
   const endpoint = parseEndpoint(to);
   if (typeof endpoint === 'string') throw new RuleViolation(INVALID_TO, `Invalid '${field}': ${endpoint}`);
-  if (endpoint.kind === 'sip') throw new RuleViolation(INVALID_TO, `Invalid '${field}': dialling SIP needs the SIP plane, which Conclave does not have yet; use a sim: endpoint`);
-  if (endpoint.kind !== 'sim') {
-    throw new RuleViolation(INVALID_TO, `Invalid '${field}': Conclave has no carrier to reach ${to}; use a sim: endpoint (sim:alice, sim:bob;ring=3…)`);
+  if (endpoint.kind === 'sip' && !/^sip:[^@\s]*@?(\d{1,3}\.){3}\d{1,3}(:\d+)?([;?].*)?$/i.test(to)) {
+    throw new RuleViolation(INVALID_TO, `Invalid '${field}': ${to} must name an IPv4 address (sip:user@192.0.2.10:5060); Conclave does not resolve SIP domains`);
+  }
+  if (endpoint.kind !== 'sim' && endpoint.kind !== 'sip') {
+    throw new RuleViolation(INVALID_TO, `Invalid '${field}': Conclave has no carrier to reach ${to}; use a sip: URI or a sim: endpoint (sim:alice, sim:bob;ring=3…)`);
   }
   return endpoint;
 }
@@ -82,6 +86,6 @@ export async function createCall(ctx: CallServiceContext, request: CreateCallReq
   }
   const call = newOutboundCall(request, ctx.clock.now());
   await ctx.store.insertCall(call);
-  ctx.calls.start(call, endpoint, source);
+  ctx.calls.start(call, endpoint, source, request.sipAuth ? { sipAuth: request.sipAuth } : {});
   return call;
 }

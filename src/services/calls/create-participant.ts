@@ -30,6 +30,8 @@ export interface CreateParticipantRequest {
   coaching: boolean | undefined;
   callSidToCoach: string | undefined;
   timeout: number;
+  /** Digest credentials for a `sip:` To that challenges (SipAuthUsername/SipAuthPassword). */
+  sipAuth?: { username: string; password: string };
   statusCallback: string | null;
   statusCallbackMethod: 'GET' | 'POST';
   statusCallbackEvents: CallProgressEvent[] | undefined;
@@ -90,7 +92,7 @@ export async function createParticipant(ctx: CallServiceContext, request: Create
     accountSid: request.accountSid,
     conferenceSid: conference.sid,
     ...(request.waitUrl ? { waitUrl: request.waitUrl } : {}),
-  });
+  }, request.sipAuth ? { sipAuth: request.sipAuth } : {});
   // Twilio reports the wait before the call is placed only in this answer; Conclave places at once.
   return { ...participant, queueTime: 0 };
 }

@@ -1,11 +1,14 @@
 /**
- * A simulated inbound call: a simulated phone (`sim:<name>`) calls a number the account owns,
- * and the number's VoiceUrl decides what happens — the inbound path of a Twilio app, testable
- * before SIP exists. The call rings, its TwiML is fetched, and `<Reject>` leaves it unanswered
- * (https://www.twilio.com/docs/voice/twiml/reject).
+ * Inbound calls: a phone calls a number the account owns, and the number's VoiceUrl decides
+ * what happens — the inbound path of a Twilio app. The caller is a simulated phone
+ * (`sim:<name>`, through the API or `conclave call`) or a SIP phone whose INVITE names the
+ * number (`sip:+15005550006@conclave` or without the `+`). The call rings, its TwiML is
+ * fetched, and `<Reject>` leaves it unanswered (https://www.twilio.com/docs/voice/twiml/reject).
  */
 import type { Call } from '../../domain/call.js';
-import { parseEndpoint } from '../../domain/endpoint.js';
+import type { InboundLeg } from '../../domain/call-ports.js';
+import { parseEndpoint, type Endpoint } from '../../domain/endpoint.js';
+import type { PhoneNumber } from '../../domain/phone-number.js';
 import { newSid } from '../../domain/sids.js';
 import { ResourceNotFound, RuleViolation, TwilioCode } from '../../errors.js';
 import { routeInbound } from '../phone-numbers.js';
@@ -21,6 +24,24 @@ export async function receiveCall(ctx: CallServiceContext, accountSid: string, f
   if (!number.voiceUrl) {
     throw new RuleViolation(TwilioCode.invalidParameter, `Invalid To: ${to} has no VoiceUrl, so an inbound call would have no TwiML`);
   }
+  return startInbound(ctx, number, number.voiceUrl, from, caller);
+}
+
+/**
+ * A SIP INVITE for `user` (a number, `+` optional). Resolves with the call, or undefined when
+ * no account owns that number or it has no VoiceUrl (the INVITE gets 404).
+ */
+export async function receiveSipCall(ctx: CallServiceContext, user: string, from: string, leg: InboundLeg): Promise<Call | undefined> {
+  const digits = user.replace(/^\+/, '');
+  if (!/^[1-9]\d{1,14}$/.test(digits)) return undefined;
+  const number = await routeInbound(ctx, `+${digits}`);
+  if (!number?.voiceUrl) return undefined;
+  const caller = parseEndpoint(from);
+  return startInbound(ctx, number, number.voiceUrl, from, typeof caller === 'string' ? { kind: 'sip', uri: from } : caller, leg);
+}
+
+async function startInbound(ctx: CallServiceContext, number: PhoneNumber, voiceUrl: string, from: string, caller: Endpoint, leg?: InboundLeg): Promise<Call> {
+  const accountSid = number.accountSid;
   const now = ctx.clock.now();
   const call: Call = {
     sid: newSid('CA'),
@@ -36,7 +57,7 @@ export async function receiveCall(ctx: CallServiceContext, accountSid: string, f
     endTime: null,
     duration: null,
     queueTime: 0,
-    url: number.voiceUrl,
+    url: voiceUrl,
     method: number.voiceMethod,
     fallbackUrl: number.voiceFallbackUrl,
     fallbackMethod: number.voiceFallbackMethod,
@@ -49,6 +70,7 @@ export async function receiveCall(ctx: CallServiceContext, accountSid: string, f
     dateUpdated: now,
   };
   await ctx.store.insertCall(call);
-  ctx.calls.start(call, caller, { kind: 'url', url: number.voiceUrl, method: number.voiceMethod, fallbackUrl: number.voiceFallbackUrl, fallbackMethod: number.voiceFallbackMethod });
+  const source = { kind: 'url' as const, url: voiceUrl, method: number.voiceMethod, fallbackUrl: number.voiceFallbackUrl, fallbackMethod: number.voiceFallbackMethod };
+  ctx.calls.start(call, caller, source, leg ? { inbound: leg } : {});
   return call;
 }

@@ -1,0 +1,38 @@
+/**
+ * Reaches endpoints for the call engine, by kind: `sim:` through the simulated dialer, `sip:`
+ * through the SIP gateway. Numbers and `client:` identities need a carrier or a client SDK
+ * Conclave does not have; dialling them fails with a log line saying why.
+ */
+import type { DialOptions, DialResult, EndpointDialer, InboundLeg } from '../domain/call-ports.js';
+import type { Endpoint } from '../domain/endpoint.js';
+import type { SimulatedDialer } from './simulated-dialer.js';
+import type { SipGateway } from './sip/sip-gateway.js';
+
+export interface RouterLogger {
+  warn(obj: object, msg: string): void;
+}
+
+export class EndpointRouter implements EndpointDialer {
+  constructor(
+    private readonly sim: SimulatedDialer,
+    private readonly sip: () => SipGateway | undefined,
+    private readonly logger: RouterLogger,
+  ) {}
+
+  dial(endpoint: Endpoint, options: DialOptions): Promise<DialResult> {
+    if (endpoint.kind === 'sim') return this.sim.dial(endpoint, options);
+    if (endpoint.kind === 'sip') {
+      const gateway = this.sip();
+      if (gateway) return gateway.dial(endpoint.uri, options);
+      this.logger.warn({ endpoint }, 'SIP is not listening on this node (the server was started without it)');
+      return Promise.resolve({ outcome: 'failed' });
+    }
+    this.logger.warn({ endpoint }, `no route to ${endpoint.kind} endpoints: Conclave has no carrier`);
+    return Promise.resolve({ outcome: 'failed' });
+  }
+
+  inbound(from: Endpoint): InboundLeg {
+    if (from.kind !== 'sim') throw new Error(`a ${from.kind} caller comes with its own inbound leg`);
+    return this.sim.inbound(from);
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * Keeps the media plane in step with the conference rules: on the bus's events, a participant's
+ * leg enters its conference's room, gets the flags `mediaStateOf` derives (heard or not, hold
+ * music, wait music, coaching), and leaves the room; the beep plays on enter and exit as the
+ * participant's `beep` asks (Twilio `<Conference beep>`: true, false, onEnter, onExit).
+ *
+ * A phone that holds the call itself (re-INVITE with sendonly/inactive, RFC 3264 §8.4) is not
+ * heard meanwhile — it would otherwise play its own music into the room — without changing the
+ * participant's `Hold`, which is what the API set.
+ */
+import type { ConferenceEvent } from '../../domain/events.js';
+import { isParticipantEvent } from '../../domain/events.js';
+import { mediaStateOf } from '../../domain/media-state.js';
+import type { Conference, Participant } from '../../domain/model.js';
+import type { LegFlagsPatch } from '../../media/protocol.js';
+import type { MediaLogger, MediaPlane } from './media-plane.js';
+
+export function flagsOf(conference: Conference, participant: Participant, phoneHold: boolean): LegFlagsPatch {
+  const state = mediaStateOf(conference, participant);
+  return {
+    muted: !state.heard || phoneHold,
+    hold: state.hears === 'hold-music',
+    waiting: state.hears === 'wait-music',
+    canHear: state.hears !== 'nothing',
+    coachOf: state.heardOnlyBy,
+  };
+}
+
+export class ConferenceMedia {
+  /** The participants whose legs are in each conference's room, as last told. */
+  private readonly members = new Map<string, Map<string, Participant>>();
+  private readonly conferences = new Map<string, Conference>();
+  private readonly phoneHolds = new Set<string>();
+
+  constructor(
+    private readonly plane: MediaPlane,
+    private readonly logger: MediaLogger,
+  ) {}
+
+  /** A bus listener. */
+  onEvent(event: ConferenceEvent): void {
+    const { conference } = event;
+    if (event.type === 'announcement') return;
+    if (event.type === 'start' || event.type === 'end') {
+      this.conferences.set(conference.sid, conference);
+      for (const participant of this.members.get(conference.sid)?.values() ?? []) this.apply(conference, participant);
+      if (event.type === 'end') {
+        this.members.delete(conference.sid);
+        this.conferences.delete(conference.sid);
+      }
+      return;
+    }
+    if (!isParticipantEvent(event)) return;
+    const { participant } = event;
+    if (event.type === 'speech-start' || event.type === 'speech-stop') return;
+    if (event.type === 'leave') {
+      this.members.get(conference.sid)?.delete(participant.callSid);
+      this.phoneHolds.delete(participant.callSid);
+      this.quietly(this.plane.leaveRoom(participant.callSid), participant.callSid, 'leave the room');
+      if (participant.beep === 'true' || participant.beep === 'onExit') this.beep(conference.sid, 'beep-exit');
+      return;
+    }
+    const known = this.conferences.get(conference.sid);
+    // Events of one conference may carry a copy taken before a later start: keep the newest.
+    const current = known && known.dateUpdated > conference.dateUpdated ? known : conference;
+    this.conferences.set(conference.sid, current);
+    let members = this.members.get(conference.sid);
+    if (!members) this.members.set(conference.sid, (members = new Map()));
+    const entering = !members.has(participant.callSid);
+    if (participant.status !== 'connected') return;
+    members.set(participant.callSid, participant);
+    if (!this.plane.has(participant.callSid)) return;
+    this.quietly(this.plane.enterRoom(participant.callSid, conference.sid, this.flags(current, participant)), participant.callSid, 'enter the room');
+    if (entering && event.type === 'join' && (participant.beep === 'true' || participant.beep === 'onEnter')) this.beep(conference.sid, 'beep');
+  }
+
+  /** The phone put the call on hold, or took it off (a re-INVITE). */
+  phoneHold(callSid: string, held: boolean): void {
+    if (held) this.phoneHolds.add(callSid);
+    else this.phoneHolds.delete(callSid);
+    for (const [conferenceSid, members] of this.members) {
+      const participant = members.get(callSid);
+      const conference = this.conferences.get(conferenceSid);
+      if (participant && conference) this.apply(conference, participant);
+    }
+  }
+
+  private flags(conference: Conference, participant: Participant): LegFlagsPatch {
+    return flagsOf(conference, participant, this.phoneHolds.has(participant.callSid));
+  }
+
+  private apply(conference: Conference, participant: Participant): void {
+    if (!this.plane.has(participant.callSid)) return;
+    this.quietly(this.plane.setFlags(participant.callSid, this.flags(conference, participant)), participant.callSid, 'set its flags');
+  }
+
+  private beep(roomId: string, sound: 'beep' | 'beep-exit'): void {
+    void this.plane.play({ roomId }, sound).catch((error: unknown) => this.logger.warn({ err: error, roomId }, 'could not play the beep'));
+  }
+
+  private quietly(done: Promise<unknown>, callSid: string, what: string): void {
+    done.catch((error: unknown) => {
+      // A leg that is gone (the call ended meanwhile) has nothing left to change.
+      if (this.plane.has(callSid)) this.logger.warn({ err: error, callSid }, `media: could not ${what}`);
+    });
+  }
+}

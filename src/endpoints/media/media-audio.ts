@@ -1,0 +1,116 @@
+/**
+ * Real audio for calls and conferences: `<Play>` and `<Say>` to a call's leg, hold and wait
+ * music from HoldUrl and WaitUrl, and AnnounceUrl to one participant or the whole room.
+ * Sounds are turned into 8 kHz PCM here (WAV decoded, text spoken by espeak-ng) and handed to
+ * the media worker, which loops or plays them in its 20 ms tick.
+ *
+ * Where espeak-ng is missing, `<Say>` is silence of about the time the words would take (150
+ * words a minute) and a warning says why, so the TwiML around it still runs as it would.
+ */
+import { fetchAudio } from '../../audio/audio-fetcher.js';
+import { SpeechSynthesizer } from '../../audio/speech.js';
+import type { Call } from '../../domain/call.js';
+import type { AudioPlayer, AudioRequest, ConferenceAudio, PlaylistItem } from '../../domain/call-ports.js';
+import type { SoundSpec } from '../../media/protocol.js';
+import type { MediaLogger, MediaPlane } from './media-plane.js';
+
+const RATE = 8000;
+const SECONDS_PER_WORD = 0.4;
+/** A `<Play>` file larger than this is refused (about 6 minutes of 48 kHz 16-bit stereo). */
+const MAX_AUDIO_BYTES = 64 * 1024 * 1024;
+/** Twilio plays `loop="0"` "indefinitely"; a hold or wait playlist loops by itself. */
+const FOREVER = 1000;
+
+export interface MediaAudioOptions {
+  speechCommand: string;
+  fetchTimeoutMs: number;
+}
+
+export class MediaAudio implements AudioPlayer, ConferenceAudio {
+  private readonly speech: SpeechSynthesizer;
+  private warnedNoSpeech = false;
+
+  constructor(
+    private readonly plane: MediaPlane,
+    private readonly logger: MediaLogger,
+    private readonly options: MediaAudioOptions,
+  ) {
+    this.speech = new SpeechSynthesizer({ command: options.speechCommand, timeoutMs: 20_000 });
+  }
+
+  async play(call: Call, audio: AudioRequest, signal: AbortSignal): Promise<void> {
+    if (signal.aborted || !this.plane.has(call.sid)) return;
+    const loops = audio.loop === 0 ? FOREVER : Math.max(1, audio.loop);
+    let pcm: Int16Array;
+    try {
+      pcm = await this.render(audio, signal);
+    } catch (error) {
+      // Twilio goes on with the next verb when a <Play> file cannot be played (error 13227 family).
+      this.logger.warn({ err: error, callSid: call.sid, audio }, `could not play: ${(error as Error).message}`);
+      return;
+    }
+    for (let i = 0; i < loops && !signal.aborted && this.plane.has(call.sid); i++) {
+      if (!(await this.plane.play({ callSid: call.sid }, { pcm }, signal))) return;
+    }
+  }
+
+  holdMusic(callSid: string, playlist: PlaylistItem[] | undefined): void {
+    void this.sources(callSid, 'hold', playlist);
+  }
+
+  waitMusic(callSid: string, playlist: PlaylistItem[] | undefined): void {
+    void this.sources(callSid, 'wait', playlist);
+  }
+
+  async announce(target: { conferenceSid: string } | { callSid: string }, playlist: PlaylistItem[]): Promise<void> {
+    const pcm = await this.playlistPcm(playlist, false);
+    if (pcm.length === 0) return;
+    const played = await this.plane.play('callSid' in target ? { callSid: target.callSid } : { roomId: target.conferenceSid }, { pcm });
+    if (!played) throw new Error('the announcement was cut short: its listeners left');
+  }
+
+  private async sources(callSid: string, which: 'hold' | 'wait', playlist: PlaylistItem[] | undefined): Promise<void> {
+    if (!this.plane.has(callSid)) return;
+    try {
+      const builtin = which === 'hold' ? 'hold-music' : 'wait-music';
+      const sound: SoundSpec | null = playlist === undefined ? builtin : playlist.length === 0 ? null : { pcm: await this.playlistPcm(playlist, true) };
+      await this.plane.setSources(callSid, which === 'hold' ? { hold: sound } : { wait: sound });
+    } catch (error) {
+      this.logger.warn({ err: error, callSid }, `could not set the ${which} music; the default plays`);
+    }
+  }
+
+  /** One PCM for a whole playlist; `looping` playlists (hold, wait) cap `loop="0"` items at one pass. */
+  private async playlistPcm(playlist: PlaylistItem[], looping: boolean): Promise<Int16Array> {
+    const parts: Int16Array[] = [];
+    for (const item of playlist) {
+      if (item.kind === 'pause') {
+        parts.push(new Int16Array(Math.round(item.seconds * RATE)));
+        continue;
+      }
+      const pcm = await this.render(item);
+      const loops = item.loop === 0 ? (looping ? 1 : 10) : Math.max(1, item.loop);
+      for (let i = 0; i < loops; i++) parts.push(pcm);
+    }
+    const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
+  }
+
+  private async render(audio: AudioRequest, signal?: AbortSignal): Promise<Int16Array> {
+    if (audio.kind === 'play') {
+      return fetchAudio(audio.url, { timeoutMs: this.options.fetchTimeoutMs, maxBytes: MAX_AUDIO_BYTES, ...(signal ? { signal } : {}) });
+    }
+    if (await this.speech.available()) return this.speech.speak(audio.text, { voice: audio.voice, language: audio.language });
+    if (!this.warnedNoSpeech) {
+      this.warnedNoSpeech = true;
+      this.logger.warn({ command: this.options.speechCommand }, '<Say> is silent: espeak-ng is not installed (apt-get install espeak-ng)');
+    }
+    const words = audio.text.split(/\s+/).filter(Boolean).length;
+    return new Int16Array(Math.round(words * SECONDS_PER_WORD * RATE));
+  }
+}

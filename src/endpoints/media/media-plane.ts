@@ -1,0 +1,321 @@
+/**
+ * The control plane's view of the media worker: one media leg per answered call, named by its
+ * CallSid. A leg lives in its own "home" room while the call runs TwiML (`<Play>`, `<Say>`) and
+ * moves into the conference's room (named by the ConferenceSid) while it is a participant.
+ *
+ * The worker handles requests as they come, and some (adding an RTP leg: binding a socket)
+ * finish later than the ones after them; so every request about one leg waits for the previous
+ * one (a chain per leg), and a mute can never overtake the move into the room. The worker is
+ * started on first use: a server that never gets a call never starts a thread.
+ */
+import { MediaClient, type MediaClientOptions } from '../../media/media-client.js';
+import type { G711CodecName, LegFlagsPatch, PlayTarget, RemoteAddress, SoundSpec, ToneSpec } from '../../media/protocol.js';
+
+export interface MediaLogger {
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export type LegEnd = 'hung-up' | 'rtp-timeout' | 'media-failure';
+
+interface LegRecord {
+  room: string;
+  /** The chain of requests about this leg. */
+  chain: Promise<unknown>;
+  record: boolean;
+  onClosed: (why: LegEnd) => void;
+  closing: boolean;
+}
+
+export interface SimVoice {
+  tone?: ToneSpec;
+  pcm?: Int16Array;
+}
+
+const HOME_PREFIX = 'call:';
+/** How long the recording of an ended simulated leg stays fetchable, and how many are kept. */
+const RECORDING_TTL_MS = 15 * 60_000;
+const MAX_KEPT_RECORDINGS = 200;
+
+export class MediaPlane {
+  private client: MediaClient | undefined;
+  private readonly legs = new Map<string, LegRecord>();
+  /** Legs in each conference room; the room is destroyed when its last leg leaves. */
+  private readonly rooms = new Map<string, Set<string>>();
+  private readonly plays = new Map<number, (stopped: boolean) => void>();
+  private readonly recordings = new Map<string, { wav: Uint8Array; at: number }>();
+  private talkingListener: (callSid: string, talking: boolean) => void = () => {};
+  private closed = false;
+
+  constructor(
+    private readonly options: MediaClientOptions,
+    private readonly logger: MediaLogger,
+  ) {}
+
+  /** Talk detection of every leg (the `speaker` events). */
+  onTalking(listener: (callSid: string, talking: boolean) => void): void {
+    this.talkingListener = listener;
+  }
+
+  private media(): MediaClient {
+    if (this.closed) throw new Error('the media plane is closed');
+    if (!this.client) {
+      const client = new MediaClient(this.options);
+      client.on('talking', (n) => this.talkingListener(n.legId, n.talking));
+      client.on('played', (n) => {
+        this.plays.get(n.id)?.(n.stopped);
+        this.plays.delete(n.id);
+      });
+      client.on('legClosed', (n) => {
+        if (n.reason !== 'rtp-timeout') return;
+        const leg = this.legs.get(n.legId);
+        if (leg) void this.closeLeg(n.legId, 'rtp-timeout');
+      });
+      client.on('error', (error) => this.logger.error({ err: error }, 'media worker failed'));
+      client.on('exit', (code) => {
+        if (this.closed) return;
+        this.logger.error({ code }, 'media worker exited; live calls lose their audio');
+        this.client = undefined;
+        for (const [callSid, leg] of this.legs) {
+          this.legs.delete(callSid);
+          leg.onClosed('media-failure');
+        }
+      });
+      this.client = client;
+    }
+    return this.client;
+  }
+
+  has(callSid: string): boolean {
+    return this.legs.has(callSid);
+  }
+
+  /** Runs `op` after every earlier request about this leg. */
+  private enqueue<T>(callSid: string, op: (leg: LegRecord) => Promise<T>): Promise<T> {
+    const leg = this.legs.get(callSid);
+    if (!leg) return Promise.reject(new Error(`no media leg for ${callSid}`));
+    const next = leg.chain.catch(() => undefined).then(() => op(leg));
+    leg.chain = next;
+    return next;
+  }
+
+  /** A simulated endpoint's leg: its voice (a tone or PCM, or silence) and, if asked, an ear that records. */
+  async openSimLeg(callSid: string, voice: SimVoice, record: boolean, onClosed: (why: LegEnd) => void): Promise<void> {
+    const home = HOME_PREFIX + callSid;
+    const leg = this.register(callSid, home, record, onClosed);
+    await this.enqueue(callSid, async () => {
+      const media = this.media();
+      await media.request('createRoom', { roomId: home });
+      await media.request('addLeg', {
+        roomId: home,
+        legId: callSid,
+        kind: 'sim',
+        ...(voice.tone ? { tone: voice.tone } : {}),
+        ...(voice.pcm ? { voice: voice.pcm } : {}),
+        record,
+      });
+    }).catch((error: unknown) => this.failed(callSid, leg, error));
+  }
+
+  /** An RTP leg; resolves with the local address and port to put in SDP. */
+  async openRtpLeg(
+    callSid: string,
+    params: { codec: G711CodecName; remote?: RemoteAddress; telephoneEvent: number | null },
+    onClosed: (why: LegEnd) => void,
+  ): Promise<RemoteAddress> {
+    const home = HOME_PREFIX + callSid;
+    const leg = this.register(callSid, home, false, onClosed);
+    return this.enqueue(callSid, async () => {
+      const media = this.media();
+      await media.request('createRoom', { roomId: home });
+      const added = await media.request('addLeg', {
+        roomId: home,
+        legId: callSid,
+        kind: 'rtp',
+        codec: params.codec,
+        ...(params.remote ? { remote: params.remote } : {}),
+        telephoneEventPayloadType: params.telephoneEvent,
+      });
+      if (added.localAddress === null || added.localPort === null) throw new Error('the RTP leg has no local port');
+      return { address: added.localAddress, port: added.localPort };
+    }).catch((error: unknown) => {
+      this.failed(callSid, leg, error);
+      throw error;
+    });
+  }
+
+  private register(callSid: string, room: string, record: boolean, onClosed: (why: LegEnd) => void): LegRecord {
+    if (this.legs.has(callSid)) throw new Error(`call ${callSid} has a media leg already`);
+    const leg: LegRecord = { room, chain: Promise.resolve(), record, onClosed, closing: false };
+    this.legs.set(callSid, leg);
+    return leg;
+  }
+
+  private failed(callSid: string, leg: LegRecord, error: unknown): void {
+    this.logger.error({ err: error, callSid }, 'could not open the media leg');
+    if (this.legs.get(callSid) === leg) this.legs.delete(callSid);
+    leg.onClosed('media-failure');
+  }
+
+  /** Where the leg sends (the peer's SDP), and with which codec. */
+  setRemote(callSid: string, remote: RemoteAddress, codec?: G711CodecName): Promise<void> {
+    return this.enqueue(callSid, async () => {
+      await this.media().request('setRemote', { legId: callSid, ...remote, ...(codec ? { codec } : {}) });
+    });
+  }
+
+  /** Moves the leg into a conference room (created on demand) with its flags. */
+  enterRoom(callSid: string, roomId: string, flags: LegFlagsPatch): Promise<void> {
+    return this.enqueue(callSid, async (leg) => {
+      const media = this.media();
+      if (leg.room === roomId) {
+        await media.request('setLeg', { legId: callSid, ...flags });
+        return;
+      }
+      if (!this.rooms.has(roomId)) {
+        this.rooms.set(roomId, new Set());
+        await media.request('createRoom', { roomId });
+      }
+      await media.request('moveLeg', { legId: callSid, roomId, flags });
+      this.leftRoom(callSid, leg.room);
+      leg.room = roomId;
+      this.rooms.get(roomId)?.add(callSid);
+    });
+  }
+
+  /** Moves the leg back to its home room (the call goes on after `<Dial>`). */
+  leaveRoom(callSid: string): Promise<void> {
+    return this.enqueue(callSid, async (leg) => {
+      const home = HOME_PREFIX + callSid;
+      if (leg.room === home) return;
+      await this.media().request('moveLeg', { legId: callSid, roomId: home });
+      const left = leg.room;
+      leg.room = home;
+      await this.leftRoomAsync(callSid, left);
+    });
+  }
+
+  setFlags(callSid: string, flags: LegFlagsPatch): Promise<void> {
+    return this.enqueue(callSid, async () => {
+      await this.media().request('setLeg', { legId: callSid, ...flags });
+    });
+  }
+
+  /** What the leg hears on hold and while waiting (undefined: built-in music, null: silence). */
+  setSources(callSid: string, sources: { hold?: SoundSpec | null; wait?: SoundSpec | null }): Promise<void> {
+    return this.enqueue(callSid, async () => {
+      await this.media().request('setSources', { legId: callSid, ...sources });
+    });
+  }
+
+  /** The conference room a leg is in, if any. */
+  roomOf(callSid: string): string | undefined {
+    const room = this.legs.get(callSid)?.room;
+    return room === undefined || room.startsWith(HOME_PREFIX) ? undefined : room;
+  }
+
+  /**
+   * Plays a sound to a leg or to a conference room; resolves when it has played (true) or was
+   * stopped (false). `signal` stops it.
+   */
+  async play(target: { callSid: string } | { roomId: string }, sound: SoundSpec, signal?: AbortSignal): Promise<boolean> {
+    const playTarget: PlayTarget = 'callSid' in target ? { legId: target.callSid } : { roomId: target.roomId };
+    const start = async (): Promise<number> => (await this.media().request('play', { target: playTarget, sound })).playId;
+    if ('roomId' in target && !this.rooms.has(target.roomId)) return false;
+    const playId = 'callSid' in target ? await this.enqueue(target.callSid, start) : await start();
+    const done = new Promise<boolean>((resolve) => this.plays.set(playId, (stopped) => resolve(!stopped)));
+    if (signal) {
+      const stop = (): void => void this.media().request('stopPlay', { target: playTarget, playId }).catch(() => undefined);
+      if (signal.aborted) stop();
+      else signal.addEventListener('abort', stop, { once: true });
+      void done.finally(() => signal.removeEventListener('abort', stop));
+    }
+    return done;
+  }
+
+  /** Ends the leg (the call ended); keeps what a recording leg heard. Idempotent. */
+  closeLeg(callSid: string, why: LegEnd = 'hung-up'): Promise<void> {
+    const leg = this.legs.get(callSid);
+    if (!leg || leg.closing) return Promise.resolve();
+    leg.closing = true;
+    return this.enqueue(callSid, async () => {
+      if (this.closed || !this.client) return;
+      const media = this.client;
+      if (leg.record) {
+        const taken = await media.request('takeRecording', { legId: callSid }).catch(() => undefined);
+        if (taken) this.keep(callSid, this.mergedRecording(callSid, taken.wav));
+      }
+      if (why !== 'rtp-timeout') await media.request('removeLeg', { legId: callSid }).catch(() => undefined);
+      await media.request('destroyRoom', { roomId: HOME_PREFIX + callSid }).catch(() => undefined);
+      await this.leftRoomAsync(callSid, leg.room);
+    })
+      .catch((error: unknown) => this.logger.warn({ err: error, callSid }, 'media: could not close the leg cleanly'))
+      .finally(() => {
+        this.legs.delete(callSid);
+        leg.onClosed(why);
+      });
+  }
+
+  /** What a recording simulated leg heard so far (live) or in all (ended). */
+  async recording(callSid: string): Promise<Uint8Array | undefined> {
+    const leg = this.legs.get(callSid);
+    if (leg?.record && !leg.closing) {
+      const taken = await this.enqueue(callSid, () => this.media().request('takeRecording', { legId: callSid }));
+      const merged = this.mergedRecording(callSid, taken.wav);
+      this.keep(callSid, merged);
+      return merged;
+    }
+    return this.recordings.get(callSid)?.wav;
+  }
+
+  /** The worker hands over what was heard since the last take: append it to what was kept. */
+  private mergedRecording(callSid: string, wav: Uint8Array): Uint8Array {
+    const kept = this.recordings.get(callSid)?.wav;
+    if (!kept || kept.length <= 44) return wav;
+    return concatWav(kept, wav);
+  }
+
+  private keep(callSid: string, wav: Uint8Array): void {
+    const now = Date.now();
+    this.recordings.delete(callSid);
+    this.recordings.set(callSid, { wav, at: now });
+    // Oldest first (a Map keeps insertion order): drop what is too old or too many.
+    for (const [sid, r] of this.recordings) {
+      if (this.recordings.size <= MAX_KEPT_RECORDINGS && now - r.at < RECORDING_TTL_MS) break;
+      this.recordings.delete(sid);
+    }
+  }
+
+  private leftRoom(callSid: string, roomId: string): void {
+    void this.leftRoomAsync(callSid, roomId);
+  }
+
+  private async leftRoomAsync(callSid: string, roomId: string): Promise<void> {
+    const members = this.rooms.get(roomId);
+    if (!members) return;
+    members.delete(callSid);
+    if (members.size > 0) return;
+    this.rooms.delete(roomId);
+    await this.client?.request('destroyRoom', { roomId }).catch(() => undefined);
+  }
+
+  /** Closes every leg (keeping recordings), then stops the worker. */
+  async close(): Promise<void> {
+    await Promise.all([...this.legs.keys()].map((callSid) => this.closeLeg(callSid)));
+    this.closed = true;
+    const client = this.client;
+    this.client = undefined;
+    await client?.close();
+  }
+}
+
+/** Appends the samples of a PCM16 WAV (44-byte header, as the worker writes) to another. */
+function concatWav(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + Math.max(0, b.length - 44));
+  out.set(a);
+  out.set(b.subarray(44), a.length);
+  const view = new DataView(out.buffer);
+  view.setUint32(4, out.length - 8, true);
+  view.setUint32(40, out.length - 44, true);
+  return out;
+}

@@ -1,0 +1,139 @@
+/**
+ * Conclave's SIP edge: one user agent on the configured host and port (UDP and TCP, RFC 3261
+ * §18), whose calls get an RTP
+ * leg in the media plane. Outbound, it dials `sip:` endpoints for Calls and Create Participant
+ * (sip-outbound.ts); inbound, it hands each INVITE to the router the app gives (a number the
+ * account owns → its VoiceUrl → TwiML), ringing until the TwiML decides (sip-inbound.ts).
+ * A phone's own hold (re-INVITE, RFC 3264 §8.4) is answered here and told to the conference
+ * media; a new address in a re-INVITE moves where RTP goes.
+ */
+import type { DialOptions, DialResult, InboundLeg } from '../../domain/call-ports.js';
+import { writeAnswer, type LocalAudio, type RemoteAudio } from '../../sip/sdp/audio-session.js';
+import type { SipCall } from '../../sip/ua/call.js';
+import type { IncomingCall } from '../../sip/ua/incoming-call.js';
+import { SipUserAgent } from '../../sip/ua/user-agent.js';
+import { SipCombinedTransport } from '../../sip/transport/combined-transport.js';
+import type { MediaLogger, MediaPlane } from '../media/media-plane.js';
+import { SipInbound } from './sip-inbound.js';
+import { SipOutbound } from './sip-outbound.js';
+
+export interface SipGatewayOptions {
+  host: string;
+  port: number;
+  publicAddress: string;
+}
+
+/** What an inbound INVITE asks for, for the app's router. */
+export interface InboundSipCall {
+  /** The user part of the Request-URI: a number (`+1555…` or `1555…`) or a name. */
+  user: string;
+  /** The caller, as its From URI says. */
+  from: string;
+  leg: InboundLeg;
+}
+
+/** Routes an inbound call; `false` when nothing answers to that user (404). */
+export type InboundRouter = (call: InboundSipCall) => Promise<boolean>;
+
+export interface SipGatewayHooks {
+  route: InboundRouter;
+  /** The phone held the call (true) or resumed it (false). */
+  phoneHold: (callSid: string, held: boolean) => void;
+}
+
+/** One call's media as the SIP side knows it: for re-INVITE answers. */
+export interface SipCallMedia {
+  callSid: string;
+  local: LocalAudio;
+}
+
+export interface SipGatewayLogger extends MediaLogger {
+  info(obj: object, msg: string): void;
+}
+
+export class SipGateway {
+  private readonly calls = new Map<SipCall, SipCallMedia>();
+  private readonly outbound: SipOutbound;
+  private readonly inbound: SipInbound;
+
+  private constructor(
+    private readonly transport: SipCombinedTransport,
+    readonly ua: SipUserAgent,
+    private readonly plane: MediaPlane,
+    private readonly hooks: SipGatewayHooks,
+    private readonly logger: SipGatewayLogger,
+    readonly publicAddress: string,
+  ) {
+    this.outbound = new SipOutbound(this);
+    this.inbound = new SipInbound(this, hooks.route);
+  }
+
+  static async open(options: SipGatewayOptions, plane: MediaPlane, hooks: SipGatewayHooks, logger: SipGatewayLogger): Promise<SipGateway> {
+    // The user agent's callbacks need the gateway, which needs the user agent.
+    const holder: { gateway?: SipGateway } = {};
+    const transport = await SipCombinedTransport.open({
+      host: options.host,
+      port: options.port,
+      onMalformed: (error, source, answered) => logger.warn({ error, source, answered }, 'SIP: malformed message'),
+      onError: (error) => logger.warn({ err: error }, 'SIP transport error'),
+    });
+    const address = { host: options.publicAddress, port: transport.address.port };
+    const ua = new SipUserAgent({
+      transport,
+      address,
+      onInvite: (incoming) => holder.gateway?.inbound.receive(incoming),
+      onReinvite: (call, offer) => {
+        if (!holder.gateway) throw new Error('SIP gateway not ready');
+        return holder.gateway.reinvited(call, offer);
+      },
+      onError: (error) => logger.warn({ err: error }, 'SIP user agent error'),
+    });
+    holder.gateway = new SipGateway(transport, ua, plane, hooks, logger, options.publicAddress);
+    return holder.gateway;
+  }
+
+  /** The port SIP listens on (the configured one, or the one picked for port 0). */
+  get port(): number {
+    return this.transport.address.port;
+  }
+
+  get media(): MediaPlane {
+    return this.plane;
+  }
+
+  get log(): SipGatewayLogger {
+    return this.logger;
+  }
+
+  dial(uri: string, options: DialOptions): Promise<DialResult> {
+    return this.outbound.dial(uri, options);
+  }
+
+  /** Remembers a call's media until it ends. */
+  track(call: SipCall, media: SipCallMedia): void {
+    this.calls.set(call, media);
+    call.on('ended', () => {
+      this.calls.delete(call);
+      this.hooks.phoneHold(media.callSid, false);
+    });
+  }
+
+  /** A re-INVITE from the phone: follow its address, tell its hold, answer with our same media. */
+  private async reinvited(call: SipCall, offer: RemoteAudio): Promise<string> {
+    const media = this.calls.get(call);
+    if (!media) throw new Error('re-INVITE for a call without media');
+    media.local = { ...media.local, sessionVersion: media.local.sessionVersion + 1 };
+    if (offer.address !== '0.0.0.0') await this.plane.setRemote(media.callSid, { address: offer.address, port: offer.port }, offer.codec).catch(() => undefined);
+    this.hooks.phoneHold(media.callSid, offer.onHold);
+    this.logger.info({ callSid: media.callSid, onHold: offer.onHold }, 'SIP: the phone re-INVITEd');
+    return writeAnswer(media.local, offer);
+  }
+
+  async close(): Promise<void> {
+    for (const call of this.ua.activeCalls) call.hangup('shutdown');
+    this.ua.close();
+    await this.transport.close();
+  }
+}
+
+export type { IncomingCall };

@@ -1,0 +1,103 @@
+/**
+ * Dialling a `sip:` endpoint (RFC 3261 §13.2): an RTP leg is opened first so the offer can name
+ * its port; the INVITE rings until a 2xx (the leg learns the peer's address and codec from the
+ * answer), a failure, the call's `Timeout` (CANCEL, 408) or the REST API cancelling it.
+ * Final statuses map to Twilio's call outcomes: 486/600 busy, 408/480/487 no-answer, other
+ * failures `failed` (https://www.twilio.com/docs/voice/api/call-resource#call-status-values).
+ */
+import { randomInt } from 'node:crypto';
+import type { DialOptions, DialResult, RemoteLeg } from '../../domain/call-ports.js';
+import { writeOffer, TELEPHONE_EVENT_PT } from '../../sip/sdp/audio-session.js';
+import type { SipCall } from '../../sip/ua/call.js';
+import type { SipGateway } from './sip-gateway.js';
+
+const BUSY = new Set([486, 600]);
+const NO_ANSWER = new Set([408, 480, 487]);
+
+/** A From URI for the caller ID: a sip: URI as given, otherwise its user part at our address. */
+export function fromUri(from: string, host: string, port: number): string {
+  if (/^sips?:/i.test(from)) return from;
+  const user = from.replace(/^client:/, '').replace(/[^A-Za-z0-9+._~-]/g, '') || 'conclave';
+  return `sip:${user}@${host}:${port}`;
+}
+
+/** The far end of an answered SIP call: it hangs up by BYE, or Conclave does; lost RTP ends it too. */
+export function remoteLegOf(gateway: SipGateway, call: SipCall, callSid: string, mediaGone: Promise<void>): RemoteLeg {
+  let byUs = false;
+  const byThem = new Promise<void>((resolve) => {
+    if (call.ended) resolve();
+    call.on('ended', (e) => {
+      if (e.by === 'remote') resolve();
+    });
+  });
+  return {
+    hungUp: Promise.race([byThem, mediaGone.then(() => call.hangup('rtp-timeout'))]).then(() => (byUs ? new Promise<void>(() => {}) : undefined)),
+    hangup: () => {
+      byUs = true;
+      call.hangup('hangup');
+      void gateway.media.closeLeg(callSid);
+    },
+  };
+}
+
+export class SipOutbound {
+  constructor(private readonly gateway: SipGateway) {}
+
+  async dial(uri: string, options: DialOptions): Promise<DialResult> {
+    const { gateway } = this;
+    const { callSid, signal } = options;
+    let closed = (): void => {};
+    const mediaGone = new Promise<void>((resolve) => (closed = resolve));
+    let local;
+    try {
+      local = await gateway.media.openRtpLeg(callSid, { codec: 'PCMU', telephoneEvent: TELEPHONE_EVENT_PT }, () => closed());
+    } catch {
+      return { outcome: 'failed' };
+    }
+    if (signal.aborted) {
+      await gateway.media.closeLeg(callSid);
+      return { outcome: 'canceled' };
+    }
+    const audio = { address: gateway.publicAddress, port: local.port, sessionId: String(randomInt(1, 2 ** 31)), sessionVersion: 1 };
+    let call: SipCall;
+    try {
+      call = gateway.ua.invite({
+        to: uri,
+        from: fromUri(options.from, gateway.publicAddress, gateway.port),
+        sdpOffer: writeOffer(audio),
+        timeoutMs: options.timeoutSeconds * 1000,
+        ...(options.sipAuth ? { auth: options.sipAuth } : {}),
+      });
+    } catch (error) {
+      gateway.log.warn({ err: error, callSid, uri }, `SIP: cannot dial ${uri}: ${(error as Error).message}`);
+      await gateway.media.closeLeg(callSid);
+      return { outcome: 'failed' };
+    }
+    const cancel = (): void => call.hangup('canceled');
+    signal.addEventListener('abort', cancel, { once: true });
+    let rang = false;
+    call.on('provisional', (p) => {
+      if (!rang && (p.status === 180 || p.status === 183)) {
+        rang = true;
+        options.onRinging();
+      }
+    });
+    const outcome = await new Promise<DialResult>((resolve) => {
+      call.on('answered', ({ remoteAudio }) => {
+        gateway.track(call, { callSid, local: audio });
+        void gateway.media.setRemote(callSid, { address: remoteAudio.address, port: remoteAudio.port }, remoteAudio.codec).catch(() => undefined);
+        resolve({ outcome: 'answered', leg: remoteLegOf(gateway, call, callSid, mediaGone) });
+      });
+      call.on('failed', ({ status, reason }) => {
+        gateway.log.info({ callSid, uri, status, reason }, `SIP: ${uri} answered ${status} ${reason}`);
+        if (signal.aborted) resolve({ outcome: 'canceled' });
+        else if (BUSY.has(status)) resolve({ outcome: 'busy' });
+        else if (NO_ANSWER.has(status)) resolve({ outcome: 'no-answer' });
+        else resolve({ outcome: 'failed' });
+      });
+    });
+    signal.removeEventListener('abort', cancel);
+    if (outcome.outcome !== 'answered') await gateway.media.closeLeg(callSid);
+    return outcome;
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * Simulated endpoints with a voice and an ear, through the public API only: `sim:` callees that
+ * speak a tone and record what they hear, fetched as a WAV from `…/SimulatedAudio.wav`; `<Play>`
+ * of a WAV and `<Say>` heard by the caller; talk detection told as `participant-speech-start`.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { meanAmplitude as amplitude } from '../media/goertzel.js';
+import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { answer, startReceiver, type Receiver } from '../helpers/webhook-receiver.js';
+
+/** A PCM16 mono WAV of a sine, for `<Play>`. */
+function toneWav(hz: number, seconds: number, rate = 16000): Buffer {
+  const n = Math.round(seconds * rate);
+  const out = Buffer.alloc(44 + n * 2);
+  out.write('RIFF', 0);
+  out.writeUInt32LE(36 + n * 2, 4);
+  out.write('WAVEfmt ', 8);
+  out.writeUInt32LE(16, 16);
+  out.writeUInt16LE(1, 20);
+  out.writeUInt16LE(1, 22);
+  out.writeUInt32LE(rate, 24);
+  out.writeUInt32LE(rate * 2, 28);
+  out.writeUInt16LE(2, 32);
+  out.writeUInt16LE(16, 34);
+  out.write('data', 36);
+  out.writeUInt32LE(n * 2, 40);
+  for (let i = 0; i < n; i++) out.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * hz * i) / rate)), 44 + i * 2);
+  return out;
+}
+
+function samplesOf(wav: Uint8Array): Int16Array {
+  const copy = new Uint8Array(wav.subarray(44));
+  return new Int16Array(copy.buffer, 0, Math.floor(copy.length / 2));
+}
+
+
+describe('simulated endpoints that speak and listen', () => {
+  let t: TestApp;
+  let web: Receiver;
+  const docs = new Map<string, { type: string; body: string | Buffer }>();
+
+  beforeEach(async () => {
+    t = await startTestApp('sqlite');
+    docs.clear();
+    web = await startReceiver((request, response) => {
+      const doc = docs.get(request.path.split('?')[0]!);
+      if (!doc) return answer(response, 204, 'text/plain', '');
+      response.writeHead(200, { 'content-type': doc.type });
+      response.end(doc.body);
+    });
+  });
+  afterEach(async () => {
+    await t.close();
+    await web.close();
+  });
+
+  const calls = (): string => `/2010-04-01/Accounts/${t.accountSid}/Calls`;
+
+  async function place(to: string, twiml: string): Promise<string> {
+    const res = await t.request('POST', `${calls()}.json`, { form: { To: to, From: '+15005550006', Twiml: twiml } });
+    expect(res.status, res.body).toBe(201);
+    return res.json<{ sid: string }>().sid;
+  }
+
+  /** Polls the recording until it holds `seconds` of audio after `skip` seconds. */
+  async function recording(callSid: string, seconds: number): Promise<Int16Array> {
+    const all: Int16Array[] = [];
+    for (let total = 0; total < seconds * 8000; ) {
+      const res = await fetch(`${t.baseUrl}${calls()}/${callSid}/SimulatedAudio.wav`, { headers: { authorization: `Basic ${Buffer.from(`${t.accountSid}:${t.authToken}`).toString('base64')}` } });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('audio/wav');
+      const pcm = samplesOf(new Uint8Array(await res.arrayBuffer()));
+      all.push(pcm);
+      total = pcm.length;
+      if (total < seconds * 8000) await new Promise((r) => setTimeout(r, 100));
+    }
+    return all.at(-1)!;
+  }
+
+  it('two tone endpoints in a conference hear each other, never themselves; the recording is fetchable', async () => {
+    const conference = '<Response><Dial><Conference beep="false">sim-room</Conference></Dial></Response>';
+    const started = t.app.bus.next((e) => e.type === 'start');
+    const a = await place('sim:alice;tone=400;record', conference);
+    await place('sim:bob;tone=600;record', conference);
+    await started;
+    const heard = await recording(a, 1.5);
+    const tail = heard.subarray(heard.length - 8000); // the last second, well after both joined
+    expect(amplitude(tail, 600)).toBeGreaterThan(4000);
+    expect(amplitude(tail, 400)).toBeLessThan(200);
+
+    const missing = await t.request('GET', `${calls()}/CA00000000000000000000000000000000/SimulatedAudio.wav`);
+    expect(missing.status).toBe(404);
+  });
+
+  it('plays a WAV with <Play> and speaks with <Say> to the callee', async () => {
+    docs.set('/tone.wav', { type: 'audio/wav', body: toneWav(1000, 0.6) });
+    const sid = await place('sim:carol;record', `<Response><Play>${web.baseUrl}/tone.wav</Play><Say>Hello from Conclave</Say><Pause length="5"/></Response>`);
+    const heard = await recording(sid, 2.5);
+    const first = heard.subarray(0, 4000);
+    expect(amplitude(first, 1000)).toBeGreaterThan(3000);
+    const later = heard.subarray(6000, 20000);
+    let energy = 0;
+    for (const s of later) energy += Math.abs(s);
+    expect(energy / later.length).toBeGreaterThan(200); // speech, not silence
+  });
+
+  it('tells talk detection as participant-speech-start to a speaker subscriber', async () => {
+    const events: string[] = [];
+    const receiver = await startReceiver((request, response) => {
+      events.push(String(request.params.StatusCallbackEvent));
+      answer(response, 204, 'text/plain', '');
+    });
+    try {
+      const room = `<Response><Dial><Conference beep="false" statusCallback="${receiver.baseUrl}/cb" statusCallbackEvent="start speaker">talk</Conference></Dial></Response>`;
+      await place('sim:dave;tone=500', room);
+      await place('sim:erin', room);
+      const speaking = t.app.bus.next((e) => e.type === 'speech-start');
+      await speaking;
+      await t.app.callbacks.idle();
+      while (!events.includes('participant-speech-start')) await receiver.received(events.length + 1);
+      expect(events).toContain('conference-start');
+    } finally {
+      await receiver.close();
+    }
+  });
+});

@@ -1,0 +1,199 @@
+/**
+ * A SIP phone for end-to-end tests, in process on 127.0.0.1: a SIP user agent on its own UDP
+ * port that calls Conclave or answers Conclave's INVITEs, and an RTP socket that speaks a tone
+ * as PCMU every 20 ms (drift-corrected) and keeps every frame it hears with its arrival time,
+ * so tests can ask "what did this phone hear after the REST 200?".
+ */
+import dgram from 'node:dgram';
+import { performance } from 'node:perf_hooks';
+import { decodeMulaw, encodeMulaw } from '../../src/media/codec/g711.js';
+import { parseRtp, serializeRtp } from '../../src/media/rtp/rtp-packet.js';
+import { writeAnswer, writeOffer, type RemoteAudio } from '../../src/sip/sdp/audio-session.js';
+import type { SipCall } from '../../src/sip/ua/call.js';
+import type { IncomingCall } from '../../src/sip/ua/incoming-call.js';
+import { SipUserAgent } from '../../src/sip/ua/user-agent.js';
+import { SipUdpTransport } from '../../src/sip/udp-transport.js';
+import { goertzel, ToneSource } from '../media/goertzel.js';
+
+export interface HeardFrame {
+  /** performance.now() when the test process read it. */
+  at: number;
+  /** Its RTP timestamp: Conclave's clock, 8 per ms. */
+  ts: number;
+  pcm: Int16Array;
+}
+
+export class SipPhone {
+  readonly heard: HeardFrame[] = [];
+  call: SipCall | undefined;
+  remote: RemoteAudio | undefined;
+  /** Resolves when Conclave's INVITE arrives (answering phones). */
+  readonly invited: Promise<IncomingCall>;
+  private tone: ToneSource | null;
+  private timer: NodeJS.Timeout | undefined;
+  private seq = 1;
+  private ts = 0;
+  private next = 0;
+  private sending = true;
+  private readonly payload = new Uint8Array(160);
+  private sdpVersion = 1;
+
+  private constructor(
+    readonly name: string,
+    private readonly transport: SipUdpTransport,
+    readonly ua: SipUserAgent,
+    private readonly rtp: dgram.Socket,
+    hz: number | null,
+    invited: Promise<IncomingCall>,
+  ) {
+    this.tone = hz === null ? null : new ToneSource(hz, 8000);
+    this.invited = invited;
+    rtp.on('message', (msg) => {
+      const p = parseRtp(msg);
+      if (!p || p.payloadType !== 0) return;
+      const pcm = new Int16Array(160);
+      decodeMulaw(p.payload, pcm);
+      this.heard.push({ at: performance.now(), ts: p.timestamp, pcm });
+    });
+  }
+
+  /** A phone speaking `hz` (null: silent); with `answer`, it answers every INVITE at once. */
+  static async open(name: string, hz: number | null, options: { answer?: boolean } = {}): Promise<SipPhone> {
+    const transport = await SipUdpTransport.open({ host: '127.0.0.1', port: 0 });
+    const rtp = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => rtp.bind(0, '127.0.0.1', resolve));
+    let onInvite: (incoming: IncomingCall) => void = () => {};
+    const invited = new Promise<IncomingCall>((resolve) => (onInvite = resolve));
+    const holder: { phone?: SipPhone } = {};
+    const ua = new SipUserAgent({
+      transport,
+      address: transport.address,
+      onInvite: (incoming) => {
+        onInvite(incoming);
+        if (options.answer) holder.phone?.accept(incoming);
+      },
+      onReinvite: (_call, offer) => {
+        const phone = holder.phone!;
+        phone.remote = offer;
+        return writeAnswer(phone.localAudio(), offer);
+      },
+    });
+    holder.phone = new SipPhone(name, transport, ua, rtp, hz, invited);
+    return holder.phone;
+  }
+
+  get uri(): string {
+    return `sip:${this.name}@127.0.0.1:${this.transport.address.port}`;
+  }
+
+  private localAudio(): { address: string; port: number; sessionId: string; sessionVersion: number } {
+    return { address: '127.0.0.1', port: this.rtp.address().port, sessionId: '4242', sessionVersion: this.sdpVersion };
+  }
+
+  /** Calls `target` (Conclave's SIP URI); resolves once answered, rejects with the failure status. */
+  async dial(target: string): Promise<SipCall> {
+    const call = this.ua.invite({ to: target, from: this.uri, sdpOffer: writeOffer(this.localAudio()) });
+    this.call = call;
+    const answered = await new Promise<RemoteAudio>((resolve, reject) => {
+      call.on('answered', (a) => resolve(a.remoteAudio));
+      call.on('failed', (f) => reject(Object.assign(new Error(`call failed: ${f.status} ${f.reason}`), { status: f.status })));
+    });
+    this.remote = answered;
+    this.startSending();
+    return call;
+  }
+
+  /** Answers an INVITE from Conclave. */
+  accept(incoming: IncomingCall): SipCall {
+    const offer = incoming.offer;
+    this.remote = offer;
+    const call = incoming.accept(writeAnswer(this.localAudio(), offer));
+    this.call = call;
+    this.startSending();
+    return call;
+  }
+
+  /** The phone's own hold (re-INVITE sendonly, RFC 3264 §8.4), or resume. */
+  async hold(onHold: boolean): Promise<void> {
+    this.sdpVersion++;
+    const offer = writeOffer(this.localAudio()).replace('a=sendrecv', onHold ? 'a=sendonly' : 'a=sendrecv');
+    const result = await this.call!.reinvite(offer);
+    if (result.status !== 200) throw new Error(`re-INVITE answered ${result.status}`);
+  }
+
+  /** Stops (false) or resumes (true) sending RTP at all, as a phone that lost its network would. */
+  setSending(on: boolean): void {
+    this.sending = on;
+  }
+
+  private startSending(): void {
+    if (this.timer) return;
+    this.next = performance.now();
+    const tick = (): void => {
+      this.sendFrame();
+      this.next += 20;
+      this.timer = setTimeout(tick, Math.max(0, this.next - performance.now()));
+    };
+    tick();
+  }
+
+  private sendFrame(): void {
+    if (!this.remote || !this.sending) return;
+    const pcm = this.tone ? this.tone.pop() : new Int16Array(160);
+    encodeMulaw(pcm, this.payload);
+    const packet = serializeRtp({ marker: this.seq === 1, payloadType: 0, sequenceNumber: this.seq++ & 0xffff, timestamp: (this.ts += 160) >>> 0, ssrc: 0x5eed0000 + this.name.length, payload: this.payload });
+    this.rtp.send(packet, this.remote.port, this.remote.address);
+  }
+
+  /** What the phone heard after `since` (performance.now()), frames concatenated. */
+  heardSince(since: number, frames?: number): Int16Array {
+    const picked = this.heard.filter((f) => f.at >= since).slice(0, frames);
+    const out = new Int16Array(picked.length * 160);
+    picked.forEach((f, i) => out.set(f.pcm, i * 160));
+    return out;
+  }
+
+  /**
+   * Frames Conclave *sent* after `since`, by their RTP timestamps: a test process busy with
+   * other work reads several queued frames at once, so arrival times run late; the least
+   * delayed frame gives the offset between Conclave's RTP clock and ours (frames are never
+   * early), which dates every frame when it left.
+   */
+  framesSentAfter(since: number): HeardFrame[] {
+    if (this.heard.length === 0) return [];
+    const base = this.heard[0]!.ts;
+    const msOf = (f: HeardFrame): number => (((f.ts - base) >>> 0) / 8);
+    const offset = Math.min(...this.heard.map((f) => f.at - msOf(f)));
+    return this.heard.filter((f) => msOf(f) + offset >= since);
+  }
+
+  /** The amplitude of `hz` in each frame heard after `since`. */
+  toneByFrame(since: number, hz: number): number[] {
+    return this.heard.filter((f) => f.at >= since).map((f) => goertzel(f.pcm, hz));
+  }
+
+  /** Resolves once `frames` frames were heard after `since`. */
+  async waitHeard(since: number, frames: number, timeoutMs = 5000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    while (this.heard.filter((f) => f.at >= since).length < frames) {
+      if (Date.now() > end) throw new Error(`${this.name} heard only ${this.heard.filter((f) => f.at >= since).length}/${frames} frames`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  /** Resolves when the call ends, with who ended it. */
+  ended(): Promise<{ by: 'local' | 'remote'; reason: string }> {
+    const call = this.call;
+    if (!call) return Promise.reject(new Error('no call'));
+    return call.next('ended');
+  }
+
+  async close(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.call && !this.call.ended) this.call.hangup();
+    this.ua.close();
+    await this.transport.close();
+    await new Promise<void>((resolve) => this.rtp.close(() => resolve()));
+  }
+}
