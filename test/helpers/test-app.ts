@@ -5,7 +5,7 @@
  */
 import { pino } from 'pino';
 import { createApp, type App } from '../../src/app.js';
-import type { Config } from '../../src/config.js';
+import { DEFAULT_RTP_PORTS, type Config } from '../../src/config.js';
 import type { Clock } from '../../src/domain/ports.js';
 import { newAuthToken, newSid } from '../../src/domain/sids.js';
 import { joinConference, type JoinRequest, type JoinResult } from '../../src/services/join-conference.js';
@@ -37,10 +37,12 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export function testConfig(kind: StoreKind, options: { sip?: boolean } = {}): Config {
+export function testConfig(kind: StoreKind, options: { sip?: boolean | { host: string } } = {}): Config {
+  const host = typeof options.sip === 'object' ? options.sip.host : '127.0.0.1';
   return {
-    // SIP on a free port of 127.0.0.1 when a test asks for it; RTP from the default range.
-    ...(options.sip ? { sip: { host: '127.0.0.1', port: 0, publicAddress: '127.0.0.1' } } : {}),
+    // SIP on a free port of `host` (127.0.0.1 by default) when a test asks for it; RTP on the same address.
+    ...(options.sip ? { sip: { host, port: 0, publicAddress: host } } : {}),
+    media: { host, rtpPorts: DEFAULT_RTP_PORTS, rtpTimeoutMs: 30_000, speechCommand: 'espeak-ng' },
     http: { host: '127.0.0.1', port: 0 },
     database: kind === 'sqlite' ? { kind: 'sqlite', path: ':memory:' } : { kind: 'postgres', url: 'postgres://unused' },
     credentialsFile: '/nonexistent/credentials.json',
@@ -55,8 +57,8 @@ export interface TestAppOptions {
   clock?: Clock;
   /** The owner's account SID; a fresh one when absent. */
   accountSid?: string;
-  /** Listen for SIP (UDP) on a free port of 127.0.0.1. */
-  sip?: boolean;
+  /** Listen for SIP (UDP and TCP) on a free port of 127.0.0.1, or of the host given (a netns veth address). */
+  sip?: boolean | { host: string };
 }
 
 /** A clock the test sets by hand, for byte-exact dates. */
