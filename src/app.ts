@@ -8,6 +8,7 @@ import { DEFAULT_RTP_PORTS, type Config } from './config.js';
 import type { Account } from './domain/model.js';
 import type { Clock, Store } from './domain/ports.js';
 import { EventBus } from './events/event-bus.js';
+import { ConfigError } from './errors.js';
 import { buildHttpServer } from './http/server.js';
 import type { ServiceContext } from './services/context.js';
 import { CredentialCache } from './services/credential-cache.js';
@@ -126,6 +127,7 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
     async listen() {
       const url = await http.listen({ host: config.http.host, port: config.http.port });
       if (config.sip && !sip) {
+        const sipConfig = config.sip;
         sip = await SipGateway.open(
           config.sip,
           plane,
@@ -134,7 +136,13 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
             phoneHold: (callSid, held) => conferenceMedia.phoneHold(callSid, held),
           },
           logger,
-        );
+        ).catch((error: unknown) => {
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES') {
+            throw new ConfigError(`SIP cannot listen on ${sipConfig.host}:${sipConfig.port} (${code}); set CONCLAVE_SIP_PORT or CONCLAVE_SIP_HOST`);
+          }
+          throw error;
+        });
       }
       return url;
     },

@@ -46,6 +46,7 @@ async function main(argv: string[]): Promise<void> {
     [
       `Conclave is listening on ${url}/2010-04-01`,
       `Store: ${store}`,
+      ...(app.sipAddress() ? [`SIP: sip:<number>@${app.sipAddress()!.host}:${app.sipAddress()!.port} (UDP and TCP); RTP ports ${config.media!.rtpPorts.min}-${config.media!.rtpPorts.max}`] : []),
       `Owner account (${where}):`,
       `  Account SID: ${credentials.accountSid}`,
       `  Auth token:  ${credentials.authToken}`,

@@ -4,6 +4,7 @@
  * printed credentials work; bad configuration stops the start with one clear line; SIGTERM
  * closes it cleanly.
  */
+import { createSocket } from 'node:dgram';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,7 +31,8 @@ function tempDir(): string {
 function serve(env: Record<string, string>, args: string[] = []): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve', ...args], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', CONCLAVE_LOG_LEVEL: 'warn', ...env },
+    // SIP on a free port: parallel test servers must not fight over 5060.
+    env: { PATH: process.env.PATH ?? '', CONCLAVE_LOG_LEVEL: 'warn', CONCLAVE_SIP_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
@@ -73,6 +75,7 @@ describe('conclave serve', () => {
     const out = await banner(first);
     expect(out).toMatch(/^Conclave is listening on http:\/\/127\.0\.0\.1:\d+\/2010-04-01$/m);
     expect(out).toContain(`Store: SQLite at ${db}`);
+    expect(out).toMatch(/^SIP: sip:<number>@127\.0\.0\.1:\d+ \(UDP and TCP\); RTP ports 10000-20000$/m);
     const sid = field(out, 'Account SID');
     const token = field(out, 'Auth token');
     expect(sid).toMatch(/^AC[0-9a-f]{32}$/);
@@ -105,6 +108,18 @@ describe('conclave serve', () => {
     );
     expect(out).toContain('from CONCLAVE_ACCOUNT_SID / CONCLAVE_AUTH_TOKEN');
     expect(field(out, 'Account SID')).toBe(sid);
+  });
+
+  it('says plainly when the SIP port is taken', async () => {
+    const taken = createSocket('udp4');
+    await new Promise<void>((resolve) => taken.bind(0, '127.0.0.1', resolve));
+    try {
+      const result = await exited(serve({ CONCLAVE_DATABASE: join(tempDir(), 'c.db'), CONCLAVE_SIP_PORT: String(taken.address().port) }, ['--port', '0']));
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/SIP cannot listen on 127\.0\.0\.1:\d+ \(EADDRINUSE\); set CONCLAVE_SIP_PORT/);
+    } finally {
+      taken.close();
+    }
   });
 
   it('conclave join puts participants in a conference that the API then lists', async () => {
@@ -170,6 +185,9 @@ describe('conclave serve', () => {
     [{ CONCLAVE_DATABASE: 'mysql://x' }, /unknown engine/],
     [{ CONCLAVE_ACCOUNT_SID: 'AC123' }, /go together/],
     [{ CONCLAVE_ACCOUNT_SID: 'nope', CONCLAVE_AUTH_TOKEN: 'x'.repeat(32) }, /not an account SID/],
+    [{ CONCLAVE_SIP_PORT: 'x' }, /CONCLAVE_SIP_PORT=x is not a TCP port/],
+    [{ CONCLAVE_RTP_PORTS: '20000-10000' }, /CONCLAVE_RTP_PORTS=20000-10000 is not a port range/],
+    [{ CONCLAVE_SIP_HOST: 'localhost' }, /CONCLAVE_SIP_HOST=localhost is not an IPv4 address/],
   ])('stops on bad configuration %o with one line', async (env, message) => {
     const result = await exited(serve({ CONCLAVE_DATABASE: join(tempDir(), 'c.db'), ...env }));
     expect(result.code).toBe(1);
