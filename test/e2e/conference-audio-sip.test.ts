@@ -24,7 +24,7 @@ describe('conference audio over SIP', () => {
   const phones: SipPhone[] = [];
 
   beforeEach(async () => {
-    t = await startTestApp('sqlite', { sip: true });
+    t = await startTestApp('sqlite', { sip: true, rtpTimeoutMs: 1500 });
     twiml = '<Response><Dial><Conference beep="false">room</Conference></Dial></Response>';
     web = await startReceiver((_request, response) => answer(response, 200, 'text/xml', twiml));
     const res = await t.request('POST', `/2010-04-01/Accounts/${t.accountSid}/IncomingPhoneNumbers.json`, {
@@ -145,6 +145,19 @@ describe('conference audio over SIP', () => {
     const ended = d.ended();
     expect((await t.request('DELETE', `${participantsPath(conferenceSid)}/dee.json`)).status).toBe(204);
     expect(await ended).toMatchObject({ by: 'remote' });
+  });
+
+  it('hangs up (BYE) a phone whose RTP stops, and the participant leaves', async () => {
+    const [a, b] = [await phone('a', 400), await phone('b', 600)];
+    await dialIn(a);
+    const bLeg = await dialIn(b);
+    const left = t.app.bus.next((e) => e.type === 'leave' && 'participant' in e && e.participant.callSid === bLeg.callSid);
+    const ended = b.ended();
+    b.setSending(false);
+    expect(await ended).toMatchObject({ by: 'remote' });
+    await left;
+    const call = await t.request('GET', `/2010-04-01/Accounts/${t.accountSid}/Calls/${bLeg.callSid}.json`);
+    expect(call.json()).toMatchObject({ status: 'completed' });
   });
 
   it('a phone that holds the call is not heard; an unknown number gets 404', async () => {

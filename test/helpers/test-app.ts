@@ -37,12 +37,12 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export function testConfig(kind: StoreKind, options: { sip?: boolean | { host: string } } = {}): Config {
+export function testConfig(kind: StoreKind, options: { sip?: boolean | { host: string }; rtpTimeoutMs?: number } = {}): Config {
   const host = typeof options.sip === 'object' ? options.sip.host : '127.0.0.1';
   return {
     // SIP on a free port of `host` (127.0.0.1 by default) when a test asks for it; RTP on the same address.
     ...(options.sip ? { sip: { host, port: 0, publicAddress: host } } : {}),
-    media: { host, rtpPorts: DEFAULT_RTP_PORTS, rtpTimeoutMs: 30_000, speechCommand: 'espeak-ng' },
+    media: { host, rtpPorts: DEFAULT_RTP_PORTS, rtpTimeoutMs: options.rtpTimeoutMs ?? 30_000, speechCommand: 'espeak-ng' },
     http: { host: '127.0.0.1', port: 0 },
     database: kind === 'sqlite' ? { kind: 'sqlite', path: ':memory:' } : { kind: 'postgres', url: 'postgres://unused' },
     credentialsFile: '/nonexistent/credentials.json',
@@ -59,6 +59,8 @@ export interface TestAppOptions {
   accountSid?: string;
   /** Listen for SIP (UDP and TCP) on a free port of 127.0.0.1, or of the host given (a netns veth address). */
   sip?: boolean | { host: string };
+  /** Hang up legs whose RTP stops for this long (default 30 s). */
+  rtpTimeoutMs?: number;
 }
 
 /** A clock the test sets by hand, for byte-exact dates. */
@@ -77,7 +79,7 @@ export async function startTestApp(kind: StoreKind, options: TestAppOptions = {}
   const accountSid = options.accountSid ?? newSid('AC');
   const authToken = newAuthToken();
   const app = await createApp(
-    testConfig(kind, { sip: options.sip ?? false }),
+    testConfig(kind, { sip: options.sip ?? false, ...(options.rtpTimeoutMs ? { rtpTimeoutMs: options.rtpTimeoutMs } : {}) }),
     { accountSid, authToken },
     { store, logger: pino({ level: 'silent' }), ...(options.clock ? { clock: options.clock } : {}) },
   );
