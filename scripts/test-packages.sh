@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Debian packages the media and interop tests drive (test/interop, test/audio, <Say>):
+# baresip, sipp (package sip-tester), sox, espeak-ng, ip (iproute2). Run before `npm test`
+# (its pretest) and by .ci/run. Installed only when missing, so a warm machine pays one dpkg
+# query; a failed install stops here with apt's log. Needs root (the interop tests make
+# network namespaces, which need root too).
+set -euo pipefail
+ci_packages=(baresip-core sip-tester sox espeak-ng iproute2)
+missing_packages=()
+for pkg in "${ci_packages[@]}"; do
+  [[ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" == "install ok installed" ]] || missing_packages+=("$pkg")
+done
+if ((${#missing_packages[@]} > 0)); then
+  echo "test-packages: installing ${missing_packages[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt_log="$(mktemp)"
+  if ! { apt-get update -qq && apt-get install -y -qq "${missing_packages[@]}"; } >"$apt_log" 2>&1; then
+    cat "$apt_log" >&2
+    echo "test-packages: apt-get install ${missing_packages[*]} failed" >&2
+    exit 1
+  fi
+  rm -f "$apt_log"
+fi
+
