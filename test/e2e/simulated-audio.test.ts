@@ -104,6 +104,39 @@ describe('simulated endpoints that speak and listen', () => {
     expect(energy / later.length).toBeGreaterThan(200); // speech, not silence
   });
 
+  it('plays AnnounceUrl to the whole conference and HoldUrl to a held participant', async () => {
+    docs.set('/announce.xml', { type: 'text/xml', body: `<Response><Play>${web.baseUrl}/chime.wav</Play></Response>` });
+    docs.set('/chime.wav', { type: 'audio/wav', body: toneWav(1000, 1) });
+    docs.set('/hold.wav', { type: 'audio/wav', body: toneWav(800, 1, 8000) });
+    const room = '<Response><Dial><Conference beep="false">announced</Conference></Dial></Response>';
+    const started = t.app.bus.next((e) => e.type === 'start');
+    const a = await place('sim:amy;record', room);
+    await place('sim:ben;tone=600', room);
+    const cf = (await started).conference.sid;
+    const ended = t.app.bus.next((e) => e.type === 'announcement');
+    const before = (await recording(a, 0.1)).length;
+    const announced = await t.request('POST', `/2010-04-01/Accounts/${t.accountSid}/Conferences/${cf}.json`, { form: { AnnounceUrl: `${web.baseUrl}/announce.xml` } });
+    expect(announced.status, announced.body).toBe(200);
+    expect(await ended).toMatchObject({ outcome: 'end' });
+    const heard = await recording(a, before / 8000 + 0.2);
+    expect(amplitude(heard.subarray(before), 1000)).toBeGreaterThan(1500);
+
+    const held = await t.request('POST', `/2010-04-01/Accounts/${t.accountSid}/Conferences/${cf}/Participants/${a}.json`, {
+      form: { Hold: 'true', HoldUrl: `${web.baseUrl}/hold.wav` },
+    });
+    expect(held.status, held.body).toBe(200);
+    // Wait until the last half second of the recording is all hold music (8000 = the WAV's level).
+    let tail = new Int16Array(0);
+    for (let tries = 0; tries < 50; tries++) {
+      const pcm = await recording(a, 0.5);
+      tail = pcm.subarray(pcm.length - 4000);
+      if (amplitude(tail, 800) > 7000) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(amplitude(tail, 800)).toBeGreaterThan(7000);
+    expect(amplitude(tail, 600)).toBeLessThan(200);
+  });
+
   it('tells talk detection as participant-speech-start to a speaker subscriber', async () => {
     const events: string[] = [];
     const receiver = await startReceiver((request, response) => {
