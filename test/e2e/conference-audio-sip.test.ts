@@ -129,6 +129,14 @@ describe('conference audio over SIP', () => {
     await a.waitHeard(since, 40);
     const beep = a.toneByFrame(since, 700);
     expect(Math.max(...beep)).toBeGreaterThan(HEARD);
+
+    // b leaves: the exit beep (500 Hz, then 400 Hz — a's own tone is 400, so look for 500).
+    const gone = t.app.bus.next((e) => e.type === 'leave');
+    b.call!.hangup();
+    await gone;
+    const left = performance.now() - 20;
+    await a.waitHeard(left, 40);
+    expect(Math.max(...a.toneByFrame(left, 500))).toBeGreaterThan(HEARD);
   });
 
   it('dials a SIP phone for Create Participant, and a kick hangs it up with a BYE', async () => {

@@ -37,6 +37,7 @@ export class SipPhone {
   private sending = true;
   private readonly payload = new Uint8Array(160);
   private sdpVersion = 1;
+  private closed = false;
 
   private constructor(
     readonly name: string,
@@ -189,6 +190,8 @@ export class SipPhone {
   }
 
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     clearTimeout(this.timer);
     this.timer = undefined;
     if (this.call && !this.call.ended) this.call.hangup();
