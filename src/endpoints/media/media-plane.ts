@@ -172,14 +172,22 @@ export class MediaPlane {
         await media.request('setLeg', { legId: callSid, ...flags });
         return;
       }
-      if (!this.rooms.has(roomId)) {
-        this.rooms.set(roomId, new Set());
-        await media.request('createRoom', { roomId });
+      // Counted as a member before the move, so a last leg leaving meanwhile keeps the room.
+      let members = this.rooms.get(roomId);
+      if (!members) {
+        this.rooms.set(roomId, (members = new Set()));
+        void media.request('createRoom', { roomId }).catch(() => undefined);
       }
-      await media.request('moveLeg', { legId: callSid, roomId, flags });
-      this.leftRoom(callSid, leg.room);
+      members.add(callSid);
+      try {
+        await media.request('moveLeg', { legId: callSid, roomId, flags });
+      } catch (error) {
+        await this.leftRoomAsync(callSid, roomId);
+        throw error;
+      }
+      const left = leg.room;
       leg.room = roomId;
-      this.rooms.get(roomId)?.add(callSid);
+      await this.leftRoomAsync(callSid, left);
     });
   }
 
@@ -284,10 +292,6 @@ export class MediaPlane {
       if (this.recordings.size <= MAX_KEPT_RECORDINGS && now - r.at < RECORDING_TTL_MS) break;
       this.recordings.delete(sid);
     }
-  }
-
-  private leftRoom(callSid: string, roomId: string): void {
-    void this.leftRoomAsync(callSid, roomId);
   }
 
   private async leftRoomAsync(callSid: string, roomId: string): Promise<void> {

@@ -31,7 +31,7 @@ export class SipInbound {
     const leg = this.inboundLeg(incoming);
     let routed: boolean;
     try {
-      routed = await this.route({ user: decodeURIComponent(user), from, leg });
+      routed = await this.route({ user: unescapeUser(user), from, leg });
     } catch (error) {
       this.gateway.log.warn({ err: error, user, from }, 'SIP: could not route an inbound call');
       incoming.reject(500, { reason: 'Server Internal Error' });
@@ -70,5 +70,14 @@ export class SipInbound {
         return remoteLegOf(gateway, call, callSid, mediaGone);
       },
     };
+  }
+}
+
+/** The user part of a URI with its %-escapes undone (RFC 3261 §19.1.2); a bad escape stays as written. */
+function unescapeUser(user: string): string {
+  try {
+    return decodeURIComponent(user);
+  } catch {
+    return user;
   }
 }
