@@ -55,8 +55,11 @@ export class ClientInviteTransaction extends Transaction {
     if (state === 'calling' || state === 'proceeding') {
       this.setState('completed');
       this.ack = buildAckForFailure(this.request, response);
+      // ACK first, then tell the TU (Figure 5 of §17.1.1: "ACK sent", then "resp. to TU"): a TU
+      // that retries at once (digest, §22.2) must not put its new INVITE ahead of this ACK.
+      const acked = this.send(this.ack, this.destination);
       this.onResponse(response);
-      if (!this.send(this.ack, this.destination)) return;
+      if (!acked) return;
       this.startTimer(this.reliable ? 0 : Math.max(32_000, 64 * this.t1), () => this.terminate('normal')); // Timer D
     } else if (state === 'completed' && this.ack) {
       this.send(this.ack, this.destination); // a retransmitted final: ACK again, TU not told

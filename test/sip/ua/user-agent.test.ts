@@ -252,7 +252,8 @@ describe('SipUserAgent as UAC (manual timers)', () => {
     expect(fromHeader(retry)?.tag).toBe(fromHeader(first)?.tag);
     const credentials = retry.headers.get('Proxy-Authorization') as string;
     expect(verifyDigest(credentials, { method: 'INVITE', password: 'p', realm: 'proxy', nonce: 'n407', uri: retry.uri })).toBe(true);
-    expect(env.transport.labels()).toEqual(['INVITE', 'INVITE', 'ACK']);
+    // The 407 is ACKed before the retry goes out (§17.1.1 Figure 5: ACK sent, then resp. to TU).
+    expect(env.transport.labels()).toEqual(['INVITE', 'ACK', 'INVITE']);
   });
 
   it('fails with 408 when nothing answers (Timer B)', async () => {
