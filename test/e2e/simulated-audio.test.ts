@@ -126,7 +126,7 @@ describe('simulated endpoints that speak and listen', () => {
     });
     expect(held.status, held.body).toBe(200);
     // Wait until the last half second of the recording is all hold music (8000 = the WAV's level).
-    let tail = new Int16Array(0);
+    let tail: Int16Array = new Int16Array(0);
     for (let tries = 0; tries < 50; tries++) {
       const pcm = await recording(a, 0.5);
       tail = pcm.subarray(pcm.length - 4000);

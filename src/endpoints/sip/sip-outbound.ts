@@ -73,7 +73,13 @@ export class SipOutbound {
       await gateway.media.closeLeg(callSid);
       return { outcome: 'failed' };
     }
-    const cancel = (): void => call.hangup('canceled');
+    // Cancelled (REST, shutdown): the call is over for Conclave at once. The user agent sends
+    // the CANCEL when it may (after a provisional, RFC 3261 §9.1) and ends the INVITE itself.
+    let cancelled = (): void => {};
+    const cancel = (): void => {
+      call.hangup('canceled');
+      cancelled();
+    };
     signal.addEventListener('abort', cancel, { once: true });
     let rang = false;
     call.on('provisional', (p) => {
@@ -83,6 +89,7 @@ export class SipOutbound {
       }
     });
     const outcome = await new Promise<DialResult>((resolve) => {
+      cancelled = () => resolve({ outcome: 'canceled' });
       call.on('answered', ({ remoteAudio }) => {
         gateway.track(call, { callSid, local: audio });
         void gateway.media.setRemote(callSid, { address: remoteAudio.address, port: remoteAudio.port }, remoteAudio.codec).catch(() => undefined);

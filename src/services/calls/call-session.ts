@@ -130,7 +130,9 @@ export class CallSession {
     });
     caller.ring();
     await this.move('ringing');
-    const first = await this.load(this.source);
+    // A caller who gives up while the TwiML is fetched ends the call now, not when the fetch ends.
+    const gaveUp = new Promise<undefined>((resolve) => this.ended.signal.addEventListener('abort', () => resolve(undefined), { once: true }));
+    const first = this.ended.signal.aborted ? undefined : await Promise.race([this.load(this.source), gaveUp]);
     if (!first || this.ended.signal.aborted) {
       caller.refuse('failed');
       return;
