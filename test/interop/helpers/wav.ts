@@ -104,3 +104,17 @@ export function toneLevel(wav: Wav, freq: number, skipSeconds = 0.5): ToneLevel 
   const rms = Math.sqrt(sum / part.length);
   return { amplitude, rms, purity: rms === 0 ? 0 : Math.min(1, (amplitude * amplitude) / 2 / (rms * rms)) };
 }
+
+/** Goertzel amplitude of `freq` in each whole 20 ms frame of `samples` (a full-scale sine is 1). */
+export function frameLevels(samples: Float32Array, freq: number, rate = 8000): number[] {
+  const frame = Math.round(rate / 50);
+  const levels: number[] = [];
+  for (let i = 0; i + frame <= samples.length; i += frame) levels.push(goertzel(samples.subarray(i, i + frame), freq, rate));
+  return levels;
+}
+
+/** The mean of frameLevels (0 for no frames). */
+export function meanLevel(samples: Float32Array, freq: number, rate = 8000): number {
+  const levels = frameLevels(samples, freq, rate);
+  return levels.length === 0 ? 0 : levels.reduce((a, b) => a + b, 0) / levels.length;
+}
