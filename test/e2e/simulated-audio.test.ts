@@ -92,6 +92,18 @@ describe('simulated endpoints that speak and listen', () => {
     expect(missing.status).toBe(404);
   });
 
+  it('a play= endpoint speaks its WAV, looped, to the others', async () => {
+    docs.set('/voice.wav', { type: 'audio/wav', body: toneWav(800, 0.3, 44100) });
+    const conference = '<Response><Dial><Conference beep="false">voices</Conference></Dial></Response>';
+    const started = t.app.bus.next((e) => e.type === 'start');
+    const listener = await place('sim:lis;record', conference);
+    await place(`sim:talker;play=${encodeURIComponent(`${web.baseUrl}/voice.wav`)}`, conference);
+    await started;
+    const heard = await recording(listener, 1.5);
+    // The 0.3 s file loops: the last second is the tone throughout.
+    expect(amplitude(heard.subarray(heard.length - 8000), 800)).toBeGreaterThan(6000);
+  });
+
   it('plays a WAV with <Play> and speaks with <Say> to the callee', async () => {
     docs.set('/tone.wav', { type: 'audio/wav', body: toneWav(1000, 0.6) });
     const sid = await place('sim:carol;record', `<Response><Play>${web.baseUrl}/tone.wav</Play><Say>Hello from Conclave</Say><Pause length="5"/></Response>`);
