@@ -107,6 +107,7 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
     documents: webhooks,
     conferenceAudio: audio,
     recordings: plane,
+    bridge: plane.bridge,
     logger,
   });
   const services: CallServiceContext = { ...core, calls: engine };

@@ -94,6 +94,14 @@ export interface DocumentFetcher {
   fetchDocument(request: { url: string; method: HttpMethod; accountSid: string; params: Record<string, string> }): Promise<{ contentType: string; body: string; url: string }>;
 }
 
+/** Two (or more) answered calls talking to each other: `<Dial>` to a phone. */
+export interface CallBridge {
+  /** Puts the calls' media legs in one room, each hearing the others. */
+  join(roomId: string, callSids: readonly string[]): Promise<void>;
+  /** Takes them out again (each back on its own). */
+  leave(callSids: readonly string[]): Promise<void>;
+}
+
 /** What simulated endpoints with `;record` heard: a WAV, while the call is live and for a while after. */
 export interface SimulatedRecordings {
   /** 8 kHz mono PCM16 WAV of everything the endpoint of `callSid` heard, or undefined. */

@@ -191,6 +191,17 @@ export class MediaPlane {
     });
   }
 
+  /** `<Dial>` bridges: the legs in one room, all heard, all hearing (CallBridge). */
+  readonly bridge = {
+    join: async (roomId: string, callSids: readonly string[]): Promise<void> => {
+      const open = { muted: false, hold: false, waiting: false, canHear: true, coachOf: null };
+      await Promise.all(callSids.filter((sid) => this.has(sid)).map((sid) => this.enterRoom(sid, roomId, open)));
+    },
+    leave: async (callSids: readonly string[]): Promise<void> => {
+      await Promise.all(callSids.filter((sid) => this.has(sid)).map((sid) => this.leaveRoom(sid).catch(() => undefined)));
+    },
+  };
+
   /** Moves the leg back to its home room (the call goes on after `<Dial>`). */
   leaveRoom(callSid: string): Promise<void> {
     return this.enqueue(callSid, async (leg) => {
@@ -267,6 +278,8 @@ export class MediaPlane {
   /** What a recording simulated leg heard so far (live) or in all (ended). */
   async recording(callSid: string): Promise<Uint8Array | undefined> {
     const leg = this.legs.get(callSid);
+    // Closing: its last take is on its way into `recordings`.
+    if (leg?.closing) await leg.chain.catch(() => undefined);
     if (leg?.record && !leg.closing) {
       const taken = await this.enqueue(callSid, () => this.media().request('takeRecording', { legId: callSid }));
       const merged = this.mergedRecording(callSid, taken.wav);

@@ -4,7 +4,7 @@
  * or received them (design.md: a call leg belongs to one media node).
  */
 import type { Call } from '../../domain/call.js';
-import type { AudioPlayer, CallNotifier, ConferenceAudio, DocumentFetcher, EndpointDialer, SimulatedRecordings, TwimlSource } from '../../domain/call-ports.js';
+import type { AudioPlayer, CallBridge, CallNotifier, ConferenceAudio, DocumentFetcher, EndpointDialer, SimulatedRecordings, TwimlSource } from '../../domain/call-ports.js';
 import { ConferenceAudioScheduler } from './conference-audio-scheduler.js';
 import type { Endpoint } from '../../domain/endpoint.js';
 import { ResourceNotFound } from '../../errors.js';
@@ -25,6 +25,7 @@ export interface CallEnginePorts {
   documents: DocumentFetcher;
   conferenceAudio: ConferenceAudio;
   recordings: SimulatedRecordings;
+  bridge: CallBridge;
 }
 
 export class CallEngine {
@@ -44,6 +45,8 @@ export class CallEngine {
       dialer: ports.dialer,
       twiml: ports.twiml,
       audio: ports.audio,
+      bridge: ports.bridge,
+      notifier: ports.notifier,
       logger: ports.logger,
       status: new CallStatusKeeper(ctx.store, ctx.clock, ports.notifier),
       onRinging: async (call, source) => {

@@ -1,6 +1,7 @@
 /**
  * Runs one TwiML verb of an answered call. `<Dial><Conference>` puts the call in the room
- * until it leaves; then the call goes to the Dial's `action` (told `DialCallStatus` and
+ * until it leaves, `<Dial>` to phones bridges it with the first to answer (dial-endpoints.ts);
+ * then the call goes to the Dial's `action` (told `DialCallStatus` and
  * `DialCallDuration`) or on to the next verb. `<Play>` and `<Say>` go to the audio player,
  * `<Pause>` waits, `<Redirect>` and `<Hangup>` end the document; `<Reject>` on an answered call
  * hangs up (https://www.twilio.com/docs/voice/twiml/reject).
@@ -11,6 +12,7 @@ import type { DialVerb, TwimlVerb } from '../../twiml/verbs.js';
 import type { CallApplicationSource } from './call-application.js';
 import type { CallRuntime } from './call-runtime.js';
 import { stayInConference } from './conference-leg.js';
+import { dialEndpoints } from './dial-endpoints.js';
 
 export type VerbStep = { kind: 'continue' } | { kind: 'hangup' } | { kind: 'goto'; source: CallApplicationSource };
 
@@ -99,9 +101,7 @@ async function dial(rt: CallRuntime, call: Call, verb: DialVerb, signal: AbortSi
       rt.logger.warn({ callSid: call.sid, code: stay.error.code }, `could not join conference ${room.name}: ${stay.error.message}`);
     }
   } else {
-    // Bridging two calls needs the media plane; until then such a Dial fails, as a busy line would.
-    status = 'failed';
-    rt.logger.warn({ callSid: call.sid }, '<Dial> to a number, SIP URI or client is not supported until the media plane exists');
+    ({ status, durationSeconds } = await dialEndpoints(rt, call, verb, signal));
   }
   if (signal.aborted) return { kind: 'hangup' };
   if (verb.action === undefined) return CONTINUE;

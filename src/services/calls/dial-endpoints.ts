@@ -1,0 +1,133 @@
+/**
+ * `<Dial>` to phones (https://www.twilio.com/docs/voice/twiml/dial): each `<Sip>`, `<Number>`
+ * or `<Client>` noun becomes a child call (`outbound-dial`, `ParentCallSid` = the caller),
+ * all ringing together for the Dial's `timeout`; the first to answer is bridged with the caller
+ * and the others are cancelled. The bridge lasts until either side hangs up or `timeLimit`
+ * passes; the caller then goes on with `action` (DialCallStatus, DialCallDuration) or the next
+ * verb. Each child call has Twilio's status moves and the noun's own status callback.
+ *
+ * What reaches a phone: `sip:` URIs (with the noun's username/password for digest) and, for
+ * trying things out, a `<Number>` written as a `sim:` address. Real numbers and clients need a
+ * carrier or a client SDK Conclave does not have: those children fail at once.
+ */
+import type { Call, CallStatus } from '../../domain/call.js';
+import type { DialCallStatus, DialResult, RemoteLeg } from '../../domain/call-ports.js';
+import { parseEndpoint, type Endpoint } from '../../domain/endpoint.js';
+import { newSid } from '../../domain/sids.js';
+import type { DialEndpointNoun, DialVerb } from '../../twiml/verbs.js';
+import type { CallRuntime } from './call-runtime.js';
+
+export interface DialOutcome {
+  status: DialCallStatus;
+  durationSeconds: number;
+}
+
+function endpointOf(noun: DialEndpointNoun): Endpoint | string {
+  if (noun.noun === 'Sip') return parseEndpoint(noun.uri);
+  if (noun.noun === 'Number') return parseEndpoint(noun.number);
+  return { kind: 'client', identity: noun.identity };
+}
+
+function childCall(parent: Call, noun: DialEndpointNoun, to: string, verb: DialVerb, now: number): Call {
+  return {
+    sid: newSid('CA'),
+    accountSid: parent.accountSid,
+    parentCallSid: parent.sid,
+    to,
+    // Twilio's default caller ID for <Dial>: the calling party's number.
+    from: verb.callerId ?? parent.from,
+    phoneNumberSid: null,
+    status: 'queued',
+    direction: 'outbound-dial',
+    timeout: verb.timeout,
+    startTime: null,
+    endTime: null,
+    duration: null,
+    queueTime: 0,
+    url: null,
+    method: 'POST',
+    fallbackUrl: null,
+    fallbackMethod: 'POST',
+    twiml: null,
+    statusCallback: noun.statusCallback ?? null,
+    statusCallbackMethod: noun.statusCallbackMethod,
+    statusCallbackEvents: [...noun.statusCallbackEvent],
+    dateCreated: now,
+    dateUpdated: now,
+  };
+}
+
+/** The Dial's status when nobody answered: busy if any line was busy, then no-answer, then failed. */
+function unanswered(results: DialResult[], canceled: boolean): DialCallStatus {
+  if (canceled) return 'canceled';
+  if (results.some((r) => r.outcome === 'busy')) return 'busy';
+  if (results.some((r) => r.outcome === 'no-answer')) return 'no-answer';
+  return 'failed';
+}
+
+export async function dialEndpoints(rt: CallRuntime, parent: Call, verb: DialVerb, signal: AbortSignal): Promise<DialOutcome> {
+  const { ctx } = rt;
+  const children: { call: Call; endpoint: Endpoint | string; noun: DialEndpointNoun; ringing: AbortController }[] = [];
+  for (const noun of verb.endpoints) {
+    const endpoint = endpointOf(noun);
+    const to = noun.noun === 'Sip' ? noun.uri : noun.noun === 'Number' ? noun.number : `client:${noun.identity}`;
+    const call = childCall(parent, noun, to, verb, ctx.clock.now());
+    await ctx.store.insertCall(call);
+    children.push({ call, endpoint, noun, ringing: new AbortController() });
+  }
+  const cancelAll = (): void => children.forEach((c) => c.ringing.abort());
+  signal.addEventListener('abort', cancelAll, { once: true });
+
+  let winner: { index: number; leg: RemoteLeg } | undefined;
+  const results = await Promise.all(
+    children.map(async (child, index): Promise<DialResult> => {
+      const current = { call: child.call };
+      const move = async (status: CallStatus): Promise<void> => {
+        current.call = await rt.status.move(current.call, status);
+      };
+      rt.notifier.callProgress(child.call, 'initiated');
+      if (typeof child.endpoint === 'string') {
+        rt.logger.warn({ callSid: child.call.sid, parentCallSid: parent.sid }, `<Dial>: ${child.endpoint}`);
+        await move('failed');
+        return { outcome: 'failed' };
+      }
+      const auth = child.noun.noun === 'Sip' && child.noun.username && child.noun.password !== undefined ? { username: child.noun.username, password: child.noun.password } : undefined;
+      const result = await rt.dialer.dial(child.endpoint, {
+        callSid: child.call.sid,
+        from: child.call.from,
+        timeoutSeconds: verb.timeout,
+        signal: child.ringing.signal,
+        onRinging: () => void move('ringing').catch(() => undefined),
+        ...(auth ? { sipAuth: auth } : {}),
+      });
+      if (result.outcome === 'answered' && winner === undefined && !signal.aborted) {
+        winner = { index, leg: result.leg };
+        children.forEach((c, i) => i !== index && c.ringing.abort());
+        await move('in-progress');
+        children[index]!.call = current.call;
+        return result;
+      }
+      if (result.outcome === 'answered') result.leg.hangup(); // a second answer, or the caller left: too late
+      await move(result.outcome === 'answered' ? 'canceled' : result.outcome);
+      return result;
+    }),
+  );
+  signal.removeEventListener('abort', cancelAll);
+  if (!winner) return { status: unanswered(results, signal.aborted), durationSeconds: 0 };
+
+  const child = children[winner.index]!;
+  const since = ctx.clock.now();
+  const roomId = `bridge:${parent.sid}`;
+  await rt.bridge.join(roomId, [parent.sid, child.call.sid]);
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    winner.leg.hungUp,
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, verb.timeLimit * 1000))),
+    new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true }))),
+  ]);
+  clearTimeout(timer);
+  await rt.bridge.leave([parent.sid, child.call.sid]);
+  winner.leg.hangup();
+  await rt.status.move(child.call, 'completed');
+  return { status: 'completed', durationSeconds: Math.floor((ctx.clock.now() - since) / 1000) };
+}

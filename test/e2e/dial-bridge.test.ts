@@ -1,0 +1,82 @@
+/**
+ * `<Dial>` to phones: child calls ring together, the first to answer is bridged with the caller
+ * (audio both ways, checked by Goertzel), the others are cancelled; the Dial's `action` is told
+ * DialCallStatus and DialCallDuration; child calls are listed with their ParentCallSid.
+ */
+import { performance } from 'node:perf_hooks';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { meanAmplitude } from '../media/goertzel.js';
+import { SipPhone } from '../helpers/sip-phone.js';
+import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { answer, startReceiver, type Receiver, type ReceivedRequest } from '../helpers/webhook-receiver.js';
+
+describe('<Dial> to phones', () => {
+  let t: TestApp;
+  let web: Receiver;
+
+  beforeEach(async () => {
+    t = await startTestApp('sqlite', { sip: true });
+    web = await startReceiver((_request, response) => answer(response, 200, 'text/xml', '<Response><Hangup/></Response>'));
+  });
+  afterEach(async () => {
+    await t.close();
+    await web.close();
+  });
+
+  const calls = (): string => `/2010-04-01/Accounts/${t.accountSid}/Calls`;
+  async function place(to: string, twiml: string): Promise<string> {
+    const res = await t.request('POST', `${calls()}.json`, { form: { To: to, From: '+15005550006', Twiml: twiml } });
+    expect(res.status, res.body).toBe(201);
+    return res.json<{ sid: string }>().sid;
+  }
+  async function actionRequest(): Promise<ReceivedRequest> {
+    for (;;) {
+      const found = web.requests.find((r) => r.path.startsWith('/after'));
+      if (found) return found;
+      await web.received(web.requests.length + 1);
+    }
+  }
+
+  it('bridges the caller with a SIP phone that answers; the first answer wins, the other line is cancelled', async () => {
+    const phone = await SipPhone.open('desk', 400, { answer: true });
+    try {
+      const twiml = `<Response><Dial timeout="10" action="${web.baseUrl}/after"><Number>sim:slow;ring=5</Number><Sip>${phone.uri}</Sip></Dial></Response>`;
+      const parent = await place('sim:caller;tone=600', twiml);
+      await phone.invited;
+      const since = performance.now();
+      await phone.waitHeard(since, 25);
+      expect(meanAmplitude(phone.heardSince(since + 100, 20), 600)).toBeGreaterThan(3000);
+
+      const listed = await t.request('GET', `${calls()}.json?ParentCallSid=${parent}`);
+      const children = listed.json<{ calls: Array<{ to: string; status: string; direction: string }> }>().calls;
+      expect(children).toHaveLength(2);
+      expect(children.find((c) => c.to === phone.uri)).toMatchObject({ status: 'in-progress', direction: 'outbound-dial' });
+      expect(children.find((c) => c.to === 'sim:slow;ring=5')).toMatchObject({ status: 'canceled' });
+
+      phone.call!.hangup();
+      const after = await actionRequest();
+      expect(after.params).toMatchObject({ DialCallStatus: 'completed', CallSid: parent });
+      expect(Number(after.params.DialCallDuration)).toBeGreaterThanOrEqual(0);
+    } finally {
+      await phone.close();
+    }
+  });
+
+  it('tells the action busy when no line answers and one was busy', async () => {
+    await place('sim:caller', `<Response><Dial action="${web.baseUrl}/after"><Number>sim:a;busy</Number><Number>sim:b;fail</Number></Dial></Response>`);
+    expect((await actionRequest()).params).toMatchObject({ DialCallStatus: 'busy', DialCallDuration: '0' });
+  });
+
+  it('a simulated callee is heard by a recording caller until it hangs up', async () => {
+    const parent = await place('sim:rec;record', `<Response><Dial action="${web.baseUrl}/after"><Number>sim:voice;tone=800;hangup=2</Number></Dial></Response>`);
+    const after = await actionRequest();
+    expect(after.params).toMatchObject({ DialCallStatus: 'completed', DialCallDuration: '2' });
+    const res = await fetch(`${t.baseUrl}${calls()}/${parent}/SimulatedAudio.wav`, {
+      headers: { authorization: `Basic ${Buffer.from(`${t.accountSid}:${t.authToken}`).toString('base64')}` },
+    });
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    const data = bytes.slice(44);
+    const pcm = new Int16Array(data.buffer, 0, Math.floor(data.length / 2));
+    expect(meanAmplitude(pcm.subarray(4000, 12000), 800)).toBeGreaterThan(5000);
+  });
+});
