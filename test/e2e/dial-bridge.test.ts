@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { meanAmplitude } from '../media/goertzel.js';
 import { SipPhone } from '../helpers/sip-phone.js';
-import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { placeCall, startTestApp, type TestApp } from '../helpers/test-app.js';
 import { answer, startReceiver, type Receiver, type ReceivedRequest } from '../helpers/webhook-receiver.js';
 
 describe('<Dial> to phones', () => {
@@ -24,11 +24,7 @@ describe('<Dial> to phones', () => {
   });
 
   const calls = (): string => `/2010-04-01/Accounts/${t.accountSid}/Calls`;
-  async function place(to: string, twiml: string): Promise<string> {
-    const res = await t.request('POST', `${calls()}.json`, { form: { To: to, From: '+15005550006', Twiml: twiml } });
-    expect(res.status, res.body).toBe(201);
-    return res.json<{ sid: string }>().sid;
-  }
+  const place = (to: string, twiml: string): Promise<string> => placeCall(t, to, twiml);
   async function actionRequest(): Promise<ReceivedRequest> {
     for (;;) {
       const found = web.requests.find((r) => r.path.startsWith('/after'));

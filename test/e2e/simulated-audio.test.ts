@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { meanAmplitude as amplitude } from '../media/goertzel.js';
-import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { placeCall, startTestApp, type TestApp } from '../helpers/test-app.js';
 import { answer, startReceiver, type Receiver } from '../helpers/webhook-receiver.js';
 
 /** A PCM16 mono WAV of a sine, for `<Play>`. */
@@ -56,11 +56,7 @@ describe('simulated endpoints that speak and listen', () => {
 
   const calls = (): string => `/2010-04-01/Accounts/${t.accountSid}/Calls`;
 
-  async function place(to: string, twiml: string): Promise<string> {
-    const res = await t.request('POST', `${calls()}.json`, { form: { To: to, From: '+15005550006', Twiml: twiml } });
-    expect(res.status, res.body).toBe(201);
-    return res.json<{ sid: string }>().sid;
-  }
+  const place = (to: string, twiml: string): Promise<string> => placeCall(t, to, twiml);
 
   /** Polls the recording until it holds `seconds` of audio after `skip` seconds. */
   async function recording(callSid: string, seconds: number): Promise<Int16Array> {

@@ -115,3 +115,10 @@ export async function startTestApp(kind: StoreKind, options: TestAppOptions = {}
     },
   };
 }
+
+/** Places a call with inline TwiML through the REST API (Calls.create); resolves with its CallSid. */
+export async function placeCall(t: TestApp, to: string, twiml: string, from = '+15005550006'): Promise<string> {
+  const res = await t.request('POST', `/2010-04-01/Accounts/${t.accountSid}/Calls.json`, { form: { To: to, From: from, Twiml: twiml } });
+  if (res.status !== 201) throw new Error(`Calls.create answered ${res.status}: ${res.body}`);
+  return res.json<{ sid: string }>().sid;
+}
