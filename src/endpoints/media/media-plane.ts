@@ -9,6 +9,7 @@
  * started on first use: a server that never gets a call never starts a thread.
  */
 import { MediaClient, type MediaClientOptions } from '../../media/media-client.js';
+import { RecordingShelf } from './recording-shelf.js';
 import type { G711CodecName, LegFlagsPatch, PlayTarget, RemoteAddress, SoundSpec, ToneSpec } from '../../media/protocol.js';
 
 export interface MediaLogger {
@@ -33,9 +34,6 @@ export interface SimVoice {
 }
 
 const HOME_PREFIX = 'call:';
-/** How long the recording of an ended simulated leg stays fetchable, and how many are kept. */
-const RECORDING_TTL_MS = 15 * 60_000;
-const MAX_KEPT_RECORDINGS = 200;
 
 export class MediaPlane {
   private client: MediaClient | undefined;
@@ -43,7 +41,7 @@ export class MediaPlane {
   /** Legs in each conference room; the room is destroyed when its last leg leaves. */
   private readonly rooms = new Map<string, Set<string>>();
   private readonly plays = new Map<number, (stopped: boolean) => void>();
-  private readonly recordings = new Map<string, { wav: Uint8Array; at: number }>();
+  private readonly recordings = new RecordingShelf();
   private talkingListener: (callSid: string, talking: boolean) => void = () => {};
   private closed = false;
 
@@ -262,7 +260,7 @@ export class MediaPlane {
       const media = this.client;
       if (leg.record) {
         const taken = await media.request('takeRecording', { legId: callSid }).catch(() => undefined);
-        if (taken) this.keep(callSid, this.mergedRecording(callSid, taken.wav));
+        if (taken) this.recordings.add(callSid, taken.wav);
       }
       if (why !== 'rtp-timeout') await media.request('removeLeg', { legId: callSid }).catch(() => undefined);
       await media.request('destroyRoom', { roomId: HOME_PREFIX + callSid }).catch(() => undefined);
@@ -282,29 +280,9 @@ export class MediaPlane {
     if (leg?.closing) await leg.chain.catch(() => undefined);
     if (leg?.record && !leg.closing) {
       const taken = await this.enqueue(callSid, () => this.media().request('takeRecording', { legId: callSid }));
-      const merged = this.mergedRecording(callSid, taken.wav);
-      this.keep(callSid, merged);
-      return merged;
+      return this.recordings.add(callSid, taken.wav);
     }
-    return this.recordings.get(callSid)?.wav;
-  }
-
-  /** The worker hands over what was heard since the last take: append it to what was kept. */
-  private mergedRecording(callSid: string, wav: Uint8Array): Uint8Array {
-    const kept = this.recordings.get(callSid)?.wav;
-    if (!kept || kept.length <= 44) return wav;
-    return concatWav(kept, wav);
-  }
-
-  private keep(callSid: string, wav: Uint8Array): void {
-    const now = Date.now();
-    this.recordings.delete(callSid);
-    this.recordings.set(callSid, { wav, at: now });
-    // Oldest first (a Map keeps insertion order): drop what is too old or too many.
-    for (const [sid, r] of this.recordings) {
-      if (this.recordings.size <= MAX_KEPT_RECORDINGS && now - r.at < RECORDING_TTL_MS) break;
-      this.recordings.delete(sid);
-    }
+    return this.recordings.get(callSid);
   }
 
   private async leftRoomAsync(callSid: string, roomId: string): Promise<void> {
@@ -324,15 +302,4 @@ export class MediaPlane {
     this.client = undefined;
     await client?.close();
   }
-}
-
-/** Appends the samples of a PCM16 WAV (44-byte header, as the worker writes) to another. */
-function concatWav(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + Math.max(0, b.length - 44));
-  out.set(a);
-  out.set(b.subarray(44), a.length);
-  const view = new DataView(out.buffer);
-  view.setUint32(4, out.length - 8, true);
-  view.setUint32(40, out.length - 44, true);
-  return out;
 }
