@@ -4,9 +4,11 @@
  * (the steps are listed in media-engine.ts). Split from the engine so request handling and the
  * per-tick hot path can be read apart; nothing here allocates per tick.
  */
+import { performance } from 'node:perf_hooks';
 import { ALAW_ENCODE, MULAW_ENCODE } from './codec/g711.js';
 import { Mixer } from './mixer.js';
-import type { MixerLeg } from './mixer.js';
+import type { LegFlags, LegSources, MixerLeg } from './mixer.js';
+import type { LegStats } from './protocol.js';
 import type { RtpLeg } from './rtp/rtp-leg.js';
 import { FRAME, addClamped, mixPlayers, mixPlayersOnto } from './sources.js';
 import type { PcmPlayer, Recorder } from './sources.js';
@@ -75,6 +77,53 @@ export function newRoom(id: string, onTalking: (legId: string, talking: boolean)
     encAlaw: new Uint8Array(FRAME),
     encMulawTick: -1,
     encAlawTick: -1,
+  };
+}
+
+/** What a new leg is made of; the rest of a Leg starts from zero. */
+export interface LegInit {
+  id: string;
+  kind: 'rtp' | 'sim';
+  rtp: RtpLeg | null;
+  recorder: Recorder | null;
+  players: PcmPlayer[];
+  timeoutMs: number;
+  packetsOut: number;
+}
+
+/** Puts a new leg into a room (and its mixer) with its sources and flags. */
+export function joinRoom(room: Room, init: LegInit, sources: LegSources, flags: Partial<LegFlags>): Leg {
+  const leg: Leg = {
+    ...init,
+    room,
+    mix: room.mixer.addLeg(init.id, sources, flags),
+    out: new Int16Array(FRAME),
+    lastRx: init.rtp ? init.rtp.stats.packetsReceived + init.rtp.stats.telephoneEvents : 0,
+    lastRxAt: performance.now(),
+  };
+  room.legs.set(leg.id, leg);
+  room.legList.push(leg);
+  return leg;
+}
+
+/** Takes a leg out of its room and mixer (a talking leg gets `talking false`). */
+export function leaveRoom(leg: Leg): void {
+  const room = leg.room;
+  room.legs.delete(leg.id);
+  room.legList.splice(room.legList.indexOf(leg), 1);
+  room.mixer.removeLeg(leg.id);
+}
+
+export function legStatsOf(leg: Leg): LegStats {
+  return {
+    legId: leg.id,
+    roomId: leg.room.id,
+    kind: leg.kind,
+    packetsIn: leg.rtp ? leg.rtp.stats.packetsReceived : 0,
+    packetsOut: leg.rtp ? leg.rtp.stats.packetsSent : leg.packetsOut,
+    packetsLost: leg.rtp ? leg.rtp.jitterBuffer.stats.lost : 0,
+    talking: leg.mix.talking,
+    ...(leg.rtp ? { receiver: leg.rtp.receiverFigures() } : {}),
   };
 }
 

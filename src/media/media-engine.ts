@@ -17,16 +17,21 @@
  * A leg belongs to one room at a time but outlives it: `moveLeg` hands its input and hold/wait
  * sources to another room's mixer (a call that played TwiML joins a conference), while its
  * socket, RTP stream, players and recorder stay the leg's own. Sim legs speak a tone or looped
- * PCM (`voice`); RTP legs report RFC 4733 digits as `dtmf` (see rtp/rtp-leg.ts).
+ * PCM (`voice`); RTP legs report RFC 4733 digits as `dtmf` (see rtp/rtp-leg.ts). When rooms
+ * are sharded over several workers (media-client.ts), a move into another worker's room is
+ * `detachLeg` here and `attachLeg` there: the leg travels as plain data (leg-state.ts) and the
+ * destination binds the same ports.
  *
  * Steady state allocates nothing per tick: frames, overlays and encode buffers are made when a
  * room, leg or player is created.
  */
 import { performance } from 'node:perf_hooks';
-import { newRoom, tickRoom } from './engine-room.js';
+import { joinRoom, leaveRoom, legStatsOf, newRoom, tickRoom } from './engine-room.js';
 import type { Leg, Room, TickContext } from './engine-room.js';
 import { MediaClock } from './media-clock.js';
 import type { FrameSource, LegFlags } from './mixer.js';
+import { inputFrom, movedLegOf, playerFrom, recorderFrom } from './leg-state.js';
+import type { MovedLeg } from './leg-state.js';
 import type {
   AddLegParams,
   EngineStats,
@@ -36,15 +41,18 @@ import type {
   MediaNotification,
   MediaReply,
   MediaRequest,
+  WorkerRequest,
   MediaRequestParams,
   MediaRequestResult,
   MediaRequestType,
   PlayTarget,
   SoundSpec,
   LegClosedReason,
+  WorkerStats,
 } from './protocol.js';
 import { RtpLeg } from './rtp/rtp-leg.js';
-import { FRAME, PcmPlayer, Recorder, ToneVoice, soundPcm } from './sources.js';
+import type { RtpLegOptions } from './rtp/rtp-leg.js';
+import { PcmPlayer, Recorder, ToneVoice, soundPcm } from './sources.js';
 import { builtinSounds, encodeWav } from './sounds.js';
 
 export { PcmPlayer } from './sources.js';
@@ -63,6 +71,8 @@ export class MediaEngine {
   private readonly host: string;
   private readonly rtpTimeoutMs: number;
   private readonly portRange: { min: number; max: number } | undefined;
+  private readonly rtcpIntervalMs: number | undefined;
+  private readonly workerIndex: number;
   private tickNo = 0;
   private nextRequestId = 1;
   private tickTotalUs = 0;
@@ -74,6 +84,8 @@ export class MediaEngine {
     this.host = options.host ?? '127.0.0.1';
     this.rtpTimeoutMs = options.rtpTimeoutMs ?? DEFAULT_RTP_TIMEOUT_MS;
     this.portRange = options.portRange;
+    this.rtcpIntervalMs = options.rtcpIntervalMs;
+    this.workerIndex = options.workerIndex ?? 0;
     this.clock = new MediaClock(() => this.tick(), { intervalMs: options.intervalMs ?? 20 });
   }
 
@@ -104,7 +116,7 @@ export class MediaEngine {
   }
 
   /** Handles one request and always resolves with its reply. */
-  async handle(req: MediaRequest): Promise<MediaReply> {
+  async handle(req: MediaRequest | WorkerRequest): Promise<MediaReply> {
     try {
       const result = await this.dispatch(req);
       return { kind: 'reply', id: req.id, ok: true, result };
@@ -121,7 +133,7 @@ export class MediaEngine {
     return reply.result as MediaRequestResult<K>;
   }
 
-  private async dispatch(req: MediaRequest): Promise<unknown> {
+  private async dispatch(req: WorkerRequest): Promise<unknown> {
     switch (req.type) {
       case 'createRoom':
         return this.createRoom(req.params.roomId);
@@ -166,6 +178,10 @@ export class MediaEngine {
       }
       case 'stats':
         return this.stats();
+      case 'detachLeg':
+        return this.detachLeg(req.params.legId);
+      case 'attachLeg':
+        return this.attachLeg(req.params.roomId, req.params.leg, req.params.flags ?? {});
       default: {
         const never: never = req;
         throw new Error(`unknown request ${(never as { type: string }).type}`);
@@ -215,25 +231,15 @@ export class MediaEngine {
     let input: FrameSource | null = null;
     let timeoutMs = 0;
     if (p.kind === 'rtp') {
-      this.pending.add(p.legId);
-      try {
-        const range = p.portRange ?? this.portRange;
-        rtp = await RtpLeg.open({
-          codec: p.codec,
-          host: this.host,
-          ...(range ? { portRange: range } : {}),
-          ...(p.remote ? { remote: p.remote } : {}),
-          telephoneEventPayloadType: p.telephoneEventPayloadType ?? null,
-        });
-      } finally {
-        this.pending.delete(p.legId);
-      }
-      if (this.closed || this.rooms.get(p.roomId) !== room) {
-        await rtp.close();
-        throw new Error(this.closed ? 'engine closed' : `room ${p.roomId} was destroyed`);
-      }
-      const legId = p.legId;
-      rtp.onDtmf = (digit) => this.notify({ kind: 'notify', type: 'dtmf', legId, digit });
+      const range = p.portRange ?? this.portRange;
+      rtp = await this.openRtp(p.legId, room, {
+        codec: p.codec,
+        host: this.host,
+        ...(range ? { portRange: range } : {}),
+        ...(p.remote ? { remote: p.remote } : {}),
+        telephoneEventPayloadType: p.telephoneEventPayloadType ?? null,
+        ...(this.rtcpIntervalMs !== undefined ? { rtcpIntervalMs: this.rtcpIntervalMs } : {}),
+      });
       input = rtp;
       timeoutMs = p.rtpTimeoutMs ?? this.rtpTimeoutMs;
     } else {
@@ -241,31 +247,12 @@ export class MediaEngine {
       else if (p.tone) input = new ToneVoice(p.tone);
       if (p.record) recorder = new Recorder();
     }
-    const mix = room.mixer.addLeg(
-      p.legId,
-      {
-        input,
-        holdSource: new PcmPlayer(0, sounds['hold-music'], true),
-        waitSource: new PcmPlayer(0, sounds['wait-music'], true),
-      },
+    const leg = joinRoom(
+      room,
+      { id: p.legId, kind: p.kind, rtp, recorder, players: [], timeoutMs, packetsOut: 0 },
+      { input, holdSource: new PcmPlayer(0, sounds['hold-music'], true), waitSource: new PcmPlayer(0, sounds['wait-music'], true) },
       flags,
     );
-    const leg: Leg = {
-      id: p.legId,
-      room,
-      kind: p.kind,
-      rtp,
-      recorder,
-      mix,
-      players: [],
-      out: new Int16Array(FRAME),
-      timeoutMs,
-      lastRx: 0,
-      lastRxAt: performance.now(),
-      packetsOut: 0,
-    };
-    room.legs.set(leg.id, leg);
-    room.legList.push(leg);
     this.legs.set(leg.id, leg);
     return rtp ? { localAddress: rtp.localAddress, localPort: rtp.localPort } : { localAddress: null, localPort: null };
   }
@@ -284,13 +271,10 @@ export class MediaEngine {
   private moveLeg(legId: string, roomId: string, patch: LegFlagsPatch): Record<string, never> {
     const leg = this.leg(legId);
     const to = this.room(roomId);
-    const from = leg.room;
     const { input, holdSource, waitSource } = leg.mix;
-    from.mixer.removeLeg(legId);
-    from.legs.delete(legId);
-    from.legList.splice(from.legList.indexOf(leg), 1);
-    leg.mix = to.mixer.addLeg(legId, { input, holdSource, waitSource }, toFlags(patch));
+    leaveRoom(leg);
     leg.room = to;
+    leg.mix = to.mixer.addLeg(legId, { input, holdSource, waitSource }, toFlags(patch));
     to.legs.set(legId, leg);
     to.legList.push(leg);
     return {};
@@ -323,9 +307,7 @@ export class MediaEngine {
   private async closeLeg(leg: Leg, reason: LegClosedReason): Promise<void> {
     if (this.legs.get(leg.id) !== leg) return;
     this.legs.delete(leg.id);
-    leg.room.legs.delete(leg.id);
-    leg.room.legList.splice(leg.room.legList.indexOf(leg), 1);
-    leg.room.mixer.removeLeg(leg.id);
+    leaveRoom(leg);
     for (const p of leg.players) this.notify({ kind: 'notify', type: 'played', id: p.id, stopped: true });
     leg.players.length = 0;
     this.notify({ kind: 'notify', type: 'legClosed', legId: leg.id, roomId: leg.room.id, reason });
@@ -333,31 +315,82 @@ export class MediaEngine {
   }
 
   private stats(): EngineStats {
+    const w = this.workerStats();
+    const { ticks, lateTicks, skippedTicks, maxLateMs, rooms, tickMeanUs, tickMaxUs } = w;
     const legs: LegStats[] = [];
-    for (const leg of this.legs.values()) {
-      legs.push({
-        legId: leg.id,
-        roomId: leg.room.id,
-        kind: leg.kind,
-        packetsIn: leg.rtp ? leg.rtp.stats.packetsReceived : 0,
-        packetsOut: leg.rtp ? leg.rtp.stats.packetsSent : leg.packetsOut,
-        packetsLost: leg.rtp ? leg.rtp.jitterBuffer.stats.lost : 0,
-        talking: leg.mix.talking,
-      });
-    }
+    for (const leg of this.legs.values()) legs.push(legStatsOf(leg));
+    const { sharedEncodes, privateEncodes } = this.ctx;
+    return { ticks, lateTicks, skippedTicks, maxLateMs, rooms, tickMeanUs, tickMaxUs, sharedEncodes, privateEncodes, legs, workers: [w] };
+  }
+
+  private workerStats(): WorkerStats {
     const c = this.clock.stats;
+    const elu = performance.eventLoopUtilization();
+    const mem = process.memoryUsage();
     return {
+      worker: this.workerIndex,
       ticks: this.tickNo,
       lateTicks: c.late,
       skippedTicks: c.skipped,
       maxLateMs: c.maxLateMs,
       rooms: this.rooms.size,
+      legs: this.legs.size,
       tickMeanUs: this.ticksMeasured > 0 ? this.tickTotalUs / this.ticksMeasured : 0,
       tickMaxUs: this.tickMaxUs,
-      sharedEncodes: this.ctx.sharedEncodes,
-      privateEncodes: this.ctx.privateEncodes,
-      legs,
+      elu: { idleMs: elu.idle, activeMs: elu.active },
+      heapUsed: mem.heapUsed,
+      heapTotal: mem.heapTotal,
     };
+  }
+
+  /**
+   * Takes a leg out of this worker for a room in another: out of its room (a talking leg gets
+   * `talking false`, as on any move), its state captured, its sockets closed so the other
+   * worker can bind the same ports. No `legClosed`: the leg lives on.
+   */
+  private async detachLeg(legId: string): Promise<{ roomId: string; leg: MovedLeg }> {
+    const leg = this.leg(legId);
+    this.legs.delete(legId);
+    leaveRoom(leg);
+    const moved = movedLegOf(leg);
+    leg.players.length = 0;
+    if (leg.rtp) await leg.rtp.close();
+    return { roomId: leg.room.id, leg: moved };
+  }
+
+  /** The other half of a cross-worker move: the same ports, stream, players and recorder. */
+  private async attachLeg(roomId: string, m: MovedLeg, patch: LegFlagsPatch): Promise<Record<string, never>> {
+    const room = this.room(roomId);
+    if (this.legs.has(m.legId) || this.pending.has(m.legId)) throw new Error(`leg ${m.legId} exists`);
+    const rtp = m.rtp ? await this.openRtp(m.legId, room, { restore: m.rtp }) : null;
+    const leg = joinRoom(
+      room,
+      { id: m.legId, kind: m.kind, rtp, recorder: recorderFrom(m.recorded), players: m.players.map(playerFrom), timeoutMs: m.timeoutMs, packetsOut: m.packetsOut },
+      { input: rtp ?? inputFrom(m.input), holdSource: m.hold ? playerFrom(m.hold) : null, waitSource: m.wait ? playerFrom(m.wait) : null },
+      toFlags(patch),
+    );
+    this.legs.set(leg.id, leg);
+    return {};
+  }
+
+  /**
+   * Binds an RTP leg's sockets (which awaits), then checks that the engine and the room are
+   * still there: a room destroyed meanwhile gets no leg, and its sockets are closed again.
+   */
+  private async openRtp(legId: string, room: Room, options: RtpLegOptions): Promise<RtpLeg> {
+    this.pending.add(legId);
+    let rtp: RtpLeg;
+    try {
+      rtp = await RtpLeg.open(options);
+    } finally {
+      this.pending.delete(legId);
+    }
+    if (this.closed || this.rooms.get(room.id) !== room) {
+      await rtp.close();
+      throw new Error(this.closed ? 'engine closed' : `room ${room.id} was destroyed`);
+    }
+    rtp.onDtmf = (digit) => this.notify({ kind: 'notify', type: 'dtmf', legId, digit });
+    return rtp;
   }
 
   /** One 20 ms step for every room. Public so in-process tests can drive time. */

@@ -16,6 +16,12 @@
  * source (instead of the mix — the FreeSWITCH bug #796 was hold only muting), a leg with
  * `canHear` off silence, everyone else the mix without themselves.
  *
+ * Silence is not mixed: a frame whose mean |sample| is below `silenceThreshold` (32, about
+ * −60 dBFS) from a leg that is not talking stays out of the sum. FreeSWITCH mixes a member only
+ * while it "has audio", and Asterisk recommends `dsp_drop_silence` for large conferences: the
+ * result sounds the same, but every listener who is silent hears the room's shared mix, so in a
+ * room of 10 with two talkers 8 legs share one mix and one encoding instead of 10 private ones.
+ *
  * Talk detection per leg uses FreeSWITCH's score (mean |sample| per frame) against Asterisk's
  * default threshold of 160, with FreeSWITCH's hysteresis (hangunder 5 frames on, hangover 40
  * frames off). A leg that stops being heard (mute, hold) stops talking at once, like Asterisk's
@@ -57,6 +63,8 @@ export interface MixerOptions {
   frameSamples?: number;
   /** Mean |sample| above which a frame counts as speech (Asterisk dsp_talking_threshold). */
   talkThreshold?: number;
+  /** Mean |sample| below which a non-talking leg's frame is silence and not mixed. */
+  silenceThreshold?: number;
   /** Consecutive speech frames before talking starts (FreeSWITCH hangunder). */
   talkOnFrames?: number;
   /** Consecutive non-speech frames before talking stops (FreeSWITCH hangover). */
@@ -106,6 +114,7 @@ export class MixerLeg {
 export class Mixer {
   private readonly frameSamples: number;
   private readonly talkLevel: number;
+  private readonly silenceLevel: number;
   private readonly talkOn: number;
   private readonly talkOff: number;
   private readonly onTalking: ((legId: string, talking: boolean) => void) | undefined;
@@ -119,6 +128,7 @@ export class Mixer {
     this.frameSamples = options.frameSamples ?? 160;
     // Compare sums, not means: Σ|s| > threshold · N avoids a division per leg.
     this.talkLevel = (options.talkThreshold ?? 160) * this.frameSamples;
+    this.silenceLevel = (options.silenceThreshold ?? 32) * this.frameSamples;
     this.talkOn = options.talkOnFrames ?? 5;
     this.talkOff = options.talkOffFrames ?? 40;
     this.onTalking = options.onTalking;
@@ -192,26 +202,24 @@ export class Mixer {
       leg.contributed = false;
       let sumAbs = 0;
       if (frame !== null && !f.muted && !f.hold && !f.waiting) {
-        if (f.coachOf === null) {
-          for (let i = 0; i < n; i++) {
-            const s = frame[i]!;
-            acc[i] = acc[i]! + s;
-            sumAbs += s < 0 ? -s : s;
-          }
-          leg.contributed = true;
-          contributors++;
-        } else {
-          const target = this.byId.get(f.coachOf);
-          if (target !== undefined) {
-            const c = target.coachAcc;
-            if (target.coachTick !== tick) {
-              c.fill(0);
-              target.coachTick = tick;
-            }
-            for (let i = 0; i < n; i++) {
-              const s = frame[i]!;
-              c[i] = c[i]! + s;
-              sumAbs += s < 0 ? -s : s;
+        for (let i = 0; i < n; i++) {
+          const s = frame[i]!;
+          sumAbs += s < 0 ? -s : s;
+        }
+        if (leg.talking || sumAbs >= this.silenceLevel) {
+          if (f.coachOf === null) {
+            for (let i = 0; i < n; i++) acc[i] = acc[i]! + frame[i]!;
+            leg.contributed = true;
+            contributors++;
+          } else {
+            const target = this.byId.get(f.coachOf);
+            if (target !== undefined) {
+              const c = target.coachAcc;
+              if (target.coachTick !== tick) {
+                c.fill(0);
+                target.coachTick = tick;
+              }
+              for (let i = 0; i < n; i++) c[i] = c[i]! + frame[i]!;
             }
           }
         }

@@ -6,6 +6,11 @@
  * strings, numbers, typed arrays), so the same messages work over a MessagePort and in-process.
  */
 
+import type { MovedLeg } from './leg-state.js';
+import type { ReceiverFigures } from './rtp/rtcp-session.js';
+
+export type { ReceiverFigures } from './rtp/rtcp-session.js';
+
 export type G711CodecName = 'PCMU' | 'PCMA';
 
 export interface RemoteAddress {
@@ -75,8 +80,29 @@ export interface LegStats {
   kind: 'rtp' | 'sim';
   packetsIn: number;
   packetsOut: number;
+  /** Frames the jitter buffer found missing at playout. */
   packetsLost: number;
   talking: boolean;
+  /** RTP legs: RTCP receiver figures (RFC 3550 A.3 loss, A.8 jitter, the peer's last SR). */
+  receiver?: ReceiverFigures;
+}
+
+/** One media worker's own figures (MediaClient shards rooms over several). */
+export interface WorkerStats {
+  worker: number;
+  ticks: number;
+  lateTicks: number;
+  skippedTicks: number;
+  maxLateMs: number;
+  rooms: number;
+  legs: number;
+  tickMeanUs: number;
+  tickMaxUs: number;
+  /** Event loop utilisation of the worker thread since it started (0–1): its busy share of a core. */
+  elu: { idleMs: number; activeMs: number };
+  /** V8 heap of the worker's isolate, bytes. */
+  heapUsed: number;
+  heapTotal: number;
 }
 
 export interface EngineStats {
@@ -92,6 +118,11 @@ export interface EngineStats {
   sharedEncodes: number;
   privateEncodes: number;
   legs: LegStats[];
+  /**
+   * Per worker. The totals above add the workers up (ticks and late ticks are summed, so
+   * late / ticks is the share of late ticks over all workers; max values are the max).
+   */
+  workers?: WorkerStats[];
 }
 
 /** Request name → its parameters and the result of a successful reply. */
@@ -122,6 +153,22 @@ export interface MediaRequestMap {
   takeRecording: { params: { legId: string }; result: { wav: Uint8Array } };
   stats: { params: Record<string, never>; result: EngineStats };
 }
+
+/**
+ * Requests between MediaClient and its workers only: a leg moving to a room of another worker
+ * leaves the first (its sockets closed, its state returned) and is re-opened in the second on
+ * the same ports.
+ */
+export interface InternalRequestMap {
+  detachLeg: { params: { legId: string }; result: { roomId: string; leg: MovedLeg } };
+  attachLeg: { params: { roomId: string; flags?: LegFlagsPatch; leg: MovedLeg }; result: Record<string, never> };
+}
+
+export type WorkerRequestMap = MediaRequestMap & InternalRequestMap;
+export type WorkerRequestType = keyof WorkerRequestMap;
+export type WorkerRequest = {
+  [K in WorkerRequestType]: { kind: 'request'; id: number; type: K; params: WorkerRequestMap[K]['params'] };
+}[WorkerRequestType];
 
 export type MediaRequestType = keyof MediaRequestMap;
 export type MediaRequestParams<K extends MediaRequestType> = MediaRequestMap[K]['params'];
@@ -156,4 +203,10 @@ export interface MediaEngineOptions {
   portRange?: { min: number; max: number };
   /** Tick period in ms (default 20). */
   intervalMs?: number;
+  /** Mean RTCP report interval in ms (default 5000, RFC 3550 §6.2). */
+  rtcpIntervalMs?: number;
+  /** Nice value for each media worker thread (Linux; e.g. −10; absent = unchanged; best effort). */
+  threadNice?: number;
+  /** Index of this worker among the client's (stats). */
+  workerIndex?: number;
 }

@@ -22,8 +22,14 @@ export class PcmPlayer implements FrameSource {
   private pos = 0;
   private readonly frame = new Int16Array(FRAME);
 
-  constructor(readonly id: number, private readonly pcm: Int16Array, private readonly loop: boolean) {
+  constructor(readonly id: number, private readonly pcm: Int16Array, private readonly loop: boolean, pos = 0) {
     if (pcm.length === 0) this.done = true;
+    this.pos = pos;
+  }
+
+  /** Plain data to re-create this player in another worker (leg-state.ts). */
+  state(): { id: number; pcm: Int16Array; loop: boolean; pos: number; done: boolean } {
+    return { id: this.id, pcm: this.pcm, loop: this.loop, pos: this.pos, done: this.done };
   }
 
   pop(): Int16Array | null {
@@ -50,9 +56,8 @@ export class PcmPlayer implements FrameSource {
 /** A continuous sine: the voice of a simulated endpoint. */
 export class ToneVoice implements FrameSource {
   private readonly frame = new Int16Array(FRAME);
-  private phase = 0;
   private readonly step: number;
-  constructor(private readonly spec: ToneSpec) {
+  constructor(readonly spec: ToneSpec, public phase = 0) {
     this.step = (2 * Math.PI * spec.frequencyHz) / 8000;
   }
   pop(): Int16Array {
@@ -79,6 +84,10 @@ export class Recorder {
     if (frame === null) this.buf.fill(0, this.length, this.length + FRAME);
     else this.buf.set(frame, this.length);
     this.length += FRAME;
+  }
+  /** What was recorded and not taken yet, without taking it. */
+  peek(): Int16Array {
+    return this.buf.subarray(0, this.length);
   }
   take(): Int16Array {
     const pcm = this.buf.slice(0, this.length);

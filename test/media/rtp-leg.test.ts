@@ -148,11 +148,23 @@ describe('RtpLeg send path', () => {
 });
 
 describe('RtpLeg ports', () => {
-  it('takes the first free even port of a range', async () => {
+  it('takes a free even port of a range (and the odd one after it), never one in use', async () => {
     const first = await openLeg({ portRange: { min: 41000, max: 41100 } });
     expect(first.localPort % 2).toBe(0);
-    const second = await openLeg({ portRange: { min: first.localPort, max: first.localPort + 10 } });
+    expect(first.localPort).toBeGreaterThanOrEqual(41000);
+    expect(first.localPort).toBeLessThan(41100);
+    const second = await openLeg({ portRange: { min: first.localPort, max: first.localPort + 3 } });
     expect(second.localPort).toBe(first.localPort + 2);
+    expect(second.rtcpPort).toBe(first.localPort + 3);
+  });
+
+  it('walks the range from the last pair taken, so a pair just freed is not reused at once', async () => {
+    const range = { min: 42000, max: 42019 };
+    const a = await openLeg({ portRange: range });
+    const freed = a.localPort;
+    await a.close();
+    const b = await openLeg({ portRange: range });
+    expect(b.localPort).not.toBe(freed);
   });
 
   it('fails cleanly when the range is exhausted', async () => {

@@ -1,0 +1,72 @@
+/**
+ * The types of an RTP leg (rtp-leg.ts): its options, counters, and its state as plain data for
+ * a move to another media worker. Split out so the leg itself reads as behaviour.
+ */
+import type { JitterBufferOptions } from '../jitter-buffer.js';
+import type { RtcpState } from './rtcp-session.js';
+
+export type G711Codec = 'PCMU' | 'PCMA';
+
+/** Static payload types of RFC 3551 Table 4. */
+export const G711_PAYLOAD_TYPE: Readonly<Record<G711Codec, number>> = { PCMU: 0, PCMA: 8 };
+
+export interface RtpLegOptions {
+  codec?: G711Codec;
+  /** Local address to bind (default 127.0.0.1). */
+  host?: string;
+  /** Fixed local (even) port; 0/absent lets the OS choose. Ignored when `portRange` is given. */
+  port?: number;
+  /** Inclusive range to take the first free even port (and the odd one after it) from. */
+  portRange?: { min: number; max: number };
+  /** Where to send; otherwise learnt from the first valid packet received. */
+  remote?: { address: string; port: number };
+  ssrc?: number;
+  /** Kernel receive buffer in bytes (default 1 MiB). */
+  recvBufferSize?: number;
+  jitterBuffer?: JitterBufferOptions;
+  /** The peer's RFC 4733 telephone-event payload type (null/absent = none negotiated). */
+  telephoneEventPayloadType?: number | null;
+  /** Bind RTCP on port + 1 (default true). */
+  rtcp?: boolean;
+  /** Mean interval between our SRs in ms (default 5000; randomised ×0.5–1.5). */
+  rtcpIntervalMs?: number;
+  /** A leg that moved from another worker: bind its ports and carry on its stream. */
+  restore?: RtpLegState;
+}
+
+
+export interface RtpLegStats {
+  packetsReceived: number;
+  packetsSent: number;
+  /** Datagrams that were not valid RTP. */
+  malformed: number;
+  /** Valid RTP with neither the codec's nor the telephone-event payload type. */
+  otherPayloadType: number;
+  /** RFC 4733 telephone-event packets (not audio, not in packetsReceived). */
+  telephoneEvents: number;
+  sendErrors: number;
+  /** RTCP datagrams received (either port). */
+  rtcpReceived: number;
+}
+
+/** A leg's stream as plain data, to re-open it in another worker (structured-clone safe). */
+export interface RtpLegState {
+  host: string;
+  localPort: number;
+  withRtcp: boolean;
+  codec: G711Codec;
+  telephoneEventPayloadType: number | null;
+  ssrc: number;
+  seq: number;
+  timestamp: number;
+  firstSend: boolean;
+  remote: { address: string; port: number } | null;
+  rtcpRemote: { address: string; port: number } | null;
+  seqShift: number;
+  shiftSsrc: number;
+  lastEventTs: number;
+  stats: RtpLegStats;
+  rtcp: RtcpState;
+  rtcpIntervalMs: number;
+}
+
