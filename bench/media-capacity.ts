@@ -3,18 +3,21 @@
  * < 0.1 % late ticks and < 0.1 % lost packets, the load generator included.
  *
  *   npx tsx bench/media-capacity.ts [--steps 200,400,600,800,1000,1200] [--big-steps 250,1000]
- *                                   [--warmup 2] [--window 8] [--legs-per-socket 1]
+ *                                   [--warmup 2] [--window 8] [--legs-per-socket 1] [--workers N]
+ *                                   [--nice -10] [--quiet-wait 120]
  *
- * This process runs the media plane as production will: MediaClient starting the media worker
- * thread (from source under tsx). The load generator (bench/media-loadgen.ts) is a separate
+ * This process runs the media plane as production will: MediaClient starting its media worker
+ * threads (from source under tsx; --workers, default one per core) and sharding rooms over them. The load generator (bench/media-loadgen.ts) is a separate
  * child process on the same machine, one UDP socket per participant on 127.0.0.1 unless
  * --legs-per-socket says otherwise. Each step builds fresh rooms and legs, warms up, then
  * measures one window:
- * - late / skipped ticks: the engine's `stats` (deltas over the window);
+ * - late / skipped ticks: the engine's `stats` (deltas over the window, all workers; a tick is
+ *   late when it starts > 5 ms after its deadline, media-clock.ts);
  * - mix packets received vs expected and p99.9 inter-arrival gap at the load generator;
  * - uplink: packets the engine accepted vs packets the generator sent (whole step, after drain);
- * - CPU of this process (media worker + idle main thread) and of the generator (cpuUsage
- *   deltas, % of one core), and how busy the whole machine was (/proc/stat).
+ * - CPU of this process (media workers + idle main thread) and of the generator (cpuUsage
+ *   deltas, % of one core), each media thread's event-loop utilisation (its busy share of a
+ *   core), and how busy the whole machine was (/proc/stat).
  * Series "rooms of 10" (N/10 rooms, 2 talkers each) and "one room of 250" (a 250-leg room with
  * 3 talkers, the rest of N in rooms of 10). A series stops early once far past overload.
  */
@@ -33,10 +36,13 @@ interface Options {
   warmupS: number;
   windowS: number;
   legsPerSocket: number;
+  workers: number | undefined;
+  nice: number | undefined;
+  quietWaitS: number;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { steps: [200, 400, 600, 800, 1000, 1200], bigSteps: [250, 1000], warmupS: 2, windowS: 8, legsPerSocket: 1 };
+  const o: Options = { steps: [200, 400, 600, 800, 1000, 1200], bigSteps: [250, 1000], warmupS: 2, windowS: 8, legsPerSocket: 1, workers: undefined, nice: undefined, quietWaitS: 0 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const v = argv[i + 1];
@@ -46,6 +52,9 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--warmup') o.warmupS = Number(v);
     else if (a === '--window') o.windowS = Number(v);
     else if (a === '--legs-per-socket') o.legsPerSocket = Math.max(1, Number(v));
+    else if (a === '--workers') o.workers = Math.max(1, Number(v));
+    else if (a === '--nice') o.nice = Number(v);
+    else if (a === '--quiet-wait') o.quietWaitS = Number(v);
     else throw new Error(`unknown argument ${a}`);
     i++;
   }
@@ -107,12 +116,12 @@ class Generator {
   }
 }
 
-/** Total and idle jiffies of all CPUs. */
-function cpuTimes(): { total: number; idle: number } {
+/** Total, idle, softirq and steal jiffies of all CPUs (loopback UDP is mostly softirq work). */
+function cpuTimes(): { total: number; idle: number; softirq: number; steal: number } {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
   const f = line.trim().split(/\s+/).slice(1).map(Number);
   const idle = (f[3] ?? 0) + (f[4] ?? 0);
-  return { total: f.reduce((a, b) => a + b, 0), idle };
+  return { total: f.slice(0, 8).reduce((a, b) => a + b, 0), idle, softirq: f[6] ?? 0, steal: f[7] ?? 0 };
 }
 
 type Layout = 'rooms10' | 'big250';
@@ -157,19 +166,41 @@ interface Row {
   genCpu: number;
   busy: number;
   genLatePct: number;
+  /** Each media thread's busy share of a core over the window (event-loop utilisation). */
+  threadBusy: number[];
+  worstWorkerLatePct: number;
+  /** How busy the machine was in the second before the step, with our processes idle. */
+  bgBusy: number;
+  rssMb: number;
+  /** Softirq and steal shares of the machine in the window. */
+  softirq: number;
+  steal: number;
 }
 
 async function runStep(client: MediaClient, gen: Generator, n: number, layout: Layout, o: Options): Promise<Row> {
   const p = plan(n, layout);
+  // Other work on the shared machine skews everything: wait (up to --quiet-wait s) for a second
+  // in which the machine is < 10 % busy with our processes idle, and record how busy it was.
+  let bgBusy = 100;
+  for (const end = Date.now() + o.quietWaitS * 1000; ; ) {
+    const b0 = cpuTimes();
+    await sleep(1000);
+    const b1 = cpuTimes();
+    bgBusy = b1.total > b0.total ? (100 * (b1.total - b0.total - (b1.idle - b0.idle))) / (b1.total - b0.total) : 0;
+    if (bgBusy < 10 || Date.now() > end) break;
+  }
   const { ports } = await gen.request({ type: 'open', voices: p.voices, legsPerSocket: o.legsPerSocket }, 'opened');
-  for (const room of p.rooms) await client.request('createRoom', { roomId: room.id });
   const targets: number[] = new Array<number>(n).fill(0);
-  const jobs: { i: number; roomId: string }[] = [];
   let i = 0;
-  for (const room of p.rooms) for (let k = 0; k < room.size; k++) jobs.push({ i: i++, roomId: room.id });
-  for (let b = 0; b < jobs.length; b += 50) {
-    await Promise.all(
-      jobs.slice(b, b + 50).map(async (j) => {
+  // Room by room, as conferences fill up: MediaClient places each new room on the worker with
+  // the fewest legs, so creating all rooms first would balance rooms, not legs.
+  for (const room of p.rooms) {
+    await client.request('createRoom', { roomId: room.id });
+    const jobs: { i: number; roomId: string }[] = [];
+    for (let k = 0; k < room.size; k++) jobs.push({ i: i++, roomId: room.id });
+    for (let b = 0; b < jobs.length; b += 50) {
+      await Promise.all(
+        jobs.slice(b, b + 50).map(async (j) => {
         const r = await client.request('addLeg', {
           roomId: j.roomId,
           legId: `L${j.i}`,
@@ -179,8 +210,9 @@ async function runStep(client: MediaClient, gen: Generator, n: number, layout: L
           rtpTimeoutMs: 0,
         });
         targets[j.i] = r.localPort!;
-      }),
-    );
+        }),
+      );
+    }
   }
   await gen.request({ type: 'start', targets }, 'started');
   await sleep(o.warmupS * 1000);
@@ -196,6 +228,7 @@ async function runStep(client: MediaClient, gen: Generator, n: number, layout: L
   const wallMs = performance.now() - t0;
   const m1 = cpuTimes();
   const s1 = await client.request('stats', {});
+  const rssMb = process.memoryUsage().rss / 2 ** 20;
   // Let the last sent packets arrive, then compare what the engine accepted with what was sent.
   await sleep(300);
   const s2: EngineStats = await client.request('stats', {});
@@ -207,6 +240,20 @@ async function runStep(client: MediaClient, gen: Generator, n: number, layout: L
   const ticks = s1.ticks - s0.ticks;
   const late = s1.lateTicks - s0.lateTicks;
   const tickMeanUs = ticks > 0 ? (s1.tickMeanUs * s1.ticks - s0.tickMeanUs * s0.ticks) / ticks : 0;
+  const w0 = s0.workers ?? [];
+  const w1 = s1.workers ?? [];
+  const threadBusy = w1.map((w, k) => {
+    const a = w.elu.activeMs - (w0[k]?.elu.activeMs ?? 0);
+    const idle = w.elu.idleMs - (w0[k]?.elu.idleMs ?? 0);
+    return a + idle > 0 ? (100 * a) / (a + idle) : 0;
+  });
+  const worstWorkerLatePct = Math.max(
+    0,
+    ...w1.map((w, k) => {
+      const t = w.ticks - (w0[k]?.ticks ?? 0);
+      return t > 0 ? (100 * (w.lateTicks - (w0[k]?.lateTicks ?? 0))) / t : 0;
+    }),
+  );
   const total = m1.total - m0.total;
   return {
     series: layout === 'rooms10' ? 'rooms of 10' : 'one room of 250',
@@ -225,18 +272,25 @@ async function runStep(client: MediaClient, gen: Generator, n: number, layout: L
     genCpu: (100 * (rep.cpuUserMs + rep.cpuSystemMs)) / rep.windowMs,
     busy: total > 0 ? (100 * (total - (m1.idle - m0.idle))) / total : 0,
     genLatePct: rep.genTicks > 0 ? (100 * rep.genLateTicks) / rep.genTicks : 0,
+    threadBusy,
+    worstWorkerLatePct,
+    bgBusy,
+    rssMb,
+    softirq: total > 0 ? (100 * (m1.softirq - m0.softirq)) / total : 0,
+    steal: total > 0 ? (100 * (m1.steal - m0.steal)) / total : 0,
   };
 }
 
 const pct = (x: number, d = 2): string => `${x.toFixed(d)} %`;
+const busyOf = (r: Row): string => r.threadBusy.map((b) => `${b.toFixed(0)} %`).join(' + ');
 
 function tableOf(rows: Row[]): string {
   const head =
-    '| Series | N | Rooms | Late ticks | Skipped ticks | Mix packets received vs expected | Uplink accepted vs sent | p99.9 gap | Max gap | Media CPU (% of a core) | Load gen CPU | Machine busy | Mean tick |\n' +
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
+    '| Series | N | Rooms | Late ticks (worst worker) | Skipped ticks | Mix packets received vs expected | Uplink accepted vs sent | p99.9 gap | Max gap | Media process CPU (% of a core) | Media threads busy | Load gen CPU | Machine busy (before step) | Mean tick | RSS |\n' +
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
   const lines = rows.map(
     (r) =>
-      `| ${r.series} | ${r.n} | ${r.rooms} | ${pct(r.latePct)} | ${r.skipped} | ${pct(r.rxPct, 3)} | ${pct(r.uplinkPct, 3)} | ${r.p999.toFixed(1)} ms | ${r.gapMax.toFixed(1)} ms | ${r.mediaCpu.toFixed(0)} % | ${r.genCpu.toFixed(0)} % | ${r.busy.toFixed(0)} % | ${(r.tickMeanUs / 1000).toFixed(2)} ms |`,
+      `| ${r.series} | ${r.n} | ${r.rooms} | ${pct(r.latePct)} (${pct(r.worstWorkerLatePct)}) | ${r.skipped} | ${pct(r.rxPct, 3)} | ${pct(r.uplinkPct, 3)} | ${r.p999.toFixed(1)} ms | ${r.gapMax.toFixed(1)} ms | ${r.mediaCpu.toFixed(0)} % | ${busyOf(r)} | ${r.genCpu.toFixed(0)} % | ${r.busy.toFixed(0)} % (${r.bgBusy.toFixed(0)} %) | ${(r.tickMeanUs / 1000).toFixed(2)} ms | ${r.rssMb.toFixed(0)} MB |`,
   );
   return [head, ...lines].join('\n');
 }
@@ -246,7 +300,8 @@ async function main(): Promise<void> {
   const cpus = os.cpus();
   console.log(`# media capacity: ${cpus.length} × ${cpus[0]?.model ?? 'cpu'}, Node ${process.version}, load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   console.log(`# warm-up ${o.warmupS} s, window ${o.windowS} s, ${o.legsPerSocket === 1 ? 'one generator socket per participant' : `${o.legsPerSocket} legs per generator socket`}`);
-  const client = new MediaClient({ requestTimeoutMs: 30_000, rtpTimeoutMs: 0 });
+  const client = new MediaClient({ requestTimeoutMs: 30_000, rtpTimeoutMs: 0, ...(o.workers !== undefined ? { workers: o.workers } : {}), ...(o.nice !== undefined ? { threadNice: o.nice } : {}) });
+  console.log(`# ${client.workerCount} media worker thread(s)${o.nice !== undefined ? `, nice ${o.nice}` : ''}`);
   const gen = Generator.start();
   const rows: Row[] = [];
   try {
@@ -256,7 +311,7 @@ async function main(): Promise<void> {
         const row = await runStep(client, gen, n, layout, o);
         rows.push(row);
         console.log(
-          `${row.series.padEnd(16)} N=${String(n).padStart(4)}  late ${pct(row.latePct)}  skipped ${row.skipped}  rx ${pct(row.rxPct, 3)}  up ${pct(row.uplinkPct, 3)}  p99.9 ${row.p999.toFixed(1)} ms  max ${row.gapMax.toFixed(1)} ms  media ${row.mediaCpu.toFixed(0)} %  gen ${row.genCpu.toFixed(0)} % (gen late ${pct(row.genLatePct)})  busy ${row.busy.toFixed(0)} %  tick ${(row.tickMeanUs / 1000).toFixed(2)} ms`,
+          `${row.series.padEnd(16)} N=${String(n).padStart(4)}  late ${pct(row.latePct)}  skipped ${row.skipped}  rx ${pct(row.rxPct, 3)}  up ${pct(row.uplinkPct, 3)}  p99.9 ${row.p999.toFixed(1)} ms  max ${row.gapMax.toFixed(1)} ms  media ${row.mediaCpu.toFixed(0)} % (threads ${busyOf(row)}, worst worker late ${pct(row.worstWorkerLatePct)})  gen ${row.genCpu.toFixed(0)} % (gen late ${pct(row.genLatePct)})  busy ${row.busy.toFixed(0)} % (softirq ${row.softirq.toFixed(0)} %, steal ${row.steal.toFixed(0)} %, before ${row.bgBusy.toFixed(0)} %)  tick ${(row.tickMeanUs / 1000).toFixed(2)} ms`,
         );
         if (row.latePct > 25 || row.rxPct < 90) {
           console.log(`# ${row.series}: far past overload at N=${n}; skipping the larger steps`);
