@@ -4,9 +4,10 @@
  * music, wait music, coaching), and leaves the room; the beep plays on enter and exit as the
  * participant's `beep` asks (Twilio `<Conference beep>`: true, false, onEnter, onExit).
  *
- * A phone that holds the call itself (re-INVITE with sendonly/inactive, RFC 3264 §8.4) is not
- * heard meanwhile — it would otherwise play its own music into the room — without changing the
- * participant's `Hold`, which is what the API set.
+ * A phone that holds the call itself (re-INVITE with sendonly/inactive, RFC 3264 §8.4) is held
+ * in the media plane meanwhile: not heard — it would otherwise play its own music into the
+ * room — and not hung up for the RTP it stops sending; the participant's `Hold`, which is what
+ * the API set, does not change.
  */
 import type { ConferenceEvent } from '../../domain/events.js';
 import { isParticipantEvent } from '../../domain/events.js';
@@ -19,7 +20,8 @@ export function flagsOf(conference: Conference, participant: Participant, phoneH
   const state = mediaStateOf(conference, participant);
   return {
     muted: !state.heard || phoneHold,
-    hold: state.hears === 'hold-music',
+    // The media plane's hold: not heard, and its silence is no RTP timeout (a held phone may send nothing).
+    hold: state.hears === 'hold-music' || phoneHold,
     waiting: state.hears === 'wait-music',
     canHear: state.hears !== 'nothing',
     coachOf: state.heardOnlyBy,
