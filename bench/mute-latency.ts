@@ -9,8 +9,8 @@
  * silent listener; `--background` more participants (simulated endpoints speaking tones, in
  * conferences of 10) keep the mixer busy. Each round unmutes the talker, waits until the
  * listener hears it again, then mutes it and notes when the 200 arrived; the latency is the
- * arrival of the first listener frame without 600 Hz (Goertzel) minus that instant. A negative
- * figure means the silent frame arrived before the client had read the 200.
+ * arrival of the first of three listener frames in a row without 600 Hz (Goertzel) minus that
+ * instant. A negative figure means the silent frame arrived before the client had read the 200.
  */
 import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
@@ -97,10 +97,14 @@ async function main(): Promise<void> {
     const ok = performance.now();
     if (r.status !== 200) throw new Error(r.body);
     // The first frame (from just before the 200: the mute may beat the client's read) without the talker.
+    // A lone silent frame may be the talker's own jitter (an underrun): the mute is the first of
+    // three silent frames in a row.
+    const quiet = (f: (typeof listener.heard)[number] | undefined): boolean => f !== undefined && goertzel(f.pcm, TALKER_HZ) < HEARD / 5;
     for (;;) {
-      const silent = listener.heard.find((f) => f.at >= ok - 30 && goertzel(f.pcm, TALKER_HZ) < HEARD / 5);
-      if (silent) {
-        latencies.push(silent.at - ok);
+      const heard = listener.heard;
+      const i = heard.findIndex((f, k) => f.at >= ok - 30 && quiet(f) && quiet(heard[k + 1]) && quiet(heard[k + 2]));
+      if (i !== -1) {
+        latencies.push(heard[i]!.at - ok);
         break;
       }
       if (performance.now() - ok > 3000) throw new Error('the talker was never silenced');
