@@ -8,7 +8,8 @@
  * kept: the transaction may still roll back.
  * - SQLite: this process is the only one that changes participants (`conclave join` only adds).
  * - PostgreSQL, shared by nodes: a trigger NOTIFYs every change, and each node's listener
- *   invalidates; a node that loses its listener stops caching (`disable`).
+ *   invalidates; while a node's listener is down it does not cache (`disable`), and once it
+ *   listens again it starts from empty (`enable`): changes made meanwhile were not heard.
  */
 import type { Participant } from '../domain/model.js';
 
@@ -24,11 +25,22 @@ export class ParticipantCache {
     return this.disabled ? undefined : this.byCall.get(callSid);
   }
 
-  /** Changes may no longer be heard of: never serve or keep anything again. */
+  /** Changes may no longer be heard of: serve and keep nothing until `enable`. */
   disable(): void {
     this.disabled = true;
     this.generation++;
     this.byCall.clear();
+  }
+
+  /** Changes are heard again: cache from now on, from empty (reads begun before do not count). */
+  enable(): void {
+    this.generation++;
+    this.byCall.clear();
+    this.disabled = false;
+  }
+
+  get enabled(): boolean {
+    return !this.disabled;
   }
 
   /** Taken before a database read; `keep` accepts the value only with an unchanged ticket. */

@@ -1,7 +1,7 @@
 /**
  * Two nodes on one PostgreSQL database: a participant one node has read (and keeps in its read
  * cache) and the other changes or deletes is seen changed by the first — through the NOTIFY of
- * migration 0004 — within a moment.
+ * migration 0004 — within a moment; also after the listening connection was cut and came back.
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
@@ -57,5 +57,42 @@ describe('participant read cache across PostgreSQL nodes', () => {
 
     await b.deleteParticipant(conference.sid, p.callSid);
     expect(await eventually(() => a.findParticipant(conference.sid, p.callSid), (v) => v === undefined)).toBeUndefined();
+  });
+
+  it('a node whose listener was cut off serves nothing stale, listens again, and caches again', async () => {
+    const accountSid = newSid('AC');
+    await a.insertAccount({ sid: accountSid, ownerAccountSid: accountSid, friendlyName: 'a', authToken: 'x'.repeat(32), status: 'active', dateCreated: 1, dateUpdated: 1 });
+    const conference = aConference({ accountSid });
+    await a.insertConference(conference);
+    const p = aParticipant(conference);
+    await a.insertParticipant(p);
+    expect(await a.findParticipant(conference.sid, p.callSid)).toEqual(p);
+
+    // An administrator (or a failover) kills every LISTEN connection of this schema.
+    const admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+    await admin.connect();
+    const listeners = async (): Promise<number[]> =>
+      (await admin.query<{ pid: number }>(`select pid from pg_stat_activity where query = 'listen "conclave_participants_${schema}"'`)).rows.map((r) => r.pid);
+    try {
+      const before = await listeners();
+      expect(before.length).toBe(2);
+      await admin.query('select pg_terminate_backend(pid) from unnest($1::int[]) as pid', [before]);
+      // Changed by b while a's listener is down: a must not answer from its memory.
+      await b.updateParticipant({ ...p, muted: true, dateUpdated: p.dateUpdated + 1 });
+      expect((await a.findParticipant(conference.sid, p.callSid))?.muted).toBe(true);
+
+      // Both nodes listen again (new backends), and a change reaches a's cache as before.
+      const deadline = performance.now() + 10_000;
+      while ((await listeners()).filter((pid) => !before.includes(pid)).length < 2) {
+        if (performance.now() > deadline) throw new Error('the listeners never came back');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect((await a.findParticipant(conference.sid, p.callSid))?.muted).toBe(true); // kept again
+      await b.updateParticipant({ ...p, muted: false, hold: true, dateUpdated: p.dateUpdated + 2 });
+      const seen = await eventually(() => a.findParticipant(conference.sid, p.callSid), (v) => v?.hold === true);
+      expect(seen).toMatchObject({ muted: false, hold: true });
+    } finally {
+      await admin.end();
+    }
   });
 });

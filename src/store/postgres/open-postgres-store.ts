@@ -11,6 +11,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import { ConfigError } from '../../errors.js';
 import type { Store } from '../../domain/ports.js';
 import { KyselyStore } from '../kysely-store.js';
+import { ParticipantChangeListener } from './participant-change-listener.js';
 import { ParticipantCache } from '../participant-cache.js';
 import { migrateToLatest } from '../migrations.js';
 import type { Database } from '../schema.js';
@@ -59,33 +60,14 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     throw error;
   }
   const cache = new ParticipantCache();
-  let listener: pg.Client;
+  let listener: ParticipantChangeListener;
   try {
-    listener = await listenForParticipantChanges(schema === undefined ? url : withSearchPath(url, schema), schema ?? 'public', cache);
+    listener = await ParticipantChangeListener.start(schema === undefined ? url : withSearchPath(url, schema), schema ?? 'public', cache);
   } catch (error) {
     await db.destroy();
     throw error;
   }
-  return new KyselyStore(db, 'postgres', cache, async () => {
-    await listener.end().catch(() => undefined);
-  });
-}
-
-/**
- * One connection LISTENs for the participants trigger's NOTIFY (migration 0004), so this node's
- * read cache forgets what other nodes change. If that connection fails, the cache is switched
- * off rather than risk serving a stale participant.
- */
-async function listenForParticipantChanges(connectionString: string, schema: string, cache: ParticipantCache): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString });
-  client.on('notification', (message) => {
-    if (message.payload) cache.invalidate(message.payload);
-  });
-  client.on('error', () => cache.disable());
-  client.on('end', () => cache.disable());
-  await client.connect();
-  await client.query(`listen "conclave_participants_${schema}"`);
-  return client;
+  return new KyselyStore(db, 'postgres', cache, () => listener.close());
 }
 
 /**
