@@ -155,6 +155,32 @@ describe('conference audio over SIP', () => {
     expect(await ended).toMatchObject({ by: 'remote' });
   });
 
+  it('dials over TCP when the URI says transport=tcp, and cancels a ringing phone with CANCEL', async () => {
+    const a = await phone('a', 400);
+    const { conferenceSid } = await dialIn(a);
+    const tcp = await phone('tcp', 800, { answer: true });
+    const joined = t.app.bus.next((e) => e.type === 'join' && 'participant' in e && e.participant.label === 'tcp' && e.participant.status === 'connected');
+    const res = await t.request('POST', `${participantsPath(conferenceSid)}.json`, { form: { From: '+15005550006', To: `${tcp.uri};transport=tcp`, Label: 'tcp' } });
+    expect(res.status, res.body).toBe(201);
+    expect((await tcp.invited).request.headers.get('Via')).toMatch(/^SIP\/2\.0\/TCP /);
+    await joined;
+    expect(amplitude(await listen(a), 800)).toBeGreaterThan(HEARD);
+
+    const silent = await phone('ringing', null); // never answers
+    const created = await t.request('POST', `/2010-04-01/Accounts/${t.accountSid}/Calls.json`, {
+      form: { From: '+15005550006', To: silent.uri, Twiml: '<Response><Hangup/></Response>' },
+    });
+    const sid = created.json<{ sid: string }>().sid;
+    const incoming = await silent.invited;
+    incoming.ringing(); // 180: the call is ringing
+    const cancelled = new Promise<void>((resolve) => incoming.on('cancel', () => resolve()));
+    await until(async () => (await t.request('GET', `/2010-04-01/Accounts/${t.accountSid}/Calls/${sid}.json`)).json().status === 'ringing');
+    const update = await t.request('POST', `/2010-04-01/Accounts/${t.accountSid}/Calls/${sid}.json`, { form: { Status: 'canceled' } });
+    expect(update.status, update.body).toBe(200);
+    await cancelled;
+    await until(async () => (await t.request('GET', `/2010-04-01/Accounts/${t.accountSid}/Calls/${sid}.json`)).json().status === 'canceled');
+  });
+
   it('hangs up (BYE) a phone whose RTP stops, and the participant leaves', async () => {
     const [a, b] = [await phone('a', 400), await phone('b', 600)];
     await dialIn(a);
@@ -186,6 +212,14 @@ describe('conference audio over SIP', () => {
     await expect(stranger.dial(conclave('+15005550199'))).rejects.toMatchObject({ status: 404 });
   });
 });
+
+/** Polls an async condition until it holds (5 s at most). */
+async function until(check: () => Promise<boolean>): Promise<void> {
+  for (const deadline = Date.now() + 5000; !(await check()); ) {
+    if (Date.now() > deadline) throw new Error('condition never held');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 function rms(pcm: Int16Array): number {
   let s = 0;

@@ -12,7 +12,7 @@ import { writeAnswer, writeOffer, type RemoteAudio } from '../../src/sip/sdp/aud
 import type { SipCall } from '../../src/sip/ua/call.js';
 import type { IncomingCall } from '../../src/sip/ua/incoming-call.js';
 import { SipUserAgent } from '../../src/sip/ua/user-agent.js';
-import { SipUdpTransport } from '../../src/sip/udp-transport.js';
+import { SipCombinedTransport } from '../../src/sip/transport/combined-transport.js';
 import { goertzel, ToneSource } from '../media/goertzel.js';
 
 export interface HeardFrame {
@@ -41,7 +41,7 @@ export class SipPhone {
 
   private constructor(
     readonly name: string,
-    private readonly transport: SipUdpTransport,
+    private readonly transport: SipCombinedTransport,
     readonly ua: SipUserAgent,
     private readonly rtp: dgram.Socket,
     hz: number | null,
@@ -58,9 +58,12 @@ export class SipPhone {
     });
   }
 
-  /** A phone speaking `hz` (null: silent); with `answer`, it answers every INVITE at once. */
+  /**
+   * A phone speaking `hz` (null: silent), listening on UDP and TCP; with `answer`, it answers
+   * every INVITE at once.
+   */
   static async open(name: string, hz: number | null, options: { answer?: boolean } = {}): Promise<SipPhone> {
-    const transport = await SipUdpTransport.open({ host: '127.0.0.1', port: 0 });
+    const transport = await SipCombinedTransport.open({ host: '127.0.0.1', port: 0 });
     const rtp = dgram.createSocket('udp4');
     await new Promise<void>((resolve) => rtp.bind(0, '127.0.0.1', resolve));
     let onInvite: (incoming: IncomingCall) => void = () => {};
