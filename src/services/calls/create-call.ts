@@ -42,16 +42,17 @@ export function callingEndpoint(from: string): void {
   if (typeof endpoint === 'string') throw new RuleViolation(INVALID_FROM, `Invalid 'From': ${endpoint}`);
 }
 
-export function newOutboundCall(request: CreateCallRequest, now: number, sid = newSid('CA')): Call {
+/** A queued outbound call; `parent` makes it a `<Dial>` child (`outbound-dial`, ParentCallSid). */
+export function newOutboundCall(request: Omit<CreateCallRequest, 'sipAuth'>, now: number, sid = newSid('CA'), parent?: Call): Call {
   return {
     sid,
     accountSid: request.accountSid,
-    parentCallSid: null,
+    parentCallSid: parent?.sid ?? null,
     to: request.to,
     from: request.from,
     phoneNumberSid: null,
     status: 'queued',
-    direction: 'outbound-api',
+    direction: parent ? 'outbound-dial' : 'outbound-api',
     timeout: request.timeout,
     startTime: null,
     endTime: null,

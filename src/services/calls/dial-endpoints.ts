@@ -15,6 +15,7 @@ import type { DialCallStatus, DialResult, RemoteLeg } from '../../domain/call-po
 import { parseEndpoint, type Endpoint } from '../../domain/endpoint.js';
 import { newSid } from '../../domain/sids.js';
 import type { DialEndpointNoun, DialVerb } from '../../twiml/verbs.js';
+import { newOutboundCall } from './create-call.js';
 import type { CallRuntime } from './call-runtime.js';
 
 export interface DialOutcome {
@@ -29,32 +30,22 @@ function endpointOf(noun: DialEndpointNoun): Endpoint | string {
 }
 
 function childCall(parent: Call, noun: DialEndpointNoun, to: string, verb: DialVerb, now: number): Call {
-  return {
-    sid: newSid('CA'),
+  const request = {
     accountSid: parent.accountSid,
-    parentCallSid: parent.sid,
     to,
     // Twilio's default caller ID for <Dial>: the calling party's number.
     from: verb.callerId ?? parent.from,
-    phoneNumberSid: null,
-    status: 'queued',
-    direction: 'outbound-dial',
-    timeout: verb.timeout,
-    startTime: null,
-    endTime: null,
-    duration: null,
-    queueTime: 0,
     url: null,
-    method: 'POST',
+    method: 'POST' as const,
     fallbackUrl: null,
-    fallbackMethod: 'POST',
+    fallbackMethod: 'POST' as const,
     twiml: null,
     statusCallback: noun.statusCallback ?? null,
     statusCallbackMethod: noun.statusCallbackMethod,
     statusCallbackEvents: [...noun.statusCallbackEvent],
-    dateCreated: now,
-    dateUpdated: now,
+    timeout: verb.timeout,
   };
+  return newOutboundCall(request, now, newSid('CA'), parent);
 }
 
 /** The Dial's status when nobody answered: busy if any line was busy, then no-answer, then failed. */
