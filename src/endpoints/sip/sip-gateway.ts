@@ -7,6 +7,7 @@
  * A phone's own hold (re-INVITE, RFC 3264 §8.4) is answered here and told to the conference
  * media; a new address in a re-INVITE moves where RTP goes.
  */
+import { randomInt } from 'node:crypto';
 import type { DialOptions, DialResult, InboundLeg } from '../../domain/call-ports.js';
 import { writeAnswer, type LocalAudio, type RemoteAudio } from '../../sip/sdp/audio-session.js';
 import type { SipCall } from '../../sip/ua/call.js';
@@ -107,6 +108,18 @@ export class SipGateway {
 
   dial(uri: string, options: DialOptions): Promise<DialResult> {
     return this.outbound.dial(uri, options);
+  }
+
+  /**
+   * Opens the call's RTP leg: resolves with our side for the SDP (public address, the leg's
+   * port, a fresh o= session) and a promise that settles if the media plane closes the leg
+   * (RTP timeout, worker failure).
+   */
+  async openMedia(callSid: string, params: Parameters<MediaPlane['openRtpLeg']>[1]): Promise<{ local: LocalAudio; mediaGone: Promise<void> }> {
+    let closed = (): void => {};
+    const mediaGone = new Promise<void>((resolve) => (closed = resolve));
+    const bound = await this.plane.openRtpLeg(callSid, params, () => closed());
+    return { local: { address: this.publicAddress, port: bound.port, sessionId: String(randomInt(1, 2 ** 31)), sessionVersion: 1 }, mediaGone };
   }
 
   /** Remembers a call's media until it ends. */

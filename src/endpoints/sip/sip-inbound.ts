@@ -6,12 +6,11 @@
  * otherwise, as Twilio's SIP interface answers). Nothing to route to: 404. A CANCEL from the
  * caller before that abandons the call.
  */
-import { randomInt } from 'node:crypto';
 import type { InboundLeg, Refusal, RemoteLeg } from '../../domain/call-ports.js';
 import { writeAnswer } from '../../sip/sdp/audio-session.js';
 import type { IncomingCall } from '../../sip/ua/incoming-call.js';
 import type { InboundRouter, SipGateway } from './sip-gateway.js';
-import { remoteLegOf } from './sip-outbound.js';
+import { remoteLegOf } from './sip-remote-leg.js';
 
 const REFUSAL_STATUS: Record<Refusal, number> = { busy: 486, 'no-answer': 603, failed: 500 };
 
@@ -53,20 +52,17 @@ export class SipInbound {
       answer: async (callSid: string): Promise<RemoteLeg> => {
         if (incoming.state !== 'pending') throw new Error('the caller hung up before the answer');
         const offer = incoming.offer;
-        let closed = (): void => {};
-        const mediaGone = new Promise<void>((resolve) => (closed = resolve));
-        const local = await gateway.media.openRtpLeg(
-          callSid,
-          { codec: offer.codec, telephoneEvent: offer.telephoneEvent, ...(offer.address !== '0.0.0.0' ? { remote: { address: offer.address, port: offer.port } } : {}) },
-          () => closed(),
-        );
+        const { local, mediaGone } = await gateway.openMedia(callSid, {
+          codec: offer.codec,
+          telephoneEvent: offer.telephoneEvent,
+          ...(offer.address !== '0.0.0.0' ? { remote: { address: offer.address, port: offer.port } } : {}),
+        });
         if (incoming.state !== 'pending') {
           await gateway.media.closeLeg(callSid);
           throw new Error('the caller hung up before the answer');
         }
-        const audio = { address: gateway.publicAddress, port: local.port, sessionId: String(randomInt(1, 2 ** 31)), sessionVersion: 1 };
-        const call = incoming.accept(writeAnswer(audio, offer));
-        gateway.track(call, { callSid, local: audio });
+        const call = incoming.accept(writeAnswer(local, offer));
+        gateway.track(call, { callSid, local });
         return remoteLegOf(gateway, call, callSid, mediaGone);
       },
     };

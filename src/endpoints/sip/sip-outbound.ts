@@ -5,11 +5,11 @@
  * Final statuses map to Twilio's call outcomes: 486/600 busy, 408/480/487 no-answer, other
  * failures `failed` (https://www.twilio.com/docs/voice/api/call-resource#call-status-values).
  */
-import { randomInt } from 'node:crypto';
-import type { DialOptions, DialResult, RemoteLeg } from '../../domain/call-ports.js';
+import type { DialOptions, DialResult } from '../../domain/call-ports.js';
 import { writeOffer, TELEPHONE_EVENT_PT } from '../../sip/sdp/audio-session.js';
 import type { SipCall } from '../../sip/ua/call.js';
 import type { SipGateway } from './sip-gateway.js';
+import { remoteLegOf } from './sip-remote-leg.js';
 
 const BUSY = new Set([486, 600]);
 const NO_ANSWER = new Set([408, 480, 487]);
@@ -21,44 +21,23 @@ export function fromUri(from: string, host: string, port: number): string {
   return `sip:${user}@${host}:${port}`;
 }
 
-/** The far end of an answered SIP call: it hangs up by BYE, or Conclave does; lost RTP ends it too. */
-export function remoteLegOf(gateway: SipGateway, call: SipCall, callSid: string, mediaGone: Promise<void>): RemoteLeg {
-  let byUs = false;
-  const byThem = new Promise<void>((resolve) => {
-    if (call.ended) resolve();
-    call.on('ended', (e) => {
-      if (e.by === 'remote') resolve();
-    });
-  });
-  return {
-    hungUp: Promise.race([byThem, mediaGone.then(() => call.hangup('rtp-timeout'))]).then(() => (byUs ? new Promise<void>(() => {}) : undefined)),
-    hangup: () => {
-      byUs = true;
-      call.hangup('hangup');
-      void gateway.media.closeLeg(callSid);
-    },
-  };
-}
-
 export class SipOutbound {
   constructor(private readonly gateway: SipGateway) {}
 
   async dial(uri: string, options: DialOptions): Promise<DialResult> {
     const { gateway } = this;
     const { callSid, signal } = options;
-    let closed = (): void => {};
-    const mediaGone = new Promise<void>((resolve) => (closed = resolve));
-    let local;
+    let opened: Awaited<ReturnType<SipGateway['openMedia']>>;
     try {
-      local = await gateway.media.openRtpLeg(callSid, { codec: 'PCMU', telephoneEvent: TELEPHONE_EVENT_PT }, () => closed());
+      opened = await gateway.openMedia(callSid, { codec: 'PCMU', telephoneEvent: TELEPHONE_EVENT_PT });
     } catch {
       return { outcome: 'failed' };
     }
+    const { local: audio, mediaGone } = opened;
     if (signal.aborted) {
       await gateway.media.closeLeg(callSid);
       return { outcome: 'canceled' };
     }
-    const audio = { address: gateway.publicAddress, port: local.port, sessionId: String(randomInt(1, 2 ** 31)), sessionVersion: 1 };
     let call: SipCall;
     try {
       call = gateway.ua.invite({
