@@ -24,6 +24,17 @@ async function eventually(read: () => Promise<Participant | undefined>, done: (p
   throw new Error('the change never reached the other node');
 }
 
+/** An account, a conference and one participant, written through `store`. */
+async function seedOn(store: Store): Promise<{ conference: ReturnType<typeof aConference>; p: Participant }> {
+  const accountSid = newSid('AC');
+  await store.insertAccount({ sid: accountSid, ownerAccountSid: accountSid, friendlyName: 'a', authToken: 'x'.repeat(32), status: 'active', dateCreated: 1, dateUpdated: 1 });
+  const conference = aConference({ accountSid });
+  await store.insertConference(conference);
+  const p = aParticipant(conference);
+  await store.insertParticipant(p);
+  return { conference, p };
+}
+
 describe('participant read cache across PostgreSQL nodes', () => {
   const schema = `t_${randomBytes(8).toString('hex')}`;
   let a: Store;
@@ -43,12 +54,7 @@ describe('participant read cache across PostgreSQL nodes', () => {
   });
 
   it('a change made on one node reaches the cache of the other', async () => {
-    const accountSid = newSid('AC');
-    await a.insertAccount({ sid: accountSid, ownerAccountSid: accountSid, friendlyName: 'a', authToken: 'x'.repeat(32), status: 'active', dateCreated: 1, dateUpdated: 1 });
-    const conference = aConference({ accountSid });
-    await a.insertConference(conference);
-    const p = aParticipant(conference);
-    await a.insertParticipant(p);
+    const { conference, p } = await seedOn(a);
     expect(await a.findParticipant(conference.sid, p.callSid)).toEqual(p); // now kept by node a
 
     await b.updateParticipant({ ...p, muted: true, dateUpdated: p.dateUpdated + 1 });
@@ -60,12 +66,7 @@ describe('participant read cache across PostgreSQL nodes', () => {
   });
 
   it('a node whose listener was cut off serves nothing stale, listens again, and caches again', async () => {
-    const accountSid = newSid('AC');
-    await a.insertAccount({ sid: accountSid, ownerAccountSid: accountSid, friendlyName: 'a', authToken: 'x'.repeat(32), status: 'active', dateCreated: 1, dateUpdated: 1 });
-    const conference = aConference({ accountSid });
-    await a.insertConference(conference);
-    const p = aParticipant(conference);
-    await a.insertParticipant(p);
+    const { conference, p } = await seedOn(a);
     expect(await a.findParticipant(conference.sid, p.callSid)).toEqual(p);
 
     // An administrator (or a failover) kills every LISTEN connection of this schema.
