@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
-import { DEFAULT_RTP_PORTS, type Config } from './config.js';
+import { DEFAULT_MEDIA_CONFIG, type Config } from './config.js';
 import type { Account } from './domain/model.js';
 import type { Clock, Store } from './domain/ports.js';
 import { EventBus } from './events/event-bus.js';
@@ -14,7 +14,6 @@ import type { ServiceContext } from './services/context.js';
 import { CredentialCache } from './services/credential-cache.js';
 import { ensureOwnerAccount, type OwnerCredentials } from './services/owner-account.js';
 import { openStore } from './store/open-store.js';
-import { fetchAudio } from './audio/audio-fetcher.js';
 import { EndpointRouter } from './endpoints/endpoint-router.js';
 import { ConferenceMedia } from './endpoints/media/conference-media.js';
 import { MediaAudio } from './endpoints/media/media-audio.js';
@@ -89,7 +88,7 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
   const webhooks = new CallWebhooks(webhookClient, signed, tokenOf, (twiml) => void parseTwiml(twiml));
   const conferenceWebhooks = new ConferenceWebhooks(signed);
   bus.subscribe((event) => conferenceWebhooks.onEvent(event));
-  const mediaConfig = config.media ?? { host: '127.0.0.1', rtpPorts: DEFAULT_RTP_PORTS, rtpTimeoutMs: 30_000, speechCommand: 'espeak-ng' };
+  const mediaConfig = config.media ?? DEFAULT_MEDIA_CONFIG;
   const plane = new MediaPlane({ host: mediaConfig.host, portRange: mediaConfig.rtpPorts, rtpTimeoutMs: mediaConfig.rtpTimeoutMs }, logger);
   const conferenceMedia = new ConferenceMedia(plane, logger);
   bus.subscribe((event) => conferenceMedia.onEvent(event));
@@ -97,10 +96,9 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
     reportSpeech(core, callSid, talking).catch((error: unknown) => logger.warn({ err: error, callSid }, 'could not report talk detection'));
   });
   const audio = new MediaAudio(plane, logger, { speechCommand: mediaConfig.speechCommand, fetchTimeoutMs: timeouts.twimlTimeoutMs });
-  const loadVoice = (url: string): Promise<Int16Array> => fetchAudio(url, { timeoutMs: timeouts.twimlTimeoutMs, maxBytes: 64 * 1024 * 1024 });
   let sip: SipGateway | undefined;
   const engine = new CallEngine(core, {
-    dialer: new EndpointRouter(new SimulatedDialer(logger, plane, loadVoice), () => sip, logger),
+    dialer: new EndpointRouter(new SimulatedDialer(logger, plane, (url) => audio.fetchWav(url)), () => sip, logger),
     twiml: webhooks,
     notifier: webhooks,
     audio,

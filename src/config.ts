@@ -49,6 +49,8 @@ export interface MediaConfig {
 
 export const DEFAULT_SIP_PORT = 5060;
 export const DEFAULT_RTP_PORTS = { min: 10000, max: 20000 };
+/** The media settings of an app built without them (tests, tools). */
+export const DEFAULT_MEDIA_CONFIG: MediaConfig = { host: '127.0.0.1', rtpPorts: DEFAULT_RTP_PORTS, rtpTimeoutMs: 30_000, speechCommand: 'espeak-ng' };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const DEFAULT_SQLITE_PATH = './data/conclave.db';
@@ -77,7 +79,7 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     host: sip.host,
     rtpPorts: parsePortRange(env.CONCLAVE_RTP_PORTS),
     rtpTimeoutMs: parseRtpTimeout(env.CONCLAVE_RTP_TIMEOUT),
-    speechCommand: env.CONCLAVE_ESPEAK ?? 'espeak-ng',
+    speechCommand: env.CONCLAVE_ESPEAK ?? DEFAULT_MEDIA_CONFIG.speechCommand,
   };
   return { http: { host, port }, database, ...(owner ? { owner } : {}), credentialsFile: resolve(credentialsFile), logLevel, webhooks, sip, media };
 }
@@ -118,7 +120,7 @@ function parsePortRange(value: string | undefined): { min: number; max: number }
 }
 
 function parseRtpTimeout(value: string | undefined): number {
-  if (value === undefined || value === '') return 30_000;
+  if (value === undefined || value === '') return DEFAULT_MEDIA_CONFIG.rtpTimeoutMs;
   if (!/^\d+$/.test(value) || Number(value) > 3600) {
     throw new ConfigError(`CONCLAVE_RTP_TIMEOUT=${value} is not a number of seconds; use 0 (never) to 3600`);
   }

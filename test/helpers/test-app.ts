@@ -5,7 +5,7 @@
  */
 import { pino } from 'pino';
 import { createApp, type App } from '../../src/app.js';
-import { DEFAULT_RTP_PORTS, type Config } from '../../src/config.js';
+import { DEFAULT_MEDIA_CONFIG, type Config } from '../../src/config.js';
 import type { Clock } from '../../src/domain/ports.js';
 import { newAuthToken, newSid } from '../../src/domain/sids.js';
 import { joinConference, type JoinRequest, type JoinResult } from '../../src/services/join-conference.js';
@@ -42,7 +42,7 @@ export function testConfig(kind: StoreKind, options: { sip?: boolean | { host: s
   return {
     // SIP on a free port of `host` (127.0.0.1 by default) when a test asks for it; RTP on the same address.
     ...(options.sip ? { sip: { host, port: 0, publicAddress: host } } : {}),
-    media: { host, rtpPorts: DEFAULT_RTP_PORTS, rtpTimeoutMs: options.rtpTimeoutMs ?? 30_000, speechCommand: 'espeak-ng' },
+    media: { ...DEFAULT_MEDIA_CONFIG, host, ...(options.rtpTimeoutMs ? { rtpTimeoutMs: options.rtpTimeoutMs } : {}) },
     http: { host: '127.0.0.1', port: 0 },
     database: kind === 'sqlite' ? { kind: 'sqlite', path: ':memory:' } : { kind: 'postgres', url: 'postgres://unused' },
     credentialsFile: '/nonexistent/credentials.json',

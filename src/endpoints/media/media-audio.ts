@@ -54,6 +54,11 @@ export class MediaAudio implements AudioPlayer, ConferenceAudio {
     }
   }
 
+  /** A WAV file as 8 kHz PCM, fetched (and cached) as `<Play>` fetches it. */
+  fetchWav(url: string, signal?: AbortSignal): Promise<Int16Array> {
+    return fetchAudio(url, { timeoutMs: this.options.fetchTimeoutMs, maxBytes: MAX_AUDIO_BYTES, ...(signal ? { signal } : {}) });
+  }
+
   holdMusic(callSid: string, playlist: PlaylistItem[] | undefined): void {
     void this.sources(callSid, 'hold', playlist);
   }
@@ -102,9 +107,7 @@ export class MediaAudio implements AudioPlayer, ConferenceAudio {
   }
 
   private async render(audio: AudioRequest, signal?: AbortSignal): Promise<Int16Array> {
-    if (audio.kind === 'play') {
-      return fetchAudio(audio.url, { timeoutMs: this.options.fetchTimeoutMs, maxBytes: MAX_AUDIO_BYTES, ...(signal ? { signal } : {}) });
-    }
+    if (audio.kind === 'play') return this.fetchWav(audio.url, signal);
     if (await this.speech.available()) return this.speech.speak(audio.text, { voice: audio.voice, language: audio.language });
     if (!this.warnedNoSpeech) {
       this.warnedNoSpeech = true;
