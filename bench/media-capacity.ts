@@ -4,7 +4,7 @@
  *
  *   npx tsx bench/media-capacity.ts [--steps 200,400,600,800,1000,1200] [--big-steps 250,1000]
  *                                   [--warmup 2] [--window 8] [--legs-per-socket 1] [--workers N]
- *                                   [--nice -10] [--quiet-wait 120]
+ *                                   [--nice -10] [--realtime 10] [--udp native|dgram] [--quiet-wait 120]
  *
  * This process runs the media plane as production will: MediaClient starting its media worker
  * threads (from source under tsx; --workers, default one per core) and sharding rooms over them. The load generator (bench/media-loadgen.ts) is a separate
@@ -38,11 +38,13 @@ interface Options {
   legsPerSocket: number;
   workers: number | undefined;
   nice: number | undefined;
+  realtime: number | undefined;
+  udp: 'native' | 'dgram' | undefined;
   quietWaitS: number;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { steps: [200, 400, 600, 800, 1000, 1200], bigSteps: [250, 1000], warmupS: 2, windowS: 8, legsPerSocket: 1, workers: undefined, nice: undefined, quietWaitS: 0 };
+  const o: Options = { steps: [200, 400, 600, 800, 1000, 1200], bigSteps: [250, 1000], warmupS: 2, windowS: 8, legsPerSocket: 1, workers: undefined, nice: undefined, realtime: undefined, udp: undefined, quietWaitS: 0 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const v = argv[i + 1];
@@ -54,6 +56,11 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--legs-per-socket') o.legsPerSocket = Math.max(1, Number(v));
     else if (a === '--workers') o.workers = Math.max(1, Number(v));
     else if (a === '--nice') o.nice = Number(v);
+    else if (a === '--realtime') o.realtime = Number(v);
+    else if (a === '--udp') {
+      if (v !== 'native' && v !== 'dgram') throw new Error('--udp native|dgram');
+      o.udp = v;
+    }
     else if (a === '--quiet-wait') o.quietWaitS = Number(v);
     else throw new Error(`unknown argument ${a}`);
     i++;
@@ -300,12 +307,19 @@ async function main(): Promise<void> {
   const cpus = os.cpus();
   console.log(`# media capacity: ${cpus.length} × ${cpus[0]?.model ?? 'cpu'}, Node ${process.version}, load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   console.log(`# warm-up ${o.warmupS} s, window ${o.windowS} s, ${o.legsPerSocket === 1 ? 'one generator socket per participant' : `${o.legsPerSocket} legs per generator socket`}`);
-  const client = new MediaClient({ requestTimeoutMs: 30_000, rtpTimeoutMs: 0, ...(o.workers !== undefined ? { workers: o.workers } : {}), ...(o.nice !== undefined ? { threadNice: o.nice } : {}) });
-  console.log(`# ${client.workerCount} media worker thread(s)${o.nice !== undefined ? `, nice ${o.nice}` : ''}`);
+  const client = new MediaClient({
+    requestTimeoutMs: 30_000,
+    rtpTimeoutMs: 0,
+    ...(o.workers !== undefined ? { workers: o.workers } : {}),
+    ...(o.nice !== undefined ? { threadNice: o.nice } : {}),
+    ...(o.realtime !== undefined ? { realtimePriority: o.realtime } : {}),
+    ...(o.udp !== undefined ? { udp: o.udp } : {}),
+  });
+  const w = (await client.request('stats', {})).workers?.[0];
+  console.log(`# ${client.workerCount} media worker thread(s), UDP ${w?.udp ?? '?'}${w?.realtime ? `, SCHED_FIFO ${o.realtime}` : ''}${o.nice !== undefined ? `, nice ${o.nice}` : ''}`);
   const gen = Generator.start();
   const rows: Row[] = [];
   try {
-    await client.request('stats', {}); // worker up
     for (const [layout, steps] of [['rooms10', o.steps], ['big250', o.bigSteps]] as const) {
       for (const n of steps) {
         const row = await runStep(client, gen, n, layout, o);

@@ -7,10 +7,18 @@
  * (absolute deadlines; a late tick sends the frames it owes, at most MAX_CATCH_UP of them).
  * Talkers send a tone with a syllable-like envelope and pauses; everyone else sends low-level
  * noise. It receives the mix, counts packets per leg and records inter-arrival gaps.
+ *
+ * Its sockets are the media plane's own batched UDP (src/media/rtp/udp-batch.ts), so the
+ * generator costs what sipp would, not a JS callback per packet: all of a tick's packets leave
+ * in one call and arrivals are read once per tick. Gaps are measured between the KERNEL arrival
+ * times of a leg's packets (SO_TIMESTAMPNS), so they show when the media plane's packets really
+ * arrived, not when this busy process got round to reading them.
  */
-import dgram from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { encodeMulaw } from '../src/media/codec/g711.js';
+import { nativeUdp, nativeUdpError } from '../src/media/rtp/native-udp.js';
+import type { RtpSocket } from '../src/media/rtp/rtp-socket.js';
+import { UdpBatch } from '../src/media/rtp/udp-batch.js';
 import type { GenOpen, GenReply, GenReport, GenRequest } from './media-ipc.js';
 
 const PACKET = 172;
@@ -24,7 +32,7 @@ const TALK_FRAMES = 150;
 const NOISE_FRAMES = 64;
 
 interface Leg {
-  socket: dgram.Socket;
+  socket: RtpSocket;
   target: number;
   seq: number;
   timestamp: number;
@@ -42,8 +50,10 @@ const send = (m: GenReply): void => {
   process.send?.(m);
 };
 
+if (nativeUdp === null) throw new Error(`the load generator needs the native UDP module: ${nativeUdpError}`);
+const udp = new UdpBatch(nativeUdp);
 let legs: Leg[] = [];
-let sockets: dgram.Socket[] = [];
+let sockets: RtpSocket[] = [];
 let timer: NodeJS.Timeout | null = null;
 let next = 0;
 let sentTotal = 0;
@@ -53,6 +63,9 @@ let markCpu: NodeJS.CpuUsage = process.cpuUsage();
 let genTicks = 0;
 let genLate = 0;
 const hist = new Uint32Array(BINS);
+const byPortOf = new Map<RtpSocket, Map<number, Leg>>();
+/** One datagram's bytes, reused: the batch copies what it queues. */
+const packet = new Uint8Array(PACKET);
 const toneCache = new Map<number, Uint8Array[]>();
 
 function noiseFrames(): Uint8Array[] {
@@ -90,10 +103,9 @@ function toneFrames(hz: number): Uint8Array[] {
   return out;
 }
 
-function onPacket(byPort: Map<number, Leg>, msg: Buffer, port: number): void {
+function onPacket(byPort: Map<number, Leg>, msg: Uint8Array, port: number, now: number): void {
   const leg = byPort.get(port);
   if (leg === undefined || msg.length !== PACKET || (msg[0]! & 0xc0) !== 0x80) return;
-  const now = performance.now();
   if (measuring) {
     if (leg.rx === 0) leg.first = now;
     else {
@@ -110,22 +122,13 @@ async function open(req: GenOpen): Promise<number[]> {
   const ports: number[] = [];
   const perSocket = Math.max(1, req.legsPerSocket);
   for (let i = 0; i < req.voices.length; i += perSocket) {
-    const socket = dgram.createSocket('udp4');
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(0, '127.0.0.1', () => {
-        socket.off('error', reject);
-        resolve();
-      });
-    });
-    socket.setRecvBufferSize(perSocket > 1 ? 4 << 20 : 256 << 10);
-    socket.setSendBufferSize(perSocket > 1 ? 4 << 20 : 256 << 10);
+    const socket = await udp.open('127.0.0.1', 0);
     const byPort = new Map<number, Leg>();
-    socket.on('message', (msg, rinfo) => onPacket(byPort, msg, rinfo.port));
-    socket.on('error', () => undefined);
-    (socket as dgram.Socket & { byPort?: Map<number, Leg> }).byPort = byPort;
+    socket.onMessage((msg, _address, port, at) => onPacket(byPort, msg, port, at));
+    socket.onError(() => undefined);
+    byPortOf.set(socket, byPort);
     sockets.push(socket);
-    const port = socket.address().port;
+    const port = socket.localPort;
     for (let j = i; j < Math.min(i + perSocket, req.voices.length); j++) {
       const hz = req.voices[j]!;
       legs.push({
@@ -148,25 +151,27 @@ async function open(req: GenOpen): Promise<number[]> {
 }
 
 function sendAll(): void {
-  const buf = Buffer.allocUnsafe(legs.length * PACKET);
+  const buf = packet;
+  const view = new DataView(buf.buffer);
   for (let i = 0; i < legs.length; i++) {
     const leg = legs[i]!;
-    const o = i * PACKET;
-    buf[o] = 0x80;
-    buf[o + 1] = 0; // PT 0 = PCMU
-    buf.writeUInt16BE(leg.seq, o + 2);
-    buf.writeUInt32BE(leg.timestamp, o + 4);
-    buf.writeUInt32BE(leg.ssrc, o + 8);
-    buf.set(leg.frames[leg.frame]!, o + 12);
+    buf[0] = 0x80;
+    buf[1] = 0; // PT 0 = PCMU
+    view.setUint16(2, leg.seq);
+    view.setUint32(4, leg.timestamp);
+    view.setUint32(8, leg.ssrc);
+    buf.set(leg.frames[leg.frame]!, 12);
     leg.frame = (leg.frame + 1) % leg.frames.length;
     leg.seq = (leg.seq + 1) & 0xffff;
     leg.timestamp = (leg.timestamp + 160) >>> 0;
-    leg.socket.send(buf, o, PACKET, leg.target, '127.0.0.1');
+    leg.socket.send(buf, leg.target, '127.0.0.1');
     sentTotal++;
   }
+  udp.flush();
 }
 
 function tick(): void {
+  udp.receive();
   const now = performance.now();
   if (measuring) {
     genTicks++;
@@ -187,8 +192,7 @@ function start(targets: number[]): void {
   for (let i = 0; i < legs.length; i++) {
     const leg = legs[i]!;
     leg.target = targets[i]!;
-    const byPort = (leg.socket as dgram.Socket & { byPort?: Map<number, Leg> }).byPort!;
-    byPort.set(leg.target, leg);
+    byPortOf.get(leg.socket)!.set(leg.target, leg);
   }
   sentTotal = 0;
   next = performance.now();
@@ -264,7 +268,8 @@ async function close(): Promise<void> {
   if (timer !== null) clearTimeout(timer);
   timer = null;
   measuring = false;
-  await Promise.all(sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  await Promise.all(sockets.map((s) => s.close()));
+  byPortOf.clear();
   sockets = [];
   legs = [];
 }

@@ -15,6 +15,7 @@
 import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { createApp } from '../src/app.js';
+import { DEFAULT_MEDIA_CONFIG } from '../src/config.js';
 import { newAuthToken, newSid } from '../src/domain/sids.js';
 import { openStore } from '../src/store/open-store.js';
 import { SipPhone } from '../test/helpers/sip-phone.js';
@@ -41,7 +42,7 @@ async function main(): Promise<void> {
       credentialsFile: '/nonexistent',
       logLevel: 'silent',
       sip: { host: '127.0.0.1', port: 0, publicAddress: '127.0.0.1' },
-      media: { host: '127.0.0.1', rtpPorts: { min: 30000, max: 40000 }, rtpTimeoutMs: 0, speechCommand: 'espeak-ng' },
+      media: { ...DEFAULT_MEDIA_CONFIG, rtpPorts: { min: 30000, max: 40000 }, rtpTimeoutMs: 0 },
     },
     { accountSid, authToken },
     { store, logger: pino({ level: 'silent' }) },

@@ -89,7 +89,16 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
   const conferenceWebhooks = new ConferenceWebhooks(signed);
   bus.subscribe((event) => conferenceWebhooks.onEvent(event));
   const mediaConfig = config.media ?? DEFAULT_MEDIA_CONFIG;
-  const plane = new MediaPlane({ host: mediaConfig.host, portRange: mediaConfig.rtpPorts, rtpTimeoutMs: mediaConfig.rtpTimeoutMs }, logger);
+  const plane = new MediaPlane(
+    {
+      host: mediaConfig.host,
+      portRange: mediaConfig.rtpPorts,
+      rtpTimeoutMs: mediaConfig.rtpTimeoutMs,
+      udp: mediaConfig.udp,
+      ...(mediaConfig.realtimePriority > 0 ? { realtimePriority: mediaConfig.realtimePriority } : {}),
+    },
+    logger,
+  );
   const conferenceMedia = new ConferenceMedia(plane, logger);
   bus.subscribe((event) => conferenceMedia.onEvent(event));
   plane.onTalking((callSid, talking) => {

@@ -45,12 +45,23 @@ export interface MediaConfig {
   rtpTimeoutMs: number;
   /** The espeak-ng program used for `<Say>`. */
   speechCommand: string;
+  /** SCHED_FIFO priority of the media threads (1–99), as Asterisk `-p`; 0 = normal scheduling. */
+  realtimePriority: number;
+  /** 'native': batched UDP per 20 ms tick where the module built; 'dgram': node:dgram always. */
+  udp: 'native' | 'dgram';
 }
 
 export const DEFAULT_SIP_PORT = 5060;
 export const DEFAULT_RTP_PORTS = { min: 10000, max: 20000 };
 /** The media settings of an app built without them (tests, tools). */
-export const DEFAULT_MEDIA_CONFIG: MediaConfig = { host: '127.0.0.1', rtpPorts: DEFAULT_RTP_PORTS, rtpTimeoutMs: 30_000, speechCommand: 'espeak-ng' };
+export const DEFAULT_MEDIA_CONFIG: MediaConfig = {
+  host: '127.0.0.1',
+  rtpPorts: DEFAULT_RTP_PORTS,
+  rtpTimeoutMs: 30_000,
+  speechCommand: 'espeak-ng',
+  realtimePriority: 0,
+  udp: 'native',
+};
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const DEFAULT_SQLITE_PATH = './data/conclave.db';
@@ -80,6 +91,8 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     rtpPorts: parsePortRange(env.CONCLAVE_RTP_PORTS),
     rtpTimeoutMs: parseRtpTimeout(env.CONCLAVE_RTP_TIMEOUT),
     speechCommand: env.CONCLAVE_ESPEAK ?? DEFAULT_MEDIA_CONFIG.speechCommand,
+    realtimePriority: parseRealtime(env.CONCLAVE_MEDIA_REALTIME),
+    udp: parseMediaUdp(env.CONCLAVE_MEDIA_UDP),
   };
   return { http: { host, port }, database, ...(owner ? { owner } : {}), credentialsFile: resolve(credentialsFile), logLevel, webhooks, sip, media };
 }
@@ -125,6 +138,20 @@ function parseRtpTimeout(value: string | undefined): number {
     throw new ConfigError(`CONCLAVE_RTP_TIMEOUT=${value} is not a number of seconds; use 0 (never) to 3600`);
   }
   return Number(value) * 1000;
+}
+
+function parseRealtime(value: string | undefined): number {
+  if (value === undefined || value === '' || value === 'off') return DEFAULT_MEDIA_CONFIG.realtimePriority;
+  if (!/^\d{1,2}$/.test(value)) {
+    throw new ConfigError(`CONCLAVE_MEDIA_REALTIME=${value} is not a real-time priority; use 1 to 99 (SCHED_FIFO), or 0/off`);
+  }
+  return Number(value);
+}
+
+function parseMediaUdp(value: string | undefined): MediaConfig['udp'] {
+  if (value === undefined || value === '') return DEFAULT_MEDIA_CONFIG.udp;
+  if (value !== 'native' && value !== 'dgram') throw new ConfigError(`CONCLAVE_MEDIA_UDP=${value} is not a UDP path; use native or dgram`);
+  return value;
 }
 
 function milliseconds(value: string | undefined, name: string, fallback: number): number {

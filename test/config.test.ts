@@ -7,7 +7,7 @@ describe('SIP and media configuration', () => {
   it('defaults to SIP on 127.0.0.1:5060, RTP 10000-20000, a 30 s RTP timeout', () => {
     const config = loadConfig([], {});
     expect(config.sip).toEqual({ host: '127.0.0.1', port: 5060, publicAddress: '127.0.0.1' });
-    expect(config.media).toMatchObject({ host: '127.0.0.1', rtpPorts: { min: 10000, max: 20000 }, rtpTimeoutMs: 30_000, speechCommand: 'espeak-ng' });
+    expect(config.media).toMatchObject({ host: '127.0.0.1', rtpPorts: { min: 10000, max: 20000 }, rtpTimeoutMs: 30_000, speechCommand: 'espeak-ng', realtimePriority: 0, udp: 'native' });
   });
 
   it('takes the environment and --sip-port, and announces a real address when bound to 0.0.0.0', () => {
@@ -16,10 +16,12 @@ describe('SIP and media configuration', () => {
       CONCLAVE_RTP_PORTS: '30000-30100',
       CONCLAVE_RTP_TIMEOUT: '0',
       CONCLAVE_ESPEAK: '/opt/espeak',
+      CONCLAVE_MEDIA_REALTIME: '10',
+      CONCLAVE_MEDIA_UDP: 'dgram',
     });
     expect(config.sip?.port).toBe(5080);
     expect(config.sip?.publicAddress).not.toBe('0.0.0.0');
-    expect(config.media).toMatchObject({ host: '0.0.0.0', rtpPorts: { min: 30000, max: 30100 }, rtpTimeoutMs: 0, speechCommand: '/opt/espeak' });
+    expect(config.media).toMatchObject({ host: '0.0.0.0', rtpPorts: { min: 30000, max: 30100 }, rtpTimeoutMs: 0, speechCommand: '/opt/espeak', realtimePriority: 10, udp: 'dgram' });
     expect(loadConfig([], { CONCLAVE_SIP_HOST: '0.0.0.0', CONCLAVE_PUBLIC_ADDRESS: '203.0.113.7' }).sip?.publicAddress).toBe('203.0.113.7');
   });
 
@@ -30,6 +32,8 @@ describe('SIP and media configuration', () => {
     [{ CONCLAVE_RTP_PORTS: '80-100' }, /CONCLAVE_RTP_PORTS=80-100 is not a port range/],
     [{ CONCLAVE_RTP_PORTS: '10000' }, /is not a port range/],
     [{ CONCLAVE_RTP_TIMEOUT: '-1' }, /CONCLAVE_RTP_TIMEOUT=-1 is not a number of seconds/],
+    [{ CONCLAVE_MEDIA_REALTIME: 'high' }, /CONCLAVE_MEDIA_REALTIME=high is not a real-time priority/],
+    [{ CONCLAVE_MEDIA_UDP: 'io_uring' }, /CONCLAVE_MEDIA_UDP=io_uring is not a UDP path/],
   ])('refuses %o with one line', (env, message) => {
     expect(() => loadConfig([], env)).toThrow(ConfigError);
     expect(() => loadConfig([], env)).toThrow(message);

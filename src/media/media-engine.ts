@@ -22,6 +22,9 @@
  * `detachLeg` here and `attachLeg` there: the leg travels as plain data (leg-state.ts) and the
  * destination binds the same ports.
  *
+ * Socket I/O is batched per tick where the native module loaded (rtp/udp-batch.ts): every
+ * datagram waiting is read before the rooms mix, and every packet they produced leaves after.
+ *
  * Steady state allocates nothing per tick: frames, overlays and encode buffers are made when a
  * room, leg or player is created.
  */
@@ -50,8 +53,10 @@ import type {
   LegClosedReason,
   WorkerStats,
 } from './protocol.js';
+import { nativeUdp } from './rtp/native-udp.js';
 import { RtpLeg } from './rtp/rtp-leg.js';
 import type { RtpLegOptions } from './rtp/rtp-leg.js';
+import { UdpBatch } from './rtp/udp-batch.js';
 import { PcmPlayer, Recorder, ToneVoice, soundPcm } from './sources.js';
 import { builtinSounds, encodeWav } from './sounds.js';
 
@@ -73,7 +78,11 @@ export class MediaEngine {
   private readonly portRange: { min: number; max: number } | undefined;
   private readonly rtcpIntervalMs: number | undefined;
   private readonly workerIndex: number;
+  /** This engine's batched sockets; null = node:dgram (no native module, IPv6, or asked for). */
+  private readonly udp: UdpBatch | null;
   private tickNo = 0;
+  /** Set by the worker when it put its thread under SCHED_FIFO. */
+  realtime = false;
   private nextRequestId = 1;
   private tickTotalUs = 0;
   private tickMaxUs = 0;
@@ -86,6 +95,7 @@ export class MediaEngine {
     this.portRange = options.portRange;
     this.rtcpIntervalMs = options.rtcpIntervalMs;
     this.workerIndex = options.workerIndex ?? 0;
+    this.udp = nativeUdp !== null && options.udp !== 'dgram' && !this.host.includes(':') ? new UdpBatch(nativeUdp) : null;
     this.clock = new MediaClock(() => this.tick(), { intervalMs: options.intervalMs ?? 20 });
   }
 
@@ -108,6 +118,21 @@ export class MediaEngine {
     this.rooms.clear();
     this.roomList.length = 0;
     await Promise.all(closing);
+    this.udp?.close();
+  }
+
+  /**
+   * Reads the datagrams waiting on batched sockets now (each tick does this first). For
+   * in-process callers that drive `tick()` themselves and need to see arrivals between ticks;
+   * with dgram sockets, datagrams arrive on their own and this does nothing.
+   */
+  readSockets(): void {
+    if (this.udp !== null) this.udp.receive();
+  }
+
+  /** Whether this engine's sockets use the batched native path (stats, diagnostics). */
+  get batchedUdp(): boolean {
+    return this.udp !== null;
   }
 
   /** The RTP endpoint of a leg (tests, diagnostics); null for sim legs or unknown ids. */
@@ -340,6 +365,8 @@ export class MediaEngine {
       elu: { idleMs: elu.idle, activeMs: elu.active },
       heapUsed: mem.heapUsed,
       heapTotal: mem.heapTotal,
+      udp: this.udp !== null ? 'native' : 'dgram',
+      realtime: this.realtime,
     };
   }
 
@@ -381,7 +408,7 @@ export class MediaEngine {
     this.pending.add(legId);
     let rtp: RtpLeg;
     try {
-      rtp = await RtpLeg.open(options);
+      rtp = await RtpLeg.open(this.udp !== null ? { ...options, openSocket: this.udp.open } : options);
     } finally {
       this.pending.delete(legId);
     }
@@ -397,8 +424,11 @@ export class MediaEngine {
   tick(): void {
     const t0 = performance.now();
     const tick = ++this.tickNo;
+    const udp = this.udp;
+    if (udp !== null) udp.receive();
     const rooms = this.roomList;
     for (let r = 0; r < rooms.length; r++) tickRoom(rooms[r]!, tick, t0, this.ctx);
+    if (udp !== null) udp.flush();
 
     // Deferred work: finished players and timed-out legs (not removed mid-iteration).
     const { finished, expired } = this.ctx;

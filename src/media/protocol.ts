@@ -103,6 +103,10 @@ export interface WorkerStats {
   /** V8 heap of the worker's isolate, bytes. */
   heapUsed: number;
   heapTotal: number;
+  /** How its sockets do I/O: batched per tick (native) or one datagram at a time (dgram). */
+  udp: 'native' | 'dgram';
+  /** Whether its thread runs under SCHED_FIFO (MediaEngineOptions.realtimePriority). */
+  realtime: boolean;
 }
 
 export interface EngineStats {
@@ -207,6 +211,13 @@ export interface MediaEngineOptions {
   rtcpIntervalMs?: number;
   /** Nice value for each media worker thread (Linux; e.g. −10; absent = unchanged; best effort). */
   threadNice?: number;
+  /**
+   * SCHED_FIFO priority (1–99) for each media worker thread, as Asterisk `-p` and FreeSWITCH
+   * `-rp`; absent or 0 = normal scheduling. Needs the native UDP module and CAP_SYS_NICE.
+   */
+  realtimePriority?: number;
+  /** 'native' (default where the module loaded): batched UDP per tick; 'dgram': node:dgram. */
+  udp?: 'native' | 'dgram';
   /** Index of this worker among the client's (stats). */
   workerIndex?: number;
 }

@@ -7,6 +7,7 @@ import { readlinkSync } from 'node:fs';
 import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { MediaEngine } from './media-engine.js';
+import { nativeUdp } from './rtp/native-udp.js';
 import type { MediaEngineOptions, MediaReply, WorkerRequest } from './protocol.js';
 
 const port = parentPort;
@@ -30,6 +31,11 @@ if (options.threadNice !== undefined) {
 }
 
 const engine = new MediaEngine((n) => port.postMessage(n), options);
+
+/** Real-time scheduling (see MediaEngineOptions.realtimePriority); reported in the worker's stats. */
+if (options.realtimePriority !== undefined && options.realtimePriority > 0 && nativeUdp !== null) {
+  engine.realtime = nativeUdp.setRealtime(options.realtimePriority) === 0;
+}
 engine.start();
 
 port.on('message', (req: WorkerRequest) => {

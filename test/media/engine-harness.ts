@@ -7,24 +7,23 @@ import { MediaEngine } from '../../src/media/media-engine.js';
 import type { AddRtpLegParams, MediaNotification } from '../../src/media/protocol.js';
 import type { RtpLeg } from '../../src/media/rtp/rtp-leg.js';
 import { dbfs, goertzel } from './goertzel.js';
-import { RtpPeer } from './rtp-peer.js';
+import { RtpPeer, until } from './rtp-peer.js';
 
 export const present = (pcm: Int16Array, hz: number): boolean => goertzel(pcm, hz) > 3000;
 export const absent = (pcm: Int16Array, hz: number): boolean => dbfs(goertzel(pcm, hz)) < -40;
 
-/** Resolves once the leg has accepted `count` audio packets in total. */
-export function accepted(leg: RtpLeg, count: number, timeoutMs = 5000): Promise<void> {
-  if (leg.stats.packetsReceived >= count) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`leg accepted ${leg.stats.packetsReceived}/${count}`)), timeoutMs);
-    leg.onPacket = () => {
-      if (leg.stats.packetsReceived >= count) {
-        clearTimeout(timer);
-        leg.onPacket = null;
-        resolve();
-      }
-    };
-  });
+/**
+ * Resolves once the leg has accepted `count` audio packets in total. Batched sockets deliver
+ * only when the engine reads them, so this reads between turns of the event loop until then.
+ */
+export async function accepted(engine: MediaEngine, leg: RtpLeg, count: number, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    engine.readSockets();
+    if (leg.stats.packetsReceived >= count) return;
+    if (Date.now() > end) throw new Error(`leg accepted ${leg.stats.packetsReceived}/${count}`);
+    await new Promise((r) => setTimeout(r, 1));
+  }
 }
 
 export class EngineHarness {
@@ -37,8 +36,12 @@ export class EngineHarness {
   private readonly ticksSeen = new Map<string, number>();
   private ticks = 0;
 
-  constructor(private readonly cleanup: (() => Promise<void>)[]) {
-    this.engine = new MediaEngine((n) => this.notes.push(n), { rtpTimeoutMs: 0 });
+  /** `udp` picks the engine's socket path; the default is production's (native where built). */
+  constructor(
+    private readonly cleanup: (() => Promise<void>)[],
+    udp?: 'native' | 'dgram',
+  ) {
+    this.engine = new MediaEngine((n) => this.notes.push(n), { rtpTimeoutMs: 0, ...(udp ? { udp } : {}) });
     cleanup.push(() => this.engine.close());
   }
 
@@ -78,13 +81,21 @@ export class EngineHarness {
         if (peer.hz === null || !engine.rtpLegOf(id)) continue;
         peer.sendFrame();
         sent.set(id, sent.get(id)! + 1);
-        waits.push(accepted(engine.rtpLegOf(id)!, sent.get(id)!));
+        waits.push(accepted(engine, engine.rtpLegOf(id)!, sent.get(id)!));
       }
       await Promise.all(waits);
       engine.tick();
       this.ticks++;
       await Promise.all([...peers].filter(([id]) => engine.rtpLegOf(id)).map(([id, p]) => p.waitFor(this.ticks - this.ticksSeen.get(id)!)));
     }
+  }
+
+  /** Waits until `cond` holds, reading the engine's sockets as it goes (see `accepted`). */
+  async arrived(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+    await until(() => {
+      this.engine.readSockets();
+      return cond();
+    }, timeoutMs, what);
   }
 
   /** The last n frames peer `id` received, concatenated. */

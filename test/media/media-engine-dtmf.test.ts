@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RtpLeg } from '../../src/media/rtp/rtp-leg.js';
 import { EngineHarness, present } from './engine-harness.js';
-import { level, until } from './rtp-peer.js';
+import { level } from './rtp-peer.js';
 import type { RtpPeer } from './rtp-peer.js';
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -47,7 +47,7 @@ describe('telephone-events (DTMF)', () => {
     d.sendRaw(TE, padded, 24000);
     events++;
     const rtp = h.engine.rtpLegOf('D')!;
-    await until(() => rtp.stats.telephoneEvents === events && rtp.stats.otherPayloadType === 1, 5000, 'events received');
+    await h.arrived(() => rtp.stats.telephoneEvents === events && rtp.stats.otherPayloadType === 1, 'events received');
     await h.step(4);
 
     expect(level(h.heard('L', 4))).toBeLessThan(4);

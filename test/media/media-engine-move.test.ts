@@ -7,7 +7,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ToneSource } from './goertzel.js';
 import { EngineHarness, absent, present } from './engine-harness.js';
-import { until } from './rtp-peer.js';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -154,7 +153,7 @@ describe('setRemote with a codec', () => {
     // B speaks PCMA while its leg still expects the offer's PCMU: nothing of B is played yet.
     const b = await h.addPeer('r', 'B', TONES.B, { codec: 'PCMU' }, 'PCMA');
     const rtpB = h.engine.rtpLegOf('B')!;
-    await until(() => rtpB.stats.otherPayloadType === 2, 5000, 'B priming dropped');
+    await h.arrived(() => rtpB.stats.otherPayloadType === 2, 'B priming dropped');
     await h.engine.request('setRemote', { legId: 'B', address: '127.0.0.1', port: b.port, codec: 'PCMA' });
     expect(rtpB.codec).toBe('PCMA');
     h.prime('B');

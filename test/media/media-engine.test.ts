@@ -30,15 +30,15 @@ interface Room {
   step(n?: number): Promise<void>;
 }
 
-/** One room 'r1' on the shared harness. */
-async function room(): Promise<Room> {
-  const h = new EngineHarness(cleanup);
+/** One room 'r1' on the shared harness (`udp` as in MediaEngineOptions; default production's). */
+async function room(udp?: 'native' | 'dgram'): Promise<Room> {
+  const h = new EngineHarness(cleanup, udp);
   await h.createRooms('r1');
   return { engine: h.engine, peers: h.peers, notes: h.notes, addPeer: (id, hz) => h.addPeer('r1', id, hz), step: (n) => h.step(n) };
 }
 
-async function threeTalkers(): Promise<Room> {
-  const r = await room();
+async function threeTalkers(udp?: 'native' | 'dgram'): Promise<Room> {
+  const r = await room(udp);
   for (const id of Object.keys(TONES) as Name[]) await r.addPeer(id, TONES[id]);
   await r.step(4);
   return r;
@@ -76,18 +76,22 @@ describe('MediaEngine', () => {
     expect(a.packetsLost).toBe(0);
   });
 
-  it('mute silences a participant at the others within two frames; unmute restores it', async () => {
-    const r = await threeTalkers();
-    await r.engine.request('setLeg', { legId: 'B', muted: true });
-    await r.step(1);
-    expectHearsOthers(r, 'A', ['B']);
-    expectHearsOthers(r, 'C', ['B']);
-    expectHearsOthers(r, 'B'); // a muted leg still hears the room
-    await r.engine.request('setLeg', { legId: 'B', muted: false });
-    await r.step(2);
-    expectHearsOthers(r, 'A');
-    expectHearsOthers(r, 'C');
-  });
+  it.each([['production (native where built)', undefined], ['node:dgram (the fallback)', 'dgram']] as const)(
+    'mute silences a participant at the others within two frames; unmute restores it — sockets: %s',
+    async (_name, udp) => {
+      const r = await threeTalkers(udp);
+      for (const id of Object.keys(TONES) as Name[]) expectHearsOthers(r, id);
+      await r.engine.request('setLeg', { legId: 'B', muted: true });
+      await r.step(1);
+      expectHearsOthers(r, 'A', ['B']);
+      expectHearsOthers(r, 'C', ['B']);
+      expectHearsOthers(r, 'B'); // a muted leg still hears the room
+      await r.engine.request('setLeg', { legId: 'B', muted: false });
+      await r.step(2);
+      expectHearsOthers(r, 'A');
+      expectHearsOthers(r, 'C');
+    },
+  );
 
   it('hold: the held leg is not heard and hears hold music instead of the room', async () => {
     const r = await threeTalkers();

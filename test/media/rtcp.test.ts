@@ -1,10 +1,10 @@
 /**
  * RTCP (RFC 3550 §6): packets built and parsed, receiver statistics (A.3 loss, A.8 jitter) from
- * scripted arrivals, and an RtpLeg against a raw dgram peer on 127.0.0.1: RTCP on port + 1, our
+ * scripted arrivals, and an RtpLeg against a raw UDP peer on 127.0.0.1: RTCP on port + 1, our
  * compound SR + SDES, the peer's SR, RR and garbage, and RTCP multiplexed on the RTP port
  * (RFC 5761) that is never taken for audio. Waits are for packets or counters, never sleeps.
  */
-import type dgram from 'node:dgram';
+import type { RtpSocket } from '../../src/media/rtp/rtp-socket.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RtpLeg } from '../../src/media/rtp/rtp-leg.js';
 import { RTCP_RR, RTCP_SDES, RTCP_SR, buildSrCompound, isMuxedRtcp, parseRtcp } from '../../src/media/rtp/rtcp-packet.js';
@@ -102,8 +102,8 @@ describe('receiver statistics', () => {
 });
 
 interface RawPeer {
-  rtp: dgram.Socket;
-  rtcp: dgram.Socket;
+  rtp: RtpSocket;
+  rtcp: RtpSocket;
   rtpIn: Uint8Array[];
   rtcpIn: ParsedRtcp[];
 }
@@ -111,20 +111,20 @@ interface RawPeer {
 async function rawPeer(): Promise<RawPeer> {
   const pair = await bindPair('127.0.0.1', undefined, true);
   const peer: RawPeer = { rtp: pair.rtp, rtcp: pair.rtcp!, rtpIn: [], rtcpIn: [] };
-  peer.rtp.on('message', (m) => peer.rtpIn.push(m));
-  peer.rtcp.on('message', (m) => {
+  peer.rtp.onMessage((m) => peer.rtpIn.push(m.slice()));
+  peer.rtcp.onMessage((m) => {
     const p = parseRtcp(m);
     if (p) peer.rtcpIn.push(p);
   });
-  cleanup.push(() => new Promise<void>((r) => peer.rtp.close(() => r())));
-  cleanup.push(() => new Promise<void>((r) => peer.rtcp.close(() => r())));
+  cleanup.push(() => peer.rtp.close());
+  cleanup.push(() => peer.rtcp.close());
   return peer;
 }
 
 describe('RtpLeg RTCP over UDP', () => {
   it('binds RTCP on port + 1, reports with SR + SDES, and reads SR, RR, garbage and muxed RTCP', async () => {
     const peer = await rawPeer();
-    const leg = await RtpLeg.open({ remote: { address: '127.0.0.1', port: peer.rtp.address().port }, rtcpIntervalMs: 100 });
+    const leg = await RtpLeg.open({ remote: { address: '127.0.0.1', port: peer.rtp.localPort }, rtcpIntervalMs: 100 });
     cleanup.push(() => leg.close());
     expect(leg.localPort % 2).toBe(0);
     expect(leg.rtcpPort).toBe(leg.localPort + 1);
@@ -187,11 +187,11 @@ describe('RtpLeg RTCP over UDP', () => {
 
   it('takes even/odd pairs from a range, skipping a pair whose RTCP port is taken', async () => {
     const blocker = await bindPair('127.0.0.1', { min: 41000, max: 41999 }, false);
-    cleanup.push(() => new Promise<void>((r) => blocker.rtp.close(() => r())));
-    const taken = blocker.rtp.address().port; // even
+    cleanup.push(() => blocker.rtp.close());
+    const taken = blocker.rtp.localPort; // even
     // Occupy taken+3 (the odd port of the next pair): the leg must skip that pair too.
     const odd = await bindUdp('127.0.0.1', taken + 3);
-    cleanup.push(() => new Promise<void>((r) => odd.close(() => r())));
+    cleanup.push(() => odd.close());
     const leg = await RtpLeg.open({ portRange: { min: taken, max: taken + 40 } });
     cleanup.push(() => leg.close());
     expect(leg.localPort % 2).toBe(0);

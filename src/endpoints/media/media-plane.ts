@@ -9,10 +9,12 @@
  * started on first use: a server that never gets a call never starts a thread.
  */
 import { MediaClient, type MediaClientOptions } from '../../media/media-client.js';
+import { nativeUdpError } from '../../media/rtp/native-udp.js';
 import { RecordingShelf } from './recording-shelf.js';
-import type { G711CodecName, LegFlagsPatch, PlayTarget, RemoteAddress, SoundSpec, ToneSpec } from '../../media/protocol.js';
+import type { G711CodecName, LegFlagsPatch, PlayTarget, RemoteAddress, SoundSpec, ToneSpec, WorkerStats } from '../../media/protocol.js';
 
 export interface MediaLogger {
+  info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
 }
@@ -80,8 +82,26 @@ export class MediaPlane {
         }
       });
       this.client = client;
+      client.request('stats', {}).then(
+        (stats) => this.reportWorkers(stats.workers ?? []),
+        () => undefined, // a worker that failed to start is reported by 'error'/'exit'
+      );
     }
     return this.client;
+  }
+
+  /** One line on how the media threads run, and a warning where that is not what was asked. */
+  private reportWorkers(workers: WorkerStats[]): void {
+    const udp = workers.every((w) => w.udp === 'native') ? 'native' : 'dgram';
+    const realtime = workers.length > 0 && workers.every((w) => w.realtime);
+    const priority = this.options.realtimePriority ?? 0;
+    this.logger.info({ workers: workers.length, udp, realtime: realtime ? priority : false }, 'media plane started');
+    if (udp === 'dgram' && this.options.udp !== 'dgram') {
+      this.logger.warn({ reason: nativeUdpError }, 'media sockets use node:dgram, not the native batched UDP module, so each packet costs more CPU (BENCHMARKS.md)');
+    }
+    if (priority > 0 && !realtime) {
+      this.logger.warn({ priority }, 'media threads could not get SCHED_FIFO (needs the native module and CAP_SYS_NICE); they run at normal priority');
+    }
   }
 
   has(callSid: string): boolean {

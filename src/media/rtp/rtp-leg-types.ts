@@ -4,6 +4,7 @@
  */
 import type { JitterBufferOptions } from '../jitter-buffer.js';
 import type { RtcpState } from './rtcp-session.js';
+import type { RtpSocketFactory } from './rtp-socket.js';
 
 export type G711Codec = 'PCMU' | 'PCMA';
 
@@ -32,6 +33,8 @@ export interface RtpLegOptions {
   rtcpIntervalMs?: number;
   /** A leg that moved from another worker: bind its ports and carry on its stream. */
   restore?: RtpLegState;
+  /** Where the sockets come from (default node:dgram; a media worker passes its UdpBatch's). */
+  openSocket?: RtpSocketFactory;
 }
 
 

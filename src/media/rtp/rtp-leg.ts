@@ -22,14 +22,12 @@
  *   sending, SR/RR from the peer parsed into receiver figures (rtcp-session.ts). RTCP that
  *   arrives on the RTP port (RFC 5761 multiplexing, second octet 192–223) is RTCP, not audio,
  *   and from then on our reports go to the RTP port too;
- * - the per-packet path allocates and schedules as little as Node allows: `send` without a
- *   callback (no completion callback per packet), an exact-length buffer (no slice), and a
- *   synchronous address lookup (udp.ts: no nextTick per packet);
+ * - the sockets are RtpSockets (rtp-socket.ts): node:dgram, or, in a media worker, the batched
+ *   native UDP that reads and sends once per tick (udp-batch.ts); the per-packet path allocates
+ *   as little as either allows (an exact-length buffer, no slice, addresses parsed once);
  * - `snapshot()` and `open({ restore })` carry the stream (SSRC, sequence, timestamp, codec,
  *   remote, counters, RTCP state) to a leg that binds the same ports in another media worker.
  */
-import type dgram from 'node:dgram';
-import { performance } from 'node:perf_hooks';
 import { ALAW_DECODE, ALAW_ENCODE, ALAW_SILENCE, MULAW_DECODE, MULAW_ENCODE, MULAW_SILENCE } from '../codec/g711.js';
 import { JitterBuffer } from '../jitter-buffer.js';
 import { isMuxedRtcp, parseRtcp } from './rtcp-packet.js';
@@ -38,22 +36,20 @@ import type { ReceiverFigures } from './rtcp-session.js';
 import { G711_PAYLOAD_TYPE } from './rtp-leg-types.js';
 import type { G711Codec, RtpLegOptions, RtpLegState, RtpLegStats } from './rtp-leg-types.js';
 import { RTP_HEADER_SIZE, createRtpView, readRtp, writeRtpHeader } from './rtp-packet.js';
+import { openDgramSocket, wallNow } from './rtp-socket.js';
+import type { RtpSocket } from './rtp-socket.js';
 import { bindPair, bindPairAt } from './udp.js';
 
 export { G711_PAYLOAD_TYPE } from './rtp-leg-types.js';
 export type { G711Codec, RtpLegOptions, RtpLegState, RtpLegStats } from './rtp-leg-types.js';
 
 const FRAME_SAMPLES = 160;
-/** Send buffers rotate so a datagram still queued in libuv is never overwritten. */
+/** Send buffers rotate so a datagram still queued in libuv (dgram) is never overwritten. */
 const SEND_RING = 4;
 /** RFC 3550 §6.2: 5 s is the recommended minimum report interval. */
 const DEFAULT_RTCP_INTERVAL_MS = 5000;
 /** RFC 4733 §3.2 event codes 0–15. */
 const DTMF_DIGITS = '0123456789*#ABCD';
-
-/** Wall-clock ms with sub-ms precision: comparable across worker threads (unlike performance.now). */
-const TIME_ORIGIN = performance.timeOrigin;
-const wallNow = (): number => TIME_ORIGIN + performance.now();
 
 export class RtpLeg {
   readonly jitterBuffer: JitterBuffer;
@@ -68,8 +64,8 @@ export class RtpLeg {
   /** Change only with setCodec (the SDP answer picked another codec than the offer's first). */
   private audioCodec: G711Codec;
   private audioPt: number;
-  private readonly socket: dgram.Socket;
-  private readonly rtcpSocket: dgram.Socket | null;
+  private readonly socket: RtpSocket;
+  private readonly rtcpSocket: RtpSocket | null;
   private readonly rtcp: RtcpSession;
   private readonly rtcpIntervalMs: number;
   private readonly host: string;
@@ -98,7 +94,7 @@ export class RtpLeg {
   private seqShift = 0;
   private shiftSsrc = -1;
 
-  private constructor(socket: dgram.Socket, rtcpSocket: dgram.Socket | null, host: string, options: RtpLegOptions) {
+  private constructor(socket: RtpSocket, rtcpSocket: RtpSocket | null, host: string, options: RtpLegOptions) {
     const r = options.restore;
     this.socket = socket;
     this.rtcpSocket = rtcpSocket;
@@ -127,16 +123,15 @@ export class RtpLeg {
     for (let i = 0; i < SEND_RING; i++) this.sendBufs.push(new Uint8Array(RTP_HEADER_SIZE + FRAME_SAMPLES));
     const remote = r ? r.remote : options.remote;
     if (remote) this.setRemote(remote.address, remote.port);
-    socket.on('message', (msg, rinfo) => this.receive(msg, rinfo.address, rinfo.port));
+    socket.onMessage((msg, address, port, at) => this.receive(msg, address, port, at));
     // A UDP error (e.g. ICMP port unreachable surfaced by the OS) must not crash the process.
-    socket.on('error', () => {
+    const countError = (): void => {
       this.stats.sendErrors++;
-    });
+    };
+    socket.onError(countError);
     if (rtcpSocket !== null) {
-      rtcpSocket.on('message', (msg, rinfo) => this.receiveRtcp(msg, rinfo.address, rinfo.port, false));
-      rtcpSocket.on('error', () => {
-        this.stats.sendErrors++;
-      });
+      rtcpSocket.onMessage((msg, address, port, at) => this.receiveRtcp(msg, address, port, false, at));
+      rtcpSocket.onError(countError);
     }
   }
 
@@ -149,11 +144,12 @@ export class RtpLeg {
       throw new Error(`bad telephone-event payload type ${te}`);
     }
     const withRtcp = r?.withRtcp ?? options.rtcp ?? true;
+    const open = options.openSocket ?? openDgramSocket;
     const pair = r
-      ? await bindPairAt(host, r.localPort, withRtcp)
+      ? await bindPairAt(host, r.localPort, withRtcp, open)
       : options.portRange || !options.port
-        ? await bindPair(host, options.portRange, withRtcp)
-        : await bindPairAt(host, options.port, withRtcp);
+        ? await bindPair(host, options.portRange, withRtcp, open)
+        : await bindPairAt(host, options.port, withRtcp, open);
     pair.rtp.setRecvBufferSize(options.recvBufferSize ?? 1 << 20);
     return new RtpLeg(pair.rtp, pair.rtcp, host, options);
   }
@@ -167,16 +163,16 @@ export class RtpLeg {
   }
 
   get localAddress(): string {
-    return this.socket.address().address;
+    return this.socket.localAddress;
   }
 
   get localPort(): number {
-    return this.socket.address().port;
+    return this.socket.localPort;
   }
 
   /** The RTCP port (RTP port + 1), or null without RTCP. */
   get rtcpPort(): number | null {
-    return this.rtcpSocket === null ? null : this.rtcpSocket.address().port;
+    return this.rtcpSocket === null ? null : this.rtcpSocket.localPort;
   }
 
   get remote(): { address: string; port: number } | null {
@@ -257,7 +253,7 @@ export class RtpLeg {
     if (this.closed) return Promise.resolve();
     this.closed = true;
     const sockets = this.rtcpSocket === null ? [this.socket] : [this.socket, this.rtcpSocket];
-    return Promise.all(sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve())))).then(() => undefined);
+    return Promise.all(sockets.map((s) => s.close())).then(() => undefined);
   }
 
   private nextSendBuffer(): Uint8Array {
@@ -273,8 +269,6 @@ export class RtpLeg {
     this.seq = (this.seq + 1) & 0xffff;
     this.timestamp = (this.timestamp + FRAME_SAMPLES) >>> 0;
     if (this.remoteAddress === null || this.closed) return; // nowhere to send yet; the clock still advances
-    // No callback: a completion callback per packet is measurable at 50 k packets/s, and a
-    // failed send of one 20 ms frame needs no handling (the next tick sends the next).
     this.socket.send(buf, this.remotePort, this.remoteAddress);
     this.stats.packetsSent++;
     this.rtcp.onSent(FRAME_SAMPLES);
@@ -291,7 +285,7 @@ export class RtpLeg {
     socket.send(this.rtcp.buildReport(this.ssrc, this.timestamp, now, now), to.port, to.address);
   }
 
-  private receiveRtcp(msg: Uint8Array, address: string, port: number, muxed: boolean): void {
+  private receiveRtcp(msg: Uint8Array, address: string, port: number, muxed: boolean, arrivedAt: number): void {
     this.stats.rtcpReceived++;
     const parsed = parseRtcp(msg);
     if (parsed === null) {
@@ -299,12 +293,12 @@ export class RtpLeg {
       return;
     }
     if (!muxed) this.rtcpRemote = { address, port };
-    this.rtcp.onRtcp(parsed, this.ssrc, wallNow(), muxed);
+    this.rtcp.onRtcp(parsed, this.ssrc, arrivedAt, muxed);
   }
 
-  private receive(msg: Uint8Array, address: string, port: number): void {
+  private receive(msg: Uint8Array, address: string, port: number, arrivedAt: number): void {
     if (isMuxedRtcp(msg)) {
-      this.receiveRtcp(msg, address, port, true);
+      this.receiveRtcp(msg, address, port, true, arrivedAt);
       return;
     }
     const v = this.view;
@@ -324,7 +318,7 @@ export class RtpLeg {
       this.shiftSsrc = v.ssrc;
       this.seqShift = 0;
     }
-    this.rtcp.onRtp(v.sequenceNumber, v.timestamp, v.ssrc, wallNow());
+    this.rtcp.onRtp(v.sequenceNumber, v.timestamp, v.ssrc, arrivedAt);
     const n = v.payloadLength < FRAME_SAMPLES ? v.payloadLength : FRAME_SAMPLES;
     const out = this.decoded;
     const table = this.decodeTable;

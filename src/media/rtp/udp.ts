@@ -1,84 +1,36 @@
 /**
  * UDP sockets for RTP legs: an RTP/RTCP port pair (RFC 3550 §11: RTP on an even port, RTCP on
  * the next, odd, one), from a range, from the OS, or at an exact pair (a leg that moved to
- * another media worker binds the pair it had, so the peer notices nothing).
- *
- * Sockets get a synchronous `lookup`: addresses here are always IP literals, and dgram's
- * default (dns.lookup) answers even a literal through process.nextTick, i.e. one extra
- * callback per sent packet on the hot path.
+ * another media worker binds the pair it had, so the peer notices nothing). The sockets come
+ * from a factory: node:dgram by default, the media worker's batched UDP (udp-batch.ts) when it
+ * has one.
  */
-import dgram from 'node:dgram';
-import net from 'node:net';
+import { openDgramSocket } from './rtp-socket.js';
+import type { RtpSocket, RtpSocketFactory } from './rtp-socket.js';
 
-type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
-
-/** Resolves IP literals at once; anything else is an error (we never send to names). */
-function literalLookup(address: string, family: unknown, callback: LookupCallback): void {
-  const f = net.isIP(address);
-  if (f === 0) {
-    const err: NodeJS.ErrnoException = new Error(`not an IP address: ${address}`);
-    err.code = 'EINVAL';
-    callback(err, address, 0);
-    return;
-  }
-  callback(null, address, f);
-}
-
-export function createUdpSocket(host: string): dgram.Socket {
-  const type = host.includes(':') ? 'udp6' : 'udp4';
-  return dgram.createSocket({ type, lookup: literalLookup as unknown as dgram.SocketOptions['lookup'] });
-}
-
-function bindOnce(socket: dgram.Socket, host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error): void => {
-      socket.off('listening', onListening);
-      reject(err);
-    };
-    const onListening = (): void => {
-      socket.off('error', onError);
-      resolve();
-    };
-    socket.once('error', onError);
-    socket.once('listening', onListening);
-    socket.bind({ port, address: host, exclusive: true });
-  });
-}
-
-function closeQuietly(socket: dgram.Socket): void {
-  try {
-    socket.close();
-  } catch {
-    // already torn down by the failed bind
-  }
+function closeQuietly(socket: RtpSocket): void {
+  void socket.close();
 }
 
 /** Binds one socket at `port` (0 = any); rejects with the bind error (EADDRINUSE…). */
-export async function bindUdp(host: string, port: number): Promise<dgram.Socket> {
-  const socket = createUdpSocket(host);
-  try {
-    await bindOnce(socket, host, port);
-    return socket;
-  } catch (err) {
-    closeQuietly(socket);
-    throw err;
-  }
+export function bindUdp(host: string, port: number, open: RtpSocketFactory = openDgramSocket): Promise<RtpSocket> {
+  return open(host, port);
 }
 
 export interface PortPair {
-  rtp: dgram.Socket;
+  rtp: RtpSocket;
   /** null when the leg was opened without RTCP. */
-  rtcp: dgram.Socket | null;
+  rtcp: RtpSocket | null;
 }
 
 const inUse = (err: unknown): boolean => (err as NodeJS.ErrnoException).code === 'EADDRINUSE';
 
 /** Binds RTP at `port` and, if wanted, RTCP at `port + 1`; both or neither. */
-export async function bindPairAt(host: string, port: number, withRtcp: boolean): Promise<PortPair> {
-  const rtp = await bindUdp(host, port);
+export async function bindPairAt(host: string, port: number, withRtcp: boolean, open: RtpSocketFactory = openDgramSocket): Promise<PortPair> {
+  const rtp = await open(host, port);
   if (!withRtcp) return { rtp, rtcp: null };
   try {
-    return { rtp, rtcp: await bindUdp(host, rtp.address().port + 1) };
+    return { rtp, rtcp: await open(host, rtp.localPort + 1) };
   } catch (err) {
     closeQuietly(rtp);
     throw err;
@@ -99,15 +51,20 @@ const cursors = new Map<string, number>();
  * whichever leg was being added meanwhile. Other workers search the same range concurrently: a
  * pair taken meanwhile is EADDRINUSE, and the search moves on.
  */
-export async function bindPair(host: string, range: { min: number; max: number } | undefined, withRtcp: boolean): Promise<PortPair> {
+export async function bindPair(
+  host: string,
+  range: { min: number; max: number } | undefined,
+  withRtcp: boolean,
+  open: RtpSocketFactory = openDgramSocket,
+): Promise<PortPair> {
   if (!range) {
-    if (!withRtcp) return { rtp: await bindUdp(host, 0), rtcp: null };
+    if (!withRtcp) return { rtp: await open(host, 0), rtcp: null };
     for (let attempt = 0; attempt < 64; attempt++) {
-      const probe = await bindUdp(host, 0);
-      const port = probe.address().port;
+      const probe = await open(host, 0);
+      const port = probe.localPort;
       if (port % 2 === 0 && port < 65535) {
         try {
-          return { rtp: probe, rtcp: await bindUdp(host, port + 1) };
+          return { rtp: probe, rtcp: await open(host, port + 1) };
         } catch (err) {
           closeQuietly(probe);
           if (!inUse(err)) throw err;
@@ -127,7 +84,7 @@ export async function bindPair(host: string, range: { min: number; max: number }
   for (let i = 0; i < pairs; i++) {
     const k = (start + i) % pairs;
     try {
-      const pair = await bindPairAt(host, first + 2 * k, withRtcp);
+      const pair = await bindPairAt(host, first + 2 * k, withRtcp, open);
       cursors.set(key, (k + 1) % pairs);
       return pair;
     } catch (err) {
