@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { ALAW_ENCODE, MULAW_ENCODE } from './codec/g711.js';
 import { Mixer } from './mixer.js';
 import type { LegFlags, LegSources, MixerLeg } from './mixer.js';
-import type { LegStats } from './protocol.js';
+import type { LegFlagsPatch, LegStats } from './protocol.js';
 import type { RtpLeg } from './rtp/rtp-leg.js';
 import { FRAME, addClamped, mixPlayers, mixPlayersOnto } from './sources.js';
 import type { PcmPlayer, Recorder } from './sources.js';
@@ -202,4 +202,15 @@ function encodeShared(room: Room, frame: Int16Array, mulaw: boolean, tick: numbe
     ctx.sharedEncodes++;
   }
   return enc;
+}
+
+/** The flags a request names (absent = unchanged), as the mixer takes them. */
+export function flagsOf(patch: LegFlagsPatch): Partial<LegFlags> {
+  const flags: Partial<LegFlags> = {};
+  if (patch.muted !== undefined) flags.muted = patch.muted;
+  if (patch.hold !== undefined) flags.hold = patch.hold;
+  if (patch.canHear !== undefined) flags.canHear = patch.canHear;
+  if (patch.coachOf !== undefined) flags.coachOf = patch.coachOf;
+  if (patch.waiting !== undefined) flags.waiting = patch.waiting;
+  return flags;
 }

@@ -29,9 +29,10 @@
  * room, leg or player is created.
  */
 import { performance } from 'node:perf_hooks';
-import { joinRoom, leaveRoom, legStatsOf, newRoom, tickRoom } from './engine-room.js';
+import { flagsOf, joinRoom, leaveRoom, legStatsOf, newRoom, tickRoom } from './engine-room.js';
 import type { Leg, Room, TickContext } from './engine-room.js';
 import { MediaClock } from './media-clock.js';
+import { TickTimes, workerStatsOf } from './engine-stats.js';
 import type { FrameSource, LegFlags } from './mixer.js';
 import { inputFrom, movedLegOf, playerFrom, recorderFrom } from './leg-state.js';
 import type { MovedLeg } from './leg-state.js';
@@ -84,9 +85,7 @@ export class MediaEngine {
   /** Set by the worker when it put its thread under SCHED_FIFO. */
   realtime = false;
   private nextRequestId = 1;
-  private tickTotalUs = 0;
-  private tickMaxUs = 0;
-  private ticksMeasured = 0;
+  private readonly tickTimes = new TickTimes();
   private closed = false;
 
   constructor(private readonly notify: NotifyFn, options: MediaEngineOptions = {}) {
@@ -250,7 +249,7 @@ export class MediaEngine {
     const room = this.room(p.roomId);
     if (this.legs.has(p.legId) || this.pending.has(p.legId)) throw new Error(`leg ${p.legId} exists`);
     const sounds = builtinSounds();
-    const flags: Partial<LegFlags> = toFlags(p.flags ?? {});
+    const flags: Partial<LegFlags> = flagsOf(p.flags ?? {});
     let rtp: RtpLeg | null = null;
     let recorder: Recorder | null = null;
     let input: FrameSource | null = null;
@@ -284,7 +283,7 @@ export class MediaEngine {
 
   private setLeg(legId: string, patch: LegFlagsPatch): Record<string, never> {
     const leg = this.leg(legId);
-    leg.room.mixer.setFlags(legId, toFlags(patch));
+    leg.room.mixer.setFlags(legId, flagsOf(patch));
     return {};
   }
 
@@ -299,7 +298,7 @@ export class MediaEngine {
     const { input, holdSource, waitSource } = leg.mix;
     leaveRoom(leg);
     leg.room = to;
-    leg.mix = to.mixer.addLeg(legId, { input, holdSource, waitSource }, toFlags(patch));
+    leg.mix = to.mixer.addLeg(legId, { input, holdSource, waitSource }, flagsOf(patch));
     to.legs.set(legId, leg);
     to.legList.push(leg);
     return {};
@@ -349,25 +348,16 @@ export class MediaEngine {
   }
 
   private workerStats(): WorkerStats {
-    const c = this.clock.stats;
-    const elu = performance.eventLoopUtilization();
-    const mem = process.memoryUsage();
-    return {
+    return workerStatsOf({
       worker: this.workerIndex,
       ticks: this.tickNo,
-      lateTicks: c.late,
-      skippedTicks: c.skipped,
-      maxLateMs: c.maxLateMs,
+      clock: this.clock.stats,
+      times: this.tickTimes,
       rooms: this.rooms.size,
       legs: this.legs.size,
-      tickMeanUs: this.ticksMeasured > 0 ? this.tickTotalUs / this.ticksMeasured : 0,
-      tickMaxUs: this.tickMaxUs,
-      elu: { idleMs: elu.idle, activeMs: elu.active },
-      heapUsed: mem.heapUsed,
-      heapTotal: mem.heapTotal,
       udp: this.udp !== null ? 'native' : 'dgram',
       realtime: this.realtime,
-    };
+    });
   }
 
   /**
@@ -394,7 +384,7 @@ export class MediaEngine {
       room,
       { id: m.legId, kind: m.kind, rtp, recorder: recorderFrom(m.recorded), players: m.players.map(playerFrom), timeoutMs: m.timeoutMs, packetsOut: m.packetsOut },
       { input: rtp ?? inputFrom(m.input), holdSource: m.hold ? playerFrom(m.hold) : null, waitSource: m.wait ? playerFrom(m.wait) : null },
-      toFlags(patch),
+      flagsOf(patch),
     );
     this.legs.set(leg.id, leg);
     return {};
@@ -437,19 +427,6 @@ export class MediaEngine {
     for (let i = 0; i < expired.length; i++) void this.closeLeg(expired[i]!, 'rtp-timeout');
     expired.length = 0;
 
-    const us = (performance.now() - t0) * 1000;
-    this.tickTotalUs += us;
-    this.ticksMeasured++;
-    if (us > this.tickMaxUs) this.tickMaxUs = us;
+    this.tickTimes.add((performance.now() - t0) * 1000);
   }
-}
-
-function toFlags(patch: LegFlagsPatch): Partial<LegFlags> {
-  const flags: Partial<LegFlags> = {};
-  if (patch.muted !== undefined) flags.muted = patch.muted;
-  if (patch.hold !== undefined) flags.hold = patch.hold;
-  if (patch.canHear !== undefined) flags.canHear = patch.canHear;
-  if (patch.coachOf !== undefined) flags.coachOf = patch.coachOf;
-  if (patch.waiting !== undefined) flags.waiting = patch.waiting;
-  return flags;
 }

@@ -16,7 +16,8 @@ import type { DatagramHandler, RtpSocket, RtpSocketFactory } from './rtp-socket.
 const RECV_CAPACITY = 1024;
 /** Packets queued before a flush is forced (a tick of 1,000 legs sends about 1,000). */
 const SEND_CAPACITY = 2048;
-const SEND_SLOT = 2048;
+/** Bytes of packets queued before a flush is forced; they are packed one after another. */
+const SEND_BYTES = 1 << 20;
 
 class BatchSocket implements RtpSocket {
   readonly localPort: number;
@@ -82,7 +83,7 @@ export class UdpBatch {
   private readonly recvData = new Uint8Array(RECV_CAPACITY * MAX_DATAGRAM);
   private readonly recvMeta = new Int32Array(RECV_CAPACITY * RECV_STRIDE);
   private readonly recvTimes = new Float64Array(RECV_CAPACITY);
-  private readonly sendData = new Uint8Array(SEND_CAPACITY * SEND_SLOT);
+  private readonly sendData = new Uint8Array(SEND_BYTES);
   private readonly sendMeta = new Int32Array(SEND_CAPACITY * SEND_STRIDE);
   private readonly queued: (BatchSocket | null)[] = [];
   private sendCount = 0;
@@ -125,7 +126,7 @@ export class UdpBatch {
   }
 
   enqueue(socket: BatchSocket, ip: number, port: number, buf: Uint8Array): void {
-    if (buf.length > SEND_SLOT) {
+    if (buf.length > MAX_DATAGRAM) {
       socket.errorHandler?.();
       return;
     }
