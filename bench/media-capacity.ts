@@ -4,7 +4,7 @@
  *
  *   npx tsx bench/media-capacity.ts [--steps 200,400,600,800,1000,1200] [--big-steps 250,1000]
  *                                   [--warmup 2] [--window 8] [--legs-per-socket 1] [--workers N]
- *                                   [--nice -10] [--realtime 10] [--udp native|dgram] [--quiet-wait 120]
+ *                                   [--nice -10] [--realtime 10] [--gen-realtime 10] [--udp native|dgram] [--quiet-wait 120]
  *
  * This process runs the media plane as production will: MediaClient starting its media worker
  * threads (from source under tsx; --workers, default one per core) and sharding rooms over them. The load generator (bench/media-loadgen.ts) is a separate
@@ -26,6 +26,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { DEFAULT_MEDIA_CONFIG } from '../src/config.js';
 import { MediaClient } from '../src/media/media-client.js';
 import type { EngineStats } from '../src/media/protocol.js';
 import type { GenReply, GenReport, GenRequest } from './media-ipc.js';
@@ -38,13 +39,15 @@ interface Options {
   legsPerSocket: number;
   workers: number | undefined;
   nice: number | undefined;
-  realtime: number | undefined;
+  /** The media threads' SCHED_FIFO priority (default: the server's, config.ts); 0 = normal. */
+  realtime: number;
+  genRealtime: number;
   udp: 'native' | 'dgram' | undefined;
   quietWaitS: number;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { steps: [200, 400, 600, 800, 1000, 1200], bigSteps: [250, 1000], warmupS: 2, windowS: 8, legsPerSocket: 1, workers: undefined, nice: undefined, realtime: undefined, udp: undefined, quietWaitS: 0 };
+  const o: Options = { steps: [200, 400, 600, 800, 1000, 1200], bigSteps: [250, 1000], warmupS: 2, windowS: 8, legsPerSocket: 1, workers: undefined, nice: undefined, realtime: DEFAULT_MEDIA_CONFIG.realtimePriority, genRealtime: 0, udp: undefined, quietWaitS: 0 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const v = argv[i + 1];
@@ -57,6 +60,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--workers') o.workers = Math.max(1, Number(v));
     else if (a === '--nice') o.nice = Number(v);
     else if (a === '--realtime') o.realtime = Number(v);
+    else if (a === '--gen-realtime') o.genRealtime = Number(v);
     else if (a === '--udp') {
       if (v !== 'native' && v !== 'dgram') throw new Error('--udp native|dgram');
       o.udp = v;
@@ -74,9 +78,10 @@ function parseArgs(argv: string[]): Options {
 class Generator {
   private constructor(private readonly child: ChildProcess) {}
 
-  static start(): Generator {
+  /** `realtime` > 0: the generator's thread runs under SCHED_FIFO at that priority. */
+  static start(realtime: number): Generator {
     const file = fileURLToPath(new URL('./media-loadgen.ts', import.meta.url));
-    const child = fork(file, [], { execArgv: ['--import', import.meta.resolve('tsx')], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(file, [String(realtime)], { execArgv: ['--import', import.meta.resolve('tsx')], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     return new Generator(child);
   }
 
@@ -167,6 +172,8 @@ interface Row {
   tickMeanUs: number;
   rxPct: number;
   uplinkPct: number;
+  /** Packets the generator sent in the window vs N × 50 per second: the load really offered. */
+  offeredPct: number;
   p999: number;
   gapMax: number;
   mediaCpu: number;
@@ -273,6 +280,7 @@ async function runStep(client: MediaClient, gen: Generator, n: number, layout: L
     tickMeanUs,
     rxPct: rep.expected > 0 ? (100 * rep.received) / rep.expected : 0,
     uplinkPct: rep.sentTotal > 0 ? (100 * accepted) / rep.sentTotal : 0,
+    offeredPct: (100 * rep.sentWindow) / ((n * rep.windowMs) / 20),
     p999: rep.gapP999Ms,
     gapMax: rep.gapMaxMs,
     mediaCpu: (100 * (cpu1.user + cpu1.system)) / 1000 / wallMs,
@@ -293,11 +301,11 @@ const busyOf = (r: Row): string => r.threadBusy.map((b) => `${b.toFixed(0)} %`).
 
 function tableOf(rows: Row[]): string {
   const head =
-    '| Series | N | Rooms | Late ticks (worst worker) | Skipped ticks | Mix packets received vs expected | Uplink accepted vs sent | p99.9 gap | Max gap | Media process CPU (% of a core) | Media threads busy | Load gen CPU | Machine busy (before step) | Mean tick | RSS |\n' +
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
+    '| Series | N | Rooms | Late ticks (worst worker) | Skipped ticks | Mix packets received vs expected | Uplink accepted vs sent | Generator sent vs N × 50/s | p99.9 gap | Max gap | Media process CPU (% of a core) | Media threads busy | Load gen CPU | Machine busy (before step) | Mean tick | RSS |\n' +
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
   const lines = rows.map(
     (r) =>
-      `| ${r.series} | ${r.n} | ${r.rooms} | ${pct(r.latePct)} (${pct(r.worstWorkerLatePct)}) | ${r.skipped} | ${pct(r.rxPct, 3)} | ${pct(r.uplinkPct, 3)} | ${r.p999.toFixed(1)} ms | ${r.gapMax.toFixed(1)} ms | ${r.mediaCpu.toFixed(0)} % | ${busyOf(r)} | ${r.genCpu.toFixed(0)} % | ${r.busy.toFixed(0)} % (${r.bgBusy.toFixed(0)} %) | ${(r.tickMeanUs / 1000).toFixed(2)} ms | ${r.rssMb.toFixed(0)} MB |`,
+      `| ${r.series} | ${r.n} | ${r.rooms} | ${pct(r.latePct)} (${pct(r.worstWorkerLatePct)}) | ${r.skipped} | ${pct(r.rxPct, 3)} | ${pct(r.uplinkPct, 3)} | ${pct(r.offeredPct, 2)} | ${r.p999.toFixed(1)} ms | ${r.gapMax.toFixed(1)} ms | ${r.mediaCpu.toFixed(0)} % | ${busyOf(r)} | ${r.genCpu.toFixed(0)} % | ${r.busy.toFixed(0)} % (${r.bgBusy.toFixed(0)} %) | ${(r.tickMeanUs / 1000).toFixed(2)} ms | ${r.rssMb.toFixed(0)} MB |`,
   );
   return [head, ...lines].join('\n');
 }
@@ -312,12 +320,14 @@ async function main(): Promise<void> {
     rtpTimeoutMs: 0,
     ...(o.workers !== undefined ? { workers: o.workers } : {}),
     ...(o.nice !== undefined ? { threadNice: o.nice } : {}),
-    ...(o.realtime !== undefined ? { realtimePriority: o.realtime } : {}),
+    ...(o.realtime > 0 ? { realtimePriority: o.realtime } : {}),
     ...(o.udp !== undefined ? { udp: o.udp } : {}),
   });
   const w = (await client.request('stats', {})).workers?.[0];
-  console.log(`# ${client.workerCount} media worker thread(s), UDP ${w?.udp ?? '?'}${w?.realtime ? `, SCHED_FIFO ${o.realtime}` : ''}${o.nice !== undefined ? `, nice ${o.nice}` : ''}`);
-  const gen = Generator.start();
+  console.log(
+    `# ${client.workerCount} media worker thread(s), UDP ${w?.udp ?? '?'}${w?.realtime ? `, SCHED_FIFO ${o.realtime}` : ', normal scheduling'}${o.nice !== undefined ? `, nice ${o.nice}` : ''}; generator ${o.genRealtime > 0 ? `SCHED_FIFO ${o.genRealtime}` : 'normal scheduling'}`,
+  );
+  const gen = Generator.start(o.genRealtime);
   const rows: Row[] = [];
   try {
     for (const [layout, steps] of [['rooms10', o.steps], ['big250', o.bigSteps]] as const) {
@@ -325,7 +335,7 @@ async function main(): Promise<void> {
         const row = await runStep(client, gen, n, layout, o);
         rows.push(row);
         console.log(
-          `${row.series.padEnd(16)} N=${String(n).padStart(4)}  late ${pct(row.latePct)}  skipped ${row.skipped}  rx ${pct(row.rxPct, 3)}  up ${pct(row.uplinkPct, 3)}  p99.9 ${row.p999.toFixed(1)} ms  max ${row.gapMax.toFixed(1)} ms  media ${row.mediaCpu.toFixed(0)} % (threads ${busyOf(row)}, worst worker late ${pct(row.worstWorkerLatePct)})  gen ${row.genCpu.toFixed(0)} % (gen late ${pct(row.genLatePct)})  busy ${row.busy.toFixed(0)} % (softirq ${row.softirq.toFixed(0)} %, steal ${row.steal.toFixed(0)} %, before ${row.bgBusy.toFixed(0)} %)  tick ${(row.tickMeanUs / 1000).toFixed(2)} ms`,
+          `${row.series.padEnd(16)} N=${String(n).padStart(4)}  late ${pct(row.latePct)}  skipped ${row.skipped}  rx ${pct(row.rxPct, 3)}  up ${pct(row.uplinkPct, 3)}  offered ${pct(row.offeredPct, 2)}  p99.9 ${row.p999.toFixed(1)} ms  max ${row.gapMax.toFixed(1)} ms  media ${row.mediaCpu.toFixed(0)} % (threads ${busyOf(row)}, worst worker late ${pct(row.worstWorkerLatePct)})  gen ${row.genCpu.toFixed(0)} % (gen late ${pct(row.genLatePct)})  busy ${row.busy.toFixed(0)} % (softirq ${row.softirq.toFixed(0)} %, steal ${row.steal.toFixed(0)} %, before ${row.bgBusy.toFixed(0)} %)  tick ${(row.tickMeanUs / 1000).toFixed(2)} ms`,
         );
         if (row.latePct > 25 || row.rxPct < 90) {
           console.log(`# ${row.series}: far past overload at N=${n}; skipping the larger steps`);

@@ -57,6 +57,8 @@ export interface GenReport {
   gapMaxMs: number;
   /** Packets sent since `start` (warm-up included). */
   sentTotal: number;
+  /** Packets sent in the window: the load really offered (a late generator catches up to 5 frames, then drops the rest). */
+  sentWindow: number;
   /** Generator ticks in the window, and those that fired > 5 ms late. */
   genTicks: number;
   genLateTicks: number;

@@ -52,11 +52,15 @@ const send = (m: GenReply): void => {
 
 if (nativeUdp === null) throw new Error(`the load generator needs the native UDP module: ${nativeUdpError}`);
 const udp = new UdpBatch(nativeUdp);
+/** argv[2] > 0: run under SCHED_FIFO at that priority (media-capacity.ts --gen-realtime). */
+const realtime = Number(process.argv[2] ?? 0);
+if (realtime > 0 && nativeUdp.setRealtime(realtime) !== 0) throw new Error(`the load generator could not get SCHED_FIFO ${realtime}`);
 let legs: Leg[] = [];
 let sockets: RtpSocket[] = [];
 let timer: NodeJS.Timeout | null = null;
 let next = 0;
 let sentTotal = 0;
+let sentAtMark = 0;
 let measuring = false;
 let markAt = 0;
 let markCpu: NodeJS.CpuUsage = process.cpuUsage();
@@ -209,6 +213,7 @@ function mark(): void {
   genTicks = 0;
   genLate = 0;
   markAt = performance.now();
+  sentAtMark = sentTotal;
   markCpu = process.cpuUsage();
   measuring = true;
 }
@@ -257,6 +262,7 @@ function stop(): GenReport {
     gapP999Ms: percentile(0.999),
     gapMaxMs: maxBin * BIN_MS,
     sentTotal,
+    sentWindow: sentTotal - sentAtMark,
     genTicks,
     genLateTicks: genLate,
     cpuUserMs: cpu.user / 1000,
