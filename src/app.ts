@@ -95,7 +95,7 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
       portRange: mediaConfig.rtpPorts,
       rtpTimeoutMs: mediaConfig.rtpTimeoutMs,
       udp: mediaConfig.udp,
-      ...(mediaConfig.realtimePriority > 0 ? { realtimePriority: mediaConfig.realtimePriority } : {}),
+      ...(mediaConfig.realtimePriority > 0 ? { realtimePriority: mediaConfig.realtimePriority, realtimeRequired: mediaConfig.realtimeRequired } : {}),
     },
     logger,
   );

@@ -47,21 +47,30 @@ export interface MediaConfig {
   speechCommand: string;
   /** SCHED_FIFO priority of the media threads (1–99), as Asterisk `-p`; 0 = normal scheduling. */
   realtimePriority: number;
+  /** Whether that priority was asked for explicitly (then not getting it is a warning). */
+  realtimeRequired: boolean;
   /** 'native': batched UDP per 20 ms tick where the module built; 'dgram': node:dgram always. */
   udp: 'native' | 'dgram';
 }
 
 export const DEFAULT_SIP_PORT = 5060;
 export const DEFAULT_RTP_PORTS = { min: 10000, max: 20000 };
-/** The media settings of an app built without them (tests, tools). */
+/**
+ * The media threads' SCHED_FIFO priority unless CONCLAVE_MEDIA_REALTIME says otherwise, where
+ * the process may set it (root or CAP_SYS_NICE), as FreeSWITCH's packaged service runs `-rp`.
+ */
+export const AUTO_REALTIME_PRIORITY = 10;
+/** The media settings of an app built without them (tests, tools): loadConfig's defaults. */
 export const DEFAULT_MEDIA_CONFIG: MediaConfig = {
   host: '127.0.0.1',
   rtpPorts: DEFAULT_RTP_PORTS,
   rtpTimeoutMs: 30_000,
   speechCommand: 'espeak-ng',
-  realtimePriority: 0,
+  realtimePriority: AUTO_REALTIME_PRIORITY,
+  realtimeRequired: false,
   udp: 'native',
 };
+
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const DEFAULT_SQLITE_PATH = './data/conclave.db';
@@ -91,7 +100,7 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     rtpPorts: parsePortRange(env.CONCLAVE_RTP_PORTS),
     rtpTimeoutMs: parseRtpTimeout(env.CONCLAVE_RTP_TIMEOUT),
     speechCommand: env.CONCLAVE_ESPEAK ?? DEFAULT_MEDIA_CONFIG.speechCommand,
-    realtimePriority: parseRealtime(env.CONCLAVE_MEDIA_REALTIME),
+    ...parseRealtime(env.CONCLAVE_MEDIA_REALTIME),
     udp: parseMediaUdp(env.CONCLAVE_MEDIA_UDP),
   };
   return { http: { host, port }, database, ...(owner ? { owner } : {}), credentialsFile: resolve(credentialsFile), logLevel, webhooks, sip, media };
@@ -140,12 +149,13 @@ function parseRtpTimeout(value: string | undefined): number {
   return Number(value) * 1000;
 }
 
-function parseRealtime(value: string | undefined): number {
-  if (value === undefined || value === '' || value === 'off') return DEFAULT_MEDIA_CONFIG.realtimePriority;
+function parseRealtime(value: string | undefined): Pick<MediaConfig, 'realtimePriority' | 'realtimeRequired'> {
+  if (value === undefined || value === '' || value === 'auto') return { realtimePriority: DEFAULT_MEDIA_CONFIG.realtimePriority, realtimeRequired: false };
+  if (value === 'off') return { realtimePriority: 0, realtimeRequired: false };
   if (!/^\d{1,2}$/.test(value)) {
-    throw new ConfigError(`CONCLAVE_MEDIA_REALTIME=${value} is not a real-time priority; use 1 to 99 (SCHED_FIFO), or 0/off`);
+    throw new ConfigError(`CONCLAVE_MEDIA_REALTIME=${value} is not a real-time priority; use 1 to 99 (SCHED_FIFO), 0/off, or auto`);
   }
-  return Number(value);
+  return { realtimePriority: Number(value), realtimeRequired: Number(value) > 0 };
 }
 
 function parseMediaUdp(value: string | undefined): MediaConfig['udp'] {

@@ -7,7 +7,8 @@ describe('SIP and media configuration', () => {
   it('defaults to SIP on 127.0.0.1:5060, RTP 10000-20000, a 30 s RTP timeout', () => {
     const config = loadConfig([], {});
     expect(config.sip).toEqual({ host: '127.0.0.1', port: 5060, publicAddress: '127.0.0.1' });
-    expect(config.media).toMatchObject({ host: '127.0.0.1', rtpPorts: { min: 10000, max: 20000 }, rtpTimeoutMs: 30_000, speechCommand: 'espeak-ng', realtimePriority: 0, udp: 'native' });
+    expect(config.media).toMatchObject({ host: '127.0.0.1', rtpPorts: { min: 10000, max: 20000 }, rtpTimeoutMs: 30_000, speechCommand: 'espeak-ng', realtimePriority: 10, realtimeRequired: false, udp: 'native' });
+    expect(loadConfig([], { CONCLAVE_MEDIA_REALTIME: 'off' }).media).toMatchObject({ realtimePriority: 0, realtimeRequired: false });
   });
 
   it('takes the environment and --sip-port, and announces a real address when bound to 0.0.0.0', () => {
@@ -21,7 +22,7 @@ describe('SIP and media configuration', () => {
     });
     expect(config.sip?.port).toBe(5080);
     expect(config.sip?.publicAddress).not.toBe('0.0.0.0');
-    expect(config.media).toMatchObject({ host: '0.0.0.0', rtpPorts: { min: 30000, max: 30100 }, rtpTimeoutMs: 0, speechCommand: '/opt/espeak', realtimePriority: 10, udp: 'dgram' });
+    expect(config.media).toMatchObject({ host: '0.0.0.0', rtpPorts: { min: 30000, max: 30100 }, rtpTimeoutMs: 0, speechCommand: '/opt/espeak', realtimePriority: 10, realtimeRequired: true, udp: 'dgram' });
     expect(loadConfig([], { CONCLAVE_SIP_HOST: '0.0.0.0', CONCLAVE_PUBLIC_ADDRESS: '203.0.113.7' }).sip?.publicAddress).toBe('203.0.113.7');
   });
 

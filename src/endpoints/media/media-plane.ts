@@ -37,6 +37,11 @@ export interface SimVoice {
 
 const HOME_PREFIX = 'call:';
 
+export interface MediaPlaneOptions extends MediaClientOptions {
+  /** See MediaConfig.realtimeRequired. */
+  realtimeRequired?: boolean;
+}
+
 export class MediaPlane {
   private client: MediaClient | undefined;
   private readonly legs = new Map<string, LegRecord>();
@@ -47,10 +52,18 @@ export class MediaPlane {
   private talkingListener: (callSid: string, talking: boolean) => void = () => {};
   private closed = false;
 
+  private readonly options: MediaClientOptions;
+  /** Whether SCHED_FIFO was asked for explicitly: not getting it is then a warning, else a note. */
+  private readonly realtimeRequired: boolean;
+
   constructor(
-    private readonly options: MediaClientOptions,
+    options: MediaPlaneOptions,
     private readonly logger: MediaLogger,
-  ) {}
+  ) {
+    const { realtimeRequired, ...client } = options;
+    this.options = client;
+    this.realtimeRequired = realtimeRequired ?? false;
+  }
 
   /** Talk detection of every leg (the `speaker` events). */
   onTalking(listener: (callSid: string, talking: boolean) => void): void {
@@ -100,7 +113,10 @@ export class MediaPlane {
       this.logger.warn({ reason: nativeUdpError }, 'media sockets use node:dgram, not the native batched UDP module, so each packet costs more CPU (BENCHMARKS.md)');
     }
     if (priority > 0 && !realtime) {
-      this.logger.warn({ priority }, 'media threads could not get SCHED_FIFO (needs the native module and CAP_SYS_NICE); they run at normal priority');
+      const note = { priority, setting: 'CONCLAVE_MEDIA_REALTIME' };
+      const msg = 'media threads could not get SCHED_FIFO (needs the native module and root or CAP_SYS_NICE); they run at normal priority';
+      if (this.realtimeRequired) this.logger.warn(note, msg);
+      else this.logger.info(note, msg);
     }
   }
 
