@@ -1,0 +1,276 @@
+/**
+ * The media engine's rooms and the legs in them, and everything that changes them: create and
+ * destroy rooms; add, move, re-flag and close legs; players; the two halves of a cross-worker
+ * move (detach here, attach there: same ports, stream, players and recorder). The engine
+ * (media-engine.ts) routes requests here and drives the tick over `roomList`.
+ *
+ * Where the legs' sockets come from is decided once: the worker's batched UDP
+ * (rtp/udp-batch.ts) where the native module loaded and the host is IPv4, else node:dgram.
+ */
+import { flagsOf, joinRoom, leaveRoom, newRoom } from './engine-room.js';
+import type { Leg, Room } from './engine-room.js';
+import type { FrameSource, LegFlags } from './mixer.js';
+import { inputFrom, movedLegOf, playerFrom, recorderFrom } from './leg-state.js';
+import type { MovedLeg } from './leg-state.js';
+import type {
+  AddLegParams,
+  LegClosedReason,
+  LegFlagsPatch,
+  MediaEngineOptions,
+  MediaNotification,
+  MediaRequestParams,
+  MediaRequestResult,
+  PlayTarget,
+  SoundSpec,
+} from './protocol.js';
+import { nativeUdp } from './rtp/native-udp.js';
+import { RtpLeg } from './rtp/rtp-leg.js';
+import type { RtpLegOptions } from './rtp/rtp-leg.js';
+import { UdpBatch } from './rtp/udp-batch.js';
+import { PcmPlayer, Recorder, ToneVoice, soundPcm } from './sources.js';
+import { builtinSounds, encodeWav } from './sounds.js';
+
+const DEFAULT_RTP_TIMEOUT_MS = 30_000;
+
+export class EngineRooms {
+  readonly rooms = new Map<string, Room>();
+  /** The rooms in creation order, for the tick. */
+  readonly roomList: Room[] = [];
+  readonly legs = new Map<string, Leg>();
+  /** This engine's batched sockets; null = node:dgram (no native module, IPv6, or asked for). */
+  readonly udp: UdpBatch | null;
+  /** Legs whose sockets are being bound (their id is taken). */
+  private readonly pending = new Set<string>();
+  private readonly host: string;
+  private readonly rtpTimeoutMs: number;
+  private readonly portRange: { min: number; max: number } | undefined;
+  private readonly rtcpIntervalMs: number | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly notify: (n: MediaNotification) => void,
+    options: MediaEngineOptions,
+  ) {
+    this.host = options.host ?? '127.0.0.1';
+    this.rtpTimeoutMs = options.rtpTimeoutMs ?? DEFAULT_RTP_TIMEOUT_MS;
+    this.portRange = options.portRange;
+    this.rtcpIntervalMs = options.rtcpIntervalMs;
+    this.udp = nativeUdp !== null && options.udp !== 'dgram' && !this.host.includes(':') ? new UdpBatch(nativeUdp) : null;
+  }
+
+  /** Closes every leg's sockets (no notifications) and the batch. */
+  async closeAll(): Promise<void> {
+    this.closed = true;
+    const closing: Promise<void>[] = [];
+    for (const leg of this.legs.values()) if (leg.rtp) closing.push(leg.rtp.close());
+    this.legs.clear();
+    this.rooms.clear();
+    this.roomList.length = 0;
+    await Promise.all(closing);
+    this.udp?.close();
+  }
+
+  setRemote(p: MediaRequestParams<'setRemote'>): Record<string, never> {
+    const leg = this.leg(p.legId);
+    if (!leg.rtp) throw new Error(`leg ${leg.id} is not an RTP leg`);
+    if (p.codec !== undefined) leg.rtp.setCodec(p.codec);
+    leg.rtp.setRemote(p.address, p.port);
+    return {};
+  }
+
+  /** Absent = unchanged, null = silence, a sound = that sound looped from its start. */
+  setSources({ legId, hold, wait }: MediaRequestParams<'setSources'>): Record<string, never> {
+    const leg = this.leg(legId);
+    leg.room.mixer.setSources(legId, {
+      ...(hold !== undefined ? { holdSource: hold === null ? null : new PcmPlayer(0, soundPcm(hold), true) } : {}),
+      ...(wait !== undefined ? { waitSource: wait === null ? null : new PcmPlayer(0, soundPcm(wait), true) } : {}),
+    });
+    return {};
+  }
+
+  async removeLeg(legId: string): Promise<Record<string, never>> {
+    await this.closeLeg(this.leg(legId), 'removed');
+    return {};
+  }
+
+  takeRecording(legId: string): MediaRequestResult<'takeRecording'> {
+    const leg = this.leg(legId);
+    if (!leg.recorder) throw new Error(`leg ${leg.id} does not record`);
+    return { wav: encodeWav(leg.recorder.take()) };
+  }
+
+  private room(roomId: string): Room {
+    const room = this.rooms.get(roomId);
+    if (!room) throw new Error(`no room ${roomId}`);
+    return room;
+  }
+
+  private leg(legId: string): Leg {
+    const leg = this.legs.get(legId);
+    if (!leg) throw new Error(`no leg ${legId}`);
+    return leg;
+  }
+
+  createRoom(roomId: string): Record<string, never> {
+    if (this.rooms.has(roomId)) throw new Error(`room ${roomId} exists`);
+    const room = newRoom(roomId, (legId, talking) => this.notify({ kind: 'notify', type: 'talking', legId, talking }));
+    this.rooms.set(roomId, room);
+    this.roomList.push(room);
+    return {};
+  }
+
+  async destroyRoom(roomId: string): Promise<Record<string, never>> {
+    const room = this.room(roomId);
+    // Gone at once, so nothing is moved or added into it while its legs close (closing awaits);
+    // a leg moved out meanwhile is no longer its own and is left alone.
+    this.rooms.delete(roomId);
+    this.roomList.splice(this.roomList.indexOf(room), 1);
+    for (const leg of [...room.legs.values()]) if (leg.room === room) await this.closeLeg(leg, 'room-destroyed');
+    for (const p of room.players) this.notify({ kind: 'notify', type: 'played', id: p.id, stopped: true });
+    room.players.length = 0;
+    return {};
+  }
+
+  async addLeg(p: AddLegParams): Promise<MediaRequestResult<'addLeg'>> {
+    const room = this.room(p.roomId);
+    if (this.legs.has(p.legId) || this.pending.has(p.legId)) throw new Error(`leg ${p.legId} exists`);
+    const sounds = builtinSounds();
+    const flags: Partial<LegFlags> = flagsOf(p.flags ?? {});
+    let rtp: RtpLeg | null = null;
+    let recorder: Recorder | null = null;
+    let input: FrameSource | null = null;
+    let timeoutMs = 0;
+    if (p.kind === 'rtp') {
+      const range = p.portRange ?? this.portRange;
+      rtp = await this.openRtp(p.legId, room, {
+        codec: p.codec,
+        host: this.host,
+        ...(range ? { portRange: range } : {}),
+        ...(p.remote ? { remote: p.remote } : {}),
+        telephoneEventPayloadType: p.telephoneEventPayloadType ?? null,
+        ...(this.rtcpIntervalMs !== undefined ? { rtcpIntervalMs: this.rtcpIntervalMs } : {}),
+      });
+      input = rtp;
+      timeoutMs = p.rtpTimeoutMs ?? this.rtpTimeoutMs;
+    } else {
+      if (p.voice) input = new PcmPlayer(0, p.voice, true);
+      else if (p.tone) input = new ToneVoice(p.tone);
+      if (p.record) recorder = new Recorder();
+    }
+    const leg = joinRoom(
+      room,
+      { id: p.legId, kind: p.kind, rtp, recorder, players: [], timeoutMs, packetsOut: 0 },
+      { input, holdSource: new PcmPlayer(0, sounds['hold-music'], true), waitSource: new PcmPlayer(0, sounds['wait-music'], true) },
+      flags,
+    );
+    this.legs.set(leg.id, leg);
+    return rtp ? { localAddress: rtp.localAddress, localPort: rtp.localPort } : { localAddress: null, localPort: null };
+  }
+
+  setLeg(legId: string, patch: LegFlagsPatch): Record<string, never> {
+    const leg = this.leg(legId);
+    leg.room.mixer.setFlags(legId, flagsOf(patch));
+    return {};
+  }
+
+  /**
+   * Takes the leg out of its room's mixer (a talking leg gets `talking false` there) and puts its
+   * same input and hold/wait sources into the new room's, so the socket, SSRC, sequence numbers,
+   * jitter buffer, players and recorder carry on untouched; only the flags start afresh.
+   */
+  moveLeg(legId: string, roomId: string, patch: LegFlagsPatch): Record<string, never> {
+    const leg = this.leg(legId);
+    const to = this.room(roomId);
+    const { input, holdSource, waitSource } = leg.mix;
+    leaveRoom(leg);
+    leg.room = to;
+    leg.mix = to.mixer.addLeg(legId, { input, holdSource, waitSource }, flagsOf(patch));
+    to.legs.set(legId, leg);
+    to.legList.push(leg);
+    return {};
+  }
+
+  play(id: number, target: PlayTarget, sound: SoundSpec, loop: boolean): number {
+    const player = new PcmPlayer(id, soundPcm(sound), loop);
+    this.playersOf(target).push(player);
+    return id;
+  }
+
+  stopPlay(target: PlayTarget, playId: number | undefined): number {
+    const players = this.playersOf(target);
+    let stopped = 0;
+    for (let i = players.length - 1; i >= 0; i--) {
+      const p = players[i]!;
+      if (playId === undefined || p.id === playId) {
+        players.splice(i, 1);
+        stopped++;
+        this.notify({ kind: 'notify', type: 'played', id: p.id, stopped: true });
+      }
+    }
+    return stopped;
+  }
+
+  private playersOf(target: PlayTarget): PcmPlayer[] {
+    return 'legId' in target ? this.leg(target.legId).players : this.room(target.roomId).players;
+  }
+
+  async closeLeg(leg: Leg, reason: LegClosedReason): Promise<void> {
+    if (this.legs.get(leg.id) !== leg) return;
+    this.legs.delete(leg.id);
+    leaveRoom(leg);
+    for (const p of leg.players) this.notify({ kind: 'notify', type: 'played', id: p.id, stopped: true });
+    leg.players.length = 0;
+    this.notify({ kind: 'notify', type: 'legClosed', legId: leg.id, roomId: leg.room.id, reason });
+    if (leg.rtp) await leg.rtp.close();
+  }
+
+  /**
+   * Takes a leg out of this worker for a room in another: out of its room (a talking leg gets
+   * `talking false`, as on any move), its state captured, its sockets closed so the other
+   * worker can bind the same ports. No `legClosed`: the leg lives on.
+   */
+  async detachLeg(legId: string): Promise<{ roomId: string; leg: MovedLeg }> {
+    const leg = this.leg(legId);
+    this.legs.delete(legId);
+    leaveRoom(leg);
+    const moved = movedLegOf(leg);
+    leg.players.length = 0;
+    if (leg.rtp) await leg.rtp.close();
+    return { roomId: leg.room.id, leg: moved };
+  }
+
+  /** The other half of a cross-worker move: the same ports, stream, players and recorder. */
+  async attachLeg(roomId: string, m: MovedLeg, patch: LegFlagsPatch): Promise<Record<string, never>> {
+    const room = this.room(roomId);
+    if (this.legs.has(m.legId) || this.pending.has(m.legId)) throw new Error(`leg ${m.legId} exists`);
+    const rtp = m.rtp ? await this.openRtp(m.legId, room, { restore: m.rtp }) : null;
+    const leg = joinRoom(
+      room,
+      { id: m.legId, kind: m.kind, rtp, recorder: recorderFrom(m.recorded), players: m.players.map(playerFrom), timeoutMs: m.timeoutMs, packetsOut: m.packetsOut },
+      { input: rtp ?? inputFrom(m.input), holdSource: m.hold ? playerFrom(m.hold) : null, waitSource: m.wait ? playerFrom(m.wait) : null },
+      flagsOf(patch),
+    );
+    this.legs.set(leg.id, leg);
+    return {};
+  }
+
+  /**
+   * Binds an RTP leg's sockets (which awaits), then checks that the engine and the room are
+   * still there: a room destroyed meanwhile gets no leg, and its sockets are closed again.
+   */
+  private async openRtp(legId: string, room: Room, options: RtpLegOptions): Promise<RtpLeg> {
+    this.pending.add(legId);
+    let rtp: RtpLeg;
+    try {
+      rtp = await RtpLeg.open(this.udp !== null ? { ...options, openSocket: this.udp.open } : options);
+    } finally {
+      this.pending.delete(legId);
+    }
+    if (this.closed || this.rooms.get(room.id) !== room) {
+      await rtp.close();
+      throw new Error(this.closed ? 'engine closed' : `room ${room.id} was destroyed`);
+    }
+    rtp.onDtmf = (digit) => this.notify({ kind: 'notify', type: 'dtmf', legId, digit });
+    return rtp;
+  }
+}
