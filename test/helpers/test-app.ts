@@ -3,9 +3,9 @@
  * a small HTTP client that speaks Basic auth and form bodies, as curl or the helper library do.
  * Participants enter through the service layer (`join`), as the domain issue prescribes.
  */
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { createApp, type App } from '../../src/app.js';
-import { DEFAULT_MEDIA_CONFIG, type Config } from '../../src/config.js';
+import { DEFAULT_MEDIA_CONFIG, type Config, type MediaConfig } from '../../src/config.js';
 import type { Clock } from '../../src/domain/ports.js';
 import { newAuthToken, newSid } from '../../src/domain/sids.js';
 import { joinConference, type JoinRequest, type JoinResult } from '../../src/services/join-conference.js';
@@ -37,12 +37,12 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export function testConfig(kind: StoreKind, options: { sip?: boolean | { host: string }; rtpTimeoutMs?: number } = {}): Config {
+export function testConfig(kind: StoreKind, options: { sip?: boolean | { host: string }; rtpTimeoutMs?: number; media?: Partial<MediaConfig> } = {}): Config {
   const host = typeof options.sip === 'object' ? options.sip.host : '127.0.0.1';
   return {
     // SIP on a free port of `host` (127.0.0.1 by default) when a test asks for it; RTP on the same address.
     ...(options.sip ? { sip: { host, port: 0, publicAddress: host } } : {}),
-    media: { ...DEFAULT_MEDIA_CONFIG, host, ...(options.rtpTimeoutMs ? { rtpTimeoutMs: options.rtpTimeoutMs } : {}) },
+    media: { ...DEFAULT_MEDIA_CONFIG, host, ...(options.rtpTimeoutMs ? { rtpTimeoutMs: options.rtpTimeoutMs } : {}), ...options.media },
     http: { host: '127.0.0.1', port: 0 },
     database: kind === 'sqlite' ? { kind: 'sqlite', path: ':memory:' } : { kind: 'postgres', url: 'postgres://unused' },
     credentialsFile: '/nonexistent/credentials.json',
@@ -61,6 +61,10 @@ export interface TestAppOptions {
   sip?: boolean | { host: string };
   /** Hang up legs whose RTP stops for this long (default 30 s). */
   rtpTimeoutMs?: number;
+  /** Media settings over the defaults (DEFAULT_MEDIA_CONFIG). */
+  media?: Partial<MediaConfig>;
+  /** The app's logger (default: silent). */
+  logger?: Logger;
 }
 
 /** A clock the test sets by hand, for byte-exact dates. */
@@ -79,9 +83,13 @@ export async function startTestApp(kind: StoreKind, options: TestAppOptions = {}
   const accountSid = options.accountSid ?? newSid('AC');
   const authToken = newAuthToken();
   const app = await createApp(
-    testConfig(kind, { sip: options.sip ?? false, ...(options.rtpTimeoutMs ? { rtpTimeoutMs: options.rtpTimeoutMs } : {}) }),
+    testConfig(kind, {
+      sip: options.sip ?? false,
+      ...(options.rtpTimeoutMs ? { rtpTimeoutMs: options.rtpTimeoutMs } : {}),
+      ...(options.media ? { media: options.media } : {}),
+    }),
     { accountSid, authToken },
-    { store, logger: pino({ level: 'silent' }), ...(options.clock ? { clock: options.clock } : {}) },
+    { store, logger: options.logger ?? pino({ level: 'silent' }), ...(options.clock ? { clock: options.clock } : {}) },
   );
   const baseUrl = await app.listen();
 
