@@ -70,6 +70,7 @@ const hist = new Uint32Array(BINS);
 const byPortOf = new Map<RtpSocket, Map<number, Leg>>();
 /** One datagram's bytes, reused: the batch copies what it queues. */
 const packet = new Uint8Array(PACKET);
+const packetView = new DataView(packet.buffer);
 const toneCache = new Map<number, Uint8Array[]>();
 
 function noiseFrames(): Uint8Array[] {
@@ -156,7 +157,7 @@ async function open(req: GenOpen): Promise<number[]> {
 
 function sendAll(): void {
   const buf = packet;
-  const view = new DataView(buf.buffer);
+  const view = packetView;
   for (let i = 0; i < legs.length; i++) {
     const leg = legs[i]!;
     buf[0] = 0x80;

@@ -22,8 +22,6 @@ export interface RtpLegOptions {
   /** Where to send; otherwise learnt from the first valid packet received. */
   remote?: { address: string; port: number };
   ssrc?: number;
-  /** Kernel receive buffer in bytes (default 1 MiB). */
-  recvBufferSize?: number;
   jitterBuffer?: JitterBufferOptions;
   /** The peer's RFC 4733 telephone-event payload type (null/absent = none negotiated). */
   telephoneEventPayloadType?: number | null;

@@ -6,7 +6,7 @@
  *
  * Design choices, after reference/media-plane.md §2.2–2.3:
  * - one socket per leg (ports from a range, even numbers as RFC 3550 §11 recommends for RTP),
- *   with a large receive buffer so a busy event loop does not lose datagrams in the kernel;
+ *   with a large receive buffer (rtp-socket.ts) so datagrams are not lost in the kernel;
  * - the receive handler parses into a reused view and decodes straight from the datagram with
  *   the lookup table, so a packet costs no allocation beyond the Buffer Node hands us;
  * - the mixer pulls decoded frames with `pop()` (a leg is a FrameSource);
@@ -150,7 +150,6 @@ export class RtpLeg {
       : options.portRange || !options.port
         ? await bindPair(host, options.portRange, withRtcp, open)
         : await bindPairAt(host, options.port, withRtcp, open);
-    pair.rtp.setRecvBufferSize(options.recvBufferSize ?? 1 << 20);
     return new RtpLeg(pair.rtp, pair.rtcp, host, options);
   }
 

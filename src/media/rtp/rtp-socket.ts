@@ -19,9 +19,14 @@ export interface RtpSocket {
   onMessage(handler: DatagramHandler): void;
   /** A send failed (e.g. the OS surfaced an ICMP error); the socket stays usable. */
   onError(handler: () => void): void;
-  setRecvBufferSize(bytes: number): void;
   close(): Promise<void>;
 }
+
+/**
+ * Kernel receive buffer of every RTP/RTCP socket, set at open: a busy thread (or one that reads
+ * once per tick) must not lose datagrams in the kernel. Memory is taken only as datagrams wait.
+ */
+export const RECV_BUFFER_BYTES = 1 << 20;
 
 /** Opens a socket bound to host:port (0 = any); rejects with the bind error (`code` EADDRINUSE…). */
 export type RtpSocketFactory = (host: string, port: number) => Promise<RtpSocket>;
@@ -75,10 +80,6 @@ class DgramRtpSocket implements RtpSocket {
     this.socket.on('error', handler);
   }
 
-  setRecvBufferSize(bytes: number): void {
-    this.socket.setRecvBufferSize(bytes);
-  }
-
   close(): Promise<void> {
     return new Promise((resolve) => {
       try {
@@ -120,6 +121,7 @@ export const openDgramSocket: RtpSocketFactory = async (host, port) => {
     }
     throw err;
   }
+  socket.setRecvBufferSize(RECV_BUFFER_BYTES);
   // Errors before a handler is set must not crash the process.
   socket.on('error', () => undefined);
   return new DgramRtpSocket(socket);

@@ -10,6 +10,7 @@
  */
 import { MAX_DATAGRAM, RECV_STRIDE, SEND_STRIDE, intToIpv4, ipv4ToInt } from './native-udp.js';
 import type { NativeUdp } from './native-udp.js';
+import { RECV_BUFFER_BYTES } from './rtp-socket.js';
 import type { DatagramHandler, RtpSocket, RtpSocketFactory } from './rtp-socket.js';
 
 /** Datagrams read per native call; more are read by calling again. */
@@ -63,10 +64,6 @@ class BatchSocket implements RtpSocket {
     this.errorHandler = handler;
   }
 
-  setRecvBufferSize(): void {
-    // Set at open (SO_RCVBUF); one tick's datagrams per socket are few.
-  }
-
   close(): Promise<void> {
     if (!this.closed) {
       this.closed = true;
@@ -111,7 +108,7 @@ export class UdpBatch {
   }
 
   private openSync(ip: number, port: number, host: string): BatchSocket {
-    const fd = this.native.open(ip, port, 1 << 20);
+    const fd = this.native.open(ip, port, RECV_BUFFER_BYTES);
     const token = this.nextToken;
     this.nextToken = (this.nextToken % 0x7fffffff) + 1;
     try {
