@@ -32,6 +32,15 @@ const RESPONSE_HEADERS = `Via:[$via]
       Call-ID:[$callid]
       CSeq:[$cseq]`;
 
+/** An SDP body offering PCMU on sipp's media port (sipp fills in the bracketed keywords). */
+const pcmuOffer = (user: string): string => `      v=0
+      o=${user} 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0
+      a=rtpmap:0 PCMU/8000`;
+
 export const DIGEST_UAS_SCENARIO = `<?xml version="1.0" encoding="ISO-8859-1" ?>
 <!DOCTYPE scenario SYSTEM "sipp.dtd">
 <scenario name="conclave digest uas">
@@ -88,13 +97,7 @@ export const DIGEST_UAS_SCENARIO = `<?xml version="1.0" encoding="ISO-8859-1" ?>
       Content-Type: application/sdp
       Content-Length: [len]
 
-      v=0
-      o=alice 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 0
-      a=rtpmap:0 PCMU/8000
+${pcmuOffer('alice')}
 
     ]]>
   </send>
@@ -136,13 +139,7 @@ export const CANCEL_UAC_SCENARIO = `<?xml version="1.0" encoding="ISO-8859-1" ?>
       Content-Type: application/sdp
       Content-Length: [len]
 
-      v=0
-      o=sipp 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 0
-      a=rtpmap:0 PCMU/8000
+${pcmuOffer('sipp')}
 
     ]]>
   </send>
