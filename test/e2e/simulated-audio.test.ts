@@ -58,29 +58,51 @@ describe('simulated endpoints that speak and listen', () => {
 
   const place = (to: string, twiml: string): Promise<string> => placeCall(t, to, twiml);
 
-  /** Polls the recording until it holds `seconds` of audio after `skip` seconds. */
-  async function recording(callSid: string, seconds: number): Promise<Int16Array> {
-    const all: Int16Array[] = [];
-    for (let total = 0; total < seconds * 8000; ) {
-      const res = await fetch(`${t.baseUrl}${calls()}/${callSid}/SimulatedAudio.wav`, { headers: { authorization: `Basic ${Buffer.from(`${t.accountSid}:${t.authToken}`).toString('base64')}` } });
-      expect(res.status).toBe(200);
-      expect(res.headers.get('content-type')).toBe('audio/wav');
-      const pcm = samplesOf(new Uint8Array(await res.arrayBuffer()));
-      all.push(pcm);
-      total = pcm.length;
-      if (total < seconds * 8000) await new Promise((r) => setTimeout(r, 100));
-    }
-    return all.at(-1)!;
+  /** The listener's recording so far, as fetched by a user. */
+  async function fetchRecording(callSid: string): Promise<Int16Array> {
+    const res = await fetch(`${t.baseUrl}${calls()}/${callSid}/SimulatedAudio.wav`, { headers: { authorization: `Basic ${Buffer.from(`${t.accountSid}:${t.authToken}`).toString('base64')}` } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('audio/wav');
+    return samplesOf(new Uint8Array(await res.arrayBuffer()));
   }
+
+  /**
+   * Polls the recording until it holds `seconds` more audio than it did when called, so what is
+   * checked was recorded after the caller's condition (a talker heard) held, however slowly the
+   * machine got there.
+   */
+  async function recordingFromNow(callSid: string, seconds: number): Promise<Int16Array> {
+    const from = (await fetchRecording(callSid)).length;
+    for (;;) {
+      const pcm = await fetchRecording(callSid);
+      if (pcm.length >= from + seconds * 8000) return pcm;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** Polls the recording until it holds `seconds` of audio in all. */
+  async function recording(callSid: string, seconds: number): Promise<Int16Array> {
+    for (;;) {
+      const pcm = await fetchRecording(callSid);
+      if (pcm.length >= seconds * 8000) return pcm;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** Resolves when the mixer's talk detection hears someone other than `except` (`speech-start`). */
+  const speechFrom = (except?: string): Promise<unknown> =>
+    t.app.bus.next((e) => e.type === 'speech-start' && 'participant' in e && e.participant.callSid !== except);
 
   it('two tone endpoints in a conference hear each other, never themselves; the recording is fetchable', async () => {
     const conference = '<Response><Dial><Conference beep="false">sim-room</Conference></Dial></Response>';
     const started = t.app.bus.next((e) => e.type === 'start');
     const a = await place('sim:alice;tone=400;record', conference);
+    const bobSpeaks = speechFrom(a);
     await place('sim:bob;tone=600;record', conference);
     await started;
-    const heard = await recording(a, 1.5);
-    const tail = heard.subarray(heard.length - 8000); // the last second, well after both joined
+    await bobSpeaks;
+    const heard = await recordingFromNow(a, 1.2);
+    const tail = heard.subarray(heard.length - 8000); // the last second, all after Bob was heard
     expect(amplitude(tail, 600)).toBeGreaterThan(4000);
     expect(amplitude(tail, 400)).toBeLessThan(200);
 
@@ -93,9 +115,11 @@ describe('simulated endpoints that speak and listen', () => {
     const conference = '<Response><Dial><Conference beep="false">voices</Conference></Dial></Response>';
     const started = t.app.bus.next((e) => e.type === 'start');
     const listener = await place('sim:lis;record', conference);
+    const talkerSpeaks = speechFrom(listener);
     await place(`sim:talker;play=${encodeURIComponent(`${web.baseUrl}/voice.wav`)}`, conference);
     await started;
-    const heard = await recording(listener, 1.5);
+    await talkerSpeaks;
+    const heard = await recordingFromNow(listener, 1.2);
     // The 0.3 s file loops: the last second is the tone throughout.
     expect(amplitude(heard.subarray(heard.length - 8000), 800)).toBeGreaterThan(6000);
   });
