@@ -4,7 +4,7 @@
  * of a WAV and `<Say>` heard by the caller; talk detection told as `participant-speech-start`.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { meanAmplitude as amplitude } from '../media/goertzel.js';
+import { framesWithTone, meanAmplitude as amplitude } from '../media/goertzel.js';
 import { placeCall, startTestApp, type TestApp } from '../helpers/test-app.js';
 import { answer, startReceiver, type Receiver } from '../helpers/webhook-receiver.js';
 
@@ -127,13 +127,21 @@ describe('simulated endpoints that speak and listen', () => {
   it('plays a WAV with <Play> and speaks with <Say> to the callee', async () => {
     docs.set('/tone.wav', { type: 'audio/wav', body: toneWav(1000, 0.6) });
     const sid = await place('sim:carol;record', `<Response><Play>${web.baseUrl}/tone.wav</Play><Say>Hello from Conclave</Say><Pause length="5"/></Response>`);
-    const heard = await recording(sid, 2.5);
-    const first = heard.subarray(0, 4000);
-    expect(amplitude(first, 1000)).toBeGreaterThan(3000);
-    const later = heard.subarray(6000, 20000);
+    // The 0.6 s tone (30 frames), from whenever the TwiML and the WAV had been fetched...
+    let tone: number[] = [];
+    for (let seconds = 1; seconds < 10; seconds += 0.5) {
+      const pcm = await recording(sid, seconds);
+      tone = framesWithTone(pcm, 1000, 3000);
+      if (tone.length > 0 && tone.at(-1)! < pcm.length / 160 - 10) break; // heard, and over
+    }
+    expect(tone.length).toBeGreaterThanOrEqual(25);
+    expect(tone.at(-1)! - tone[0]!).toBeLessThan(32); // one stretch, played once
+    // ...then the words: the 1.75 s after the tone are speech, not silence.
+    const after = (tone.at(-1)! + 1) * 160;
+    const later = (await recording(sid, (after + 14000) / 8000)).subarray(after, after + 14000);
     let energy = 0;
     for (const s of later) energy += Math.abs(s);
-    expect(energy / later.length).toBeGreaterThan(200); // speech, not silence
+    expect(energy / later.length).toBeGreaterThan(200);
   });
 
   it('plays AnnounceUrl to the whole conference and HoldUrl to a held participant', async () => {

@@ -72,3 +72,13 @@ export function meanAmplitude(pcm: Int16Array, freq: number): number {
   for (let i = 0; i + 160 <= pcm.length; i += 160, n++) sum += goertzel(pcm.subarray(i, i + 160), freq);
   return n === 0 ? 0 : sum / n;
 }
+
+/**
+ * Indexes of the 160-sample frames of `pcm` in which `freq` is stronger than `threshold`: where a
+ * tone was heard in a recording, whenever it began (which depends on how busy the machine was).
+ */
+export function framesWithTone(pcm: Int16Array, freq: number, threshold: number): number[] {
+  const found: number[] = [];
+  for (let i = 0; i + 160 <= pcm.length; i += 160) if (goertzel(pcm.subarray(i, i + 160), freq) > threshold) found.push(i / 160);
+  return found;
+}
