@@ -76,8 +76,11 @@ describe.each(STORE_KINDS)('conference calls on %s', (kind) => {
     await t.request('POST', `${participants(cf)}/carol.json`, { form: { Hold: 'false' } });
     await t.request('POST', `${participants(cf)}/carol.json`, { form: { CallSidToCoach: alice.call_sid as string } });
     expect((await t.request('DELETE', `${participants(cf)}/bob.json`)).status).toBe(204);
-    const bobCall = (await t.request('GET', `/2010-04-01/Accounts/${t.accountSid}/Calls.json?To=sim:bob`)).json();
-    expect((bobCall.calls as Json[])[0]).toMatchObject({ status: 'completed' });
+    // The kick hangs Bob's call up: its resource says so a moment after the 204 (the call's
+    // session ends on the leave event), as a user polling it would see.
+    const bobStatus = async (): Promise<unknown> => ((await t.request('GET', `/2010-04-01/Accounts/${t.accountSid}/Calls.json?To=sim:bob`)).json().calls as Json[])[0]?.status;
+    for (const deadline = Date.now() + 5000; (await bobStatus()) !== 'completed' && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
+    expect(await bobStatus()).toBe('completed');
     // Alice has endConferenceOnExit: hanging her call up ends the conference for carol too.
     await t.request('POST', `/2010-04-01/Accounts/${t.accountSid}/Calls/${alice.call_sid as string}.json`, { form: { Status: 'completed' } });
     await t.app.services.calls.idle();
