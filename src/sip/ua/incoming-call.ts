@@ -22,6 +22,7 @@ export interface RejectOptions {
 
 export interface IncomingControl {
   ringing(incoming: IncomingCall): void;
+  progress(incoming: IncomingCall, sdpAnswer: string): void;
   accept(incoming: IncomingCall, sdpAnswer: string): SipCall;
   reject(incoming: IncomingCall, status: number, options: RejectOptions): void;
 }
@@ -56,6 +57,17 @@ export class IncomingCall extends TypedEmitter<{ cancel: Record<string, never> }
   /** 180 Ringing; ignored once the INVITE has a final answer. */
   ringing(): void {
     if (this.state === 'pending') this.control.ringing(this);
+  }
+
+  /**
+   * 183 Session Progress carrying the SDP answer: early media, so the caller hears what we send
+   * before the answer (a ringback tone). Sent unreliably, as most UAs do without 100rel
+   * (RFC 3261 §13.3.1.1); the 200 that follows must carry the same answer (RFC 3264 §5, and
+   * RFC 3960 §3's gateway model: the UAC plays the early media until the 200). Ignored once
+   * the INVITE has a final answer.
+   */
+  progress(sdpAnswer: string): void {
+    if (this.state === 'pending') this.control.progress(this, sdpAnswer);
   }
 
   /** 200 OK with the SDP answer; the 2xx is retransmitted until the ACK. */

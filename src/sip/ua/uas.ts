@@ -24,6 +24,7 @@ export class UserAgentServer {
   private readonly incomingTx = new WeakMap<IncomingCall, ServerInviteTransaction>();
   private readonly incomingControl: IncomingControl = {
     ringing: (incoming) => this.ringing(incoming),
+    progress: (incoming, sdp) => this.progress(incoming, sdp),
     accept: (incoming, sdp) => this.accept(incoming, sdp),
     reject: (incoming, status, opts) => this.reject(incoming, status, opts),
   };
@@ -103,6 +104,17 @@ export class UserAgentServer {
     const tx = this.incomingTx.get(incoming);
     if (!tx || tx.state !== 'proceeding') return;
     const response = this.core.dialogResponse(incoming.request, 180, incoming.localTag);
+    this.core.safeRespond(tx, response);
+  }
+
+  /** A 183 with our SDP answer in the early dialog (the To tag the 200 will carry too). */
+  private progress(incoming: IncomingCall, sdpAnswer: string): void {
+    const tx = this.incomingTx.get(incoming);
+    if (!tx || tx.state !== 'proceeding') return;
+    const response = this.core.dialogResponse(incoming.request, 183, incoming.localTag);
+    response.headers.append('Allow', ALLOW);
+    response.headers.append('Content-Type', 'application/sdp');
+    response.body = Buffer.from(sdpAnswer, 'utf8');
     this.core.safeRespond(tx, response);
   }
 

@@ -1,6 +1,7 @@
 /**
  * Two SipUserAgents talking over real UDP sockets on 127.0.0.1 (RFC 3261 §13–§15):
- * call setup, BYE both ways, CANCEL, re-INVITE hold, OPTIONS, 488, digest authentication.
+ * call setup, early media (183), BYE both ways, CANCEL, re-INVITE hold, OPTIONS, 488, digest
+ * authentication.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildChallenge, verifyDigest } from '../../../src/sip/digest.js';
@@ -102,6 +103,29 @@ describe('SipUserAgent over UDP loopback', () => {
     expect(alice.sent).toEqual(['INVITE', 'ACK']);
     expect(call.dialog?.id.remoteTag).toBe(bobCall?.dialog?.id.localTag);
     expect(bob.ua.activeCalls).toHaveLength(1);
+  });
+
+  it('sends early media: a 183 with the SDP answer in the early dialog, then the 200 with the same answer', async () => {
+    let answer: (() => void) | undefined;
+    const bob = await peer('bob', {
+      onInvite: (i) => {
+        const sdp = writeAnswer(bobMedia, i.offer);
+        i.progress(sdp);
+        answer = () => void i.accept(sdp);
+      },
+    });
+    const alice = await peer('alice');
+    const call = alice.ua.invite({ to: bob.uri, from: alice.uri, sdpOffer: writeOffer(aliceMedia) });
+    const early = await call.next('provisional');
+    expect(early).toMatchObject({ status: 183, reason: 'Session Progress', remoteAudio: { codec: 'PCMU', port: 50000 } });
+    expect(call.state).toBe('ringing');
+    (answer as () => void)();
+    const answered = await call.next('answered');
+    expect(answered.remoteAudio).toEqual(early.remoteAudio);
+    const [progress, ok] = bob.messages.filter((m) => m.kind === 'response' && m.status > 100);
+    expect(progress?.headers.get('To')).toBe(ok?.headers.get('To')); // one To tag: the early dialog is the dialog
+    expect(progress?.body.toString()).toBe(ok?.body.toString());
+    expect(bob.sent).toEqual(['100', '183', '200']);
   });
 
   it('ends the call with BYE from the caller', async () => {
