@@ -43,6 +43,12 @@ export type Refusal = 'busy' | 'no-answer' | 'failed';
 export interface InboundLeg {
   /** The caller hears ringing (180). */
   ring(): void;
+  /**
+   * Early media (SIP 183 with our SDP): the call's media leg, named by the CallSid, is opened and
+   * the caller hears what it plays before the answer (`<Dial answerOnBridge>`'s ringback).
+   * `answer` then keeps that leg. Rejects when the caller is gone.
+   */
+  earlyMedia(callSid: string): Promise<void>;
   /** Answers (200 OK, and a media leg named by the CallSid); rejects when the caller is gone. */
   answer(callSid: string): Promise<RemoteLeg>;
   /** A final refusal; the call is never answered. */
@@ -84,6 +90,8 @@ export type AudioRequest =
 export interface AudioPlayer {
   /** Plays to the call; resolves when done, or at once when `signal` aborts. */
   play(call: Call, audio: AudioRequest, signal: AbortSignal): Promise<void>;
+  /** Plays a ringback tone to the call, over and over, until `signal` aborts; resolves then. */
+  ringback(call: Call, signal: AbortSignal): Promise<void>;
 }
 
 /** One thing to play in a playlist resolved from a HoldUrl, WaitUrl or AnnounceUrl. */

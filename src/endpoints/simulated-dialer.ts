@@ -52,10 +52,16 @@ export class SimulatedDialer {
 
   /** A simulated phone calling in: it waits for Conclave to answer and never gives up first. */
   inbound(from: SimEndpoint): InboundLeg {
+    // Early media opens the leg the answer then keeps (the simulated phone hears ringback).
+    let leg: Promise<RemoteLeg> | undefined;
     return {
       ring: () => {},
-      answer: (callSid) => this.answeredLeg(callSid, from),
-      refuse: () => {},
+      earlyMedia: async (callSid) => {
+        leg ??= this.answeredLeg(callSid, from);
+        await leg;
+      },
+      answer: (callSid) => (leg ??= this.answeredLeg(callSid, from)),
+      refuse: () => void leg?.then((l) => l.hangup()),
       abandoned: new Promise<void>(() => {}),
     };
   }

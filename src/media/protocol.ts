@@ -68,7 +68,7 @@ export interface LegFlagsPatch {
   waiting?: boolean;
 }
 
-export type BuiltinSound = 'beep' | 'beep-exit' | 'hold-music' | 'wait-music';
+export type BuiltinSound = 'beep' | 'beep-exit' | 'hold-music' | 'wait-music' | 'ringback';
 /** A built-in sound or 8 kHz mono PCM16 supplied by the caller. */
 export type SoundSpec = BuiltinSound | { pcm: Int16Array };
 

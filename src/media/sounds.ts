@@ -1,7 +1,8 @@
 /**
  * The default sounds, generated in code at start (no audio files to license or ship): an enter
- * beep, a distinct exit beep (two short lower tones), and gentle hold and wait music — slow
- * arpeggios of sine chords with soft envelopes, about 8 s, made to loop seamlessly.
+ * beep, a distinct exit beep (two short lower tones), gentle hold and wait music — slow
+ * arpeggios of sine chords with soft envelopes, about 8 s, made to loop seamlessly — and the
+ * North American ringback tone a caller hears while `<Dial answerOnBridge>` rings.
  * All are 8 kHz mono PCM16, peaks kept well below full scale (no clipping).
  */
 import type { BuiltinSound } from './protocol.js';
@@ -45,6 +46,18 @@ function makeBeepExit(): Int16Array {
   const out = new Float64Array(Math.round(0.4 * SAMPLE_RATE));
   addTone(out, 0, 0.15, 500, 1, 0.01);
   addTone(out, 0.22, 0.15, 400, 1, 0.01);
+  return toPcm(out, 8000);
+}
+
+/**
+ * Ringback: 440 Hz + 480 Hz together for 2 s, then 4 s of silence, one 6 s cycle to loop (the
+ * North American audible ringing tone, ITU-T E.180 Supplement 2 / ANSI T1.401; FreeSWITCH
+ * spells it `%(2000,4000,440,480)`).
+ */
+function makeRingback(): Int16Array {
+  const out = new Float64Array(6 * SAMPLE_RATE);
+  addTone(out, 0, 2, 440, 1, 0.005);
+  addTone(out, 0, 2, 480, 1, 0.005);
   return toPcm(out, 8000);
 }
 
@@ -104,6 +117,7 @@ export function builtinSounds(): Readonly<Record<BuiltinSound, Int16Array>> {
     'beep-exit': makeBeepExit(),
     'hold-music': makeHoldMusic(),
     'wait-music': makeWaitMusic(),
+    ringback: makeRingback(),
   };
   return cache;
 }

@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { goertzel, meanAmplitude as amplitude } from '../media/goertzel.js';
 import { SipPhone } from '../helpers/sip-phone.js';
-import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { ownNumber, startTestApp, type TestApp } from '../helpers/test-app.js';
 import { answer, startReceiver, type Receiver } from '../helpers/webhook-receiver.js';
 
 const NUMBER = '+15005550100';
@@ -27,10 +27,7 @@ describe('conference audio over SIP', () => {
     t = await startTestApp('sqlite', { sip: true, rtpTimeoutMs: 1500 });
     twiml = '<Response><Dial><Conference beep="false">room</Conference></Dial></Response>';
     web = await startReceiver((_request, response) => answer(response, 200, 'text/xml', twiml));
-    const res = await t.request('POST', `/2010-04-01/Accounts/${t.accountSid}/IncomingPhoneNumbers.json`, {
-      form: { PhoneNumber: NUMBER, VoiceUrl: `${web.baseUrl}/voice` },
-    });
-    expect(res.status, res.body).toBe(201);
+    await ownNumber(t, NUMBER, `${web.baseUrl}/voice`);
   });
   afterEach(async () => {
     for (const p of phones.splice(0)) await p.close();

@@ -130,3 +130,9 @@ export async function placeCall(t: TestApp, to: string, twiml: string, from = '+
   if (res.status !== 201) throw new Error(`Calls.create answered ${res.status}: ${res.body}`);
   return res.json<{ sid: string }>().sid;
 }
+
+/** Buys `phoneNumber` for the test account (IncomingPhoneNumbers), answered by `voiceUrl`. */
+export async function ownNumber(t: TestApp, phoneNumber: string, voiceUrl: string): Promise<void> {
+  const res = await t.request('POST', `/2010-04-01/Accounts/${t.accountSid}/IncomingPhoneNumbers.json`, { form: { PhoneNumber: phoneNumber, VoiceUrl: voiceUrl } });
+  if (res.status !== 201) throw new Error(`IncomingPhoneNumbers.create answered ${res.status}: ${res.body}`);
+}

@@ -225,5 +225,10 @@ describe('built-in sounds', () => {
     }
     expect(s['hold-music'].length).toBe(8 * 8000);
     expect(s['wait-music'].length).toBe(8 * 8000);
+    // Ringback: 440 + 480 Hz for 2 s, then 4 s of silence (one 6 s cycle).
+    expect(s.ringback.length).toBe(6 * 8000);
+    expect(present(s.ringback.subarray(8000, 8160), 440)).toBe(true);
+    expect(present(s.ringback.subarray(8000, 8160), 480)).toBe(true);
+    expect(s.ringback.subarray(2 * 8000 + 80).every((x) => x === 0)).toBe(true);
   });
 });

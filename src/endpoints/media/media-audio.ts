@@ -54,6 +54,14 @@ export class MediaAudio implements AudioPlayer, ConferenceAudio {
     }
   }
 
+  async ringback(call: Call, signal: AbortSignal): Promise<void> {
+    // One 6 s cycle per request, again and again: the cycle ends in 4 s of silence, so the
+    // round trip between two cycles is never heard.
+    while (!signal.aborted && this.plane.has(call.sid)) {
+      if (!(await this.plane.play({ callSid: call.sid }, 'ringback', signal))) return;
+    }
+  }
+
   /** A WAV file as 8 kHz PCM, fetched (and cached) as `<Play>` fetches it. */
   fetchWav(url: string, signal?: AbortSignal): Promise<Int16Array> {
     return fetchAudio(url, { timeoutMs: this.options.fetchTimeoutMs, maxBytes: MAX_AUDIO_BYTES, ...(signal ? { signal } : {}) });

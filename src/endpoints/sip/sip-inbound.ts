@@ -4,10 +4,11 @@
  * inbound call, which rings (180) while its TwiML is fetched. The TwiML decides: answered (200
  * with our SDP answer and an RTP leg), or `<Reject>` (486 Busy Here for `busy`, 603 Decline
  * otherwise, as Twilio's SIP interface answers). Nothing to route to: 404. A CANCEL from the
- * caller before that abandons the call.
+ * caller before that abandons the call. `<Dial answerOnBridge>` first sends a 183 with the same
+ * SDP answer and RTP leg (early media: the caller hears ringback), and answers on the bridge.
  */
 import type { InboundLeg, Refusal, RemoteLeg } from '../../domain/call-ports.js';
-import { writeAnswer } from '../../sip/sdp/audio-session.js';
+import { writeAnswer, type LocalAudio } from '../../sip/sdp/audio-session.js';
 import type { IncomingCall } from '../../sip/ua/incoming-call.js';
 import type { InboundRouter, SipGateway } from './sip-gateway.js';
 import { remoteLegOf } from './sip-remote-leg.js';
@@ -44,24 +45,56 @@ export class SipInbound {
 
   private inboundLeg(incoming: IncomingCall): InboundLeg {
     const { gateway } = this;
-    const abandoned = new Promise<void>((resolve) => incoming.on('cancel', () => resolve()));
-    return {
-      ring: () => incoming.ringing(),
-      refuse: (why) => incoming.reject(REFUSAL_STATUS[why]),
-      abandoned,
-      answer: async (callSid: string): Promise<RemoteLeg> => {
-        if (incoming.state !== 'pending') throw new Error('the caller hung up before the answer');
+    const gone = (): Error => new Error('the caller hung up before the answer');
+    // Our side of the SDP, made once: a 183's answer and the 200's must be the same (RFC 3264 §5).
+    let media: Promise<{ local: LocalAudio; mediaGone: Promise<void>; sdp: string }> | undefined;
+    let mediaSid = '';
+    // A leg opened for early media is ours to close if the call is never answered.
+    const closeEarlyMedia = (): void => {
+      if (media) void media.then(() => gateway.media.closeLeg(mediaSid)).catch(() => undefined);
+    };
+    const abandoned = new Promise<void>((resolve) =>
+      incoming.on('cancel', () => {
+        closeEarlyMedia();
+        resolve();
+      }),
+    );
+    const openMedia = (callSid: string): Promise<{ local: LocalAudio; mediaGone: Promise<void>; sdp: string }> => {
+      mediaSid = callSid;
+      media ??= (async () => {
         const offer = incoming.offer;
-        const { local, mediaGone } = await gateway.openMedia(callSid, {
+        const opened = await gateway.openMedia(callSid, {
           codec: offer.codec,
           telephoneEvent: offer.telephoneEvent,
           ...(offer.address !== '0.0.0.0' ? { remote: { address: offer.address, port: offer.port } } : {}),
         });
-        if (incoming.state !== 'pending') {
-          await gateway.media.closeLeg(callSid);
-          throw new Error('the caller hung up before the answer');
-        }
-        const call = incoming.accept(writeAnswer(local, offer));
+        return { ...opened, sdp: writeAnswer(opened.local, offer) };
+      })();
+      return media;
+    };
+    const stillThere = async (callSid: string): Promise<void> => {
+      if (incoming.state === 'pending') return;
+      if (media) await gateway.media.closeLeg(callSid);
+      throw gone();
+    };
+    return {
+      ring: () => incoming.ringing(),
+      refuse: (why) => {
+        incoming.reject(REFUSAL_STATUS[why]);
+        closeEarlyMedia();
+      },
+      abandoned,
+      earlyMedia: async (callSid: string): Promise<void> => {
+        if (incoming.state !== 'pending') throw gone();
+        const { sdp } = await openMedia(callSid);
+        await stillThere(callSid);
+        incoming.progress(sdp);
+      },
+      answer: async (callSid: string): Promise<RemoteLeg> => {
+        if (incoming.state !== 'pending') throw gone();
+        const { local, mediaGone, sdp } = await openMedia(callSid);
+        await stillThere(callSid);
+        const call = incoming.accept(sdp);
         gateway.track(call, { callSid, local });
         return remoteLegOf(gateway, call, callSid, mediaGone);
       },

@@ -5,17 +5,22 @@
  * (error 11200/12100/12200, logged), `<Reject>` as the first verb of an inbound call leaves it
  * unanswered (busy or no-answer), a kicked participant continues with the TwiML after `<Dial>`
  * or with its `action` (https://www.twilio.com/docs/voice/twiml/dial#action).
+ * `<Dial answerOnBridge="true">` as the first verb of an inbound call leaves it ringing, with
+ * early media (ringback), until a dialled line answers; if none does, the call is answered by
+ * the next verb that plays or dials, or, when only `<Hangup>`/`<Reject>` or nothing follows,
+ * refused with the Dial's outcome (busy: 486; else 603) and ended `busy`, `no-answer` or `failed`.
  */
 import type { Call, CallStatus } from '../../domain/call.js';
 import { isFinal } from '../../domain/call.js';
-import type { InboundLeg, RemoteLeg } from '../../domain/call-ports.js';
+import type { DialCallStatus, InboundLeg, RemoteLeg } from '../../domain/call-ports.js';
 import type { Endpoint } from '../../domain/endpoint.js';
 import type { Conference } from '../../domain/model.js';
 import { parseTwiml } from '../../twiml/parse-twiml.js';
-import type { TwimlDocument, TwimlVerb } from '../../twiml/verbs.js';
+import type { DialVerb, TwimlDocument, TwimlVerb } from '../../twiml/verbs.js';
 import type { CallApplicationSource } from './call-application.js';
 import type { CallRuntime } from './call-runtime.js';
 import { stayInConference } from './conference-leg.js';
+import type { AnswerOnBridge } from './dial-endpoints.js';
 import { runVerb } from './run-verb.js';
 
 /** What a call needs beyond its row: the ringing far end of an inbound call, SIP credentials. */
@@ -23,6 +28,11 @@ export interface CallExtras {
   /** An inbound call's far end (a SIP INVITE); a simulated caller's when absent. */
   inbound?: InboundLeg;
   sipAuth?: { username: string; password: string };
+}
+
+/** `<Dial answerOnBridge="true">` to phones: it answers the caller itself, on the bridge. */
+function answersOnBridge(verb: TwimlVerb | undefined): verb is DialVerb {
+  return verb?.verb === 'Dial' && verb.answerOnBridge && verb.conference === undefined;
 }
 
 /** Documents one call may go through (redirects, actions) before it is ended as a loop. */
@@ -34,6 +44,10 @@ export class CallSession {
   private document = new AbortController();
   private redirectTo: CallApplicationSource | undefined;
   private remote: RemoteLeg | undefined;
+  /** An inbound caller hearing early media, not answered yet (`<Dial answerOnBridge>`). */
+  private early: InboundLeg | undefined;
+  /** How the last `<Dial>` of a still unanswered call ended. */
+  private lastDial: DialCallStatus | undefined;
   private moving: Promise<void> = Promise.resolve();
   readonly done: Promise<void>;
 
@@ -143,6 +157,10 @@ export class CallSession {
       await this.end(verb.reason === 'busy' ? 'busy' : 'no-answer');
       return;
     }
+    if (answersOnBridge(verb)) {
+      await this.ringOnEarlyMedia(caller, first);
+      return;
+    }
     let leg: RemoteLeg;
     try {
       leg = await caller.answer(this.call.sid);
@@ -154,6 +172,45 @@ export class CallSession {
     this.answered(leg);
     await this.move('in-progress');
     await this.runApplication(first);
+  }
+
+  /** The caller hears early media while the application runs, until something answers it. */
+  private async ringOnEarlyMedia(caller: InboundLeg, first: TwimlDocument): Promise<void> {
+    try {
+      await caller.earlyMedia(this.call.sid);
+    } catch (error) {
+      this.rt.logger.info({ callSid: this.call.sid, err: error }, 'the caller hung up before the answer');
+      this.hangup();
+      return;
+    }
+    this.early = caller;
+    await this.runApplication(first);
+    if (!this.early) return; // answered
+    this.early = undefined;
+    if (this.ended.signal.aborted) {
+      caller.refuse('failed'); // hung up through the API (after a CANCEL from the caller, a no-op)
+      return;
+    }
+    // Never answered: the caller is told the Dial's outcome.
+    const status = this.lastDial;
+    caller.refuse(status === 'busy' ? 'busy' : 'no-answer');
+    await this.end(status === 'busy' || status === 'no-answer' ? status : 'failed');
+  }
+
+  /** Answers a caller left ringing by answerOnBridge; false when it is gone. */
+  private async answerEarly(): Promise<boolean> {
+    const caller = this.early;
+    if (!caller) return true;
+    this.early = undefined;
+    try {
+      this.answered(await caller.answer(this.call.sid));
+    } catch (error) {
+      this.rt.logger.info({ callSid: this.call.sid, err: error }, 'the caller hung up before the answer');
+      this.hangup();
+      return false;
+    }
+    await this.move('in-progress');
+    return !this.ended.signal.aborted;
   }
 
   /** Fetches and parses a document; on failure logs the application error and returns nothing. */
@@ -208,7 +265,15 @@ export class CallSession {
   private async runVerbs(verbs: readonly TwimlVerb[]): Promise<CallApplicationSource | undefined> {
     for (const verb of verbs) {
       if (this.document.signal.aborted) return undefined;
-      const step = await runVerb(this.rt, this.call, verb, this.document.signal);
+      let onBridge: AnswerOnBridge | undefined;
+      if (this.early) {
+        // Still ringing after an unanswered answerOnBridge: the next Dial like it rings on; a
+        // hang-up ends the call unanswered; anything else needs the call answered first.
+        if (verb.verb === 'Hangup' || verb.verb === 'Reject') return undefined;
+        if (answersOnBridge(verb)) onBridge = { answer: () => this.answerEarly(), notAnswered: (status) => (this.lastDial = status) };
+        else if (!(await this.answerEarly())) return undefined;
+      }
+      const step = await runVerb(this.rt, this.call, verb, this.document.signal, onBridge);
       if (step.kind === 'continue') continue;
       if (step.kind === 'hangup') return undefined;
       return step.source;

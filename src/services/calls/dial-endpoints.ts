@@ -6,6 +6,10 @@
  * passes; the caller then goes on with `action` (DialCallStatus, DialCallDuration) or the next
  * verb. Each child call has Twilio's status moves and the noun's own status callback.
  *
+ * `answerOnBridge="true"` on an inbound call not yet answered: the caller hears ringback as early
+ * media while the lines ring and is answered only when one of them answers, just before the
+ * bridge; when none does, it is still unanswered and the Dial's status says why.
+ *
  * What reaches a phone: `sip:` URIs (with the noun's username/password for digest) and, for
  * trying things out, a `<Number>` written as a `sim:` address. Real numbers and clients need a
  * carrier or a client SDK Conclave does not have: those children fail at once.
@@ -17,6 +21,14 @@ import { newSid } from '../../domain/sids.js';
 import type { DialEndpointNoun, DialVerb } from '../../twiml/verbs.js';
 import { newOutboundCall } from './create-call.js';
 import type { CallRuntime } from './call-runtime.js';
+
+/** The caller of a `<Dial answerOnBridge>` that is not answered yet. */
+export interface AnswerOnBridge {
+  /** Answers the caller; false when it is gone (hung up while the line rang). */
+  answer(): Promise<boolean>;
+  /** No line answered: the caller is still not answered, for this reason. */
+  notAnswered(status: DialCallStatus): void;
+}
 
 export interface DialOutcome {
   status: DialCallStatus;
@@ -56,8 +68,10 @@ function unanswered(results: DialResult[], canceled: boolean): DialCallStatus {
   return 'failed';
 }
 
-export async function dialEndpoints(rt: CallRuntime, parent: Call, verb: DialVerb, signal: AbortSignal): Promise<DialOutcome> {
+export async function dialEndpoints(rt: CallRuntime, parent: Call, verb: DialVerb, signal: AbortSignal, onBridge?: AnswerOnBridge): Promise<DialOutcome> {
   const { ctx } = rt;
+  const ringback = new AbortController();
+  const ringbackPlayed = onBridge ? rt.audio.ringback(parent, ringback.signal) : Promise.resolve();
   const children: { call: Call; endpoint: Endpoint | string; noun: DialEndpointNoun; ringing: AbortController }[] = [];
   for (const noun of verb.endpoints) {
     const endpoint = endpointOf(noun);
@@ -104,9 +118,20 @@ export async function dialEndpoints(rt: CallRuntime, parent: Call, verb: DialVer
     }),
   );
   signal.removeEventListener('abort', cancelAll);
-  if (!winner) return { status: unanswered(results, signal.aborted), durationSeconds: 0 };
+  ringback.abort();
+  await ringbackPlayed; // stopped before the caller's leg joins the bridge
+  if (!winner) {
+    const status = unanswered(results, signal.aborted);
+    onBridge?.notAnswered(status);
+    return { status, durationSeconds: 0 };
+  }
 
   const child = children[winner.index]!;
+  if (onBridge && !(await onBridge.answer())) {
+    winner.leg.hangup();
+    await rt.status.move(child.call, 'completed');
+    return { status: 'canceled', durationSeconds: 0 };
+  }
   const since = ctx.clock.now();
   const roomId = `bridge:${parent.sid}`;
   await rt.bridge.join(roomId, [parent.sid, child.call.sid]);

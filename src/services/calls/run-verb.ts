@@ -12,16 +12,17 @@ import type { DialVerb, TwimlVerb } from '../../twiml/verbs.js';
 import type { CallApplicationSource } from './call-application.js';
 import type { CallRuntime } from './call-runtime.js';
 import { stayInConference } from './conference-leg.js';
-import { dialEndpoints } from './dial-endpoints.js';
+import { dialEndpoints, type AnswerOnBridge } from './dial-endpoints.js';
 
 export type VerbStep = { kind: 'continue' } | { kind: 'hangup' } | { kind: 'goto'; source: CallApplicationSource };
 
 const CONTINUE: VerbStep = { kind: 'continue' };
 
-export async function runVerb(rt: CallRuntime, call: Call, verb: TwimlVerb, signal: AbortSignal): Promise<VerbStep> {
+/** `onBridge`: the caller is not answered yet (`<Dial answerOnBridge>`); the Dial answers it. */
+export async function runVerb(rt: CallRuntime, call: Call, verb: TwimlVerb, signal: AbortSignal, onBridge?: AnswerOnBridge): Promise<VerbStep> {
   switch (verb.verb) {
     case 'Dial':
-      return dial(rt, call, verb, signal);
+      return dial(rt, call, verb, signal, onBridge);
     case 'Play':
       if (verb.url !== undefined) await rt.audio.play(call, { kind: 'play', url: verb.url, loop: verb.loop }, signal);
       return CONTINUE;
@@ -52,7 +53,7 @@ function pause(seconds: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-async function dial(rt: CallRuntime, call: Call, verb: DialVerb, signal: AbortSignal): Promise<VerbStep> {
+async function dial(rt: CallRuntime, call: Call, verb: DialVerb, signal: AbortSignal, onBridge: AnswerOnBridge | undefined): Promise<VerbStep> {
   let status: DialCallStatus;
   let durationSeconds = 0;
   const room = verb.conference;
@@ -101,7 +102,7 @@ async function dial(rt: CallRuntime, call: Call, verb: DialVerb, signal: AbortSi
       rt.logger.warn({ callSid: call.sid, code: stay.error.code }, `could not join conference ${room.name}: ${stay.error.message}`);
     }
   } else {
-    ({ status, durationSeconds } = await dialEndpoints(rt, call, verb, signal));
+    ({ status, durationSeconds } = await dialEndpoints(rt, call, verb, signal, onBridge));
   }
   if (signal.aborted) return { kind: 'hangup' };
   if (verb.action === undefined) return CONTINUE;
