@@ -24,7 +24,8 @@ export interface Leg {
   readonly players: PcmPlayer[];
   /** Private output scratch (overlay and players added). */
   readonly out: Int16Array;
-  readonly timeoutMs: number;
+  /** RTP inactivity timeout (0 = none: not answered yet, or none configured). */
+  timeoutMs: number;
   lastRx: number;
   lastRxAt: number;
   packetsOut: number;

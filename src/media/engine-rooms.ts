@@ -70,6 +70,14 @@ export class EngineRooms {
     this.udp?.close();
   }
 
+  startRtpTimeout(legId: string): Record<string, never> {
+    const leg = this.leg(legId);
+    if (!leg.rtp) throw new Error(`leg ${leg.id} is not an RTP leg`);
+    leg.timeoutMs = this.rtpTimeoutMs;
+    leg.lastRxAt = performance.now();
+    return {};
+  }
+
   setRemote(p: MediaRequestParams<'setRemote'>): Record<string, never> {
     const leg = this.leg(p.legId);
     if (!leg.rtp) throw new Error(`leg ${leg.id} is not an RTP leg`);

@@ -142,6 +142,8 @@ export class MediaEngine {
       }
       case 'setRemote':
         return st.setRemote(req.params);
+      case 'startRtpTimeout':
+        return st.startRtpTimeout(req.params.legId);
       case 'play':
         return { playId: st.play(req.id, req.params.target, req.params.sound, req.params.loop ?? false) };
       case 'stopPlay':

@@ -135,6 +135,13 @@ export interface MediaRequestMap {
   destroyRoom: { params: { roomId: string }; result: Record<string, never> };
   addLeg: { params: AddLegParams; result: { localAddress: string | null; localPort: number | null } };
   setLeg: { params: { legId: string } & LegFlagsPatch; result: Record<string, never> };
+  /**
+   * The leg's call was answered: its RTP inactivity timeout (the engine's) counts from now. The
+   * leg of a call not answered yet (an outbound INVITE ringing, an inbound call in early media)
+   * is added with `rtpTimeoutMs: 0`: a phone need not send RTP before the 200, and RTP timeouts
+   * apply to answered calls (FreeSWITCH's `media_timeout`, Asterisk's `rtptimeout`).
+   */
+  startRtpTimeout: { params: { legId: string }; result: Record<string, never> };
   /** Where an RTP leg sends, and (from the SDP answer) the codec it speaks from now on. */
   setRemote: { params: { legId: string; codec?: G711CodecName } & RemoteAddress; result: Record<string, never> };
   /** Starts a player; its result `playId` (the request id) comes back in `played` when it ends. */

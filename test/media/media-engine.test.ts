@@ -199,6 +199,24 @@ describe('MediaEngine', () => {
     await expect(engine.request('removeLeg', { legId: 'quiet' })).rejects.toThrow(/no leg/);
   });
 
+  it('starts the RTP timeout of a leg added unanswered (rtpTimeoutMs 0) when told the call was answered', async () => {
+    const notes: MediaNotification[] = [];
+    const engine = new MediaEngine((n) => notes.push(n), { rtpTimeoutMs: 150 });
+    cleanup.push(() => engine.close());
+    await engine.request('createRoom', { roomId: 'r' });
+    await engine.request('addLeg', { roomId: 'r', legId: 'quiet', kind: 'rtp', codec: 'PCMU' });
+    await engine.request('addLeg', { roomId: 'r', legId: 'ringing', kind: 'rtp', codec: 'PCMU', rtpTimeoutMs: 0 });
+    engine.start();
+    const closed = (legId: string): boolean => notes.some((n) => n.type === 'legClosed' && n.legId === legId);
+    await until(() => closed('quiet'), 5000, 'quiet closed');
+    expect(closed('ringing')).toBe(false); // silent as long as the quiet one, and still open
+    const answeredAt = performance.now();
+    await engine.request('startRtpTimeout', { legId: 'ringing' });
+    await until(() => closed('ringing'), 5000, 'ringing closed');
+    expect(performance.now() - answeredAt).toBeGreaterThanOrEqual(140); // counted from the answer
+    expect(notes).toContainEqual({ kind: 'notify', type: 'legClosed', legId: 'ringing', roomId: 'r', reason: 'rtp-timeout' });
+  });
+
   it('rejects bad requests with an error reply', async () => {
     const engine = new MediaEngine(() => undefined);
     cleanup.push(() => engine.close());

@@ -154,7 +154,8 @@ export class MediaPlane {
   /** An RTP leg; resolves with the local address and port to put in SDP. */
   async openRtpLeg(
     callSid: string,
-    params: { codec: G711CodecName; remote?: RemoteAddress; telephoneEvent: number | null },
+    /** `unanswered`: the call is not answered yet; its RTP timeout starts with `answered`. */
+    params: { codec: G711CodecName; remote?: RemoteAddress; telephoneEvent: number | null; unanswered?: boolean },
     onClosed: (why: LegEnd) => void,
   ): Promise<RemoteAddress> {
     const home = HOME_PREFIX + callSid;
@@ -169,6 +170,7 @@ export class MediaPlane {
         codec: params.codec,
         ...(params.remote ? { remote: params.remote } : {}),
         telephoneEventPayloadType: params.telephoneEvent,
+        ...(params.unanswered ? { rtpTimeoutMs: 0 } : {}),
       });
       if (added.localAddress === null || added.localPort === null) throw new Error('the RTP leg has no local port');
       return { address: added.localAddress, port: added.localPort };
@@ -192,6 +194,13 @@ export class MediaPlane {
   }
 
   /** Where the leg sends (the peer's SDP), and with which codec. */
+  /** The call of a leg opened `unanswered` was answered: its RTP timeout starts now. */
+  answered(callSid: string): Promise<void> {
+    return this.enqueue(callSid, async () => {
+      await this.media().request('startRtpTimeout', { legId: callSid });
+    });
+  }
+
   setRemote(callSid: string, remote: RemoteAddress, codec?: G711CodecName): Promise<void> {
     return this.enqueue(callSid, async () => {
       await this.media().request('setRemote', { legId: callSid, ...remote, ...(codec ? { codec } : {}) });

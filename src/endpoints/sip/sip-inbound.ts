@@ -59,6 +59,7 @@ export class SipInbound {
         resolve();
       }),
     );
+    let early = false;
     const openMedia = (callSid: string): Promise<{ local: LocalAudio; mediaGone: Promise<void>; sdp: string }> => {
       mediaSid = callSid;
       media ??= (async () => {
@@ -67,6 +68,7 @@ export class SipInbound {
           codec: offer.codec,
           telephoneEvent: offer.telephoneEvent,
           ...(offer.address !== '0.0.0.0' ? { remote: { address: offer.address, port: offer.port } } : {}),
+          unanswered: early, // a phone in early media need not send RTP until the 200
         });
         return { ...opened, sdp: writeAnswer(opened.local, offer) };
       })();
@@ -86,6 +88,7 @@ export class SipInbound {
       abandoned,
       earlyMedia: async (callSid: string): Promise<void> => {
         if (incoming.state !== 'pending') throw gone();
+        early = true;
         const { sdp } = await openMedia(callSid);
         await stillThere(callSid);
         incoming.progress(sdp);
@@ -95,6 +98,7 @@ export class SipInbound {
         const { local, mediaGone, sdp } = await openMedia(callSid);
         await stillThere(callSid);
         const call = incoming.accept(sdp);
+        if (early) void gateway.media.answered(callSid).catch(() => undefined);
         gateway.track(call, { callSid, local });
         return remoteLegOf(gateway, call, callSid, mediaGone);
       },

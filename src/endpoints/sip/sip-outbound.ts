@@ -1,7 +1,7 @@
 /**
  * Dialling a `sip:` endpoint (RFC 3261 §13.2): an RTP leg is opened first so the offer can name
- * its port; the INVITE rings until a 2xx (the leg learns the peer's address and codec from the
- * answer), a failure, the call's `Timeout` (CANCEL, 408) or the REST API cancelling it.
+ * its port (its RTP timeout held until the answer, however long the phone rings); the INVITE
+ * rings until a 2xx (the leg learns the peer's address and codec from the answer), a failure, the call's `Timeout` (CANCEL, 408) or the REST API cancelling it.
  * Final statuses map to Twilio's call outcomes: 486/600 busy, 408/480/487 no-answer, other
  * failures `failed` (https://www.twilio.com/docs/voice/api/call-resource#call-status-values).
  */
@@ -29,7 +29,7 @@ export class SipOutbound {
     const { callSid, signal } = options;
     let opened: Awaited<ReturnType<SipGateway['openMedia']>>;
     try {
-      opened = await gateway.openMedia(callSid, { codec: 'PCMU', telephoneEvent: TELEPHONE_EVENT_PT });
+      opened = await gateway.openMedia(callSid, { codec: 'PCMU', telephoneEvent: TELEPHONE_EVENT_PT, unanswered: true });
     } catch {
       return { outcome: 'failed' };
     }
@@ -72,6 +72,7 @@ export class SipOutbound {
       call.on('answered', ({ remoteAudio }) => {
         gateway.track(call, { callSid, local: audio });
         void gateway.media.setRemote(callSid, { address: remoteAudio.address, port: remoteAudio.port }, remoteAudio.codec).catch(() => undefined);
+        void gateway.media.answered(callSid).catch(() => undefined); // its RTP timeout starts now
         resolve({ outcome: 'answered', leg: remoteLegOf(gateway, call, callSid, mediaGone) });
       });
       call.on('failed', ({ status, reason }) => {
