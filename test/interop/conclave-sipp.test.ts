@@ -7,6 +7,7 @@
  *    inbound call completed.
  * 5. sipp as a UAS that challenges with 401 Digest and checks the credentials (`verifyauth`):
  *    Create Participant with SipAuthUsername/SipAuthPassword connects; a wrong password fails.
+ *    With `<Dial answerOnBridge>` it takes our 183 (early media) before the 200.
  * 6. sipp cancels before the answer, while Conclave rings and its VoiceUrl is still fetching:
  *    200 for the CANCEL, 487 for the INVITE; the call ends `canceled`.
  */
@@ -84,6 +85,26 @@ describe('sipp calls Conclave', () => {
       expect(c.events.some((e) => e.type === 'leave' && 'participant' in e && e.participant.callSid === sid)).toBe(true);
     }, 20_000);
   }
+
+  it('the built-in uac scenario takes the 183 of <Dial answerOnBridge> (early media), then the 200 when the line answers', async () => {
+    const c = app();
+    c.voice = () => '<Response><Dial answerOnBridge="true"><Number>sim:line;tone=800;ring=1</Number></Dial></Response>';
+    const result = await runSipp({
+      netns,
+      scenario: 'uac',
+      target: `${c.sipHost}:${c.sipPort}`,
+      service: NUMBER,
+      transport: 'u1',
+      localPort: sippPort(),
+      durationMs: 300,
+      timeoutMs: 10_000,
+    });
+    expect(result.exitCode, explain(result)).toBe(0);
+    expect(result.successful).toBe(1);
+    expect(screenCounts(result.screen, '183', 'received'), explain(result)).toEqual([1]);
+    const call = await c.waitCallListed((x) => fromSipp(x) && x.status === 'completed');
+    expect(call).toMatchObject({ to: NUMBER, direction: 'inbound', status: 'completed' });
+  }, 20_000);
 
   it('a CANCEL before the answer (while the VoiceUrl is fetched) gets 200 and 487; the call ends canceled', async () => {
     const c = app();
