@@ -71,7 +71,8 @@ function unanswered(results: DialResult[], canceled: boolean): DialCallStatus {
 export async function dialEndpoints(rt: CallRuntime, parent: Call, verb: DialVerb, signal: AbortSignal, onBridge?: AnswerOnBridge): Promise<DialOutcome> {
   const { ctx } = rt;
   const ringback = new AbortController();
-  const ringbackPlayed = onBridge ? rt.audio.ringback(parent, ringback.signal) : Promise.resolve();
+  // Ringback is a courtesy: if it cannot play (the caller's leg just went), the Dial goes on.
+  const ringbackPlayed = onBridge ? rt.audio.ringback(parent, ringback.signal).catch(() => undefined) : Promise.resolve();
   const children: { call: Call; endpoint: Endpoint | string; noun: DialEndpointNoun; ringing: AbortController }[] = [];
   for (const noun of verb.endpoints) {
     const endpoint = endpointOf(noun);
