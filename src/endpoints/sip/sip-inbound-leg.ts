@@ -1,0 +1,98 @@
+/**
+ * The caller of an inbound SIP call before (and as) Conclave answers it, as the call engine
+ * sees it (InboundLeg): 180 while the TwiML is fetched; a 183 with our SDP answer and a live
+ * RTP leg for early media (`<Dial answerOnBridge>`'s ringback); the 200 with the same answer
+ * (RFC 3264 §5: the answer of a 183 and of the 200 must match), or a refusal.
+ *
+ * Our side of the SDP and the RTP leg are made once, by whichever of early media and answer
+ * comes first. A leg opened for early media is ours to close if the call is never answered
+ * (refused, or the caller CANCELs), and its RTP timeout starts only with the 200: a phone need
+ * not send RTP before it.
+ */
+import type { InboundLeg, Refusal, RemoteLeg } from '../../domain/call-ports.js';
+import { writeAnswer, type LocalAudio } from '../../sip/sdp/audio-session.js';
+import type { IncomingCall } from '../../sip/ua/incoming-call.js';
+import type { SipGateway } from './sip-gateway.js';
+import { remoteLegOf } from './sip-remote-leg.js';
+
+/** <Reject> and unanswered answerOnBridge: 486 Busy Here for `busy`, 603 Decline otherwise, as Twilio's SIP interface answers. */
+const REFUSAL_STATUS: Record<Refusal, number> = { busy: 486, 'no-answer': 603, failed: 500 };
+
+interface OpenedMedia {
+  local: LocalAudio;
+  mediaGone: Promise<void>;
+  /** Our SDP answer, for the 183 and the 200 alike. */
+  sdp: string;
+}
+
+export class SipInboundLeg implements InboundLeg {
+  readonly abandoned: Promise<void>;
+  private media: Promise<OpenedMedia> | undefined;
+  private callSid = '';
+  private early = false;
+
+  constructor(
+    private readonly gateway: SipGateway,
+    private readonly incoming: IncomingCall,
+  ) {
+    this.abandoned = new Promise<void>((resolve) =>
+      incoming.on('cancel', () => {
+        this.closeUnanswered();
+        resolve();
+      }),
+    );
+  }
+
+  ring(): void {
+    this.incoming.ringing();
+  }
+
+  refuse(why: Refusal): void {
+    this.incoming.reject(REFUSAL_STATUS[why]);
+    this.closeUnanswered();
+  }
+
+  async earlyMedia(callSid: string): Promise<void> {
+    this.early = true;
+    const { sdp } = await this.openMedia(callSid);
+    this.incoming.progress(sdp);
+  }
+
+  async answer(callSid: string): Promise<RemoteLeg> {
+    const { local, mediaGone, sdp } = await this.openMedia(callSid);
+    const call = this.incoming.accept(sdp);
+    if (this.early) void this.gateway.media.answered(callSid).catch(() => undefined);
+    this.gateway.track(call, { callSid, local });
+    return remoteLegOf(this.gateway, call, callSid, mediaGone);
+  }
+
+  /** The RTP leg and our SDP answer, opened once; rejects (leg closed) if the caller is gone. */
+  private async openMedia(callSid: string): Promise<OpenedMedia> {
+    if (this.incoming.state !== 'pending') throw gone();
+    this.callSid = callSid;
+    this.media ??= (async () => {
+      const offer = this.incoming.offer;
+      const opened = await this.gateway.openMedia(callSid, {
+        codec: offer.codec,
+        telephoneEvent: offer.telephoneEvent,
+        ...(offer.address !== '0.0.0.0' ? { remote: { address: offer.address, port: offer.port } } : {}),
+        unanswered: this.early,
+      });
+      return { ...opened, sdp: writeAnswer(opened.local, offer) };
+    })();
+    const media = await this.media;
+    if (this.incoming.state !== 'pending') {
+      await this.gateway.media.closeLeg(callSid);
+      throw gone();
+    }
+    return media;
+  }
+
+  private closeUnanswered(): void {
+    if (this.media) void this.media.then(() => this.gateway.media.closeLeg(this.callSid)).catch(() => undefined);
+  }
+}
+
+function gone(): Error {
+  return new Error('the caller hung up before the answer');
+}
