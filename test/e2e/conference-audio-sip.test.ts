@@ -60,17 +60,8 @@ describe('conference audio over SIP', () => {
     return p.heardSince(since, Math.round(ms / 20));
   }
 
-  /**
-   * How loud `hz` is in what `p` hears, once it is heard at all: a change made through the API (a
-   * join, an unhold, a coach) reaches the mixer thread a moment after the REST answer or the event,
-   * and this busy process may read frames queued before it late, so the first window can still
-   * predate the change. Polls 400 ms windows for up to 3 s.
-   */
-  async function hears(p: SipPhone, hz: number): Promise<number> {
-    let level = 0;
-    for (const deadline = Date.now() + 3000; level <= HEARD && Date.now() < deadline; ) level = amplitude(await listen(p), hz);
-    return level;
-  }
+  /** How loud `hz` is in what `p` hears, once it is heard at all (see SipPhone.hearsTone). */
+  const hears = (p: SipPhone, hz: number): Promise<number> => p.hearsTone(hz, HEARD);
 
   it('answers INVITEs to an owned number, mixes N-1, and a REST mute silences within two frames', async () => {
     const [a, b, c] = [await phone('a', 400), await phone('b', 600), await phone('c', 800)];

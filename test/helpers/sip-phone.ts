@@ -13,7 +13,7 @@ import type { SipCall } from '../../src/sip/ua/call.js';
 import type { IncomingCall } from '../../src/sip/ua/incoming-call.js';
 import { SipUserAgent } from '../../src/sip/ua/user-agent.js';
 import { SipCombinedTransport } from '../../src/sip/transport/combined-transport.js';
-import { goertzel, ToneSource } from '../media/goertzel.js';
+import { goertzel, meanAmplitude, ToneSource } from '../media/goertzel.js';
 
 export interface HeardFrame {
   /** performance.now() when the test process read it. */
@@ -174,6 +174,22 @@ export class SipPhone {
   /** The amplitude of `hz` in each frame heard after `since`. */
   toneByFrame(since: number, hz: number): number[] {
     return this.heard.filter((f) => f.at >= since).map((f) => goertzel(f.pcm, hz));
+  }
+
+  /**
+   * The loudest level of `hz` in a 400 ms window of what the phone hears next, polling windows
+   * until one passes `level` or 3 s are gone: a change made through the API (a join, an unhold,
+   * a coach, a bridge) reaches the mixer thread a moment after the REST answer or the event, and
+   * a busy test process may read frames queued before it late, so one window can predate it.
+   */
+  async hearsTone(hz: number, level: number): Promise<number> {
+    let heard = 0;
+    for (const deadline = Date.now() + 3000; heard <= level && Date.now() < deadline; ) {
+      const since = performance.now();
+      await this.waitHeard(since, 20);
+      heard = meanAmplitude(this.heardSince(since, 20), hz);
+    }
+    return heard;
   }
 
   /** Resolves once `frames` frames were heard after `since`. */
