@@ -71,7 +71,6 @@ export const DEFAULT_MEDIA_CONFIG: MediaConfig = {
   udp: 'native',
 };
 
-
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const DEFAULT_SQLITE_PATH = './data/conclave.db';
 

@@ -169,17 +169,6 @@ export class MediaEngine {
     }
   }
 
-
-
-
-
-
-
-
-
-
-
-
   private stats(): EngineStats {
     const w = this.workerStats();
     const { ticks, lateTicks, skippedTicks, maxLateMs, rooms, tickMeanUs, tickMaxUs } = w;
@@ -201,9 +190,6 @@ export class MediaEngine {
       realtime: this.realtime,
     });
   }
-
-
-
 
   /** One 20 ms step for every room. Public so in-process tests can drive time. */
   tick(): void {

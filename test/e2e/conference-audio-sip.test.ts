@@ -16,7 +16,6 @@ const NUMBER = '+15005550100';
 const HEARD = 1200;
 const QUIET = 250;
 
-
 describe('conference audio over SIP', () => {
   let t: TestApp;
   let web: Receiver;

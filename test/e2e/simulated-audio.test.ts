@@ -33,7 +33,6 @@ function samplesOf(wav: Uint8Array): Int16Array {
   return new Int16Array(copy.buffer, 0, Math.floor(copy.length / 2));
 }
 
-
 describe('simulated endpoints that speak and listen', () => {
   let t: TestApp;
   let web: Receiver;

@@ -35,7 +35,6 @@ export interface RtpLegOptions {
   openSocket?: RtpSocketFactory;
 }
 
-
 export interface RtpLegStats {
   packetsReceived: number;
   packetsSent: number;
