@@ -1,13 +1,13 @@
 /**
  * Validates our JSON against Twilio's own OpenAPI schemas (twilio-oai, excerpt in
- * `../shared/reference/twilio-api-v2010-excerpt.json`): types, nullability, enums, SID patterns,
+ * `test/fixtures/twilio-api-v2010-excerpt.json`, kept as twilio-oai publishes it): types, nullability, enums, SID patterns,
  * and that no key is missing or extra.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import AjvModule from 'ajv';
 
-const SPEC_PATH = fileURLToPath(new URL('../../../shared/reference/twilio-api-v2010-excerpt.json', import.meta.url));
+const SPEC_PATH = fileURLToPath(new URL('../fixtures/twilio-api-v2010-excerpt.json', import.meta.url));
 const spec = JSON.parse(readFileSync(SPEC_PATH, 'utf8')) as { components: { schemas: Record<string, Record<string, unknown>> } };
 
 const Ajv = AjvModule.default;

@@ -1,5 +1,5 @@
 /**
- * Every line of the seed (`../shared/seed/participants-2010.txt`) holds, byte for byte where it
+ * Every line of the seed (kept as data in `test/fixtures/participants-2010.txt`) holds, byte for byte where it
  * shows bytes. The expected documents are cut out of the seed file itself; only the conference
  * SID (made by Conclave) is substituted, and the seed's typos `numpages=true end=true` are read
  * as the numbers they stand for. `&` in attribute values is written `&amp;`, as XML requires.
@@ -11,7 +11,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { STORE_KINDS } from '../helpers/stores.js';
 import { ManualClock, startTestApp, type TestApp } from '../helpers/test-app.js';
 
-const SEED = readFileSync(fileURLToPath(new URL('../../../shared/seed/participants-2010.txt', import.meta.url)), 'utf8');
+const SEED = readFileSync(fileURLToPath(new URL('../fixtures/participants-2010.txt', import.meta.url)), 'utf8');
 const SEED_AC = 'AC5ef872f6da5a21de157d80997a64bd33';
 const SEED_CF = 'CFbbe46ff1274e283f7e3ac1df0072ab39';
 const SEED_CA = 'CA386025c9bf5d6052a1d1ea42b4d16662';

@@ -1,6 +1,6 @@
 /**
  * SDP offer/answer for one G.711 audio stream, against the offer baresip really sends
- * (../shared/reference/test-peers.md) and the cases RFC 3264 names: hold, no common codec.
+ * (as baresip 1.0 writes it; test/interop runs the real one) and the cases RFC 3264 names: hold, no common codec.
  */
 import { describe, expect, it } from 'vitest';
 import { readAudio, writeAnswer, writeOffer } from '../../src/sip/sdp/audio-session.js';

@@ -1,7 +1,7 @@
 /**
  * The Participant resource. JSON carries every key of twilio-oai
  * `api.v2010.account.conference.participant`, in its order. XML is the 2010 document of the
- * seed (`../shared/seed/participants-2010.txt`) element for element: its instance and its list
+ * seed (`test/fixtures/participants-2010.txt`) element for element: its instance and its list
  * items name the same elements in different orders, and both are kept as the seed shows them.
  */
 import type { Participant } from '../../domain/model.js';
