@@ -49,7 +49,13 @@ export async function runCall(config: Config, flags: CallFlags): Promise<string>
   } catch (error) {
     throw new ConfigError(`no Conclave answers at ${url} (${(error as Error).message}); start it with "npm start", or give --host and --port`);
   }
-  const body = (await response.json()) as { sid?: string; status?: string; message?: string };
-  if (!response.ok) throw new ConfigError(`the call was refused: ${body.message ?? response.status}`);
+  const text = await response.text();
+  let body: { sid?: string; status?: string; message?: string } = {};
+  try {
+    body = JSON.parse(text) as typeof body;
+  } catch {
+    throw new ConfigError(`${url} answered ${response.status} with no Twilio JSON; is Conclave the server on that port?`);
+  }
+  if (!response.ok) throw new ConfigError(`the call was refused (${response.status}): ${body.message ?? text}`);
   return `CallSid ${body.sid ?? '?'} (${body.status ?? '?'})\n`;
 }

@@ -8,9 +8,9 @@
 import type { Call } from '../../domain/call.js';
 import type { InboundLeg } from '../../domain/call-ports.js';
 import { parseEndpoint, type Endpoint } from '../../domain/endpoint.js';
-import type { PhoneNumber } from '../../domain/phone-number.js';
+import { isE164, type PhoneNumber } from '../../domain/phone-number.js';
 import { newSid } from '../../domain/sids.js';
-import { ResourceNotFound, RuleViolation, TwilioCode } from '../../errors.js';
+import { ApiError, RuleViolation, TwilioCode } from '../../errors.js';
 import { routeInbound } from '../phone-numbers.js';
 import type { CallServiceContext } from './call-service-context.js';
 
@@ -20,11 +20,24 @@ export async function receiveCall(ctx: CallServiceContext, accountSid: string, f
     throw new RuleViolation(TwilioCode.invalidParameter, `Invalid From: a simulated inbound call comes from a sim: endpoint, not "${from}"`);
   }
   const number = await routeInbound(ctx, to);
-  if (!number || number.accountSid !== accountSid) throw new ResourceNotFound(`IncomingPhoneNumber ${to}`);
+  if (!number || number.accountSid !== accountSid) throw unregisteredNumber(accountSid, to);
   if (!number.voiceUrl) {
     throw new RuleViolation(TwilioCode.invalidParameter, `Invalid To: ${to} has no VoiceUrl, so an inbound call would have no TwiML`);
   }
   return startInbound(ctx, number, number.voiceUrl, from, caller);
+}
+
+/**
+ * 404 / 20404, as for any resource that is not there, but saying which: the number, not the
+ * SimulatedCalls URL (the error handler would name the request path for a ResourceNotFound),
+ * and how to register it.
+ */
+function unregisteredNumber(accountSid: string, to: string): ApiError {
+  const numbers = `/2010-04-01/Accounts/${accountSid}/IncomingPhoneNumbers.json`;
+  const message = isE164(to)
+    ? `${to} is not one of the IncomingPhoneNumbers of account ${accountSid}; register it first: POST ${numbers} with PhoneNumber=${to} and VoiceUrl=<the URL of your TwiML>`
+    : `${to} is not an E.164 number (a + and up to 15 digits, e.g. +15005550006), so it is not one of the IncomingPhoneNumbers of account ${accountSid} (${numbers})`;
+  return new ApiError(404, TwilioCode.notFound, message);
 }
 
 /**
