@@ -20,6 +20,10 @@
  * 8 kHz is 1/6) the taps of every phase are precomputed exactly (polyphase). Other rates
  * (22,222 Hz, say, 4000/11111) precompute hundreds of evenly spaced phases and interpolate
  * linearly between the two nearest.
+ *
+ * `resample` converts a whole signal at once; `StreamResampler` takes it in blocks (an MP3 is
+ * decoded a slice at a time) and gives exactly the same samples, holding only the 2K input
+ * samples around the next output instead of the whole signal at its source rate.
  */
 
 /** Stopband attenuation of the anti-alias filter, in dB. */
@@ -124,33 +128,107 @@ function dot(x: Float32Array, first: number, w: Float64Array, wOff: number, taps
 }
 
 /**
+ * Writes outputs `from` … `to` − 1 of the conversion into `out` (from index 0). `x` holds input
+ * samples from absolute index `xBase` on; samples outside it count as silence.
+ */
+function fill(d: Design, x: Float32Array, xBase: number, from: number, to: number, out: Float32Array): void {
+  const { K, L, M, exact, P, rows } = d;
+  const taps = 2 * K;
+  for (let n = from; n < to; n++) {
+    const pos = n * M; // output time in units of 1/L input samples (an exact integer)
+    const i = Math.floor(pos / L);
+    const first = i - K + 1 - xBase;
+    let y: number;
+    if (exact) {
+      y = dot(x, first, rows, (pos - i * L) * taps, taps);
+    } else {
+      const phase = ((pos - i * L) / L) * P;
+      const p = Math.floor(phase);
+      const a = phase - p;
+      const lo = dot(x, first, rows, p * taps, taps);
+      y = a === 0 ? lo : lo + a * (dot(x, first, rows, (p + 1) * taps, taps) - lo);
+    }
+    out[n - from] = y;
+  }
+}
+
+function checkRates(inRate: number, outRate: number): void {
+  if (!Number.isInteger(inRate) || !Number.isInteger(outRate) || inRate <= 0 || outRate <= 0) {
+    throw new RangeError(`resample: rates must be positive integers (got ${inRate} → ${outRate})`);
+  }
+}
+
+/**
  * Resamples `input` (any scale, typically int16 range) from `inRate` to `outRate` Hz, low-pass
  * filtered at the lower rate's Nyquist frequency. Returns `round(length · outRate / inRate)`
  * samples; equal rates return a copy.
  */
 export function resample(input: Float32Array, inRate: number, outRate: number): Float32Array {
-  if (!Number.isInteger(inRate) || !Number.isInteger(outRate) || inRate <= 0 || outRate <= 0) {
-    throw new RangeError(`resample: rates must be positive integers (got ${inRate} → ${outRate})`);
-  }
+  checkRates(inRate, outRate);
   if (inRate === outRate) return input.slice();
-  const { K, L, M, exact, P, rows } = design(inRate, outRate);
-  const outLength = Math.round((input.length * L) / M);
-  const out = new Float32Array(outLength);
-  const taps = 2 * K;
-
-  for (let n = 0; n < outLength; n++) {
-    const pos = n * M; // output time in units of 1/L input samples (an exact integer)
-    const i = Math.floor(pos / L);
-    const first = i - K + 1;
-    if (exact) {
-      out[n] = dot(input, first, rows, (pos - i * L) * taps, taps);
-    } else {
-      const phase = ((pos - i * L) / L) * P;
-      const p = Math.floor(phase);
-      const a = phase - p;
-      const lo = dot(input, first, rows, p * taps, taps);
-      out[n] = a === 0 ? lo : lo + a * (dot(input, first, rows, (p + 1) * taps, taps) - lo);
-    }
-  }
+  const d = design(inRate, outRate);
+  const out = new Float32Array(Math.round((input.length * d.L) / d.M));
+  fill(d, input, 0, 0, out.length, out);
   return out;
+}
+
+/**
+ * `resample` over a signal given in blocks: `push` each block and take the outputs it makes
+ * final, then `end` for the rest. The concatenated outputs equal `resample` of the concatenated
+ * input, sample for sample (the same taps over the same inputs, in the same order).
+ */
+export class StreamResampler {
+  private readonly d: Design | undefined;
+  /** Input kept, starting at absolute input index `base`. */
+  private held = new Float32Array(0);
+  private base = 0;
+  /** Input samples pushed so far. */
+  private pushed = 0;
+  /** Index of the next output sample. */
+  private next = 0;
+  private ended = false;
+
+  constructor(
+    readonly inRate: number,
+    readonly outRate: number,
+  ) {
+    checkRates(inRate, outRate);
+    this.d = inRate === outRate ? undefined : design(inRate, outRate);
+  }
+
+  /** Adds input samples; returns the output samples that no later input can change. */
+  push(block: Float32Array): Float32Array {
+    if (this.ended) throw new Error('StreamResampler: push after end');
+    this.pushed += block.length;
+    if (this.d === undefined) return block.slice();
+    const { K, L, M } = this.d;
+    // Output n reads inputs up to floor(n·M/L) + K: final once that index has been pushed,
+    // i.e. for n < (pushed − K)·L/M. Never beyond floor(pushed·L/M), which `end` would give.
+    const ready = this.pushed - K > 0 ? Math.floor(((this.pushed - K) * L - 1) / M) + 1 : 0;
+    return this.emit(block, Math.min(ready, Math.floor((this.pushed * L) / M)));
+  }
+
+  /** The remaining output samples: in all, `round(pushed · outRate / inRate)`. */
+  end(): Float32Array {
+    if (this.ended) throw new Error('StreamResampler: end called twice');
+    this.ended = true;
+    if (this.d === undefined) return new Float32Array(0);
+    return this.emit(new Float32Array(0), Math.round((this.pushed * this.d.L) / this.d.M));
+  }
+
+  /** Appends `block` to the held input, computes outputs up to `to`, drops input no longer read. */
+  private emit(block: Float32Array, to: number): Float32Array {
+    const { K, L, M } = this.d!;
+    const held = new Float32Array(this.held.length + block.length);
+    held.set(this.held);
+    held.set(block, this.held.length);
+    const out = new Float32Array(Math.max(0, to - this.next));
+    fill(this.d!, held, this.base, this.next, this.next + out.length, out);
+    this.next += out.length;
+    // The next output's first tap: nothing before it is read again.
+    const keepFrom = Math.max(this.base, Math.min(this.pushed, Math.floor((this.next * M) / L) - K + 1));
+    this.held = held.slice(keepFrom - this.base);
+    this.base = keepFrom;
+    return out;
+  }
 }

@@ -1,9 +1,9 @@
 /**
  * The resampler and the sample-bounded LRU cache on their own: output lengths, zero delay,
- * argument checks, and eviction order.
+ * argument checks, the streaming form's identity with the whole-signal one, and eviction order.
  */
 import { describe, expect, it } from 'vitest';
-import { resample } from '../../src/audio/resampler.js';
+import { StreamResampler, resample } from '../../src/audio/resampler.js';
 import { SampleCache } from '../../src/audio/sample-cache.js';
 import { goertzel } from '../media/goertzel.js';
 
@@ -47,6 +47,49 @@ describe('resample', () => {
   it('rejects non-integer or non-positive rates', () => {
     expect(() => resample(new Float32Array(10), 44100.5, 8000)).toThrow(RangeError);
     expect(() => resample(new Float32Array(10), 0, 8000)).toThrow(RangeError);
+  });
+});
+
+describe('StreamResampler', () => {
+  /** Pushes `x` in blocks of pseudo-random sizes (some empty) and joins the outputs. */
+  function streamed(x: Float32Array, inRate: number, outRate: number, seed: number): Float32Array {
+    const r = new StreamResampler(inRate, outRate);
+    const parts: Float32Array[] = [];
+    let s = seed;
+    for (let at = 0; at < x.length; ) {
+      s = (s * 1103515245 + 12345) >>> 0;
+      const n = s % 3 === 0 ? 0 : 1 + (s % 5000);
+      parts.push(r.push(x.subarray(at, at + n)));
+      at += n;
+    }
+    parts.push(r.end());
+    const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
+  }
+
+  it('gives exactly what resample gives for the whole signal, however the input is cut', () => {
+    for (const [inRate, outRate] of [[44100, 8000], [48000, 8000], [22050, 8000], [11025, 8000], [22222, 8000], [4000, 8000], [8000, 8000]] as const) {
+      const x = Float32Array.from({ length: Math.round(inRate * 0.7) }, (_, i) => 10000 * Math.sin(i / 3) + 3000 * Math.sin(i / 17));
+      for (const seed of [1, 2]) expect(streamed(x, inRate, outRate, seed)).toEqual(resample(x, inRate, outRate));
+    }
+  });
+
+  it('handles signals shorter than the filter, and no signal at all', () => {
+    const x = tone(1000, 48000, 50);
+    expect(streamed(x, 48000, 8000, 3)).toEqual(resample(x, 48000, 8000));
+    expect(new StreamResampler(44100, 8000).end().length).toBe(0);
+  });
+
+  it('refuses input after the end, and bad rates', () => {
+    const r = new StreamResampler(16000, 8000);
+    r.end();
+    expect(() => r.push(new Float32Array(1))).toThrow(/after end/);
+    expect(() => new StreamResampler(0, 8000)).toThrow(RangeError);
   });
 });
 
