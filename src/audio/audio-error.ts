@@ -3,7 +3,7 @@
  * speech synthesis.
  *
  * Why hand-written here rather than reusing `ApiError` from src/errors.ts: these failures happen
- * while a call is already in progress (a `<Play>` URL that answers 404, a file in MP3, a missing
+ * while a call is already in progress (a `<Play>` URL that answers 404, a file in Ogg, a missing
  * espeak-ng), not while answering a REST request, so they carry no HTTP status or Twilio code of
  * their own. Callers (the TwiML executor) decide whether to skip the verb, log it or raise a
  * Twilio debugger event (12300 "Invalid Content-Type", 11200 "HTTP retrieval failure", …), and
@@ -19,9 +19,13 @@ export class AudioError extends Error {
   }
 }
 
+/** How a message saying a media file cannot be played ends. */
+export const PLAYABLE_FORMATS = 'Conclave plays WAV, MP3 and raw μ-law (.ul)';
+
 /**
- * The bytes are not audio Conclave can play: not a RIFF/WAVE file, truncated, or a WAV whose
- * encoding is not PCM, IEEE float, μ-law or A-law (Twilio maps these to error 12300).
+ * The bytes are not audio Conclave can play: neither WAV, MP3 nor raw μ-law; truncated; a WAV
+ * whose encoding is not PCM, IEEE float, μ-law or A-law; an MP3 in which no frame decodes or
+ * that is too long (Twilio maps these to error 12300).
  */
 export class AudioFormatError extends AudioError {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -1,6 +1,8 @@
 /**
- * `<Play>` media retrieval: GET a WAV over http(s), bounded in time and size, decoded to 8 kHz
- * mono PCM16 and cached.
+ * Media retrieval for `<Play>`, HoldUrl, WaitUrl, AnnounceUrl and simulated endpoints' `play=`:
+ * GET a WAV, MP3 or raw μ-law file over http(s), bounded in time and size, decoded to 8 kHz mono
+ * PCM16 (decode-audio.ts picks the decoder from the bytes, the Content-Type and the URL) and
+ * cached. The cache, the limits and the shared download are the same whatever the format.
  *
  * Why hand-written here: Node 20's global fetch does the HTTP; what is left is policy that no
  * library states the way Twilio does — http(s) only, a non-2xx answer is a retrieval failure,
@@ -14,8 +16,8 @@
  * download is aborted once every waiting caller has given up.
  */
 import { AudioError, AudioFetchError } from './audio-error.js';
+import { decodeAudio } from './decode-audio.js';
 import { SampleCache } from './sample-cache.js';
-import { decodeWav } from './wav-decoder.js';
 
 export interface FetchAudioOptions {
   /** Whole request, headers and body, in milliseconds. */
@@ -106,12 +108,19 @@ function checkUrl(url: string): string {
   return parsed.href;
 }
 
+/**
+ * What the GET asks for: the types Twilio lists for `<Play>` that Conclave decodes
+ * (https://www.twilio.com/docs/voice/twiml/play), then any audio, then anything at all, since a
+ * file served as application/octet-stream is still recognised by its content.
+ */
+const ACCEPT = 'audio/wav, audio/wave, audio/x-wav, audio/mpeg, audio/ulaw, audio/basic, audio/*;q=0.8, */*;q=0.1';
+
 /** One GET, streamed with the size limit, then decoded. */
 async function load(href: string, options: FetchAudioOptions, cancel: AbortSignal): Promise<Int16Array> {
   // Credentials in the URL (https://user:pass@host/…, as Twilio allows) become Basic auth: fetch
   // refuses them in the URL, and they must not appear in error messages.
   const target = new URL(href);
-  const headers: Record<string, string> = { accept: 'audio/wav, audio/x-wav, audio/*;q=0.8' };
+  const headers: Record<string, string> = { accept: ACCEPT };
   if (target.username !== '' || target.password !== '') {
     const user = decodeURIComponent(target.username);
     const pass = decodeURIComponent(target.password);
@@ -131,6 +140,7 @@ async function load(href: string, options: FetchAudioOptions, cancel: AbortSigna
   };
 
   let bytes: Uint8Array;
+  let contentType: string | null;
   try {
     const res = await fetch(url, { method: 'GET', redirect: 'follow', signal, headers });
     if (!res.ok) {
@@ -142,11 +152,14 @@ async function load(href: string, options: FetchAudioOptions, cancel: AbortSigna
       await res.body?.cancel().catch(() => undefined);
       throw tooLarge(url, options.maxBytes, res.status, `Content-Length ${declared}`);
     }
+    contentType = res.headers.get('content-type');
     bytes = await readBody(res, url, options.maxBytes);
   } catch (err) {
     throw failed(err);
   }
-  return decodeWav(bytes);
+  // The URL as requested (without credentials): its extension can mark raw μ-law. Decoding is
+  // not under the request's timeout, but stops when every waiting caller has given up.
+  return decodeAudio(bytes, { contentType, url, signal: cancel });
 }
 
 function tooLarge(url: string, maxBytes: number, status: number, what: string): AudioFetchError {
@@ -181,10 +194,12 @@ async function readBody(res: Response, url: string, maxBytes: number): Promise<U
 const shared = new AudioFetcher();
 
 /**
- * GETs `url` (http or https only; user:password in the URL is sent as Basic auth) and decodes the WAV to 8 kHz mono PCM16, using a process-wide
- * LRU cache keyed by URL. Rejects with AudioFetchError (bad URL or scheme, non-2xx, over
- * `maxBytes`, timeout, network error), AudioFormatError (not a playable WAV), or the signal's
- * reason when `signal` aborts.
+ * GETs `url` (http or https only; user:password in the URL is sent as Basic auth) and decodes
+ * the WAV, MP3 or raw μ-law file to 8 kHz mono PCM16, using a process-wide LRU cache keyed by
+ * URL. Rejects with AudioFetchError (bad URL or scheme, non-2xx, over `maxBytes`, timeout,
+ * network error), AudioFormatError (not a format Conclave plays, or one that does not decode, or
+ * an MP3 longer than mp3-decoder.ts's MAX_MP3_SECONDS), or the signal's reason when `signal`
+ * aborts.
  */
 export function fetchAudio(url: string, options: FetchAudioOptions): Promise<Int16Array> {
   return shared.fetch(url, options);

@@ -1,10 +1,13 @@
 /**
- * WAV decoding for `<Play>`: RIFF/WAVE bytes → 8 kHz mono PCM16, the media plane's format.
+ * WAV decoding for `<Play>` and `<Say>`: RIFF/WAVE bytes → 8 kHz mono PCM16, the media plane's
+ * format. WAV is one of the formats a media URL may serve: decode-audio.ts recognises it (a
+ * RIFF/RF64 header, whatever the Content-Type) and sends MP3 and raw μ-law to their own decoders;
+ * espeak-ng's output for `<Say>` comes here directly.
  *
  * Why hand-written here: the media plane wants exactly one thing (8 kHz mono Int16Array) from a
- * handful of WAV encodings, the project takes no audio dependency for it, and parsing RIFF is a
- * hundred lines whose every rule (chunk walk, pad byte, extensible GUIDs, streaming sizes) is
- * tested here. It lives in src/audio/, not src/media/, because it runs off the 20 ms tick: a file
+ * handful of WAV encodings, WAV needs no codec (unlike MP3, for which the project takes a
+ * decoder, mp3-decoder.ts), and parsing RIFF is a hundred lines whose every rule (chunk walk,
+ * pad byte, extensible GUIDs, streaming sizes) is tested here. It lives in src/audio/, not src/media/, because it runs off the 20 ms tick: a file
  * is decoded once when fetched or synthesized, then cached, and the worker only sees PCM.
  *
  * Accepted: RIFF (and RF64) WAVE, chunks walked in any order with odd sizes padded to even;
@@ -16,6 +19,7 @@
  */
 import { ALAW_DECODE, MULAW_DECODE } from '../media/codec/g711.js';
 import { AudioFormatError } from './audio-error.js';
+import { describeContent } from './audio-sniff.js';
 import { resample } from './resampler.js';
 
 /** The rate every decoded sound comes out at. */
@@ -73,17 +77,9 @@ function formatName(tag: number): string {
   return name === undefined ? `unsupported WAV format ${tag}` : `unsupported WAV format ${tag} (${name})`;
 }
 
-/** Explains bytes that are not RIFF/WAVE, recognising the usual suspects. */
+/** Explains bytes that are not RIFF/WAVE, recognising the usual suspects (audio-sniff.ts). */
 function notWav(b: Uint8Array): AudioFormatError {
-  const head = b.length >= 4 ? fourCC(b, 0) : '';
-  let what = 'no RIFF/WAVE header';
-  if (head === 'RIFX') what = 'big-endian RIFX WAV is not supported';
-  else if (head === 'RIFF' || head === 'RF64') what = `RIFF file of type "${fourCC(b, 8)}", not WAVE`;
-  else if (head.startsWith('ID3') || (b[0] === 0xff && ((b[1] ?? 0) & 0xe0) === 0xe0)) what = 'this is MP3 (MPEG audio)';
-  else if (head === 'OggS') what = 'this is Ogg';
-  else if (head === 'fLaC') what = 'this is FLAC';
-  else if (/^\s*</.test(String.fromCharCode(...b.subarray(0, 16)))) what = 'this looks like HTML or XML';
-  return new AudioFormatError(`not a WAV file (${what}): ${SUPPORTED}`);
+  return new AudioFormatError(`not a WAV file (${describeContent(b) ?? 'no RIFF/WAVE header'}): ${SUPPORTED}`);
 }
 
 function parseFmt(b: Uint8Array, dv: DataView, at: number, size: number): WavFormat {

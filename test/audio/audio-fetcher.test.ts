@@ -1,15 +1,24 @@
 /**
- * fetchAudio / AudioFetcher against a real local HTTP server: decoding, status errors, size
- * limits (declared and streamed), timeouts, schemes, redirects, caching and aborts.
+ * fetchAudio / AudioFetcher against a real local HTTP server: decoding (WAV, MP3 made by lame,
+ * raw μ-law), status errors, size limits (declared and streamed), timeouts, schemes, redirects,
+ * caching and aborts, the limits and the cache holding for MP3 as for WAV.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AudioFetchError, AudioFormatError } from '../../src/audio/audio-error.js';
 import { AudioFetcher, clearAudioCache, fetchAudio } from '../../src/audio/audio-fetcher.js';
-import { db, encodeWav, sine, toneAmplitude } from './wav-helpers.js';
+import { MULAW_ENCODE } from '../../src/media/codec/g711.js';
+import { db, encodeWav, lameMp3, sine, toneAmplitude } from './wav-helpers.js';
 
 const TONE = encodeWav({ rate: 16000, encoding: 's16', channels: [sine(1000, 16000, 1)] });
+/** One second of 1 kHz at 44.1 kHz stereo, 128 kbit/s, made by lame. */
+const TONE_MP3 = lameMp3(encodeWav({ rate: 44100, encoding: 's16', channels: [sine(1000, 44100, 1), sine(1000, 44100, 1)] }), ['-b', '128']);
+/** One second of 1 kHz as raw 8 kHz μ-law. */
+const TONE_ULAW = Uint8Array.from(sine(1000, 8000, 1), (x) => MULAW_ENCODE[Math.round(x * 32768) & 0xffff]!);
+const NOISE = Uint8Array.from({ length: 3000 }, (_, i) => (i * 7919 + 13) & 0xff);
+/** The Accept header of the last request. */
+let lastAccept: string | undefined;
 const hits = new Map<string, number>();
 /** Bytes the /endless handler managed to write, and whether the client hung up on it. */
 const endless = { written: 0, closed: false };
@@ -19,7 +28,21 @@ let base: string;
 function handle(req: IncomingMessage, res: ServerResponse): void {
   const path = new URL(req.url ?? '/', 'http://x').pathname;
   hits.set(path, (hits.get(path) ?? 0) + 1);
-  if (path.startsWith('/tone')) {
+  lastAccept = req.headers.accept;
+  if (path.startsWith('/mp3/')) {
+    // /mp3/…: MP3 served as audio/mpeg; /mp3/octet/…: as application/octet-stream; /mp3/chunked/…:
+    // without a Content-Length.
+    const type = path.startsWith('/mp3/octet/') ? 'application/octet-stream' : 'audio/mpeg';
+    res.writeHead(200, path.startsWith('/mp3/chunked/') ? { 'content-type': type } : { 'content-type': type, 'content-length': TONE_MP3.length });
+    res.end(TONE_MP3);
+  } else if (path.startsWith('/ulaw/')) {
+    // /ulaw/basic/…: served as audio/basic; otherwise as application/octet-stream (the URL decides).
+    res.writeHead(200, { 'content-type': path.startsWith('/ulaw/basic/') ? 'audio/basic' : 'application/octet-stream' });
+    res.end(TONE_ULAW);
+  } else if (path === '/noise.bin') {
+    res.writeHead(200, { 'content-type': 'application/octet-stream' });
+    res.end(NOISE);
+  } else if (path.startsWith('/tone')) {
     res.writeHead(200, { 'content-type': 'audio/wav', 'content-length': TONE.length });
     res.end(TONE);
   } else if (path === '/slow-tone.wav') {
@@ -115,6 +138,60 @@ describe('fetchAudio', () => {
     expect((err as Error).message).toBe(`GET ${base}/hang.wav timed out after 200 ms`);
   });
 
+  it('GETs an MP3 and decodes it to 8 kHz, asking for the types Conclave plays', async () => {
+    const pcm = await fetchAudio(`${base}/mp3/tone.mp3`, opts);
+    expect(Math.abs(pcm.length - 8000)).toBeLessThan(100);
+    expect(Math.abs(db(toneAmplitude(pcm, 1000), 16384))).toBeLessThan(1);
+    expect(lastAccept).toMatch(/^audio\/wav, .*audio\/mpeg, .*audio\/basic/);
+  });
+
+  it('recognises an MP3 served as application/octet-stream by its content, whatever the URL', async () => {
+    for (const path of ['/mp3/octet/download?id=7', '/mp3/octet/hold.wav', '/mp3/octet/prompt.ul']) {
+      const pcm = await fetchAudio(`${base}${path}`, opts);
+      expect(Math.abs(db(toneAmplitude(pcm, 1000), 16384))).toBeLessThan(1);
+    }
+  });
+
+  it('plays raw μ-law: audio/basic, or a .ul/.ulaw URL served as application/octet-stream', async () => {
+    for (const path of ['/ulaw/basic/prompt', '/ulaw/prompt.ul', '/ulaw/prompt.ulaw']) {
+      const pcm = await fetchAudio(`${base}${path}`, opts);
+      expect(pcm.length).toBe(8000);
+      expect(Math.abs(db(toneAmplitude(pcm, 1000), 16384))).toBeLessThan(0.2);
+    }
+    // Without the extension, application/octet-stream says nothing: noise is not played.
+    const err = await failure(fetchAudio(`${base}/ulaw/prompt`, opts));
+    expect(err).toBeInstanceOf(AudioFormatError);
+  });
+
+  it('refuses what it cannot recognise, saying what Conclave plays', async () => {
+    const err = await failure(fetchAudio(`${base}/noise.bin`, opts));
+    expect(err).toBeInstanceOf(AudioFormatError);
+    expect((err as Error).message).toBe(
+      'cannot play this file (served as application/octet-stream; unrecognised content starting with bytes 0d fc eb da): Conclave plays WAV, MP3 and raw μ-law (.ul)',
+    );
+  });
+
+  it('applies the size limit to MP3 too, declared or streamed', async () => {
+    const small = { ...opts, maxBytes: TONE_MP3.length - 1 };
+    const declared = await failure(fetchAudio(`${base}/mp3/big.mp3`, small));
+    expect(declared).toBeInstanceOf(AudioFetchError);
+    expect((declared as Error).message).toMatch(new RegExp(`larger than the ${small.maxBytes}-byte limit \\(Content-Length ${TONE_MP3.length}\\)`));
+    const streamed = await failure(fetchAudio(`${base}/mp3/chunked/big.mp3`, small));
+    expect(streamed).toBeInstanceOf(AudioFetchError);
+    expect((streamed as Error).message).toMatch(/more than \d+ bytes received/);
+    expect((await fetchAudio(`${base}/mp3/chunked/fits.mp3`, { ...opts, maxBytes: TONE_MP3.length })).length).toBeGreaterThan(7900);
+  });
+
+  it('caches an MP3 by URL like a WAV', async () => {
+    const a = await fetchAudio(`${base}/mp3/cached.mp3`, opts);
+    const b = await fetchAudio(`${base}/mp3/cached.mp3#again`, opts);
+    expect(b).toBe(a);
+    expect(hits.get('/mp3/cached.mp3')).toBe(1);
+    clearAudioCache();
+    expect(await fetchAudio(`${base}/mp3/cached.mp3`, opts)).not.toBe(a);
+    expect(hits.get('/mp3/cached.mp3')).toBe(2);
+  });
+
   it('fails with AudioFormatError when the body is not a WAV', async () => {
     const err = await failure(fetchAudio(`${base}/page.html`, opts));
     expect(err).toBeInstanceOf(AudioFormatError);
@@ -178,6 +255,23 @@ describe('AudioFetcher', () => {
     expect(results[1]).toBe(results[0]);
     expect(results[2]).toBe(results[0]);
     expect(hits.get('/tone-shared.wav')).toBe(1);
+  });
+
+  it('shares one MP3 download and its decoding among concurrent callers', async () => {
+    const fetcher = new AudioFetcher();
+    const results = await Promise.all([1, 2, 3].map(() => fetcher.fetch(`${base}/mp3/shared.mp3`, opts)));
+    expect(results[1]).toBe(results[0]);
+    expect(results[2]).toBe(results[0]);
+    expect(hits.get('/mp3/shared.mp3')).toBe(1);
+  });
+
+  it('bounds its cache by samples, MP3 and WAV alike', async () => {
+    const fetcher = new AudioFetcher({ cacheMaxSamples: 20_000 });
+    for (const url of ['/mp3/lru-a.mp3', '/tone-lru-mixed-b.wav', '/mp3/lru-a.mp3', '/mp3/lru-c.mp3']) await fetcher.fetch(`${base}${url}`, opts);
+    await fetcher.fetch(`${base}/mp3/lru-a.mp3`, opts); // kept: used after b
+    await fetcher.fetch(`${base}/tone-lru-mixed-b.wav`, opts); // evicted by c
+    expect(hits.get('/mp3/lru-a.mp3')).toBe(1);
+    expect(hits.get('/tone-lru-mixed-b.wav')).toBe(2);
   });
 
   it('bounds its cache by samples, least recently used out first', async () => {

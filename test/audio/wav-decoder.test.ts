@@ -211,7 +211,8 @@ describe('decodeWav rejects what it cannot play', () => {
     rejects(text('<!DOCTYPE html><html><body>Not found</body></html>'), /HTML/);
     rejects(riff([], 'RIFX'), /big-endian/);
     rejects(riff([riffChunk('avih', new Uint8Array(8))], 'RIFF', 'AVI '), /RIFF file of type "AVI ", not WAVE/);
-    rejects(text('just some text, long enough'), /no RIFF\/WAVE header/);
+    rejects(text('just some text, long enough'), /not a WAV file \(this looks like text\)/);
+    rejects(new Uint8Array([0x00, 0x01, 0x02, 0x03, 0x80, 0x81, 0x82, 0x83, 0x90, 0x91, 0x92, 0x93]), /no RIFF\/WAVE header/);
   });
 
   it('rejects every truncation of a valid file that cuts the header or the data', () => {

@@ -1,10 +1,10 @@
 /**
  * Test helpers for src/audio/: a small WAV encoder (every layout the decoder must accept, and
- * broken ones), sox and espeak-ng runners that fail loudly when the binary is missing, and tone
- * measurement over the steady middle of a decoded sound.
+ * broken ones), sox, lame and espeak-ng runners that fail loudly when the binary is missing, and
+ * tone measurement over the steady middle of a decoded sound.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ALAW_ENCODE, MULAW_ENCODE } from '../../src/media/codec/g711.js';
@@ -142,6 +142,18 @@ export function soxWav(formatArgs: string[], synthArgs: string[]): Uint8Array {
     const file = join(dir, 'out.wav');
     run('sox', ['-D', '-n', ...formatArgs, file, 'synth', ...synthArgs]);
     return new Uint8Array(readFileSync(file));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** An MP3 made by lame (Debian package `lame`) from `wav`: `lame --quiet <args> in.wav out.mp3`. */
+export function lameMp3(wav: Uint8Array, args: string[] = []): Uint8Array {
+  const dir = mkdtempSync(join(tmpdir(), 'conclave-audio-'));
+  try {
+    writeFileSync(join(dir, 'in.wav'), wav);
+    run('lame', ['--quiet', ...args, join(dir, 'in.wav'), join(dir, 'out.mp3')]);
+    return new Uint8Array(readFileSync(join(dir, 'out.mp3')));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

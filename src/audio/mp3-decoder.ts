@@ -1,0 +1,115 @@
+/**
+ * MP3 for `<Play>`: MPEG audio bytes (layer III, and layers I and II, at any MPEG-1, 2 or 2.5
+ * rate, mono or stereo) → 8 kHz mono PCM16, the media plane's format.
+ *
+ * Why a dependency, and this one: Twilio plays `audio/mpeg` ("mpeg layer 3 audio",
+ * https://www.twilio.com/docs/voice/twiml/play, "Supported audio file types"), and MP3 is what
+ * hold music and prompts usually come as. An MP3 decoder is thousands of lines of signal
+ * processing, not something to write again, so Conclave uses `mpg123-decoder` (MIT, from the
+ * wasm-audio-decoders project): libmpg123 compiled to WebAssembly, embedded in the package, so
+ * it needs no native build and no network. Its WebAssembly module is compiled once per process
+ * and each file gets its own small instance, freed when the file is done. Gapless decoding
+ * (on by default) trims the encoder's delay and padding, so a hold track loops without a gap.
+ *
+ * What is done here: the file is fed to the decoder a slice at a time, each slice's channels are
+ * averaged to mono and passed through the project's band-limited resampler (resampler.ts) in its
+ * streaming form, so the whole file never exists at its source rate; between slices the event
+ * loop gets a turn, so a long file does not stall the SIP and HTTP work of the main thread, and
+ * a caller who gave up (`signal`) stops the decoding.
+ *
+ * The bound: one file may decode to at most MAX_MP3_SECONDS (10 minutes) of audio; past that the
+ * decoding stops with AudioFormatError. The fetcher's byte limit alone would not do: 64 MB of
+ * 8 kbit/s MP3 is 18 hours. 10 minutes at 8 kHz is 4.8 million samples (9.6 MB), a third of the
+ * fetcher's default cache, so a long hold track still stays cached; decoding it costs a few
+ * seconds of CPU, in slices.
+ */
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { MPEGDecoder } from 'mpg123-decoder';
+import { AudioFormatError, PLAYABLE_FORMATS } from './audio-error.js';
+import { describeContent } from './audio-sniff.js';
+import { StreamResampler } from './resampler.js';
+
+/** The rate every decoded sound comes out at (as wav-decoder.ts's OUTPUT_SAMPLE_RATE). */
+const OUTPUT_RATE = 8000;
+/** Longest MP3 played, in seconds of decoded audio (see the file comment). */
+export const MAX_MP3_SECONDS = 600;
+/** Bytes fed to the decoder per turn of the event loop: half a second of 128 kbit/s MP3. */
+const SLICE_BYTES = 8 * 1024;
+
+export interface Mp3Options {
+  /** Stops decoding between slices (rejects with the signal's reason). */
+  signal?: AbortSignal;
+  /** Overrides MAX_MP3_SECONDS (tests). */
+  maxSeconds?: number;
+}
+
+/** Rounds and clamps an int16-scale signal. */
+function toInt16(x: Float32Array): Int16Array {
+  const out = new Int16Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    const v = Math.round(x[i]!);
+    out[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+  }
+  return out;
+}
+
+function concat(parts: Int16Array[]): Int16Array {
+  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/**
+ * Decodes MPEG audio to 8 kHz mono PCM16. Throws AudioFormatError when no frame decodes or the
+ * audio is longer than `maxSeconds`; rejects with the signal's reason when `signal` aborts.
+ */
+export async function decodeMp3(bytes: Uint8Array, options: Mp3Options = {}): Promise<Int16Array> {
+  const { signal } = options;
+  const maxSeconds = options.maxSeconds ?? MAX_MP3_SECONDS;
+  signal?.throwIfAborted();
+  const decoder = new MPEGDecoder();
+  try {
+    await decoder.ready;
+    const parts: Int16Array[] = [];
+    let resampler: StreamResampler | undefined;
+    let seconds = 0;
+    for (let at = 0; at < bytes.length; at += SLICE_BYTES) {
+      if (at > 0) {
+        await nextTurn();
+        signal?.throwIfAborted();
+      }
+      const { channelData, samplesDecoded, sampleRate } = decoder.decode(bytes.subarray(at, at + SLICE_BYTES));
+      if (samplesDecoded === 0) continue;
+      seconds += samplesDecoded / sampleRate;
+      if (seconds > maxSeconds) {
+        throw new AudioFormatError(`MP3 too long: it decodes to more than ${maxSeconds} s of audio, the most Conclave plays from one file`);
+      }
+      // A stream that changes rate (joined files) starts a new conversion at the change.
+      if (resampler?.inRate !== sampleRate) {
+        if (resampler !== undefined) parts.push(toInt16(resampler.end()));
+        resampler = new StreamResampler(sampleRate, OUTPUT_RATE);
+      }
+      // The decoder gives two channels, a mono file's twice over: their mean is the mono signal.
+      const mono = new Float32Array(samplesDecoded);
+      const scale = 32768 / channelData.length;
+      for (const channel of channelData) for (let i = 0; i < samplesDecoded; i++) mono[i]! += channel[i]! * scale;
+      parts.push(toInt16(resampler.push(mono)));
+    }
+    if (resampler === undefined) {
+      const what = describeContent(bytes);
+      throw new AudioFormatError(`not an MP3 file: no MPEG audio frame could be decoded${what === undefined ? '' : ` (${what})`}: ${PLAYABLE_FORMATS}`);
+    }
+    parts.push(toInt16(resampler.end()));
+    return concat(parts);
+  } finally {
+    // free() releases the instance's buffers; it needs the instance, so only once it is ready.
+    await decoder.ready.then(
+      () => decoder.free(),
+      () => undefined,
+    );
+  }
+}
