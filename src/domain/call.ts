@@ -19,7 +19,7 @@ export interface CallApplication {
   method: HttpMethod;
   fallbackUrl: string | null;
   fallbackMethod: HttpMethod;
-  /** Inline TwiML (`Twiml` parameter); wins over `url`. */
+  /** Inline TwiML (`Twiml` parameter); ignored when there is a `url`, as in Twilio. */
   twiml: string | null;
   statusCallback: string | null;
   statusCallbackMethod: HttpMethod;

@@ -98,6 +98,8 @@ export interface StoreOperations {
   /** Any account's call when `accountSid` is undefined (the call engine); else only that account's. */
   findCall(sid: string, accountSid?: string): Promise<Call | undefined>;
   updateCall(call: Call): Promise<void>;
+  /** Deletes the call's record; false when there was none. */
+  deleteCall(sid: string): Promise<boolean>;
   /** Newest first. */
   listCalls(filter: CallFilter, page: PageRequest): Promise<PageResult<Call>>;
   /** Up to `limit` calls of any account still queued, ringing or in progress (start-up sweep). */

@@ -33,6 +33,11 @@ export async function updateCall({ db }: QueryContext, call: Call): Promise<void
   await db.updateTable('calls').set(changes).where('sid', '=', sid).execute();
 }
 
+export async function deleteCall({ db }: QueryContext, sid: string): Promise<boolean> {
+  const result = await db.deleteFrom('calls').where('sid', '=', sid).executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
+}
+
 export function listCalls({ db }: QueryContext, filter: CallFilter, page: PageRequest): Promise<PageResult<Call>> {
   let query = db.selectFrom('calls').where('account_sid', '=', filter.accountSid);
   if (filter.to !== undefined) query = query.where('to', '=', filter.to);

@@ -101,6 +101,9 @@ export class KyselyStoreOperations implements StoreOperations {
   updateCall(call: Call): Promise<void> {
     return calls.updateCall(this.ctx, call);
   }
+  deleteCall(sid: string): Promise<boolean> {
+    return calls.deleteCall(this.ctx, sid);
+  }
   listCalls(filter: CallFilter, page: PageRequest): Promise<PageResult<Call>> {
     return calls.listCalls(this.ctx, filter, page);
   }

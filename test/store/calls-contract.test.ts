@@ -89,6 +89,18 @@ describe.each(STORE_KINDS)('calls and numbers contract on %s', (kind) => {
     await expect(store.insertCall(c)).rejects.toBeInstanceOf(ConflictError);
   });
 
+  it('deletes a call: gone from reads and lists, once', async () => {
+    const ac = await newAccount();
+    const kept = call(ac);
+    const gone = call(ac, { status: 'completed' });
+    await store.insertCall(kept);
+    await store.insertCall(gone);
+    expect(await store.deleteCall(gone.sid)).toBe(true);
+    expect(await store.deleteCall(gone.sid)).toBe(false);
+    expect(await store.findCall(gone.sid)).toBeUndefined();
+    expect((await store.listCalls({ accountSid: ac }, { pageSize: 50, page: 0 })).items.map((c) => c.sid)).toEqual([kept.sid]);
+  });
+
   it('lists calls newest first with filters and keyset paging', async () => {
     const ac = await newAccount();
     const parent = call(ac, { to: 'sim:parent' });

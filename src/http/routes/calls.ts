@@ -1,6 +1,8 @@
 /**
- * The Calls resource (twilio-oai CreateCall, FetchCall, ListCall, UpdateCall): place a call to
- * a simulated endpoint driven by `Url` or `Twiml`, watch it, hang it up or redirect it.
+ * The Calls resource (twilio-oai CreateCall, FetchCall, ListCall, UpdateCall, DeleteCall): place
+ * a call driven by `Url` or `Twiml`, watch it, hang it up or redirect it, delete its record.
+ * With both `Url` and `Twiml`, `Url` wins and `Twiml` is ignored, as twilio-oai documents;
+ * `Twiml` holds at most 4,000 characters (Twilio error 32018).
  */
 import type { FastifyInstance } from 'fastify';
 import { CALL_PROGRESS_EVENTS, type CallProgressEvent, type CallStatus, type HttpMethod } from '../../domain/call.js';
@@ -8,8 +10,9 @@ import { ApiError, invalidParameter, missingParameter, ResourceNotFound, TwilioC
 import type { CallServiceContext } from '../../services/calls/call-service-context.js';
 import { createCall } from '../../services/calls/create-call.js';
 import { receiveCall } from '../../services/calls/receive-call.js';
-import { getCall, listCalls, updateCall } from '../../services/calls/update-call.js';
-import { dateRange, oneOf, text, type Params } from '../form-params.js';
+import { deleteCall, getCall, listCalls, updateCall } from '../../services/calls/update-call.js';
+import { bool, dateRange, oneOf, text, type Params } from '../form-params.js';
+import { UnusedParameters } from '../unused-parameters.js';
 import { callShape } from '../representation/call-shape.js';
 import { parsePaging } from '../representation/list-page.js';
 import { accountPath } from '../representation/uris.js';
@@ -41,12 +44,66 @@ export function list(params: Params, name: string): string[] | undefined {
   return [raw].flat().flatMap((v) => v.split(/[\s,]+/)).filter((v) => v !== '');
 }
 
-export function progressEvents(params: Params, name: string): CallProgressEvent[] | undefined {
-  const values = list(params, name);
-  const bad = values?.find((v) => !(CALL_PROGRESS_EVENTS as readonly string[]).includes(v));
-  if (bad !== undefined) throw invalidParameter(name, `"${bad}" is not one of ${CALL_PROGRESS_EVENTS.join(', ')}`);
-  return values as CallProgressEvent[] | undefined;
+/** A list of enum values, matched without regard to case (as Twilio does) and returned in their own spelling. */
+export function enumList<T extends string>(params: Params, name: string, allowed: readonly T[]): T[] | undefined {
+  return list(params, name)?.map((value) => {
+    const match = allowed.find((a) => a.toLowerCase() === value.toLowerCase());
+    if (match === undefined) throw invalidParameter(name, `"${value}" is not one of ${allowed.join(', ')}`);
+    return match;
+  });
 }
+
+export function progressEvents(params: Params, name: string): CallProgressEvent[] | undefined {
+  return enumList(params, name, CALL_PROGRESS_EVENTS);
+}
+
+/** Twilio error 32018: "Twiml size exceeded maximum allowed value of 4000 characters". */
+const TWIML_TOO_LONG = 32018;
+const MAX_TWIML = 4000;
+
+/**
+ * The application of a create or update: `Url` wins over `Twiml` ("If both twiml and url are
+ * provided then twiml parameter will be ignored", twilio-oai CreateCall); `Twiml` is at most
+ * 4,000 characters. Undefined when the request names neither.
+ */
+export function applicationParams(form: Params): { url: string | null; twiml: string | null } | undefined {
+  const target = url(form, 'Url');
+  const inline = text(form, 'Twiml') || null;
+  if (target !== null) return { url: target, twiml: null };
+  if (inline === null) return undefined;
+  if (inline.length > MAX_TWIML) {
+    throw new ApiError(400, TWIML_TOO_LONG, `Twiml size exceeded maximum allowed value of ${MAX_TWIML} characters (it has ${inline.length})`);
+  }
+  return { url: null, twiml: inline };
+}
+
+/** The recording parameters of a call (twilio-oai CreateCall, CreateParticipant), checked but not acted on yet. */
+export const CALL_RECORDING_PARAMETERS = [
+  'RecordingChannels',
+  'RecordingStatusCallback',
+  'RecordingStatusCallbackMethod',
+  'RecordingStatusCallbackEvent',
+  'RecordingTrack',
+  'Trim',
+] as const;
+
+/**
+ * Checks the call recording parameters' values as Twilio does (enums without regard to case), so
+ * a typo is still a 400; recording itself is not done yet, so `Record=true` is refused plainly.
+ */
+export function checkCallRecording(form: Params): void {
+  if (bool(form, 'Record') === true) {
+    throw new ApiError(400, TwilioCode.invalidParameter, 'Record=true is not supported yet: Conclave does not record calls');
+  }
+  url(form, 'RecordingStatusCallback');
+  oneOf(form, 'RecordingStatusCallbackMethod', METHODS);
+  enumList(form, 'RecordingStatusCallbackEvent', ['in-progress', 'completed', 'absent']);
+  oneOf(form, 'RecordingChannels', ['mono', 'dual']);
+  oneOf(form, 'RecordingTrack', ['inbound', 'outbound', 'both']);
+  oneOf(form, 'Trim', ['trim-silence', 'do-not-trim']);
+}
+
+export const NOT_RECORDED = 'Conclave does not record calls or conferences yet';
 
 export function timeout(params: Params): number {
   const value = text(params, 'Timeout');
@@ -65,6 +122,7 @@ export function sipAuthOf(form: Params): { sipAuth?: { username: string; passwor
 }
 
 export function registerCallRoutes(app: FastifyInstance, ctx: CallServiceContext): void {
+  const unused = new UnusedParameters(app.log, NOT_RECORDED);
   resource(app, LIST, {
     POST: async (request, reply) => {
       const form = formOf(request);
@@ -72,21 +130,24 @@ export function registerCallRoutes(app: FastifyInstance, ctx: CallServiceContext
       const from = text(form, 'From');
       if (!to) throw missingParameter('To');
       if (!from) throw missingParameter('From');
+      checkCallRecording(form);
+      const application = applicationParams(form);
       const call = await createCall(ctx, {
         accountSid: accountOf(request).sid,
         to,
         from,
-        url: url(form, 'Url'),
+        url: application?.url ?? null,
         method: oneOf(form, 'Method', METHODS) ?? 'POST',
         fallbackUrl: url(form, 'FallbackUrl'),
         fallbackMethod: oneOf(form, 'FallbackMethod', METHODS) ?? 'POST',
-        twiml: text(form, 'Twiml') || null,
+        twiml: application?.twiml ?? null,
         statusCallback: url(form, 'StatusCallback'),
         statusCallbackMethod: oneOf(form, 'StatusCallbackMethod', METHODS) ?? 'POST',
         statusCallbackEvents: progressEvents(form, 'StatusCallbackEvent'),
         timeout: timeout(form),
         ...sipAuthOf(form),
       });
+      unused.note(form, CALL_RECORDING_PARAMETERS);
       sendInstance(reply, request, callShape, call, 201);
     },
     GET: async (request, reply) => {
@@ -126,17 +187,19 @@ export function registerCallRoutes(app: FastifyInstance, ctx: CallServiceContext
     POST: async (request, reply) => {
       const form = formOf(request);
       const status = oneOf(form, 'Status', ['canceled', 'completed'] as const);
-      const twiml = text(form, 'Twiml') || null;
-      const target = url(form, 'Url');
-      const application =
-        twiml !== null || target !== null
-          ? { url: target, method: oneOf(form, 'Method', METHODS) ?? 'POST', twiml, fallbackUrl: url(form, 'FallbackUrl'), fallbackMethod: oneOf(form, 'FallbackMethod', METHODS) ?? 'POST' }
-          : undefined;
+      const given = applicationParams(form);
+      const application = given
+        ? { ...given, method: oneOf(form, 'Method', METHODS) ?? 'POST', fallbackUrl: url(form, 'FallbackUrl'), fallbackMethod: oneOf(form, 'FallbackMethod', METHODS) ?? 'POST' }
+        : undefined;
       const call = await updateCall(ctx, accountOf(request).sid, paramsOf(request).CallSid!, {
         ...(status ? { status } : {}),
         ...(application ? { application } : {}),
       });
       sendInstance(reply, request, callShape, call);
+    },
+    DELETE: async (request, reply) => {
+      await deleteCall(ctx, accountOf(request).sid, paramsOf(request).CallSid!);
+      void reply.code(204).send();
     },
   });
 

@@ -73,8 +73,9 @@ export function newOutboundCall(request: Omit<CreateCallRequest, 'sipAuth'>, now
 }
 
 export function applicationOf(call: Pick<CallApplication, 'url' | 'method' | 'twiml' | 'fallbackUrl' | 'fallbackMethod'>): CallApplicationSource {
-  if (call.twiml !== null) return { kind: 'twiml', twiml: call.twiml };
+  // Twilio: "If both twiml and url are provided then twiml parameter will be ignored."
   if (call.url !== null) return { kind: 'url', url: call.url, method: call.method, fallbackUrl: call.fallbackUrl, fallbackMethod: call.fallbackMethod };
+  if (call.twiml !== null) return { kind: 'twiml', twiml: call.twiml };
   throw new RuleViolation(TwilioCode.invalidParameter, 'Either Url or Twiml is required (Conclave has no ApplicationSid)');
 }
 

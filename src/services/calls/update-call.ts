@@ -44,6 +44,19 @@ export async function updateCall(ctx: CallServiceContext, accountSid: string, ca
   return call;
 }
 
+/**
+ * DeleteCall: "Delete a Call record from your account. Once the record is deleted, it will no
+ * longer appear in the API" (twilio-oai DeleteCall, 204). Only a finished call's record can go:
+ * a live call is ended first (`Status=completed`), as Twilio refuses to delete one in progress.
+ */
+export async function deleteCall(ctx: CallServiceContext, accountSid: string, callSid: string): Promise<void> {
+  const call = await getCall(ctx, accountSid, callSid);
+  if (!isFinal(call.status)) {
+    throw new RuleViolation(TwilioCode.invalidCallState, `Call ${call.sid} is ${call.status}: only a finished call can be deleted; end it first with Status=completed`);
+  }
+  await ctx.store.deleteCall(call.sid);
+}
+
 function notLiveHere(call: Call): RuleViolation {
   return new RuleViolation(TwilioCode.invalidCallState, `Call ${call.sid} is ${call.status} but is not live on this node`);
 }
