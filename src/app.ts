@@ -11,6 +11,7 @@ import { EventBus } from './events/event-bus.js';
 import { ConfigError } from './errors.js';
 import { buildHttpServer } from './http/server.js';
 import type { ServiceContext } from './services/context.js';
+import { AfterConference } from './services/after-conference.js';
 import { CredentialCache } from './services/credential-cache.js';
 import { ensureOwnerAccount, type OwnerCredentials } from './services/owner-account.js';
 import { openStore } from './store/open-store.js';
@@ -73,7 +74,7 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
   const store =
     options.store ?? (await openStore(config.database.kind === 'sqlite' ? config.database.path : config.database.url));
   const bus = new EventBus((error, event) => logger.error({ err: error, event: event.type }, 'event listener failed'));
-  const core: ServiceContext = { store, bus, clock: options.clock ?? systemClock, credentials: new CredentialCache() };
+  const core: ServiceContext = { store, bus, clock: options.clock ?? systemClock, credentials: new CredentialCache(), afterConference: new AfterConference() };
   const ensured = await ensureOwnerAccount(core, owner);
   if (options.sweepOrphanCalls && store.kind === 'sqlite') {
     const swept = await sweepOrphanCalls(core);

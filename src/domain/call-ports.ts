@@ -12,10 +12,16 @@ export interface RemoteLeg {
   readonly hungUp: Promise<void>;
   /** Conclave hangs up; idempotent. */
   hangup(): void;
+  /** The SIP response that answered it (200), for SIP calls. */
+  readonly sipResponseCode?: number;
 }
 
 export type DialFailure = 'busy' | 'no-answer' | 'failed' | 'canceled';
-export type DialResult = { outcome: 'answered'; leg: RemoteLeg } | { outcome: DialFailure };
+/**
+ * How dialling an endpoint ended. `sipResponseCode`: the final SIP response that decided it (200
+ * answered, 486 busy, 487 cancelled…), for SIP endpoints; Twilio reports it as `SipResponseCode`.
+ */
+export type DialResult = ({ outcome: 'answered'; leg: RemoteLeg } | { outcome: DialFailure }) & { sipResponseCode?: number };
 
 export interface DialOptions {
   /** The call being placed: its media leg carries this id. */
@@ -51,14 +57,26 @@ export interface InboundLeg {
   earlyMedia(callSid: string): Promise<void>;
   /** Answers (200 OK, and a media leg named by the CallSid); rejects when the caller is gone. */
   answer(callSid: string): Promise<RemoteLeg>;
-  /** A final refusal; the call is never answered. */
-  refuse(why: Refusal): void;
+  /** A final refusal; the call is never answered. Returns the SIP status sent, for SIP callers. */
+  refuse(why: Refusal): number | undefined;
   /** Resolves if the caller gives up before the answer (SIP CANCEL). */
   readonly abandoned: Promise<void>;
 }
 
 /** The outcome of a `<Dial>`, as its action URL is told (`DialCallStatus`). */
 export type DialCallStatus = 'completed' | 'answered' | 'busy' | 'no-answer' | 'failed' | 'canceled';
+
+/**
+ * What a `<Dial action>` request is told (https://www.twilio.com/docs/voice/twiml/dial#action):
+ * always `DialCallStatus`; after `<Number>`/`<Sip>`/`<Client>` also the dialled leg
+ * (`DialCallSid`), how long it was bridged (`DialCallDuration`) and whether it was
+ * (`DialBridged`); after `<Conference>` nothing more, as Twilio sends neither SID nor duration there.
+ */
+export interface DialReport {
+  status: DialCallStatus;
+  /** Only when phones were dialled. */
+  leg?: { callSid: string; durationSeconds: number; bridged: boolean };
+}
 
 export interface TwimlRequest {
   call: Call;
@@ -67,7 +85,7 @@ export interface TwimlRequest {
   fallbackUrl?: string | null;
   fallbackMethod?: HttpMethod;
   /** Set when the request is a `<Dial action>`. */
-  dial?: { status: DialCallStatus; durationSeconds: number };
+  dial?: DialReport;
 }
 
 export interface TwimlSource {
@@ -78,9 +96,15 @@ export interface TwimlSource {
   fetch(request: TwimlRequest): Promise<{ twiml: string; url: string }>;
 }
 
+/** What a progress event may say beyond the call itself. */
+export interface ProgressDetail {
+  /** The final SIP response that decided a SIP call's outcome (Twilio's `SipResponseCode`). */
+  sipResponseCode?: number;
+}
+
 export interface CallNotifier {
   /** A call reached a progress event; sent only if the call's `StatusCallbackEvent` asks for it. */
-  callProgress(call: Call, event: CallProgressEvent): void;
+  callProgress(call: Call, event: CallProgressEvent, detail?: ProgressDetail): void;
 }
 
 export type AudioRequest =
@@ -118,13 +142,21 @@ export interface SimulatedRecordings {
 
 /**
  * What the conference plays, beyond the mix: hold and wait music per participant, and
- * announcements to one participant or to everyone. The media plane implements it; until then
- * it is scheduled and logged.
+ * announcements to one participant or to everyone. The media plane implements it.
  */
 export interface ConferenceAudio {
-  /** `undefined`: Conclave's default music. An empty list: silence. */
-  holdMusic(callSid: string, playlist: PlaylistItem[] | undefined): void;
-  waitMusic(callSid: string, playlist: PlaylistItem[] | undefined): void;
+  /**
+   * A playlist as one sound, 8 kHz mono PCM16 (files fetched and decoded, text spoken).
+   * `looping`: it will be played over and over (a `loop="0"` item then counts once).
+   */
+  render(playlist: PlaylistItem[], looping: boolean): Promise<Int16Array>;
+  /**
+   * What the participant hears on hold, over and over from its start, from now on:
+   * `undefined` is Conclave's default music, an empty sound is silence.
+   */
+  holdMusic(callSid: string, sound: Int16Array | undefined): Promise<void>;
+  /** The same for the music heard while the conference has not started. */
+  waitMusic(callSid: string, sound: Int16Array | undefined): Promise<void>;
   /** Resolves when the announcement has been played. */
   announce(target: { conferenceSid: string } | { callSid: string }, playlist: PlaylistItem[]): Promise<void>;
 }

@@ -9,7 +9,8 @@
  */
 import { RuleViolation, TwilioCode } from '../errors.js';
 import type { ConferenceEvent } from './events.js';
-import type { Conference, ConferenceEndReason, LeaveReason, Participant } from './model.js';
+import type { CallStatus } from './call.js';
+import type { Conference, ConferenceEndReason, LeaveReason, OwnLeaveReason, Participant } from './model.js';
 
 export const MAX_PARTICIPANTS_LIMIT = 250;
 export const MIN_PARTICIPANTS_LIMIT = 2;
@@ -81,32 +82,75 @@ function joined(conference: Conference, everyone: readonly Participant[], joiner
   return { conference: next, removed: [], events: withConference(events, next) };
 }
 
-/** A participant leaves by itself (hang-up) or is kicked through the API. */
-export function leave(
-  conference: Conference,
-  present: readonly Participant[],
-  callSid: string,
-  reason: Exclude<LeaveReason, 'conference-ended'>,
-  now: number,
-): Transition {
+/**
+ * Whether a participant's call goes on with TwiML once it is out of its conference — a
+ * `<Dial><Conference>` with an `action` or more verbs after it — rather than ending there (a
+ * Create Participant call has no TwiML of its own). It decides `ParticipantCallStatus`.
+ */
+export type GoesOn = (callSid: string) => boolean;
+
+/** Why and how a participant leaves by itself or through a request about it. */
+export interface Departure {
+  reason: OwnLeaveReason;
+  /** The leaver's call status when the caller knows it (an unanswered call: busy, no-answer…). */
+  callStatus?: CallStatus;
+}
+
+/**
+ * The call's status at the moment its participant leaves (Twilio's `ParticipantCallStatus`):
+ * a call that hung up is `completed`; one redirected through the API goes on with its new
+ * TwiML (`in-progress`); one taken out of the room (kicked, the conference ended, its time
+ * limit) goes on when it has more TwiML, else it ends (`completed`).
+ */
+export function callStatusOnLeaving(reason: LeaveReason, goesOn: boolean): CallStatus {
+  switch (reason) {
+    case 'hung-up':
+    case 'hung-up-via-api':
+      return 'completed';
+    case 'redirected-via-api':
+      return 'in-progress';
+    case 'add-failed':
+      return 'failed';
+    default:
+      return goesOn ? 'in-progress' : 'completed';
+  }
+}
+
+/**
+ * A participant leaves: by itself (its call hung up or moved on) or through the API (kicked).
+ * A dialled participant that was never answered leaves too (`add-failed`), as Twilio tells it,
+ * with its call's final status; one that never connected for any other reason never joined
+ * and is only removed.
+ */
+export function leave(conference: Conference, present: readonly Participant[], callSid: string, departure: Departure, now: number, goesOn: GoesOn): Transition {
   const leaver = present.find((p) => p.callSid === callSid);
   if (!leaver) throw new RuleViolation(TwilioCode.invalidCallState, `Participant is not connected ${callSid}`);
+  const { reason } = departure;
   const rest = present.filter((p) => p.callSid !== callSid);
-  // One that never connected (a dialled participant that did not answer) never joined: no `leave`.
-  const events: ConferenceEvent[] =
-    leaver.status === 'connected'
-      ? [{ type: 'leave', at: now, conference, participant: { ...leaver, status: 'complete', dateUpdated: now }, leaveReason: reason }]
-      : [];
+  const told = leaver.status === 'connected' || reason === 'add-failed';
+  const events: ConferenceEvent[] = told
+    ? [
+        {
+          type: 'leave',
+          at: now,
+          conference,
+          participant: { ...leaver, status: leaver.status === 'connected' ? 'complete' : 'failed', dateUpdated: now },
+          leaveReason: reason,
+          callStatus: departure.callStatus ?? callStatusOnLeaving(reason, goesOn(callSid)),
+        },
+      ]
+    : [];
 
   if (leaver.endConferenceOnExit || rest.length === 0) {
+    const kicked = reason === 'removed-via-api';
     const endReason: ConferenceEndReason = leaver.endConferenceOnExit
-      ? reason === 'kicked'
+      ? kicked
         ? 'participant-with-end-conference-on-exit-kicked'
         : 'participant-with-end-conference-on-exit-left'
-      : reason === 'kicked'
+      : kicked
         ? 'last-participant-kicked'
         : 'last-participant-left';
-    const ended = end(conference, rest, endReason, callSid, now);
+    const ended = end(conference, rest, endReason, leaver, now, goesOn);
     return {
       conference: ended.conference,
       added: [],
@@ -129,13 +173,18 @@ export function leave(
   return { conference: next, added: [], saved, removed: [leaver], events: withConference(events, next) };
 }
 
-/** The conference ends: every participant is removed, then `end` is told. */
+/**
+ * The conference ends: every participant is removed, then `end` is told. `endedBy` is the
+ * participant whose leaving ended it (end-on-exit, or the last one); the others leave because
+ * of it (`ended-by-moderator`) or because of the API (`conference-ended-via-api`).
+ */
 export function end(
   conference: Conference,
   present: readonly Participant[],
   reason: ConferenceEndReason,
-  callSidEndingConference: string | null,
+  endedBy: Participant | null,
   now: number,
+  goesOn: GoesOn,
 ): Transition {
   if (conference.status === 'completed') {
     throw new RuleViolation(TwilioCode.invalidCallState, `Conference ${conference.sid} has already ended`);
@@ -144,17 +193,19 @@ export function end(
     ...conference,
     status: 'completed',
     reasonConferenceEnded: reason,
-    callSidEndingConference,
+    callSidEndingConference: endedBy?.callSid ?? null,
     dateUpdated: now,
   };
+  const leaveReason: LeaveReason = reason === 'conference-ended-via-api' ? 'conference-ended-via-api' : 'ended-by-moderator';
   const events: ConferenceEvent[] = present.filter((p) => p.status === 'connected').map((p) => ({
     type: 'leave' as const,
     at: now,
     conference: ended,
     participant: { ...p, status: 'complete' as const, dateUpdated: now },
-    leaveReason: 'conference-ended' as const,
+    leaveReason,
+    callStatus: callStatusOnLeaving(leaveReason, goesOn(p.callSid)),
   }));
-  events.push({ type: 'end', at: now, conference: ended });
+  events.push({ type: 'end', at: now, conference: ended, ...(endedBy ? { endedBy } : {}) });
   return { conference: ended, added: [], saved: [], removed: [...present], events };
 }
 

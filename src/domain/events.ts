@@ -4,6 +4,7 @@
  * The names are Twilio's conference `statusCallbackEvent` values (twilio-oai CreateParticipant
  * `ConferenceStatusCallbackEvent`), with mute/unmute and hold/unhold told apart as Twilio posts them.
  */
+import type { CallStatus } from './call.js';
 import type { Conference, LeaveReason, Participant } from './model.js';
 
 /** `speech-start`/`speech-stop`: talk detection in the mixer (subscribed to as `speaker`). */
@@ -18,12 +19,19 @@ export interface ParticipantEvent {
   participant: Participant;
   /** Only on `leave`. */
   leaveReason?: LeaveReason;
+  /**
+   * Only on `leave`: the participant's call status as it leaves — `in-progress` when the call
+   * goes on with more TwiML, else how it ended (Twilio's `ParticipantCallStatus`).
+   */
+  callStatus?: CallStatus;
 }
 
 export interface ConferenceLifecycleEvent {
   type: ConferenceLifecycleEventType;
   at: number;
   conference: Conference;
+  /** On `end`: the participant whose leaving ended it, when one did. */
+  endedBy?: Participant;
 }
 
 /** An AnnounceUrl was played (`end`) or could not be (`fail`), to one participant or to all. */
@@ -33,6 +41,8 @@ export interface AnnouncementEvent {
   conference: Conference;
   /** The participant it was played to; absent when played to the whole conference. */
   callSid?: string;
+  /** That participant as it was when the announcement was asked for. */
+  listener?: Participant;
   outcome: 'end' | 'fail';
   url: string;
   /** Why it failed, when it did. */

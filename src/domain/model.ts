@@ -85,5 +85,30 @@ export interface Participant {
 
 export type BeepSetting = 'true' | 'false' | 'onEnter' | 'onExit';
 
-/** Why a participant left, as Twilio reports it on `participant-leave`. */
-export type LeaveReason = 'left' | 'kicked' | 'conference-ended';
+/**
+ * Why a participant left, in the program's spelling; the conference callback turns it into
+ * Twilio's `ReasonParticipantLeft` (https://www.twilio.com/docs/voice/twiml/conference
+ * "statusCallback" parameters, Twilio changelog 2023-10-25):
+ * - `hung-up`: its call ended (the phone hung up, it was cut off) — `participant_hung_up`;
+ * - `time-limit`: the `<Dial timeLimit>` ran out — Twilio documents no value for it; the
+ *   closest, `participant_hung_up`;
+ * - `hung-up-via-api`, `redirected-via-api`: its call was updated through the Calls API
+ *   (`Status=completed`, new `Url`/`Twiml`) — `participant_updated_via_api`;
+ * - `removed-via-api`: DELETE of the participant (a kick) — `participant_updated_via_api`;
+ * - `add-failed`: a Create Participant call that was never answered — `participant_add_failed`;
+ * - `conference-ended-via-api`: the conference was ended through the API — `conference_ended_via_api`;
+ * - `ended-by-moderator`: a participant with `endConferenceOnExit` left or was removed —
+ *   `moderator_ended_conference`.
+ */
+export type LeaveReason =
+  | 'hung-up'
+  | 'time-limit'
+  | 'hung-up-via-api'
+  | 'redirected-via-api'
+  | 'removed-via-api'
+  | 'add-failed'
+  | 'conference-ended-via-api'
+  | 'ended-by-moderator';
+
+/** The reasons a participant leaves by itself or through a request about it, not because the conference ended. */
+export type OwnLeaveReason = Exclude<LeaveReason, 'conference-ended-via-api' | 'ended-by-moderator'>;

@@ -16,6 +16,8 @@ export interface ParticipantChange {
   callSidToCoach?: string;
   endConferenceOnExit?: boolean;
   beepOnExit?: boolean;
+  /** A new WaitUrl: nothing stored changes, but Twilio tells it as `participant-modify`. */
+  waitUrl?: boolean;
 }
 
 /** Checks a coaching request against the conference; returns the resolved pair. */
@@ -82,7 +84,8 @@ export function changeParticipant(
     after.coaching !== before.coaching ||
     after.callSidToCoach !== before.callSidToCoach ||
     after.endConferenceOnExit !== before.endConferenceOnExit ||
-    after.beep !== before.beep
+    after.beep !== before.beep ||
+    change.waitUrl === true
   ) {
     types.push('modify');
   }

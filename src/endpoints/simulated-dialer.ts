@@ -61,7 +61,10 @@ export class SimulatedDialer {
         await leg;
       },
       answer: (callSid) => (leg ??= this.answeredLeg(callSid, from)),
-      refuse: () => void leg?.then((l) => l.hangup()),
+      refuse: () => {
+        void leg?.then((l) => l.hangup());
+        return undefined;
+      },
       abandoned: new Promise<void>(() => {}),
     };
   }

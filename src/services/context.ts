@@ -3,6 +3,7 @@
  */
 import type { Clock, Store } from '../domain/ports.js';
 import type { EventBus } from '../events/event-bus.js';
+import type { AfterConference } from './after-conference.js';
 import type { CredentialCache } from './credential-cache.js';
 
 export interface ServiceContext {
@@ -11,4 +12,6 @@ export interface ServiceContext {
   clock: Clock;
   /** Verified credentials, forgotten whenever an account or key changes. */
   credentials: CredentialCache;
+  /** Whether this node's calls go on with TwiML once out of their conference. */
+  afterConference: AfterConference;
 }

@@ -1,9 +1,9 @@
 /**
- * A participant leaves: kicked through the API (the seed's DELETE, 204) or hung up. When it had
- * endConferenceOnExit, or was the last one, the conference ends and everybody else is removed.
+ * A participant leaves: kicked through the API (the seed's DELETE, 204), hung up, moved on, or
+ * never answered. When it had endConferenceOnExit, or was the last one, the conference ends and
+ * everybody else is removed.
  */
-import { leave } from '../domain/conference-rules.js';
-import type { LeaveReason } from '../domain/model.js';
+import { leave, type Departure } from '../domain/conference-rules.js';
 import { ResourceNotFound } from '../errors.js';
 import { applyTransition } from './apply-transition.js';
 import type { ServiceContext } from './context.js';
@@ -13,13 +13,13 @@ import { findIn, type ParticipantAddress } from './update-participant.js';
 export async function removeParticipant(
   ctx: ServiceContext,
   address: ParticipantAddress,
-  reason: Exclude<LeaveReason, 'conference-ended'>,
+  departure: Departure,
 ): Promise<void> {
   const events = await ctx.store.transaction(async (tx) => {
     const { conference, participants } = await lockConferenceOf(tx, address.accountSid, address.conferenceSid);
     const target = findIn(participants, address.participant);
     if (!target) throw new ResourceNotFound(`Participant ${address.participant}`);
-    return applyTransition(tx, leave(conference, participants, target.callSid, reason, ctx.clock.now()));
+    return applyTransition(tx, leave(conference, participants, target.callSid, departure, ctx.clock.now(), ctx.afterConference.goesOn));
   });
   ctx.bus.publish(events);
 }

@@ -124,6 +124,17 @@ export class AttributeReader {
     return this.context.documentUrl === undefined ? value : url.toString();
   }
 
+  /**
+   * One warning naming an attribute Conclave reads and checks but does not act on yet, when the
+   * document gives it and `inEffect` (its value would ask for something: `hangupOnStar="false"`
+   * asks for nothing). A document is never silently run as if the attribute were not there.
+   */
+  notActedOn(name: string, inEffect = true, why = 'Conclave does not act on it yet'): void {
+    const value = this.element.attributes.get(name);
+    if (value === undefined || !inEffect) return;
+    this.warn(`<${this.element.name}> attribute ${name}="${value}" was ignored: ${why}`);
+  }
+
   /** Warns about every attribute no reader asked for; call once all attributes are read. */
   finish(): void {
     for (const name of this.element.attributes.keys()) {

@@ -57,6 +57,12 @@ export function parseDial(element: TwimlElement, context: ParseContext): DialVer
     recordingStatusCallbackEvent: read.list('recordingStatusCallbackEvent', RECORDING_EVENTS, ['completed']),
     ringTone: read.string('ringTone'),
   };
+  read.notActedOn('hangupOnStar', verb.hangupOnStar, 'Conclave does not read the caller\'s keys in a <Dial> yet');
+  read.notActedOn('record', verb.record !== 'do-not-record', 'Conclave does not record calls yet');
+  for (const name of ['trim', 'recordingStatusCallback', 'recordingStatusCallbackMethod', 'recordingStatusCallbackEvent']) {
+    read.notActedOn(name, true, 'Conclave does not record calls yet');
+  }
+  read.notActedOn('ringTone', true, 'the caller hears Conclave\'s ringback (North American) whatever the country');
   read.finish();
   return { ...verb, ...parseNouns(read, context) };
 }
@@ -151,8 +157,12 @@ function parseEndpoint(element: TwimlElement, context: ParseContext): DialEndpoi
         throw read.error(`<Number> attribute sendDigits="${sendDigits}" is invalid: it may hold only 0-9, *, # and w`, 'sendDigits');
       }
       noun = { noun: 'Number', number: text, sendDigits, ...common };
+      read.notActedOn('sendDigits', true, 'Conclave does not send digits to a dialled number yet');
     }
   }
+  // A whisper (TwiML run on the called party before the bridge) is not run yet.
+  read.notActedOn('url', true, 'Conclave does not run a whisper on the called party yet');
+  read.notActedOn('method', common.url !== undefined, 'Conclave does not run a whisper on the called party yet');
   read.finish();
   return noun;
 }

@@ -25,6 +25,7 @@ export function parsePlay(element: TwimlElement, context: ParseContext): PlayVer
     loop: read.integer('loop', 1, 0, MAX_LOOP),
     digits,
   };
+  read.notActedOn('digits', true, 'Conclave does not play digits yet');
   read.finish();
   return verb;
 }
@@ -63,8 +64,9 @@ export function parseHangup(element: TwimlElement, context: ParseContext): Hangu
 export function parseRedirect(element: TwimlElement, context: ParseContext): RedirectVerb {
   const read = new AttributeReader(element, context);
   const text = leafText(read);
-  if (text === '') throw read.error('<Redirect> has no URL: put the URL as its text');
-  const verb: RedirectVerb = { verb: 'Redirect', url: read.checkUrl(text), method: read.method('method') };
+  // An empty <Redirect/> requests the current document again: Twilio's loop idiom
+  // (https://www.twilio.com/docs/voice/twiml/redirect).
+  const verb: RedirectVerb = { verb: 'Redirect', url: text === '' ? undefined : read.checkUrl(text), method: read.method('method') };
   read.finish();
   return verb;
 }

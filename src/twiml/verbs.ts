@@ -199,7 +199,8 @@ export interface HangupVerb {
 
 export interface RedirectVerb {
   readonly verb: 'Redirect';
-  readonly url: string;
+  /** Where to go; absent (an empty `<Redirect/>`): the current document, fetched again. */
+  readonly url: string | undefined;
   /** Default POST. */
   readonly method: HttpMethod;
 }

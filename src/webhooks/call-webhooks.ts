@@ -5,7 +5,7 @@
  * token of the call's account.
  */
 import type { Call, CallProgressEvent } from '../domain/call.js';
-import type { CallNotifier, DocumentFetcher, TwimlRequest, TwimlSource } from '../domain/call-ports.js';
+import type { CallNotifier, DocumentFetcher, ProgressDetail, TwimlRequest, TwimlSource } from '../domain/call-ports.js';
 import type { HttpMethod } from '../domain/call.js';
 import type { SignedCallbacks, TokenLookup } from './signed-callbacks.js';
 import type { WebhookClient } from './webhook-client.js';
@@ -47,7 +47,12 @@ export class CallWebhooks implements TwimlSource, CallNotifier, DocumentFetcher 
     const params = callParams(request.call);
     if (request.dial) {
       params.DialCallStatus = request.dial.status;
-      params.DialCallDuration = String(request.dial.durationSeconds);
+      const { leg } = request.dial;
+      if (leg) {
+        params.DialCallSid = leg.callSid;
+        params.DialCallDuration = String(leg.durationSeconds);
+        params.DialBridged = String(leg.bridged);
+      }
     }
     const result = await this.client.fetchTwiml({
       url: request.url,
@@ -66,7 +71,7 @@ export class CallWebhooks implements TwimlSource, CallNotifier, DocumentFetcher 
     return { contentType: response.contentType, body: response.body.toString('utf8'), url: request.url };
   }
 
-  callProgress(call: Call, event: CallProgressEvent): void {
+  callProgress(call: Call, event: CallProgressEvent, detail: ProgressDetail = {}): void {
     if (!call.statusCallback || !call.statusCallbackEvents.includes(event)) return;
     const sequenceNumber = this.sequence.get(call.sid) ?? 0;
     this.sequence.set(call.sid, sequenceNumber + 1);
@@ -80,6 +85,7 @@ export class CallWebhooks implements TwimlSource, CallNotifier, DocumentFetcher 
     if (event === 'completed') {
       params.CallDuration = String(call.duration ?? 0);
       params.Duration = String(Math.ceil((call.duration ?? 0) / 60));
+      if (detail.sipResponseCode !== undefined) params.SipResponseCode = String(detail.sipResponseCode);
     }
     this.callbacks.send(call.sid, call.accountSid, call.statusCallback, call.statusCallbackMethod, params);
   }

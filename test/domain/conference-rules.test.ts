@@ -3,8 +3,9 @@
  * the events each change emits, and what each participant hears.
  */
 import { describe, expect, it } from 'vitest';
-import { end, join, leave, progress, shouldStart } from '../../src/domain/conference-rules.js';
+import { end, join, leave, progress, shouldStart, type GoesOn } from '../../src/domain/conference-rules.js';
 import { mediaStateOf } from '../../src/domain/media-state.js';
+import type { ConferenceEvent } from '../../src/domain/events.js';
 import type { Conference, Participant } from '../../src/domain/model.js';
 import { beepWithExit, changeParticipant } from '../../src/domain/participant-rules.js';
 import { RuleViolation } from '../../src/errors.js';
@@ -21,6 +22,11 @@ function conference(over: Partial<Conference> = {}): Conference {
 function participant(over: Partial<Participant> = {}): Participant {
   return aParticipant(ROOM, over, T0);
 }
+
+/** No call goes on with TwiML after its conference (Create Participant calls). */
+const ENDS: GoesOn = () => false;
+const leaves = (events: readonly ConferenceEvent[]): { reason: unknown; status: unknown }[] =>
+  events.filter((e) => e.type === 'leave').map((e) => ({ reason: 'leaveReason' in e ? e.leaveReason : undefined, status: 'callStatus' in e ? e.callStatus : undefined }));
 
 describe('starting a conference', () => {
   it('stays init with one participant, even a moderator', () => {
@@ -67,21 +73,26 @@ describe('capacity and duplicates', () => {
 describe('leaving and ending', () => {
   it('the last participant leaving ends the conference', () => {
     const p = participant();
-    const t = leave(conference(), [p], p.callSid, 'left', T0 + 5);
+    const t = leave(conference(), [p], p.callSid, { reason: 'hung-up' }, T0 + 5, ENDS);
     expect(t.conference).toMatchObject({ status: 'completed', reasonConferenceEnded: 'last-participant-left', callSidEndingConference: p.callSid });
     expect(t.events.map((e) => e.type)).toEqual(['leave', 'end']);
+    expect(leaves(t.events)).toEqual([{ reason: 'hung-up', status: 'completed' }]);
+    expect(t.events.at(-1)).toMatchObject({ type: 'end', endedBy: p });
     expect(t.removed).toEqual([p]);
   });
 
   it('the last participant kicked ends it with last-participant-kicked', () => {
     const p = participant();
-    expect(leave(conference(), [p], p.callSid, 'kicked', T0).conference.reasonConferenceEnded).toBe('last-participant-kicked');
+    expect(leave(conference(), [p], p.callSid, { reason: 'removed-via-api' }, T0, ENDS).conference.reasonConferenceEnded).toBe('last-participant-kicked');
+    // Hung up or redirected through the Calls API: it left, it was not kicked.
+    expect(leave(conference(), [p], p.callSid, { reason: 'hung-up-via-api' }, T0, ENDS).conference.reasonConferenceEnded).toBe('last-participant-left');
   });
 
   it('an endConferenceOnExit participant leaving removes everyone', () => {
     const boss = participant({ endConferenceOnExit: true });
     const others = [participant(), participant()];
-    const t = leave(conference({ status: 'in-progress' }), [boss, ...others], boss.callSid, 'left', T0 + 9);
+    const goesOn: GoesOn = (callSid) => callSid === others[0]!.callSid;
+    const t = leave(conference({ status: 'in-progress' }), [boss, ...others], boss.callSid, { reason: 'hung-up' }, T0 + 9, goesOn);
     expect(t.conference).toMatchObject({
       status: 'completed',
       reasonConferenceEnded: 'participant-with-end-conference-on-exit-left',
@@ -90,28 +101,53 @@ describe('leaving and ending', () => {
     });
     expect(t.removed.map((p) => p.callSid)).toEqual([boss, ...others].map((p) => p.callSid));
     expect(t.events.map((e) => e.type)).toEqual(['leave', 'leave', 'leave', 'end']);
-    expect(t.events.slice(1, 3).every((e) => 'leaveReason' in e && e.leaveReason === 'conference-ended')).toBe(true);
+    // The others leave because the moderator did; one goes on with its TwiML, the other ends.
+    expect(leaves(t.events)).toEqual([
+      { reason: 'hung-up', status: 'completed' },
+      { reason: 'ended-by-moderator', status: 'in-progress' },
+      { reason: 'ended-by-moderator', status: 'completed' },
+    ]);
   });
 
   it('kicking an endConferenceOnExit participant ends with the -kicked reason', () => {
     const boss = participant({ endConferenceOnExit: true });
-    const t = leave(conference({ status: 'in-progress' }), [boss, participant()], boss.callSid, 'kicked', T0);
+    const t = leave(conference({ status: 'in-progress' }), [boss, participant()], boss.callSid, { reason: 'removed-via-api' }, T0, () => true);
     expect(t.conference.reasonConferenceEnded).toBe('participant-with-end-conference-on-exit-kicked');
+    expect(leaves(t.events)).toEqual([
+      { reason: 'removed-via-api', status: 'in-progress' },
+      { reason: 'ended-by-moderator', status: 'in-progress' },
+    ]);
   });
 
   it('an ordinary participant leaving keeps the conference going', () => {
     const a = participant();
     const b = participant();
-    const t = leave(conference({ status: 'in-progress' }), [a, b], a.callSid, 'left', T0);
+    const t = leave(conference({ status: 'in-progress' }), [a, b], a.callSid, { reason: 'redirected-via-api' }, T0, ENDS);
     expect(t.conference.status).toBe('in-progress');
     expect(t.events.map((e) => e.type)).toEqual(['leave']);
+    // A redirected call goes on with its new TwiML.
+    expect(leaves(t.events)).toEqual([{ reason: 'redirected-via-api', status: 'in-progress' }]);
+  });
+
+  it("a dialled participant that was never answered leaves with add-failed and its call's status", () => {
+    const host = participant();
+    const dialled = participant({ status: 'ringing' });
+    const t = leave(conference(), [host, dialled], dialled.callSid, { reason: 'add-failed', callStatus: 'busy' }, T0, ENDS);
+    expect(t.events).toHaveLength(1);
+    expect(t.events[0]).toMatchObject({ type: 'leave', leaveReason: 'add-failed', callStatus: 'busy', participant: { status: 'failed' } });
+    expect(t.conference.status).toBe('init');
   });
 
   it('ending through the API removes everyone with conference-ended-via-api', () => {
-    const t = end(conference({ status: 'in-progress' }), [participant(), participant()], 'conference-ended-via-api', null, T0);
+    const t = end(conference({ status: 'in-progress' }), [participant(), participant()], 'conference-ended-via-api', null, T0, () => true);
     expect(t.conference).toMatchObject({ status: 'completed', reasonConferenceEnded: 'conference-ended-via-api', callSidEndingConference: null });
     expect(t.removed).toHaveLength(2);
-    expect(() => end(t.conference, [], 'conference-ended-via-api', null, T0)).toThrow(RuleViolation);
+    expect(leaves(t.events)).toEqual([
+      { reason: 'conference-ended-via-api', status: 'in-progress' },
+      { reason: 'conference-ended-via-api', status: 'in-progress' },
+    ]);
+    expect(t.events.at(-1)).not.toHaveProperty('endedBy');
+    expect(() => end(t.conference, [], 'conference-ended-via-api', null, T0, ENDS)).toThrow(RuleViolation);
   });
 });
 
@@ -184,7 +220,7 @@ describe('participants that are dialled (Create Participant)', () => {
   it('leave without a leave event when they never connected', () => {
     const moderator = participant();
     const dialled = participant({ status: 'ringing' });
-    const t = leave(conference({ status: 'in-progress' }), [moderator, dialled], dialled.callSid, 'left', T0);
+    const t = leave(conference({ status: 'in-progress' }), [moderator, dialled], dialled.callSid, { reason: 'removed-via-api' }, T0, ENDS);
     expect(t.events).toEqual([]);
     expect(t.removed).toEqual([dialled]);
   });

@@ -108,8 +108,18 @@ describe.each(STORE_KINDS)('conference calls on %s', (kind) => {
     const mute = events.find((r) => r.params.StatusCallbackEvent === 'participant-mute')!;
     expect(mute.params).toMatchObject({ Muted: 'true', Hold: 'false', CallSid: expect.stringMatching(/^CA/) });
     const end = events.at(-1)!;
-    expect(end.params).toMatchObject({ ReasonConferenceEnded: 'participant-with-end-conference-on-exit-left', CallSidEndingConference: alice.call_sid });
-    expect(events.find((r) => r.params.StatusCallbackEvent === 'participant-leave' && r.params.ParticipantLabel === 'bob')!.params.ReasonParticipantLeft).toBe('participant_kicked');
+    expect(end.params).toMatchObject({
+      ReasonConferenceEnded: 'participant-with-end-conference-on-exit-left',
+      CallSidEndingConference: alice.call_sid,
+      ParticipantLabelEndingConference: 'alice',
+      Reason: `Participant ${alice.call_sid as string} with endConferenceOnExit left the conference`,
+    });
+    const leave = (label: string): Record<string, unknown> => events.find((r) => r.params.StatusCallbackEvent === 'participant-leave' && r.params.ParticipantLabel === label)!.params;
+    // Kicked: removed through the API; a Create Participant call has no TwiML to go on with.
+    expect(leave('bob')).toMatchObject({ ReasonParticipantLeft: 'participant_updated_via_api', ParticipantCallStatus: 'completed' });
+    // Alice's call was hung up through the Calls API; Carol leaves because the moderator did.
+    expect(leave('alice')).toMatchObject({ ReasonParticipantLeft: 'participant_updated_via_api', ParticipantCallStatus: 'completed' });
+    expect(leave('carol')).toMatchObject({ ReasonParticipantLeft: 'moderator_ended_conference', ParticipantCallStatus: 'completed' });
   });
 
   it('a dialled participant that does not answer is removed; one that rings is listed as ringing', async () => {
@@ -151,7 +161,9 @@ describe.each(STORE_KINDS)('conference calls on %s', (kind) => {
     expect(described().slice(0, 2).sort()).toEqual(['participant-join:a', 'participant-join:b']);
     expect(described().slice(2)).toEqual(['conference-start', 'participant-leave:a', 'participant-leave:b', 'conference-end']);
     expect(conferenceEvents().at(-1)!.params).toMatchObject({ ReasonConferenceEnded: 'conference-ended-via-api' });
-    expect(conferenceEvents().at(-2)!.params).toMatchObject({ ReasonParticipantLeft: 'conference_ended' });
+    expect(conferenceEvents().at(-1)!.params).toMatchObject({ Reason: 'Conference ended via API' });
+    expect(conferenceEvents().at(-1)!.params).not.toHaveProperty('CallSidEndingConference');
+    expect(conferenceEvents().at(-2)!.params).toMatchObject({ ReasonParticipantLeft: 'conference_ended_via_api', ParticipantCallStatus: 'completed' });
   });
 
   it('refuses what it cannot do yet, plainly', async () => {
@@ -161,7 +173,8 @@ describe.each(STORE_KINDS)('conference calls on %s', (kind) => {
       expect(String(res.json().message)).toContain(field);
     };
     await refuse({ WaitUrl: 'ftp://127.0.0.1/wait' }, 'WaitUrl');
-    await refuse({ Record: 'true' }, 'Recording');
+    await refuse({ Record: 'true' }, 'Record=true');
+    await refuse({ ConferenceRecord: 'Record-From-Start' }, 'ConferenceRecord');
     await refuse({ To: 'sip:bob@example.com' }, 'SIP');
     await refuse({ ConferenceStatusCallback: `${web.baseUrl}/c`, ConferenceStatusCallbackEvent: 'nonsense' }, 'ConferenceStatusCallbackEvent');
   });

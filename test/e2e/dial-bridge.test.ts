@@ -1,9 +1,10 @@
 /**
  * `<Dial>` to phones: child calls ring together, the first to answer is bridged with the caller
  * (audio both ways, checked by Goertzel), the others are cancelled; the Dial's `action` is told
- * DialCallStatus and DialCallDuration; child calls are listed with their ParentCallSid.
+ * DialCallStatus, DialCallSid, DialCallDuration and DialBridged; child calls are listed with their
+ * ParentCallSid, and their final status callback carries the deciding SIP response (SipResponseCode).
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { framesWithTone } from '../media/goertzel.js';
 import { SipPhone } from '../helpers/sip-phone.js';
 import { placeCall, startTestApp, type TestApp } from '../helpers/test-app.js';
@@ -53,6 +54,34 @@ describe('<Dial> to phones', () => {
       expect(Number(after.params.DialCallDuration)).toBeGreaterThanOrEqual(0);
     } finally {
       await phone.close();
+    }
+  });
+
+  it("tells each dialled line's final status with the SIP response that decided it (SipResponseCode)", async () => {
+    const busy = await SipPhone.open('busy', null);
+    const desk = await SipPhone.open('desk', 400, { answer: true });
+    try {
+      const child = (uri: string): string => `<Sip statusCallback="${web.baseUrl}/child" statusCallbackEvent="completed">${uri}</Sip>`;
+      await place('sim:caller', `<Response><Dial action="${web.baseUrl}/after">${child(busy.uri)}</Dial></Response>`);
+      (await busy.invited).reject(486);
+      const refused = await actionRequest();
+      expect(refused.params).toMatchObject({ DialCallStatus: 'busy', DialBridged: 'false' });
+      const completed = (): ReceivedRequest[] => web.requests.filter((r) => r.path === '/child');
+      while (completed().length < 1) await web.received(web.requests.length + 1);
+      expect(completed()[0]!.params).toMatchObject({ CallStatus: 'busy', SipResponseCode: '486', CallSid: refused.params.DialCallSid });
+
+      const parent = await place('sim:caller2', `<Response><Dial>${child(desk.uri)}</Dial></Response>`);
+      await desk.invited;
+      await vi.waitFor(async () => {
+        const listed = (await t.request('GET', `${calls()}.json?ParentCallSid=${parent}`)).json<{ calls: { status: string }[] }>().calls;
+        expect(listed[0]?.status).toBe('in-progress');
+      });
+      desk.call!.hangup();
+      while (completed().length < 2) await web.received(web.requests.length + 1);
+      expect(completed()[1]!.params).toMatchObject({ CallStatus: 'completed', SipResponseCode: '200' });
+    } finally {
+      await busy.close();
+      await desk.close();
     }
   });
 

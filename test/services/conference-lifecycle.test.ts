@@ -49,7 +49,7 @@ describe.each(STORE_KINDS)('conference lifecycle on %s', (kind) => {
     await updateParticipant(t.app.services, { ...address, participant: 'b' }, { muted: true });
     await updateParticipant(t.app.services, { ...address, participant: 'c' }, { hold: true });
     await updateParticipant(t.app.services, { ...address, participant: 'b' }, { muted: false, callSidToCoach: a.participant.callSid });
-    await removeParticipant(t.app.services, { ...address, participant: 'a' }, 'kicked');
+    await removeParticipant(t.app.services, { ...address, participant: 'a' }, { reason: 'removed-via-api' });
     expect(events.map(describeEvent)).toEqual([
       'join:a',
       'join:b',
@@ -75,7 +75,7 @@ describe.each(STORE_KINDS)('conference lifecycle on %s', (kind) => {
 
   it('ends when the last participant leaves, and the name then makes a new conference', async () => {
     const a = await t.join('room');
-    await removeParticipant(t.app.services, { accountSid: t.accountSid, conferenceSid: a.conference.sid, participant: a.participant.callSid }, 'left');
+    await removeParticipant(t.app.services, { accountSid: t.accountSid, conferenceSid: a.conference.sid, participant: a.participant.callSid }, { reason: 'hung-up' });
     expect((await t.app.store.findConference(t.accountSid, a.conference.sid))?.reasonConferenceEnded).toBe('last-participant-left');
     const again = await t.join('room');
     expect(again.conference.sid).not.toBe(a.conference.sid);

@@ -56,6 +56,7 @@ export class ConferenceMedia {
     const { participant } = event;
     if (event.type === 'speech-start' || event.type === 'speech-stop') return;
     if (event.type === 'leave') {
+      if (event.leaveReason === 'add-failed') return; // never in the room: nothing to take out, no beep
       this.members.get(conference.sid)?.delete(participant.callSid);
       this.phoneHolds.delete(participant.callSid);
       this.quietly(this.plane.leaveRoom(participant.callSid), participant.callSid, 'leave the room');

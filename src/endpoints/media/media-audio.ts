@@ -43,8 +43,9 @@ export class MediaAudio implements AudioPlayer, ConferenceAudio {
     const loops = audio.loop === 0 ? FOREVER : Math.max(1, audio.loop);
     let pcm: Int16Array;
     try {
-      pcm = await this.render(audio, signal);
+      pcm = await this.renderOne(audio, signal);
     } catch (error) {
+      if (signal.aborted) return; // the call moved on while the file was fetched
       // Twilio goes on with the next verb when a <Play> file cannot be played (error 13227 family).
       this.logger.warn({ err: error, callSid: call.sid, audio }, `could not play: ${(error as Error).message}`);
       return;
@@ -67,41 +68,42 @@ export class MediaAudio implements AudioPlayer, ConferenceAudio {
     return fetchAudio(url, { timeoutMs: this.options.fetchTimeoutMs, maxBytes: MAX_AUDIO_BYTES, ...(signal ? { signal } : {}) });
   }
 
-  holdMusic(callSid: string, playlist: PlaylistItem[] | undefined): void {
-    void this.sources(callSid, 'hold', playlist);
+  holdMusic(callSid: string, sound: Int16Array | undefined): Promise<void> {
+    return this.sources(callSid, 'hold', sound);
   }
 
-  waitMusic(callSid: string, playlist: PlaylistItem[] | undefined): void {
-    void this.sources(callSid, 'wait', playlist);
+  waitMusic(callSid: string, sound: Int16Array | undefined): Promise<void> {
+    return this.sources(callSid, 'wait', sound);
   }
 
   async announce(target: { conferenceSid: string } | { callSid: string }, playlist: PlaylistItem[]): Promise<void> {
-    const pcm = await this.playlistPcm(playlist, false);
+    const pcm = await this.render(playlist, false);
     if (pcm.length === 0) return;
     const played = await this.plane.play('callSid' in target ? { callSid: target.callSid } : { roomId: target.conferenceSid }, { pcm });
     if (!played) throw new Error('the announcement was cut short: its listeners left');
   }
 
-  private async sources(callSid: string, which: 'hold' | 'wait', playlist: PlaylistItem[] | undefined): Promise<void> {
+  private async sources(callSid: string, which: 'hold' | 'wait', pcm: Int16Array | undefined): Promise<void> {
     if (!this.plane.has(callSid)) return;
+    const builtin = which === 'hold' ? 'hold-music' : 'wait-music';
+    const sound: SoundSpec | null = pcm === undefined ? builtin : pcm.length === 0 ? null : { pcm };
     try {
-      const builtin = which === 'hold' ? 'hold-music' : 'wait-music';
-      const sound: SoundSpec | null = playlist === undefined ? builtin : playlist.length === 0 ? null : { pcm: await this.playlistPcm(playlist, true) };
       await this.plane.setSources(callSid, which === 'hold' ? { hold: sound } : { wait: sound });
     } catch (error) {
-      this.logger.warn({ err: error, callSid }, `could not set the ${which} music; the default plays`);
+      // The leg went meanwhile (the call ended): nothing is left to play to.
+      if (this.plane.has(callSid)) this.logger.warn({ err: error, callSid }, `could not set the ${which} music`);
     }
   }
 
   /** One PCM for a whole playlist; `looping` playlists (hold, wait) cap `loop="0"` items at one pass. */
-  private async playlistPcm(playlist: PlaylistItem[], looping: boolean): Promise<Int16Array> {
+  async render(playlist: PlaylistItem[], looping: boolean): Promise<Int16Array> {
     const parts: Int16Array[] = [];
     for (const item of playlist) {
       if (item.kind === 'pause') {
         parts.push(new Int16Array(Math.round(item.seconds * RATE)));
         continue;
       }
-      const pcm = await this.render(item);
+      const pcm = await this.renderOne(item);
       const loops = item.loop === 0 ? (looping ? 1 : 10) : Math.max(1, item.loop);
       for (let i = 0; i < loops; i++) parts.push(pcm);
     }
@@ -114,7 +116,7 @@ export class MediaAudio implements AudioPlayer, ConferenceAudio {
     return out;
   }
 
-  private async render(audio: AudioRequest, signal?: AbortSignal): Promise<Int16Array> {
+  private async renderOne(audio: AudioRequest, signal?: AbortSignal): Promise<Int16Array> {
     if (audio.kind === 'play') return this.fetchWav(audio.url, signal);
     if (await this.speech.available()) return this.speech.speak(audio.text, { voice: audio.voice, language: audio.language });
     if (!this.warnedNoSpeech) {

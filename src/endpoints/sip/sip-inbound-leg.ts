@@ -47,9 +47,11 @@ export class SipInboundLeg implements InboundLeg {
     this.incoming.ringing();
   }
 
-  refuse(why: Refusal): void {
-    this.incoming.reject(REFUSAL_STATUS[why]);
+  refuse(why: Refusal): number {
+    const status = REFUSAL_STATUS[why];
+    this.incoming.reject(status);
     this.closeUnanswered();
+    return status;
   }
 
   async earlyMedia(callSid: string): Promise<void> {

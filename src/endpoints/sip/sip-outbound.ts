@@ -3,7 +3,8 @@
  * its port (its RTP timeout held until the answer, however long the phone rings); the INVITE
  * rings until a 2xx (the leg learns the peer's address and codec from the answer), a failure, the call's `Timeout` (CANCEL, 408) or the REST API cancelling it.
  * Final statuses map to Twilio's call outcomes: 486/600 busy, 408/480/487 no-answer, other
- * failures `failed` (https://www.twilio.com/docs/voice/api/call-resource#call-status-values).
+ * failures `failed` (https://www.twilio.com/docs/voice/api/call-resource#call-status-values); the
+ * deciding response's code goes with the outcome (Twilio's `SipResponseCode`).
  */
 import type { DialOptions, DialResult } from '../../domain/call-ports.js';
 import { writeOffer, TELEPHONE_EVENT_PT } from '../../sip/sdp/audio-session.js';
@@ -68,7 +69,8 @@ export class SipOutbound {
       }
     });
     const outcome = await new Promise<DialResult>((resolve) => {
-      cancelled = () => resolve({ outcome: 'canceled' });
+      // A CANCEL ends the INVITE with 487 Request Terminated (RFC 3261 §9.2).
+      cancelled = () => resolve({ outcome: 'canceled', sipResponseCode: 487 });
       call.on('answered', ({ remoteAudio }) => {
         gateway.track(call, { callSid, local: audio });
         void gateway.media.setRemote(callSid, { address: remoteAudio.address, port: remoteAudio.port }, remoteAudio.codec).catch(() => undefined);
@@ -77,10 +79,11 @@ export class SipOutbound {
       });
       call.on('failed', ({ status, reason }) => {
         gateway.log.info({ callSid, uri, status, reason }, `SIP: ${uri} answered ${status} ${reason}`);
-        if (signal.aborted) resolve({ outcome: 'canceled' });
-        else if (BUSY.has(status)) resolve({ outcome: 'busy' });
-        else if (NO_ANSWER.has(status)) resolve({ outcome: 'no-answer' });
-        else resolve({ outcome: 'failed' });
+        const sipResponseCode = status;
+        if (signal.aborted) resolve({ outcome: 'canceled', sipResponseCode });
+        else if (BUSY.has(status)) resolve({ outcome: 'busy', sipResponseCode });
+        else if (NO_ANSWER.has(status)) resolve({ outcome: 'no-answer', sipResponseCode });
+        else resolve({ outcome: 'failed', sipResponseCode });
       });
     });
     signal.removeEventListener('abort', cancel);

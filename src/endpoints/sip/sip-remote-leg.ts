@@ -22,6 +22,7 @@ export function remoteLegOf(gateway: SipGateway, call: SipCall, callSid: string,
       call.hangup('hangup');
       void gateway.media.closeLeg(callSid);
     },
+    sipResponseCode: 200,
   };
 }
 

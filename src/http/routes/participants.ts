@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { ApiError, invalidParameter, missingParameter, TwilioCode } from '../../errors.js';
-import { CONFERENCE_CALLBACK_EVENTS, type BeepSetting, type ConferenceCallbackEvent } from '../../domain/model.js';
+import { CONFERENCE_CALLBACK_EVENTS, type BeepSetting } from '../../domain/model.js';
 import type { CallServiceContext } from '../../services/calls/call-service-context.js';
 import { createParticipant } from '../../services/calls/create-participant.js';
 import { getParticipant, listParticipants } from '../../services/read-conferences.js';
@@ -14,7 +14,8 @@ import { removeParticipant } from '../../services/remove-participant.js';
 import { updateParticipantWithAudio } from '../../services/calls/participant-audio.js';
 import type { AudioUrlRequest } from '../../services/calls/conference-audio-scheduler.js';
 import { bool, oneOf, sid, text, type Params } from '../form-params.js';
-import { list, METHODS, progressEvents, sipAuthOf, timeout, url } from './calls.js';
+import { CALL_RECORDING_PARAMETERS, checkCallRecording, enumList, METHODS, NOT_RECORDED, progressEvents, sipAuthOf, timeout, url } from './calls.js';
+import { UnusedParameters } from '../unused-parameters.js';
 import { parsePaging } from '../representation/list-page.js';
 import { participantShape } from '../representation/participant-shape.js';
 import { conferencePath } from '../representation/uris.js';
@@ -35,30 +36,41 @@ export function audioUrl(form: Params, urlName: string, methodName: string, defa
   return { [key]: { url: value, method: oneOf(form, methodName, METHODS) ?? defaultMethod } };
 }
 
-/** Known parameters Conclave cannot act on yet: refused plainly rather than ignored. */
-export function refuseNotYet(form: Params, names: readonly string[]): void {
-  const given = names.find((name) => text(form, name) !== undefined);
-  if (given) throw new ApiError(400, TwilioCode.invalidParameter, `${given} is not supported yet by Conclave`);
+/** The conference recording parameters of Create Participant (twilio-oai CreateParticipant). */
+const CONFERENCE_RECORDING_PARAMETERS = [
+  'ConferenceRecordingStatusCallback',
+  'ConferenceRecordingStatusCallbackMethod',
+  'ConferenceRecordingStatusCallbackEvent',
+  'ConferenceTrim',
+] as const;
+
+/** Checked as Twilio does (enums without regard to case); recording itself is refused plainly until it exists. */
+function checkConferenceRecording(form: Params): void {
+  const record = oneOf(form, 'ConferenceRecord', ['true', 'false', 'record-from-start', 'do-not-record']);
+  if (record === 'true' || record === 'record-from-start') {
+    throw new ApiError(400, TwilioCode.invalidParameter, `ConferenceRecord=${record} is not supported yet: Conclave does not record conferences`);
+  }
+  url(form, 'ConferenceRecordingStatusCallback');
+  oneOf(form, 'ConferenceRecordingStatusCallbackMethod', METHODS);
+  enumList(form, 'ConferenceRecordingStatusCallbackEvent', ['in-progress', 'completed', 'absent']);
+  oneOf(form, 'ConferenceTrim', ['trim-silence', 'do-not-trim']);
 }
 
 const BEEPS: readonly BeepSetting[] = ['true', 'false', 'onEnter', 'onExit'];
 
 export function registerParticipantRoutes(app: FastifyInstance, ctx: CallServiceContext): void {
+  const unused = new UnusedParameters(app.log, NOT_RECORDED);
   resource(app, LIST, {
     POST: async (request, reply) => {
       const form = formOf(request);
-      refuseNotYet(form, ['RecordingStatusCallback', 'ConferenceRecordingStatusCallback']);
-      if (bool(form, 'Record') === true || !['false', 'do-not-record', undefined].includes(text(form, 'ConferenceRecord'))) {
-        throw new ApiError(400, TwilioCode.invalidParameter, 'Recording is not supported yet: it arrives with the media plane');
-      }
+      checkCallRecording(form);
+      checkConferenceRecording(form);
       const to = text(form, 'To');
       const from = text(form, 'From');
       if (!to) throw missingParameter('To');
       if (!from) throw missingParameter('From');
       const conferenceCallback = url(form, 'ConferenceStatusCallback');
-      const conferenceEvents = list(form, 'ConferenceStatusCallbackEvent');
-      const badEvent = conferenceEvents?.find((e) => !(CONFERENCE_CALLBACK_EVENTS as readonly string[]).includes(e));
-      if (badEvent !== undefined) throw invalidParameter('ConferenceStatusCallbackEvent', `"${badEvent}" is not one of ${CONFERENCE_CALLBACK_EVENTS.join(', ')}`);
+      const conferenceEvents = enumList(form, 'ConferenceStatusCallbackEvent', CONFERENCE_CALLBACK_EVENTS);
       const maxParticipants = text(form, 'MaxParticipants');
       if (maxParticipants !== undefined && !/^\d+$/.test(maxParticipants)) throw invalidParameter('MaxParticipants', 'must be a whole number from 2 to 250');
       const participant = await createParticipant(ctx, {
@@ -84,7 +96,7 @@ export function registerParticipantRoutes(app: FastifyInstance, ctx: CallService
           ? {
               url: conferenceCallback,
               method: oneOf(form, 'ConferenceStatusCallbackMethod', METHODS) ?? 'POST',
-              events: (conferenceEvents as ConferenceCallbackEvent[] | undefined) ?? ['start', 'end'],
+              events: conferenceEvents ?? ['start', 'end'],
             }
           : null,
         ...(() => {
@@ -92,6 +104,7 @@ export function registerParticipantRoutes(app: FastifyInstance, ctx: CallService
           return wait ? { waitUrl: wait } : {};
         })(),
       });
+      unused.note(form, [...CALL_RECORDING_PARAMETERS, ...CONFERENCE_RECORDING_PARAMETERS]);
       sendInstance(reply, request, participantShape, participant, 201);
     },
     GET: async (request, reply) => {
@@ -138,7 +151,7 @@ export function registerParticipantRoutes(app: FastifyInstance, ctx: CallService
     },
     DELETE: async (request, reply) => {
       const { ConferenceSid, CallSid } = paramsOf(request);
-      await removeParticipant(ctx, { accountSid: accountOf(request).sid, conferenceSid: ConferenceSid!, participant: CallSid! }, 'kicked');
+      await removeParticipant(ctx, { accountSid: accountOf(request).sid, conferenceSid: ConferenceSid!, participant: CallSid! }, { reason: 'removed-via-api' });
       void reply.code(204).send();
     },
   });

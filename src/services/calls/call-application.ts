@@ -3,9 +3,9 @@
  * Create Participant — joining the conference participant that was created for it.
  */
 import type { HttpMethod } from '../../domain/call.js';
-import type { DialCallStatus } from '../../domain/call-ports.js';
+import type { DialReport } from '../../domain/call-ports.js';
 
 export type CallApplicationSource =
-  | { kind: 'url'; url: string; method: HttpMethod; fallbackUrl: string | null; fallbackMethod: HttpMethod; dial?: { status: DialCallStatus; durationSeconds: number } }
+  | { kind: 'url'; url: string; method: HttpMethod; fallbackUrl: string | null; fallbackMethod: HttpMethod; dial?: DialReport }
   | { kind: 'twiml'; twiml: string }
   | { kind: 'participant'; accountSid: string; conferenceSid: string; waitUrl?: { url: string; method: HttpMethod } };

@@ -54,7 +54,8 @@ export class CallEngine {
       },
       onUnanswered: async (call, source) => {
         if (source.kind !== 'participant') return;
-        await removeParticipant(ctx, { accountSid: source.accountSid, conferenceSid: source.conferenceSid, participant: call.sid }, 'left').catch(
+        const address = { accountSid: source.accountSid, conferenceSid: source.conferenceSid, participant: call.sid };
+        await removeParticipant(ctx, address, { reason: 'add-failed', callStatus: call.status }).catch(
           (error: unknown) => {
             if (!(error instanceof ResourceNotFound)) ports.logger.warn({ err: error, callSid: call.sid }, 'could not remove an unanswered participant');
           },
@@ -84,11 +85,11 @@ export class CallEngine {
     return this.sessions.get(callSid)?.current;
   }
 
-  /** Hangs up (or cancels) a live call; resolves when it has ended. False when not live here. */
+  /** The REST API hangs up (or cancels) a live call; resolves when it has ended. False when not live here. */
   async hangup(callSid: string): Promise<boolean> {
     const session = this.sessions.get(callSid);
     if (!session) return false;
-    session.hangup();
+    session.hangup('hung-up-via-api');
     await session.done;
     return true;
   }
@@ -107,6 +108,7 @@ export class CallEngine {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.conferenceAudio.close();
     for (const session of this.sessions.values()) session.hangup();
     await this.idle();
   }

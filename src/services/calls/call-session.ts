@@ -12,15 +12,16 @@
  */
 import type { Call, CallStatus } from '../../domain/call.js';
 import { isFinal } from '../../domain/call.js';
-import type { DialCallStatus, InboundLeg, RemoteLeg } from '../../domain/call-ports.js';
+import type { DialCallStatus, InboundLeg, ProgressDetail, RemoteLeg } from '../../domain/call-ports.js';
 import type { Endpoint } from '../../domain/endpoint.js';
 import type { Conference } from '../../domain/model.js';
 import { parseTwiml } from '../../twiml/parse-twiml.js';
 import type { DialVerb, TwimlDocument, TwimlVerb } from '../../twiml/verbs.js';
 import type { CallApplicationSource } from './call-application.js';
 import type { CallRuntime } from './call-runtime.js';
-import { stayInConference } from './conference-leg.js';
+import { stayInConference, type CallInterruption } from './conference-leg.js';
 import type { AnswerOnBridge } from './dial-endpoints.js';
+import { RedirectLoopGuard } from './redirect-loop-guard.js';
 import { runVerb } from './run-verb.js';
 
 /** What a call needs beyond its row: the ringing far end of an inbound call, SIP credentials. */
@@ -35,8 +36,11 @@ function answersOnBridge(verb: TwimlVerb | undefined): verb is DialVerb {
   return verb?.verb === 'Dial' && verb.answerOnBridge && verb.conference === undefined;
 }
 
-/** Documents one call may go through (redirects, actions) before it is ended as a loop. */
-const MAX_DOCUMENTS = 500;
+/** A parsed document and where it came from. */
+interface LoadedDocument {
+  document: TwimlDocument;
+  source: CallApplicationSource;
+}
 
 export class CallSession {
   private call: Call;
@@ -48,6 +52,8 @@ export class CallSession {
   private early: InboundLeg | undefined;
   /** How the last `<Dial>` of a still unanswered call ended. */
   private lastDial: DialCallStatus | undefined;
+  /** The SIP response that answered or refused the call, for SIP calls. */
+  private sipResponseCode: number | undefined;
   private moving: Promise<void> = Promise.resolve();
   readonly done: Promise<void>;
 
@@ -66,16 +72,20 @@ export class CallSession {
     return this.call;
   }
 
-  /** Conclave hangs up (REST `Status=completed`/`canceled`, shutdown). */
-  hangup(): void {
-    this.ended.abort();
-    this.document.abort();
+  /**
+   * The call ends: the far end hung up or gave up (`hung-up`, also at shutdown), or the REST API
+   * ended it (`Status=completed`/`canceled`: `hung-up-via-api`). The reason reaches what the call
+   * is doing — a participant leaves with it.
+   */
+  hangup(cause: Extract<CallInterruption, 'hung-up' | 'hung-up-via-api'> = 'hung-up'): void {
+    this.ended.abort(cause);
+    this.document.abort(cause);
   }
 
   /** The REST API gave the live call new TwiML (`Url` or `Twiml`). */
   redirect(source: CallApplicationSource): void {
     this.redirectTo = source;
-    this.document.abort();
+    this.document.abort('redirected-via-api' satisfies CallInterruption);
   }
 
   private async run(): Promise<void> {
@@ -97,19 +107,22 @@ export class CallSession {
    * already be on its way, and each move must start from the call as the previous one left it
    * (two concurrent writes could otherwise land in either order on PostgreSQL).
    */
-  private move(status: CallStatus): Promise<void> {
+  private move(status: CallStatus, detail?: ProgressDetail): Promise<void> {
     this.moving = this.moving.catch(() => undefined).then(async () => {
-      this.call = await this.rt.status.move(this.call, status);
+      this.call = await this.rt.status.move(this.call, status, detail);
     });
     return this.moving;
   }
 
+  /** The final move; its callback carries the SIP response that decided the call, if one did. */
   private async end(status: CallStatus): Promise<void> {
-    if (!isFinal(this.call.status)) await this.move(status);
+    const detail = this.sipResponseCode === undefined ? {} : { sipResponseCode: this.sipResponseCode };
+    if (!isFinal(this.call.status)) await this.move(status, detail);
   }
 
   private answered(leg: RemoteLeg): void {
     this.remote = leg;
+    this.sipResponseCode = leg.sipResponseCode;
     void leg.hungUp.then(() => this.hangup());
   }
 
@@ -126,6 +139,7 @@ export class CallSession {
           .catch((error: unknown) => this.rt.logger.error({ err: error, callSid: this.call.sid }, 'could not store that the call rings')),
     });
     if (result.outcome !== 'answered') {
+      this.sipResponseCode = result.sipResponseCode;
       await this.end(result.outcome);
       await this.rt.onUnanswered?.(this.call, this.source);
       return;
@@ -148,12 +162,12 @@ export class CallSession {
     const gaveUp = new Promise<undefined>((resolve) => this.ended.signal.addEventListener('abort', () => resolve(undefined), { once: true }));
     const first = this.ended.signal.aborted ? undefined : await Promise.race([this.load(this.source), gaveUp]);
     if (!first || this.ended.signal.aborted) {
-      caller.refuse('failed');
+      this.sipResponseCode = caller.refuse('failed');
       return;
     }
-    const [verb] = first.verbs;
+    const [verb] = first.document.verbs;
     if (verb?.verb === 'Reject') {
-      caller.refuse(verb.reason === 'busy' ? 'busy' : 'no-answer');
+      this.sipResponseCode = caller.refuse(verb.reason === 'busy' ? 'busy' : 'no-answer');
       await this.end(verb.reason === 'busy' ? 'busy' : 'no-answer');
       return;
     }
@@ -175,7 +189,7 @@ export class CallSession {
   }
 
   /** The caller hears early media while the application runs, until something answers it. */
-  private async ringOnEarlyMedia(caller: InboundLeg, first: TwimlDocument): Promise<void> {
+  private async ringOnEarlyMedia(caller: InboundLeg, first: LoadedDocument): Promise<void> {
     try {
       await caller.earlyMedia(this.call.sid);
     } catch (error) {
@@ -193,7 +207,7 @@ export class CallSession {
     }
     // Never answered: the caller is told the Dial's outcome.
     const status = this.lastDial;
-    caller.refuse(status === 'busy' ? 'busy' : 'no-answer');
+    this.sipResponseCode = caller.refuse(status === 'busy' ? 'busy' : 'no-answer');
     await this.end(status === 'busy' || status === 'no-answer' ? status : 'failed');
   }
 
@@ -213,15 +227,27 @@ export class CallSession {
     return !this.ended.signal.aborted;
   }
 
-  /** Fetches and parses a document; on failure logs the application error and returns nothing. */
-  private async load(source: CallApplicationSource): Promise<TwimlDocument | undefined> {
+  /**
+   * Fetches and parses a document; on failure logs the application error and returns nothing.
+   * The document comes with where it came from (the fallback's URL when the primary failed):
+   * an empty `<Redirect/>` runs it again.
+   */
+  private async load(source: CallApplicationSource): Promise<LoadedDocument | undefined> {
     try {
-      if (source.kind === 'participant') return { verbs: [], warnings: [] };
-      if (source.kind === 'twiml') return parseTwiml(source.twiml);
-      const fetched = await this.rt.twiml.fetch({ call: this.call, ...source });
-      const document = parseTwiml(fetched.twiml, { documentUrl: fetched.url });
-      if (document.warnings.length > 0) this.rt.logger.warn({ callSid: this.call.sid, warnings: document.warnings }, 'TwiML warnings');
-      return document;
+      if (source.kind === 'participant') return { document: { verbs: [], warnings: [] }, source };
+      let loaded: LoadedDocument;
+      if (source.kind === 'twiml') {
+        loaded = { document: parseTwiml(source.twiml), source };
+      } else {
+        const fetched = await this.rt.twiml.fetch({ call: this.call, ...source });
+        loaded = {
+          document: parseTwiml(fetched.twiml, { documentUrl: fetched.url }),
+          source: { kind: 'url', url: fetched.url, method: source.method, fallbackUrl: null, fallbackMethod: 'POST' },
+        };
+      }
+      const { warnings } = loaded.document;
+      if (warnings.length > 0) this.rt.logger.warn({ callSid: this.call.sid, warnings }, `TwiML warnings: ${warnings.join('; ')}`);
+      return loaded;
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       this.rt.logger.warn({ callSid: this.call.sid, code, err: error }, `application error: ${(error as Error).message}`);
@@ -229,15 +255,16 @@ export class CallSession {
     }
   }
 
-  private async runApplication(first: CallApplicationSource | TwimlDocument): Promise<void> {
-    let next: CallApplicationSource | TwimlDocument | undefined = first;
-    for (let documents = 0; next !== undefined && !this.ended.signal.aborted; documents++) {
-      if (documents === MAX_DOCUMENTS) {
-        this.rt.logger.warn({ callSid: this.call.sid }, `application error: more than ${MAX_DOCUMENTS} TwiML documents, ended as a loop`);
-        return;
-      }
+  private async runApplication(first: CallApplicationSource | LoadedDocument): Promise<void> {
+    const loops = new RedirectLoopGuard((limits) =>
+      this.rt.logger.warn(
+        { callSid: this.call.sid },
+        `TwiML documents loop with nothing heard between them: fetching at most one a second from now on (the call ends after ${limits.maxQuick} in a row)`,
+      ),
+    );
+    let next: CallApplicationSource | LoadedDocument | undefined = first;
+    while (next !== undefined && !this.ended.signal.aborted) {
       this.document = new AbortController();
-      if (this.ended.signal.aborted) return;
       if ('kind' in next && next.kind === 'participant') {
         const { waitUrl } = next;
         const entry = {
@@ -248,12 +275,20 @@ export class CallSession {
             if (conference.status === 'init') this.rt.conferenceAudio.wait(conference, this.call.sid, waitUrl);
           },
         };
-        await stayInConference(this.rt.ctx, this.call.sid, entry, this.document.signal, 4 * 3600);
+        // A Create Participant call has no TwiML of its own: it ends when it leaves.
+        await stayInConference(this.rt.ctx, this.call.sid, entry, this.document.signal, 4 * 3600, false);
         return;
       }
-      const document: TwimlDocument | undefined = 'verbs' in next ? next : await this.load(next);
-      if (!document) return;
-      next = await this.runVerbs(document.verbs);
+      if (!(await loops.pace(this.document.signal))) {
+        this.rt.logger.warn({ callSid: this.call.sid }, 'application error: TwiML documents loop with nothing heard between them; the call is ended');
+        return;
+      }
+      if (this.redirectTo || this.ended.signal.aborted) next = undefined; // redirected or hung up while paced
+      else {
+        const loaded: LoadedDocument | undefined = 'document' in next ? next : await this.load(next);
+        if (!loaded) return;
+        next = await this.runVerbs(loaded);
+      }
       if (this.redirectTo) {
         next = this.redirectTo;
         this.redirectTo = undefined;
@@ -262,8 +297,9 @@ export class CallSession {
   }
 
   /** Runs verbs in order; returns the next document to run, or nothing when the call should end. */
-  private async runVerbs(verbs: readonly TwimlVerb[]): Promise<CallApplicationSource | undefined> {
-    for (const verb of verbs) {
+  private async runVerbs({ document, source }: LoadedDocument): Promise<CallApplicationSource | undefined> {
+    const { verbs } = document;
+    for (const [index, verb] of verbs.entries()) {
       if (this.document.signal.aborted) return undefined;
       let onBridge: AnswerOnBridge | undefined;
       if (this.early) {
@@ -273,7 +309,7 @@ export class CallSession {
         if (answersOnBridge(verb)) onBridge = { answer: () => this.answerEarly(), notAnswered: (status) => (this.lastDial = status) };
         else if (!(await this.answerEarly())) return undefined;
       }
-      const step = await runVerb(this.rt, this.call, verb, this.document.signal, onBridge);
+      const step = await runVerb(this.rt, this.call, verb, this.document.signal, { onBridge, last: index === verbs.length - 1, document: source });
       if (step.kind === 'continue') continue;
       if (step.kind === 'hangup') return undefined;
       return step.source;

@@ -5,7 +5,7 @@
  * failed and canceled calls: https://www.twilio.com/docs/voice/api/call-resource#statuscallbackevent).
  */
 import { canMove, isFinal, type Call, type CallProgressEvent, type CallStatus } from '../../domain/call.js';
-import type { CallNotifier } from '../../domain/call-ports.js';
+import type { CallNotifier, ProgressDetail } from '../../domain/call-ports.js';
 import type { Clock, StoreOperations } from '../../domain/ports.js';
 
 export function progressEventOf(status: CallStatus): CallProgressEvent | undefined {
@@ -34,13 +34,13 @@ export class CallStatusKeeper {
     private readonly notifier: CallNotifier,
   ) {}
 
-  /** Stores the move and tells it; returns the call as it now is. */
-  async move(call: Call, status: CallStatus): Promise<Call> {
+  /** Stores the move and tells it (with `detail`, e.g. the SIP response behind it); returns the call as it now is. */
+  async move(call: Call, status: CallStatus, detail?: ProgressDetail): Promise<Call> {
     const next = withStatus(call, status, this.clock.now());
     if (next === call) return call;
     await this.store.updateCall(next);
     const event = progressEventOf(status);
-    if (event) this.notifier.callProgress(next, event);
+    if (event) this.notifier.callProgress(next, event, detail);
     return next;
   }
 }

@@ -5,7 +5,7 @@
  * learns that it left from the `leave` events on the bus.
  */
 import type { ParticipantEvent } from '../../domain/events.js';
-import type { Conference } from '../../domain/model.js';
+import type { Conference, OwnLeaveReason } from '../../domain/model.js';
 import { isParticipantEvent } from '../../domain/events.js';
 import type { EventBus } from '../../events/event-bus.js';
 import { ResourceNotFound, RuleViolation } from '../../errors.js';
@@ -21,6 +21,17 @@ export type ConferenceEntry = ({ kind: 'join'; request: JoinRequest } | { kind: 
 
 export type StayOutcome = { joined: true; seconds: number } | { joined: false; error: RuleViolation };
 
+/**
+ * Why a call's session stopped what it was doing: the reason its signal is aborted with, and the
+ * reason its participant leaves (anything else, e.g. shutdown, counts as a hang-up).
+ */
+export type CallInterruption = Extract<OwnLeaveReason, 'hung-up' | 'hung-up-via-api' | 'redirected-via-api'>;
+const INTERRUPTIONS: readonly unknown[] = ['hung-up', 'hung-up-via-api', 'redirected-via-api'] satisfies CallInterruption[];
+
+function interruption(signal: AbortSignal): CallInterruption {
+  return INTERRUPTIONS.includes(signal.reason) ? (signal.reason as CallInterruption) : 'hung-up';
+}
+
 /** Resolves with the first `leave` of `callSid`; `stop()` stops listening. */
 function leaveOf(bus: EventBus, callSid: string): { left: Promise<ParticipantEvent>; stop: () => void } {
   let stop = (): void => {};
@@ -35,15 +46,37 @@ function leaveOf(bus: EventBus, callSid: string): { left: Promise<ParticipantEve
   return { left, stop };
 }
 
+/**
+ * `goesOn`: the call has TwiML to run once it is out of the conference (it decides the
+ * `ParticipantCallStatus` its leave is told with).
+ */
 export async function stayInConference(
   ctx: ServiceContext,
   callSid: string,
   entry: ConferenceEntry,
   signal: AbortSignal,
   timeLimitSeconds: number,
+  goesOn: boolean,
 ): Promise<StayOutcome> {
   // Listen before joining: an end-on-exit participant may end the conference at once.
   const { left, stop } = leaveOf(ctx.bus, callSid);
+  ctx.afterConference.enter(callSid, goesOn);
+  try {
+    return await stay(ctx, callSid, entry, signal, timeLimitSeconds, left);
+  } finally {
+    stop();
+    ctx.afterConference.exit(callSid);
+  }
+}
+
+async function stay(
+  ctx: ServiceContext,
+  callSid: string,
+  entry: ConferenceEntry,
+  signal: AbortSignal,
+  timeLimitSeconds: number,
+  left: Promise<ParticipantEvent>,
+): Promise<StayOutcome> {
   const since = ctx.clock.now();
   let conferenceSid: string;
   let accountSid: string;
@@ -59,7 +92,6 @@ export async function stayInConference(
     conferenceSid = conference.sid;
     entry.onJoined?.(conference);
   } catch (error) {
-    stop();
     if (error instanceof RuleViolation) return { joined: false, error };
     throw error;
   }
@@ -74,12 +106,12 @@ export async function stayInConference(
   clearTimeout(timer);
   if (why !== 'left') {
     try {
-      await removeParticipant(ctx, { accountSid, conferenceSid, participant: callSid }, 'left');
+      const reason = why === 'limit' ? 'time-limit' : interruption(signal);
+      await removeParticipant(ctx, { accountSid, conferenceSid, participant: callSid }, { reason });
     } catch (error) {
       // Already gone (kicked or ended at the same moment): the leave event is on its way.
       if (!(error instanceof ResourceNotFound) && !(error instanceof RuleViolation)) throw error;
     }
   }
-  stop();
   return { joined: true, seconds: Math.floor((ctx.clock.now() - since) / 1000) };
 }

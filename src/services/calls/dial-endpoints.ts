@@ -3,7 +3,8 @@
  * or `<Client>` noun becomes a child call (`outbound-dial`, `ParentCallSid` = the caller),
  * all ringing together for the Dial's `timeout`; the first to answer is bridged with the caller
  * and the others are cancelled. The bridge lasts until either side hangs up or `timeLimit`
- * passes; the caller then goes on with `action` (DialCallStatus, DialCallDuration) or the next
+ * passes; the caller then goes on with `action` (DialCallStatus, DialCallSid, DialCallDuration,
+ * DialBridged — the first line dialled when none answered) or the next
  * verb. Each child call has Twilio's status moves and the noun's own status callback.
  *
  * `answerOnBridge="true"` on an inbound call not yet answered: the caller hears ringback as early
@@ -15,7 +16,7 @@
  * carrier or a client SDK Conclave does not have: those children fail at once.
  */
 import type { Call, CallStatus } from '../../domain/call.js';
-import type { DialCallStatus, DialResult, RemoteLeg } from '../../domain/call-ports.js';
+import type { DialCallStatus, DialReport, DialResult, ProgressDetail, RemoteLeg } from '../../domain/call-ports.js';
 import { parseEndpoint, type Endpoint } from '../../domain/endpoint.js';
 import { newSid } from '../../domain/sids.js';
 import type { DialEndpointNoun, DialVerb } from '../../twiml/verbs.js';
@@ -30,10 +31,6 @@ export interface AnswerOnBridge {
   notAnswered(status: DialCallStatus): void;
 }
 
-export interface DialOutcome {
-  status: DialCallStatus;
-  durationSeconds: number;
-}
 
 function endpointOf(noun: DialEndpointNoun): Endpoint | string {
   if (noun.noun === 'Sip') return parseEndpoint(noun.uri);
@@ -68,7 +65,14 @@ function unanswered(results: DialResult[], canceled: boolean): DialCallStatus {
   return 'failed';
 }
 
-export async function dialEndpoints(rt: CallRuntime, parent: Call, verb: DialVerb, signal: AbortSignal, onBridge?: AnswerOnBridge): Promise<DialOutcome> {
+/** What the Dial's action is told when nobody answered: the first line dialled, never bridged. */
+function notBridged(status: DialCallStatus, first: Call | undefined): DialReport {
+  return { status, ...(first ? { leg: { callSid: first.sid, durationSeconds: 0, bridged: false } } : {}) };
+}
+
+const sipDetail = (code: number | undefined): ProgressDetail => (code === undefined ? {} : { sipResponseCode: code });
+
+export async function dialEndpoints(rt: CallRuntime, parent: Call, verb: DialVerb, signal: AbortSignal, onBridge?: AnswerOnBridge): Promise<DialReport> {
   const { ctx } = rt;
   const ringback = new AbortController();
   // Ringback is a courtesy: if it cannot play (the caller's leg just went), the Dial goes on.
@@ -88,8 +92,8 @@ export async function dialEndpoints(rt: CallRuntime, parent: Call, verb: DialVer
   const results = await Promise.all(
     children.map(async (child, index): Promise<DialResult> => {
       const current = { call: child.call };
-      const move = async (status: CallStatus): Promise<void> => {
-        current.call = await rt.status.move(current.call, status);
+      const move = async (status: CallStatus, detail?: ProgressDetail): Promise<void> => {
+        current.call = await rt.status.move(current.call, status, detail);
       };
       rt.notifier.callProgress(child.call, 'initiated');
       if (typeof child.endpoint === 'string') {
@@ -114,7 +118,7 @@ export async function dialEndpoints(rt: CallRuntime, parent: Call, verb: DialVer
         return result;
       }
       if (result.outcome === 'answered') result.leg.hangup(); // a second answer, or the caller left: too late
-      await move(result.outcome === 'answered' ? 'canceled' : result.outcome);
+      await move(result.outcome === 'answered' ? 'canceled' : result.outcome, sipDetail(result.sipResponseCode));
       return result;
     }),
   );
@@ -124,14 +128,15 @@ export async function dialEndpoints(rt: CallRuntime, parent: Call, verb: DialVer
   if (!winner) {
     const status = unanswered(results, signal.aborted);
     onBridge?.notAnswered(status);
-    return { status, durationSeconds: 0 };
+    return notBridged(status, children[0]?.call);
   }
 
   const child = children[winner.index]!;
+  const answeredBy = sipDetail(winner.leg.sipResponseCode);
   if (onBridge && !(await onBridge.answer())) {
     winner.leg.hangup();
-    await rt.status.move(child.call, 'completed');
-    return { status: 'canceled', durationSeconds: 0 };
+    await rt.status.move(child.call, 'completed', answeredBy);
+    return notBridged('canceled', child.call);
   }
   const since = ctx.clock.now();
   const roomId = `bridge:${parent.sid}`;
@@ -145,6 +150,6 @@ export async function dialEndpoints(rt: CallRuntime, parent: Call, verb: DialVer
   clearTimeout(timer);
   await rt.bridge.leave([parent.sid, child.call.sid]);
   winner.leg.hangup();
-  await rt.status.move(child.call, 'completed');
-  return { status: 'completed', durationSeconds: Math.floor((ctx.clock.now() - since) / 1000) };
+  await rt.status.move(child.call, 'completed', answeredBy);
+  return { status: 'completed', leg: { callSid: child.call.sid, durationSeconds: Math.floor((ctx.clock.now() - since) / 1000), bridged: true } };
 }

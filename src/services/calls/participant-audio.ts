@@ -2,7 +2,8 @@
  * UpdateParticipant and UpdateConference with their audio parameters: `Hold=true` plays the
  * participant's `HoldUrl` (HoldMethod default GET), `AnnounceUrl` plays to the participant or to
  * the whole conference (AnnounceMethod default POST), `WaitUrl` replaces the wait music of a
- * participant whose conference has not started (twilio-oai UpdateParticipant, UpdateConference).
+ * participant whose conference has not started and is told as `participant-modify` (twilio-oai
+ * UpdateParticipant, UpdateConference).
  */
 import type { Conference, Participant } from '../../domain/model.js';
 import type { ParticipantChange } from '../../domain/participant-rules.js';
@@ -23,12 +24,12 @@ export async function updateParticipantWithAudio(
   change: ParticipantChange,
   audio: ParticipantAudio,
 ): Promise<Participant> {
-  const participant = await updateParticipant(ctx, address, change);
+  const participant = await updateParticipant(ctx, address, audio.waitUrl ? { ...change, waitUrl: true } : change);
   if (change.hold !== true && !audio.announceUrl && !audio.waitUrl) return participant;
   const conference = await getConference(ctx, address.accountSid, address.conferenceSid);
   const scheduler = ctx.calls.conferenceAudio;
   if (change.hold === true) scheduler.hold(conference, participant.callSid, audio.holdUrl);
-  if (audio.announceUrl) scheduler.announce(conference, audio.announceUrl, participant.callSid);
+  if (audio.announceUrl) scheduler.announce(conference, audio.announceUrl, participant);
   if (audio.waitUrl && conference.status === 'init') scheduler.wait(conference, participant.callSid, audio.waitUrl);
   return participant;
 }

@@ -1,7 +1,9 @@
 /**
- * Turns a HoldUrl, WaitUrl or AnnounceUrl into what will be played. Twilio's rule
- * (twilio-oai UpdateParticipant `HoldUrl`): the URL gives an audio file, or TwiML made only of
- * `<Play>`, `<Say>`, `<Pause>` and `<Redirect>`; a redirect is followed (up to a few hops).
+ * Reads what a HoldUrl, WaitUrl or AnnounceUrl gives. Twilio's rule (twilio-oai
+ * UpdateParticipant `HoldUrl`): the URL answers with an audio file (MP3, WAV, μ-law), or with TwiML
+ * made only of `<Play>`, `<Say>`, `<Pause>` and `<Redirect>`. One document is one pass: its
+ * sounds in order, up to a `<Redirect>`, which says what comes next — an empty `<Redirect/>`
+ * is the same document, fetched again (https://www.twilio.com/docs/voice/twiml/redirect).
  */
 import type { DocumentFetcher, PlaylistItem } from '../../domain/call-ports.js';
 import type { HttpMethod } from '../../domain/call.js';
@@ -18,10 +20,14 @@ export interface AudioUrl {
   params: Record<string, string>;
 }
 
-export async function resolveAudio(fetcher: DocumentFetcher, audio: AudioUrl, redirects = 0): Promise<PlaylistItem[]> {
+/** One fetched document: an audio file to play as it is, or one pass of TwiML and where it leads. */
+export type AudioDocument =
+  | { kind: 'audio'; url: string }
+  | { kind: 'twiml'; items: PlaylistItem[]; redirect: { url: string; method: HttpMethod } | undefined };
+
+export async function readAudioDocument(fetcher: DocumentFetcher, audio: AudioUrl): Promise<AudioDocument> {
   const document = await fetcher.fetchDocument(audio);
-  const type = document.contentType.split(';')[0]?.trim().toLowerCase() ?? '';
-  if (type.startsWith('audio/')) return [{ kind: 'play', url: document.url, loop: 1 }];
+  if (isAudio(document.contentType, document.body)) return { kind: 'audio', url: document.url };
   const twiml = parseTwiml(document.body, { documentUrl: document.url });
   const items: PlaylistItem[] = [];
   for (const verb of twiml.verbs) {
@@ -36,11 +42,37 @@ export async function resolveAudio(fetcher: DocumentFetcher, audio: AudioUrl, re
         items.push({ kind: 'pause', seconds: verb.length });
         break;
       case 'Redirect':
-        if (redirects >= MAX_REDIRECTS) throw new RuleViolation(TwilioCode.invalidParameter, `${audio.url}: more than ${MAX_REDIRECTS} redirects`);
-        return [...items, ...(await resolveAudio(fetcher, { ...audio, url: verb.url, method: verb.method }, redirects + 1))];
+        // What follows a Redirect never runs, as in a call's TwiML.
+        return { kind: 'twiml', items, redirect: { url: verb.url ?? document.url, method: verb.method } };
       default:
         throw new RuleViolation(TwilioCode.invalidParameter, `${audio.url}: <${verb.verb}> cannot be played; use <Play>, <Say>, <Pause> or <Redirect>`);
     }
+  }
+  return { kind: 'twiml', items, redirect: undefined };
+}
+
+/**
+ * An audio file, not TwiML: served as `audio/*`, or as a type that says nothing (none,
+ * `application/octet-stream`) with a body that is not XML — an MP3 or `.ul` file from a
+ * plain file server. The media fetcher then decodes it by its own rules.
+ */
+function isAudio(contentType: string, body: string): boolean {
+  const type = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
+  if (type.startsWith('audio/')) return true;
+  const untyped = type === '' || type === 'application/octet-stream' || type === 'binary/octet-stream';
+  return untyped && !body.trimStart().replace(/^\uFEFF/, '').startsWith('<');
+}
+
+/** Everything an announcement plays: the document and the ones it redirects to (a few hops at most). */
+export async function resolveAudio(fetcher: DocumentFetcher, audio: AudioUrl): Promise<PlaylistItem[]> {
+  const items: PlaylistItem[] = [];
+  let next: AudioUrl | undefined = audio;
+  for (let hops = 0; next; hops++) {
+    if (hops > MAX_REDIRECTS) throw new RuleViolation(TwilioCode.invalidParameter, `${audio.url}: more than ${MAX_REDIRECTS} redirects`);
+    const document = await readAudioDocument(fetcher, next);
+    if (document.kind === 'audio') return [...items, { kind: 'play', url: document.url, loop: 1 }];
+    items.push(...document.items);
+    next = document.redirect && { ...next, ...document.redirect };
   }
   return items;
 }

@@ -1,28 +1,39 @@
 /**
  * Runs one TwiML verb of an answered call. `<Dial><Conference>` puts the call in the room
  * until it leaves, `<Dial>` to phones bridges it with the first to answer (dial-endpoints.ts);
- * then the call goes to the Dial's `action` (told `DialCallStatus` and
- * `DialCallDuration`) or on to the next verb. `<Play>` and `<Say>` go to the audio player,
- * `<Pause>` waits, `<Redirect>` and `<Hangup>` end the document; `<Reject>` on an answered call
- * hangs up (https://www.twilio.com/docs/voice/twiml/reject).
+ * then the call goes to the Dial's `action` (told `DialCallStatus`, and after phones the
+ * dialled leg: `DialCallSid`, `DialCallDuration`, `DialBridged`) or on to the next verb.
+ * `<Play>` and `<Say>` go to the audio player, `<Pause>` waits, `<Redirect>` and `<Hangup>` end
+ * the document — an empty `<Redirect/>` fetches the current document again
+ * (https://www.twilio.com/docs/voice/twiml/redirect) —; `<Reject>` on an answered call hangs up
+ * (https://www.twilio.com/docs/voice/twiml/reject).
  */
-import type { Call } from '../../domain/call.js';
-import type { DialCallStatus } from '../../domain/call-ports.js';
+import type { Call, HttpMethod } from '../../domain/call.js';
+import type { DialReport } from '../../domain/call-ports.js';
 import type { DialVerb, TwimlVerb } from '../../twiml/verbs.js';
 import type { CallApplicationSource } from './call-application.js';
 import type { CallRuntime } from './call-runtime.js';
 import { stayInConference } from './conference-leg.js';
 import { dialEndpoints, type AnswerOnBridge } from './dial-endpoints.js';
+import { sleep } from './sleep.js';
 
 export type VerbStep = { kind: 'continue' } | { kind: 'hangup' } | { kind: 'goto'; source: CallApplicationSource };
 
 const CONTINUE: VerbStep = { kind: 'continue' };
 
-/** `onBridge`: the caller is not answered yet (`<Dial answerOnBridge>`); the Dial answers it. */
-export async function runVerb(rt: CallRuntime, call: Call, verb: TwimlVerb, signal: AbortSignal, onBridge?: AnswerOnBridge): Promise<VerbStep> {
+export interface VerbContext {
+  /** The caller is not answered yet (`<Dial answerOnBridge>`); the Dial answers it. */
+  onBridge?: AnswerOnBridge | undefined;
+  /** The verb is its document's last (nothing runs after it unless it has an `action`). */
+  last: boolean;
+  /** Where the running document came from: an empty `<Redirect/>` runs it again. */
+  document: CallApplicationSource;
+}
+
+export async function runVerb(rt: CallRuntime, call: Call, verb: TwimlVerb, signal: AbortSignal, context: VerbContext): Promise<VerbStep> {
   switch (verb.verb) {
     case 'Dial':
-      return dial(rt, call, verb, signal, onBridge);
+      return dial(rt, call, verb, signal, context);
     case 'Play':
       if (verb.url !== undefined) await rt.audio.play(call, { kind: 'play', url: verb.url, loop: verb.loop }, signal);
       return CONTINUE;
@@ -30,9 +41,10 @@ export async function runVerb(rt: CallRuntime, call: Call, verb: TwimlVerb, sign
       await rt.audio.play(call, { kind: 'say', text: verb.text, voice: verb.voice, language: verb.language, loop: verb.loop }, signal);
       return CONTINUE;
     case 'Pause':
-      await pause(verb.length, signal);
+      await sleep(verb.length * 1000, signal);
       return CONTINUE;
     case 'Redirect':
+      if (verb.url === undefined) return { kind: 'goto', source: again(context.document, verb.method) };
       return { kind: 'goto', source: { kind: 'url', url: verb.url, method: verb.method, fallbackUrl: null, fallbackMethod: 'POST' } };
     case 'Hangup':
     case 'Reject':
@@ -40,26 +52,16 @@ export async function runVerb(rt: CallRuntime, call: Call, verb: TwimlVerb, sign
   }
 }
 
-function pause(seconds: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, seconds * 1000);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
+
+/** The current document once more: fetched again from its URL (with the Redirect's method), or the same inline TwiML. */
+function again(document: CallApplicationSource, method: HttpMethod): CallApplicationSource {
+  if (document.kind !== 'url') return document;
+  return { kind: 'url', url: document.url, method, fallbackUrl: null, fallbackMethod: 'POST' };
 }
 
-async function dial(rt: CallRuntime, call: Call, verb: DialVerb, signal: AbortSignal, onBridge: AnswerOnBridge | undefined): Promise<VerbStep> {
-  let status: DialCallStatus;
-  let durationSeconds = 0;
+async function dial(rt: CallRuntime, call: Call, verb: DialVerb, signal: AbortSignal, context: VerbContext): Promise<VerbStep> {
+  let report: DialReport;
   const room = verb.conference;
-  if (room && room.record !== 'do-not-record') {
-    rt.logger.warn({ callSid: call.sid, conference: room.name }, '<Conference record> is not supported yet: the conference is not recorded');
-  }
   if (room) {
     const stay = await stayInConference(
       rt.ctx,
@@ -93,21 +95,21 @@ async function dial(rt: CallRuntime, call: Call, verb: DialVerb, signal: AbortSi
       },
       signal,
       verb.timeLimit,
+      verb.action !== undefined || !context.last,
     );
     if (stay.joined) {
-      status = 'completed';
-      durationSeconds = stay.seconds;
+      report = { status: 'completed' };
     } else {
-      status = 'failed';
+      report = { status: 'failed' };
       rt.logger.warn({ callSid: call.sid, code: stay.error.code }, `could not join conference ${room.name}: ${stay.error.message}`);
     }
   } else {
-    ({ status, durationSeconds } = await dialEndpoints(rt, call, verb, signal, onBridge));
+    report = await dialEndpoints(rt, call, verb, signal, context.onBridge);
   }
   if (signal.aborted) return { kind: 'hangup' };
   if (verb.action === undefined) return CONTINUE;
   return {
     kind: 'goto',
-    source: { kind: 'url', url: verb.action, method: verb.method, fallbackUrl: null, fallbackMethod: 'POST', dial: { status, durationSeconds } },
+    source: { kind: 'url', url: verb.action, method: verb.method, fallbackUrl: null, fallbackMethod: 'POST', dial: report },
   };
 }

@@ -20,14 +20,16 @@ export async function sweepOrphanCalls(ctx: ServiceContext): Promise<number> {
     if (orphans.length === 0) return swept;
     for (const call of orphans) {
       const participant = await ctx.store.findParticipantByCall(call.sid);
+      const ended = withStatus(call, call.status === 'in-progress' ? 'completed' : 'failed', ctx.clock.now());
       if (participant) {
         try {
-          await removeParticipant(ctx, { accountSid: participant.accountSid, conferenceSid: participant.conferenceSid, participant: call.sid }, 'left');
+          const address = { accountSid: participant.accountSid, conferenceSid: participant.conferenceSid, participant: call.sid };
+          await removeParticipant(ctx, address, { reason: 'hung-up', callStatus: ended.status });
         } catch (error) {
           if (!(error instanceof ResourceNotFound) && !(error instanceof RuleViolation)) throw error;
         }
       }
-      await ctx.store.updateCall(withStatus(call, call.status === 'in-progress' ? 'completed' : 'failed', ctx.clock.now()));
+      await ctx.store.updateCall(ended);
       swept++;
     }
   }
