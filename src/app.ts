@@ -108,7 +108,7 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
   const audio = new MediaAudio(plane, logger, { speechCommand: mediaConfig.speechCommand, fetchTimeoutMs: timeouts.twimlTimeoutMs });
   let sip: SipGateway | undefined;
   const engine = new CallEngine(core, {
-    dialer: new EndpointRouter(new SimulatedDialer(logger, plane, (url) => audio.fetchWav(url)), () => sip, logger),
+    dialer: new EndpointRouter(new SimulatedDialer(logger, plane, (url) => audio.fetchSound(url)), () => sip, logger),
     twiml: webhooks,
     notifier: webhooks,
     audio,

@@ -1,7 +1,7 @@
 /**
  * Real audio for calls and conferences: `<Play>` and `<Say>` to a call's leg, hold and wait
  * music from HoldUrl and WaitUrl, and AnnounceUrl to one participant or the whole room.
- * Sounds are turned into 8 kHz PCM here (WAV decoded, text spoken by espeak-ng) and handed to
+ * Sounds are turned into 8 kHz PCM here (files decoded, text spoken by espeak-ng) and handed to
  * the media worker, which loops or plays them in its 20 ms tick.
  *
  * Where espeak-ng is missing, `<Say>` is silence of about the time the words would take (150
@@ -63,8 +63,8 @@ export class MediaAudio implements AudioPlayer, ConferenceAudio {
     }
   }
 
-  /** A WAV file as 8 kHz PCM, fetched (and cached) as `<Play>` fetches it. */
-  fetchWav(url: string, signal?: AbortSignal): Promise<Int16Array> {
+  /** A sound file (WAV, MP3, raw μ-law) as 8 kHz PCM, fetched (and cached) as `<Play>` fetches it. */
+  fetchSound(url: string, signal?: AbortSignal): Promise<Int16Array> {
     return fetchAudio(url, { timeoutMs: this.options.fetchTimeoutMs, maxBytes: MAX_AUDIO_BYTES, ...(signal ? { signal } : {}) });
   }
 
@@ -117,7 +117,7 @@ export class MediaAudio implements AudioPlayer, ConferenceAudio {
   }
 
   private async renderOne(audio: AudioRequest, signal?: AbortSignal): Promise<Int16Array> {
-    if (audio.kind === 'play') return this.fetchWav(audio.url, signal);
+    if (audio.kind === 'play') return this.fetchSound(audio.url, signal);
     if (await this.speech.available()) return this.speech.speak(audio.text, { voice: audio.voice, language: audio.language });
     if (!this.warnedNoSpeech) {
       this.warnedNoSpeech = true;
