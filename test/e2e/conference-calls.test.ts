@@ -140,6 +140,11 @@ describe.each(STORE_KINDS)('conference calls on %s', (kind) => {
     expect(canceled.json().status).toBe('canceled');
     const left = ((await t.request('GET', `${participants(cf)}.json`)).json().participants as Json[]).map((p) => p.label);
     expect(left).toEqual(['host']);
+    // Removing one that still rings cancels its call.
+    const later = await t.request('POST', `${participants(cf)}.json`, { form: { From: 'sim:app', To: 'sim:later;ring=30', Label: 'later' } });
+    expect((await t.request('DELETE', `${participants(cf)}/later.json`)).status).toBe(204);
+    expect((await t.request('GET', `/2010-04-01/Accounts/${t.accountSid}/Calls/${later.json().call_sid as string}.json`)).json().status).toBe('canceled');
+    expect(((await t.request('GET', `${participants(cf)}.json`)).json().participants as Json[]).map((p) => p.label)).toEqual(['host']);
   });
 
   it('Status=completed on the conference ends it and hangs up every call; the library drives it', async () => {

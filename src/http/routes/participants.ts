@@ -151,7 +151,9 @@ export function registerParticipantRoutes(app: FastifyInstance, ctx: CallService
     },
     DELETE: async (request, reply) => {
       const { ConferenceSid, CallSid } = paramsOf(request);
-      await removeParticipant(ctx, { accountSid: accountOf(request).sid, conferenceSid: ConferenceSid!, participant: CallSid! }, { reason: 'removed-via-api' });
+      const removed = await removeParticipant(ctx, { accountSid: accountOf(request).sid, conferenceSid: ConferenceSid!, participant: CallSid! }, { reason: 'removed-via-api' });
+      // A participant still being dialled has no room to leave: its ringing call is cancelled.
+      if (removed.status !== 'connected') await ctx.calls.hangup(removed.callSid);
       void reply.code(204).send();
     },
   });
