@@ -28,6 +28,7 @@ import { MPEGDecoder } from 'mpg123-decoder';
 import { AudioFormatError, PLAYABLE_FORMATS } from './audio-error.js';
 import { describeContent } from './audio-sniff.js';
 import { StreamResampler } from './resampler.js';
+import { concatPcm, toInt16 } from './pcm.js';
 
 /** The rate every decoded sound comes out at (as wav-decoder.ts's OUTPUT_SAMPLE_RATE). */
 const OUTPUT_RATE = 8000;
@@ -41,26 +42,6 @@ export interface Mp3Options {
   signal?: AbortSignal;
   /** Overrides MAX_MP3_SECONDS (tests). */
   maxSeconds?: number;
-}
-
-/** Rounds and clamps an int16-scale signal. */
-function toInt16(x: Float32Array): Int16Array {
-  const out = new Int16Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    const v = Math.round(x[i]!);
-    out[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
-  }
-  return out;
-}
-
-function concat(parts: Int16Array[]): Int16Array {
-  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /**
@@ -104,7 +85,7 @@ export async function decodeMp3(bytes: Uint8Array, options: Mp3Options = {}): Pr
       throw new AudioFormatError(`not an MP3 file: no MPEG audio frame could be decoded${what === undefined ? '' : ` (${what})`}: ${PLAYABLE_FORMATS}`);
     }
     parts.push(toInt16(resampler.end()));
-    return concat(parts);
+    return concatPcm(parts);
   } finally {
     // free() releases the instance's buffers; it needs the instance, so only once it is ready.
     await decoder.ready.then(

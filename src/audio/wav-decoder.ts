@@ -21,6 +21,7 @@ import { ALAW_DECODE, MULAW_DECODE } from '../media/codec/g711.js';
 import { AudioFormatError } from './audio-error.js';
 import { describeContent } from './audio-sniff.js';
 import { resample } from './resampler.js';
+import { toInt16 } from './pcm.js';
 
 /** The rate every decoded sound comes out at. */
 export const OUTPUT_SAMPLE_RATE = 8000;
@@ -200,16 +201,6 @@ function toMono(fmt: WavFormat, data: Uint8Array): Float32Array {
     let sum = 0;
     for (let c = 0; c < channels; c++) sum += read(at + c * bps);
     out[f] = sum * scale;
-  }
-  return out;
-}
-
-/** Rounds and clamps an int16-scale float signal. */
-function toInt16(x: Float32Array): Int16Array {
-  const out = new Int16Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    const v = Math.round(x[i]!);
-    out[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
   }
   return out;
 }

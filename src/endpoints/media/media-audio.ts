@@ -8,6 +8,7 @@
  * words a minute) and a warning says why, so the TwiML around it still runs as it would.
  */
 import { fetchAudio } from '../../audio/audio-fetcher.js';
+import { concatPcm } from '../../audio/pcm.js';
 import { SpeechSynthesizer } from '../../audio/speech.js';
 import type { Call } from '../../domain/call.js';
 import type { AudioPlayer, AudioRequest, ConferenceAudio, PlaylistItem } from '../../domain/call-ports.js';
@@ -107,13 +108,7 @@ export class MediaAudio implements AudioPlayer, ConferenceAudio {
       const loops = item.loop === 0 ? (looping ? 1 : 10) : Math.max(1, item.loop);
       for (let i = 0; i < loops; i++) parts.push(pcm);
     }
-    const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const p of parts) {
-      out.set(p, at);
-      at += p.length;
-    }
-    return out;
+    return concatPcm(parts);
   }
 
   private async renderOne(audio: AudioRequest, signal?: AbortSignal): Promise<Int16Array> {
