@@ -457,6 +457,8 @@ describe.each(STORE_KINDS)('Conferences over HTTP on %s', (kind) => {
       const none = await t.request('POST', `${conferencePath(ac, cf)}.json`, { form: {} });
       expect(none.status).toBe(200);
       expect(none.json().status).toBe('in-progress');
+      // Twilio matches enums without regard to case: Completed ends it.
+      expect((await t.request('POST', `${conferencePath(ac, cf)}.json`, { form: { Status: 'Completed' } })).json().status).toBe('completed');
     });
   });
 

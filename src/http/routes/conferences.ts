@@ -5,7 +5,6 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { ConferenceStatus } from '../../domain/model.js';
-import { invalidParameter } from '../../errors.js';
 import type { CallServiceContext } from '../../services/calls/call-service-context.js';
 import { endConference } from '../../services/end-conference.js';
 import { getConference, listConferences } from '../../services/read-conferences.js';
@@ -48,8 +47,8 @@ export function registerConferenceRoutes(app: FastifyInstance, ctx: CallServiceC
       const account = accountOf(request);
       const conferenceSid = paramsOf(request).ConferenceSid!;
       const form = formOf(request);
-      const status = text(form, 'Status');
-      if (status !== undefined && status !== 'completed') throw invalidParameter('Status', `the only status a conference can be given is completed, not "${status}"`);
+      // Matched without regard to case, as Twilio matches its enums; `completed` is the only one.
+      const status = oneOf(form, 'Status', ['completed'] as const);
       const announce = audioUrl(form, 'AnnounceUrl', 'AnnounceMethod', 'POST').announceUrl;
       let conference = await getConference(ctx, account.sid, conferenceSid);
       if (announce) announceToConference(ctx, conference, announce);
