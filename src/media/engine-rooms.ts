@@ -29,6 +29,7 @@ import type { RtpLegOptions } from './rtp/rtp-leg.js';
 import { UdpBatch } from './rtp/udp-batch.js';
 import { PcmPlayer, Recorder, ToneVoice, soundPcm } from './sources.js';
 import { builtinSounds, encodeWav } from './sounds.js';
+import { MediaError } from './media-error.js';
 
 const DEFAULT_RTP_TIMEOUT_MS = 30_000;
 
@@ -72,7 +73,7 @@ export class EngineRooms {
 
   startRtpTimeout(legId: string): Record<string, never> {
     const leg = this.leg(legId);
-    if (!leg.rtp) throw new Error(`leg ${leg.id} is not an RTP leg`);
+    if (!leg.rtp) throw new MediaError('invalid', `leg ${leg.id} is not an RTP leg`);
     leg.timeoutMs = this.rtpTimeoutMs;
     leg.lastRxAt = performance.now();
     return {};
@@ -80,7 +81,7 @@ export class EngineRooms {
 
   setRemote(p: MediaRequestParams<'setRemote'>): Record<string, never> {
     const leg = this.leg(p.legId);
-    if (!leg.rtp) throw new Error(`leg ${leg.id} is not an RTP leg`);
+    if (!leg.rtp) throw new MediaError('invalid', `leg ${leg.id} is not an RTP leg`);
     if (p.codec !== undefined) leg.rtp.setCodec(p.codec);
     leg.rtp.setRemote(p.address, p.port);
     return {};
@@ -103,24 +104,24 @@ export class EngineRooms {
 
   takeRecording(legId: string): MediaRequestResult<'takeRecording'> {
     const leg = this.leg(legId);
-    if (!leg.recorder) throw new Error(`leg ${leg.id} does not record`);
+    if (!leg.recorder) throw new MediaError('invalid', `leg ${leg.id} does not record`);
     return { wav: encodeWav(leg.recorder.take()) };
   }
 
   private room(roomId: string): Room {
     const room = this.rooms.get(roomId);
-    if (!room) throw new Error(`no room ${roomId}`);
+    if (!room) throw new MediaError('no-room', `no room ${roomId}`);
     return room;
   }
 
   private leg(legId: string): Leg {
     const leg = this.legs.get(legId);
-    if (!leg) throw new Error(`no leg ${legId}`);
+    if (!leg) throw new MediaError('no-leg', `no leg ${legId}`);
     return leg;
   }
 
   createRoom(roomId: string): Record<string, never> {
-    if (this.rooms.has(roomId)) throw new Error(`room ${roomId} exists`);
+    if (this.rooms.has(roomId)) throw new MediaError('exists', `room ${roomId} exists`);
     const room = newRoom(roomId, (legId, talking) => this.notify({ kind: 'notify', type: 'talking', legId, talking }));
     this.rooms.set(roomId, room);
     this.roomList.push(room);
@@ -141,7 +142,7 @@ export class EngineRooms {
 
   async addLeg(p: AddLegParams): Promise<MediaRequestResult<'addLeg'>> {
     const room = this.room(p.roomId);
-    if (this.legs.has(p.legId) || this.pending.has(p.legId)) throw new Error(`leg ${p.legId} exists`);
+    if (this.legs.has(p.legId) || this.pending.has(p.legId)) throw new MediaError('exists', `leg ${p.legId} exists`);
     const sounds = builtinSounds();
     const flags: Partial<LegFlags> = flagsOf(p.flags ?? {});
     let rtp: RtpLeg | null = null;
@@ -250,7 +251,7 @@ export class EngineRooms {
   /** The other half of a cross-worker move: the same ports, stream, players and recorder. */
   async attachLeg(roomId: string, m: MovedLeg, patch: LegFlagsPatch): Promise<Record<string, never>> {
     const room = this.room(roomId);
-    if (this.legs.has(m.legId) || this.pending.has(m.legId)) throw new Error(`leg ${m.legId} exists`);
+    if (this.legs.has(m.legId) || this.pending.has(m.legId)) throw new MediaError('exists', `leg ${m.legId} exists`);
     const rtp = m.rtp ? await this.openRtp(m.legId, room, { restore: m.rtp }) : null;
     const leg = joinRoom(
       room,
@@ -276,7 +277,7 @@ export class EngineRooms {
     }
     if (this.closed || this.rooms.get(room.id) !== room) {
       await rtp.close();
-      throw new Error(this.closed ? 'engine closed' : `room ${room.id} was destroyed`);
+      throw this.closed ? new MediaError('closed', 'engine closed') : new MediaError('no-room', `room ${room.id} was destroyed`);
     }
     rtp.onDtmf = (digit) => this.notify({ kind: 'notify', type: 'dtmf', legId, digit });
     return rtp;

@@ -27,6 +27,7 @@ import type {
   WorkerStats,
 } from './protocol.js';
 import { WorkerHandle } from './worker-handle.js';
+import { MediaError } from './media-error.js';
 
 export interface MediaClientOptions extends MediaEngineOptions {
   /** Default request timeout in ms (default 5000). */
@@ -90,7 +91,7 @@ export class MediaClient extends EventEmitter<MediaClientEvents> {
 
   /** Sends a request; resolves with its result, rejects on error, timeout or worker exit. */
   request<K extends MediaRequestType>(type: K, params: MediaRequestParams<K>, timeoutMs = this.timeoutMs): Promise<MediaRequestResult<K>> {
-    if (this.exited) return Promise.reject(new Error('media worker is not running'));
+    if (this.exited) return Promise.reject(new MediaError('worker-exited', 'media worker is not running'));
     const legId = legOf(type, params);
     const move = legId === undefined ? undefined : this.moving.get(legId);
     const run = (): Promise<MediaRequestResult<K>> => this.route(type, params, timeoutMs) as Promise<MediaRequestResult<K>>;
@@ -100,7 +101,7 @@ export class MediaClient extends EventEmitter<MediaClientEvents> {
   /** Terminates the workers (their sockets close with them). */
   async close(): Promise<void> {
     if (this.exited) return;
-    const err = new Error('media client closed');
+    const err = new MediaError('closed', 'media client closed');
     for (const w of this.workers) w.failAll(err);
     await Promise.all(this.workers.map((w) => w.terminate()));
     this.exited = true;
@@ -113,7 +114,7 @@ export class MediaClient extends EventEmitter<MediaClientEvents> {
         return this.stats(timeoutMs);
       case 'createRoom': {
         const { roomId } = params as MediaRequestParams<'createRoom'>;
-        if (this.roomWorker.has(roomId)) throw new Error(`room ${roomId} exists`);
+        if (this.roomWorker.has(roomId)) throw new MediaError('exists', `room ${roomId} exists`);
         const w = this.leastLoaded();
         this.roomWorker.set(roomId, w);
         try {
@@ -133,7 +134,7 @@ export class MediaClient extends EventEmitter<MediaClientEvents> {
       case 'addLeg': {
         const p = params as MediaRequestParams<'addLeg'>;
         const w = this.workerOfRoom(p.roomId);
-        if (this.legWorker.has(p.legId) || this.addingLegs.has(p.legId)) throw new Error(`leg ${p.legId} exists`);
+        if (this.legWorker.has(p.legId) || this.addingLegs.has(p.legId)) throw new MediaError('exists', `leg ${p.legId} exists`);
         this.addingLegs.add(p.legId);
         try {
           const result = await w.request(id, type, p, timeoutMs);
@@ -192,13 +193,13 @@ export class MediaClient extends EventEmitter<MediaClientEvents> {
 
   private workerOfRoom(roomId: string): WorkerHandle {
     const w = this.roomWorker.get(roomId);
-    if (!w) throw new Error(`no room ${roomId}`);
+    if (!w) throw new MediaError('no-room', `no room ${roomId}`);
     return w;
   }
 
   private workerOfLeg(legId: string): WorkerHandle {
     const w = this.legWorker.get(legId);
-    if (!w) throw new Error(`no leg ${legId}`);
+    if (!w) throw new MediaError('no-leg', `no leg ${legId}`);
     return w;
   }
 
@@ -258,7 +259,7 @@ export class MediaClient extends EventEmitter<MediaClientEvents> {
   private onExit(code: number): void {
     if (this.exited) return;
     this.exited = true;
-    const err = new Error(`media worker exited (${code})`);
+    const err = new MediaError('worker-exited', `media worker exited (${code})`);
     for (const w of this.workers) {
       w.failAll(err);
       void w.terminate();

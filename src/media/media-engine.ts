@@ -51,6 +51,7 @@ import type {
   WorkerStats,
 } from './protocol.js';
 import type { RtpLeg } from './rtp/rtp-leg.js';
+import { MediaError } from './media-error.js';
 
 export { PcmPlayer } from './sources.js';
 
@@ -115,7 +116,8 @@ export class MediaEngine {
       const result = await this.dispatch(req);
       return { kind: 'reply', id: req.id, ok: true, result };
     } catch (err) {
-      return { kind: 'reply', id: req.id, ok: false, error: err instanceof Error ? err.message : String(err) };
+      const error = MediaError.from(err);
+      return { kind: 'reply', id: req.id, ok: false, error: error.message, code: error.code };
     }
   }
 
@@ -123,7 +125,7 @@ export class MediaEngine {
   async request<K extends MediaRequestType>(type: K, params: MediaRequestParams<K>): Promise<MediaRequestResult<K>> {
     const id = this.nextRequestId++;
     const reply = await this.handle({ kind: 'request', id, type, params } as MediaRequest);
-    if (!reply.ok) throw new Error(reply.error);
+    if (!reply.ok) throw MediaError.fromReply(reply.code, reply.error);
     return reply.result as MediaRequestResult<K>;
   }
 
@@ -164,7 +166,7 @@ export class MediaEngine {
         return st.attachLeg(req.params.roomId, req.params.leg, req.params.flags ?? {});
       default: {
         const never: never = req;
-        throw new Error(`unknown request ${(never as { type: string }).type}`);
+        throw new MediaError('invalid', `unknown request ${(never as { type: string }).type}`);
       }
     }
   }

@@ -6,6 +6,7 @@
  * strings, numbers, typed arrays), so the same messages work over a MessagePort and in-process.
  */
 
+import type { MediaErrorCode } from './media-error.js';
 import type { MovedLeg } from './leg-state.js';
 import type { ReceiverFigures } from './rtp/rtcp-session.js';
 
@@ -191,7 +192,7 @@ export type MediaRequest = {
 
 export type MediaReply =
   | { kind: 'reply'; id: number; ok: true; result: unknown }
-  | { kind: 'reply'; id: number; ok: false; error: string };
+  | { kind: 'reply'; id: number; ok: false; error: string; code: MediaErrorCode };
 
 export type LegClosedReason = 'removed' | 'rtp-timeout' | 'room-destroyed';
 

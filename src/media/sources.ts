@@ -6,13 +6,14 @@
 import type { FrameSource } from './mixer.js';
 import type { SoundSpec, ToneSpec } from './protocol.js';
 import { builtinSounds } from './sounds.js';
+import { MediaError } from './media-error.js';
 
 export const FRAME = 160;
 
 /** The PCM of a sound spec (built-in name or caller PCM); throws on an unknown name. */
 export function soundPcm(sound: SoundSpec): Int16Array {
   const pcm = typeof sound === 'string' ? builtinSounds()[sound] : sound.pcm;
-  if (!(pcm instanceof Int16Array)) throw new Error('unknown sound');
+  if (!(pcm instanceof Int16Array)) throw new MediaError('invalid', 'unknown sound');
   return pcm;
 }
 

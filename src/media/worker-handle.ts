@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { MediaEngineOptions, MediaNotification, MediaReply, WorkerRequest, WorkerRequestMap, WorkerRequestType } from './protocol.js';
+import { MediaError } from './media-error.js';
 
 /**
  * From dist, ./worker.js runs as is. From source, Node 20 does not apply `--import tsx` to a
@@ -54,18 +55,18 @@ export class WorkerHandle {
     this.worker.on('error', (err) => events.error(err));
     this.worker.on('exit', (code) => {
       this.exited = true;
-      this.failAll(new Error(`media worker exited (${code})`));
+      this.failAll(new MediaError('worker-exited', `media worker exited (${code})`));
       events.exit(code);
     });
   }
 
   /** Sends one request with the caller's id (ids are unique across workers: play ids use them). */
   request<K extends WorkerRequestType>(id: number, type: K, params: WorkerRequestMap[K]['params'], timeoutMs: number): Promise<WorkerRequestMap[K]['result']> {
-    if (this.exited) return Promise.reject(new Error('media worker is not running'));
+    if (this.exited) return Promise.reject(new MediaError('worker-exited', 'media worker is not running'));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new Error(`media request ${type} #${id} timed out after ${timeoutMs} ms`));
+        reject(new MediaError('timeout', `media request ${type} #${id} timed out after ${timeoutMs} ms`));
       }, timeoutMs);
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
       this.worker.postMessage({ kind: 'request', id, type, params } as WorkerRequest);
@@ -92,6 +93,6 @@ export class WorkerHandle {
     this.pending.delete(msg.id);
     clearTimeout(p.timer);
     if (msg.ok) p.resolve(msg.result);
-    else p.reject(new Error(msg.error));
+    else p.reject(MediaError.fromReply(msg.code, msg.error));
   }
 }

@@ -11,6 +11,7 @@ import { EngineHarness, absent, present } from './engine-harness.js';
 import { dbfs, goertzel } from './goertzel.js';
 import { level, until } from './rtp-peer.js';
 import type { RtpPeer } from './rtp-peer.js';
+import { MediaError } from '../../src/media/media-error.js';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -220,12 +221,18 @@ describe('MediaEngine', () => {
   it('rejects bad requests with an error reply', async () => {
     const engine = new MediaEngine(() => undefined);
     cleanup.push(() => engine.close());
-    expect(await engine.handle({ kind: 'request', id: 7, type: 'setLeg', params: { legId: 'x', muted: true } })).toEqual({ kind: 'reply', id: 7, ok: false, error: 'no leg x' });
+    // Errors cross the worker boundary with their code (media-error.ts), not as bare strings.
+    expect(await engine.handle({ kind: 'request', id: 7, type: 'setLeg', params: { legId: 'x', muted: true } })).toEqual({ kind: 'reply', id: 7, ok: false, error: 'no leg x', code: 'no-leg' });
     await engine.request('createRoom', { roomId: 'r' });
-    await expect(engine.request('createRoom', { roomId: 'r' })).rejects.toThrow(/exists/);
+    await expect(engine.request('createRoom', { roomId: 'r' })).rejects.toMatchObject({ code: 'exists', message: expect.stringMatching(/exists/) });
     await engine.request('addLeg', { roomId: 'r', legId: 's', kind: 'sim' });
-    await expect(engine.request('addLeg', { roomId: 'r', legId: 's', kind: 'sim' })).rejects.toThrow(/exists/);
-    await expect(engine.request('takeRecording', { legId: 's' })).rejects.toThrow(/does not record/);
+    await expect(engine.request('addLeg', { roomId: 'r', legId: 's', kind: 'sim' })).rejects.toMatchObject({ code: 'exists' });
+    await expect(engine.request('takeRecording', { legId: 's' })).rejects.toMatchObject({ code: 'invalid', message: expect.stringMatching(/does not record/) });
+    await expect(engine.request('addLeg', { roomId: 'nowhere', legId: 't', kind: 'sim' })).rejects.toBeInstanceOf(MediaError);
+    // A range with room for one RTP leg: the second says the ports ran out, by its code.
+    const portRange = { min: 41000, max: 41001 };
+    await engine.request('addLeg', { roomId: 'r', legId: 'rtp1', kind: 'rtp', codec: 'PCMU', portRange });
+    await expect(engine.request('addLeg', { roomId: 'r', legId: 'rtp2', kind: 'rtp', codec: 'PCMU', portRange })).rejects.toMatchObject({ code: 'ports-exhausted' });
   });
 });
 

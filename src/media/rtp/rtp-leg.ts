@@ -39,6 +39,7 @@ import { RTP_HEADER_SIZE, createRtpView, readRtp, writeRtpHeader } from './rtp-p
 import { openDgramSocket, wallNow } from './rtp-socket.js';
 import type { RtpSocket } from './rtp-socket.js';
 import { bindPair, bindPairAt } from './udp.js';
+import { MediaError } from '../media-error.js';
 
 export { G711_PAYLOAD_TYPE } from './rtp-leg-types.js';
 export type { G711Codec, RtpLegOptions, RtpLegState, RtpLegStats } from './rtp-leg-types.js';
@@ -141,7 +142,7 @@ export class RtpLeg {
     const host = r?.host ?? options.host ?? '127.0.0.1';
     const te = options.telephoneEventPayloadType;
     if (te !== undefined && te !== null && (!Number.isInteger(te) || te < 0 || te > 127 || te === G711_PAYLOAD_TYPE[options.codec ?? 'PCMU'])) {
-      throw new Error(`bad telephone-event payload type ${te}`);
+      throw new MediaError('invalid', `bad telephone-event payload type ${te}`);
     }
     const withRtcp = r?.withRtcp ?? options.rtcp ?? true;
     const open = options.openSocket ?? openDgramSocket;
@@ -188,8 +189,8 @@ export class RtpLeg {
    * timestamps) and the jitter buffer carry on, as the clock rate is the same 8 kHz.
    */
   setCodec(codec: G711Codec): void {
-    if (!Object.hasOwn(G711_PAYLOAD_TYPE, codec)) throw new Error(`unknown codec ${String(codec)}`);
-    if (G711_PAYLOAD_TYPE[codec] === this.telephoneEventPayloadType) throw new Error(`codec ${codec} collides with the telephone-event payload type`);
+    if (!Object.hasOwn(G711_PAYLOAD_TYPE, codec)) throw new MediaError('invalid', `unknown codec ${String(codec)}`);
+    if (G711_PAYLOAD_TYPE[codec] === this.telephoneEventPayloadType) throw new MediaError('invalid', `codec ${codec} collides with the telephone-event payload type`);
     this.audioCodec = codec;
     this.audioPt = G711_PAYLOAD_TYPE[codec];
     this.decodeTable = codec === 'PCMU' ? MULAW_DECODE : ALAW_DECODE;

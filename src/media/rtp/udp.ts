@@ -7,6 +7,7 @@
  */
 import { openDgramSocket } from './rtp-socket.js';
 import type { RtpSocket, RtpSocketFactory } from './rtp-socket.js';
+import { MediaError } from '../media-error.js';
 
 function closeQuietly(socket: RtpSocket): void {
   void socket.close();
@@ -73,7 +74,7 @@ export async function bindPair(
       }
       closeQuietly(probe);
     }
-    throw new Error(`no free even/odd UDP port pair on ${host}`);
+    throw new MediaError('ports-exhausted', `no free even/odd UDP port pair on ${host}`);
   }
   const { min, max } = range;
   const first = min + (min & 1);
@@ -91,5 +92,5 @@ export async function bindPair(
       if (!inUse(err)) throw err;
     }
   }
-  throw new Error(`no free even UDP port${withRtcp ? ' pair' : ''} in ${min}-${max} on ${host}`);
+  throw new MediaError('ports-exhausted', `no free even UDP port${withRtcp ? ' pair' : ''} in ${min}-${max} on ${host}`);
 }
