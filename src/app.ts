@@ -71,8 +71,12 @@ const systemClock: Clock = { now: () => Date.now() };
 
 export async function createApp(config: Config, owner: OwnerCredentials, options: AppOptions = {}): Promise<App> {
   const logger = options.logger ?? pino({ level: config.logLevel });
+  const { database } = config;
   const store =
-    options.store ?? (await openStore(config.database.kind === 'sqlite' ? config.database.path : config.database.url));
+    options.store ??
+    (await (database.kind === 'sqlite'
+      ? openStore(database.path)
+      : openStore(database.url, { statementTimeoutMs: database.statementTimeoutMs, connectTimeoutMs: database.connectTimeoutMs, logger })));
   const bus = new EventBus((error, event) => logger.error({ err: error, event: event.type }, 'event listener failed'));
   const core: ServiceContext = { store, bus, clock: options.clock ?? systemClock, credentials: new CredentialCache(), afterConference: new AfterConference() };
   const ensured = await ensureOwnerAccount(core, owner);

@@ -9,7 +9,24 @@ import { parseArgs } from 'node:util';
 import { isSid } from './domain/sids.js';
 import { ConfigError } from './errors.js';
 
-export type DatabaseConfig = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
+export type DatabaseConfig = { kind: 'sqlite'; path: string } | ({ kind: 'postgres'; url: string } & Partial<PostgresTimeouts>);
+
+/** How long PostgreSQL may make a request wait before it is answered 503 (see open-postgres-store.ts). */
+export interface PostgresTimeouts {
+  /** Longest a statement may run, lock waits included (PostgreSQL's statement_timeout). */
+  statementTimeoutMs: number;
+  /** Longest wait for a connection: a new one, or a free one of the pool. */
+  connectTimeoutMs: number;
+}
+
+/**
+ * A statement of Conclave's takes milliseconds; 5 s is far past any healthy one (a conference row
+ * lock is held for one short transaction), yet well inside the patience of an HTTP client
+ * (twilio-node's RequestClient waits 30 s). A free connection comes within milliseconds too, and a new
+ * one within one round trip: 2 s without one means the pool is stuck behind a lock or the server
+ * is unreachable, and the request should fail fast.
+ */
+export const DEFAULT_POSTGRES_TIMEOUTS: PostgresTimeouts = { statementTimeoutMs: 5_000, connectTimeoutMs: 2_000 };
 
 export interface Config {
   http: { host: string; port: number };
@@ -78,7 +95,7 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
   const flags = parseFlags(argv);
   const host = flags.host ?? env.CONCLAVE_HTTP_HOST ?? '127.0.0.1';
   const port = parsePort(flags.port ?? env.CONCLAVE_HTTP_PORT ?? '8080', flags.port ? '--port' : 'CONCLAVE_HTTP_PORT');
-  const database = parseDatabase(flags.database ?? env.CONCLAVE_DATABASE ?? DEFAULT_SQLITE_PATH);
+  const database = parseDatabase(flags.database ?? env.CONCLAVE_DATABASE ?? DEFAULT_SQLITE_PATH, env);
   const owner = parseOwner(env.CONCLAVE_ACCOUNT_SID, env.CONCLAVE_AUTH_TOKEN);
   const logLevel = (env.CONCLAVE_LOG_LEVEL ?? 'info') as Config['logLevel'];
   if (!LOG_LEVELS.includes(logLevel)) {
@@ -193,14 +210,16 @@ function parsePort(value: string, name: string): number {
   return port;
 }
 
-function parseDatabase(value: string): DatabaseConfig {
+function parseDatabase(value: string, env: NodeJS.ProcessEnv): DatabaseConfig {
+  const statementTimeoutMs = milliseconds(env.CONCLAVE_DATABASE_STATEMENT_TIMEOUT_MS, 'CONCLAVE_DATABASE_STATEMENT_TIMEOUT_MS', DEFAULT_POSTGRES_TIMEOUTS.statementTimeoutMs);
+  const connectTimeoutMs = milliseconds(env.CONCLAVE_DATABASE_CONNECT_TIMEOUT_MS, 'CONCLAVE_DATABASE_CONNECT_TIMEOUT_MS', DEFAULT_POSTGRES_TIMEOUTS.connectTimeoutMs);
   if (/^postgres(ql)?:\/\//.test(value)) {
     try {
       new URL(value);
     } catch {
       throw new ConfigError(`CONCLAVE_DATABASE=${value} is not a valid URL; write it as postgres://user@host:5432/database`);
     }
-    return { kind: 'postgres', url: value };
+    return { kind: 'postgres', url: value, statementTimeoutMs, connectTimeoutMs };
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
     throw new ConfigError(`CONCLAVE_DATABASE=${value} names an unknown engine; use a file path for SQLite or a postgres:// URL`);

@@ -4,7 +4,8 @@
  * Layers below the HTTP edge throw these; only `http/error-handler.ts` turns them into a
  * `RestException` body. Codes and messages follow Twilio's published error dictionary
  * (https://www.twilio.com/docs/api/errors): 20003 Authenticate, 20004 Method not allowed,
- * 20404 Not found, 20001 invalid parameter, 21220 invalid call state, 16020 conference full.
+ * 20404 Not found, 20001 invalid parameter, 21220 invalid call state, 16020 conference full,
+ * 20503 Service unavailable.
  */
 
 export const TwilioCode = {
@@ -14,6 +15,7 @@ export const TwilioCode = {
   notFound: 20404,
   tooManyRequests: 20429,
   internal: 20500,
+  serviceUnavailable: 20503,
   invalidCallState: 21220,
   conferenceFull: 16020,
   subaccountLimit: 20008,
@@ -108,5 +110,24 @@ export class ResourceNotFound extends Error {
   constructor(what: string) {
     super(`${what} was not found`);
     this.name = 'ResourceNotFound';
+  }
+}
+
+/**
+ * The database cannot answer now: its connection was lost, it refused or timed out, a lock or
+ * the statement timeout held the query too long. Nothing of the failed operation was kept (a
+ * transaction is rolled back; a lost commit either happened whole or not at all), so the HTTP
+ * edge answers 503 / 20503, which Twilio documents as "temporarily unavailable: try again with
+ * exponential back-off" (https://www.twilio.com/docs/api/errors/20503). `outage` is one object
+ * for every error of one outage, so that whoever logs them can tell each outage once.
+ */
+export class StoreUnavailableError extends Error {
+  constructor(
+    message: string,
+    readonly outage: object,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'StoreUnavailableError';
   }
 }

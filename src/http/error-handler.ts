@@ -5,7 +5,7 @@
  * details, and the process carries on.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ApiError, ResourceNotFound, RuleViolation, TwilioCode } from '../errors.js';
+import { ApiError, ResourceNotFound, RuleViolation, StoreUnavailableError, TwilioCode } from '../errors.js';
 import { formatOf } from './request-context.js';
 import { renderError, type RestException } from './representation/render.js';
 
@@ -21,6 +21,10 @@ function toRestException(error: unknown, request: FastifyRequest): RestException
     return { status: 404, code: TwilioCode.notFound, message: `The requested resource ${requestPath(request)} was not found` };
   }
   if (error instanceof RuleViolation) return { status: 400, code: error.code, message: error.message };
+  // The store logs the outage once (and its end); each request is only answered, not logged.
+  if (error instanceof StoreUnavailableError) {
+    return { status: 503, code: TwilioCode.serviceUnavailable, message: 'Service unavailable: the database cannot be reached; try again with exponential back-off' };
+  }
   const fastifyError = error as Partial<FastifyError>;
   const status = fastifyError.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {

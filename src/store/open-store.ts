@@ -5,10 +5,16 @@
  * deployment never loads pg and a PostgreSQL one never opens the native SQLite addon.
  */
 import type { Store } from '../domain/ports.js';
+import type { StoreLogger } from './postgres/database-health.js';
 
 export interface OpenStoreOptions {
   /** PostgreSQL only: the schema holding Conclave's tables (created if absent). */
   schema?: string;
+  /** PostgreSQL only: statement_timeout, and the longest wait for a connection (open-postgres-store.ts). */
+  statementTimeoutMs?: number;
+  connectTimeoutMs?: number;
+  /** PostgreSQL only: where an outage is told, once at its start and once at its end. */
+  logger?: StoreLogger;
 }
 
 const POSTGRES_URL = /^postgres(?:ql)?:\/\//i;

@@ -19,6 +19,7 @@ import { parseTwiml } from '../../twiml/parse-twiml.js';
 import type { DialVerb, TwimlDocument, TwimlVerb } from '../../twiml/verbs.js';
 import type { CallApplicationSource } from './call-application.js';
 import type { CallRuntime } from './call-runtime.js';
+import { logCallStoreFailure } from './call-status.js';
 import { stayInConference, type CallInterruption } from './conference-leg.js';
 import type { AnswerOnBridge } from './dial-endpoints.js';
 import { RedirectLoopGuard } from './redirect-loop-guard.js';
@@ -93,11 +94,11 @@ export class CallSession {
       if (this.call.direction === 'inbound') await this.ringIn();
       else await this.dialOut();
     } catch (error) {
-      this.rt.logger.error({ err: error, callSid: this.call.sid }, 'call failed');
+      logCallStoreFailure(this.rt.logger, error, this.call.sid, 'call failed');
     } finally {
       this.remote?.hangup();
       await this.end(this.call.status === 'in-progress' ? 'completed' : this.ended.signal.aborted ? 'canceled' : 'failed').catch((error: unknown) =>
-        this.rt.logger.error({ err: error, callSid: this.call.sid }, 'could not store the end of the call'),
+        logCallStoreFailure(this.rt.logger, error, this.call.sid, 'could not store the end of the call'),
       );
     }
   }
@@ -136,7 +137,7 @@ export class CallSession {
       onRinging: () =>
         void this.move('ringing')
           .then(() => this.rt.onRinging?.(this.call, this.source))
-          .catch((error: unknown) => this.rt.logger.error({ err: error, callSid: this.call.sid }, 'could not store that the call rings')),
+          .catch((error: unknown) => logCallStoreFailure(this.rt.logger, error, this.call.sid, 'could not store that the call rings')),
     });
     if (result.outcome !== 'answered') {
       this.sipResponseCode = result.sipResponseCode;

@@ -7,6 +7,28 @@
 import { canMove, isFinal, type Call, type CallProgressEvent, type CallStatus } from '../../domain/call.js';
 import type { CallNotifier, ProgressDetail } from '../../domain/call-ports.js';
 import type { Clock, StoreOperations } from '../../domain/ports.js';
+import { StoreUnavailableError } from '../../errors.js';
+import type { CallLogger } from './call-runtime.js';
+
+/** Retries of a final status the database could not take: 1 s, doubling to 30 s, while it is down. */
+const FIRST_RETRY_MS = 1000;
+const MAX_RETRY_MS = 30_000;
+/** Outages already told by the call engine (the store logs each outage once too). */
+const toldOutages = new WeakSet<object>();
+
+/**
+ * Logs a failed store write of a call: the database being unavailable once per outage and without
+ * a stack (every live call would otherwise print one), anything else each time with its stack.
+ */
+export function logCallStoreFailure(logger: CallLogger, error: unknown, callSid: string, message: string): void {
+  if (!(error instanceof StoreUnavailableError)) {
+    logger.error({ err: error, callSid }, message);
+    return;
+  }
+  if (toldOutages.has(error.outage)) return;
+  toldOutages.add(error.outage);
+  logger.warn({ callSid, reason: error.message }, `${message}: the database is unavailable; calls that change status meanwhile end, and their end is stored once it is back (told once per outage)`);
+}
 
 export function progressEventOf(status: CallStatus): CallProgressEvent | undefined {
   if (status === 'queued') return 'initiated';
@@ -34,13 +56,34 @@ export class CallStatusKeeper {
     private readonly notifier: CallNotifier,
   ) {}
 
-  /** Stores the move and tells it (with `detail`, e.g. the SIP response behind it); returns the call as it now is. */
+  /**
+   * Stores the move and tells it (with `detail`, e.g. the SIP response behind it); returns the call
+   * as it now is. When the database is unavailable a call's end still happens: it is told now,
+   * stored once the database is back, and the error still thrown for the caller to log.
+   */
   async move(call: Call, status: CallStatus, detail?: ProgressDetail): Promise<Call> {
     const next = withStatus(call, status, this.clock.now());
     if (next === call) return call;
-    await this.store.updateCall(next);
     const event = progressEventOf(status);
+    try {
+      await this.store.updateCall(next);
+    } catch (error) {
+      if (error instanceof StoreUnavailableError && isFinal(status)) {
+        if (event) this.notifier.callProgress(next, event, detail);
+        this.storeLater(next, FIRST_RETRY_MS);
+      }
+      throw error;
+    }
     if (event) this.notifier.callProgress(next, event, detail);
     return next;
+  }
+
+  /** Nothing else writes an ended call, so a late write of its end cannot undo a newer one. */
+  private storeLater(call: Call, delayMs: number): void {
+    setTimeout(() => {
+      this.store.updateCall(call).catch((error: unknown) => {
+        if (error instanceof StoreUnavailableError) this.storeLater(call, Math.min(MAX_RETRY_MS, delayMs * 2));
+      });
+    }, delayMs).unref();
   }
 }

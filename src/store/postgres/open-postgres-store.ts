@@ -4,11 +4,22 @@
  * (`lockConference`) and the unique indexes keep them consistent.
  *
  * `schema` puts every table in that schema (created if absent) by setting `search_path` at
- * connection start-up, so no query names a schema; the tests use one schema per test file.
+ * connection start-up, so no query names a schema; the tests use one schema per test file. A
+ * URL that sets the search path itself (`?options=-c%20search_path%3Dname`) names the schema
+ * the same way.
+ *
+ * A lost or slow database is an answer, never a hang or a crash: every statement has a
+ * `statement_timeout` (the server cancels it, lock waits included) and a client-side deadline a
+ * little later (for a server that no longer answers at all); a connection, new or from the
+ * pool, is waited for `connectTimeoutMs` at most; every connection error is heard (guarded-pool.ts)
+ * and the outage logged once (database-health.ts). The pool and the LISTEN connection open new
+ * connections by themselves once the server answers again.
  */
 import pg from 'pg';
 import { Kysely, PostgresDialect } from 'kysely';
 import { ConfigError } from '../../errors.js';
+import { DatabaseHealth, type StoreLogger } from './database-health.js';
+import { GuardedPool } from './guarded-pool.js';
 import type { Store } from '../../domain/ports.js';
 import { KyselyStore } from '../kysely-store.js';
 import { ParticipantChangeListener } from './participant-change-listener.js';
@@ -21,7 +32,18 @@ export interface PostgresStoreOptions {
   schema?: string;
   /** Pool size; default pg's 10. */
   maxConnections?: number;
+  /** PostgreSQL's statement_timeout for every statement; default 5 s (config.ts says why). */
+  statementTimeoutMs?: number;
+  /** Longest wait for a connection, new or from the pool; default 2 s. */
+  connectTimeoutMs?: number;
+  /** Where the start and end of an outage are told; default nowhere. */
+  logger?: StoreLogger;
 }
+
+const DEFAULT_STATEMENT_TIMEOUT_MS = 5_000;
+const DEFAULT_CONNECT_TIMEOUT_MS = 2_000;
+/** How the server lists our connections (pg_stat_activity) unless the URL names them itself. */
+const APPLICATION_NAME = 'conclave';
 
 const INT8_OID = 20;
 /** A plain, unquoted identifier, so it can be written into `search_path` and DDL as is. */
@@ -30,7 +52,7 @@ const DUPLICATE_SCHEMA = '42P06';
 const UNIQUE_VIOLATION = '23505';
 
 export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<Store> {
-  const { schema } = options;
+  const schema = options.schema ?? schemaOfUrl(url);
   if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
     throw new ConfigError(`Invalid PostgreSQL schema name '${schema}': use lowercase letters, digits and _, starting with a letter or _`);
   }
@@ -41,17 +63,32 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   const types = new pg.TypeOverrides();
   types.setTypeParser(INT8_OID, Number);
 
+  const statementTimeoutMs = options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
+  const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const connectionString = options.schema === undefined ? url : withSearchPath(url, options.schema);
+  const connection: pg.ClientConfig = {
+    fallback_application_name: APPLICATION_NAME,
+    connectionTimeoutMillis: connectTimeoutMs,
+    // Notices a peer that vanished without a reset sooner than the kernel's default of two hours.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+  };
   const pool = new pg.Pool({
-    connectionString: schema === undefined ? url : withSearchPath(url, schema),
+    ...connection,
+    connectionString,
     types,
     max: options.maxConnections,
-    connectionTimeoutMillis: 10_000,
+    statement_timeout: statementTimeoutMs,
+    // A server that stopped answering altogether (a black-holed network) cannot cancel
+    // anything: the client gives up a connect-timeout after the server should have.
+    query_timeout: statementTimeoutMs + connectTimeoutMs,
+    // A transaction whose node vanished between two statements must not keep its row locks
+    // (a conference's) longer than a statement may wait for them.
+    idle_in_transaction_session_timeout: statementTimeoutMs,
   });
-  // An idle connection that the server drops emits 'error' on the pool, which would crash the
-  // process if unheard; the pool discards that connection and the next query opens another.
-  pool.on('error', () => undefined);
+  const health = new DatabaseHealth(options.logger);
 
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new GuardedPool(pool, health) }) });
   try {
     if (schema !== undefined) await createSchema(pool, schema);
     await migrateToLatest(db as Kysely<unknown>, 'postgres', schema);
@@ -62,12 +99,18 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   const cache = new ParticipantCache();
   let listener: ParticipantChangeListener;
   try {
-    listener = await ParticipantChangeListener.start(schema === undefined ? url : withSearchPath(url, schema), schema ?? 'public', cache);
+    listener = await ParticipantChangeListener.start(connectionString, schema ?? 'public', cache, { client: connection, health });
   } catch (error) {
     await db.destroy();
     throw error;
   }
   return new KyselyStore(db, 'postgres', cache, () => listener.close());
+}
+
+/** The schema a URL's `options` sets with `-c search_path=<one schema>`, if it does. */
+function schemaOfUrl(url: string): string | undefined {
+  const options = new URL(url).searchParams.get('options') ?? '';
+  return /(?:^|\s)-c\s*search_path=([^\s,]+)(?:\s|$)/.exec(options)?.[1];
 }
 
 /**
