@@ -40,3 +40,21 @@ describe('SIP and media configuration', () => {
     expect(() => loadConfig([], env)).toThrow(message);
   });
 });
+
+describe('PostgreSQL timeouts', () => {
+  const url = 'postgres://postgres@127.0.0.1:5432/test';
+
+  it('default to a 5 s statement timeout and a 2 s wait for a connection, and take the environment', () => {
+    expect(loadConfig([], { CONCLAVE_DATABASE: url }).database).toEqual({ kind: 'postgres', url, statementTimeoutMs: 5000, connectTimeoutMs: 2000 });
+    const database = loadConfig([], { CONCLAVE_DATABASE: url, CONCLAVE_DATABASE_STATEMENT_TIMEOUT_MS: '1500', CONCLAVE_DATABASE_CONNECT_TIMEOUT_MS: '300' }).database;
+    expect(database).toMatchObject({ statementTimeoutMs: 1500, connectTimeoutMs: 300 });
+  });
+
+  it.each([
+    [{ CONCLAVE_DATABASE_STATEMENT_TIMEOUT_MS: '5s' }, /CONCLAVE_DATABASE_STATEMENT_TIMEOUT_MS=5s is not a timeout; use milliseconds from 100 to 120000/],
+    [{ CONCLAVE_DATABASE_CONNECT_TIMEOUT_MS: '0' }, /CONCLAVE_DATABASE_CONNECT_TIMEOUT_MS=0 is not a timeout/],
+  ])('refuses %o with one line', (env, message) => {
+    expect(() => loadConfig([], { CONCLAVE_DATABASE: url, ...env })).toThrow(ConfigError);
+    expect(() => loadConfig([], { CONCLAVE_DATABASE: url, ...env })).toThrow(message);
+  });
+});
