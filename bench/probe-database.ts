@@ -7,10 +7,10 @@
  * 1. terminations: the server's own backends (found by application_name) are terminated N
  *    times, a second apart; did the process survive, and how many answers were 5xx?
  * 2. lock: a table the list reads is held ACCESS EXCLUSIVE for 25 s; latency p50/p99/max and
- *    statuses of the requests started meanwhile.
+ *    statuses of the requests in flight meanwhile.
  * 3. outage: the TCP proxy between server and database is cut for 5 s (every socket reset, new
- *    ones refused), then restored; log lines per second meanwhile, and the time to the first
- *    success after the restore.
+ *    ones refused), then restored; log lines (stdout and stderr) per second meanwhile, and the
+ *    time to the first success after the restore.
  *
  * Usage: npx tsx bench/probe-database.ts [--root DIR] [--terminations N] [--lock-seconds S] [--outage-seconds S]
  * (the PostgreSQL of CONCLAVE_TEST_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/test).
@@ -171,10 +171,11 @@ async function lock(seconds: number): Promise<void> {
     await locker.end();
     await sleep(1000);
     await traffic.stop();
-    const during = traffic.samples.filter((s) => s.started >= from && s.started < until);
+    // Every request the lock held up, including those already waiting when it was taken.
+    const during = traffic.samples.filter((s) => s.started < until && s.started + s.ms > from);
     const survived = !server.exited();
     await server.stop();
-    console.log(`\n2. conferences locked ACCESS EXCLUSIVE for ${seconds} s under ${CLIENTS} clients (requests started during the lock); survived: ${survived ? 'yes' : 'no'}`);
+    console.log(`\n2. conferences locked ACCESS EXCLUSIVE for ${seconds} s under ${CLIENTS} clients (requests in flight during the lock); survived: ${survived ? 'yes' : 'no'}`);
     console.log(`   ${summary(during, 'list')}`);
     console.log(`   ${summary(during, 'create')}`);
   });

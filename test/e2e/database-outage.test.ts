@@ -188,4 +188,33 @@ describe('PostgreSQL faults under a running server', () => {
     );
     expect(created.filter((sid) => !stored.has(sid))).toEqual([]);
   });
+
+  it('ends the calls that hang up while the database is cut off, and stores their end once it is back', async () => {
+    const sids: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const response = await request(server, '/Calls.json', {
+        To: `sim:caller${i};hangup=2`,
+        From: '+15005550006',
+        Twiml: '<Response><Pause length="30"/></Response>',
+      });
+      expect(response.status).toBe(201);
+      sids.push(String(response.body.sid));
+    }
+    const stored = async (): Promise<string[]> =>
+      (await adminQuery<{ status: string }>(`select status from ${schema}.calls where sid = any($1)`, [sids])).map((r) => r.status);
+    await vi.waitFor(async () => expect(await stored()).toEqual(sids.map(() => 'in-progress')), { timeout: 10_000, interval: 20 });
+    const logsBefore = server.logs().length;
+    proxy.cut();
+    // The callers hang up: their calls end, though the end cannot be stored yet.
+    const endNotStored = /^could not store the end of the call: the database is unavailable/;
+    await vi.waitFor(() => expect(server.logs().slice(logsBefore).map((l) => l.msg)).toContainEqual(expect.stringMatching(endNotStored)), { timeout: 10_000, interval: 20 });
+    expect(await stored()).toContain('in-progress');
+    expect(server.exited()).toBe(false);
+
+    proxy.restore();
+    await vi.waitFor(async () => expect(await stored()).toEqual(sids.map(() => 'completed')), { timeout: 15_000, interval: 50 });
+    // One line from the store and one from the call engine for the outage, none per call.
+    const told = server.logs().slice(logsBefore).filter((l) => l.level >= WARN);
+    expect(told.map((l) => l.msg)).toEqual([UNAVAILABLE, expect.stringMatching(endNotStored)]);
+  });
 });

@@ -72,7 +72,7 @@ export interface ServerUnderTest {
   baseUrl: string;
   accountSid: string;
   authorization: string;
-  /** Every line the server wrote to stdout (JSON log lines after the banner). */
+  /** Every line the server wrote, stdout (the banner, then JSON log lines) and stderr (a crash's stack). */
   lines: string[];
   /** The JSON log lines, parsed. */
   logs(): Array<{ level: number; msg: string; [key: string]: unknown }>;
@@ -135,7 +135,10 @@ export async function startServer(env: Record<string, string>, root = ROOT): Pro
     pending = parts.pop()!;
     lines.push(...parts);
   });
-  child.stderr!.on('data', (data: Buffer) => (stderr += data.toString()));
+  child.stderr!.on('data', (data: Buffer) => {
+    stderr += data.toString();
+    lines.push(...data.toString().split('\n').filter((line) => line !== ''));
+  });
   const baseUrl = await new Promise<string>((resolve, reject) => {
     const timer = setInterval(() => {
       const line = lines.find((l) => l.startsWith('Conclave is listening on '));
