@@ -104,7 +104,7 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
     },
     logger,
   );
-  const conferenceMedia = new ConferenceMedia(plane, logger);
+  const conferenceMedia = new ConferenceMedia(plane);
   bus.subscribe((event) => conferenceMedia.onEvent(event));
   plane.onTalking((callSid, talking) => {
     reportSpeech(core, callSid, talking).catch((error: unknown) => logger.warn({ err: error, callSid }, 'could not report talk detection'));

@@ -47,7 +47,13 @@ export class SimulatedDialer {
     }
     if (endpoint.ringSeconds > 0 && !(await wait(endpoint.ringSeconds * 1000, signal))) return { outcome: 'canceled' };
     if (signal.aborted) return { outcome: 'canceled' };
-    return { outcome: 'answered', leg: await this.answeredLeg(options.callSid, endpoint) };
+    try {
+      return { outcome: 'answered', leg: await this.answeredLeg(options.callSid, endpoint) };
+    } catch {
+      // Its media leg could not be opened (logged by the plane): the call fails, as a phone
+      // whose line broke would.
+      return { outcome: 'failed' };
+    }
   }
 
   /** A simulated phone calling in: it waits for Conclave to answer and never gives up first. */
@@ -72,18 +78,16 @@ export class SimulatedDialer {
   /** The answered endpoint: its media leg speaks and listens; it hangs up after `hangup=N`. */
   private async answeredLeg(callSid: string, endpoint: SimEndpoint): Promise<RemoteLeg> {
     const local = new AbortController();
-    let closed = (): void => {};
-    const mediaGone = new Promise<void>((resolve) => (closed = resolve));
     const voice = await this.voice(endpoint);
-    await this.plane.openSimLeg(callSid, voice, endpoint.record, () => closed());
+    const leg = await this.plane.openSimLeg(callSid, voice, endpoint.record);
     const after = endpoint.hangupAfterSeconds;
     const timedOut = after === null ? new Promise<void>(() => {}) : wait(after * 1000, local.signal).then(() => undefined);
     return {
       // When Conclave hangs up first, this promise never settles: the far end did not hang up.
-      hungUp: Promise.race([timedOut, mediaGone]).then(() => (local.signal.aborted ? new Promise<void>(() => {}) : undefined)),
+      hungUp: Promise.race([timedOut, leg.ended]).then(() => (local.signal.aborted ? new Promise<void>(() => {}) : undefined)),
       hangup: () => {
         local.abort();
-        void this.plane.closeLeg(callSid);
+        void leg.close();
       },
     };
   }

@@ -86,7 +86,7 @@ describe.each(STORE_KINDS)('callback values on %s', (kind) => {
       const found = web.requests.find((r) => r.path === '/after');
       expect(found).toBeDefined();
       return found!;
-    });
+    }, { timeout: 10_000 });
     expect(action.params).toMatchObject({ DialCallStatus: 'completed', CallSid: withAction.callSid });
     expect(action.params).not.toHaveProperty('DialCallSid');
     expect(action.params).not.toHaveProperty('DialCallDuration');
@@ -130,7 +130,7 @@ describe.each(STORE_KINDS)('callback values on %s', (kind) => {
       const found = conferenceEvents().find((r) => r.params.StatusCallbackEvent === 'conference-end' && r.params.ConferenceSid === boss.conferenceSid);
       expect(found).toBeDefined();
       return found!.params;
-    });
+    }, { timeout: 10_000 });
     expect(end).toMatchObject({
       ReasonConferenceEnded: 'participant-with-end-conference-on-exit-left',
       CallSidEndingConference: boss.callSid,
@@ -160,7 +160,7 @@ describe.each(STORE_KINDS)('callback values on %s', (kind) => {
       const found = conferenceEvents().find((r) => r.params.StatusCallbackEvent === 'participant-modify');
       expect(found).toBeDefined();
       return found!.params;
-    });
+    }, { timeout: 10_000 });
     expect(modify).toMatchObject({ CallSid: host.callSid, ParticipantLabel: 'host' });
   });
 
@@ -258,7 +258,7 @@ describe('what is accepted but not acted on yet is logged, once', () => {
         });
       await create();
       await create();
-      await vi.waitFor(() => expect(lines.filter((l) => l.msg.includes('ringTone="uk"'))).toHaveLength(2)); // one per document run
+      await vi.waitFor(() => expect(lines.filter((l) => l.msg.includes('ringTone="uk"'))).toHaveLength(2), { timeout: 10_000 }); // one per document run
       const recording = lines.filter((l) => l.msg.startsWith('RecordingStatusCallback was accepted'));
       expect(recording).toHaveLength(1);
       expect(recording[0]!.level).toBe(40);

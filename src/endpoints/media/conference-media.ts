@@ -14,7 +14,7 @@ import { isParticipantEvent } from '../../domain/events.js';
 import { mediaStateOf } from '../../domain/media-state.js';
 import type { Conference, Participant } from '../../domain/model.js';
 import type { LegFlagsPatch } from '../../media/protocol.js';
-import type { MediaLogger, MediaPlane } from './media-plane.js';
+import type { MediaPlane } from './media-plane.js';
 
 export function flagsOf(conference: Conference, participant: Participant, phoneHold: boolean): LegFlagsPatch {
   const state = mediaStateOf(conference, participant);
@@ -34,10 +34,7 @@ export class ConferenceMedia {
   private readonly conferences = new Map<string, Conference>();
   private readonly phoneHolds = new Set<string>();
 
-  constructor(
-    private readonly plane: MediaPlane,
-    private readonly logger: MediaLogger,
-  ) {}
+  constructor(private readonly plane: MediaPlane) {}
 
   /** A bus listener. */
   onEvent(event: ConferenceEvent): void {
@@ -59,7 +56,9 @@ export class ConferenceMedia {
       if (event.leaveReason === 'add-failed') return; // never in the room: nothing to take out, no beep
       this.members.get(conference.sid)?.delete(participant.callSid);
       this.phoneHolds.delete(participant.callSid);
-      this.quietly(this.plane.leaveRoom(participant.callSid), participant.callSid, 'leave the room');
+      // Queued after its way in, so a leg still entering is taken out again.
+      const leg = this.plane.leg(participant.callSid);
+      if (leg) this.quietly(leg.leave(), participant.callSid, 'leave the room');
       if (participant.beep === 'true' || participant.beep === 'onExit') this.beep(conference.sid, 'beep-exit');
       return;
     }
@@ -72,8 +71,9 @@ export class ConferenceMedia {
     const entering = !members.has(participant.callSid);
     if (participant.status !== 'connected') return;
     members.set(participant.callSid, participant);
-    if (!this.plane.has(participant.callSid)) return;
-    this.quietly(this.plane.enterRoom(participant.callSid, conference.sid, this.flags(current, participant)), participant.callSid, 'enter the room');
+    const leg = this.plane.leg(participant.callSid);
+    if (!leg) return;
+    this.quietly(leg.enter(this.plane.room(conference.sid), this.flags(current, participant)), participant.callSid, 'enter the room');
     if (entering && event.type === 'join' && (participant.beep === 'true' || participant.beep === 'onEnter')) this.beep(conference.sid, 'beep');
   }
 
@@ -93,18 +93,21 @@ export class ConferenceMedia {
   }
 
   private apply(conference: Conference, participant: Participant): void {
-    if (!this.plane.has(participant.callSid)) return;
-    this.quietly(this.plane.setFlags(participant.callSid, this.flags(conference, participant)), participant.callSid, 'set its flags');
+    // Queued after the leg's way into the room, if it is still on its way.
+    const leg = this.plane.leg(participant.callSid);
+    if (!leg) return;
+    this.quietly(leg.setFlags(this.flags(conference, participant)), participant.callSid, 'set its flags');
   }
 
   private beep(roomId: string, sound: 'beep' | 'beep-exit'): void {
-    void this.plane.play({ roomId }, sound).catch((error: unknown) => this.logger.warn({ err: error, roomId }, 'could not play the beep'));
+    this.plane
+      .findRoom(roomId)
+      ?.play(sound)
+      .catch((error: unknown) => this.plane.unlessGone(error, roomId, 'play the beep'));
   }
 
+  /** A leg that is gone (the call ended meanwhile) has nothing left to change; anything else is logged. */
   private quietly(done: Promise<unknown>, callSid: string, what: string): void {
-    done.catch((error: unknown) => {
-      // A leg that is gone (the call ended meanwhile) has nothing left to change.
-      if (this.plane.has(callSid)) this.logger.warn({ err: error, callSid }, `media: could not ${what}`);
-    });
+    done.catch((error: unknown) => this.plane.unlessGone(error, callSid, what));
   }
 }

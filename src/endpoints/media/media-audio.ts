@@ -40,7 +40,7 @@ export class MediaAudio implements AudioPlayer, ConferenceAudio {
   }
 
   async play(call: Call, audio: AudioRequest, signal: AbortSignal): Promise<void> {
-    if (signal.aborted || !this.plane.has(call.sid)) return;
+    if (signal.aborted || !this.plane.leg(call.sid)) return;
     const loops = audio.loop === 0 ? FOREVER : Math.max(1, audio.loop);
     let pcm: Int16Array;
     try {
@@ -51,16 +51,19 @@ export class MediaAudio implements AudioPlayer, ConferenceAudio {
       this.logger.warn({ err: error, callSid: call.sid, audio }, `could not play: ${(error as Error).message}`);
       return;
     }
-    for (let i = 0; i < loops && !signal.aborted && this.plane.has(call.sid); i++) {
-      if (!(await this.plane.play({ callSid: call.sid }, { pcm }, signal))) return;
+    // The leg is looked up after the fetch: the call may have ended meanwhile.
+    const leg = this.plane.leg(call.sid);
+    for (let i = 0; leg && i < loops && !signal.aborted; i++) {
+      if (!(await leg.play({ pcm }, signal))) return;
     }
   }
 
   async ringback(call: Call, signal: AbortSignal): Promise<void> {
     // One 6 s cycle per request, again and again: the cycle ends in 4 s of silence, so the
     // round trip between two cycles is never heard.
-    while (!signal.aborted && this.plane.has(call.sid)) {
-      if (!(await this.plane.play({ callSid: call.sid }, 'ringback', signal))) return;
+    const leg = this.plane.leg(call.sid);
+    while (leg && !signal.aborted) {
+      if (!(await leg.play('ringback', signal))) return;
     }
   }
 
@@ -80,20 +83,18 @@ export class MediaAudio implements AudioPlayer, ConferenceAudio {
   async announce(target: { conferenceSid: string } | { callSid: string }, playlist: PlaylistItem[]): Promise<void> {
     const pcm = await this.render(playlist, false);
     if (pcm.length === 0) return;
-    const played = await this.plane.play('callSid' in target ? { callSid: target.callSid } : { roomId: target.conferenceSid }, { pcm });
+    const listeners = 'callSid' in target ? this.plane.leg(target.callSid) : this.plane.findRoom(target.conferenceSid);
+    const played = (await listeners?.play({ pcm })) ?? false;
     if (!played) throw new Error('the announcement was cut short: its listeners left');
   }
 
   private async sources(callSid: string, which: 'hold' | 'wait', pcm: Int16Array | undefined): Promise<void> {
-    if (!this.plane.has(callSid)) return;
+    const leg = this.plane.leg(callSid);
+    if (!leg) return;
     const builtin = which === 'hold' ? 'hold-music' : 'wait-music';
     const sound: SoundSpec | null = pcm === undefined ? builtin : pcm.length === 0 ? null : { pcm };
-    try {
-      await this.plane.setSources(callSid, which === 'hold' ? { hold: sound } : { wait: sound });
-    } catch (error) {
-      // The leg went meanwhile (the call ended): nothing is left to play to.
-      if (this.plane.has(callSid)) this.logger.warn({ err: error, callSid }, `could not set the ${which} music`);
-    }
+    // A leg gone meanwhile (the call ended) has nothing left to play to.
+    await leg.setSources(which === 'hold' ? { hold: sound } : { wait: sound }).catch((error: unknown) => this.plane.unlessGone(error, callSid, `set the ${which} music`));
   }
 
   /** One PCM for a whole playlist; `looping` playlists (hold, wait) cap `loop="0"` items at one pass. */

@@ -14,7 +14,8 @@ import type { SipCall } from '../../sip/ua/call.js';
 import type { IncomingCall } from '../../sip/ua/incoming-call.js';
 import { SipUserAgent } from '../../sip/ua/user-agent.js';
 import { SipCombinedTransport } from '../../sip/transport/combined-transport.js';
-import type { MediaLogger, MediaPlane } from '../media/media-plane.js';
+import type { MediaLeg } from '../media/media-leg.js';
+import type { MediaLogger, MediaPlane, RtpLegParams } from '../media/media-plane.js';
 import { SipInbound } from './sip-inbound.js';
 import { SipOutbound } from './sip-outbound.js';
 
@@ -44,7 +45,7 @@ export interface SipGatewayHooks {
 
 /** One call's media as the SIP side knows it: for re-INVITE answers. */
 export interface SipCallMedia {
-  callSid: string;
+  leg: MediaLeg;
   local: LocalAudio;
 }
 
@@ -111,15 +112,18 @@ export class SipGateway {
   }
 
   /**
-   * Opens the call's RTP leg: resolves with our side for the SDP (public address, the leg's
-   * port, a fresh o= session) and a promise that settles if the media plane closes the leg
-   * (RTP timeout, worker failure).
+   * Opens the call's RTP leg: resolves with the leg (its `ended` settles if the media plane
+   * closes it: RTP timeout, worker failure) and our side for the SDP (public address, the leg's
+   * port, a fresh o= session). Rejects with a MediaError (`ports-exhausted`…) when it cannot.
    */
-  async openMedia(callSid: string, params: Parameters<MediaPlane['openRtpLeg']>[1]): Promise<{ local: LocalAudio; mediaGone: Promise<void> }> {
-    let closed = (): void => {};
-    const mediaGone = new Promise<void>((resolve) => (closed = resolve));
-    const bound = await this.plane.openRtpLeg(callSid, params, () => closed());
-    return { local: { address: this.publicAddress, port: bound.port, sessionId: String(randomInt(1, 2 ** 31)), sessionVersion: 1 }, mediaGone };
+  async openMedia(callSid: string, params: RtpLegParams): Promise<{ leg: MediaLeg; local: LocalAudio }> {
+    const { leg, local } = await this.plane.openRtpLeg(callSid, params);
+    return { leg, local: { address: this.publicAddress, port: local.port, sessionId: String(randomInt(1, 2 ** 31)), sessionVersion: 1 } };
+  }
+
+  /** Whether a new call would get an RTP port pair: when not, an INVITE is answered 503 at once. */
+  hasMediaCapacity(): boolean {
+    return this.plane.hasRtpCapacity();
   }
 
   /** Remembers a call's media until it ends. */
@@ -127,7 +131,7 @@ export class SipGateway {
     this.calls.set(call, media);
     call.on('ended', () => {
       this.calls.delete(call);
-      this.hooks.phoneHold(media.callSid, false);
+      this.hooks.phoneHold(media.leg.callSid, false);
     });
   }
 
@@ -136,9 +140,12 @@ export class SipGateway {
     const media = this.calls.get(call);
     if (!media) throw new Error('re-INVITE for a call without media');
     media.local = { ...media.local, sessionVersion: media.local.sessionVersion + 1 };
-    if (offer.address !== '0.0.0.0') await this.plane.setRemote(media.callSid, { address: offer.address, port: offer.port }, offer.codec).catch(() => undefined);
-    this.hooks.phoneHold(media.callSid, offer.onHold);
-    this.logger.info({ callSid: media.callSid, onHold: offer.onHold }, 'SIP: the phone re-INVITEd');
+    const { callSid } = media.leg;
+    if (offer.address !== '0.0.0.0') {
+      await media.leg.setRemote({ address: offer.address, port: offer.port }, offer.codec).catch((error: unknown) => this.plane.unlessGone(error, callSid, 'follow the re-INVITE'));
+    }
+    this.hooks.phoneHold(callSid, offer.onHold);
+    this.logger.info({ callSid, onHold: offer.onHold }, 'SIP: the phone re-INVITEd');
     return writeAnswer(media.local, offer);
   }
 

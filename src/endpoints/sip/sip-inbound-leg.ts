@@ -14,13 +14,17 @@ import { writeAnswer, type LocalAudio } from '../../sip/sdp/audio-session.js';
 import type { IncomingCall } from '../../sip/ua/incoming-call.js';
 import type { SipGateway } from './sip-gateway.js';
 import { remoteLegOf } from './sip-remote-leg.js';
+import type { MediaLeg } from '../media/media-leg.js';
+
+/** When a caller refused for want of media ports may try again (seconds). */
+export const RETRY_AFTER = ['Retry-After', '5'] as const;
 
 /** <Reject> and unanswered answerOnBridge: 486 Busy Here for `busy`, 603 Decline otherwise, as Twilio's SIP interface answers. */
 const REFUSAL_STATUS: Record<Refusal, number> = { busy: 486, 'no-answer': 603, failed: 500 };
 
 interface OpenedMedia {
+  leg: MediaLeg;
   local: LocalAudio;
-  mediaGone: Promise<void>;
   /** Our SDP answer, for the 183 and the 200 alike. */
   sdp: string;
 }
@@ -61,11 +65,11 @@ export class SipInboundLeg implements InboundLeg {
   }
 
   async answer(callSid: string): Promise<RemoteLeg> {
-    const { local, mediaGone, sdp } = await this.openMedia(callSid);
+    const { leg, local, sdp } = await this.openMedia(callSid);
     const call = this.incoming.accept(sdp);
-    if (this.early) void this.gateway.media.answered(callSid).catch(() => undefined);
-    this.gateway.track(call, { callSid, local });
-    return remoteLegOf(this.gateway, call, callSid, mediaGone);
+    if (this.early) leg.answered().catch((error: unknown) => this.gateway.media.unlessGone(error, callSid, 'start its RTP timeout'));
+    this.gateway.track(call, { leg, local });
+    return remoteLegOf(call, leg);
   }
 
   /** The RTP leg and our SDP answer, opened once; rejects (leg closed) if the caller is gone. */
@@ -82,16 +86,24 @@ export class SipInboundLeg implements InboundLeg {
       });
       return { ...opened, sdp: writeAnswer(opened.local, offer) };
     })();
-    const media = await this.media;
+    let media: OpenedMedia;
+    try {
+      media = await this.media;
+    } catch (error) {
+      // No media for this call (no RTP port free, the media plane failed): the caller is told
+      // at once (503, RFC 3261 §21.5.4) rather than left ringing.
+      if (this.incoming.state === 'pending') this.incoming.reject(503, { reason: 'Service Unavailable', headers: [RETRY_AFTER] });
+      throw error;
+    }
     if (this.incoming.state !== 'pending') {
-      await this.gateway.media.closeLeg(callSid);
+      await media.leg.close();
       throw gone();
     }
     return media;
   }
 
   private closeUnanswered(): void {
-    if (this.media) void this.media.then(() => this.gateway.media.closeLeg(this.callSid)).catch(() => undefined);
+    if (this.media) void this.media.then(({ leg }) => leg.close()).catch(() => undefined); // a failed open has nothing to close
   }
 }
 

@@ -6,10 +6,11 @@
  * otherwise, as Twilio's SIP interface answers). Nothing to route to: 404. A CANCEL from the
  * caller before that abandons the call. `<Dial answerOnBridge>` first sends a 183 with the same
  * SDP answer and RTP leg (early media: the caller hears ringback), and answers on the bridge.
+ * With every RTP port pair taken, an INVITE is answered 503 with Retry-After at once.
  */
 import type { IncomingCall } from '../../sip/ua/incoming-call.js';
 import type { InboundRouter, SipGateway } from './sip-gateway.js';
-import { SipInboundLeg } from './sip-inbound-leg.js';
+import { RETRY_AFTER, SipInboundLeg } from './sip-inbound-leg.js';
 
 export class SipInbound {
   constructor(
@@ -22,6 +23,11 @@ export class SipInbound {
     const from = incoming.from?.uri ?? 'sip:anonymous@anonymous.invalid';
     if (!user) {
       incoming.reject(404, { reason: 'Not Found' });
+      return;
+    }
+    if (!this.gateway.hasMediaCapacity()) {
+      // Every RTP port pair is taken: say so now (RFC 3261 §21.5.4) rather than ring and fail.
+      incoming.reject(503, { reason: 'Service Unavailable', headers: [RETRY_AFTER] });
       return;
     }
     const leg = new SipInboundLeg(this.gateway, incoming);

@@ -32,11 +32,11 @@ export class SipOutbound {
     try {
       opened = await gateway.openMedia(callSid, { codec: 'PCMU', telephoneEvent: TELEPHONE_EVENT_PT, unanswered: true });
     } catch {
-      return { outcome: 'failed' };
+      return { outcome: 'failed' }; // logged by the media plane (e.g. no RTP port free)
     }
-    const { local: audio, mediaGone } = opened;
+    const { local: audio, leg } = opened;
     if (signal.aborted) {
-      await gateway.media.closeLeg(callSid);
+      await leg.close();
       return { outcome: 'canceled' };
     }
     let call: SipCall;
@@ -50,7 +50,7 @@ export class SipOutbound {
       });
     } catch (error) {
       gateway.log.warn({ err: error, callSid, uri }, `SIP: cannot dial ${uri}: ${(error as Error).message}`);
-      await gateway.media.closeLeg(callSid);
+      await leg.close();
       return { outcome: 'failed' };
     }
     // Cancelled (REST, shutdown): the call is over for Conclave at once. The user agent sends
@@ -72,10 +72,11 @@ export class SipOutbound {
       // A CANCEL ends the INVITE with 487 Request Terminated (RFC 3261 §9.2).
       cancelled = () => resolve({ outcome: 'canceled', sipResponseCode: 487 });
       call.on('answered', ({ remoteAudio }) => {
-        gateway.track(call, { callSid, local: audio });
-        void gateway.media.setRemote(callSid, { address: remoteAudio.address, port: remoteAudio.port }, remoteAudio.codec).catch(() => undefined);
-        void gateway.media.answered(callSid).catch(() => undefined); // its RTP timeout starts now
-        resolve({ outcome: 'answered', leg: remoteLegOf(gateway, call, callSid, mediaGone) });
+        gateway.track(call, { leg, local: audio });
+        const quietly = (what: string) => (error: unknown) => gateway.media.unlessGone(error, callSid, what);
+        leg.setRemote({ address: remoteAudio.address, port: remoteAudio.port }, remoteAudio.codec).catch(quietly('send to the answer'));
+        leg.answered().catch(quietly('start its RTP timeout')); // its RTP timeout starts now
+        resolve({ outcome: 'answered', leg: remoteLegOf(call, leg) });
       });
       call.on('failed', ({ status, reason }) => {
         gateway.log.info({ callSid, uri, status, reason }, `SIP: ${uri} answered ${status} ${reason}`);
@@ -87,7 +88,7 @@ export class SipOutbound {
       });
     });
     signal.removeEventListener('abort', cancel);
-    if (outcome.outcome !== 'answered') await gateway.media.closeLeg(callSid);
+    if (outcome.outcome !== 'answered') await leg.close();
     return outcome;
   }
 }

@@ -5,9 +5,9 @@
  */
 import type { RemoteLeg } from '../../domain/call-ports.js';
 import type { SipCall } from '../../sip/ua/call.js';
-import type { SipGateway } from './sip-gateway.js';
+import type { MediaLeg } from '../media/media-leg.js';
 
-export function remoteLegOf(gateway: SipGateway, call: SipCall, callSid: string, mediaGone: Promise<void>): RemoteLeg {
+export function remoteLegOf(call: SipCall, leg: MediaLeg): RemoteLeg {
   let byUs = false;
   const byThem = new Promise<void>((resolve) => {
     if (call.ended) resolve();
@@ -16,11 +16,11 @@ export function remoteLegOf(gateway: SipGateway, call: SipCall, callSid: string,
     });
   });
   return {
-    hungUp: Promise.race([byThem, mediaGone.then(() => call.hangup('rtp-timeout'))]).then(() => (byUs ? new Promise<void>(() => {}) : undefined)),
+    hungUp: Promise.race([byThem, leg.ended.then((why) => call.hangup(why))]).then(() => (byUs ? new Promise<void>(() => {}) : undefined)),
     hangup: () => {
       byUs = true;
       call.hangup('hangup');
-      void gateway.media.closeLeg(callSid);
+      void leg.close();
     },
     sipResponseCode: 200,
   };

@@ -21,6 +21,7 @@ import { parseEndpoint, type Endpoint } from '../../domain/endpoint.js';
 import { newSid } from '../../domain/sids.js';
 import type { DialEndpointNoun, DialVerb } from '../../twiml/verbs.js';
 import { newOutboundCall } from './create-call.js';
+import { sleep } from './sleep.js';
 import type { CallRuntime } from './call-runtime.js';
 
 /** The caller of a `<Dial answerOnBridge>` that is not answered yet. */
@@ -139,17 +140,21 @@ export async function dialEndpoints(rt: CallRuntime, parent: Call, verb: DialVer
     return notBridged('canceled', child.call);
   }
   const since = ctx.clock.now();
-  const roomId = `bridge:${parent.sid}`;
-  await rt.bridge.join(roomId, [parent.sid, child.call.sid]);
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    winner.leg.hungUp,
-    new Promise<void>((resolve) => (timer = setTimeout(resolve, verb.timeLimit * 1000))),
-    new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true }))),
-  ]);
-  clearTimeout(timer);
-  await rt.bridge.leave([parent.sid, child.call.sid]);
-  winner.leg.hangup();
-  await rt.status.move(child.call, 'completed', answeredBy);
+  const legs = [parent.sid, child.call.sid];
+  // Whatever happens on the bridge (its join failing included), the dialled leg is hung up
+  // and its call completed, and the caller's leg is taken back out.
+  const limit = new AbortController();
+  try {
+    await rt.bridge.join(`bridge:${parent.sid}`, legs);
+    await Promise.race([winner.leg.hungUp, sleep(verb.timeLimit * 1000, AbortSignal.any([signal, limit.signal]))]);
+  } catch (error) {
+    rt.logger.warn({ err: error, callSid: parent.sid, dialCallSid: child.call.sid }, '<Dial>: the bridge failed; the dialled line is hung up');
+    return { status: 'failed', leg: { callSid: child.call.sid, durationSeconds: 0, bridged: false } };
+  } finally {
+    limit.abort();
+    await rt.bridge.leave(legs).catch(() => undefined); // logged by the media side if it matters
+    winner.leg.hangup();
+    await rt.status.move(child.call, 'completed', answeredBy);
+  }
   return { status: 'completed', leg: { callSid: child.call.sid, durationSeconds: Math.floor((ctx.clock.now() - since) / 1000), bridged: true } };
 }
