@@ -123,7 +123,7 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
     logger,
   });
   const services: CallServiceContext = { ...core, calls: engine };
-  const http = buildHttpServer(services, logger);
+  const http = buildHttpServer(services, logger, config.http.limits);
   let closing: Promise<void> | undefined;
 
   return {

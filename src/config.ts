@@ -29,7 +29,8 @@ export interface PostgresTimeouts {
 export const DEFAULT_POSTGRES_TIMEOUTS: PostgresTimeouts = { statementTimeoutMs: 5_000, connectTimeoutMs: 2_000 };
 
 export interface Config {
-  http: { host: string; port: number };
+  /** The API listener; `limits` absent: DEFAULT_HTTP_LIMITS. */
+  http: { host: string; port: number; limits?: HttpLimits };
   database: DatabaseConfig;
   /** Owner credentials from the environment; absent means "use the credentials file". */
   owner?: { accountSid: string; authToken: string };
@@ -69,6 +70,31 @@ export interface MediaConfig {
   /** 'native': batched UDP per 20 ms tick where the module built; 'dgram': node:dgram always. */
   udp: 'native' | 'dgram';
 }
+
+/** What one client may hold of the API listener (issue #10: slow bodies, password guessing). */
+export interface HttpLimits {
+  /** How long a client may take to send a whole request, headers and body (Node's `requestTimeout`); 0 = no limit. */
+  requestTimeoutMs: number;
+  /** Request bodies still arriving from one client address at once; 0 = no cap. */
+  maxUnfinishedBodies: number;
+  /** Failed logins in a minute from one client address before it is answered 429; 0 = no throttle. */
+  loginFailuresPerSource: number;
+  /** Failed logins in a minute for one account (or key) before addresses new to it are answered 429; 0 = no throttle. */
+  loginFailuresPerAccount: number;
+}
+
+/**
+ * 30 s for a whole request: Conclave's bodies are form posts of a few KB (1 MB at most), which
+ * take milliseconds on any working link; Node's own 300 s default is made for uploads. 16 bodies
+ * arriving at once per address leaves room for a busy client's burst and caps one address at
+ * 16 MB of buffered bodies. 10 failed logins a minute per address, 100 per account.
+ */
+export const DEFAULT_HTTP_LIMITS: HttpLimits = {
+  requestTimeoutMs: 30_000,
+  maxUnfinishedBodies: 16,
+  loginFailuresPerSource: 10,
+  loginFailuresPerAccount: 100,
+};
 
 export const DEFAULT_SIP_PORT = 5060;
 export const DEFAULT_RTP_PORTS = { min: 10000, max: 20000 };
@@ -119,7 +145,13 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     ...parseRealtime(env.CONCLAVE_MEDIA_REALTIME),
     udp: parseMediaUdp(env.CONCLAVE_MEDIA_UDP),
   };
-  return { http: { host, port }, database, ...(owner ? { owner } : {}), credentialsFile: resolve(credentialsFile), logLevel, webhooks, sip, media };
+  const limits: HttpLimits = {
+    requestTimeoutMs: milliseconds(env.CONCLAVE_HTTP_REQUEST_TIMEOUT_MS, 'CONCLAVE_HTTP_REQUEST_TIMEOUT_MS', DEFAULT_HTTP_LIMITS.requestTimeoutMs),
+    maxUnfinishedBodies: count(env.CONCLAVE_HTTP_MAX_UNFINISHED_BODIES, 'CONCLAVE_HTTP_MAX_UNFINISHED_BODIES', DEFAULT_HTTP_LIMITS.maxUnfinishedBodies),
+    loginFailuresPerSource: count(env.CONCLAVE_LOGIN_FAILURES_PER_SOURCE, 'CONCLAVE_LOGIN_FAILURES_PER_SOURCE', DEFAULT_HTTP_LIMITS.loginFailuresPerSource),
+    loginFailuresPerAccount: count(env.CONCLAVE_LOGIN_FAILURES_PER_ACCOUNT, 'CONCLAVE_LOGIN_FAILURES_PER_ACCOUNT', DEFAULT_HTTP_LIMITS.loginFailuresPerAccount),
+  };
+  return { http: { host, port, limits }, database, ...(owner ? { owner } : {}), credentialsFile: resolve(credentialsFile), logLevel, webhooks, sip, media };
 }
 
 function parseSip(flags: { 'sip-port'?: string }, env: NodeJS.ProcessEnv): SipConfig {
@@ -184,6 +216,15 @@ function milliseconds(value: string | undefined, name: string, fallback: number)
   if (value === undefined || value === '') return fallback;
   if (!/^\d+$/.test(value) || Number(value) < 100 || Number(value) > 120_000) {
     throw new ConfigError(`${name}=${value} is not a timeout; use milliseconds from 100 to 120000`);
+  }
+  return Number(value);
+}
+
+/** A whole number of things (0 turns the limit off), at most 100000. */
+function count(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  if (!/^\d{1,6}$/.test(value) || Number(value) > 100_000) {
+    throw new ConfigError(`${name}=${value} is not a limit; use a whole number from 0 (no limit) to 100000`);
   }
   return Number(value);
 }

@@ -58,3 +58,27 @@ describe('PostgreSQL timeouts', () => {
     expect(() => loadConfig([], { CONCLAVE_DATABASE: url, ...env })).toThrow(message);
   });
 });
+
+describe('HTTP limits', () => {
+  it('default to a 30 s request timeout, 16 unfinished bodies per address, 10 failed logins a minute per address and 100 per account, and take the environment', () => {
+    expect(loadConfig([], {}).http.limits).toEqual({ requestTimeoutMs: 30_000, maxUnfinishedBodies: 16, loginFailuresPerSource: 10, loginFailuresPerAccount: 100 });
+    const limits = loadConfig([], {
+      CONCLAVE_HTTP_REQUEST_TIMEOUT_MS: '5000',
+      CONCLAVE_HTTP_MAX_UNFINISHED_BODIES: '0',
+      CONCLAVE_LOGIN_FAILURES_PER_SOURCE: '3',
+      CONCLAVE_LOGIN_FAILURES_PER_ACCOUNT: '0',
+    }).http.limits;
+    expect(limits).toEqual({ requestTimeoutMs: 5000, maxUnfinishedBodies: 0, loginFailuresPerSource: 3, loginFailuresPerAccount: 0 });
+  });
+
+  it.each([
+    [{ CONCLAVE_HTTP_REQUEST_TIMEOUT_MS: '30s' }, /CONCLAVE_HTTP_REQUEST_TIMEOUT_MS=30s is not a timeout; use milliseconds from 100 to 120000/],
+    [{ CONCLAVE_HTTP_REQUEST_TIMEOUT_MS: '600000' }, /CONCLAVE_HTTP_REQUEST_TIMEOUT_MS=600000 is not a timeout/],
+    [{ CONCLAVE_HTTP_MAX_UNFINISHED_BODIES: '-1' }, /CONCLAVE_HTTP_MAX_UNFINISHED_BODIES=-1 is not a limit; use a whole number from 0 \(no limit\) to 100000/],
+    [{ CONCLAVE_LOGIN_FAILURES_PER_SOURCE: 'ten' }, /CONCLAVE_LOGIN_FAILURES_PER_SOURCE=ten is not a limit/],
+    [{ CONCLAVE_LOGIN_FAILURES_PER_ACCOUNT: '1000000' }, /CONCLAVE_LOGIN_FAILURES_PER_ACCOUNT=1000000 is not a limit/],
+  ])('refuses %o with one line', (env, message) => {
+    expect(() => loadConfig([], env)).toThrow(ConfigError);
+    expect(() => loadConfig([], env)).toThrow(message);
+  });
+});

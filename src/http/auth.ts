@@ -1,13 +1,18 @@
 /**
  * HTTP Basic authentication of every API request, and the check that the caller may reach the
  * account in the path. Failure is 401 / 20003 with `WWW-Authenticate: Basic realm="Twilio API"`,
- * the same whether the account in the path does not exist or belongs to someone else.
+ * the same whether the account in the path does not exist or belongs to someone else. Too many
+ * failed logins from one address, or for one account, are answered 429 / 20429 with
+ * `Retry-After` before the credentials are looked at (services/login-throttle.ts).
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isSid } from '../domain/sids.js';
-import { authenticate as unauthorized, ResourceNotFound } from '../errors.js';
+import { authenticate as unauthorized, ResourceNotFound, TwilioCode } from '../errors.js';
 import type { ServiceContext } from '../services/context.js';
 import { authenticate, mayReach, type Principal } from '../services/authenticate.js';
+import { LOGIN_WINDOW_MS, type LoginRefusal, type LoginThrottle } from '../services/login-throttle.js';
+import { clientAddress } from './client-address.js';
+import { sendRestException } from './error-handler.js';
 
 function credentials(request: FastifyRequest): { username: string; password: string } | undefined {
   const header = request.headers.authorization;
@@ -47,15 +52,31 @@ function refuseNul(params: Record<string, string | undefined>): void {
   }
 }
 
-export function registerAuth(app: FastifyInstance, ctx: ServiceContext): void {
+/** Twilio's 429 / 20429 for a throttled login, with `Retry-After` (RFC 9110 §10.2.3). */
+function refuseLogin(request: FastifyRequest, reply: FastifyReply, refusal: LoginRefusal): void {
+  const who = refusal.by === 'address' ? 'from this address' : 'for this account from addresses new to it';
+  void reply.header('retry-after', String(refusal.retryAfterSeconds));
+  sendRestException(reply, request, {
+    status: 429,
+    code: TwilioCode.tooManyRequests,
+    message: `Too many requests: too many failed logins ${who} in the last ${LOGIN_WINDOW_MS / 1000} seconds; retry after ${refusal.retryAfterSeconds} seconds`,
+  });
+}
+
+export function registerAuth(app: FastifyInstance, ctx: ServiceContext, throttle: LoginThrottle): void {
   app.decorateRequest('principal', null);
   app.decorateRequest('account', null);
   // Callback style rather than async: a request with remembered credentials on its own account
   // (nearly all of them) passes without a promise or a store read.
-  app.addHook('onRequest', (request, _reply, done) => {
+  app.addHook('onRequest', (request, reply, done) => {
     if (!request.routeOptions.url) return done(); // unknown route: the 404 handler answers
     const header = request.headers.authorization ?? '';
     const remembered = ctx.credentials.get(header);
+    const address = clientAddress(request.raw.socket.remoteAddress);
+    // A throttled address is refused whatever it sends; remembered credentials were verified,
+    // so they need no check for the account.
+    const refusal = throttle.check(address, remembered ? undefined : credentials(request)?.username);
+    if (refusal) return refuseLogin(request, reply, refusal);
     try {
       if (remembered) {
         const pending = reach(ctx, request, remembered);
@@ -70,7 +91,11 @@ export function registerAuth(app: FastifyInstance, ctx: ServiceContext): void {
     if (!given) return done(unauthorized());
     authenticate(ctx.store, given.username, given.password)
       .then((principal) => {
-        if (!principal) throw unauthorized();
+        if (!principal) {
+          throttle.failed(address, given.username);
+          throw unauthorized();
+        }
+        throttle.succeeded(address, given.username);
         ctx.credentials.remember(header, principal);
         return reach(ctx, request, principal);
       })

@@ -1,9 +1,15 @@
 /**
  * Builds the HTTP API (fastify) without listening: representation suffix, form bodies, auth,
- * routes, error handling. `app.ts` listens; tests use the same function on port 0.
+ * routes, error handling, and what one client may hold of the listener (a timeout on slow
+ * requests, a cap on bodies still arriving, a throttle on failed logins). `app.ts` listens;
+ * tests use the same function on port 0.
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../config.js';
+import { LoginThrottle } from '../services/login-throttle.js';
+import { answerClientError, registerProtocolChecks } from './client-errors.js';
+import { registerUnfinishedBodies, UnfinishedBodies } from './unfinished-bodies.js';
 import type { CallServiceContext } from '../services/calls/call-service-context.js';
 import { registerAuth } from './auth.js';
 import { registerErrorHandling, sendRestException } from './error-handler.js';
@@ -18,8 +24,30 @@ import { registerKeyRoutes } from './routes/keys.js';
 import { registerParticipantRoutes } from './routes/participants.js';
 import { registerPhoneNumberRoutes } from './routes/phone-numbers.js';
 
-export function buildHttpServer(ctx: CallServiceContext, logger: Logger): FastifyInstance {
+/**
+ * How often Node looks for requests past their timeout (its default, 30 s, would let a 30 s
+ * timeout run to a minute): a quarter of the timeout, between 50 ms and 1 s. Each look walks the
+ * connections that are receiving a request, in C++.
+ */
+function checkingInterval(timeoutMs: number): number {
+  return Math.min(1000, Math.max(50, Math.floor(timeoutMs / 4)));
+}
+
+export function buildHttpServer(ctx: CallServiceContext, logger: Logger, limits: HttpLimits = DEFAULT_HTTP_LIMITS): FastifyInstance {
+  const timeout = limits.requestTimeoutMs;
   const app = Fastify({
+    // Node's requestTimeout: a request (headers and body) not received in full in time is
+    // answered 408 and its connection closed; headers alone get no longer, which also closes
+    // connections that never send anything. fastify turns it off by default (0). An idle
+    // keep-alive connection is closed after fastify's keepAliveTimeout (72 s, above the 60 s
+    // idle timeout of common load balancers).
+    requestTimeout: timeout,
+    http: {
+      ...(timeout > 0 ? { requestTimeout: timeout, headersTimeout: timeout, connectionsCheckingInterval: checkingInterval(timeout) } : {}),
+      // Answered Twilio-shaped by registerProtocolChecks instead of Node's empty 400.
+      requireHostHeader: false,
+    },
+    clientErrorHandler: answerClientError(timeout),
     loggerInstance: logger as FastifyBaseLogger,
     // One line per request would drown the log of a busy bridge; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
@@ -44,8 +72,10 @@ export function buildHttpServer(ctx: CallServiceContext, logger: Logger): Fastif
     },
   });
   registerErrorHandling(app);
+  registerProtocolChecks(app);
+  registerUnfinishedBodies(app, new UnfinishedBodies(limits.maxUnfinishedBodies, timeout), limits.maxUnfinishedBodies);
   registerFormBody(app);
-  registerAuth(app, ctx);
+  registerAuth(app, ctx, new LoginThrottle({ perAddress: limits.loginFailuresPerSource, perAccount: limits.loginFailuresPerAccount }));
   registerAccountRoutes(app, ctx);
   registerKeyRoutes(app, ctx);
   registerConferenceRoutes(app, ctx);

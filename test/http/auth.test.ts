@@ -9,7 +9,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountsPath, conferencePath, conferencesPath } from '../helpers/paths.js';
 import { STORE_KINDS } from '../helpers/stores.js';
-import { startTestApp, type HttpResult, type TestApp } from '../helpers/test-app.js';
+import type { HttpResult, TestApp } from '../helpers/test-app.js';
+import { NO_LOGIN_THROTTLE, startTestAppWithLimits } from './edge-client.js';
 import { schemaErrors, schemaKeys } from '../helpers/twilio-schema.js';
 
 type Json = Record<string, unknown>;
@@ -49,7 +50,8 @@ describe.each(STORE_KINDS)('HTTP authentication on %s', (kind) => {
   let owner: Credentials;
 
   beforeAll(async () => {
-    t = await startTestApp(kind);
+    // Failed logins are many here on purpose; their throttle is login-throttle.test.ts's subject.
+    t = await startTestAppWithLimits(kind, NO_LOGIN_THROTTLE);
     owner = { sid: t.accountSid, secret: t.authToken };
   });
   afterAll(async () => t?.close());
