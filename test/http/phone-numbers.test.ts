@@ -157,7 +157,8 @@ describe.each(STORE_KINDS)('IncomingPhoneNumbers over HTTP on %s', (kind) => {
     expect(lines[0]).toBe(schemaKeys(SCHEMA).filter((k) => k !== 'capabilities').map((k) => k.replace(/(^|_)([a-z])/g, (_m, _s, ch: string) => ch.toUpperCase())).join(','));
     expect(lines[0]).toMatch(/^AccountSid,AddressSid,AddressRequirements,ApiVersion,Beta,DateCreated,/);
     expect(lines[1]).toContain(`${sub.sid},,none,2010-04-01,false,`);
-    expect(lines[1]).toContain(`"Sales, ""EMEA""",,${a.phone_number as string},hosted,${a.sid as string},`);
+    // The E.164 number starts with '+': neutralised against spreadsheet formulas (csv.ts).
+    expect(lines[1]).toContain(`"Sales, ""EMEA""",,"'${a.phone_number as string}",hosted,${a.sid as string},`);
     expect(lines[1]).toContain(`${numberPath(sub.sid, a.sid as string)}.csv`);
     expect(lines.slice(2)).toEqual(['']);
   });
