@@ -23,10 +23,14 @@ export const METHODS: readonly HttpMethod[] = ['GET', 'POST'];
 const STATUSES: readonly CallStatus[] = ['queued', 'ringing', 'in-progress', 'completed', 'busy', 'failed', 'no-answer', 'canceled'];
 const FILTERS = ['To', 'From', 'Status', 'ParentCallSid', 'StartTime', 'StartTime<', 'StartTime>', 'EndTime', 'EndTime<', 'EndTime>'];
 
-/** An absolute http(s) URL, or a 400 naming the field. */
+/** Twilio's limit on a URL parameter: 4,000 characters (https://www.twilio.com/docs/api/errors/21609). */
+const URL_MAX = 4000;
+
+/** An absolute http(s) URL of at most 4,000 characters, or a 400 naming the field. */
 export function url(params: Params, name: string): string | null {
   const value = text(params, name);
   if (value === undefined || value === '') return null;
+  if (value.length > URL_MAX) throw invalidParameter(name, `must be a URL of at most ${URL_MAX} characters (it has ${value.length})`);
   let parsed: URL;
   try {
     parsed = new URL(value);

@@ -8,7 +8,7 @@ import type { ConferenceStatus } from '../../domain/model.js';
 import type { CallServiceContext } from '../../services/calls/call-service-context.js';
 import { endConference } from '../../services/end-conference.js';
 import { getConference, listConferences } from '../../services/read-conferences.js';
-import { dateRange, oneOf, text } from '../form-params.js';
+import { boundedText, dateRange, oneOf } from '../form-params.js';
 import { conferenceShape } from '../representation/conference-shape.js';
 import { parsePaging } from '../representation/list-page.js';
 import { accountPath, conferencePath } from '../representation/uris.js';
@@ -29,7 +29,8 @@ export function registerConferenceRoutes(app: FastifyInstance, ctx: CallServiceC
       const filter = {
         accountSid: account.sid,
         status: oneOf(query, 'Status', STATUSES),
-        friendlyName: text(query, 'FriendlyName'),
+        // No conference name is longer (Twilio error 13237: 1 to 128 characters).
+        friendlyName: boundedText(query, 'FriendlyName', 128),
         dateCreated: dateRange(query, 'DateCreated'),
         dateUpdated: dateRange(query, 'DateUpdated'),
       };

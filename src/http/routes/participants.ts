@@ -7,6 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import { ApiError, invalidParameter, missingParameter, TwilioCode } from '../../errors.js';
 import { CONFERENCE_CALLBACK_EVENTS, type BeepSetting } from '../../domain/model.js';
+import { isSid } from '../../domain/sids.js';
 import type { CallServiceContext } from '../../services/calls/call-service-context.js';
 import { createParticipant } from '../../services/calls/create-participant.js';
 import { getParticipant, listParticipants } from '../../services/read-conferences.js';
@@ -58,6 +59,33 @@ function checkConferenceRecording(form: Params): void {
 
 const BEEPS: readonly BeepSetting[] = ['true', 'false', 'onEnter', 'onExit'];
 
+/**
+ * Twilio error 16024: a participant label "may not exceed 128 characters, it may not be a
+ * CallSid, and it may not contain a '/'" (https://www.twilio.com/docs/api/errors/16024).
+ */
+const INVALID_LABEL = 16024;
+const LABEL_MAX = 128;
+/** Twilio error 13237: "Conference names must be between 1 and 128 characters". */
+const CONFERENCE_NAME_MAX = 128;
+
+function label(form: Params): string | null {
+  const value = text(form, 'Label');
+  if (!value) return null;
+  const invalid = (why: string): ApiError => new ApiError(400, INVALID_LABEL, `Invalid Label: ${why}`);
+  if (value.length > LABEL_MAX) throw invalid(`must be at most ${LABEL_MAX} characters (it has ${value.length})`);
+  if (/^CA[0-9a-fA-F]{32}$/.test(value)) throw invalid('must not be a CallSid');
+  if (value.includes('/')) throw invalid("must not contain '/'");
+  return value;
+}
+
+/** The conference of Create Participant: a CF SID, or the FriendlyName of the conference to join or start. */
+function conferenceOf(name: string): string {
+  if (!isSid(name, 'CF') && name.length > CONFERENCE_NAME_MAX) {
+    throw invalidParameter('ConferenceSid', `a conference FriendlyName is at most ${CONFERENCE_NAME_MAX} characters (it has ${name.length})`);
+  }
+  return name;
+}
+
 export function registerParticipantRoutes(app: FastifyInstance, ctx: CallServiceContext): void {
   const unused = new UnusedParameters(app.log, NOT_RECORDED);
   resource(app, LIST, {
@@ -75,10 +103,10 @@ export function registerParticipantRoutes(app: FastifyInstance, ctx: CallService
       if (maxParticipants !== undefined && !/^\d+$/.test(maxParticipants)) throw invalidParameter('MaxParticipants', 'must be a whole number from 2 to 250');
       const participant = await createParticipant(ctx, {
         accountSid: accountOf(request).sid,
-        conference: paramsOf(request).ConferenceSid!,
+        conference: conferenceOf(paramsOf(request).ConferenceSid!),
         from,
         to,
-        label: text(form, 'Label') || null,
+        label: label(form),
         muted: bool(form, 'Muted') ?? false,
         hold: bool(form, 'Hold') ?? false,
         startConferenceOnEnter: bool(form, 'StartConferenceOnEnter') ?? true,

@@ -93,7 +93,7 @@ export function registerPhoneNumberRoutes(app: FastifyInstance, ctx: ServiceCont
       const phoneNumber = text(query, 'PhoneNumber') || undefined;
       // Twilio matches partial numbers here; Conclave matches whole numbers only, so say so.
       if (phoneNumber !== undefined) requireE164(phoneNumber);
-      const filter = { accountSid: account.sid, phoneNumber, friendlyName: text(query, 'FriendlyName') || undefined };
+      const filter = { accountSid: account.sid, phoneNumber, friendlyName: boundedText(query, 'FriendlyName', NAME_MAX) || undefined };
       // Every Conclave number is hosted and not beta: other values of these filters match none.
       const beta = bool(query, 'Beta');
       const origin = text(query, 'Origin') || undefined;
