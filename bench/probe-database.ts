@@ -12,7 +12,8 @@
  *    ones refused), then restored; log lines (stdout and stderr) per second meanwhile, and the
  *    time to the first success after the restore.
  *
- * Usage: npx tsx bench/probe-database.ts [--root DIR] [--terminations N] [--lock-seconds S] [--outage-seconds S]
+ * Usage: npx tsx bench/probe-database.ts [--root DIR] [--clients 8] [--terminations N] [--lock-seconds S]
+ *        [--outage-seconds S] [--only terminations|lock|outage]
  * (the PostgreSQL of CONCLAVE_TEST_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/test).
  * The server runs with its default timeouts unless CONCLAVE_DATABASE_* are set in the environment.
  */
@@ -25,14 +26,17 @@ import { TEST_POSTGRES_URL } from '../test/helpers/stores.js';
 import { PostgresProxy, request, startServer, type ServerUnderTest } from '../test/store/postgres-server.js';
 
 const { values: args } = parseArgs({
+  args: process.argv.slice(2),
   options: {
     root: { type: 'string', default: fileURLToPath(new URL('..', import.meta.url)) },
     terminations: { type: 'string', default: '10' },
     'lock-seconds': { type: 'string', default: '25' },
     'outage-seconds': { type: 'string', default: '5' },
+    clients: { type: 'string', default: '8' },
+    only: { type: 'string' },
   },
 });
-const CLIENTS = 8;
+const CLIENTS = Number(args.clients);
 
 interface Sample {
   /** `list`: GET Conferences.json (reads the locked table); `create`: POST IncomingPhoneNumbers.json. */
@@ -128,6 +132,9 @@ const summary = (samples: Sample[], kind: Sample['kind']): string => {
   const ms = of.map((s) => s.ms);
   return `${kind}: ${of.length} requests, p50 ${percentile(ms, 50).toFixed(0)} ms, p99 ${percentile(ms, 99).toFixed(0)} ms, max ${Math.max(...ms).toFixed(0)} ms, statuses ${JSON.stringify(counts(of))}`;
 };
+/** How the process ended, from its last words on stderr (Node prints the unhandled error). */
+const lastWords = (server: ServerUnderTest): string =>
+  server.exited() ? ` (exited with ${server.child.exitCode ?? server.child.signalCode}: ${server.lines.find((l) => /^\S*Error\b|^Error:/.test(l)) ?? 'no error printed'})` : '';
 const fiveXx = (samples: Sample[]): number => samples.filter((s) => s.status >= 500).length;
 
 async function terminations(n: number): Promise<void> {
@@ -148,7 +155,7 @@ async function terminations(n: number): Promise<void> {
     const recovered = survived && (await request(server, '/Conferences.json')).status === 200;
     await server.stop();
     console.log(`\n1. Backends terminated ${done} times, 1 s apart, under ${CLIENTS} clients:`);
-    console.log(`   survived: ${survived ? 'yes' : `no (exited with ${server.child.exitCode ?? server.child.signalCode})`}; answering 200 afterwards: ${recovered ? 'yes' : 'no'}`);
+    console.log(`   survived: ${survived ? 'yes' : `no${lastWords(server)}`}; answering 200 afterwards: ${recovered ? 'yes' : 'no'}`);
     console.log(`   requests: ${traffic.samples.length}, 5xx: ${fiveXx(traffic.samples)}, statuses: ${JSON.stringify(counts(traffic.samples))}`);
   });
 }
@@ -207,10 +214,11 @@ async function outage(seconds: number): Promise<void> {
     await traffic.stop();
     const during = traffic.samples.filter((s) => s.started >= from && s.started < until);
     const survived = !server.exited();
+    const ending = lastWords(server);
     await server.stop();
     await proxy.close();
     console.log(`\n3. Database cut off for ${seconds} s (TCP proxy: sockets reset, new ones refused) under ${CLIENTS} clients:`);
-    console.log(`   log lines meanwhile: ${linesDuring} (${(linesDuring / ((until - from) / 1000)).toFixed(1)}/s); survived: ${survived ? 'yes' : 'no'}`);
+    console.log(`   log lines meanwhile: ${linesDuring} (${(linesDuring / ((until - from) / 1000)).toFixed(1)}/s); survived: ${survived ? 'yes' : `no${ending}`}`);
     console.log(`   ${summary(during, 'list')}`);
     console.log(`   ${summary(during, 'create')}`);
     console.log(`   first success after the restore: ${Number.isNaN(firstSuccessMs) ? 'none within 30 s' : `${firstSuccessMs.toFixed(0)} ms`}`);
@@ -218,6 +226,6 @@ async function outage(seconds: number): Promise<void> {
 }
 
 console.log(`probe-database: server from ${args.root}; ${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-await terminations(Number(args.terminations));
-await lock(Number(args['lock-seconds']));
-await outage(Number(args['outage-seconds']));
+if (!args.only || args.only === 'terminations') await terminations(Number(args.terminations));
+if (!args.only || args.only === 'lock') await lock(Number(args['lock-seconds']));
+if (!args.only || args.only === 'outage') await outage(Number(args['outage-seconds']));
