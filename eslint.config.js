@@ -29,7 +29,8 @@ export default tseslint.config(
   layer(['src/services/**'], ['**/http/**', '**/store/**', '**/sip/**', '**/media/**', '**/cli/**', '**/app.js', 'fastify'], 'services/ use domain ports, never the edges or a concrete store'),
   layer(['src/http/**'], ['**/store/**', '**/sip/**', '**/media/**', '**/cli/**', '**/app.js'], 'http/ talks to services only'),
   layer(['src/twiml/**'], ['**/domain/**', '**/services/**', '**/http/**', '**/store/**', '**/sip/**', '**/media/**', '**/cli/**', '**/events/**', '**/webhooks/**', '**/app.js', '**/config.js'], 'twiml/ is a pure parser: it imports only itself, errors.ts and fast-xml-parser'),
-  layer(['src/webhooks/**'], ['**/services/**', '**/http/**', '**/store/**', '**/sip/**', '**/media/**', '**/cli/**', '**/events/**', '**/twiml/**', '**/app.js', '**/config.js', 'fastify'], 'webhooks/ imports only itself, errors.ts, domain types and node built-ins'),
+  layer(['src/webhooks/**'], ['**/services/**', '**/http/**', '**/store/**', '**/sip/**', '**/media/**', '**/cli/**', '**/events/**', '**/twiml/**', '**/app.js', '**/config.js', 'fastify'], 'webhooks/ imports only itself, net/, errors.ts, domain types, node built-ins and undici'),
+  layer(['src/net/**'], ['**/domain/**', '**/services/**', '**/http/**', '**/store/**', '**/sip/**', '**/media/**', '**/cli/**', '**/events/**', '**/twiml/**', '**/webhooks/**', '**/audio/**', '**/endpoints/**', '**/app.js', '**/config.js', 'fastify'], 'net/ is the outbound policy under webhooks/ and audio/: node built-ins and undici only'),
   layer(['src/media/**'], ['**/domain/**', '**/services/**', '**/http/**', '**/store/**', '**/sip/**', '**/events/**'], 'the media plane imports none of the control plane'),
   {
     // Only config.ts reads the environment.
