@@ -232,11 +232,13 @@ export class CallbackQueue {
       this.failedCount += 1;
       const detail =
         error instanceof WebhookError
-          ? { kind: error.kind, code: error.code, status: error.status, causeCode: error.causeCode }
+          ? { kind: error.kind, code: error.code, status: error.status, causeCode: error.causeCode, detail: error.detail }
           : { err: error };
+      // The log is the operator's: it says what really happened (the error's message does not).
+      const why = error instanceof WebhookError && error.detail !== undefined ? ` (${error.detail})` : '';
       this.logger.warn(
         { key, url: withoutCredentials(delivery.url), method: delivery.method, ...detail },
-        `status callback failed: ${error instanceof Error ? error.message : String(error)}`,
+        `status callback failed: ${error instanceof Error ? error.message : String(error)}${why}`,
       );
     } finally {
       this.inFlight.delete(entry);

@@ -9,8 +9,16 @@
  * `fetchTwiml` adds Twilio's fallback rule: when the primary URL fails (error, timeout, non-2xx,
  * or a body that is not TwiML) the fallback URL is requested with the same parameters plus
  * `ErrorCode` and `ErrorUrl`. https://www.twilio.com/docs/usage/webhooks/voice-webhooks
+ * Failures without a usable HTTP answer all look alike from outside (webhook-error.ts,
+ * src/net/retrieval-failure.ts).
+ *
+ * Every request connects through an undici Agent that applies the outbound policy
+ * (src/net/outbound-agent.ts) to each connection, redirects included.
  */
 import { randomUUID } from 'node:crypto';
+import { fetch, Headers, type Dispatcher, type Response } from 'undici';
+import { defaultOutboundAgent } from '../net/outbound-agent.js';
+import { failureDetail, NO_USABLE_ANSWER, systemErrorCode } from '../net/retrieval-failure.js';
 import { signatureFor, type WebhookParams } from './signature.js';
 import { WebhookError, WebhookErrorCode } from './webhook-error.js';
 
@@ -77,6 +85,8 @@ export interface WebhookClientOptions {
   maxBodyBytes?: number;
   /** Default 15000 ms, Twilio's webhook timeout. */
   defaultTimeoutMs?: number;
+  /** Where connections are made: the app's outbound-policy agent; the built-in policy's when absent. */
+  dispatcher?: Dispatcher;
 }
 
 /** What Twilio sends as User-Agent. */
@@ -88,10 +98,12 @@ const TWIML_CONTENT_TYPES = new Set(['text/xml', 'application/xml', 'text/plain'
 export class WebhookClient {
   private readonly maxBodyBytes: number;
   private readonly defaultTimeoutMs: number;
+  private readonly dispatcher: Dispatcher;
 
   constructor(options: WebhookClientOptions = {}) {
     this.maxBodyBytes = options.maxBodyBytes ?? MEBIBYTE;
     this.defaultTimeoutMs = options.defaultTimeoutMs ?? 15_000;
+    this.dispatcher = options.dispatcher ?? defaultOutboundAgent();
   }
 
   /** One signed request; resolves only for a 2xx answer whose body fits the cap. */
@@ -131,13 +143,11 @@ export class WebhookClient {
         ? error
         : transportError(error, method, shownUrl, { timedOut: timeout.aborted, aborted: request.signal?.aborted ?? false, timeoutMs });
     try {
-      const response = await fetch(url, { method, headers, body, signal, redirect: 'follow' });
+      const response = await fetch(url, { method, headers, body, signal, redirect: 'follow', dispatcher: this.dispatcher });
       const contentType = response.headers.get('content-type') ?? '';
       if (response.status < 200 || response.status > 299) {
         await response.body?.cancel().catch(() => undefined);
-        throw new WebhookError('http-status', method, shownUrl, `answered HTTP ${response.status}`, {
-          status: response.status,
-        });
+        throw new WebhookError('http-status', method, shownUrl, NO_USABLE_ANSWER, { status: response.status, detail: `answered HTTP ${response.status}` });
       }
       const responseBody = await this.readBody(response, method, shownUrl, request.discardBody ?? false);
       return { status: response.status, contentType, body: responseBody, url };
@@ -279,22 +289,12 @@ function transportError(error: unknown, method: string, url: string, state: Tran
     return new WebhookError('aborted', method, url, 'the request was aborted', { cause: error });
   }
   if (timedOut) {
-    return new WebhookError('timeout', method, url, `no complete answer within ${timeoutMs} ms`, { cause: error });
+    return new WebhookError('timeout', method, url, NO_USABLE_ANSWER, { cause: error, detail: `no complete answer within ${timeoutMs} ms` });
   }
   const causeCode = systemErrorCode(error);
-  const reason = causeCode ?? (error instanceof Error ? error.message : String(error));
-  return new WebhookError('connection', method, url, `could not connect or the connection failed (${reason})`, {
+  return new WebhookError('connection', method, url, NO_USABLE_ANSWER, {
     cause: error,
+    detail: failureDetail(error),
     ...(causeCode === undefined ? {} : { causeCode }),
   });
-}
-
-/** The `code` (ECONNREFUSED, ENOTFOUND…) anywhere in an error's cause chain. */
-function systemErrorCode(error: unknown, depth = 0): string | undefined {
-  if (typeof error !== 'object' || error === null || depth > 5) return undefined;
-  const { code, cause, errors } = error as { code?: unknown; cause?: unknown; errors?: unknown };
-  if (typeof code === 'string' && /^E[A-Z_]+$/.test(code)) return code;
-  const nested = systemErrorCode(cause, depth + 1);
-  if (nested !== undefined) return nested;
-  return Array.isArray(errors) ? systemErrorCode(errors[0], depth + 1) : undefined;
 }

@@ -135,7 +135,7 @@ describe('CallbackQueue', () => {
     expect(q.failed).toBe(1);
     expect(q.delivered).toBe(1);
     expect(logs).toHaveLength(1);
-    expect(logs[0]!.obj).toMatchObject({ key: 'A', kind: 'timeout', code: 11205, url: `${app.baseUrl}/silent` });
+    expect(logs[0]!.obj).toMatchObject({ key: 'A', kind: 'timeout', code: 11200, url: `${app.baseUrl}/silent` });
     expect(logs[0]!.msg).toContain('status callback failed');
     expect(JSON.stringify(logs)).not.toContain(TOKEN);
   });

@@ -3,10 +3,13 @@
  * `validateRequest` accepts our X-Twilio-Signature for POST (repeated keys included) and GET;
  * parameters, headers, timeouts, connection failures, non-2xx answers, oversized bodies and bad
  * URLs each give a WebhookError of the right kind and Twilio code; `fetchTwiml` falls back to the
- * fallback URL with ErrorCode and ErrorUrl, as Twilio does.
+ * fallback URL with ErrorCode and ErrorUrl, as Twilio does — the same ErrorCode and message for
+ * a closed port, a silent one, one that speaks no HTTP and an address the outbound policy refuses.
  */
+import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import twilio from 'twilio';
 import { afterEach, describe, expect, it } from 'vitest';
+import { NO_USABLE_ANSWER } from '../../src/net/retrieval-failure.js';
 import { signatureFor } from '../../src/webhooks/signature.js';
 import { WebhookClient, type WebhookRequest } from '../../src/webhooks/webhook-client.js';
 import { WebhookError } from '../../src/webhooks/webhook-error.js';
@@ -116,8 +119,8 @@ describe('WebhookClient.request', () => {
     const started = performance.now();
     const error = await failure(client.request({ ...post(`${app.baseUrl}/hang`), timeoutMs: 200 }));
     const elapsed = performance.now() - started;
-    expect(error).toMatchObject({ kind: 'timeout', code: 11205, method: 'POST' });
-    expect(error.message).toContain('within 200 ms');
+    expect(error).toMatchObject({ kind: 'timeout', code: 11200, method: 'POST', detail: 'no complete answer within 200 ms' });
+    expect(error.message).toBe(`POST ${app.baseUrl}/hang: ${NO_USABLE_ANSWER}`);
     expect(elapsed).toBeGreaterThanOrEqual(150);
     expect(elapsed).toBeLessThan(2000);
   });
@@ -134,8 +137,8 @@ describe('WebhookClient.request', () => {
   it('reports a non-2xx answer with its status', async () => {
     const app = await receiver((_req, res) => answer(res, 503, 'text/html', '<h1>down</h1>'));
     const error = await failure(client.request(post(`${app.baseUrl}/x`)));
-    expect(error).toMatchObject({ kind: 'http-status', status: 503, code: 11200 });
-    expect(error.message).toContain('HTTP 503');
+    expect(error).toMatchObject({ kind: 'http-status', status: 503, code: 11200, detail: 'answered HTTP 503' });
+    expect(error.message).toBe(`POST ${app.baseUrl}/x: ${NO_USABLE_ANSWER}`);
   });
 
   it('names the URL as configured in errors: no GET parameters, no credentials', async () => {
@@ -152,7 +155,7 @@ describe('WebhookClient.request', () => {
   it('reports a refused connection', async () => {
     const port = await closedPort();
     const error = await failure(client.request(post(`http://127.0.0.1:${port}/x`)));
-    expect(error).toMatchObject({ kind: 'connection', causeCode: 'ECONNREFUSED', code: 11205 });
+    expect(error).toMatchObject({ kind: 'connection', causeCode: 'ECONNREFUSED', code: 11200, detail: 'ECONNREFUSED' });
   });
 
   it('refuses a body over the cap, declared or streamed', async () => {
@@ -233,7 +236,7 @@ describe('WebhookClient.fetchTwiml', () => {
       fallbackMethod: 'GET',
     });
     expect(result.from).toBe('fallback');
-    expect(app.requests[1]).toMatchObject({ method: 'GET', params: expect.objectContaining({ ErrorCode: '11205' }) });
+    expect(app.requests[1]).toMatchObject({ method: 'GET', params: expect.objectContaining({ ErrorCode: '11200' }) });
   });
 
   it.each([
@@ -270,7 +273,54 @@ describe('WebhookClient.fetchTwiml', () => {
     const error = await failure(client.fetchTwiml(twimlRequest(`http://127.0.0.1:${port}/primary`, `${app.baseUrl}/fallback`)));
     expect(error).toMatchObject({ kind: 'http-status', status: 502 });
     expect(error.primaryFailure).toMatchObject({ kind: 'connection', causeCode: 'ECONNREFUSED' });
-    expect(app.requests[0]!.params.ErrorCode).toBe('11205');
+    expect(app.requests[0]!.params.ErrorCode).toBe('11200');
+  });
+
+  it('sends the same ErrorCode, ErrorUrl and message for a closed port, a silent one, one that speaks no HTTP, an error status and a refused address', async () => {
+    const fallback = await receiver();
+    const peers: Socket[] = [];
+    const notHttp = createTcpServer((socket) => {
+      peers.push(socket);
+      socket.end('SSH-2.0-OpenSSH_9.2\r\n');
+    });
+    const silent = createTcpServer((socket) => peers.push(socket));
+    for (const server of [notHttp, silent]) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const errorStatus = await receiver((_req, res) => answer(res, 503, 'text/plain', 'down'));
+    try {
+      const primaries = {
+        closed: `http://127.0.0.1:${await closedPort()}/voice`,
+        silent: `http://127.0.0.1:${(silent.address() as AddressInfo).port}/voice`,
+        'not HTTP': `http://127.0.0.1:${(notHttp.address() as AddressInfo).port}/voice`,
+        'error status': `${errorStatus.baseUrl}/voice`,
+        'link-local': 'http://169.254.169.254/latest/meta-data/iam/security-credentials/',
+        'metadata name': 'http://metadata.google.internal/computeMetadata/v1/',
+        'metadata IPv6': 'http://[fd00:ec2::254]/latest/meta-data/',
+      };
+      const seen: Record<string, { code: string; url: string; message: string; detail: string | undefined }> = {};
+      for (const [name, url] of Object.entries(primaries)) {
+        const result = await client.fetchTwiml({ ...twimlRequest(url, `${fallback.baseUrl}/fallback`), timeoutMs: 300 });
+        const asked = fallback.requests.at(-1)!.params;
+        seen[name] = {
+          code: String(asked.ErrorCode),
+          url: String(asked.ErrorUrl) === url ? '<the primary URL>' : String(asked.ErrorUrl),
+          message: result.primaryFailure!.message.replace(url, '<url>'),
+          detail: result.primaryFailure!.detail,
+        };
+      }
+      const visible = new Set(Object.values(seen).map(({ code, url, message }) => JSON.stringify({ code, url, message })));
+      expect([...visible]).toEqual([JSON.stringify({ code: '11200', url: '<the primary URL>', message: `POST <url>: ${NO_USABLE_ANSWER}` })]);
+      // What really happened is there for the operator's log.
+      expect(seen.closed!.detail).toBe('ECONNREFUSED');
+      expect(seen.silent!.detail).toBe('no complete answer within 300 ms');
+      expect(seen['not HTTP']!.detail).toMatch(/does not match the HTTP\/1\.1 protocol/);
+      expect(seen['error status']!.detail).toBe('answered HTTP 503');
+      expect(seen['link-local']!.detail).toMatch(/refused by the outbound policy: 169\.254\.169\.254 is in the built-in deny list \(link-local\)/);
+      expect(seen['metadata name']!.detail).toMatch(/metadata\.google\.internal is the name of a cloud metadata service/);
+      expect(seen['metadata IPv6']!.detail).toMatch(/fd00:ec2::254 is in the built-in deny list \(AWS instance metadata \(IPv6\)\)/);
+    } finally {
+      for (const socket of peers) socket.destroy();
+      for (const server of [notHttp, silent]) await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it('throws the primary failure when there is no fallback', async () => {
