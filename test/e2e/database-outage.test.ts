@@ -163,6 +163,7 @@ describe('PostgreSQL faults under a running server', () => {
   });
 
   it('keeps every write it answered 201 for through a cut in the middle of a burst', async () => {
+    const logsBefore = server.logs().length;
     const created: string[] = [];
     const statuses: number[] = [];
     let cutDone = false;
@@ -187,6 +188,7 @@ describe('PostgreSQL faults under a running server', () => {
       (await adminQuery<{ sid: string }>(`select sid from ${schema}.phone_numbers where account_sid = $1`, [server.accountSid])).map((r) => r.sid),
     );
     expect(created.filter((sid) => !stored.has(sid))).toEqual([]);
+    await vi.waitFor(() => expect(databaseLines(logsBefore)).toEqual([UNAVAILABLE, AVAILABLE]), { timeout: 5000, interval: 20 });
   });
 
   it('ends the calls that hang up while the database is cut off, and stores their end once it is back', async () => {
@@ -214,7 +216,8 @@ describe('PostgreSQL faults under a running server', () => {
     proxy.restore();
     await vi.waitFor(async () => expect(await stored()).toEqual(sids.map(() => 'completed')), { timeout: 15_000, interval: 50 });
     // One line from the store and one from the call engine for the outage, none per call.
-    const told = server.logs().slice(logsBefore).filter((l) => l.level >= WARN);
+    const told = server.logs().slice(logsBefore).filter((l) => l.level >= WARN && /PostgreSQL|database/.test(l.msg));
     expect(told.map((l) => l.msg)).toEqual([UNAVAILABLE, expect.stringMatching(endNotStored)]);
+    expect(server.logs().slice(logsBefore).filter((l) => l.level >= 50)).toEqual([]);
   });
 });
