@@ -12,7 +12,7 @@ import type { ServiceContext } from '../services/context.js';
 import { authenticate, mayReach, type Principal } from '../services/authenticate.js';
 import { LOGIN_WINDOW_MS, type LoginRefusal, type LoginThrottle } from '../services/login-throttle.js';
 import { clientAddress } from './client-address.js';
-import { sendRestException } from './error-handler.js';
+import { requestPath, sendRestException } from './error-handler.js';
 
 function credentials(request: FastifyRequest): { username: string; password: string } | undefined {
   const header = request.headers.authorization;
@@ -52,6 +52,10 @@ function refuseNul(params: Record<string, string | undefined>): void {
   }
 }
 
+function notFound(request: FastifyRequest, reply: FastifyReply): void {
+  sendRestException(reply, request, { status: 404, code: TwilioCode.notFound, message: `The requested resource ${requestPath(request)} was not found` });
+}
+
 /** Twilio's 429 / 20429 for a throttled login, with `Retry-After` (RFC 9110 §10.2.3). */
 function refuseLogin(request: FastifyRequest, reply: FastifyReply, refusal: LoginRefusal): void {
   const who = refusal.by === 'address' ? 'from this address' : 'for this account from addresses new to it';
@@ -69,7 +73,9 @@ export function registerAuth(app: FastifyInstance, ctx: ServiceContext, throttle
   // Callback style rather than async: a request with remembered credentials on its own account
   // (nearly all of them) passes without a promise or a store read.
   app.addHook('onRequest', (request, reply, done) => {
-    if (!request.routeOptions.url) return done(); // unknown route: the 404 handler answers
+    // An unknown route is answered before its body is read: a client without credentials can
+    // make Conclave buffer nothing (a known route answers it 401 here, also unread).
+    if (!request.routeOptions.url) return notFound(request, reply);
     const header = request.headers.authorization ?? '';
     const remembered = ctx.credentials.get(header);
     const address = clientAddress(request.raw.socket.remoteAddress);

@@ -59,13 +59,6 @@ export class UnfinishedBodies {
     socket.once('close', forget);
     return undefined;
   }
-
-  /** Bodies still arriving, all clients together (for tests and the probe). */
-  get size(): number {
-    let n = 0;
-    for (const pending of this.byClient.values()) for (const [req] of pending) if (stillArriving(req)) n++;
-    return n;
-  }
 }
 
 /** Refuses, before authentication, a body over its client's cap. */
