@@ -134,7 +134,7 @@ const summary = (samples: Sample[], kind: Sample['kind']): string => {
 };
 /** How the process ended, from its last words on stderr (Node prints the unhandled error). */
 const lastWords = (server: ServerUnderTest): string =>
-  server.exited() ? ` (exited with ${server.child.exitCode ?? server.child.signalCode}: ${server.lines.find((l) => /^\S*Error\b|^Error:/.test(l)) ?? 'no error printed'})` : '';
+  server.exited() ? ` (exited with ${server.child.exitCode ?? server.child.signalCode}: ${server.lines.find((l) => /^(\w*Error|error)\b/.test(l)) ?? 'no error printed'})` : '';
 const fiveXx = (samples: Sample[]): number => samples.filter((s) => s.status >= 500).length;
 
 async function terminations(n: number): Promise<void> {
