@@ -107,10 +107,14 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   return new KyselyStore(db, 'postgres', cache, () => listener.close());
 }
 
-/** The schema a URL's `options` sets with `-c search_path=<one schema>`, if it does. */
+/**
+ * The schema a URL's `options` sets with `-c search_path=<one plain schema>`, if it does; a
+ * search path of several schemas, or a quoted one, is left to the server as before.
+ */
 function schemaOfUrl(url: string): string | undefined {
   const options = new URL(url).searchParams.get('options') ?? '';
-  return /(?:^|\s)-c\s*search_path=([^\s,]+)(?:\s|$)/.exec(options)?.[1];
+  const named = /(?:^|\s)-c\s*search_path=([^\s,]+)(?:\s|$)/.exec(options)?.[1];
+  return named !== undefined && SCHEMA_NAME.test(named) ? named : undefined;
 }
 
 /**
