@@ -6,9 +6,9 @@
  */
 export function clientAddress(remoteAddress: string | undefined): string {
   if (remoteAddress === undefined) return 'unknown';
+  if (!remoteAddress.includes(':')) return remoteAddress;
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(remoteAddress);
   if (mapped) return mapped[1]!;
-  if (!remoteAddress.includes(':')) return remoteAddress;
   const [head = '', tail = ''] = remoteAddress.toLowerCase().split('::');
   const left = head === '' ? [] : head.split(':');
   const right = tail === '' ? [] : tail.split(':');

@@ -36,7 +36,6 @@ export class UnfinishedBodies {
 
   /** Counts `req` and returns undefined, or returns the seconds to wait when its client is at the cap. */
   admit(req: IncomingMessage, client: string): number | undefined {
-    if (this.max === 0 || !hasBody(req)) return undefined;
     const pending = this.byClient.get(client) ?? new Map<IncomingMessage, number>();
     for (const [other] of pending) if (!stillArriving(other)) pending.delete(other);
     if (pending.size >= this.max) {
@@ -64,6 +63,7 @@ export class UnfinishedBodies {
 /** Refuses, before authentication, a body over its client's cap. */
 export function registerUnfinishedBodies(app: FastifyInstance, bodies: UnfinishedBodies, max: number): void {
   app.addHook('onRequest', (request, reply, done) => {
+    if (max === 0 || !hasBody(request.raw)) return done();
     const client = clientAddress(request.raw.socket.remoteAddress);
     const retryAfter = bodies.admit(request.raw, client);
     if (retryAfter === undefined) return done();
