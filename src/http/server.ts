@@ -73,7 +73,7 @@ export function buildHttpServer(ctx: CallServiceContext, logger: Logger, limits:
   });
   registerErrorHandling(app);
   registerProtocolChecks(app);
-  registerUnfinishedBodies(app, new UnfinishedBodies(limits.maxUnfinishedBodies, timeout), limits.maxUnfinishedBodies);
+  registerUnfinishedBodies(app, new UnfinishedBodies(limits.maxUnfinishedBodies, timeout));
   registerFormBody(app);
   registerAuth(app, ctx, new LoginThrottle({ perAddress: limits.loginFailuresPerSource, perAccount: limits.loginFailuresPerAccount }));
   registerAccountRoutes(app, ctx);

@@ -29,13 +29,15 @@ export class UnfinishedBodies {
   private readonly byClient = new Map<string, Map<IncomingMessage, number>>();
 
   constructor(
-    private readonly max: number,
+    /** Bodies per client address; 0 = no cap. */
+    readonly max: number,
     private readonly timeoutMs: number,
     private readonly now: () => number = () => performance.now(),
   ) {}
 
   /** Counts `req` and returns undefined, or returns the seconds to wait when its client is at the cap. */
   admit(req: IncomingMessage, client: string): number | undefined {
+    if (this.max === 0) return undefined;
     const pending = this.byClient.get(client) ?? new Map<IncomingMessage, number>();
     for (const [other] of pending) if (!stillArriving(other)) pending.delete(other);
     if (pending.size >= this.max) {
@@ -61,9 +63,9 @@ export class UnfinishedBodies {
 }
 
 /** Refuses, before authentication, a body over its client's cap. */
-export function registerUnfinishedBodies(app: FastifyInstance, bodies: UnfinishedBodies, max: number): void {
+export function registerUnfinishedBodies(app: FastifyInstance, bodies: UnfinishedBodies): void {
   app.addHook('onRequest', (request, reply, done) => {
-    if (max === 0 || !hasBody(request.raw)) return done();
+    if (bodies.max === 0 || !hasBody(request.raw)) return done();
     const client = clientAddress(request.raw.socket.remoteAddress);
     const retryAfter = bodies.admit(request.raw, client);
     if (retryAfter === undefined) return done();
@@ -72,7 +74,7 @@ export function registerUnfinishedBodies(app: FastifyInstance, bodies: Unfinishe
     sendRestException(reply, request, {
       status: 429,
       code: TwilioCode.tooManyRequests,
-      message: `Too many requests: ${max} request bodies from ${client} are still arriving; finish or close one, or retry after ${retryAfter} seconds`,
+      message: `Too many requests: ${bodies.max} request bodies from ${client} are still arriving; finish or close one, or retry after ${retryAfter} seconds`,
     });
   });
 }
