@@ -25,15 +25,17 @@ export interface ServerInviteOptions {
 
 export class ServerInviteTransaction extends Transaction {
   private lastResponse: SipResponse | undefined;
+  private invite: SipRequest | undefined;
 
   constructor(
     key: string,
     context: TransactionContext,
-    readonly request: SipRequest,
+    request: SipRequest,
     private readonly destination: SipDestination,
     options: ServerInviteOptions = {},
   ) {
     super(key, context, 'proceeding');
+    this.invite = request;
     if (options.sendTrying ?? true) {
       // §8.2.6.1: a 100 copies the request's Timestamp; it never carries a To tag.
       const trying = responseTo(request, 100);
@@ -42,6 +44,16 @@ export class ServerInviteTransaction extends Transaction {
       this.lastResponse = trying;
       this.send(trying, destination);
     }
+  }
+
+  /**
+   * The INVITE, until its final response: a CANCEL's 487 copies it (§9.2). After that the
+   * transaction only resends its last response for up to 64*T1, and lets go of the request
+   * (its parsed headers, its SDP, the datagram they were cut from), which is most of what a
+   * finished transaction would otherwise hold through a flood.
+   */
+  get request(): SipRequest | undefined {
+    return this.invite;
   }
 
   /** The TU's response: provisional, 2xx, or a final failure. */
@@ -55,6 +67,7 @@ export class ServerInviteTransaction extends Transaction {
     this.lastResponse = response;
     if (!this.send(response, this.destination)) return;
     if (response.status < 200) return;
+    this.invite = undefined;
     if (response.status < 300) {
       this.setState('accepted');
       this.startTimer(64 * this.t1, () => this.terminate('normal')); // Timer L

@@ -91,13 +91,22 @@ export class UserAgentServer {
     incoming.onListenerError = (error) => core.reportError(error);
     this.incomingTx.set(incoming, tx);
     this.pendingInvites.set(tx, incoming);
-    tx.onTerminated(() => this.pendingInvites.delete(tx));
+    this.forgetWhenTerminated(tx);
     Promise.resolve()
       .then(() => handler(incoming))
       .catch((error: unknown) => {
         core.reportError(error);
         if (incoming.state === 'pending') incoming.reject(500);
       });
+  }
+
+  /**
+   * A method of its own so that the listener, which the transaction keeps for up to 64*T1,
+   * closes over the transaction alone: a closure made in receiveInvite would share its scope,
+   * and with it the IncomingCall and everything hanging on it.
+   */
+  private forgetWhenTerminated(tx: ServerInviteTransaction): void {
+    tx.onTerminated(() => this.pendingInvites.delete(tx));
   }
 
   private ringing(incoming: IncomingCall): void {
@@ -130,6 +139,7 @@ export class UserAgentServer {
     response.body = Buffer.from(sdpAnswer, 'utf8');
     const dialog = SipDialog.asUas(request, response, core.contact);
     if (!dialog) throw new InvalidStateError('the INVITE cannot make a dialog');
+    this.pendingInvites.delete(tx);
     const call = new SipCall('inbound', incoming.callId, this.callControl);
     call.onListenerError = (error) => core.reportError(error);
     call.dialog = dialog;
@@ -146,6 +156,9 @@ export class UserAgentServer {
   private reject(incoming: IncomingCall, status: number, options: RejectOptions): void {
     const tx = this.incomingTx.get(incoming);
     if (!tx || tx.state !== 'proceeding') return;
+    // Answered: the call is no longer pending, and forgetting it here rather than when the
+    // transaction ends (up to 32 s later) frees it and what hangs on it at once.
+    this.pendingInvites.delete(tx);
     this.core.respond(tx, incoming.request, status, { ...options, toTag: incoming.localTag });
   }
 
@@ -159,8 +172,10 @@ export class UserAgentServer {
     }
     core.respond(tx, cancel, 200);
     const incoming = this.pendingInvites.get(invite);
-    if (invite.state !== 'proceeding') return;
-    core.respond(invite, invite.request, 487, incoming ? { toTag: incoming.localTag } : {});
+    const request = invite.request;
+    if (invite.state !== 'proceeding' || !request) return;
+    this.pendingInvites.delete(invite);
+    core.respond(invite, request, 487, incoming ? { toTag: incoming.localTag } : {});
     if (!incoming || incoming.state !== 'pending') return;
     incoming.state = 'cancelled';
     incoming.emit('cancel', {});
