@@ -4,7 +4,8 @@
  *
  * It never throws. A malformed message yields `{ ok: false }` with a reason and, when the
  * start line could be read, the headers that did parse, so the transport can answer a request
- * with 400 (§8.2, §16.3), 413 or 505 (§21.5.6) without a second parse.
+ * with 400 (§8.2, §16.3), 413 or 505 (§21.5.6) without a second parse. A header section over
+ * the limit yields 513 (§21.5.14) with only what a response needs (§8.2.6.2) read out of it.
  * Datagrams (UDP, §18.3): the body is the rest of the datagram, cut to Content-Length;
  * a Content-Length larger than the rest means the datagram is discarded. Streams (TCP): the
  * framer hands over exactly one message, whose Content-Length is mandatory.
@@ -12,7 +13,7 @@
 import { parseCSeq, parseNameAddr, parseVia } from './header-values.js';
 import { LIST_HEADERS, SipHeaders, headerKey } from './headers.js';
 import { splitHeaderList } from './header-params.js';
-import { responseTo, type SipMessage, type SipRequest, type SipResponse } from './message.js';
+import { reasonPhrase, responseTo, type SipMessage, type SipRequest, type SipResponse } from './message.js';
 
 export interface ParseOptions {
   /** `datagram` for UDP (default), `stream` for a message cut out of TCP by the framer. */
@@ -38,8 +39,8 @@ export type ParseResult =
       ok: false;
       /** Human-readable, safe to put in a reason phrase. */
       error: string;
-      /** The status a UAS answers a malformed request with: 400, 413 or 505. */
-      status: 400 | 413 | 505;
+      /** The status a UAS answers a malformed request with: 400, 413, 505, or 513 when it is too large. */
+      status: 400 | 413 | 505 | 513;
       partial?: PartialSipMessage;
     };
 
@@ -62,7 +63,7 @@ export function parseSipMessage(input: Buffer | string, options: ParseOptions = 
 
   const end = headerEnd(data, start);
   const headerBytes = (end?.headersEnd ?? data.length) - start;
-  if (headerBytes > maxHeaderBytes) return fail(`header section larger than ${maxHeaderBytes} bytes`, 413);
+  if (headerBytes > maxHeaderBytes) return oversized(data, start, end?.headersEnd ?? data.length, maxHeaderBytes);
 
   const lines = unfold(data.toString('utf8', start, end?.headersEnd ?? data.length));
   const startLine = lines.shift() ?? '';
@@ -109,7 +110,7 @@ export function parseSipMessage(input: Buffer | string, options: ParseOptions = 
 }
 
 /**
- * The 400/413/505 a UAS sends for a malformed request, or `undefined` when it cannot answer:
+ * The 400/413/505/513 a UAS sends for a malformed request, or `undefined` when it cannot answer:
  * a response, an ACK (never answered, §17.1.1.3), or too little to route a reply (§18.2.2
  * needs the top Via; §8.2.6.2 copies From, To, Call-ID and CSeq).
  */
@@ -129,11 +130,46 @@ export function rejectionFor(result: ParseResult): SipResponse | undefined {
     body: Buffer.alloc(0),
   };
   const reason = result.error.replace(/[\r\n]/g, ' ').slice(0, 100);
-  const base = result.status === 400 ? 'Bad Request' : result.status === 413 ? 'Request Entity Too Large' : 'Version Not Supported';
-  return responseTo(request, result.status, undefined, `${base} (${reason})`);
+  return responseTo(request, result.status, undefined, `${reasonPhrase(result.status)} (${reason})`);
 }
 
-function fail(error: string, status: 400 | 413 | 505, partial?: PartialSipMessage): ParseResult {
+/**
+ * The start of a stream whose header section (or whole message) outgrew the limit: a
+ * request answered 513 when its start line and the headers a response copies can be read
+ * from `head`, else `undefined`. The connection is closed after it (its framing is lost).
+ */
+export function oversizedRejection(head: Buffer, error: string, maxHeaderBytes: number): SipResponse | undefined {
+  return rejectionFor(oversized(head, 0, head.length, maxHeaderBytes, error));
+}
+
+/**
+ * A message over the limit: 513 Message Too Large (§21.5.14; §18.1.1 on sizes). Only the start
+ * line and the headers a response copies (§8.2.6.2: Via, From, To, Call-ID, CSeq) are read, so
+ * that the response can be formed; every other line is skipped unparsed. When those alone do
+ * not fit in the limit, there is no partial message and nothing is answered.
+ */
+function oversized(data: Buffer, start: number, stop: number, maxHeaderBytes: number, error = `header section larger than ${maxHeaderBytes} bytes`): ParseResult {
+  const lines = unfold(data.toString('utf8', start, stop));
+  const partial = readStartLine(lines.shift() ?? '');
+  if (!partial) return fail(error, 513);
+  const shell: PartialSipMessage = { ...partial.message, headers: new SipHeaders() };
+  let kept = 0;
+  for (const line of lines) {
+    const m = HEADER_LINE.exec(line);
+    if (!m || !ANSWER_HEADERS.has(headerKey(m[1] as string))) continue;
+    kept += line.length;
+    if (kept > maxHeaderBytes) return fail(error, 513);
+    const name = m[1] as string;
+    const value = (m[2] as string).trim();
+    for (const v of headerKey(name) === 'via' ? splitHeaderList(value) : [value]) shell.headers.append(name, v);
+  }
+  return checkHeaders(shell).length > 0 ? fail(error, 513) : fail(error, 513, shell);
+}
+
+/** What a response to a request copies from it (§8.2.6.2). */
+const ANSWER_HEADERS: ReadonlySet<string> = new Set(['via', 'from', 'to', 'call-id', 'cseq']);
+
+function fail(error: string, status: 400 | 413 | 505 | 513, partial?: PartialSipMessage): ParseResult {
   return partial ? { ok: false, error, status, partial } : { ok: false, error, status };
 }
 

@@ -4,19 +4,23 @@
  *
  * CRLFs between messages are skipped (§7.5), and a double CRLF "ping" is reported so the
  * transport can answer it with a single CRLF "pong" (RFC 5626 §3.5.1). The buffer is bounded:
- * a header section or message larger than `maxMessageBytes` is an overflow, after which the
- * framer is dead and the connection must be closed — there is no way to resynchronise a
- * stream whose framing is lost.
+ * a header section larger than `maxHeaderBytes`, or a message larger than `maxMessageBytes`, is
+ * an overflow, after which the framer is dead and the connection must be closed — there is no
+ * way to resynchronise a stream whose framing is lost. An overflow hands back the start of the
+ * message (`head`, at most `maxHeaderBytes`), so that the transport can still answer it with
+ * 513 Message Too Large (RFC 3261 §21.5.14) before it closes.
  */
 
 export type FramerOutput =
   | { type: 'message'; data: Buffer }
   | { type: 'keep-alive' }
-  | { type: 'error'; reason: string };
+  | { type: 'error'; reason: string; tooLarge?: { head: Buffer } };
 
 export interface TcpFramerOptions {
   /** Largest message (headers and body) accepted, in bytes; default 64 KiB. */
   maxMessageBytes?: number;
+  /** Largest header section accepted, in bytes; default 16 KiB (at most `maxMessageBytes`). */
+  maxHeaderBytes?: number;
 }
 
 const CONTENT_LENGTH = /^(?:content-length|l)[ \t]*:[ \t]*(\d+)[ \t]*$/im;
@@ -25,9 +29,11 @@ export class SipTcpFramer {
   private buffer: Buffer = Buffer.alloc(0);
   private failed = false;
   private readonly maxMessageBytes: number;
+  private readonly maxHeaderBytes: number;
 
   constructor(options: TcpFramerOptions = {}) {
     this.maxMessageBytes = options.maxMessageBytes ?? 64 * 1024;
+    this.maxHeaderBytes = Math.min(options.maxHeaderBytes ?? 16 * 1024, this.maxMessageBytes);
   }
 
   /** True after an error: no further output, close the connection. */
@@ -63,23 +69,30 @@ export class SipTcpFramer {
     if (ping) return { type: 'keep-alive' };
     if (this.buffer.length === 0) return undefined;
 
+    // The empty line must come within maxHeaderBytes; while it may still, wait for more bytes.
     const end = this.buffer.indexOf('\r\n\r\n', 0, 'latin1');
-    if (end < 0) {
-      if (this.buffer.length > this.maxMessageBytes) return overflow(this.maxMessageBytes);
-      return undefined;
+    if (end < 0 || end > this.maxHeaderBytes) {
+      if (end < 0 && this.buffer.length <= this.maxHeaderBytes + 3) return undefined;
+      return this.overflow(`header section larger than ${this.maxHeaderBytes} bytes`);
     }
     const bodyStart = end + 4;
-    if (bodyStart > this.maxMessageBytes) return overflow(this.maxMessageBytes);
     const head = this.buffer.toString('latin1', 0, end).replace(/\r\n[ \t]+/g, ' ');
     const match = CONTENT_LENGTH.exec(head);
     if (!match) return { type: 'error', reason: 'missing or malformed Content-Length on a stream' };
     const length = Number(match[1]);
     const total = bodyStart + length;
-    if (total > this.maxMessageBytes) return overflow(this.maxMessageBytes);
+    if (total > this.maxMessageBytes) return this.overflow(`message larger than ${this.maxMessageBytes} bytes`, end);
     if (this.buffer.length < total) return undefined;
     const data = this.buffer.subarray(0, total);
     this.buffer = this.buffer.subarray(total);
     return { type: 'message', data };
+  }
+
+  /** The stream outgrew a limit: hand back what may hold the start line and the first headers. */
+  private overflow(reason: string, headerEnd = this.maxHeaderBytes): FramerOutput {
+    // A copy: the buffer it is cut from is dropped right after.
+    const head = Buffer.from(this.buffer.subarray(0, Math.min(headerEnd, this.maxHeaderBytes)));
+    return { type: 'error', reason, tooLarge: { head } };
   }
 
   /**
@@ -109,7 +122,3 @@ export class SipTcpFramer {
 }
 
 const PING = Buffer.from('\r\n\r\n', 'latin1');
-
-function overflow(max: number): FramerOutput {
-  return { type: 'error', reason: `message larger than ${max} bytes` };
-}

@@ -2,9 +2,11 @@
  * SIP over UDP (RFC 3261 §18.1.1 client, §18.2.1 server; §18.3 one message per datagram).
  *
  * One socket sends and receives, so responses leave from the port requests arrive on (what
- * symmetric-response NATs and RFC 3581 rport expect). Each datagram is parsed on arrival;
- * a malformed request that can still be answered gets its 400/413/505 here (§8.2, §16.3),
- * anything else malformed is dropped and reported. Bare CRLF keep-alives are ignored.
+ * symmetric-response NATs and RFC 3581 rport expect). Each datagram is parsed on arrival —
+ * unless `drop` says, from its first bytes and its source, that it would be dropped anyway (a
+ * flooding source: see RequestAdmission.screen); a malformed request that can still be
+ * answered gets its 400/413/505/513 here (§8.2, §16.3, §21.5.14), anything else malformed is
+ * dropped and reported. Bare CRLF keep-alives are ignored.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { InvalidStateError } from '../errors.js';
@@ -20,7 +22,17 @@ export interface UdpTransportOptions {
   port?: number;
   /** Largest header section parsed, in bytes (default 16 KiB; a datagram is at most 64 KiB). */
   maxHeaderBytes?: number;
+  /**
+   * The socket's receive buffer (SO_RCVBUF), default 4 MiB, capped by the kernel at
+   * net.core.rmem_max. The usual 208 KiB holds some 150 INVITEs — 15 ms of a 10,000/s flood —
+   * so any pause of the event loop (a garbage collection, a burst arriving at once) makes the
+   * kernel drop datagrams at random, legitimate ones among them; a few MiB ride out the pauses
+   * while flooding sources are dropped cheaply by `drop`.
+   */
+  receiveBufferBytes?: number;
   onMessage?: (message: SipMessage, source: SipDestination) => void;
+  /** Before parsing: true to drop the datagram unread (its source is flooding). */
+  drop?: (data: Buffer, source: SipDestination) => boolean;
   /** A datagram that is not a SIP message; `answered` when a 4xx/5xx went back. */
   onMalformed?: (error: string, source: SipDestination, answered: boolean) => void;
   /** Socket or send errors (ICMP unreachable is invisible on UDP: the transaction times out). */
@@ -31,6 +43,9 @@ export class SipUdpTransport implements SipTransport {
   readonly reliable = false;
   private isClosed = false;
   private closing: Promise<void> | undefined;
+  /** Datagrams handed to the socket whose send has not completed. */
+  private inFlight = 0;
+  private flushed: (() => void) | undefined;
 
   private constructor(
     private readonly socket: Socket,
@@ -48,6 +63,11 @@ export class SipUdpTransport implements SipTransport {
       socket.once('error', reject);
       socket.bind(options.port ?? 0, host, () => {
         socket.off('error', reject);
+        try {
+          socket.setRecvBufferSize(options.receiveBufferBytes ?? 4 * 1024 * 1024);
+        } catch {
+          // Not allowed here: the system's default buffer it is.
+        }
         resolve(new SipUdpTransport(socket, options));
       });
     });
@@ -71,16 +91,23 @@ export class SipUdpTransport implements SipTransport {
   send(message: SipMessage, destination: SipDestination): void {
     if (this.isClosed) throw new InvalidStateError('the UDP transport is closed');
     const host = destination.host.replace(/^\[(.*)\]$/, '$1');
+    this.inFlight++;
     this.socket.send(serializeSipMessage(message), destination.port, host, (error) => {
+      if (--this.inFlight === 0) this.flushed?.();
       if (error) this.options.onError?.(error);
     });
   }
 
-  /** Closes the socket; idempotent, resolves when it is closed. */
+  /**
+   * Closes the socket once the datagrams already handed to it have left (a BYE sent at
+   * shutdown must not be dropped: dgram resolves the address on a later tick, and a socket
+   * closed before then discards the send); idempotent, resolves when it is closed.
+   */
   close(): Promise<void> {
     if (!this.closing) {
       this.isClosed = true;
-      this.closing = new Promise((resolve) => this.socket.close(() => resolve()));
+      const sent = this.inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (this.flushed = resolve));
+      this.closing = sent.then(() => new Promise((resolve) => this.socket.close(() => resolve())));
     }
     return this.closing;
   }
@@ -88,6 +115,7 @@ export class SipUdpTransport implements SipTransport {
   private receive(data: Buffer, source: SipDestination): void {
     if (this.isClosed) return;
     if (data.every((byte) => byte === 0x0d || byte === 0x0a)) return; // keep-alive (RFC 5626 §4.4.1 style)
+    if (this.options.drop?.(data, source)) return;
     const result = parseSipMessage(data, { framing: 'datagram', maxHeaderBytes: this.options.maxHeaderBytes ?? 16 * 1024 });
     if (result.ok) {
       this.options.onMessage?.(result.message, source);

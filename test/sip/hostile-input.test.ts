@@ -227,7 +227,7 @@ describe('hostile input over UDP', () => {
     expectNoLeaks();
   });
 
-  it('answers malformed but routable requests with 400, 413 and 505, and drops the rest', async () => {
+  it('answers malformed but routable requests with 400, 413, 505 and 513, and drops the rest', async () => {
     const client = await udpClient();
     const port = client.port;
     const cases: Array<{ name: string; data: string; status?: number }> = [
@@ -245,7 +245,7 @@ describe('hostile input over UDP', () => {
       { name: 'missing Via', data: request({ port, via: null }) },
       { name: 'malformed Via', data: request({ port, via: 'SIP/2.0/UDP' }) },
       { name: 'missing Call-ID', data: request({ port, callId: null }) },
-      { name: 'header section over 16 KiB', data: request({ port, extra: [`X-Big: ${'a'.repeat(20_000)}`] }) },
+      { name: 'header section over 16 KiB', data: request({ port, extra: [`X-Big: ${'a'.repeat(20_000)}`] }), status: 513 },
       { name: 'malformed request line', data: 'OPTIONS  SIP/2.0\r\n\r\n' },
       { name: 'ACK with a bad CSeq is never answered', data: request({ port, method: 'ACK', cseq: 'x ACK' }) },
     ];
@@ -307,17 +307,33 @@ describe('hostile input over UDP', () => {
 });
 
 describe('hostile input over TCP', () => {
-  it('closes a connection that sends a 2 MB message, and keeps serving others', async () => {
+  it('answers a 2 MB message with 513 and closes its connection, and keeps serving others', async () => {
     const bystander = await tcpClient();
     const client = await tcpClient();
     const body = 'x'.repeat(2 * 1024 * 1024);
     client.socket.write(request({ port: client.port, transport: 'TCP', method: 'INVITE', body }));
     await client.closed;
-    expect(target.malformed.at(-1)).toMatchObject({ transport: 'tcp', closed: true });
+    expect(client.statuses).toEqual([513]);
+    expect(target.malformed.at(-1)).toMatchObject({ transport: 'tcp', answered: true, closed: true });
     bystander.socket.write(request({ port: bystander.port, transport: 'TCP' }));
     await until(() => bystander.statuses.includes(200));
     expect(bystander.socket.destroyed).toBe(false);
     expectNoLeaks();
+  });
+
+  it('answers a header section over 16 KiB with 513 (RFC 3261 §21.5.14), then closes: the framing is lost', async () => {
+    const client = await tcpClient();
+    client.socket.write(request({ port: client.port, transport: 'TCP', method: 'INVITE', body: offer, extra: [`X-Big: ${'a'.repeat(20_000)}`] }));
+    await client.closed;
+    expect(client.statuses).toEqual([513]);
+    expect(target.malformed.at(-1)).toMatchObject({ error: 'header section larger than 16384 bytes', transport: 'tcp', answered: true, closed: true });
+    // Without a readable start line there is nobody to answer: closed without a word.
+    const junk = await tcpClient();
+    junk.socket.write(`GARBAGE\r\n${'a'.repeat(20_000)}`);
+    await junk.closed;
+    expect(junk.statuses).toEqual([]);
+    expect(target.delivered).toEqual([]);
+    await stillAnswers();
   });
 
   it('closes connections on a huge Content-Length, on a missing Content-Length and on junk', async () => {

@@ -151,12 +151,29 @@ describe('malformed input never throws', () => {
     }
   });
 
-  it('rejects a huge header section with 413 and too many headers', () => {
+  it('rejects a huge header section with 513 and too many headers with 413', () => {
     const huge = INVITE.replace('Max-Forwards: 70', `X-Big: ${'a'.repeat(20_000)}\r\nMax-Forwards: 70`);
-    expect(failure(huge)).toMatchObject({ status: 413 });
+    expect(failure(huge)).toMatchObject({ status: 513 });
     const many = INVITE.replace('Max-Forwards: 70', Array.from({ length: 300 }, (_, i) => `X-H${i}: 1`).join('\r\n'));
     expect(failure(many)).toMatchObject({ status: 413 });
     expect(parsed(huge.replace(/a{20000}/, 'a'))).toBeTruthy();
+  });
+
+  it('answers a header section over the limit with 513, copying only what a response needs (§8.2.6.2)', () => {
+    const huge = INVITE.replace('Max-Forwards: 70', `X-Big: ${'a'.repeat(20_000)}\r\nMax-Forwards: 70`);
+    const response = rejectionFor(parseSipMessage(huge));
+    expect(response).toMatchObject({ status: 513, reason: 'Message Too Large (header section larger than 16384 bytes)' });
+    expect(response?.headers.getAll('Via')).toHaveLength(3);
+    expect(response?.headers.get('CSeq')).toBe('314159 INVITE');
+    expect(response?.headers.get('Call-ID')).toBe('a84b4c76e66710@pc33.atlanta.example.com');
+    expect(response?.headers.has('X-Big')).toBe(false);
+    // No answer when the start line is unreadable, when a header a response copies is missing
+    // or broken, or when those alone are over the limit.
+    expect(rejectionFor(parseSipMessage(huge.replace(/^INVITE .*\r\n/, 'GARBAGE\r\n')))).toBeUndefined();
+    expect(rejectionFor(parseSipMessage(huge.replace(/Call-ID: .*\r\n/, '')))).toBeUndefined();
+    expect(rejectionFor(parseSipMessage(huge.replace(/CSeq: .*\r\n/, 'CSeq: x\r\n')))).toBeUndefined();
+    const hugeVia = INVITE.replace('Max-Forwards: 70', `Via: SIP/2.0/UDP ${'a'.repeat(20_000)}.example.com;branch=z9hG4bKbig`);
+    expect(rejectionFor(parseSipMessage(hugeVia))).toBeUndefined();
   });
 
   it.each([

@@ -74,8 +74,32 @@ describe('SipTcpFramer', () => {
     expect(framer.push(Buffer.from('INVITE sip:x SIP/2.0\r\n'))).toEqual([]);
     let out: FramerOutput[] = [];
     for (let i = 0; i < 100 && out.length === 0; i++) out = framer.push(Buffer.from('X-Filler: aaaaaaaaaaaaaaaaaaaa\r\n'));
-    expect(texts(out)).toEqual(['error: message larger than 1024 bytes']);
+    expect(texts(out)).toEqual(['error: header section larger than 1024 bytes']);
     expect(framer.buffered).toBe(0);
+  });
+
+  it('stops at maxHeaderBytes and hands back the start of the message for a 513', () => {
+    const framer = new SipTcpFramer({ maxHeaderBytes: 512 });
+    const start = 'INVITE sip:x SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:5070;branch=z9hG4bKa\r\n';
+    expect(framer.push(Buffer.from(start))).toEqual([]);
+    const out = framer.push(Buffer.from(`X-Big: ${'a'.repeat(600)}\r\n`));
+    expect(out).toHaveLength(1);
+    const [error] = out;
+    expect(error?.type === 'error' && error.reason).toBe('header section larger than 512 bytes');
+    const head = error?.type === 'error' ? error.tooLarge?.head : undefined;
+    expect(head?.length).toBe(512);
+    expect(head?.toString('latin1').startsWith(start)).toBe(true);
+    expect(framer.closed).toBe(true);
+  });
+
+  it('waits for the empty line while a header section may still fit, to the byte', () => {
+    const text = message('');
+    const headerBytes = text.indexOf('\r\n\r\n');
+    const framer = new SipTcpFramer({ maxHeaderBytes: headerBytes });
+    expect(framer.push(Buffer.from(text.slice(0, -1)))).toEqual([]);
+    expect(texts(framer.push(Buffer.from(text.slice(-1))))).toEqual([text]);
+    const tight = new SipTcpFramer({ maxHeaderBytes: headerBytes - 1 });
+    expect(texts(tight.push(Buffer.from(text)))).toEqual([`error: header section larger than ${headerBytes - 1} bytes`]);
   });
 
   it('rejects a Content-Length beyond the bound before buffering the body', () => {

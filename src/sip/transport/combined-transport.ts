@@ -39,7 +39,7 @@ export interface CombinedTransportOptions {
   port?: number;
   maxHeaderBytes?: number;
   /** TCP settings (message size, idle timeout, connection limits). */
-  tcp?: Omit<TcpTransportOptions, 'host' | 'port' | 'onMessage' | 'onMalformed' | 'onError' | 'maxHeaderBytes'>;
+  tcp?: Omit<TcpTransportOptions, 'host' | 'port' | 'onMessage' | 'onMalformed' | 'onError' | 'maxHeaderBytes' | 'drop'>;
   /**
    * Add `;transport=tcp` to our own Contact (host:port equal to ours, no transport yet) in
    * messages sent over TCP, so the peer keeps using TCP for requests in the dialog (ACK,
@@ -48,6 +48,8 @@ export interface CombinedTransportOptions {
    */
   contactTransport?: boolean;
   onMessage?: (message: SipMessage, source: SipDestination) => void;
+  /** Before parsing, on either transport: true to drop a message unread (its source is flooding; UDP sources carry no `transport`). */
+  drop?: (data: Buffer, source: SipDestination) => boolean;
   /** Malformed input on either transport; `closed` when a TCP connection was dropped for it. */
   onMalformed?: (error: string, source: SipDestination, answered: boolean, closed: boolean) => void;
   onError?: (error: Error) => void;
@@ -75,6 +77,7 @@ export class SipCombinedTransport implements SipTransport {
         host,
         port: options.port ?? 0,
         maxHeaderBytes: options.maxHeaderBytes ?? 16 * 1024,
+        ...(options.drop ? { drop: options.drop } : {}),
         onMalformed: (error, source, answered) => options.onMalformed?.(error, { ...source, transport: 'udp' }, answered, false),
         onError: (error) => options.onError?.(error),
       });
@@ -84,6 +87,7 @@ export class SipCombinedTransport implements SipTransport {
           host,
           port: udp.address.port,
           maxHeaderBytes: options.maxHeaderBytes ?? 16 * 1024,
+          ...(options.drop ? { drop: options.drop } : {}),
           onMalformed: (error, source, answered, closed) => options.onMalformed?.(error, source, answered, closed),
           onError: (error) => options.onError?.(error),
         });

@@ -12,9 +12,16 @@
  * Each connection cuts its byte stream with SipTcpFramer (Content-Length framing). A message
  * that frames but does not parse gets its 400/413/505 on the same connection and the
  * connection stays up (the stream is still in sync); a framing error (no Content-Length, a
- * message over `maxMessageBytes`) closes the connection, because a stream whose framing is
- * lost cannot be resynchronised. Double-CRLF pings get a CRLF pong (RFC 5626 §3.5.1).
- * Connections idle for `idleTimeoutMs` are closed; `maxConnections` bounds the table.
+ * header section over `maxHeaderBytes`, a message over `maxMessageBytes`) closes the
+ * connection, because a stream whose framing is lost cannot be resynchronised — a request too
+ * large is first answered 513 Message Too Large (RFC 3261 §21.5.14) when its start line and
+ * the headers a response copies could be read. Double-CRLF pings get a CRLF pong (RFC 5626
+ * §3.5.1). Connections idle for `idleTimeoutMs` are closed.
+ *
+ * Connection limits: `maxConnections` bounds the table, and `maxConnectionsPerSource` the
+ * inbound connections from one address (except `exempt` ones, e.g. a trusted trunk), so that
+ * one host cannot take every slot and shut everyone else out. A connection over either limit is
+ * closed as soon as it is accepted.
  *
  * `send` is synchronous like the UDP transport's: a new connection is opened and the message
  * queued on it. A connect failure cannot be thrown back to the transaction — it is reported
@@ -23,7 +30,7 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { InvalidStateError } from '../../errors.js';
 import { topVia, type SipMessage } from '../message.js';
-import { parseSipMessage, rejectionFor } from '../parse-message.js';
+import { oversizedRejection, parseSipMessage, rejectionFor } from '../parse-message.js';
 import { serializeSipMessage } from '../serialize-message.js';
 import { SipTcpFramer } from '../tcp-framer.js';
 import type { SipDestination, SipTransport } from '../transaction/transport.js';
@@ -44,9 +51,17 @@ export interface TcpTransportOptions {
   connectTimeoutMs?: number;
   /** Most open connections, inbound and outbound; new inbound ones beyond it are refused. Default 1024. */
   maxConnections?: number;
+  /** Most inbound connections from one address; default 64. */
+  maxConnectionsPerSource?: number;
+  /** Addresses `maxConnectionsPerSource` does not apply to. */
+  exempt?: (host: string) => boolean;
+  /** An inbound connection closed at once: its address has too many (`source`), or the table is full (`total`). */
+  onRefused?: (source: SipDestination, limit: 'source' | 'total') => void;
   /** Bytes queued for a peer that does not read before its connection is dropped; default 1 MiB. */
   maxQueuedBytes?: number;
   onMessage?: (message: SipMessage, source: SipDestination) => void;
+  /** Before parsing: true to drop a framed message unread (its source is flooding). */
+  drop?: (data: Buffer, source: SipDestination) => boolean;
   /** A message that is not SIP (`answered` when a 4xx/5xx went back) or a broken stream (`closed`). */
   onMalformed?: (error: string, source: SipDestination, answered: boolean, closed: boolean) => void;
   /** Socket, connect and server errors. */
@@ -68,9 +83,9 @@ class TcpConnection {
     readonly key: string,
     readonly remote: SipDestination,
     readonly inbound: boolean,
-    maxMessageBytes: number,
+    limits: { maxMessageBytes: number; maxHeaderBytes: number },
   ) {
-    this.framer = new SipTcpFramer({ maxMessageBytes });
+    this.framer = new SipTcpFramer(limits);
     this.connected = inbound;
   }
 }
@@ -82,6 +97,8 @@ export class SipTcpTransport implements SipTransport {
   private readonly byAddress = new Map<string, TcpConnection>();
   /** `branch|sent-by` of requests received → the connection they came on. */
   private readonly responseRoutes = new Map<string, TcpConnection>();
+  /** Open inbound connections per remote host. */
+  private readonly inboundBySource = new Map<string, number>();
   private isClosed = false;
   private closing: Promise<void> | undefined;
 
@@ -170,11 +187,25 @@ export class SipTcpTransport implements SipTransport {
 
   private accept(socket: Socket): void {
     const remote = { host: plainHost(socket.remoteAddress ?? ''), port: socket.remotePort ?? 0, transport: 'tcp' as const };
-    if (this.isClosed || this.connections.size >= (this.options.maxConnections ?? 1024) || remote.port === 0) {
+    if (this.isClosed || remote.port === 0) {
       socket.destroy();
       return;
     }
-    this.track(new TcpConnection(socket, addressKey(remote), remote, true, this.maxMessageBytes));
+    const fromSource = this.inboundBySource.get(remote.host) ?? 0;
+    const limit =
+      this.connections.size >= (this.options.maxConnections ?? 1024)
+        ? 'total'
+        : fromSource >= (this.options.maxConnectionsPerSource ?? 64) && !this.options.exempt?.(remote.host)
+          ? 'source'
+          : undefined;
+    if (limit) {
+      // Reset rather than a polite FIN: nothing is owed to it, and no TIME_WAIT is kept here.
+      socket.resetAndDestroy();
+      this.options.onRefused?.(remote, limit);
+      return;
+    }
+    this.inboundBySource.set(remote.host, fromSource + 1);
+    this.track(new TcpConnection(socket, addressKey(remote), remote, true, this.framerLimits));
   }
 
   private dial(destination: SipDestination): TcpConnection {
@@ -184,7 +215,7 @@ export class SipTcpTransport implements SipTransport {
     const host = destination.host.replace(/^\[(.*)\]$/, '$1');
     const socket = connect({ host, port: destination.port, localAddress: this.localAddressFor(host), noDelay: true });
     const remote = { host, port: destination.port, transport: 'tcp' as const };
-    const connection = new TcpConnection(socket, addressKey(remote), remote, false, this.maxMessageBytes);
+    const connection = new TcpConnection(socket, addressKey(remote), remote, false, this.framerLimits);
     const timeout = this.options.connectTimeoutMs ?? 10_000;
     const timer = setTimeout(() => {
       if (!connection.connected) this.drop(connection, new Error(`TCP connect to ${connection.key} timed out`));
@@ -206,8 +237,12 @@ export class SipTcpTransport implements SipTransport {
     return local.includes(':') === host.includes(':') ? local : undefined;
   }
 
-  private get maxMessageBytes(): number {
-    return this.options.maxMessageBytes ?? 64 * 1024;
+  private get framerLimits(): { maxMessageBytes: number; maxHeaderBytes: number } {
+    return { maxMessageBytes: this.options.maxMessageBytes ?? 64 * 1024, maxHeaderBytes: this.maxHeaderBytes };
+  }
+
+  private get maxHeaderBytes(): number {
+    return this.options.maxHeaderBytes ?? 16 * 1024;
   }
 
   private track(connection: TcpConnection): void {
@@ -227,8 +262,10 @@ export class SipTcpTransport implements SipTransport {
       if (output.type === 'keep-alive') {
         connection.socket.write('\r\n');
       } else if (output.type === 'error') {
-        this.options.onMalformed?.(output.reason, connection.remote, false, true);
-        this.drop(connection);
+        const rejection = output.tooLarge && oversizedRejection(output.tooLarge.head, output.reason, this.maxHeaderBytes);
+        this.options.onMalformed?.(output.reason, connection.remote, rejection !== undefined, true);
+        if (rejection) this.closeAfter(connection, serializeSipMessage(rejection));
+        else this.drop(connection);
         return;
       } else {
         this.deliver(connection, output.data);
@@ -237,7 +274,8 @@ export class SipTcpTransport implements SipTransport {
   }
 
   private deliver(connection: TcpConnection, data: Buffer): void {
-    const result = parseSipMessage(data, { framing: 'stream', maxHeaderBytes: this.options.maxHeaderBytes ?? 16 * 1024 });
+    if (this.options.drop?.(data, connection.remote)) return;
+    const result = parseSipMessage(data, { framing: 'stream', maxHeaderBytes: this.maxHeaderBytes });
     if (!result.ok) {
       const rejection = rejectionFor(result);
       if (rejection) connection.socket.write(serializeSipMessage(rejection));
@@ -273,9 +311,22 @@ export class SipTcpTransport implements SipTransport {
     this.forget(connection);
   }
 
+  /** Sends a last message, then closes (the FIN follows it); the connection is forgotten at once. */
+  private closeAfter(connection: TcpConnection, data: Buffer): void {
+    const { socket } = connection;
+    this.forget(connection);
+    socket.end(data);
+    // A peer that never reads must not keep the socket: it is gone after a second in any case.
+    setTimeout(() => socket.destroy(), 1000).unref();
+  }
+
   private forget(connection: TcpConnection): void {
+    if (this.connections.delete(connection) && connection.inbound) {
+      const left = (this.inboundBySource.get(connection.remote.host) ?? 1) - 1;
+      if (left > 0) this.inboundBySource.set(connection.remote.host, left);
+      else this.inboundBySource.delete(connection.remote.host);
+    }
     connection.closed = true;
-    this.connections.delete(connection);
     if (this.byAddress.get(connection.key) === connection) this.byAddress.delete(connection.key);
     for (const key of connection.branches) {
       if (this.responseRoutes.get(key) === connection) this.responseRoutes.delete(key);
