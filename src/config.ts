@@ -7,6 +7,7 @@ import { networkInterfaces } from 'node:os';
 import { resolve, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isSid } from './domain/sids.js';
+import { parseAddressBlock } from './sip/limits/address-list.js';
 import { ConfigError } from './errors.js';
 
 export type DatabaseConfig = { kind: 'sqlite'; path: string } | ({ kind: 'postgres'; url: string } & Partial<PostgresTimeouts>);
@@ -52,7 +53,44 @@ export interface SipConfig {
   port: number;
   /** The address put in Via, Contact and SDP: how peers reach us (NAT, 0.0.0.0 binds). */
   publicAddress: string;
+  /** Per-source budgets and global caps against floods; absent: DEFAULT_SIP_LIMITS. */
+  limits?: SipLimits;
 }
+
+/** What one source address, and everyone together, may take of the SIP listener (issue #10: floods). */
+export interface SipLimits {
+  /** New INVITEs a second from one address (a token bucket, this deep); 0 = no limit. */
+  invitesPerSecond: number;
+  /** New REGISTERs a second from one address; 0 = no limit. */
+  registersPerSecond: number;
+  /** Live server transactions in all (each lasts up to 32 s after its answer); 0 = no cap. */
+  maxTransactions: number;
+  /** Inbound TCP connections from one address; 0 = no limit. */
+  tcpPerSource: number;
+  /** TCP connections in all; 0 = no cap. */
+  tcpMax: number;
+  /** Addresses and CIDR blocks (a trunk, a proxy) that the per-source limits do not apply to. */
+  trusted: string[];
+}
+
+/**
+ * 500 new calls a second from one address lets a busy PBX trunk through untouched (trunks send
+ * tens to a few hundred calls a second, all from one address) while a flood of 10,000 a second
+ * is cut to that; other requests (BYE, CANCEL, OPTIONS) get the same rate. Conclave is no
+ * registrar (REGISTER is answered 501), so 20 a second is plenty. A trunk at 500 calls a second
+ * keeps some 32,000 transactions alive (an INVITE and a BYE a call, each kept 32 s); 50,000
+ * leaves room above that and bounds them at about 170 MB of heap (~3.3 KB each). A trunk keeps
+ * one TCP connection or a few; 64 an address still lets 64 phones behind one NAT in, and 1024
+ * in all is what one process's default file limit allows.
+ */
+export const DEFAULT_SIP_LIMITS: SipLimits = {
+  invitesPerSecond: 500,
+  registersPerSecond: 20,
+  maxTransactions: 50_000,
+  tcpPerSource: 64,
+  tcpMax: 1024,
+  trusted: [],
+};
 
 export interface MediaConfig {
   /** Address RTP sockets bind to. */
@@ -163,7 +201,33 @@ function parseSip(flags: { 'sip-port'?: string }, env: NodeJS.ProcessEnv): SipCo
   if (!isIpv4(publicAddress) || publicAddress === '0.0.0.0') {
     throw new ConfigError(`CONCLAVE_PUBLIC_ADDRESS=${publicAddress} is not a usable IPv4 address; set the address phones reach Conclave at`);
   }
-  return { host, port, publicAddress };
+  return { host, port, publicAddress, limits: parseSipLimits(env) };
+}
+
+function parseSipLimits(env: NodeJS.ProcessEnv): SipLimits {
+  const d = DEFAULT_SIP_LIMITS;
+  const number = (name: string, fallback: number, max: number): number => {
+    const value = env[name];
+    if (value === undefined || value === '') return fallback;
+    if (!/^\d{1,8}$/.test(value) || Number(value) > max) {
+      throw new ConfigError(`${name}=${value} is not a limit; use a whole number from 0 (no limit) to ${max}`);
+    }
+    return Number(value);
+  };
+  const trusted = (env.CONCLAVE_SIP_TRUSTED ?? '').split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  for (const entry of trusted) {
+    if (!parseAddressBlock(entry)) {
+      throw new ConfigError(`CONCLAVE_SIP_TRUSTED has "${entry}", which is not an IP address or CIDR block; write e.g. 192.0.2.10,198.51.100.0/24`);
+    }
+  }
+  return {
+    invitesPerSecond: number('CONCLAVE_SIP_INVITE_RATE', d.invitesPerSecond, 100_000),
+    registersPerSecond: number('CONCLAVE_SIP_REGISTER_RATE', d.registersPerSecond, 100_000),
+    maxTransactions: number('CONCLAVE_SIP_MAX_TRANSACTIONS', d.maxTransactions, 10_000_000),
+    tcpPerSource: number('CONCLAVE_SIP_TCP_PER_SOURCE', d.tcpPerSource, 1_000_000),
+    tcpMax: number('CONCLAVE_SIP_TCP_MAX', d.tcpMax, 1_000_000),
+    trusted,
+  };
 }
 
 function isIpv4(value: string): boolean {

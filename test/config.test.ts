@@ -1,12 +1,12 @@
 /** The SIP and media settings of loadConfig: defaults, overrides, and one-line errors. */
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
+import { DEFAULT_SIP_LIMITS, loadConfig } from '../src/config.js';
 import { ConfigError } from '../src/errors.js';
 
 describe('SIP and media configuration', () => {
   it('defaults to SIP on 127.0.0.1:5060, RTP 10000-20000, a 30 s RTP timeout', () => {
     const config = loadConfig([], {});
-    expect(config.sip).toEqual({ host: '127.0.0.1', port: 5060, publicAddress: '127.0.0.1' });
+    expect(config.sip).toEqual({ host: '127.0.0.1', port: 5060, publicAddress: '127.0.0.1', limits: DEFAULT_SIP_LIMITS });
     expect(config.media).toMatchObject({ host: '127.0.0.1', rtpPorts: { min: 10000, max: 20000 }, rtpTimeoutMs: 30_000, speechCommand: 'espeak-ng', realtimePriority: 10, realtimeRequired: false, udp: 'native' });
     expect(loadConfig([], { CONCLAVE_MEDIA_REALTIME: 'off' }).media).toMatchObject({ realtimePriority: 0, realtimeRequired: false });
   });
@@ -26,6 +26,25 @@ describe('SIP and media configuration', () => {
     expect(loadConfig([], { CONCLAVE_SIP_HOST: '0.0.0.0', CONCLAVE_PUBLIC_ADDRESS: '203.0.113.7' }).sip?.publicAddress).toBe('203.0.113.7');
   });
 
+  it('takes the SIP flood limits and the trusted sources from the environment (0: no limit)', () => {
+    const config = loadConfig([], {
+      CONCLAVE_SIP_INVITE_RATE: '50',
+      CONCLAVE_SIP_REGISTER_RATE: '0',
+      CONCLAVE_SIP_MAX_TRANSACTIONS: '20000',
+      CONCLAVE_SIP_TCP_PER_SOURCE: '8',
+      CONCLAVE_SIP_TCP_MAX: '4096',
+      CONCLAVE_SIP_TRUSTED: ' 192.0.2.10, 198.51.100.0/24 ,2001:db8::/32',
+    });
+    expect(config.sip?.limits).toEqual({
+      invitesPerSecond: 50,
+      registersPerSecond: 0,
+      maxTransactions: 20_000,
+      tcpPerSource: 8,
+      tcpMax: 4096,
+      trusted: ['192.0.2.10', '198.51.100.0/24', '2001:db8::/32'],
+    });
+  });
+
   it.each([
     [{ CONCLAVE_SIP_PORT: '70000' }, /CONCLAVE_SIP_PORT=70000 is not a TCP port/],
     [{ CONCLAVE_SIP_HOST: '::1' }, /not an IPv4 address/],
@@ -35,6 +54,13 @@ describe('SIP and media configuration', () => {
     [{ CONCLAVE_RTP_TIMEOUT: '-1' }, /CONCLAVE_RTP_TIMEOUT=-1 is not a number of seconds/],
     [{ CONCLAVE_MEDIA_REALTIME: 'high' }, /CONCLAVE_MEDIA_REALTIME=high is not a real-time priority/],
     [{ CONCLAVE_MEDIA_UDP: 'io_uring' }, /CONCLAVE_MEDIA_UDP=io_uring is not a UDP path/],
+    [{ CONCLAVE_SIP_INVITE_RATE: 'fast' }, /CONCLAVE_SIP_INVITE_RATE=fast is not a limit; use a whole number from 0 \(no limit\) to 100000/],
+    [{ CONCLAVE_SIP_REGISTER_RATE: '-1' }, /CONCLAVE_SIP_REGISTER_RATE=-1 is not a limit/],
+    [{ CONCLAVE_SIP_MAX_TRANSACTIONS: '1e6' }, /CONCLAVE_SIP_MAX_TRANSACTIONS=1e6 is not a limit/],
+    [{ CONCLAVE_SIP_TCP_PER_SOURCE: '2000000' }, /CONCLAVE_SIP_TCP_PER_SOURCE=2000000 is not a limit/],
+    [{ CONCLAVE_SIP_TCP_MAX: 'x' }, /CONCLAVE_SIP_TCP_MAX=x is not a limit/],
+    [{ CONCLAVE_SIP_TRUSTED: '192.0.2.10,pbx.example.com' }, /CONCLAVE_SIP_TRUSTED has "pbx.example.com", which is not an IP address or CIDR block/],
+    [{ CONCLAVE_SIP_TRUSTED: '198.51.100.0/33' }, /CONCLAVE_SIP_TRUSTED has "198.51.100.0\/33"/],
   ])('refuses %o with one line', (env, message) => {
     expect(() => loadConfig([], env)).toThrow(ConfigError);
     expect(() => loadConfig([], env)).toThrow(message);

@@ -6,9 +6,13 @@
  * account owns → its VoiceUrl → TwiML), ringing until the TwiML decides (sip-inbound.ts).
  * A phone's own hold (re-INVITE, RFC 3264 §8.4) is answered here and told to the conference
  * media; a new address in a re-INVITE moves where RTP goes.
+ * Floods are held off here too: per-source request budgets and a cap on live transactions
+ * (RequestAdmission), TCP connection limits, and log lines throttled into summaries (SipFloodLog).
  */
 import { randomInt } from 'node:crypto';
+import { DEFAULT_SIP_LIMITS, type SipLimits } from '../../config.js';
 import type { DialOptions, DialResult, InboundLeg } from '../../domain/call-ports.js';
+import { RequestAdmission } from '../../sip/limits/request-admission.js';
 import { writeAnswer, type LocalAudio, type RemoteAudio } from '../../sip/sdp/audio-session.js';
 import type { SipCall } from '../../sip/ua/call.js';
 import type { IncomingCall } from '../../sip/ua/incoming-call.js';
@@ -16,6 +20,7 @@ import { SipUserAgent } from '../../sip/ua/user-agent.js';
 import { SipCombinedTransport } from '../../sip/transport/combined-transport.js';
 import type { MediaLeg } from '../media/media-leg.js';
 import type { MediaLogger, MediaPlane, RtpLegParams } from '../media/media-plane.js';
+import { SipFloodLog } from './sip-flood-log.js';
 import { SipInbound } from './sip-inbound.js';
 import { SipOutbound } from './sip-outbound.js';
 
@@ -23,6 +28,8 @@ export interface SipGatewayOptions {
   host: string;
   port: number;
   publicAddress: string;
+  /** Per-source budgets and global caps; DEFAULT_SIP_LIMITS when absent. */
+  limits?: SipLimits;
 }
 
 /** What an inbound INVITE asks for, for the app's router. */
@@ -65,6 +72,8 @@ export class SipGateway {
     private readonly hooks: SipGatewayHooks,
     private readonly logger: SipGatewayLogger,
     readonly publicAddress: string,
+    /** Log lines a flood would multiply, throttled into summaries. */
+    readonly floodLog: SipFloodLog,
   ) {
     this.outbound = new SipOutbound(this);
     this.inbound = new SipInbound(this, hooks.route);
@@ -73,10 +82,29 @@ export class SipGateway {
   static async open(options: SipGatewayOptions, plane: MediaPlane, hooks: SipGatewayHooks, logger: SipGatewayLogger): Promise<SipGateway> {
     // The user agent's callbacks need the gateway, which needs the user agent.
     const holder: { gateway?: SipGateway } = {};
+    const limits = options.limits ?? DEFAULT_SIP_LIMITS;
+    const floodLog = new SipFloodLog(logger);
+    const admission = new RequestAdmission({
+      invitesPerSecond: limits.invitesPerSecond,
+      registersPerSecond: limits.registersPerSecond,
+      maxServerTransactions: limits.maxTransactions,
+      trusted: limits.trusted,
+    });
     const transport = await SipCombinedTransport.open({
       host: options.host,
       port: options.port,
-      onMalformed: (error, source, answered) => logger.warn({ error, source, answered }, 'SIP: malformed message'),
+      tcp: {
+        maxConnections: limits.tcpMax > 0 ? limits.tcpMax : Infinity,
+        maxConnectionsPerSource: limits.tcpPerSource > 0 ? limits.tcpPerSource : Infinity,
+        exempt: (host) => admission.trusted.has(host),
+        onRefused: (source, limit) => floodLog.connectionRefused(source, limit),
+      },
+      drop: (data, source) => {
+        const method = admission.screen(data, source.host);
+        if (method !== undefined) floodLog.refused(method, source, 'drop', 'source-budget');
+        return method !== undefined;
+      },
+      onMalformed: (error, source, answered, closed) => floodLog.malformed(error, source, answered, closed),
       onError: (error) => logger.warn({ err: error }, 'SIP transport error'),
     });
     const address = { host: options.publicAddress, port: transport.address.port };
@@ -89,8 +117,10 @@ export class SipGateway {
         return holder.gateway.reinvited(call, offer);
       },
       onError: (error) => logger.warn({ err: error }, 'SIP user agent error'),
+      admission,
+      onRefused: (request, source, action, cause) => floodLog.refused(request.method, source, action, cause),
     });
-    holder.gateway = new SipGateway(transport, ua, plane, hooks, logger, options.publicAddress);
+    holder.gateway = new SipGateway(transport, ua, plane, hooks, logger, options.publicAddress, floodLog);
     return holder.gateway;
   }
 
@@ -153,6 +183,7 @@ export class SipGateway {
     for (const call of this.ua.activeCalls) call.hangup('shutdown');
     this.ua.close();
     await this.transport.close();
+    this.floodLog.close();
   }
 }
 

@@ -40,7 +40,7 @@ export class SipInbound {
       return;
     }
     if (!routed) {
-      this.gateway.log.info({ user, from }, `SIP: nothing answers to ${user}`);
+      this.gateway.floodLog.unrouted(user, from, incoming.source);
       incoming.reject(404, { reason: 'Not Found' });
     }
   }

@@ -8,6 +8,12 @@
  * no transaction (the ACK of a 2xx, §17.2.1) with none; responses through the callback given
  * to `sendRequest`; responses matching no transaction (2xx retransmissions after the client
  * transaction ended, §17.1.1.2) through `onStrayResponse`.
+ *
+ * Admission: with a RequestAdmission, a new request (not a retransmission, not an ACK) is
+ * first weighed against its source's budget and the size of the transaction table. One that
+ * is refused gets a stateless `503 Service Unavailable` with Retry-After (RFC 3261 §21.5.4,
+ * §8.2.6: no transaction is kept for it; a retransmission of it is weighed again) or nothing
+ * at all, and never reaches the TU.
  */
 import { stampReceived, responseDestination, type SipDestination, type SipTransport } from './transport.js';
 import { ClientInviteTransaction } from './client-invite-transaction.js';
@@ -18,7 +24,9 @@ import { clientTransactionKey, serverTransactionKey } from './transaction-key.js
 import { DEFAULT_TIMING, realTimers, type SipTimerConfig, type SipTimers } from './timing.js';
 import type { TransactionContext } from './transaction.js';
 import { InvalidStateError } from '../../errors.js';
-import type { SipMessage, SipRequest, SipResponse } from '../message.js';
+import { newTag } from '../dialog/dialog.js';
+import type { RefusalCause, RequestAdmission } from '../limits/request-admission.js';
+import { responseTo, type SipMessage, type SipRequest, type SipResponse } from '../message.js';
 
 export type ServerTransaction = ServerInviteTransaction | ServerNonInviteTransaction;
 export type ClientTransaction = ClientInviteTransaction | ClientNonInviteTransaction;
@@ -32,6 +40,10 @@ export interface TransactionLayerOptions {
   /** A new request, or an ACK matching no transaction (then `transaction` is undefined). */
   onRequest(request: SipRequest, source: SipDestination, transaction: ServerTransaction | undefined): void;
   onStrayResponse?(response: SipResponse, source: SipDestination): void;
+  /** Budgets for new requests; without it every request is served. */
+  admission?: RequestAdmission;
+  /** A new request the admission refused (`refuse`: a 503 went back) or dropped. */
+  onRefused?(request: SipRequest, source: SipDestination, action: 'refuse' | 'drop', cause: RefusalCause): void;
 }
 
 export class SipTransactionLayer {
@@ -120,6 +132,12 @@ export class SipTransactionLayer {
       return;
     }
     const destination = responseDestination(request, source, this.context.transport.reliable);
+    const admission = this.options.admission?.decide(request.method, source.host, this.servers.size);
+    if (admission && admission.action !== 'admit') {
+      if (admission.action === 'refuse') this.refuse(request, destination, this.options.admission!.retryAfter(admission.cause));
+      this.options.onRefused?.(request, source, admission.action, admission.cause);
+      return;
+    }
     const tx =
       request.method === 'INVITE'
         ? new ServerInviteTransaction(key, this.context, request, destination, {
@@ -130,6 +148,17 @@ export class SipTransactionLayer {
     this.servers.set(key, tx);
     tx.onTerminated(() => this.servers.delete(key));
     this.options.onRequest(request, source, tx);
+  }
+
+  /** A stateless 503 (§8.2.6) with a To tag (§8.2.6.2) and Retry-After (§20.33). */
+  private refuse(request: SipRequest, destination: SipDestination, retryAfter: number): void {
+    const response = responseTo(request, 503, newTag());
+    response.headers.append('Retry-After', String(retryAfter));
+    try {
+      this.context.transport.send(response, destination);
+    } catch {
+      // The peer is gone (a TCP connection closed): nothing to tell it.
+    }
   }
 
   private receiveResponse(response: SipResponse, source: SipDestination): void {

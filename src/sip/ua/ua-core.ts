@@ -44,6 +44,8 @@ export class UaCore {
       timing: this.timing,
       onRequest: (request, source, tx) => this.guard(() => handlers.onRequest(request, source, tx)),
       onStrayResponse: (response) => this.guard(() => handlers.onStrayResponse(response)),
+      ...(options.admission ? { admission: options.admission } : {}),
+      ...(options.onRefused ? { onRefused: options.onRefused } : {}),
     });
   }
 

@@ -6,7 +6,8 @@
 import type { AudioCodec, RemoteAudio } from '../sdp/audio-session.js';
 import type { SipTimerConfig, SipTimers } from '../transaction/timing.js';
 import type { SipDestination, SipTransport } from '../transaction/transport.js';
-import type { SipMessage } from '../message.js';
+import type { RefusalCause, RequestAdmission } from '../limits/request-admission.js';
+import type { SipMessage, SipRequest } from '../message.js';
 import type { SipCall } from './call.js';
 import type { IncomingCall } from './incoming-call.js';
 
@@ -32,6 +33,10 @@ export interface SipUserAgentOptions {
   onReinvite?(call: SipCall, offer: RemoteAudio, sdp: string): string | Promise<string>;
   /** Application callbacks that threw, and other non-fatal errors. */
   onError?(error: unknown): void;
+  /** Per-source budgets and the transaction-table cap for new requests; none when absent. */
+  admission?: RequestAdmission;
+  /** A new request the admission refused with 503 (`refuse`) or dropped. */
+  onRefused?(request: SipRequest, source: SipDestination, action: 'refuse' | 'drop', cause: RefusalCause): void;
 }
 
 export interface InviteOptions {
