@@ -4,10 +4,11 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
-import { DEFAULT_MEDIA_CONFIG, type Config } from './config.js';
+import { DEFAULT_MEDIA_CONFIG, DEFAULT_SHUTDOWN_TIMEOUT_MS, type Config } from './config.js';
 import type { Account } from './domain/model.js';
 import type { Clock, Store } from './domain/ports.js';
 import { EventBus } from './events/event-bus.js';
+import { ShutdownSequence } from './shutdown.js';
 import { ConfigError } from './errors.js';
 import { buildHttpServer } from './http/server.js';
 import type { ServiceContext } from './services/context.js';
@@ -51,8 +52,12 @@ export interface App {
   listen(): Promise<string>;
   /** Where SIP listens, once `listen()` resolved; undefined without SIP. */
   sipAddress(): { host: string; port: number } | undefined;
-  /** Stops accepting requests, lets running ones finish, closes the store. Idempotent. */
-  close(): Promise<void>;
+  /**
+   * Stops: no new requests, every call ended (BYE to phones, callbacks sent, fetches given up),
+   * then SIP, the media plane, the callback queue, the store — each even if one before failed,
+   * all within `shutdownTimeoutMs`. Resolves true when all closed cleanly. Idempotent.
+   */
+  close(): Promise<boolean>;
 }
 
 export interface AppOptions {
@@ -80,10 +85,9 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
   const bus = new EventBus((error, event) => logger.error({ err: error, event: event.type }, 'event listener failed'));
   const core: ServiceContext = { store, bus, clock: options.clock ?? systemClock, credentials: new CredentialCache(), afterConference: new AfterConference() };
   const ensured = await ensureOwnerAccount(core, owner);
-  if (options.sweepOrphanCalls && store.kind === 'sqlite') {
-    const swept = await sweepOrphanCalls(core);
-    if (swept > 0) logger.warn({ swept }, 'ended calls left live by a previous run that did not stop cleanly');
-  }
+  // Closed last registered first: each resource is registered as soon as it exists.
+  const shutdown = new ShutdownSequence(logger);
+  shutdown.add('store', () => store.close());
 
   const timeouts = config.webhooks ?? { twimlTimeoutMs: 15_000, callbackTimeoutMs: 5_000 };
   const webhookClient = new WebhookClient({ defaultTimeoutMs: timeouts.twimlTimeoutMs });
@@ -93,6 +97,12 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
   const webhooks = new CallWebhooks(webhookClient, signed, tokenOf, (twiml) => void parseTwiml(twiml));
   const conferenceWebhooks = new ConferenceWebhooks(signed);
   bus.subscribe((event) => conferenceWebhooks.onEvent(event));
+  shutdown.add('status callbacks', () => callbacks.close());
+  if (options.sweepOrphanCalls && store.kind === 'sqlite') {
+    // After the callbacks are wired: the dead run's completed and leave callbacks are owed.
+    const swept = await sweepOrphanCalls(core, webhooks);
+    if (swept > 0) logger.warn({ swept }, 'ended calls left live by a previous run that did not stop cleanly');
+  }
   const mediaConfig = config.media ?? DEFAULT_MEDIA_CONFIG;
   const plane = new MediaPlane(
     {
@@ -104,6 +114,7 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
     },
     logger,
   );
+  shutdown.add('media plane', () => plane.close());
   const conferenceMedia = new ConferenceMedia(plane);
   bus.subscribe((event) => conferenceMedia.onEvent(event));
   plane.onTalking((callSid, talking) => {
@@ -111,6 +122,8 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
   });
   const audio = new MediaAudio(plane, logger, { speechCommand: mediaConfig.speechCommand, fetchTimeoutMs: timeouts.twimlTimeoutMs });
   let sip: SipGateway | undefined;
+  // After the calls: their BYEs go out through it.
+  shutdown.add('SIP', async () => sip?.close());
   const engine = new CallEngine(core, {
     dialer: new EndpointRouter(new SimulatedDialer(logger, plane, (url) => audio.fetchSound(url)), () => sip, logger),
     twiml: webhooks,
@@ -123,8 +136,11 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
     logger,
   });
   const services: CallServiceContext = { ...core, calls: engine };
+  // Every call ends (a BYE to each phone, its callbacks queued, pending fetches given up).
+  shutdown.add('calls', () => engine.close());
   const http = buildHttpServer(services, logger, config.http.limits);
-  let closing: Promise<void> | undefined;
+  shutdown.add('HTTP', () => http.close());
+  const shutdownTimeoutMs = config.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
 
   return {
     config,
@@ -163,15 +179,7 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
       return sip && config.sip ? { host: config.sip.publicAddress, port: sip.port } : undefined;
     },
     close() {
-      closing ??= (async () => {
-        await http.close();
-        await engine.close();
-        await sip?.close();
-        await plane.close();
-        await callbacks.close();
-        await store.close();
-      })();
-      return closing;
+      return shutdown.run(shutdownTimeoutMs);
     },
   };
 }

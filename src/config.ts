@@ -44,7 +44,15 @@ export interface Config {
   sip?: SipConfig;
   /** The media plane; absent: the defaults below. */
   media?: MediaConfig;
+  /** How long a stop (SIGTERM) may take before the process exits anyway; absent: DEFAULT_SHUTDOWN_TIMEOUT_MS. */
+  shutdownTimeoutMs?: number;
 }
+
+/**
+ * 10 s for a stop: enough to BYE every phone, end every call and deliver its callbacks (a
+ * callback gets 5 s), short of systemd's 90 s and Kubernetes' 30 s grace before a SIGKILL.
+ */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 
 export interface SipConfig {
   /** Address the SIP sockets bind to. */
@@ -189,7 +197,8 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     loginFailuresPerSource: count(env.CONCLAVE_LOGIN_FAILURES_PER_SOURCE, 'CONCLAVE_LOGIN_FAILURES_PER_SOURCE', DEFAULT_HTTP_LIMITS.loginFailuresPerSource),
     loginFailuresPerAccount: count(env.CONCLAVE_LOGIN_FAILURES_PER_ACCOUNT, 'CONCLAVE_LOGIN_FAILURES_PER_ACCOUNT', DEFAULT_HTTP_LIMITS.loginFailuresPerAccount),
   };
-  return { http: { host, port, limits }, database, ...(owner ? { owner } : {}), credentialsFile: resolve(credentialsFile), logLevel, webhooks, sip, media };
+  const shutdownTimeoutMs = milliseconds(env.CONCLAVE_SHUTDOWN_TIMEOUT_MS, 'CONCLAVE_SHUTDOWN_TIMEOUT_MS', DEFAULT_SHUTDOWN_TIMEOUT_MS);
+  return { http: { host, port, limits }, database, ...(owner ? { owner } : {}), credentialsFile: resolve(credentialsFile), logLevel, webhooks, sip, media, shutdownTimeoutMs };
 }
 
 function parseSip(flags: { 'sip-port'?: string }, env: NodeJS.ProcessEnv): SipConfig {

@@ -54,12 +54,29 @@ async function main(argv: string[]): Promise<void> {
       '',
     ].join('\n'),
   );
+  // A stop ends every call and closes everything within CONCLAVE_SHUTDOWN_TIMEOUT_MS (app.close);
+  // a second signal while it runs exits at once.
+  let stopping = false;
   const stop = (signal: string): void => {
+    if (stopping) {
+      app.logger.warn({ signal }, 'second signal while shutting down: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
     app.logger.info({ signal }, 'shutting down');
-    void app.close().then(() => process.exit(0));
+    app.close().then(
+      (clean) => {
+        if (!clean) app.logger.warn({}, 'shut down, but not everything closed cleanly (see above)');
+        process.exit(clean ? 0 : 1);
+      },
+      (error: unknown) => {
+        app.logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
 }
 
 function redact(url: string): string {

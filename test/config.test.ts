@@ -108,3 +108,11 @@ describe('HTTP limits', () => {
     expect(() => loadConfig([], env)).toThrow(message);
   });
 });
+
+describe('shutdown', () => {
+  it('gives a stop 10 s by default and takes CONCLAVE_SHUTDOWN_TIMEOUT_MS', () => {
+    expect(loadConfig([], {}).shutdownTimeoutMs).toBe(10_000);
+    expect(loadConfig([], { CONCLAVE_SHUTDOWN_TIMEOUT_MS: '2500' }).shutdownTimeoutMs).toBe(2500);
+    expect(() => loadConfig([], { CONCLAVE_SHUTDOWN_TIMEOUT_MS: 'soon' })).toThrow(new ConfigError('CONCLAVE_SHUTDOWN_TIMEOUT_MS=soon is not a timeout; use milliseconds from 100 to 120000'));
+  });
+});

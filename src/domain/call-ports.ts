@@ -86,6 +86,8 @@ export interface TwimlRequest {
   fallbackMethod?: HttpMethod;
   /** Set when the request is a `<Dial action>`. */
   dial?: DialReport;
+  /** Gives up the fetch (the call hung up or was redirected meanwhile). */
+  signal?: AbortSignal;
 }
 
 export interface TwimlSource {
@@ -123,7 +125,7 @@ export type PlaylistItem = AudioRequest | { kind: 'pause'; seconds: number };
 
 /** Fetches a document (TwiML or audio) for a call's audio, signed like every webhook. */
 export interface DocumentFetcher {
-  fetchDocument(request: { url: string; method: HttpMethod; accountSid: string; params: Record<string, string> }): Promise<{ contentType: string; body: string; url: string }>;
+  fetchDocument(request: { url: string; method: HttpMethod; accountSid: string; params: Record<string, string>; signal?: AbortSignal }): Promise<{ contentType: string; body: string; url: string }>;
 }
 
 /** Two (or more) answered calls talking to each other: `<Dial>` to a phone. */

@@ -61,13 +61,20 @@ export class CallWebhooks implements TwimlSource, CallNotifier, DocumentFetcher 
       params,
       authToken: await this.tokenOf(request.call.accountSid),
       validate: this.validateTwiml,
+      ...(request.signal ? { signal: request.signal } : {}),
     });
     return { twiml: result.twiml, url: result.url };
   }
 
   /** An audio file or TwiML for hold, wait or announcement audio. */
-  async fetchDocument(request: { url: string; method: HttpMethod; accountSid: string; params: Record<string, string> }): Promise<{ contentType: string; body: string; url: string }> {
-    const response = await this.client.request({ url: request.url, method: request.method, params: request.params, authToken: await this.tokenOf(request.accountSid) });
+  async fetchDocument(request: { url: string; method: HttpMethod; accountSid: string; params: Record<string, string>; signal?: AbortSignal }): Promise<{ contentType: string; body: string; url: string }> {
+    const response = await this.client.request({
+      url: request.url,
+      method: request.method,
+      params: request.params,
+      authToken: await this.tokenOf(request.accountSid),
+      ...(request.signal ? { signal: request.signal } : {}),
+    });
     return { contentType: response.contentType, body: response.body.toString('utf8'), url: request.url };
   }
 

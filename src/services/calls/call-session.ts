@@ -240,7 +240,8 @@ export class CallSession {
       if (source.kind === 'twiml') {
         loaded = { document: parseTwiml(source.twiml), source };
       } else {
-        const fetched = await this.rt.twiml.fetch({ call: this.call, ...source });
+        // A hang-up or redirect meanwhile gives the fetch up at once (it is the document's signal).
+        const fetched = await this.rt.twiml.fetch({ call: this.call, ...source, signal: this.document.signal });
         loaded = {
           document: parseTwiml(fetched.twiml, { documentUrl: fetched.url }),
           source: { kind: 'url', url: fetched.url, method: source.method, fallbackUrl: null, fallbackMethod: 'POST' },
@@ -250,6 +251,7 @@ export class CallSession {
       if (warnings.length > 0) this.rt.logger.warn({ callSid: this.call.sid, warnings }, `TwiML warnings: ${warnings.join('; ')}`);
       return loaded;
     } catch (error) {
+      if (this.document.signal.aborted) return undefined; // given up: the call hung up or was redirected
       const code = (error as { code?: unknown }).code;
       this.rt.logger.warn({ callSid: this.call.sid, code, err: error }, `application error: ${(error as Error).message}`);
       return undefined;
@@ -287,8 +289,9 @@ export class CallSession {
       if (this.redirectTo || this.ended.signal.aborted) next = undefined; // redirected or hung up while paced
       else {
         const loaded: LoadedDocument | undefined = 'document' in next ? next : await this.load(next);
-        if (!loaded) return;
-        next = await this.runVerbs(loaded);
+        // No document: an application error ends the call, unless it was redirected meanwhile.
+        if (!loaded && !this.redirectTo) return;
+        next = loaded ? await this.runVerbs(loaded) : undefined;
       }
       if (this.redirectTo) {
         next = this.redirectTo;

@@ -170,7 +170,7 @@ export class ConferenceAudioScheduler {
       let document: AudioDocument;
       let sound: Int16Array;
       try {
-        document = await readAudioDocument(this.documents, { ...next, ...request });
+        document = await readAudioDocument(this.documents, { ...next, ...request, signal });
         const playlist = document.kind === 'audio' ? [{ kind: 'play' as const, url: document.url, loop: 1 }] : document.items;
         sound = await this.audio.render(playlist, true);
       } catch (error) {

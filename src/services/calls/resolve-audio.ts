@@ -18,6 +18,8 @@ export interface AudioUrl {
   accountSid: string;
   /** The request parameters (the call's, or the conference's). */
   params: Record<string, string>;
+  /** Gives the fetch up (the participant left, the music stopped). */
+  signal?: AbortSignal;
 }
 
 /** One fetched document: an audio file to play as it is, or one pass of TwiML and where it leads. */
