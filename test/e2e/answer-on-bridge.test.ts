@@ -12,6 +12,7 @@ import { goertzel, meanAmplitude as amplitude } from '../media/goertzel.js';
 import { SipPhone } from '../helpers/sip-phone.js';
 import { ownNumber, startTestApp, type TestApp } from '../helpers/test-app.js';
 import { answer, startReceiver, type Receiver } from '../helpers/webhook-receiver.js';
+import { until } from '../helpers/until.js';
 
 const NUMBER = '+15005550100';
 const HEARD = 1200;
@@ -65,11 +66,7 @@ describe('<Dial answerOnBridge> for a SIP caller', () => {
 
   /** Waits until the REST API shows the caller's call in `status`. */
   async function callStatus(status: string): Promise<void> {
-    for (const deadline = Date.now() + 5000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 20))) {
-      const list = (await t.request('GET', `${callsPath()}.json?To=${encodeURIComponent(NUMBER)}`)).json<{ calls: Array<{ status: string }> }>();
-      if (list.calls[0]?.status === status) return;
-    }
-    expect((await inboundCall()).status).toBe(status);
+    await until(async () => (await inboundCall()).status === status, 5000, () => `the call to be ${status}`);
   }
 
   it('rings the caller with early media until the line answers, then answers with the same SDP and bridges', async () => {

@@ -10,6 +10,7 @@ import { STORE_KINDS } from '../helpers/stores.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { answer, startReceiver, type Receiver, type ReceivedRequest } from '../helpers/webhook-receiver.js';
 import { schemaErrors } from '../helpers/twilio-schema.js';
+import { until } from '../helpers/until.js';
 
 type Json = Record<string, unknown>;
 const xml = (body: string): string => `<?xml version="1.0" encoding="UTF-8"?><Response>${body}</Response>`;
@@ -38,12 +39,11 @@ describe.each(STORE_KINDS)('calls on %s', (kind) => {
     twilio.validateRequest(t.authToken, String(r.headers['x-twilio-signature']), r.fullUrl, r.method === 'POST' ? (r.params as Record<string, string>) : {});
 
   /** Polls the call (a user would) until it has `status`; the test's timeout bounds it. */
-  async function waitForCall(sid: string, status: string): Promise<Json> {
-    for (;;) {
+  function waitForCall(sid: string, status: string): Promise<Json> {
+    return until(async () => {
       const call = (await t.request('GET', `${calls()}/${sid}.json`)).json();
-      if (call.status === status) return call;
-      await new Promise((r) => setTimeout(r, 5));
-    }
+      return call.status === status && call;
+    }, 10_000, () => `call ${sid} to be ${status}`);
   }
 
   it('fetches signed TwiML, joins the conference, reports progress in order, hangs up via the API', async () => {

@@ -11,6 +11,7 @@ import { goertzel, meanAmplitude as amplitude } from '../media/goertzel.js';
 import { SipPhone } from '../helpers/sip-phone.js';
 import { ownNumber, startTestApp, type TestApp } from '../helpers/test-app.js';
 import { answer, startReceiver, type Receiver } from '../helpers/webhook-receiver.js';
+import { until } from '../helpers/until.js';
 
 const NUMBER = '+15005550100';
 const HEARD = 1200;
@@ -212,13 +213,6 @@ describe('conference audio over SIP', () => {
   });
 });
 
-/** Polls an async condition until it holds (5 s at most). */
-async function until(check: () => Promise<boolean>): Promise<void> {
-  for (const deadline = Date.now() + 5000; !(await check()); ) {
-    if (Date.now() > deadline) throw new Error('condition never held');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 function rms(pcm: Int16Array): number {
   let s = 0;

@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { STORE_KINDS } from '../helpers/stores.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { answer, startReceiver, type Receiver, type ReceivedRequest } from '../helpers/webhook-receiver.js';
+import { until } from '../helpers/until.js';
 
 type Json = Record<string, unknown>;
 const ALL_EVENTS = ['start', 'end', 'join', 'leave', 'mute', 'hold', 'modify', 'announcement'];
@@ -79,8 +80,7 @@ describe.each(STORE_KINDS)('conference calls on %s', (kind) => {
     // The kick hangs Bob's call up: its resource says so a moment after the 204 (the call's
     // session ends on the leave event), as a user polling it would see.
     const bobStatus = async (): Promise<unknown> => ((await t.request('GET', `/2010-04-01/Accounts/${t.accountSid}/Calls.json?To=sim:bob`)).json().calls as Json[])[0]?.status;
-    for (const deadline = Date.now() + 5000; (await bobStatus()) !== 'completed' && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
-    expect(await bobStatus()).toBe('completed');
+    await until(async () => (await bobStatus()) === 'completed', 5000, "Bob's call to be completed");
     // Alice has endConferenceOnExit: hanging her call up ends the conference for carol too.
     await t.request('POST', `/2010-04-01/Accounts/${t.accountSid}/Calls/${alice.call_sid as string}.json`, { form: { Status: 'completed' } });
     await t.app.services.calls.idle();
@@ -128,14 +128,11 @@ describe.each(STORE_KINDS)('conference calls on %s', (kind) => {
     const busy = await t.request('POST', `${participants(cf)}.json`, { form: { From: 'sim:app', To: 'sim:x;busy', Label: 'busy' } });
     expect(busy.status).toBe(201);
     const ringing = await t.request('POST', `${participants(cf)}.json`, { form: { From: 'sim:app', To: 'sim:slow;ring=30', Label: 'slow' } });
-    for (;;) {
-      const list = ((await t.request('GET', `${participants(cf)}.json`)).json().participants as Json[]).map((p) => `${p.label as string}:${p.status as string}`);
-      if (!list.includes('busy:queued') && !list.includes('busy:ringing') && list.includes('slow:ringing')) {
-        expect(list).toEqual(['host:connected', 'slow:ringing']);
-        break;
-      }
-      await new Promise((r) => setImmediate(r));
-    }
+    const list = await until(async () => {
+      const labels = ((await t.request('GET', `${participants(cf)}.json`)).json().participants as Json[]).map((p) => `${p.label as string}:${p.status as string}`);
+      return !labels.includes('busy:queued') && !labels.includes('busy:ringing') && labels.includes('slow:ringing') && labels;
+    });
+    expect(list).toEqual(['host:connected', 'slow:ringing']);
     const canceled = await t.request('POST', `/2010-04-01/Accounts/${t.accountSid}/Calls/${ringing.json().call_sid as string}.json`, { form: { Status: 'canceled' } });
     expect(canceled.json().status).toBe('canceled');
     const left = ((await t.request('GET', `${participants(cf)}.json`)).json().participants as Json[]).map((p) => p.label);

@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MediaConfig } from '../../src/config.js';
-import { until } from '../media/rtp-peer.js';
+import { until } from '../helpers/until.js';
 import { placeCall, startTestApp, type TestApp } from '../helpers/test-app.js';
 
 const apps: TestApp[] = [];

@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { framesWithTone, meanAmplitude as amplitude } from '../media/goertzel.js';
 import { placeCall, startTestApp, type TestApp } from '../helpers/test-app.js';
 import { answer, startReceiver, type Receiver } from '../helpers/webhook-receiver.js';
+import { until } from '../helpers/until.js';
 
 /** A PCM16 mono WAV of a sine, for `<Play>`. */
 function toneWav(hz: number, seconds: number, rate = 16000): Buffer {
@@ -72,20 +73,18 @@ describe('simulated endpoints that speak and listen', () => {
    */
   async function recordingFromNow(callSid: string, seconds: number): Promise<Int16Array> {
     const from = (await fetchRecording(callSid)).length;
-    for (;;) {
+    return until(async () => {
       const pcm = await fetchRecording(callSid);
-      if (pcm.length >= from + seconds * 8000) return pcm;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+      return pcm.length >= from + seconds * 8000 && pcm;
+    }, 20_000, `${seconds} s more of ${callSid}'s recording`, 100);
   }
 
   /** Polls the recording until it holds `seconds` of audio in all. */
-  async function recording(callSid: string, seconds: number): Promise<Int16Array> {
-    for (;;) {
+  function recording(callSid: string, seconds: number): Promise<Int16Array> {
+    return until(async () => {
       const pcm = await fetchRecording(callSid);
-      if (pcm.length >= seconds * 8000) return pcm;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+      return pcm.length >= seconds * 8000 && pcm;
+    }, 20_000, `${seconds} s of ${callSid}'s recording`, 100);
   }
 
   /** Resolves when the mixer's talk detection hears someone other than `except` (`speech-start`). */
@@ -170,14 +169,11 @@ describe('simulated endpoints that speak and listen', () => {
     // Wait until every frame of the last half second is the hold WAV (8000 = its level): a window
     // that still straddles the moment of the hold would hold a few frames of the room.
     const frames = (pcm: Int16Array): Int16Array[] => Array.from({ length: Math.floor(pcm.length / 160) }, (_, i) => pcm.subarray(i * 160, i * 160 + 160));
-    let tail: Int16Array = new Int16Array(0);
-    for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
+    const tail = await until(async () => {
       const pcm = await recording(a, 0.5);
-      tail = pcm.subarray(pcm.length - 4000);
-      if (frames(tail).every((f) => amplitude(f, 800) > 7000)) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(frames(tail).every((f) => amplitude(f, 800) > 7000)).toBe(true);
+      const last = pcm.subarray(pcm.length - 4000);
+      return frames(last).every((f) => amplitude(f, 800) > 7000) && last;
+    }, 10_000, 'the hold music in every frame of the last half second', 100);
     expect(amplitude(tail, 600)).toBeLessThan(200);
   });
 

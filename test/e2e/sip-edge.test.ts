@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SipPhone } from '../helpers/sip-phone.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { answer, startReceiver, type Receiver } from '../helpers/webhook-receiver.js';
+import { until } from '../helpers/until.js';
 
 const NUMBER = '+15005550111';
 
@@ -60,12 +61,12 @@ describe('the SIP port under strange input', () => {
 
   /** The first final (or given) status line answering a request with this method. */
   async function answered(method: string, status = /SIP\/2\.0 [2-6]\d\d/): Promise<string> {
-    for (let i = 0; i < 400; i++) {
-      const found = replies.find((r) => status.test(r.split('\r\n')[0]!) && r.includes(` ${method}\r\n`));
-      if (found) return found.split('\r\n')[0]!;
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    throw new Error(`no answer to ${method}; got ${replies.map((r) => r.split('\r\n')[0]).join(' | ')}`);
+    const found = await until(
+      () => replies.find((r) => status.test(r.split('\r\n')[0]!) && r.includes(` ${method}\r\n`)),
+      5000,
+      () => `an answer to ${method}; got ${replies.map((r) => r.split('\r\n')[0]).join(' | ')}`,
+    );
+    return found.split('\r\n')[0]!;
   }
 
   it('answers or drops everything strange, and still takes calls afterwards', async () => {

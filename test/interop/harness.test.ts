@@ -24,6 +24,7 @@ import { createNetns, type Netns } from './helpers/netns.js';
 import { OPTIONS_SCENARIO, runSipp } from './helpers/sipp.js';
 import { requireTools } from './helpers/tools.js';
 import { readWav, toneLevel, writeToneWav } from './helpers/wav.js';
+import { until } from '../helpers/until.js';
 
 let netns: Netns;
 let scratch: string;
@@ -94,9 +95,6 @@ async function hostUa(): Promise<{
   return { ua, transport, uri: `sip:conclave@${transport.address.host}:${transport.address.port}`, calls, invites, received };
 }
 
-async function until(check: () => boolean): Promise<void> {
-  while (!check()) await new Promise((resolve) => setImmediate(resolve));
-}
 
 describe('interop harness', () => {
   it('baresip A calls baresip B in the namespace; B records the 440 Hz tone', async () => {

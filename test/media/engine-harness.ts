@@ -7,7 +7,8 @@ import { MediaEngine } from '../../src/media/media-engine.js';
 import type { AddRtpLegParams, MediaNotification } from '../../src/media/protocol.js';
 import type { RtpLeg } from '../../src/media/rtp/rtp-leg.js';
 import { dbfs, goertzel } from './goertzel.js';
-import { RtpPeer, until } from './rtp-peer.js';
+import { RtpPeer } from './rtp-peer.js';
+import { until } from '../helpers/until.js';
 
 export const present = (pcm: Int16Array, hz: number): boolean => goertzel(pcm, hz) > 3000;
 export const absent = (pcm: Int16Array, hz: number): boolean => dbfs(goertzel(pcm, hz)) < -40;

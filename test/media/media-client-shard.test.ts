@@ -8,7 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MediaClient } from '../../src/media/media-client.js';
 import type { EngineStats, MediaNotification } from '../../src/media/protocol.js';
 import { goertzel } from './goertzel.js';
-import { RtpPeer, until } from './rtp-peer.js';
+import { RtpPeer } from './rtp-peer.js';
+import { until } from '../helpers/until.js';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -16,15 +17,6 @@ afterEach(async () => {
 });
 
 const tone = (hz: number, amplitude = 6000): Int16Array => Int16Array.from({ length: 8000 }, (_, i) => Math.round(amplitude * Math.sin((2 * Math.PI * hz * i) / 8000)));
-/** Polls an async condition (a stats request) until true; rejects after 5 s. */
-async function untilAsync(cond: () => Promise<boolean>, what: string): Promise<void> {
-  const end = Date.now() + 5000;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 const legOf = (s: EngineStats, id: string) => s.legs.find((l) => l.legId === id)!;
 
 describe('MediaClient over two workers', () => {
@@ -72,7 +64,7 @@ describe('MediaClient over two workers', () => {
     await until(() => peer.received.length > seen + 5 && goertzel(peer.last(), 2000) > 3000, 5000, 'room b at the peer');
     expect(goertzel(peer.last(), 1000)).toBeLessThan(330);
     expect(goertzel(peer.last(), 3000)).toBeGreaterThan(2000);
-    await untilAsync(async () => legOf(await client.request('stats', {}), 'X').packetsIn > inBefore + 10, 'the peer heard in the new worker');
+    await until(async () => legOf(await client.request('stats', {}), 'X').packetsIn > inBefore + 10, 5000, 'the peer heard in the new worker');
     const after = peer.headers.slice(seen - 1);
     expect(new Set(after.map((h) => h.fromPort))).toEqual(new Set([localPort]));
     expect(new Set(after.map((h) => h.ssrc)).size).toBe(1);
@@ -80,12 +72,12 @@ describe('MediaClient over two workers', () => {
 
     // R recorded room a before the move and room b (2000 Hz + the peer) after it.
     const wavFrames: Int16Array[] = [];
-    await untilAsync(async () => {
+    await until(async () => {
       const { wav } = await client.request('takeRecording', { legId: 'R' });
       const pcm = new Int16Array(wav.slice(44).buffer);
       for (let o = 0; o + 160 <= pcm.length; o += 160) wavFrames.push(pcm.slice(o, o + 160));
       return wavFrames.some((f) => goertzel(f, 2000) > 3000 && goertzel(f, 400) > 3000);
-    }, 'room b in the recording');
+    }, 5000, 'room b in the recording');
     // What R heard in room a before the move (S1's 1000 Hz) travelled with it.
     expect(wavFrames.some((f) => goertzel(f, 1000) > 3000)).toBe(true);
 

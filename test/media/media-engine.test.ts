@@ -9,7 +9,8 @@ import type { MediaNotification } from '../../src/media/protocol.js';
 import { builtinSounds } from '../../src/media/sounds.js';
 import { EngineHarness, absent, present } from './engine-harness.js';
 import { dbfs, goertzel } from './goertzel.js';
-import { level, until } from './rtp-peer.js';
+import { level } from './rtp-peer.js';
+import { until } from '../helpers/until.js';
 import type { RtpPeer } from './rtp-peer.js';
 import { MediaError } from '../../src/media/media-error.js';
 

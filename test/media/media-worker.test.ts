@@ -7,7 +7,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MediaClient } from '../../src/media/media-client.js';
 import type { MediaNotification } from '../../src/media/protocol.js';
 import { goertzel } from './goertzel.js';
-import { RtpPeer, until } from './rtp-peer.js';
+import { RtpPeer } from './rtp-peer.js';
+import { until } from '../helpers/until.js';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {

@@ -12,7 +12,7 @@ import type { ParsedRtcp } from '../../src/media/rtp/rtcp-packet.js';
 import { RtcpSession } from '../../src/media/rtp/rtcp-session.js';
 import { serializeRtp } from '../../src/media/rtp/rtp-packet.js';
 import { bindPair, bindUdp } from '../../src/media/rtp/udp.js';
-import { until } from './rtp-peer.js';
+import { until } from '../helpers/until.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

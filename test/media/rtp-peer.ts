@@ -111,15 +111,6 @@ export class RtpPeer {
   }
 }
 
-/** Polls `cond` until true; rejects after `timeoutMs`. */
-export async function until(cond: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 /** Mean |sample|. */
 export function level(pcm: Int16Array): number {
   let s = 0;

@@ -14,7 +14,7 @@ import { nativeUdp } from '../../src/media/rtp/native-udp.js';
 import { wallNow } from '../../src/media/rtp/rtp-socket.js';
 import type { RtpSocket } from '../../src/media/rtp/rtp-socket.js';
 import { UdpBatch } from '../../src/media/rtp/udp-batch.js';
-import { until } from './rtp-peer.js';
+import { until } from '../helpers/until.js';
 
 const cleanup: (() => void | Promise<void>)[] = [];
 afterEach(async () => {

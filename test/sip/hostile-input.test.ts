@@ -20,10 +20,8 @@ import { newBranch } from '../../src/sip/transaction/transaction-key.js';
 import { SipCombinedTransport } from '../../src/sip/transport/combined-transport.js';
 import { SipUserAgent } from '../../src/sip/ua/user-agent.js';
 import { ManualTimers } from './helpers/manual-timers.js';
+import { until } from '../helpers/until.js';
 
-async function until(check: () => boolean): Promise<void> {
-  while (!check()) await new Promise((resolve) => setImmediate(resolve));
-}
 
 interface Target {
   transport: SipCombinedTransport;

@@ -20,15 +20,13 @@ import type { SipCall } from '../../src/sip/ua/call.js';
 import { SipUserAgent, type SipUserAgentOptions } from '../../src/sip/ua/user-agent.js';
 import { ManualTimers } from './helpers/manual-timers.js';
 import { labelOf } from './helpers/recording-transport.js';
+import { until } from '../helpers/until.js';
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function until(check: () => boolean): Promise<void> {
-  while (!check()) await new Promise((resolve) => setImmediate(resolve));
-}
 
 function options(from: SipDestination, to: SipDestination, transport = 'TCP', extra: Array<[string, string]> = []) {
   return createRequest('OPTIONS', `sip:bridge@${to.host}:${to.port};transport=tcp`, [

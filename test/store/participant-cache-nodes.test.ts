@@ -12,16 +12,19 @@ import { newSid } from '../../src/domain/sids.js';
 import { openStore } from '../../src/store/open-store.js';
 import { aConference, aParticipant } from '../helpers/fixtures.js';
 import { TEST_POSTGRES_URL } from '../helpers/stores.js';
+import { until } from '../helpers/until.js';
 
 /** Reads until `done` holds: the change travels by NOTIFY, asynchronously. */
 async function eventually(read: () => Promise<Participant | undefined>, done: (p: Participant | undefined) => boolean): Promise<Participant | undefined> {
-  const deadline = performance.now() + 5000;
-  while (performance.now() < deadline) {
-    const value = await read();
-    if (done(value)) return value;
-    await new Promise((r) => setTimeout(r, 2));
-  }
-  throw new Error('the change never reached the other node');
+  const seen = await until(
+    async () => {
+      const value = await read();
+      return done(value) && { value };
+    },
+    5000,
+    'the change to reach the other node',
+  );
+  return seen.value;
 }
 
 /** An account, a conference and one participant, written through `store`. */
@@ -83,11 +86,7 @@ describe('participant read cache across PostgreSQL nodes', () => {
       expect((await a.findParticipant(conference.sid, p.callSid))?.muted).toBe(true);
 
       // Both nodes listen again (new backends), and a change reaches a's cache as before.
-      const deadline = performance.now() + 10_000;
-      while ((await listeners()).filter((pid) => !before.includes(pid)).length < 2) {
-        if (performance.now() > deadline) throw new Error('the listeners never came back');
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await until(async () => (await listeners()).filter((pid) => !before.includes(pid)).length >= 2, 10_000, 'the listeners to come back', 20);
       expect((await a.findParticipant(conference.sid, p.callSid))?.muted).toBe(true); // kept again
       await b.updateParticipant({ ...p, muted: false, hold: true, dateUpdated: p.dateUpdated + 2 });
       const seen = await eventually(() => a.findParticipant(conference.sid, p.callSid), (v) => v?.hold === true);

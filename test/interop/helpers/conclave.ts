@@ -10,6 +10,7 @@ import { startTestApp, type HttpResult, type TestApp } from '../../helpers/test-
 import { answer, startReceiver, type Receiver, type ReceivedRequest } from '../../helpers/webhook-receiver.js';
 import type { Netns } from './netns.js';
 import { parseWav } from './wav.js';
+import { until } from '../../helpers/until.js';
 
 export const NUMBER = '+15005550100';
 export const ROOM_TWIML = '<Response><Dial><Conference beep="false">room</Conference></Dial></Response>';
@@ -47,16 +48,6 @@ export interface Conclave {
 
 const FINAL = new Set(['completed', 'busy', 'failed', 'no-answer', 'canceled']);
 
-/** Polls `check` every `everyMs` until it returns a value, or throws `describe()` after `timeoutMs`. */
-export async function until<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs: number, describe: () => string, everyMs = 25): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${describe()}`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-}
 
 /** Starts Conclave with SIP and RTP on `netns.hostAddress` and buys NUMBER with a VoiceUrl. */
 export async function startConclave(netns: Netns, options: { rtpTimeoutMs?: number } = {}): Promise<Conclave> {

@@ -4,5 +4,5 @@ export { createNetns, type Netns } from './netns.js';
 export { OPTIONS_SCENARIO, runSipp, type SippOptions, type SippResult } from './sipp.js';
 export { findTool, requireTools, run, runOk, TOOL_PACKAGES, type RunResult, type ToolName } from './tools.js';
 export { frameLevels, meanLevel, parseWav, readWav, toneLevel, writeSpeechWav, writeToneWav, type ToneLevel, type ToneOptions, type Wav } from './wav.js';
-export { NUMBER, ROOM_TWIML, startConclave, until, type Conclave } from './conclave.js';
+export { NUMBER, ROOM_TWIML, startConclave, type Conclave } from './conclave.js';
 export { CANCEL_UAC_SCENARIO, DIGEST_UAS_SCENARIO, screenCounts, waitListening } from './scenarios.js';

@@ -12,6 +12,7 @@ import type { SipCall } from '../../../src/sip/ua/call.js';
 import type { IncomingCall } from '../../../src/sip/ua/incoming-call.js';
 import { SipUserAgent, type SipUserAgentOptions } from '../../../src/sip/ua/user-agent.js';
 import { labelOf } from '../helpers/recording-transport.js';
+import { until } from '../../helpers/until.js';
 
 interface Peer {
   ua: SipUserAgent;
@@ -55,9 +56,6 @@ const bobMedia = { address: '127.0.0.1', port: 50000, sessionId: '2', sessionVer
 /** Resolves after every event already queued (socket reads included) has run. */
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-async function until(check: () => boolean): Promise<void> {
-  while (!check()) await new Promise((resolve) => setImmediate(resolve));
-}
 
 function answering(onCall?: (call: SipCall) => void): Partial<SipUserAgentOptions> {
   return {
