@@ -182,7 +182,7 @@ describe.each(STORE_KINDS)('conference calls on %s', (kind) => {
   });
 
   it('resolves HoldUrl, WaitUrl and AnnounceUrl, and tells announcements to the conference callback', async () => {
-    web.close();
+    await web.close();
     web = await startReceiver((request, response) => {
       const path = request.path.split('?')[0];
       if (path === '/hold') return answer(response, 200, 'text/xml', '<Response><Say>Please hold</Say><Redirect method="GET">/music</Redirect></Response>');
