@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { isSid } from './domain/sids.js';
 import { parseAddressBlock } from './sip/limits/address-list.js';
 import { ConfigError } from './errors.js';
+import { NetworkListError, parseNetworks, type Network, type OutboundRules } from './net/outbound-policy.js';
 
 export type DatabaseConfig = { kind: 'sqlite'; path: string } | ({ kind: 'postgres'; url: string } & Partial<PostgresTimeouts>);
 
@@ -40,6 +41,8 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** How long a TwiML webhook may take (Twilio: 15 s), and a status callback (5 s). */
   webhooks?: { twimlTimeoutMs: number; callbackTimeoutMs: number };
+  /** Networks requests to accounts' URLs may (not) reach, over the built-in list; absent: the built-in list alone. */
+  outbound?: OutboundRules;
   /** The SIP listener (UDP and TCP); absent: no SIP at all (sip: endpoints are refused). */
   sip?: SipConfig;
   /** The media plane; absent: the defaults below. */
@@ -197,8 +200,9 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     loginFailuresPerSource: count(env.CONCLAVE_LOGIN_FAILURES_PER_SOURCE, 'CONCLAVE_LOGIN_FAILURES_PER_SOURCE', DEFAULT_HTTP_LIMITS.loginFailuresPerSource),
     loginFailuresPerAccount: count(env.CONCLAVE_LOGIN_FAILURES_PER_ACCOUNT, 'CONCLAVE_LOGIN_FAILURES_PER_ACCOUNT', DEFAULT_HTTP_LIMITS.loginFailuresPerAccount),
   };
+  const outbound = { allow: parseNetworkList(env.CONCLAVE_WEBHOOK_ALLOW, 'CONCLAVE_WEBHOOK_ALLOW'), deny: parseNetworkList(env.CONCLAVE_WEBHOOK_DENY, 'CONCLAVE_WEBHOOK_DENY') };
   const shutdownTimeoutMs = milliseconds(env.CONCLAVE_SHUTDOWN_TIMEOUT_MS, 'CONCLAVE_SHUTDOWN_TIMEOUT_MS', DEFAULT_SHUTDOWN_TIMEOUT_MS);
-  return { http: { host, port, limits }, database, ...(owner ? { owner } : {}), credentialsFile: resolve(credentialsFile), logLevel, webhooks, sip, media, shutdownTimeoutMs };
+  return { http: { host, port, limits }, database, ...(owner ? { owner } : {}), credentialsFile: resolve(credentialsFile), logLevel, webhooks, outbound, sip, media, shutdownTimeoutMs };
 }
 
 function parseSip(flags: { 'sip-port'?: string }, env: NodeJS.ProcessEnv): SipConfig {
@@ -283,6 +287,15 @@ function parseMediaUdp(value: string | undefined): MediaConfig['udp'] {
   if (value === undefined || value === '') return DEFAULT_MEDIA_CONFIG.udp;
   if (value !== 'native' && value !== 'dgram') throw new ConfigError(`CONCLAVE_MEDIA_UDP=${value} is not a UDP path; use native or dgram`);
   return value;
+}
+
+function parseNetworkList(value: string | undefined, name: string): Network[] {
+  try {
+    return parseNetworks(value ?? '');
+  } catch (error) {
+    if (!(error instanceof NetworkListError)) throw error;
+    throw new ConfigError(`${name}=${value} is not a list of networks: ${error.message}; write CIDR blocks separated by commas, e.g. 10.0.0.0/8,fc00::/7`);
+  }
 }
 
 function milliseconds(value: string | undefined, name: string, fallback: number): number {

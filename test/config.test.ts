@@ -109,6 +109,22 @@ describe('HTTP limits', () => {
   });
 });
 
+describe('outbound policy', () => {
+  it('has no operator lists by default (the built-in deny list alone) and reads CONCLAVE_WEBHOOK_ALLOW and CONCLAVE_WEBHOOK_DENY', () => {
+    expect(loadConfig([], {}).outbound).toEqual({ allow: [], deny: [] });
+    const { outbound } = loadConfig([], { CONCLAVE_WEBHOOK_ALLOW: '169.254.77.0/24', CONCLAVE_WEBHOOK_DENY: '10.0.0.0/8, 127.0.0.0/8,::1' });
+    expect(outbound?.allow.map((n) => n.text)).toEqual(['169.254.77.0/24']);
+    expect(outbound?.deny.map((n) => n.text)).toEqual(['10.0.0.0/8', '127.0.0.0/8', '::1']);
+  });
+
+  it.each([
+    [{ CONCLAVE_WEBHOOK_DENY: '10.0.0.0/8,localhost' }, 'CONCLAVE_WEBHOOK_DENY=10.0.0.0/8,localhost is not a list of networks: localhost is not an IPv4 or IPv6 network; write CIDR blocks separated by commas, e.g. 10.0.0.0/8,fc00::/7'],
+    [{ CONCLAVE_WEBHOOK_ALLOW: '169.254.0.0/40' }, 'CONCLAVE_WEBHOOK_ALLOW=169.254.0.0/40 is not a list of networks: 169.254.0.0/40 has no valid prefix length (0 to 32 for IPv4); write CIDR blocks separated by commas, e.g. 10.0.0.0/8,fc00::/7'],
+  ])('refuses %o with one line', (env, message) => {
+    expect(() => loadConfig([], env)).toThrow(new ConfigError(message));
+  });
+});
+
 describe('shutdown', () => {
   it('gives a stop 10 s by default and takes CONCLAVE_SHUTDOWN_TIMEOUT_MS', () => {
     expect(loadConfig([], {}).shutdownTimeoutMs).toBe(10_000);
