@@ -33,6 +33,9 @@ import { CallWebhooks } from './webhooks/call-webhooks.js';
 import { ConferenceWebhooks } from './webhooks/conference-webhooks.js';
 import { SignedCallbacks } from './webhooks/signed-callbacks.js';
 import { WebhookClient } from './webhooks/webhook-client.js';
+import { AudioFetcher } from './audio/audio-fetcher.js';
+import { outboundAgent } from './net/outbound-agent.js';
+import { OutboundPolicy } from './net/outbound-policy.js';
 
 export interface App {
   readonly config: Config;
@@ -90,13 +93,17 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
   shutdown.add('store', () => store.close());
 
   const timeouts = config.webhooks ?? { twimlTimeoutMs: 15_000, callbackTimeoutMs: 5_000 };
-  const webhookClient = new WebhookClient({ defaultTimeoutMs: timeouts.twimlTimeoutMs });
+  // Every request to a URL an account gave (webhooks, callbacks, media) connects through this
+  // one agent, which applies CONCLAVE_WEBHOOK_ALLOW/DENY and the built-in deny list to each connection.
+  const outbound = outboundAgent(new OutboundPolicy(config.outbound));
+  const webhookClient = new WebhookClient({ defaultTimeoutMs: timeouts.twimlTimeoutMs, dispatcher: outbound });
   const callbacks = new CallbackQueue({ logger, client: webhookClient, timeoutMs: timeouts.callbackTimeoutMs });
   const tokenOf = async (accountSid: string): Promise<string> => (await store.findAccount(accountSid))?.authToken ?? '';
   const signed = new SignedCallbacks(callbacks, tokenOf);
   const webhooks = new CallWebhooks(webhookClient, signed, tokenOf, (twiml) => void parseTwiml(twiml));
   const conferenceWebhooks = new ConferenceWebhooks(signed);
   bus.subscribe((event) => conferenceWebhooks.onEvent(event));
+  shutdown.add('outgoing connections', () => outbound.close());
   shutdown.add('status callbacks', () => callbacks.close());
   if (options.sweepOrphanCalls && store.kind === 'sqlite') {
     // After the callbacks are wired: the dead run's completed and leave callbacks are owed.
@@ -120,7 +127,11 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
   plane.onTalking((callSid, talking) => {
     reportSpeech(core, callSid, talking).catch((error: unknown) => logger.warn({ err: error, callSid }, 'could not report talk detection'));
   });
-  const audio = new MediaAudio(plane, logger, { speechCommand: mediaConfig.speechCommand, fetchTimeoutMs: timeouts.twimlTimeoutMs });
+  const audio = new MediaAudio(plane, logger, {
+    speechCommand: mediaConfig.speechCommand,
+    fetchTimeoutMs: timeouts.twimlTimeoutMs,
+    fetcher: new AudioFetcher({ dispatcher: outbound }),
+  });
   let sip: SipGateway | undefined;
   // After the calls: their BYEs go out through it.
   shutdown.add('SIP', async () => sip?.close());

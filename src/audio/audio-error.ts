@@ -25,7 +25,7 @@ export const PLAYABLE_FORMATS = 'Conclave plays WAV, MP3 and raw μ-law (.ul)';
 /**
  * The bytes are not audio Conclave can play: neither WAV, MP3 nor raw μ-law; truncated; a WAV
  * whose encoding is not PCM, IEEE float, μ-law or A-law; an MP3 in which no frame decodes or
- * that is too long (Twilio maps these to error 12300).
+ * that lasts more than MAX_AUDIO_SECONDS (Twilio maps these to error 12300).
  */
 export class AudioFormatError extends AudioError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -36,18 +36,28 @@ export class AudioFormatError extends AudioError {
 
 /**
  * Media could not be retrieved: bad or non-http(s) URL, non-2xx answer, body above the size
- * limit, timeout or network failure (Twilio error 11200 "HTTP retrieval failure").
- * `status` is the HTTP status when the server answered.
+ * limit, timeout, network failure or an address the outbound policy refuses (Twilio error 11200
+ * "HTTP retrieval failure"). The message of every failure without a usable HTTP answer is the
+ * same (src/net/retrieval-failure.ts); `detail` says what happened, for the operator's log.
  */
 export class AudioFetchError extends AudioError {
+  /** The HTTP status when the server answered. */
+  readonly status: number | undefined;
+  /** What really happened (refused, timed out, which policy rule…), for the log only. */
+  readonly detail: string | undefined;
+  /** The body was over the size limit. */
+  readonly tooLarge: boolean;
+
   constructor(
     message: string,
     readonly url: string,
-    readonly status?: number,
-    options?: { cause?: unknown },
+    options: { status?: number; detail?: string; tooLarge?: boolean; cause?: unknown } = {},
   ) {
-    super(message, options);
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AudioFetchError';
+    this.status = options.status;
+    this.detail = options.detail;
+    this.tooLarge = options.tooLarge ?? false;
   }
 }
 

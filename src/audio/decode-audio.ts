@@ -41,7 +41,7 @@ export interface AudioSource {
   contentType?: string | null;
   /** The URL the file was requested from (its path's extension can mark raw μ-law). */
   url?: string;
-  /** Stops a long decode (MP3) between slices. */
+  /** Stops a long decode (WAV, MP3) between slices. */
   signal?: AbortSignal;
 }
 
@@ -92,12 +92,12 @@ export function detectAudioFormat(bytes: Uint8Array, source: Pick<AudioSource, '
 /**
  * Decodes a fetched media file to 8 kHz mono PCM16, choosing the decoder by its bytes,
  * Content-Type and URL (see the file comment). Throws AudioFormatError when the file is not one
- * Conclave plays or does not decode.
+ * Conclave plays, does not decode, or lasts more than MAX_AUDIO_SECONDS (audio-limits.ts).
  */
 export async function decodeAudio(bytes: Uint8Array, source: AudioSource = {}): Promise<Int16Array> {
   switch (detectAudioFormat(bytes, source)) {
     case 'wav':
-      return decodeWav(bytes);
+      return decodeWav(bytes, source.signal === undefined ? {} : { signal: source.signal });
     case 'mp3':
       return decodeMp3(bytes, source.signal === undefined ? {} : { signal: source.signal });
     case 'mulaw':

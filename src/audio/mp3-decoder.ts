@@ -17,30 +17,25 @@
  * loop gets a turn, so a long file does not stall the SIP and HTTP work of the main thread, and
  * a caller who gave up (`signal`) stops the decoding.
  *
- * The bound: one file may decode to at most MAX_MP3_SECONDS (10 minutes) of audio; past that the
- * decoding stops with AudioFormatError. The fetcher's byte limit alone would not do: 64 MB of
- * 8 kbit/s MP3 is 18 hours. 10 minutes at 8 kHz is 4.8 million samples (9.6 MB), a third of the
- * fetcher's default cache, so a long hold track still stays cached; decoding it costs a few
- * seconds of CPU, in slices.
+ * The bound: one file may decode to at most MAX_AUDIO_SECONDS (audio-limits.ts, 10 minutes, the
+ * same for every format) of audio; past that the decoding stops with AudioFormatError. An MP3
+ * does not say how long it is (VBR), so this is found while decoding; decoding 10 minutes costs a
+ * few seconds of CPU, in slices.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { MPEGDecoder } from 'mpg123-decoder';
 import { AudioFormatError, PLAYABLE_FORMATS } from './audio-error.js';
+import { MAX_AUDIO_SECONDS, OUTPUT_SAMPLE_RATE, tooLong } from './audio-limits.js';
 import { describeContent } from './audio-sniff.js';
 import { StreamResampler } from './resampler.js';
 import { concatPcm, toInt16 } from './pcm.js';
-
-/** The rate every decoded sound comes out at (as wav-decoder.ts's OUTPUT_SAMPLE_RATE). */
-const OUTPUT_RATE = 8000;
-/** Longest MP3 played, in seconds of decoded audio (see the file comment). */
-export const MAX_MP3_SECONDS = 600;
 /** Bytes fed to the decoder per turn of the event loop: half a second of 128 kbit/s MP3. */
 const SLICE_BYTES = 8 * 1024;
 
 export interface Mp3Options {
   /** Stops decoding between slices (rejects with the signal's reason). */
   signal?: AbortSignal;
-  /** Overrides MAX_MP3_SECONDS (tests). */
+  /** Overrides MAX_AUDIO_SECONDS (tests). */
   maxSeconds?: number;
 }
 
@@ -50,7 +45,7 @@ export interface Mp3Options {
  */
 export async function decodeMp3(bytes: Uint8Array, options: Mp3Options = {}): Promise<Int16Array> {
   const { signal } = options;
-  const maxSeconds = options.maxSeconds ?? MAX_MP3_SECONDS;
+  const maxSeconds = options.maxSeconds ?? MAX_AUDIO_SECONDS;
   signal?.throwIfAborted();
   const decoder = new MPEGDecoder();
   try {
@@ -66,13 +61,11 @@ export async function decodeMp3(bytes: Uint8Array, options: Mp3Options = {}): Pr
       const { channelData, samplesDecoded, sampleRate } = decoder.decode(bytes.subarray(at, at + SLICE_BYTES));
       if (samplesDecoded === 0) continue;
       seconds += samplesDecoded / sampleRate;
-      if (seconds > maxSeconds) {
-        throw new AudioFormatError(`MP3 too long: it decodes to more than ${maxSeconds} s of audio, the most Conclave plays from one file`);
-      }
+      if (seconds > maxSeconds) throw tooLong('MP3', maxSeconds);
       // A stream that changes rate (joined files) starts a new conversion at the change.
       if (resampler?.inRate !== sampleRate) {
         if (resampler !== undefined) parts.push(toInt16(resampler.end()));
-        resampler = new StreamResampler(sampleRate, OUTPUT_RATE);
+        resampler = new StreamResampler(sampleRate, OUTPUT_SAMPLE_RATE);
       }
       // The decoder gives two channels, a mono file's twice over: their mean is the mono signal.
       const mono = new Float32Array(samplesDecoded);

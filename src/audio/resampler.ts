@@ -196,6 +196,11 @@ export class StreamResampler {
     this.d = inRate === outRate ? undefined : design(inRate, outRate);
   }
 
+  /** How many output samples `inputSamples` of input make in all (what the pushes and `end` return together). */
+  outputLength(inputSamples: number): number {
+    return this.d === undefined ? inputSamples : Math.round((inputSamples * this.d.L) / this.d.M);
+  }
+
   /** Adds input samples; returns the output samples that no later input can change. */
   push(block: Float32Array): Float32Array {
     if (this.ended) throw new Error('StreamResampler: push after end');
@@ -213,7 +218,7 @@ export class StreamResampler {
     if (this.ended) throw new Error('StreamResampler: end called twice');
     this.ended = true;
     if (this.d === undefined) return new Float32Array(0);
-    return this.emit(new Float32Array(0), Math.round((this.pushed * this.d.L) / this.d.M));
+    return this.emit(new Float32Array(0), this.outputLength(this.pushed));
   }
 
   /** Appends `block` to the held input, computes outputs up to `to`, drops input no longer read. */

@@ -193,7 +193,7 @@ export class SpeechSynthesizer {
       this.release();
     }
     try {
-      return decodeWav(wav);
+      return await decodeWav(wav);
     } catch (err) {
       if (err instanceof AudioFormatError) throw new SpeechError(`${this.command} produced no usable audio: ${err.message}`, { cause: err });
       throw err;

@@ -7,8 +7,17 @@
  * Why hand-written here: the media plane wants exactly one thing (8 kHz mono Int16Array) from a
  * handful of WAV encodings, WAV needs no codec (unlike MP3, for which the project takes a
  * decoder, mp3-decoder.ts), and parsing RIFF is a hundred lines whose every rule (chunk walk,
- * pad byte, extensible GUIDs, streaming sizes) is tested here. It lives in src/audio/, not src/media/, because it runs off the 20 ms tick: a file
- * is decoded once when fetched or synthesized, then cached, and the worker only sees PCM.
+ * pad byte, extensible GUIDs, streaming sizes) is tested here. It lives in src/audio/, not
+ * src/media/, because it runs off the 20 ms tick: a file is decoded once when fetched or
+ * synthesized, then cached, and the worker only sees PCM.
+ *
+ * Decoding is bounded the way mp3-decoder.ts bounds MP3: a file longer than MAX_AUDIO_SECONDS
+ * (audio-limits.ts) is refused from its header, before any sample is decoded; the rest is
+ * decoded SLICE_FRAMES frames at a time, each slice averaged to mono and passed through the
+ * streaming resampler (resampler.ts) into the output, preallocated at its final length, with a
+ * turn of the event loop between slices. So a 64 MB file neither stalls the main thread (SIP,
+ * HTTP) for seconds nor exists a second time as 32-bit floats at its source rate: beyond the
+ * file's own bytes, decoding holds the 8 kHz output (9.6 MB at most) and one slice.
  *
  * Accepted: RIFF (and RF64) WAVE, chunks walked in any order with odd sizes padded to even;
  * format 1 PCM at 8 (unsigned), 16, 24 and 32 bits, 3 IEEE float at 32 and 64 bits, 6 A-law,
@@ -17,14 +26,26 @@
  * A data chunk whose size is a streaming placeholder (≥ 0x7FFF0000, as espeak-ng and sox write
  * on a pipe) runs to the end of the bytes. Anything else throws AudioFormatError.
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { ALAW_DECODE, MULAW_DECODE } from '../media/codec/g711.js';
 import { AudioFormatError } from './audio-error.js';
+import { MAX_AUDIO_SECONDS, OUTPUT_SAMPLE_RATE, tooLong } from './audio-limits.js';
 import { describeContent } from './audio-sniff.js';
-import { resample } from './resampler.js';
-import { toInt16 } from './pcm.js';
+import { StreamResampler } from './resampler.js';
+import { toInt16Into } from './pcm.js';
 
-/** The rate every decoded sound comes out at. */
-export const OUTPUT_SAMPLE_RATE = 8000;
+/**
+ * Frames decoded per turn of the event loop: a few milliseconds of work at any rate (downsampling
+ * costs about the same per input frame whatever the rate; 4 kHz upsampling twice that).
+ */
+export const SLICE_FRAMES = 16384;
+
+export interface WavOptions {
+  /** Stops decoding between slices (rejects with the signal's reason). */
+  signal?: AbortSignal;
+  /** Overrides MAX_AUDIO_SECONDS (tests). */
+  maxSeconds?: number;
+}
 
 export const WaveFormat = { pcm: 1, ieeeFloat: 3, alaw: 6, mulaw: 7, extensible: 0xfffe } as const;
 
@@ -206,11 +227,35 @@ function toMono(fmt: WavFormat, data: Uint8Array): Float32Array {
 }
 
 /**
- * Decodes a WAV file to 8 kHz mono PCM16. Throws AudioFormatError for anything that is not a
- * well-formed WAV in a supported encoding. An empty data chunk gives an empty array.
+ * Decodes a WAV file to 8 kHz mono PCM16, in slices (see the file comment). Rejects with
+ * AudioFormatError for anything that is not a well-formed WAV in a supported encoding, or that
+ * lasts more than `maxSeconds`; with the signal's reason when `signal` aborts. An empty data
+ * chunk gives an empty array.
  */
-export function decodeWav(bytes: Uint8Array): Int16Array {
+export async function decodeWav(bytes: Uint8Array, options: WavOptions = {}): Promise<Int16Array> {
+  const { signal } = options;
+  const maxSeconds = options.maxSeconds ?? MAX_AUDIO_SECONDS;
+  signal?.throwIfAborted();
   const { format, data } = parseWav(bytes);
-  const mono = toMono(format, data);
-  return toInt16(format.sampleRate === OUTPUT_SAMPLE_RATE ? mono : resample(mono, format.sampleRate, OUTPUT_SAMPLE_RATE));
+  const frames = data.length / format.blockAlign;
+  const seconds = frames / format.sampleRate;
+  if (seconds > maxSeconds) throw tooLong('WAV', maxSeconds, seconds);
+
+  const resampler = new StreamResampler(format.sampleRate, OUTPUT_SAMPLE_RATE);
+  const out = new Int16Array(resampler.outputLength(frames));
+  let written = 0;
+  const put = (block: Float32Array): void => {
+    toInt16Into(block, out, written);
+    written += block.length;
+  };
+  for (let first = 0; first < frames; first += SLICE_FRAMES) {
+    if (first > 0) {
+      await nextTurn();
+      signal?.throwIfAborted();
+    }
+    const end = Math.min(frames, first + SLICE_FRAMES);
+    put(resampler.push(toMono(format, data.subarray(first * format.blockAlign, end * format.blockAlign))));
+  }
+  put(resampler.end());
+  return out;
 }

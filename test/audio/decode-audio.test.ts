@@ -1,14 +1,16 @@
 /**
  * decodeAudio and its parts on bytes made at test time: MP3 from lame (tones at 44.1 kHz stereo,
  * 22.05 kHz mono and 8 kHz, with and without an ID3v2 tag), raw μ-law from the G.711 table, and
- * the rules that pick the decoder from the bytes, the Content-Type and the URL; the MP3 length
- * bound, aborts, and the errors for what Conclave does not play.
+ * the rules that pick the decoder from the bytes, the Content-Type and the URL; the length bound
+ * (MAX_AUDIO_SECONDS, the same for every format), aborts, and the errors for what Conclave does
+ * not play.
  */
 import { describe, expect, it } from 'vitest';
 import { AudioFormatError } from '../../src/audio/audio-error.js';
 import { describeContent, looksLikeMpegAudio, mpegFrameHeader } from '../../src/audio/audio-sniff.js';
 import { decodeAudio, detectAudioFormat } from '../../src/audio/decode-audio.js';
-import { MAX_MP3_SECONDS, decodeMp3 } from '../../src/audio/mp3-decoder.js';
+import { MAX_AUDIO_SECONDS } from '../../src/audio/audio-limits.js';
+import { decodeMp3 } from '../../src/audio/mp3-decoder.js';
 import { decodeMulaw } from '../../src/audio/mulaw-decoder.js';
 import { MULAW_ENCODE } from '../../src/media/codec/g711.js';
 import { db, encodeWav, lameMp3, sine, toneAmplitude } from './wav-helpers.js';
@@ -89,8 +91,8 @@ describe('MP3', () => {
     expect(describeContent(new Uint8Array([0xff, 0xf1, 0x50, 0x80, 0, 0]))).toBe('this is AAC (ADTS)');
   });
 
-  it('stops past MAX_MP3_SECONDS of audio with AudioFormatError', async () => {
-    expect(MAX_MP3_SECONDS).toBe(600);
+  it('stops past MAX_AUDIO_SECONDS of audio with AudioFormatError', async () => {
+    expect(MAX_AUDIO_SECONDS).toBe(600);
     // Ten seconds of lame output (no LAME tag, so copies join into one stream) repeated 61 times.
     const ten = lameMp3(encodeWav({ rate: 8000, encoding: 's16', channels: [sine(1000, 8000, 10)] }), ['-t', '-b', '8', '--resample', '8']);
     const long = new Uint8Array(ten.length * 61);
@@ -145,6 +147,15 @@ describe('raw μ-law', () => {
     // A more specific Content-Type is believed over the extension.
     expect(() => detectAudioFormat(tone, { contentType: 'text/plain', url: 'http://example.test/prompt.ul' })).toThrow(AudioFormatError);
     expect(() => detectAudioFormat(tone, { contentType: 'application/octet-stream', url: 'http://example.test/prompt.ul.txt' })).toThrow(AudioFormatError);
+  });
+
+  it('refuses a file longer than MAX_AUDIO_SECONDS by its length, before decoding it', async () => {
+    const long = new Uint8Array(MAX_AUDIO_SECONDS * 8000 + 1).fill(0xff);
+    const err = await failure(decodeAudio(long, { contentType: 'audio/basic' }));
+    expect(err).toBeInstanceOf(AudioFormatError);
+    expect((err as Error).message).toBe('raw μ-law too long: it lasts 600.1 s, more than the 600 s of audio Conclave plays from one file');
+    expect(decodeMulaw(long.subarray(0, 16000), 2).length).toBe(16000);
+    expect(() => decodeMulaw(long.subarray(0, 16001), 2)).toThrow('raw μ-law too long: it lasts 2.1 s, more than the 2 s of audio Conclave plays from one file');
   });
 
   it('refuses bytes that are recognisably something else', () => {

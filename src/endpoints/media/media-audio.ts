@@ -7,7 +7,7 @@
  * Where espeak-ng is missing, `<Say>` is silence of about the time the words would take (150
  * words a minute) and a warning says why, so the TwiML around it still runs as it would.
  */
-import { fetchAudio } from '../../audio/audio-fetcher.js';
+import type { AudioFetcher } from '../../audio/audio-fetcher.js';
 import { concatPcm } from '../../audio/pcm.js';
 import { SpeechSynthesizer } from '../../audio/speech.js';
 import type { Call } from '../../domain/call.js';
@@ -25,6 +25,8 @@ const FOREVER = 1000;
 export interface MediaAudioOptions {
   speechCommand: string;
   fetchTimeoutMs: number;
+  /** Fetches and caches media files, through the app's outbound policy. */
+  fetcher: AudioFetcher;
 }
 
 export class MediaAudio implements AudioPlayer, ConferenceAudio {
@@ -69,7 +71,7 @@ export class MediaAudio implements AudioPlayer, ConferenceAudio {
 
   /** A sound file (WAV, MP3, raw μ-law) as 8 kHz PCM, fetched (and cached) as `<Play>` fetches it. */
   fetchSound(url: string, signal?: AbortSignal): Promise<Int16Array> {
-    return fetchAudio(url, { timeoutMs: this.options.fetchTimeoutMs, maxBytes: MAX_AUDIO_BYTES, ...(signal ? { signal } : {}) });
+    return this.options.fetcher.fetch(url, { timeoutMs: this.options.fetchTimeoutMs, maxBytes: MAX_AUDIO_BYTES, ...(signal ? { signal } : {}) });
   }
 
   holdMusic(callSid: string, sound: Int16Array | undefined): Promise<void> {
