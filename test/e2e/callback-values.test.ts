@@ -165,7 +165,7 @@ describe.each(STORE_KINDS)('callback values on %s', (kind) => {
   });
 
   it('after <Number>, the Dial action gets DialCallSid, DialCallDuration and DialBridged', async () => {
-    const caller = await placeCall(t, 'sim:caller', `<Response><Dial action="${web.baseUrl}/after"><Number>sim:callee;hangup=1</Number></Dial></Response>`);
+    const caller = await placeCall(t, 'sim:caller', `<Response><Dial action="${web.baseUrl}/after"><Number>sim:callee;hangup=2</Number></Dial></Response>`);
     const action = await vi.waitFor(
       () => {
         const found = web.requests.find((r) => r.path === '/after');
@@ -176,7 +176,9 @@ describe.each(STORE_KINDS)('callback values on %s', (kind) => {
     );
     const child = ((await t.request('GET', `${api()}/Calls.json?ParentCallSid=${caller}`)).json().calls as Json[])[0]!;
     expect(action).toMatchObject({ CallSid: caller, DialCallStatus: 'completed', DialCallSid: child.sid, DialBridged: 'true' });
+    // The dialled call's own duration, as its Call resource shows it.
     expect(Number(action.DialCallDuration)).toBeGreaterThanOrEqual(1);
+    expect(action.DialCallDuration).toBe(child.duration);
   });
 
   it('deletes a finished call (the official library’s remove), refuses a live one', async () => {

@@ -93,7 +93,12 @@ describe('<Dial> to phones', () => {
   it('a simulated callee is heard by a recording caller until it hangs up', async () => {
     const parent = await place('sim:rec;record', `<Response><Dial action="${web.baseUrl}/after"><Number>sim:voice;tone=800;hangup=2</Number></Dial></Response>`);
     const after = await actionRequest();
-    expect(after.params).toMatchObject({ DialCallStatus: 'completed', DialCallDuration: '2' });
+    expect(after.params).toMatchObject({ DialCallStatus: 'completed' });
+    // The callee hung up 2 s after answering: the dialled call's duration, as its resource says.
+    const child = (await t.request('GET', `${calls()}.json?ParentCallSid=${parent}`)).json<{ calls: { duration: string }[] }>().calls[0]!;
+    expect(after.params.DialCallDuration).toBe(child.duration);
+    expect(Number(child.duration)).toBeGreaterThanOrEqual(1);
+    expect(Number(child.duration)).toBeLessThanOrEqual(2);
     const res = await fetch(`${t.baseUrl}${calls()}/${parent}/SimulatedAudio.wav`, {
       headers: { authorization: `Basic ${Buffer.from(`${t.accountSid}:${t.authToken}`).toString('base64')}` },
     });

@@ -139,11 +139,11 @@ export async function dialEndpoints(rt: CallRuntime, parent: Call, verb: DialVer
     await rt.status.move(child.call, 'completed', answeredBy);
     return notBridged('canceled', child.call);
   }
-  const since = ctx.clock.now();
   const legs = [parent.sid, child.call.sid];
   // Whatever happens on the bridge (its join failing included), the dialled leg is hung up
   // and its call completed, and the caller's leg is taken back out.
   const limit = new AbortController();
+  let ended = child.call;
   try {
     await rt.bridge.join(`bridge:${parent.sid}`, legs);
     await Promise.race([winner.leg.hungUp, sleep(verb.timeLimit * 1000, AbortSignal.any([signal, limit.signal]))]);
@@ -154,7 +154,9 @@ export async function dialEndpoints(rt: CallRuntime, parent: Call, verb: DialVer
     limit.abort();
     await rt.bridge.leave(legs).catch(() => undefined); // logged by the media side if it matters
     winner.leg.hangup();
-    await rt.status.move(child.call, 'completed', answeredBy);
+    ended = await rt.status.move(child.call, 'completed', answeredBy);
   }
-  return { status: 'completed', leg: { callSid: child.call.sid, durationSeconds: Math.floor((ctx.clock.now() - since) / 1000), bridged: true } };
+  // DialCallDuration is the dialled call's duration (Twilio: "the duration in seconds of the
+  // dialed call"), the same figure its Call resource shows.
+  return { status: 'completed', leg: { callSid: child.call.sid, durationSeconds: ended.duration ?? 0, bridged: true } };
 }
