@@ -38,6 +38,7 @@ import { newAuthToken, newSid } from '../src/domain/sids.js';
 import { createNetns, type Netns } from '../test/interop/helpers/netns.js';
 import { runOk } from '../test/interop/helpers/tools.js';
 import { closedPort, startReceiver, type Receiver } from '../test/helpers/webhook-receiver.js';
+import { bigWav } from '../test/audio/wav-helpers.js';
 
 const MB = 1024 * 1024;
 const FROM = '+15005550006';
@@ -50,37 +51,6 @@ function option(name: string, fallback: string): string {
 
 const root = path.resolve(option('root', fileURLToPath(new URL('..', import.meta.url))));
 const only = new Set(option('only', 'media,urls,fallback').split(','));
-
-/** A WAV of `bytes` bytes in all: a 1 kHz tone at `rate` (a multiple of 1000), 8 or 16 bits, mono or stereo. */
-function bigWav(bytes: number, rate: number, channels: number, bits: 8 | 16): Buffer {
-  const blockAlign = channels * (bits / 8);
-  const dataBytes = Math.floor((bytes - 44) / blockAlign) * blockAlign;
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0);
-  header.writeUInt32LE(36 + dataBytes, 4);
-  header.write('WAVEfmt ', 8);
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20);
-  header.writeUInt16LE(channels, 22);
-  header.writeUInt32LE(rate, 24);
-  header.writeUInt32LE(rate * blockAlign, 28);
-  header.writeUInt16LE(blockAlign, 32);
-  header.writeUInt16LE(bits, 34);
-  header.write('data', 36);
-  header.writeUInt32LE(dataBytes, 40);
-  const period = Buffer.alloc((rate / 1000) * blockAlign);
-  for (let i = 0; i < rate / 1000; i++) {
-    const v = 0.5 * Math.sin((2 * Math.PI * i * 1000) / rate);
-    for (let c = 0; c < channels; c++) {
-      if (bits === 8) period.writeUInt8(Math.round(128 + 127 * v), i * blockAlign + c);
-      else period.writeInt16LE(Math.round(32767 * v), i * blockAlign + c * 2);
-    }
-  }
-  const file = Buffer.allocUnsafe(44 + dataBytes);
-  header.copy(file);
-  file.fill(period, 44);
-  return file;
-}
 
 interface Server {
   child: ChildProcess;

@@ -14,7 +14,7 @@ import { AudioFetchError, AudioFormatError } from '../../src/audio/audio-error.j
 import { AudioFetcher } from '../../src/audio/audio-fetcher.js';
 import { MULAW_ENCODE } from '../../src/media/codec/g711.js';
 import { NO_USABLE_ANSWER } from '../../src/net/retrieval-failure.js';
-import { db, encodeWav, lameMp3, sine, toneAmplitude } from './wav-helpers.js';
+import { bigWav, db, encodeWav, lameMp3, sine, toneAmplitude } from './wav-helpers.js';
 
 const TONE = encodeWav({ rate: 16000, encoding: 's16', channels: [sine(1000, 16000, 1)] });
 /** One second of 1 kHz at 44.1 kHz stereo, 128 kbit/s, made by lame. */
@@ -323,38 +323,6 @@ describe('AudioFetcher.fetch', () => {
     }
   });
 });
-
-/** A WAV of `bytes` bytes in all: a repeated 1 kHz tone at `rate` (a multiple of 1000), 8 or 16 bits, mono or stereo. */
-function bigWav(bytes: number, rate: number, channels: number, bits: 8 | 16): Buffer {
-  const blockAlign = channels * (bits / 8);
-  const dataBytes = Math.floor((bytes - 44) / blockAlign) * blockAlign;
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0);
-  header.writeUInt32LE(36 + dataBytes, 4);
-  header.write('WAVEfmt ', 8);
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20);
-  header.writeUInt16LE(channels, 22);
-  header.writeUInt32LE(rate, 24);
-  header.writeUInt32LE(rate * blockAlign, 28);
-  header.writeUInt16LE(blockAlign, 32);
-  header.writeUInt16LE(bits, 34);
-  header.write('data', 36);
-  header.writeUInt32LE(dataBytes, 40);
-  // One period of 1 kHz, repeated: rate / 1000 frames.
-  const period = Buffer.alloc((rate / 1000) * blockAlign);
-  for (let i = 0; i < rate / 1000; i++) {
-    const v = 0.5 * Math.sin((2 * Math.PI * i * 1000) / rate);
-    for (let c = 0; c < channels; c++) {
-      if (bits === 8) period.writeUInt8(Math.round(128 + 127 * v), i * blockAlign + c);
-      else period.writeInt16LE(Math.round(32767 * v), i * blockAlign + c * 2);
-    }
-  }
-  const file = Buffer.allocUnsafe(44 + dataBytes);
-  header.copy(file);
-  file.fill(period, 44);
-  return file;
-}
 
 /** The process's resident set high-water mark (VmHWM), in bytes, and a way to reset it (Linux). */
 const peakRss = {

@@ -5,7 +5,7 @@
  */
 import { pino, type Logger } from 'pino';
 import { createApp, type App } from '../../src/app.js';
-import { DEFAULT_MEDIA_CONFIG, type Config, type MediaConfig } from '../../src/config.js';
+import { DEFAULT_HTTP_LIMITS, DEFAULT_MEDIA_CONFIG, type Config, type HttpLimits, type MediaConfig } from '../../src/config.js';
 import type { Clock } from '../../src/domain/ports.js';
 import { newAuthToken, newSid } from '../../src/domain/sids.js';
 import { joinConference, type JoinRequest, type JoinResult } from '../../src/services/join-conference.js';
@@ -65,6 +65,8 @@ export interface TestAppOptions {
   media?: Partial<MediaConfig>;
   /** The app's logger (default: silent). */
   logger?: Logger;
+  /** HTTP limits over DEFAULT_HTTP_LIMITS (e.g. NO_LOGIN_THROTTLE for suites that send wrong credentials on purpose). */
+  httpLimits?: Partial<HttpLimits>;
 }
 
 /** A clock the test sets by hand, for byte-exact dates. */
@@ -82,12 +84,13 @@ export async function startTestApp(kind: StoreKind, options: TestAppOptions = {}
   const { store, cleanup } = await openTestStore(kind);
   const accountSid = options.accountSid ?? newSid('AC');
   const authToken = newAuthToken();
+  const config = testConfig(kind, {
+    sip: options.sip ?? false,
+    ...(options.rtpTimeoutMs ? { rtpTimeoutMs: options.rtpTimeoutMs } : {}),
+    ...(options.media ? { media: options.media } : {}),
+  });
   const app = await createApp(
-    testConfig(kind, {
-      sip: options.sip ?? false,
-      ...(options.rtpTimeoutMs ? { rtpTimeoutMs: options.rtpTimeoutMs } : {}),
-      ...(options.media ? { media: options.media } : {}),
-    }),
+    { ...config, http: { ...config.http, limits: { ...DEFAULT_HTTP_LIMITS, ...config.http.limits, ...options.httpLimits } } },
     { accountSid, authToken },
     { store, logger: options.logger ?? pino({ level: 'silent' }), ...(options.clock ? { clock: options.clock } : {}) },
   );

@@ -9,8 +9,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountsPath, conferencePath, conferencesPath } from '../helpers/paths.js';
 import { STORE_KINDS } from '../helpers/stores.js';
-import type { HttpResult, TestApp } from '../helpers/test-app.js';
-import { NO_LOGIN_THROTTLE, startTestAppWithLimits } from './edge-client.js';
+import { startTestApp, type HttpResult, type TestApp } from '../helpers/test-app.js';
+import { NO_LOGIN_THROTTLE } from './edge-client.js';
 import { schemaErrors, schemaKeys } from '../helpers/twilio-schema.js';
 
 type Json = Record<string, unknown>;
@@ -51,7 +51,7 @@ describe.each(STORE_KINDS)('HTTP authentication on %s', (kind) => {
 
   beforeAll(async () => {
     // Failed logins are many here on purpose; their throttle is login-throttle.test.ts's subject.
-    t = await startTestAppWithLimits(kind, NO_LOGIN_THROTTLE);
+    t = await startTestApp(kind, { httpLimits: NO_LOGIN_THROTTLE });
     owner = { sid: t.accountSid, secret: t.authToken };
   });
   afterAll(async () => t?.close());

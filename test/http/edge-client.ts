@@ -11,9 +11,8 @@ import { expect } from 'vitest';
 import { createApp, type App } from '../../src/app.js';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../../src/config.js';
 import { newAuthToken, newSid } from '../../src/domain/sids.js';
-import { joinConference } from '../../src/services/join-conference.js';
 import { openTestStore, type StoreKind } from '../helpers/stores.js';
-import { testConfig, type HttpResult, type RequestOptions, type TestApp } from '../helpers/test-app.js';
+import { testConfig } from '../helpers/test-app.js';
 
 export interface EdgeApp {
   app: App;
@@ -49,40 +48,7 @@ export async function startEdgeApp(kind: StoreKind, limits: Partial<HttpLimits> 
   };
 }
 
-/**
- * test-app.ts's TestApp (fetch with Basic auth, form bodies, `join`) on an app with these limits:
- * for suites that send many wrong credentials on purpose and test something else than the
- * throttle (auth.test.ts, robustness.test.ts), with `NO_LOGIN_THROTTLE`.
- */
-export async function startTestAppWithLimits(kind: StoreKind, limits: Partial<HttpLimits>): Promise<TestApp> {
-  const edge = await startEdgeApp(kind, limits);
-  const baseUrl = `http://127.0.0.1:${edge.port}`;
-  async function request(method: string, path: string, options: RequestOptions = {}): Promise<HttpResult> {
-    const headers: Record<string, string> = { ...options.headers };
-    const auth = options.auth === undefined ? `${edge.accountSid}:${edge.authToken}` : options.auth;
-    if (auth !== null) headers.authorization = `Basic ${Buffer.from(auth).toString('base64')}`;
-    let body = options.body;
-    if (options.form) {
-      const params = new URLSearchParams();
-      for (const [k, v] of Object.entries(options.form)) for (const one of [v].flat()) params.append(k, one);
-      body = params.toString();
-      headers['content-type'] ??= 'application/x-www-form-urlencoded';
-    }
-    const response = await fetch(baseUrl + path, { method, headers, body });
-    const text = await response.text();
-    return { status: response.status, headers: response.headers, body: text, json: () => JSON.parse(text) };
-  }
-  return {
-    app: edge.app,
-    baseUrl,
-    accountSid: edge.accountSid,
-    authToken: edge.authToken,
-    request,
-    join: (friendlyName, options = {}) => joinConference(edge.app.services, { accountSid: options.accountSid ?? edge.accountSid, friendlyName, ...options }),
-    close: () => edge.close(),
-  };
-}
-
+/** Limits for suites that send many wrong credentials on purpose and test something else than the throttle. */
 export const NO_LOGIN_THROTTLE: Partial<HttpLimits> = { loginFailuresPerSource: 0, loginFailuresPerAccount: 0 };
 
 /** One parsed HTTP response as the client read it. */

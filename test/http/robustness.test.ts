@@ -11,8 +11,8 @@ import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountsPath, conferencePath, conferencesPath, participantPath, participantsPath } from '../helpers/paths.js';
 import { STORE_KINDS } from '../helpers/stores.js';
-import type { HttpResult, RequestOptions, TestApp } from '../helpers/test-app.js';
-import { NO_LOGIN_THROTTLE, startTestAppWithLimits } from './edge-client.js';
+import { startTestApp, type HttpResult, type RequestOptions, type TestApp } from '../helpers/test-app.js';
+import { NO_LOGIN_THROTTLE } from './edge-client.js';
 
 type Json = Record<string, unknown>;
 
@@ -71,7 +71,7 @@ describe.each(STORE_KINDS)('robustness on %s', (kind) => {
 
   beforeAll(async () => {
     // The hostile burst below sends wrong credentials; their throttle is login-throttle.test.ts's subject.
-    t = await startTestAppWithLimits(kind, NO_LOGIN_THROTTLE);
+    t = await startTestApp(kind, { httpLimits: NO_LOGIN_THROTTLE });
     ac = t.accountSid;
     const first = await t.join('robust room', { label: 'first' });
     const second = await t.join('robust room');
