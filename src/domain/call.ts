@@ -43,11 +43,18 @@ export interface Call extends CallApplication {
   /** Whole seconds between answer and end. */
   duration: number | null;
   queueTime: number;
+  /**
+   * The node that runs the call — its TwiML and its media (design.md "Several nodes"): changes
+   * made through another node become commands to it. Absent on calls stored before nodes were.
+   */
+  nodeId?: string;
   dateCreated: number;
   dateUpdated: number;
 }
 
 const FINAL: ReadonlySet<CallStatus> = new Set(['completed', 'busy', 'failed', 'no-answer', 'canceled']);
+/** The statuses of a call that has not ended. */
+export const LIVE_CALL_STATUSES: readonly CallStatus[] = ['queued', 'ringing', 'in-progress'];
 
 export function isFinal(status: CallStatus): boolean {
   return FINAL.has(status);

@@ -47,6 +47,12 @@ export interface Conference {
   callSidEndingConference: string | null;
   /** Where conference events go; set by the first participant, as Twilio does ("the first participant wins"). */
   statusCallback: ConferenceStatusCallback | null;
+  /**
+   * The node whose media room is the conference's, claimed by the node that created it
+   * (several nodes on PostgreSQL); calls on other nodes reach that room through a trunk, and the
+   * home node sends the conference's callbacks. Never part of Twilio's representation.
+   */
+  homeNodeId?: string;
   dateCreated: number;
   dateUpdated: number;
 }
@@ -79,6 +85,12 @@ export interface Participant {
   beep: BeepSetting;
   /** Milliseconds the call waited before being placed; only reported on create. */
   queueTime: number | null;
+  /**
+   * Whether the call goes on with TwiML once out of the conference (a `<Dial><Conference>` with
+   * an `action` or more verbs after it) rather than ending there: it decides the
+   * `ParticipantCallStatus` its leave is told with, by whichever node removes it.
+   */
+  goesOn?: boolean;
   dateCreated: number;
   dateUpdated: number;
 }

@@ -3,6 +3,7 @@
  * `store/postgres` implement `Store`; one contract test suite (test/store) runs against both.
  */
 import type { Call, CallStatus } from './call.js';
+import type { ClusterChannel, ClusterMessage, CommandReply, NodeCommand, NodeRecord, NodeRegistration, QueuedConferenceCallback } from './cluster.js';
 import type { Account, AccountStatus, ApiKey, Conference, ConferenceStatus, Participant } from './model.js';
 import type { PhoneNumber } from './phone-number.js';
 import type { PageRequest, PageResult } from './paging.js';
@@ -52,8 +53,62 @@ export interface PhoneNumberFilter {
   friendlyName?: string;
 }
 
+/**
+ * What several nodes share (domain/cluster.ts). Times are the database's clock. On SQLite the
+ * same tables serve the one node, and `notifyCluster` does nothing.
+ */
+export interface ClusterOperations {
+  registerNode(node: NodeRegistration): Promise<void>;
+  /** Extends the lease by `leaseMs` from now; false when the node is no longer live (declared dead). */
+  renewNode(id: string, leaseMs: number): Promise<boolean>;
+  /** Live nodes whose lease has lapsed. */
+  listExpiredNodes(): Promise<NodeRecord[]>;
+  /** Declares a live node with a lapsed lease dead; true only for the one caller that did. */
+  declareNodeDead(id: string): Promise<boolean>;
+  /** The node stopped cleanly, its calls ended: there is nothing to clear. */
+  markNodeLeft(id: string): Promise<void>;
+  findNode(id: string): Promise<NodeRecord | undefined>;
+  /** Live nodes, oldest first. */
+  listLiveNodes(): Promise<NodeRecord[]>;
+  /** Forgets dead and departed nodes whose lease ended more than `olderThanMs` ago; returns how many. */
+  forgetNodes(olderThanMs: number): Promise<number>;
+  /** Up to `limit` calls of the node that have not ended. */
+  listLiveCallsOfNode(nodeId: string, limit: number): Promise<Call[]>;
+  /** Up to `limit` live conferences homed at the node. */
+  listConferencesHomedAt(nodeId: string, limit: number): Promise<Conference[]>;
+  /** The live nodes running calls of the conference's participants, the busiest first. */
+  listNodesInConference(conferenceSid: string): Promise<string[]>;
+  /** Moves a live conference's home; false when it was not homed at `from` (someone moved it). */
+  moveConferenceHome(sid: string, from: string, to: string): Promise<boolean>;
+
+  /** Queues a command for a node; returns its id. */
+  insertCommand(command: { nodeId: string; kind: string; payload: string; replyTo: string | null }): Promise<number>;
+  /** Takes a pending command of the node, once: a one-way command is deleted, a request marked taken. */
+  takeCommand(id: number, nodeId: string): Promise<NodeCommand | undefined>;
+  /** Ids of the node's commands still pending, oldest first. */
+  listPendingCommands(nodeId: string): Promise<number[]>;
+  /** Stores the answer to a taken request (its requester is told). */
+  answerCommand(id: number, reply: CommandReply): Promise<void>;
+  /** Collects (and deletes) the answer to a request, once it has one. */
+  takeReply(id: number): Promise<CommandReply | undefined>;
+  deleteCommand(id: number): Promise<void>;
+  /** A dead node's one-way commands are deleted and its requests failed with `reason`. */
+  dropCommandsOf(nodeId: string, reason: string): Promise<number>;
+
+  /** Reserves `count` SequenceNumbers of the conference; returns the first. */
+  takeCallbackSequence(conferenceSid: string, count: number): Promise<number>;
+  insertConferenceCallbacks(callbacks: readonly QueuedConferenceCallback[]): Promise<void>;
+  /** The conference's queued callbacks, deleted as taken, in number order. */
+  takeConferenceCallbacks(conferenceSid: string): Promise<QueuedConferenceCallback[]>;
+  /** Conferences homed at the node (or homeless) with callbacks queued. */
+  listConferencesWithCallbacks(homeNodeId: string): Promise<string[]>;
+
+  /** PostgreSQL: NOTIFYs the messages on the cluster channel at commit; SQLite: nothing. */
+  notifyCluster(messages: readonly ClusterMessage[]): Promise<void>;
+}
+
 /** Every store operation; inside `transaction` the same operations run in one transaction. */
-export interface StoreOperations {
+export interface StoreOperations extends ClusterOperations {
   insertAccount(account: Account): Promise<void>;
   findAccount(sid: string): Promise<Account | undefined>;
   updateAccount(account: Account): Promise<void>;
@@ -97,7 +152,11 @@ export interface StoreOperations {
   insertCall(call: Call): Promise<void>;
   /** Any account's call when `accountSid` is undefined (the call engine); else only that account's. */
   findCall(sid: string, accountSid?: string): Promise<Call | undefined>;
-  updateCall(call: Call): Promise<void>;
+  /**
+   * Stores the call's new state, unless the stored call has ended already (its node or a
+   * survivor of its node ended it): then nothing changes and false is returned.
+   */
+  updateCall(call: Call): Promise<boolean>;
   /** Deletes the call's record; false when there was none. */
   deleteCall(sid: string): Promise<boolean>;
   /** Newest first. */
@@ -119,6 +178,8 @@ export interface StoreOperations {
 export interface Store extends StoreOperations {
   /** Which engine, for the start-up banner and logs: `sqlite` or `postgres`. */
   readonly kind: 'sqlite' | 'postgres';
+  /** PostgreSQL: what the nodes tell each other, as they commit it. SQLite (one node): none. */
+  readonly channel?: ClusterChannel;
   /** Runs `work` in one transaction; it commits when `work` resolves, rolls back when it throws. */
   transaction<T>(work: (tx: StoreOperations) => Promise<T>): Promise<T>;
   close(): Promise<void>;

@@ -30,6 +30,7 @@ export function callToRow(c: Call): Insertable<CallsTable> {
     status_callback: c.statusCallback,
     status_callback_method: c.statusCallbackMethod,
     status_callback_events: c.statusCallbackEvents.join(' '),
+    node_id: c.nodeId ?? null,
     date_created: c.dateCreated,
     date_updated: c.dateUpdated,
   };
@@ -58,6 +59,7 @@ export function rowToCall(r: CallRow): Call {
     statusCallback: r.status_callback,
     statusCallbackMethod: r.status_callback_method,
     statusCallbackEvents: r.status_callback_events === '' ? [] : (r.status_callback_events.split(' ') as CallProgressEvent[]),
+    ...(r.node_id === null ? {} : { nodeId: r.node_id }),
     dateCreated: r.date_created,
     dateUpdated: r.date_updated,
   };

@@ -2,7 +2,7 @@
  * Calls and phone numbers. Calls are listed newest first (Twilio lists calls by start, most
  * recent first); numbers oldest first. A number is unique across the deployment.
  */
-import type { Call } from '../domain/call.js';
+import { LIVE_CALL_STATUSES as LIVE_STATUSES, type Call } from '../domain/call.js';
 import type { PageRequest, PageResult } from '../domain/paging.js';
 import type { PhoneNumber } from '../domain/phone-number.js';
 import type { CallFilter, PhoneNumberFilter } from '../domain/ports.js';
@@ -28,9 +28,15 @@ export async function findCall({ db }: QueryContext, sid: string, accountSid?: s
   return row === undefined ? undefined : rowToCall(row);
 }
 
-export async function updateCall({ db }: QueryContext, call: Call): Promise<void> {
-  const { sid, ...changes } = callToRow(call);
-  await db.updateTable('calls').set(changes).where('sid', '=', sid).execute();
+/**
+ * Only a call that has not ended is changed: once a call is final — ended by its node, or by
+ * the survivor that cleared a dead node — no later write (a node that comes back) changes it.
+ * The node that runs it is never changed here.
+ */
+export async function updateCall({ db }: QueryContext, call: Call): Promise<boolean> {
+  const { sid, node_id: _node, ...changes } = callToRow(call);
+  const result = await db.updateTable('calls').set(changes).where('sid', '=', sid).where('status', 'in', LIVE_STATUSES).executeTakeFirst();
+  return result.numUpdatedRows > 0n;
 }
 
 export async function deleteCall({ db }: QueryContext, sid: string): Promise<boolean> {
@@ -53,7 +59,7 @@ export function listCalls({ db }: QueryContext, filter: CallFilter, page: PageRe
 }
 
 export async function listLiveCalls({ db }: QueryContext, limit: number): Promise<Call[]> {
-  const rows = await db.selectFrom('calls').selectAll().where('status', 'in', ['queued', 'ringing', 'in-progress']).orderBy('seq', 'asc').limit(limit).execute();
+  const rows = await db.selectFrom('calls').selectAll().where('status', 'in', LIVE_STATUSES).orderBy('seq', 'asc').limit(limit).execute();
   return rows.map(rowToCall);
 }
 

@@ -69,7 +69,8 @@ export async function lockConference({ db, dialect }: QueryContext, sid: string)
 }
 
 export async function updateConference({ db }: QueryContext, conference: Conference): Promise<void> {
-  const { sid, ...changes } = conferenceToRow(conference);
+  // The home node moves only with `moveConferenceHome` (a node's death), never with a change.
+  const { sid, home_node_id: _home, ...changes } = conferenceToRow(conference);
   try {
     await db.updateTable('conferences').set(changes).where('sid', '=', sid).execute();
   } catch (error) {

@@ -10,10 +10,14 @@ import type { PageRequest, PageResult } from '../domain/paging.js';
 import type { Call } from '../domain/call.js';
 import type { PhoneNumber } from '../domain/phone-number.js';
 import type { AccountFilter, CallFilter, ConferenceFilter, ParticipantFilter, PhoneNumberFilter, Store, StoreOperations } from '../domain/ports.js';
+import type { ClusterChannel, ClusterMessage, CommandReply, NodeCommand, NodeRecord, NodeRegistration, QueuedConferenceCallback } from '../domain/cluster.js';
 import * as calls from './calls-queries.js';
 import * as accounts from './accounts-queries.js';
 import * as conferences from './conferences-queries.js';
 import * as participants from './participants-queries.js';
+import * as nodes from './nodes-queries.js';
+import * as commands from './node-commands-queries.js';
+import * as callbacks from './conference-callbacks-queries.js';
 import type { ParticipantCache } from './participant-cache.js';
 import type { QueryContext } from './query-context.js';
 import type { Database, Dialect } from './schema.js';
@@ -98,7 +102,7 @@ export class KyselyStoreOperations implements StoreOperations {
   findCall(sid: string, accountSid?: string): Promise<Call | undefined> {
     return calls.findCall(this.ctx, sid, accountSid);
   }
-  updateCall(call: Call): Promise<void> {
+  updateCall(call: Call): Promise<boolean> {
     return calls.updateCall(this.ctx, call);
   }
   deleteCall(sid: string): Promise<boolean> {
@@ -130,19 +134,102 @@ export class KyselyStoreOperations implements StoreOperations {
   listPhoneNumbers(filter: PhoneNumberFilter, page: PageRequest): Promise<PageResult<PhoneNumber>> {
     return calls.listPhoneNumbers(this.ctx, filter, page);
   }
+
+  registerNode(node: NodeRegistration): Promise<void> {
+    return nodes.registerNode(this.ctx, node);
+  }
+  renewNode(id: string, leaseMs: number): Promise<boolean> {
+    return nodes.renewNode(this.ctx, id, leaseMs);
+  }
+  listExpiredNodes(): Promise<NodeRecord[]> {
+    return nodes.listExpiredNodes(this.ctx);
+  }
+  declareNodeDead(id: string): Promise<boolean> {
+    return nodes.declareNodeDead(this.ctx, id);
+  }
+  markNodeLeft(id: string): Promise<void> {
+    return nodes.markNodeLeft(this.ctx, id);
+  }
+  findNode(id: string): Promise<NodeRecord | undefined> {
+    return nodes.findNode(this.ctx, id);
+  }
+  listLiveNodes(): Promise<NodeRecord[]> {
+    return nodes.listLiveNodes(this.ctx);
+  }
+  forgetNodes(olderThanMs: number): Promise<number> {
+    return nodes.forgetNodes(this.ctx, olderThanMs);
+  }
+  listLiveCallsOfNode(nodeId: string, limit: number): Promise<Call[]> {
+    return nodes.listLiveCallsOfNode(this.ctx, nodeId, limit);
+  }
+  listConferencesHomedAt(nodeId: string, limit: number): Promise<Conference[]> {
+    return nodes.listConferencesHomedAt(this.ctx, nodeId, limit);
+  }
+  listNodesInConference(conferenceSid: string): Promise<string[]> {
+    return nodes.listNodesInConference(this.ctx, conferenceSid);
+  }
+  moveConferenceHome(sid: string, from: string, to: string): Promise<boolean> {
+    return nodes.moveConferenceHome(this.ctx, sid, from, to);
+  }
+
+  insertCommand(command: { nodeId: string; kind: string; payload: string; replyTo: string | null }): Promise<number> {
+    return commands.insertCommand(this.ctx, command);
+  }
+  takeCommand(id: number, nodeId: string): Promise<NodeCommand | undefined> {
+    return commands.takeCommand(this.ctx, id, nodeId);
+  }
+  listPendingCommands(nodeId: string): Promise<number[]> {
+    return commands.listPendingCommands(this.ctx, nodeId);
+  }
+  answerCommand(id: number, reply: CommandReply): Promise<void> {
+    return commands.answerCommand(this.ctx, id, reply);
+  }
+  takeReply(id: number): Promise<CommandReply | undefined> {
+    return commands.takeReply(this.ctx, id);
+  }
+  deleteCommand(id: number): Promise<void> {
+    return commands.deleteCommand(this.ctx, id);
+  }
+  dropCommandsOf(nodeId: string, reason: string): Promise<number> {
+    return commands.dropCommandsOf(this.ctx, nodeId, reason);
+  }
+
+  takeCallbackSequence(conferenceSid: string, count: number): Promise<number> {
+    return callbacks.takeCallbackSequence(this.ctx, conferenceSid, count);
+  }
+  insertConferenceCallbacks(queued: readonly QueuedConferenceCallback[]): Promise<void> {
+    return callbacks.insertConferenceCallbacks(this.ctx, queued);
+  }
+  takeConferenceCallbacks(conferenceSid: string): Promise<QueuedConferenceCallback[]> {
+    return callbacks.takeConferenceCallbacks(this.ctx, conferenceSid);
+  }
+  listConferencesWithCallbacks(homeNodeId: string): Promise<string[]> {
+    return callbacks.listConferencesWithCallbacks(this.ctx, homeNodeId);
+  }
+  notifyCluster(messages: readonly ClusterMessage[]): Promise<void> {
+    return callbacks.notifyCluster(this.ctx, messages);
+  }
+}
+
+export interface KyselyStoreOptions {
+  /** The participant read cache (participant-cache.ts). */
+  cache?: ParticipantCache;
+  /** PostgreSQL: the cluster channel's name (NOTIFY) and its listening side. */
+  channel?: { name: string; listener: ClusterChannel };
+  /** Run first by `close()` (a LISTEN connection to end). */
+  onClose?: () => Promise<void>;
 }
 
 export class KyselyStore extends KyselyStoreOperations implements Store {
   readonly kind: Dialect;
+  readonly channel?: ClusterChannel;
+  private readonly onClose: () => Promise<void>;
 
-  constructor(
-    db: Kysely<Database>,
-    dialect: Dialect,
-    cache?: ParticipantCache,
-    private readonly onClose: () => Promise<void> = async () => {},
-  ) {
-    super({ db, dialect, ...(cache ? { participants: cache } : {}) });
+  constructor(db: Kysely<Database>, dialect: Dialect, options: KyselyStoreOptions = {}) {
+    super({ db, dialect, ...(options.cache ? { participants: options.cache } : {}), ...(options.channel ? { channel: options.channel.name } : {}) });
     this.kind = dialect;
+    if (options.channel) this.channel = options.channel.listener;
+    this.onClose = options.onClose ?? (async () => {});
   }
 
   /**
@@ -151,10 +238,12 @@ export class KyselyStore extends KyselyStoreOperations implements Store {
    * `tx`) from inside `work` would wait for ever.
    */
   transaction<T>(work: (tx: StoreOperations) => Promise<T>): Promise<T> {
-    const { dialect, participants: cache } = this.ctx;
+    const { dialect, participants: cache, channel } = this.ctx;
     return this.ctx.db
       .transaction()
-      .execute((trx) => work(new KyselyStoreOperations({ db: trx, dialect, inTransaction: true, ...(cache ? { participants: cache } : {}) })));
+      .execute((trx) =>
+        work(new KyselyStoreOperations({ db: trx, dialect, inTransaction: true, ...(cache ? { participants: cache } : {}), ...(channel ? { channel } : {}) })),
+      );
   }
 
   async close(): Promise<void> {

@@ -197,6 +197,86 @@ function participantNotifications(dialect: Dialect): Migration {
   };
 }
 
+/**
+ * Several nodes on one PostgreSQL (design.md "Several nodes"): the nodes and their leases,
+ * commands addressed to a node, each call's node and each conference's home node, and the
+ * conference callbacks waiting for their home node to send them, numbered by a per-conference
+ * counter (Twilio's `SequenceNumber`). SQLite gets the same tables (one node, which is always
+ * the home); the notifications are PostgreSQL's alone.
+ */
+function cluster(dialect: Dialect): Migration {
+  const { millis } = types(dialect);
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('nodes')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        // The host other nodes send RTP to (trunks of conferences that span nodes).
+        .addColumn('address', 'text', (c) => c.notNull())
+        .addColumn('http_url', 'text')
+        .addColumn('sip_address', 'text')
+        .addColumn('started_at', millis, (c) => c.notNull())
+        // Milliseconds of the database's clock, so that the nodes' own clocks never matter.
+        .addColumn('lease_until', millis, (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .execute();
+
+      await db.schema.alterTable('calls').addColumn('node_id', 'text').execute();
+      await db.schema.createIndex('calls_node').on('calls').columns(['node_id', 'status']).execute();
+      await db.schema.alterTable('conferences').addColumn('home_node_id', 'text').execute();
+      await db.schema.alterTable('conferences').addColumn('callback_sequence', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema.createIndex('conferences_home').on('conferences').columns(['home_node_id', 'status']).execute();
+      await db.schema.alterTable('participants').addColumn('goes_on', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+
+      await createTableWithSeq(db, dialect, 'node_commands')
+        .addColumn('node_id', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('payload', 'text', (c) => c.notNull())
+        // The node waiting for the result, when one is (a request, not a one-way command).
+        .addColumn('reply_to', 'text')
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('result', 'text')
+        .addColumn('created_at', millis, (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('node_commands_node').on('node_commands').columns(['node_id', 'seq']).execute();
+
+      await createTableWithSeq(db, dialect, 'conference_callbacks')
+        .addColumn('conference_sid', 'text', (c) => c.notNull())
+        .addColumn('sequence_number', 'integer', (c) => c.notNull())
+        .addColumn('payload', 'text', (c) => c.notNull())
+        .addColumn('created_at', millis, (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('conference_callbacks_number').unique().on('conference_callbacks').columns(['conference_sid', 'sequence_number']).execute();
+
+      if (dialect !== 'postgres') return;
+      // One channel per schema carries what the nodes tell each other, in commit order; these
+      // triggers add a command's arrival, a request's answer and a node's death to it.
+      await sql`
+        create function conclave_cluster_notify() returns trigger language plpgsql as $$
+        declare
+          channel text := 'conclave_cluster_' || tg_table_schema;
+        begin
+          if tg_table_name = 'node_commands' then
+            if tg_op = 'INSERT' then
+              perform pg_notify(channel, json_build_object('t', 'command', 'node', new.node_id, 'id', new.seq)::text);
+            elsif new.reply_to is not null and new.state <> old.state and new.state in ('done', 'failed') then
+              perform pg_notify(channel, json_build_object('t', 'reply', 'node', new.reply_to, 'id', new.seq)::text);
+            end if;
+          elsif tg_table_name = 'nodes' and new.state = 'dead' and old.state <> 'dead' then
+            perform pg_notify(channel, json_build_object('t', 'node-dead', 'node', new.id)::text);
+          end if;
+          return null;
+        end $$`.execute(db);
+      await sql`
+        create trigger node_commands_notify after insert or update on node_commands
+        for each row execute function conclave_cluster_notify()`.execute(db);
+      await sql`
+        create trigger nodes_notify after update on nodes
+        for each row execute function conclave_cluster_notify()`.execute(db);
+    },
+  };
+}
+
 /** Every migration, keyed by name (Kysely runs them in name order). */
 export function migrations(dialect: Dialect): Record<string, Migration> {
   return {
@@ -204,6 +284,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0002_calls_and_numbers': callsAndNumbers(dialect),
     '0003_conference_callbacks': conferenceCallbacks(),
     '0004_participant_notifications': participantNotifications(dialect),
+    '0005_cluster': cluster(dialect),
   };
 }
 

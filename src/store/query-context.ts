@@ -15,4 +15,6 @@ export interface QueryContext {
   readonly participants?: ParticipantCache;
   /** Inside `Store.transaction`: reads are not cached (the transaction may roll back). */
   readonly inTransaction?: boolean;
+  /** PostgreSQL: the schema's cluster channel, which `notifyCluster` NOTIFYs on. */
+  readonly channel?: string;
 }

@@ -59,7 +59,10 @@ export function rowToKey(r: ApiKeyRow): ApiKey {
   };
 }
 
-export function conferenceToRow(c: Conference): Insertable<ConferencesTable> {
+/** The sequence counter is only ever moved by `takeCallbackSequence`, never written whole. */
+export type ConferenceInsert = Omit<Insertable<ConferencesTable>, 'callback_sequence'>;
+
+export function conferenceToRow(c: Conference): ConferenceInsert {
   return {
     sid: c.sid,
     account_sid: c.accountSid,
@@ -72,6 +75,7 @@ export function conferenceToRow(c: Conference): Insertable<ConferencesTable> {
     status_callback: c.statusCallback?.url ?? null,
     status_callback_method: c.statusCallback?.method ?? null,
     status_callback_events: c.statusCallback ? c.statusCallback.events.join(' ') : null,
+    home_node_id: c.homeNodeId ?? null,
     date_created: c.dateCreated,
     date_updated: c.dateUpdated,
   };
@@ -95,6 +99,7 @@ export function rowToConference(r: ConferenceRow): Conference {
             method: r.status_callback_method ?? 'POST',
             events: r.status_callback_events ? (r.status_callback_events.split(' ') as ConferenceCallbackEvent[]) : [],
           },
+    ...(r.home_node_id === null ? {} : { homeNodeId: r.home_node_id }),
     dateCreated: r.date_created,
     dateUpdated: r.date_updated,
   };
@@ -115,6 +120,7 @@ export function participantToRow(p: Participant): Insertable<ParticipantsTable> 
     end_conference_on_exit: bit(p.endConferenceOnExit),
     beep: p.beep,
     queue_time: p.queueTime,
+    goes_on: bit(p.goesOn ?? false),
     date_created: p.dateCreated,
     date_updated: p.dateUpdated,
   };
@@ -135,6 +141,7 @@ export function rowToParticipant(r: ParticipantRow): Participant {
     endConferenceOnExit: r.end_conference_on_exit === 1,
     beep: r.beep,
     queueTime: r.queue_time,
+    ...(r.goes_on === 1 ? { goesOn: true } : {}),
     dateCreated: r.date_created,
     dateUpdated: r.date_updated,
   };

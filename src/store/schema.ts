@@ -51,6 +51,10 @@ export interface ConferencesTable extends SeqColumn {
   status_callback_method: HttpMethod | null;
   /** Space-separated subscribed events. */
   status_callback_events: string | null;
+  /** The node whose room is the conference's (several nodes); null on SQLite. */
+  home_node_id: string | null;
+  /** The last `SequenceNumber` given to one of its callbacks. */
+  callback_sequence: Generated<number>;
   date_created: number;
   date_updated: number;
 }
@@ -69,6 +73,8 @@ export interface ParticipantsTable extends SeqColumn {
   end_conference_on_exit: IntBool;
   beep: BeepSetting;
   queue_time: number | null;
+  /** 1 when the call goes on with TwiML once out of the conference (ParticipantCallStatus). */
+  goes_on: IntBool;
   date_created: number;
   date_updated: number;
 }
@@ -96,6 +102,8 @@ export interface CallsTable extends SeqColumn {
   status_callback_method: HttpMethod;
   /** Space-separated `StatusCallbackEvent` values. */
   status_callback_events: string;
+  /** The node that runs the call (its session and media); null for rows from before 0005. */
+  node_id: string | null;
   date_created: number;
   date_updated: number;
 }
@@ -115,6 +123,37 @@ export interface PhoneNumbersTable extends SeqColumn {
   date_updated: number;
 }
 
+export type NodeState = 'live' | 'dead' | 'left';
+
+export interface NodesTable {
+  id: string;
+  address: string;
+  http_url: string | null;
+  sip_address: string | null;
+  started_at: number;
+  lease_until: number;
+  state: NodeState;
+}
+
+export type NodeCommandState = 'pending' | 'taken' | 'done' | 'failed';
+
+export interface NodeCommandsTable extends SeqColumn {
+  node_id: string;
+  kind: string;
+  payload: string;
+  reply_to: string | null;
+  state: NodeCommandState;
+  result: string | null;
+  created_at: number;
+}
+
+export interface ConferenceCallbacksTable extends SeqColumn {
+  conference_sid: string;
+  sequence_number: number;
+  payload: string;
+  created_at: number;
+}
+
 export interface Database {
   accounts: AccountsTable;
   api_keys: ApiKeysTable;
@@ -122,6 +161,9 @@ export interface Database {
   participants: ParticipantsTable;
   calls: CallsTable;
   phone_numbers: PhoneNumbersTable;
+  nodes: NodesTable;
+  node_commands: NodeCommandsTable;
+  conference_callbacks: ConferenceCallbacksTable;
 }
 
 export type AccountRow = Selectable<AccountsTable>;

@@ -76,3 +76,41 @@ async function dropSchema(schema: string): Promise<void> {
     await client.end();
   }
 }
+
+export interface SharedPostgresStores {
+  /** One store per node, each with its own pool and LISTEN connection, on one schema. */
+  stores: Store[];
+  schema: string;
+  /** Opens one more store on the schema (a node that starts later). */
+  open(): Promise<Store>;
+  /** Closes every store still open and drops the schema. */
+  cleanup(): Promise<void>;
+}
+
+/** `count` stores on one new PostgreSQL schema, as several nodes of one deployment open it. */
+export async function openSharedPostgresStores(count: number): Promise<SharedPostgresStores> {
+  const schema = `t_${randomBytes(8).toString('hex')}`;
+  const stores: Store[] = [];
+  const open = async (): Promise<Store> => {
+    const store = await openStore(TEST_POSTGRES_URL, { schema });
+    stores.push(store);
+    return store;
+  };
+  try {
+    // One after the other: the first migrates, the others find the schema as it left it.
+    for (let i = 0; i < count; i++) await open();
+  } catch (error) {
+    await Promise.all(stores.map((s) => s.close().catch(() => undefined)));
+    await dropSchema(schema).catch(() => undefined);
+    throw error;
+  }
+  return {
+    stores,
+    schema,
+    open,
+    async cleanup() {
+      await Promise.all(stores.map((s) => s.close().catch(() => undefined)));
+      await dropSchema(schema);
+    },
+  };
+}

@@ -76,7 +76,7 @@ describe('participant read cache across PostgreSQL nodes', () => {
     const admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
     await admin.connect();
     const listeners = async (): Promise<number[]> =>
-      (await admin.query<{ pid: number }>(`select pid from pg_stat_activity where query = 'listen "conclave_participants_${schema}"'`)).rows.map((r) => r.pid);
+      (await admin.query<{ pid: number }>(`select pid from pg_stat_activity where query like 'listen "conclave_participants_${schema}"%'`)).rows.map((r) => r.pid);
     try {
       const before = await listeners();
       expect(before.length).toBe(2);

@@ -65,14 +65,20 @@ export class CallStatusKeeper {
     const next = withStatus(call, status, this.clock.now());
     if (next === call) return call;
     const event = progressEventOf(status);
+    let stored: boolean;
     try {
-      await this.store.updateCall(next);
+      stored = await this.store.updateCall(next);
     } catch (error) {
       if (error instanceof StoreUnavailableError && isFinal(status)) {
         if (event) this.notifier.callProgress(next, event, detail);
         this.storeLater(next, FIRST_RETRY_MS);
       }
       throw error;
+    }
+    if (!stored) {
+      // Ended meanwhile by another node, which cleared this one as dead and told the end itself:
+      // the call is as that node left it, and nothing is told twice.
+      return (await this.store.findCall(call.sid)) ?? { ...call, status: isFinal(call.status) ? call.status : 'completed' };
     }
     if (event) this.notifier.callProgress(next, event, detail);
     return next;

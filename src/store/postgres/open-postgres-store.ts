@@ -22,7 +22,7 @@ import { DatabaseHealth, type StoreLogger } from './database-health.js';
 import { GuardedPool } from './guarded-pool.js';
 import type { Store } from '../../domain/ports.js';
 import { KyselyStore } from '../kysely-store.js';
-import { ParticipantChangeListener } from './participant-change-listener.js';
+import { channelsOf, NotificationListener } from './notification-listener.js';
 import { ParticipantCache } from '../participant-cache.js';
 import { migrateToLatest } from '../migrations.js';
 import type { Database } from '../schema.js';
@@ -97,14 +97,23 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     throw error;
   }
   const cache = new ParticipantCache();
-  let listener: ParticipantChangeListener;
+  let listener: NotificationListener;
+  const channelSchema = schema ?? 'public';
   try {
-    listener = await ParticipantChangeListener.start(connectionString, schema ?? 'public', cache, { client: connection, health });
+    listener = await NotificationListener.start(connectionString, channelSchema, cache, {
+      client: connection,
+      health,
+      onError: (error) => options.logger?.warn({ err: error }, 'a cluster notification could not be handled'),
+    });
   } catch (error) {
     await db.destroy();
     throw error;
   }
-  return new KyselyStore(db, 'postgres', cache, () => listener.close());
+  return new KyselyStore(db, 'postgres', {
+    cache,
+    channel: { name: channelsOf(channelSchema).cluster, listener },
+    onClose: () => listener.close(),
+  });
 }
 
 /**

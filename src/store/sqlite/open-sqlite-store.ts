@@ -36,7 +36,7 @@ export async function openSqliteStore(file: string): Promise<Store> {
 
     const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) });
     await migrateToLatest(db as Kysely<unknown>, 'sqlite');
-    return new KyselyStore(db, 'sqlite', new ParticipantCache());
+    return new KyselyStore(db, 'sqlite', { cache: new ParticipantCache() });
   } catch (error) {
     sqlite.close();
     throw error;
