@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Debian packages the media and interop tests drive (test/interop, test/audio, <Say>):
 # baresip, sipp (package sip-tester), sox, lame (the MP3s of the <Play> tests), espeak-ng,
-# ip (iproute2). Run before `npm test` (its pretest) and by .ci/run. Installed only when
-# missing, so a warm machine pays one dpkg query; a failed install stops here with apt's log.
+# ip (iproute2), kamailio (deploy/kamailio's SIP front, which the tests start themselves).
+# Run before `npm test` (its pretest) and by .ci/run. Installed only when missing, so a warm
+# machine pays one dpkg query; a failed install stops here with apt's log.
 # Needs root (the interop tests make network namespaces, which need root too).
 set -euo pipefail
-ci_packages=(baresip-core sip-tester sox lame espeak-ng iproute2)
+ci_packages=(baresip-core sip-tester sox lame espeak-ng iproute2 kamailio)
 missing_packages=()
 for pkg in "${ci_packages[@]}"; do
   [[ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" == "install ok installed" ]] || missing_packages+=("$pkg")
@@ -20,5 +21,11 @@ if ((${#missing_packages[@]} > 0)); then
     exit 1
   fi
   rm -f "$apt_log"
+  # Debian starts the kamailio service it installs, with its sample config on every address's
+  # port 5060 (Conclave's default SIP port). The tests run their own Kamailio; a service this
+  # script just installed is stopped and disabled again, so the machine is as it was.
+  if [[ " ${missing_packages[*]} " == *" kamailio "* ]] && command -v systemctl >/dev/null && systemctl is-enabled --quiet kamailio 2>/dev/null; then
+    systemctl disable --now kamailio >/dev/null 2>&1 || true
+  fi
 fi
 
