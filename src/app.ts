@@ -83,7 +83,8 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
   const store =
     options.store ??
     (await (database.kind === 'sqlite'
-      ? openStore(database.path)
+      ? // The server (the one that sweeps) holds the file for itself; `conclave join` shares it.
+        openStore(database.path, { serverLock: options.sweepOrphanCalls === true })
       : openStore(database.url, { statementTimeoutMs: database.statementTimeoutMs, connectTimeoutMs: database.connectTimeoutMs, logger })));
   const bus = new EventBus((error, event) => logger.error({ err: error, event: event.type }, 'event listener failed'));
   const core: ServiceContext = { store, bus, clock: options.clock ?? systemClock, credentials: new CredentialCache(), afterConference: new AfterConference() };

@@ -15,6 +15,8 @@ export interface OpenStoreOptions {
   connectTimeoutMs?: number;
   /** PostgreSQL only: where an outage is told, once at its start and once at its end. */
   logger?: StoreLogger;
+  /** SQLite only: hold the file for this one server process until closed (sqlite/process-lock.ts). */
+  serverLock?: boolean;
 }
 
 const POSTGRES_URL = /^postgres(?:ql)?:\/\//i;
@@ -29,5 +31,5 @@ export async function openStore(location: string, options: OpenStoreOptions = {}
     return openPostgresStore(location, options);
   }
   const { openSqliteStore } = await import('./sqlite/open-sqlite-store.js');
-  return openSqliteStore(location);
+  return openSqliteStore(location, { serverLock: options.serverLock === true });
 }

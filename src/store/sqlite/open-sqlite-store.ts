@@ -3,7 +3,9 @@
  * directory if absent; `:memory:` for a throw-away database), migrated to the latest schema.
  *
  * The store runs in one process with one connection; Kysely's SQLite driver serialises its
- * use, which is also what makes transactions (and `lockConference`) exclusive.
+ * use, which is also what makes transactions (and `lockConference`) exclusive. A server opens
+ * it with `serverLock`, which refuses a second server on the same file (process-lock.ts says
+ * why and how); `conclave join` shares the file with the running server and takes no lock.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,6 +16,7 @@ import { KyselyStore } from '../kysely-store.js';
 import { ParticipantCache } from '../participant-cache.js';
 import { migrateToLatest } from '../migrations.js';
 import type { Database } from '../schema.js';
+import { SqliteProcessLock } from './process-lock.js';
 
 /** How long a statement waits for another process's write lock before failing with SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 5000;
@@ -21,11 +24,24 @@ const BUSY_TIMEOUT_MS = 5000;
 /** Distinct SQL texts kept prepared; the store issues a few dozen, so this is never reached in practice. */
 const STATEMENT_CACHE_SIZE = 500;
 
-export async function openSqliteStore(file: string): Promise<Store> {
+export interface SqliteStoreOptions {
+  /** Hold the file for this one server process until the store is closed (process-lock.ts); a file only. */
+  serverLock?: boolean;
+}
+
+export async function openSqliteStore(file: string, options: SqliteStoreOptions = {}): Promise<Store> {
   const inMemory = file === ':memory:' || file === '';
   if (!inMemory) fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  // Before the database is opened: a refused server has changed nothing in it.
+  const lock = options.serverLock === true && !inMemory ? SqliteProcessLock.acquire(file) : undefined;
 
-  const sqlite = new Sqlite(file, { timeout: BUSY_TIMEOUT_MS });
+  let sqlite: Sqlite.Database;
+  try {
+    sqlite = new Sqlite(file, { timeout: BUSY_TIMEOUT_MS });
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
   try {
     // WAL: readers in other processes (backups, the CLI) do not block the server, and a
     // commit is one append. NORMAL is durable across crashes of the process in WAL mode.
@@ -36,10 +52,29 @@ export async function openSqliteStore(file: string): Promise<Store> {
 
     const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) });
     await migrateToLatest(db as Kysely<unknown>, 'sqlite');
-    return new KyselyStore(db, 'sqlite', { cache: new ParticipantCache() });
+    return lock === undefined ? new KyselyStore(db, 'sqlite', { cache: new ParticipantCache() }) : new LockedSqliteStore(db, lock);
   } catch (error) {
     sqlite.close();
+    lock?.release();
     throw error;
+  }
+}
+
+/** A server's store: its lock is let go once the database is closed, not before. */
+class LockedSqliteStore extends KyselyStore {
+  constructor(
+    db: Kysely<Database>,
+    private readonly lock: SqliteProcessLock,
+  ) {
+    super(db, 'sqlite', { cache: new ParticipantCache() });
+  }
+
+  override async close(): Promise<void> {
+    try {
+      await super.close();
+    } finally {
+      this.lock.release();
+    }
   }
 }
 
