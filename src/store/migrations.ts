@@ -298,8 +298,31 @@ export class StaticMigrationProvider implements MigrationProvider {
 }
 
 /**
- * Brings the database up to the latest schema; throws the first migration error. Kysely's
- * migrator takes a lock, so several processes starting on one database do not race.
+ * PostgreSQL errors of a migrator that found the catalog changing under it (see migrateToLatest):
+ * invalid_schema_name and undefined_table.
+ */
+const CATALOG_CHANGED = new Set(['3F000', '42P01']);
+const MIGRATION_ATTEMPTS = 10;
+
+/**
+ * Brings the database up to the latest schema; throws the first migration error.
+ *
+ * Several nodes may start at once on one PostgreSQL database, a new one included, and Kysely's
+ * migrator serialises them: on PostgreSQL its lock is a session advisory lock
+ * (`pg_advisory_lock`, one key for the whole database: kysely's postgres-adapter.js), not its
+ * lock table, so it holds even before that table exists; what it does before taking the lock —
+ * create the schema, its two tables and the lock row, "if not exists" — looks again when it
+ * fails, so another node doing the same at the same instant is no error; and the migrations run
+ * in one transaction, committed before the lock is let go, so the next node finds them done.
+ * A node waits for the lock no longer than a statement may run (statement_timeout).
+ *
+ * What it does not bear is the catalog changing under its introspection: to learn whether its
+ * tables exist it lists every table of the database, naming each schema and table again
+ * (`has_schema_privilege`, `pg_get_serial_sequence`) after reading it, so a schema or table
+ * another session drops meanwhile — any schema of the database — fails the start with `schema
+ * "…" does not exist` (the `has_schema_privilege` filter came with kysely-org/kysely#1550; a
+ * migrator that looks at its own schema only, kysely-org/kysely#2005, is not in 0.28). Nothing
+ * has changed then (a failed migration is rolled back whole), so the migrator simply runs again.
  */
 export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect, schema?: string): Promise<void> {
   // With a schema, name it: Kysely otherwise looks for its migration tables in any schema, and
@@ -309,6 +332,11 @@ export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect, sch
     provider: new StaticMigrationProvider(dialect),
     ...(schema === undefined ? {} : { migrationTableSchema: schema }),
   });
-  const { error } = await migrator.migrateToLatest();
-  if (error !== undefined) throw error instanceof Error ? error : new Error(`migration failed: ${String(error)}`);
+  for (let attempt = 1; ; attempt++) {
+    const { error } = await migrator.migrateToLatest();
+    if (error === undefined) return;
+    const code = (error as { code?: unknown }).code;
+    if (dialect === 'postgres' && typeof code === 'string' && CATALOG_CHANGED.has(code) && attempt < MIGRATION_ATTEMPTS) continue;
+    throw error instanceof Error ? error : new Error(`migration failed: ${String(error)}`);
+  }
 }
