@@ -50,14 +50,20 @@ export class SqliteProcessLock {
   static acquire(file: string): SqliteProcessLock {
     const shown = path.resolve(file);
     const database = realPath(shown);
-    // timeout 0: a held lock is held for a server's whole life; waiting would not help.
-    const lock = new Sqlite(`${database}.lock`, { timeout: 0 });
+    const lockFile = `${database}.lock`;
+    let lock: Sqlite.Database;
+    try {
+      // timeout 0: a held lock is held for a server's whole life; waiting would not help.
+      lock = new Sqlite(lockFile, { timeout: 0 });
+    } catch (error) {
+      throw new ConfigError(`cannot open the server lock ${lockFile}: ${(error as Error).message}`);
+    }
     try {
       lock.pragma('journal_mode = MEMORY');
       lock.exec('begin immediate');
     } catch (error) {
       lock.close();
-      if ((error as { code?: unknown }).code !== 'SQLITE_BUSY') throw error;
+      if ((error as { code?: unknown }).code !== 'SQLITE_BUSY') throw new ConfigError(`cannot take the server lock ${lockFile}: ${(error as Error).message}`);
       const holder = readPid(`${database}.pid`);
       throw new ConfigError(
         `${shown} is in use by another Conclave server${holder === undefined ? '' : ` (pid ${holder})`}; ` +
