@@ -4,15 +4,19 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
-import { DEFAULT_MEDIA_CONFIG, DEFAULT_SHUTDOWN_TIMEOUT_MS, type Config } from './config.js';
+import { DEFAULT_MEDIA_CONFIG, DEFAULT_NODE_LEASE_MS, DEFAULT_SHUTDOWN_TIMEOUT_MS, type Config } from './config.js';
 import type { Account } from './domain/model.js';
 import type { Clock, Store } from './domain/ports.js';
 import { EventBus } from './events/event-bus.js';
 import { ShutdownSequence } from './shutdown.js';
 import { ConfigError } from './errors.js';
 import { buildHttpServer } from './http/server.js';
-import type { ServiceContext } from './services/context.js';
-import { AfterConference } from './services/after-conference.js';
+import type { LocalNode, ServiceContext } from './services/context.js';
+import { ConferenceCallbacks } from './services/conference-callbacks.js';
+import { handleCallCommands } from './services/cluster/call-commands.js';
+import { NodeCommands } from './services/cluster/node-commands.js';
+import { MemberNode, newNodeId, NodeMembership } from './services/cluster/node-membership.js';
+import { reapNode } from './services/cluster/reap-node.js';
 import { CredentialCache } from './services/credential-cache.js';
 import { ensureOwnerAccount, type OwnerCredentials } from './services/owner-account.js';
 import { openStore } from './store/open-store.js';
@@ -42,8 +46,8 @@ export interface App {
   readonly store: Store;
   readonly bus: EventBus;
   readonly services: CallServiceContext;
-  /** Status callbacks on their way (tests wait on `idle()`). */
-  readonly callbacks: SignedCallbacks;
+  /** Status callbacks on their way: `idle()` resolves once every change committed so far has been told. */
+  readonly callbacks: { idle(): Promise<void> };
   readonly http: FastifyInstance;
   readonly logger: Logger;
   readonly owner: Account;
@@ -86,8 +90,15 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
       ? // The server (the one that sweeps) holds the file for itself; `conclave join` shares it.
         openStore(database.path, { serverLock: options.sweepOrphanCalls === true })
       : openStore(database.url, { statementTimeoutMs: database.statementTimeoutMs, connectTimeoutMs: database.connectTimeoutMs, logger })));
-  const bus = new EventBus((error, event) => logger.error({ err: error, event: event.type }, 'event listener failed'));
-  const core: ServiceContext = { store, bus, clock: options.clock ?? systemClock, credentials: new CredentialCache(), afterConference: new AfterConference() };
+  const channel = store.channel;
+  const bus = new EventBus((error, event) => logger.error({ err: error, event: event.type }, 'event listener failed'), channel !== undefined);
+  // With several nodes every committed event arrives here, from whichever node committed it.
+  channel?.subscribe((message) => {
+    if (message.t === 'event') bus.publish([message.event]);
+  });
+  // With several nodes the id changes if the others ever declare this node dead (node-membership.ts).
+  const node: LocalNode = channel ? new MemberNode(newNodeId()) : { id: newNodeId(), clustered: false };
+  const core: ServiceContext = { node, store, bus, clock: options.clock ?? systemClock, credentials: new CredentialCache() };
   const ensured = await ensureOwnerAccount(core, owner);
   // Closed last registered first: each resource is registered as soon as it exists.
   const shutdown = new ShutdownSequence(logger);
@@ -102,14 +113,18 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
   const tokenOf = async (accountSid: string): Promise<string> => (await store.findAccount(accountSid))?.authToken ?? '';
   const signed = new SignedCallbacks(callbacks, tokenOf);
   const webhooks = new CallWebhooks(webhookClient, signed, tokenOf, (twiml) => void parseTwiml(twiml));
-  const conferenceWebhooks = new ConferenceWebhooks(signed);
-  bus.subscribe((event) => conferenceWebhooks.onEvent(event));
+  const conferenceCallbacks = new ConferenceCallbacks(store, node, new ConferenceWebhooks(signed), logger);
+  bus.subscribe((event) => conferenceCallbacks.onEvent(event));
+  channel?.onResumed(() => void conferenceCallbacks.drainHomed().catch((error: unknown) => logger.warn({ err: error }, 'could not look for conference callbacks to send')));
+  shutdown.add('conference callbacks', async () => conferenceCallbacks.close());
   shutdown.add('outgoing connections', () => outbound.close());
   shutdown.add('status callbacks', () => callbacks.close());
   if (options.sweepOrphanCalls && store.kind === 'sqlite') {
     // After the callbacks are wired: the dead run's completed and leave callbacks are owed.
     const swept = await sweepOrphanCalls(core, webhooks);
     if (swept > 0) logger.warn({ swept }, 'ended calls left live by a previous run that did not stop cleanly');
+    // And the conference callbacks a run that stopped abruptly had queued but not sent.
+    await conferenceCallbacks.drainHomed();
   }
   const mediaConfig = config.media ?? DEFAULT_MEDIA_CONFIG;
   const plane = new MediaPlane(
@@ -147,7 +162,13 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
     bridge: plane.bridge,
     logger,
   });
-  const services: CallServiceContext = { ...core, calls: engine };
+  const commands = new NodeCommands(store, node, logger, channel);
+  const services: CallServiceContext = { ...core, calls: engine, commands };
+  handleCallCommands(services);
+  shutdown.add('commands', async () => commands.close());
+  let membership: NodeMembership | undefined;
+  // After the calls: a node that stopped cleanly has ended its own calls, and is marked `left`.
+  shutdown.add('cluster membership', async () => membership?.close());
   // Every call ends (a BYE to each phone, its callbacks queued, pending fetches given up).
   shutdown.add('calls', () => engine.close());
   const http = buildHttpServer(services, logger, config.http.limits);
@@ -159,7 +180,14 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
     store,
     bus,
     services,
-    callbacks: signed,
+    callbacks: {
+      async idle() {
+        // Every event committed so far has arrived (several nodes), its callbacks are out of the outbox, and sent.
+        await channel?.sync();
+        await conferenceCallbacks.idle();
+        await signed.idle();
+      },
+    },
     http,
     logger,
     owner: ensured.account,
@@ -184,6 +212,28 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
           }
           throw error;
         });
+      }
+      // Last: the addresses it registers with are known now.
+      if (node instanceof MemberNode && !membership) {
+        const nodeConfig = config.node ?? { leaseMs: DEFAULT_NODE_LEASE_MS, address: mediaConfig.host };
+        membership = await NodeMembership.join(
+          store,
+          node,
+          {
+            leaseMs: nodeConfig.leaseMs,
+            address: nodeConfig.address,
+            httpUrl: url,
+            sipAddress: sip && config.sip ? `${config.sip.publicAddress}:${sip.port}` : null,
+            logger,
+            onDeath: async (dead) => {
+              const { moved, ended } = await reapNode(services, webhooks, dead);
+              logger.warn({ node: dead, conferencesMoved: moved, callsEnded: ended }, 'cleared a dead node');
+            },
+            onFenced: () => engine.fence(),
+          },
+          channel,
+        );
+        logger.info({ node: node.id, address: nodeConfig.address, leaseMs: nodeConfig.leaseMs }, 'joined the nodes sharing this database');
       }
       return url;
     },

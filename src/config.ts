@@ -49,6 +49,15 @@ export interface Config {
   media?: MediaConfig;
   /** How long a stop (SIGTERM) may take before the process exits anyway; absent: DEFAULT_SHUTDOWN_TIMEOUT_MS. */
   shutdownTimeoutMs?: number;
+  /** Several nodes on one PostgreSQL; absent: DEFAULT_NODE_LEASE_MS, and the SIP public address. */
+  node?: NodeConfig;
+}
+
+export interface NodeConfig {
+  /** How long a node that stops renewing its lease lives on for the others (CONCLAVE_NODE_LEASE_MS). */
+  leaseMs: number;
+  /** The IPv4 address other nodes reach this one on, for conference trunks (CONCLAVE_NODE_ADDRESS). */
+  address: string;
 }
 
 /**
@@ -56,6 +65,8 @@ export interface Config {
  * callback gets 5 s), short of systemd's 90 s and Kubernetes' 30 s grace before a SIGKILL.
  */
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+/** A node silent this long is declared dead; with a check every quarter lease, cleared in about 6–7 s. */
+export const DEFAULT_NODE_LEASE_MS = 5_000;
 
 export interface SipConfig {
   /** Address the SIP sockets bind to. */
@@ -202,7 +213,26 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
   };
   const outbound = { allow: parseNetworkList(env.CONCLAVE_WEBHOOK_ALLOW, 'CONCLAVE_WEBHOOK_ALLOW'), deny: parseNetworkList(env.CONCLAVE_WEBHOOK_DENY, 'CONCLAVE_WEBHOOK_DENY') };
   const shutdownTimeoutMs = milliseconds(env.CONCLAVE_SHUTDOWN_TIMEOUT_MS, 'CONCLAVE_SHUTDOWN_TIMEOUT_MS', DEFAULT_SHUTDOWN_TIMEOUT_MS);
-  return { http: { host, port, limits }, database, ...(owner ? { owner } : {}), credentialsFile: resolve(credentialsFile), logLevel, webhooks, outbound, sip, media, shutdownTimeoutMs };
+  const node: NodeConfig = {
+    leaseMs: milliseconds(env.CONCLAVE_NODE_LEASE_MS, 'CONCLAVE_NODE_LEASE_MS', DEFAULT_NODE_LEASE_MS),
+    address: env.CONCLAVE_NODE_ADDRESS ?? sip.publicAddress,
+  };
+  if (!isIpv4(node.address) || node.address === '0.0.0.0') {
+    throw new ConfigError(`CONCLAVE_NODE_ADDRESS=${node.address} is not a usable IPv4 address; set the address other nodes reach this one at`);
+  }
+  return {
+    http: { host, port, limits },
+    database,
+    ...(owner ? { owner } : {}),
+    credentialsFile: resolve(credentialsFile),
+    logLevel,
+    webhooks,
+    outbound,
+    sip,
+    media,
+    shutdownTimeoutMs,
+    node,
+  };
 }
 
 function parseSip(flags: { 'sip-port'?: string }, env: NodeJS.ProcessEnv): SipConfig {

@@ -131,3 +131,15 @@ export class StoreUnavailableError extends Error {
     this.name = 'StoreUnavailableError';
   }
 }
+
+/**
+ * Another node had to carry out the request — it runs the call, or the conference's room — and
+ * did not answer in time (it is overloaded, or dying and not yet declared dead). Nothing was
+ * changed here; the HTTP edge answers 503 / 20503, to be retried with back-off.
+ */
+export class NodeUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NodeUnavailableError';
+  }
+}

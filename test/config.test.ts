@@ -132,3 +132,20 @@ describe('shutdown', () => {
     expect(() => loadConfig([], { CONCLAVE_SHUTDOWN_TIMEOUT_MS: 'soon' })).toThrow(new ConfigError('CONCLAVE_SHUTDOWN_TIMEOUT_MS=soon is not a timeout; use milliseconds from 100 to 120000'));
   });
 });
+
+describe('several nodes', () => {
+  it('leases a node 5 s by default and takes CONCLAVE_NODE_LEASE_MS', () => {
+    expect(loadConfig([], {}).node?.leaseMs).toBe(5_000);
+    expect(loadConfig([], { CONCLAVE_NODE_LEASE_MS: '1500' }).node?.leaseMs).toBe(1500);
+    expect(() => loadConfig([], { CONCLAVE_NODE_LEASE_MS: '5s' })).toThrow(new ConfigError('CONCLAVE_NODE_LEASE_MS=5s is not a timeout; use milliseconds from 100 to 120000'));
+  });
+
+  it('is reached by other nodes at the SIP public address unless CONCLAVE_NODE_ADDRESS says otherwise', () => {
+    expect(loadConfig([], { CONCLAVE_SIP_HOST: '10.1.2.3' }).node?.address).toBe('10.1.2.3');
+    expect(loadConfig([], { CONCLAVE_SIP_HOST: '10.1.2.3', CONCLAVE_PUBLIC_ADDRESS: '192.0.2.7' }).node?.address).toBe('192.0.2.7');
+    expect(loadConfig([], { CONCLAVE_NODE_ADDRESS: '10.9.8.7' }).node?.address).toBe('10.9.8.7');
+    expect(() => loadConfig([], { CONCLAVE_NODE_ADDRESS: 'node-a.internal' })).toThrow(
+      new ConfigError('CONCLAVE_NODE_ADDRESS=node-a.internal is not a usable IPv4 address; set the address other nodes reach this one at'),
+    );
+  });
+});

@@ -5,6 +5,7 @@
  */
 import type { Call, CallProgressEvent, HttpMethod } from './call.js';
 import type { Endpoint } from './endpoint.js';
+import type { ConferenceEvent } from './events.js';
 
 /** The far end of an answered call. */
 export interface RemoteLeg {
@@ -102,6 +103,12 @@ export interface TwimlSource {
 export interface ProgressDetail {
   /** The final SIP response that decided a SIP call's outcome (Twilio's `SipResponseCode`). */
   sipResponseCode?: number;
+}
+
+/** Sends conference status callbacks (the home node, from the callback outbox). */
+export interface ConferenceNotifier {
+  /** Posts the event to its conference's callback with its `SequenceNumber` (`event.sequence`). */
+  conferenceEvent(event: ConferenceEvent): void;
 }
 
 export interface CallNotifier {

@@ -7,6 +7,8 @@
  * in a conference reaches every node as its events, in commit order.
  */
 
+import type { ConferenceEvent } from './events.js';
+
 /** `left`: stopped cleanly, after ending its own calls — nobody has anything to clear. */
 export type NodeState = 'live' | 'dead' | 'left';
 
@@ -53,12 +55,13 @@ export interface CommandReply {
  * moved, or "re-read this conference" (an event too large to carry).
  */
 export type ClusterMessage =
-  | { t: 'event'; origin: string; event: string }
+  | { t: 'event'; event: ConferenceEvent }
   | { t: 'command'; node: string; id: number }
   | { t: 'reply'; node: string; id: number }
   | { t: 'node-dead'; node: string }
   | { t: 'home'; conference: string; node: string }
-  | { t: 'resync'; conference: string };
+  | { t: 'resync'; conference: string }
+  | { t: 'sync'; token: string };
 
 /** The listening side of the cluster channel. */
 export interface ClusterChannel {
@@ -66,6 +69,8 @@ export interface ClusterChannel {
   subscribe(listener: (message: ClusterMessage) => void): () => void;
   /** The listening connection was lost and is back: messages of the gap were missed. */
   onResumed(listener: () => void): () => void;
+  /** Resolves once every message committed before the call has been delivered here. */
+  sync(): Promise<void>;
 }
 
 /** A conference callback waiting for its home node to send it. */

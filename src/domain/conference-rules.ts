@@ -82,13 +82,6 @@ function joined(conference: Conference, everyone: readonly Participant[], joiner
   return { conference: next, removed: [], events: withConference(events, next) };
 }
 
-/**
- * Whether a participant's call goes on with TwiML once it is out of its conference — a
- * `<Dial><Conference>` with an `action` or more verbs after it — rather than ending there (a
- * Create Participant call has no TwiML of its own). It decides `ParticipantCallStatus`.
- */
-export type GoesOn = (callSid: string) => boolean;
-
 /** Why and how a participant leaves by itself or through a request about it. */
 export interface Departure {
   reason: OwnLeaveReason;
@@ -122,7 +115,7 @@ export function callStatusOnLeaving(reason: LeaveReason, goesOn: boolean): CallS
  * with its call's final status; one that never connected for any other reason never joined
  * and is only removed.
  */
-export function leave(conference: Conference, present: readonly Participant[], callSid: string, departure: Departure, now: number, goesOn: GoesOn): Transition {
+export function leave(conference: Conference, present: readonly Participant[], callSid: string, departure: Departure, now: number): Transition {
   const leaver = present.find((p) => p.callSid === callSid);
   if (!leaver) throw new RuleViolation(TwilioCode.invalidCallState, `Participant is not connected ${callSid}`);
   const { reason } = departure;
@@ -136,7 +129,7 @@ export function leave(conference: Conference, present: readonly Participant[], c
           conference,
           participant: { ...leaver, status: leaver.status === 'connected' ? 'complete' : 'failed', dateUpdated: now },
           leaveReason: reason,
-          callStatus: departure.callStatus ?? callStatusOnLeaving(reason, goesOn(callSid)),
+          callStatus: departure.callStatus ?? callStatusOnLeaving(reason, leaver.goesOn === true),
         },
       ]
     : [];
@@ -150,7 +143,7 @@ export function leave(conference: Conference, present: readonly Participant[], c
       : kicked
         ? 'last-participant-kicked'
         : 'last-participant-left';
-    const ended = end(conference, rest, endReason, leaver, now, goesOn);
+    const ended = end(conference, rest, endReason, leaver, now);
     return {
       conference: ended.conference,
       added: [],
@@ -184,7 +177,6 @@ export function end(
   reason: ConferenceEndReason,
   endedBy: Participant | null,
   now: number,
-  goesOn: GoesOn,
 ): Transition {
   if (conference.status === 'completed') {
     throw new RuleViolation(TwilioCode.invalidCallState, `Conference ${conference.sid} has already ended`);
@@ -203,7 +195,7 @@ export function end(
     conference: ended,
     participant: { ...p, status: 'complete' as const, dateUpdated: now },
     leaveReason,
-    callStatus: callStatusOnLeaving(leaveReason, goesOn(p.callSid)),
+    callStatus: callStatusOnLeaving(leaveReason, p.goesOn === true),
   }));
   events.push({ type: 'end', at: now, conference: ended, ...(endedBy ? { endedBy } : {}) });
   return { conference: ended, added: [], saved: [], removed: [...present], events };

@@ -5,17 +5,27 @@
  * `ConferenceStatusCallbackEvent`), with mute/unmute and hold/unhold told apart as Twilio posts them.
  */
 import type { CallStatus } from './call.js';
-import type { Conference, LeaveReason, Participant } from './model.js';
+import type { Conference, ConferenceCallbackEvent, LeaveReason, Participant } from './model.js';
 
 /** `speech-start`/`speech-stop`: talk detection in the mixer (subscribed to as `speaker`). */
 export type ParticipantEventType = 'join' | 'leave' | 'mute' | 'unmute' | 'hold' | 'unhold' | 'modify' | 'speech-start' | 'speech-stop';
 export type ConferenceLifecycleEventType = 'start' | 'end';
 export type ConferenceEventType = ParticipantEventType | ConferenceLifecycleEventType | 'announcement';
 
-export interface ParticipantEvent {
-  type: ParticipantEventType;
+/** What every event has: its conference, when, and the SequenceNumber of its callback, if told. */
+interface EventBase {
   at: number;
   conference: Conference;
+  /**
+   * The `SequenceNumber` of the callback that tells it, when the conference's callback
+   * subscribes to it: numbered in the store, in the transaction of the change, so the numbers
+   * are one series per conference whichever node made the change.
+   */
+  sequence?: number;
+}
+
+export interface ParticipantEvent extends EventBase {
+  type: ParticipantEventType;
   participant: Participant;
   /** Only on `leave`. */
   leaveReason?: LeaveReason;
@@ -26,19 +36,15 @@ export interface ParticipantEvent {
   callStatus?: CallStatus;
 }
 
-export interface ConferenceLifecycleEvent {
+export interface ConferenceLifecycleEvent extends EventBase {
   type: ConferenceLifecycleEventType;
-  at: number;
-  conference: Conference;
   /** On `end`: the participant whose leaving ended it, when one did. */
   endedBy?: Participant;
 }
 
 /** An AnnounceUrl was played (`end`) or could not be (`fail`), to one participant or to all. */
-export interface AnnouncementEvent {
+export interface AnnouncementEvent extends EventBase {
   type: 'announcement';
-  at: number;
-  conference: Conference;
   /** The participant it was played to; absent when played to the whole conference. */
   callSid?: string;
   /** That participant as it was when the announcement was asked for. */
@@ -53,4 +59,26 @@ export type ConferenceEvent = ParticipantEvent | ConferenceLifecycleEvent | Anno
 
 export function isParticipantEvent(event: ConferenceEvent): event is ParticipantEvent {
   return event.type !== 'start' && event.type !== 'end' && event.type !== 'announcement';
+}
+
+/** The `statusCallbackEvent` value that subscribes to each event (mute and unmute: `mute`…). */
+const SUBSCRIPTION: Record<ConferenceEventType, ConferenceCallbackEvent> = {
+  start: 'start',
+  end: 'end',
+  join: 'join',
+  leave: 'leave',
+  mute: 'mute',
+  unmute: 'mute',
+  hold: 'hold',
+  unhold: 'hold',
+  modify: 'modify',
+  'speech-start': 'speaker',
+  'speech-stop': 'speaker',
+  announcement: 'announcement',
+};
+
+/** Whether the conference's status callback is told this event. */
+export function isCalledBack(event: ConferenceEvent): boolean {
+  const callback = event.conference.statusCallback;
+  return callback !== null && callback.events.includes(SUBSCRIPTION[event.type]);
 }

@@ -100,8 +100,8 @@ export interface ClusterOperations {
   insertConferenceCallbacks(callbacks: readonly QueuedConferenceCallback[]): Promise<void>;
   /** The conference's queued callbacks, deleted as taken, in number order. */
   takeConferenceCallbacks(conferenceSid: string): Promise<QueuedConferenceCallback[]>;
-  /** Conferences homed at the node (or homeless) with callbacks queued. */
-  listConferencesWithCallbacks(homeNodeId: string): Promise<string[]>;
+  /** Conferences homed at the node (or homeless) with callbacks queued; all of them when undefined. */
+  listConferencesWithCallbacks(homeNodeId: string | undefined): Promise<string[]>;
 
   /** PostgreSQL: NOTIFYs the messages on the cluster channel at commit; SQLite: nothing. */
   notifyCluster(messages: readonly ClusterMessage[]): Promise<void>;

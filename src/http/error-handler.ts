@@ -5,7 +5,7 @@
  * details, and the process carries on.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ApiError, ResourceNotFound, RuleViolation, StoreUnavailableError, TwilioCode } from '../errors.js';
+import { ApiError, NodeUnavailableError, ResourceNotFound, RuleViolation, StoreUnavailableError, TwilioCode } from '../errors.js';
 import { formatOf } from './request-context.js';
 import { renderError, type RestException } from './representation/render.js';
 
@@ -24,6 +24,9 @@ function toRestException(error: unknown, request: FastifyRequest): RestException
   // The store logs the outage once (and its end); each request is only answered, not logged.
   if (error instanceof StoreUnavailableError) {
     return { status: 503, code: TwilioCode.serviceUnavailable, message: 'Service unavailable: the database cannot be reached; try again with exponential back-off' };
+  }
+  if (error instanceof NodeUnavailableError) {
+    return { status: 503, code: TwilioCode.serviceUnavailable, message: `Service unavailable: ${error.message}; try again with exponential back-off` };
   }
   const fastifyError = error as Partial<FastifyError>;
   const status = fastifyError.statusCode;

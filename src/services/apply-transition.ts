@@ -1,11 +1,13 @@
 /**
- * Stores what a conference rule decided, inside the caller's transaction. The events are
- * returned for publishing once the transaction has committed, never before: a listener must
- * never see a change that was rolled back.
+ * Stores what a conference rule decided, inside the caller's transaction, with what it tells
+ * (record-events.ts: callbacks numbered and queued, events on the cluster channel). The events
+ * are returned for `EventBus.committed` once the transaction has committed, never before: a
+ * listener must never see a change that was rolled back.
  */
 import type { Transition } from '../domain/conference-rules.js';
 import type { ConferenceEvent } from '../domain/events.js';
 import type { StoreOperations } from '../domain/ports.js';
+import { recordEvents } from './record-events.js';
 
 export async function applyTransition(tx: StoreOperations, transition: Transition): Promise<ConferenceEvent[]> {
   const { added, saved, removed, events } = transition;
@@ -14,5 +16,5 @@ export async function applyTransition(tx: StoreOperations, transition: Transitio
   for (const p of added) await tx.insertParticipant(p);
   for (const p of saved) await tx.updateParticipant(p);
   await tx.updateConference(transition.conference);
-  return events;
+  return recordEvents(tx, events);
 }

@@ -14,7 +14,7 @@ async function move(ctx: ServiceContext, accountSid: string, conferenceSid: stri
     const transition = progress(locked.conference, locked.participants, callSid, status, ctx.clock.now());
     return { conference: transition.conference, events: await applyTransition(tx, transition) };
   });
-  ctx.bus.publish(events);
+  ctx.bus.committed(events);
   return conference;
 }
 

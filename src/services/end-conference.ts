@@ -13,9 +13,9 @@ export async function endConference(ctx: ServiceContext, accountSid: string, con
   const { conference, events } = await ctx.store.transaction(async (tx) => {
     const locked = await lockConferenceOf(tx, accountSid, conferenceSid);
     if (locked.conference.status === 'completed') return { conference: locked.conference, events: [] };
-    const transition = end(locked.conference, locked.participants, 'conference-ended-via-api', null, ctx.clock.now(), ctx.afterConference.goesOn);
+    const transition = end(locked.conference, locked.participants, 'conference-ended-via-api', null, ctx.clock.now());
     return { conference: transition.conference, events: await applyTransition(tx, transition) };
   });
-  ctx.bus.publish(events);
+  ctx.bus.committed(events);
   return conference;
 }

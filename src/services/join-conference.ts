@@ -30,6 +30,8 @@ export interface JoinRequest {
   callSidToCoach?: string;
   /** Only the first participant's value counts, as in Twilio. */
   maxParticipants?: number;
+  /** The call goes on with TwiML once out of the conference (Participant.goesOn). */
+  goesOn?: boolean;
   /** Only the first participant's value counts, as in Twilio. */
   conferenceStatusCallback?: ConferenceStatusCallback | null;
   region?: string;
@@ -54,14 +56,14 @@ export async function joinConference(ctx: ServiceContext, request: JoinRequest):
     try {
       const { result, events } = await ctx.store.transaction(async (tx) => {
         const now = ctx.clock.now();
-        const conference = await liveConference(tx, request, maxParticipants, now);
+        const conference = await liveConference(tx, request, maxParticipants, now, ctx.node.id);
         const present = await tx.listAllParticipants(conference.sid);
         const participant = newParticipant(request, conference, present, now);
         const transition = join(conference, present, participant, now);
         const events = await applyTransition(tx, transition);
         return { result: { conference: transition.conference, participant }, events };
       });
-      ctx.bus.publish(events);
+      ctx.bus.committed(events);
       return result;
     } catch (error) {
       if (!(error instanceof ConflictError)) throw error;
@@ -71,7 +73,7 @@ export async function joinConference(ctx: ServiceContext, request: JoinRequest):
   }
 }
 
-async function liveConference(tx: StoreOperations, request: JoinRequest, maxParticipants: number, now: number): Promise<Conference> {
+async function liveConference(tx: StoreOperations, request: JoinRequest, maxParticipants: number, now: number, node: string): Promise<Conference> {
   const existing = await tx.findLiveConferenceByName(request.accountSid, request.friendlyName);
   if (existing) {
     const locked = await tx.lockConference(existing.sid);
@@ -87,6 +89,8 @@ async function liveConference(tx: StoreOperations, request: JoinRequest, maxPart
     reasonConferenceEnded: null,
     callSidEndingConference: null,
     statusCallback: request.conferenceStatusCallback ?? null,
+    // Claimed by the node that creates it, in the insert the unique live name settles.
+    homeNodeId: node,
     dateCreated: now,
     dateUpdated: now,
   };
@@ -114,6 +118,7 @@ function newParticipant(request: JoinRequest, conference: Conference, present: r
     endConferenceOnExit: request.endConferenceOnExit ?? false,
     beep: request.beep ?? 'true',
     queueTime: null,
+    ...(request.goesOn ? { goesOn: true } : {}),
     dateCreated: now,
     dateUpdated: now,
   };

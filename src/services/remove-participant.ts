@@ -17,9 +17,9 @@ export async function removeParticipant(ctx: ServiceContext, address: Participan
     const { conference, participants } = await lockConferenceOf(tx, address.accountSid, address.conferenceSid);
     const target = findIn(participants, address.participant);
     if (!target) throw new ResourceNotFound(`Participant ${address.participant}`);
-    const transition = leave(conference, participants, target.callSid, departure, ctx.clock.now(), ctx.afterConference.goesOn);
+    const transition = leave(conference, participants, target.callSid, departure, ctx.clock.now());
     return { removed: target, events: await applyTransition(tx, transition) };
   });
-  ctx.bus.publish(events);
+  ctx.bus.committed(events);
   return removed;
 }

@@ -25,7 +25,7 @@ export async function updateParticipant(ctx: ServiceContext, address: Participan
     const events = await applyTransition(tx, transition);
     return { participant: transition.saved.find((p) => p.callSid === target.callSid) ?? target, events };
   });
-  ctx.bus.publish(events);
+  ctx.bus.committed(events);
   return participant;
 }
 

@@ -45,16 +45,20 @@ export async function takeConferenceCallbacks({ db }: QueryContext, conferenceSi
     .sort((a, b) => a.sequenceNumber - b.sequenceNumber);
 }
 
-/** The conferences homed at the node that have callbacks queued (after a reconnect, or a move). */
-export async function listConferencesWithCallbacks({ db }: QueryContext, homeNodeId: string): Promise<string[]> {
-  const rows = await db
+/**
+ * The conferences homed at the node (or at none) that have callbacks queued — after a
+ * reconnect, or a move; every such conference when no node is named (one node: SQLite).
+ */
+export async function listConferencesWithCallbacks({ db }: QueryContext, homeNodeId: string | undefined): Promise<string[]> {
+  let query = db
     .selectFrom('conference_callbacks')
     .innerJoin('conferences', 'conferences.sid', 'conference_callbacks.conference_sid')
     .select('conferences.sid as sid')
-    .distinct()
-    .where((eb) => eb.or([eb('conferences.home_node_id', '=', homeNodeId), eb('conferences.home_node_id', 'is', null)]))
-    .execute();
-  return rows.map((r) => r.sid);
+    .distinct();
+  if (homeNodeId !== undefined) {
+    query = query.where((eb) => eb.or([eb('conferences.home_node_id', '=', homeNodeId), eb('conferences.home_node_id', 'is', null)]));
+  }
+  return (await query.execute()).map((r) => r.sid);
 }
 
 /**

@@ -203,7 +203,7 @@ export class KyselyStoreOperations implements StoreOperations {
   takeConferenceCallbacks(conferenceSid: string): Promise<QueuedConferenceCallback[]> {
     return callbacks.takeConferenceCallbacks(this.ctx, conferenceSid);
   }
-  listConferencesWithCallbacks(homeNodeId: string): Promise<string[]> {
+  listConferencesWithCallbacks(homeNodeId: string | undefined): Promise<string[]> {
     return callbacks.listConferencesWithCallbacks(this.ctx, homeNodeId);
   }
   notifyCluster(messages: readonly ClusterMessage[]): Promise<void> {

@@ -7,30 +7,17 @@
  * `participant-mute`/`-unmute` (subscribed as `mute`), `participant-hold`/`-unhold` (as `hold`),
  * `participant-modify`, `announcement-end`/`-fail` (as `announcement`, with `AnnounceUrl`), or
  * `participant-speech-start`/`-stop` (as `speaker`); `SequenceNumber` counts the callbacks of
- * the conference from 1. A participant's events carry its flags and label;
- * `participant-leave` adds `ReasonParticipantLeft` and `ParticipantCallStatus`;
- * `conference-end` adds `ReasonConferenceEnded`, `Reason` and, when a participant ended it,
- * `CallSidEndingConference` and `ParticipantLabelEndingConference`.
+ * the conference from 1, one series in the store whichever node made the change. A
+ * participant's events carry its flags and label; `participant-leave` adds
+ * `ReasonParticipantLeft` and `ParticipantCallStatus`; `conference-end` adds
+ * `ReasonConferenceEnded`, `Reason` and, when a participant ended it, `CallSidEndingConference`
+ * and `ParticipantLabelEndingConference`.
  */
 import type { ConferenceEvent } from '../domain/events.js';
-import type { Conference, ConferenceCallbackEvent, LeaveReason, Participant } from '../domain/model.js';
+import type { ConferenceNotifier } from '../domain/call-ports.js';
+import type { Conference, LeaveReason, Participant } from '../domain/model.js';
 import { rfc2822 } from './call-webhooks.js';
 import type { SignedCallbacks } from './signed-callbacks.js';
-
-const SUBSCRIPTION: Record<ConferenceEvent['type'], ConferenceCallbackEvent> = {
-  start: 'start',
-  end: 'end',
-  join: 'join',
-  leave: 'leave',
-  mute: 'mute',
-  unmute: 'mute',
-  hold: 'hold',
-  unhold: 'hold',
-  modify: 'modify',
-  'speech-start': 'speaker',
-  'speech-stop': 'speaker',
-  announcement: 'announcement',
-};
 
 /** Twilio's `ReasonParticipantLeft` values (Conference noun docs, changelog 2023-10-25). */
 const REASON_LEFT: Record<LeaveReason, string> = {
@@ -87,19 +74,18 @@ function callbackEventName(event: ConferenceEvent): string {
   return `participant-${event.type}`;
 }
 
-export class ConferenceWebhooks {
-  private readonly sequence = new Map<string, number>();
-
+export class ConferenceWebhooks implements ConferenceNotifier {
   constructor(private readonly callbacks: SignedCallbacks) {}
 
-  /** A bus listener: `bus.subscribe((e) => webhooks.onEvent(e))`. */
-  onEvent(event: ConferenceEvent): void {
+  /**
+   * Posts one event, already numbered (`event.sequence`): the conference's home node calls this
+   * for each callback it takes from the outbox, in number order (services/conference-callbacks.ts).
+   */
+  conferenceEvent(event: ConferenceEvent): void {
     const { conference } = event;
     const callback = conference.statusCallback;
-    if (!callback || !callback.events.includes(SUBSCRIPTION[event.type])) return;
-    const sequenceNumber = (this.sequence.get(conference.sid) ?? 0) + 1;
-    this.sequence.set(conference.sid, sequenceNumber);
-    if (event.type === 'end') this.sequence.delete(conference.sid);
+    if (!callback || event.sequence === undefined) return;
+    const sequenceNumber = event.sequence;
 
     const params: Record<string, string> = {
       AccountSid: conference.accountSid,

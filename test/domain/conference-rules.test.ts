@@ -3,7 +3,7 @@
  * the events each change emits, and what each participant hears.
  */
 import { describe, expect, it } from 'vitest';
-import { end, join, leave, progress, shouldStart, type GoesOn } from '../../src/domain/conference-rules.js';
+import { end, join, leave, progress, shouldStart } from '../../src/domain/conference-rules.js';
 import { mediaStateOf } from '../../src/domain/media-state.js';
 import type { ConferenceEvent } from '../../src/domain/events.js';
 import type { Conference, Participant } from '../../src/domain/model.js';
@@ -24,7 +24,6 @@ function participant(over: Partial<Participant> = {}): Participant {
 }
 
 /** No call goes on with TwiML after its conference (Create Participant calls). */
-const ENDS: GoesOn = () => false;
 const leaves = (events: readonly ConferenceEvent[]): { reason: unknown; status: unknown }[] =>
   events.filter((e) => e.type === 'leave').map((e) => ({ reason: 'leaveReason' in e ? e.leaveReason : undefined, status: 'callStatus' in e ? e.callStatus : undefined }));
 
@@ -73,7 +72,7 @@ describe('capacity and duplicates', () => {
 describe('leaving and ending', () => {
   it('the last participant leaving ends the conference', () => {
     const p = participant();
-    const t = leave(conference(), [p], p.callSid, { reason: 'hung-up' }, T0 + 5, ENDS);
+    const t = leave(conference(), [p], p.callSid, { reason: 'hung-up' }, T0 + 5);
     expect(t.conference).toMatchObject({ status: 'completed', reasonConferenceEnded: 'last-participant-left', callSidEndingConference: p.callSid });
     expect(t.events.map((e) => e.type)).toEqual(['leave', 'end']);
     expect(leaves(t.events)).toEqual([{ reason: 'hung-up', status: 'completed' }]);
@@ -83,16 +82,16 @@ describe('leaving and ending', () => {
 
   it('the last participant kicked ends it with last-participant-kicked', () => {
     const p = participant();
-    expect(leave(conference(), [p], p.callSid, { reason: 'removed-via-api' }, T0, ENDS).conference.reasonConferenceEnded).toBe('last-participant-kicked');
+    expect(leave(conference(), [p], p.callSid, { reason: 'removed-via-api' }, T0).conference.reasonConferenceEnded).toBe('last-participant-kicked');
     // Hung up or redirected through the Calls API: it left, it was not kicked.
-    expect(leave(conference(), [p], p.callSid, { reason: 'hung-up-via-api' }, T0, ENDS).conference.reasonConferenceEnded).toBe('last-participant-left');
+    expect(leave(conference(), [p], p.callSid, { reason: 'hung-up-via-api' }, T0).conference.reasonConferenceEnded).toBe('last-participant-left');
   });
 
   it('an endConferenceOnExit participant leaving removes everyone', () => {
     const boss = participant({ endConferenceOnExit: true });
-    const others = [participant(), participant()];
-    const goesOn: GoesOn = (callSid) => callSid === others[0]!.callSid;
-    const t = leave(conference({ status: 'in-progress' }), [boss, ...others], boss.callSid, { reason: 'hung-up' }, T0 + 9, goesOn);
+    // The first of the others has TwiML after its conference; the second has not.
+    const others = [participant({ goesOn: true }), participant()];
+    const t = leave(conference({ status: 'in-progress' }), [boss, ...others], boss.callSid, { reason: 'hung-up' }, T0 + 9);
     expect(t.conference).toMatchObject({
       status: 'completed',
       reasonConferenceEnded: 'participant-with-end-conference-on-exit-left',
@@ -110,8 +109,8 @@ describe('leaving and ending', () => {
   });
 
   it('kicking an endConferenceOnExit participant ends with the -kicked reason', () => {
-    const boss = participant({ endConferenceOnExit: true });
-    const t = leave(conference({ status: 'in-progress' }), [boss, participant()], boss.callSid, { reason: 'removed-via-api' }, T0, () => true);
+    const boss = participant({ endConferenceOnExit: true, goesOn: true });
+    const t = leave(conference({ status: 'in-progress' }), [boss, participant({ goesOn: true })], boss.callSid, { reason: 'removed-via-api' }, T0);
     expect(t.conference.reasonConferenceEnded).toBe('participant-with-end-conference-on-exit-kicked');
     expect(leaves(t.events)).toEqual([
       { reason: 'removed-via-api', status: 'in-progress' },
@@ -122,7 +121,7 @@ describe('leaving and ending', () => {
   it('an ordinary participant leaving keeps the conference going', () => {
     const a = participant();
     const b = participant();
-    const t = leave(conference({ status: 'in-progress' }), [a, b], a.callSid, { reason: 'redirected-via-api' }, T0, ENDS);
+    const t = leave(conference({ status: 'in-progress' }), [a, b], a.callSid, { reason: 'redirected-via-api' }, T0);
     expect(t.conference.status).toBe('in-progress');
     expect(t.events.map((e) => e.type)).toEqual(['leave']);
     // A redirected call goes on with its new TwiML.
@@ -132,14 +131,14 @@ describe('leaving and ending', () => {
   it("a dialled participant that was never answered leaves with add-failed and its call's status", () => {
     const host = participant();
     const dialled = participant({ status: 'ringing' });
-    const t = leave(conference(), [host, dialled], dialled.callSid, { reason: 'add-failed', callStatus: 'busy' }, T0, ENDS);
+    const t = leave(conference(), [host, dialled], dialled.callSid, { reason: 'add-failed', callStatus: 'busy' }, T0);
     expect(t.events).toHaveLength(1);
     expect(t.events[0]).toMatchObject({ type: 'leave', leaveReason: 'add-failed', callStatus: 'busy', participant: { status: 'failed' } });
     expect(t.conference.status).toBe('init');
   });
 
   it('ending through the API removes everyone with conference-ended-via-api', () => {
-    const t = end(conference({ status: 'in-progress' }), [participant(), participant()], 'conference-ended-via-api', null, T0, () => true);
+    const t = end(conference({ status: 'in-progress' }), [participant({ goesOn: true }), participant({ goesOn: true })], 'conference-ended-via-api', null, T0);
     expect(t.conference).toMatchObject({ status: 'completed', reasonConferenceEnded: 'conference-ended-via-api', callSidEndingConference: null });
     expect(t.removed).toHaveLength(2);
     expect(leaves(t.events)).toEqual([
@@ -147,7 +146,7 @@ describe('leaving and ending', () => {
       { reason: 'conference-ended-via-api', status: 'in-progress' },
     ]);
     expect(t.events.at(-1)).not.toHaveProperty('endedBy');
-    expect(() => end(t.conference, [], 'conference-ended-via-api', null, T0, ENDS)).toThrow(RuleViolation);
+    expect(() => end(t.conference, [], 'conference-ended-via-api', null, T0)).toThrow(RuleViolation);
   });
 });
 
@@ -220,7 +219,7 @@ describe('participants that are dialled (Create Participant)', () => {
   it('leave without a leave event when they never connected', () => {
     const moderator = participant();
     const dialled = participant({ status: 'ringing' });
-    const t = leave(conference({ status: 'in-progress' }), [moderator, dialled], dialled.callSid, { reason: 'removed-via-api' }, T0, ENDS);
+    const t = leave(conference({ status: 'in-progress' }), [moderator, dialled], dialled.callSid, { reason: 'removed-via-api' }, T0);
     expect(t.events).toEqual([]);
     expect(t.removed).toEqual([dialled]);
   });

@@ -209,22 +209,29 @@ export async function dropSchema(schema: string): Promise<void> {
 
 /**
  * A port free on both UDP and TCP of 127.0.0.1, for a node that must come back on the same SIP
- * port (a proxy's node list names it). Bound and released, so another process could take it in
- * between; the kernel's ephemeral range makes that unlikely.
+ * port (a proxy's node list names it). Picked between 21000 and 32000: above Conclave's default
+ * RTP range (10000-20000) and below Linux's ephemeral range (32768-60999), where every socket
+ * bound to port 0 — a test's phones, a kill's restart window — would otherwise be able to take
+ * it while its node is down.
  */
 export async function freeSipPort(): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt++) {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 21000 + Math.floor(Math.random() * 11000);
     const udp = dgram.createSocket('udp4');
-    await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
-    const { port } = udp.address();
-    const tcp = net.createServer();
-    const tcpFree = await new Promise<boolean>((resolve) => {
-      tcp.once('error', () => resolve(false));
-      tcp.listen(port, '127.0.0.1', () => resolve(true));
+    const udpFree = await new Promise<boolean>((resolve) => {
+      udp.once('error', () => resolve(false));
+      udp.bind(port, '127.0.0.1', () => resolve(true));
     });
+    const tcp = net.createServer();
+    const tcpFree =
+      udpFree &&
+      (await new Promise<boolean>((resolve) => {
+        tcp.once('error', () => resolve(false));
+        tcp.listen(port, '127.0.0.1', () => resolve(true));
+      }));
     if (tcpFree) await new Promise<void>((resolve) => tcp.close(() => resolve()));
-    await new Promise<void>((resolve) => udp.close(() => resolve()));
+    if (udpFree) await new Promise<void>((resolve) => udp.close(() => resolve()));
     if (tcpFree) return port;
   }
-  throw new Error('no port free on both UDP and TCP after 20 tries');
+  throw new Error('no port between 21000 and 32000 free on both UDP and TCP after 50 tries');
 }

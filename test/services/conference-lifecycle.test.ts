@@ -1,6 +1,7 @@
 /**
  * The conference rules through the service layer on a real store: the events published on the
- * bus, in order; creation on first join (also under concurrent first joins); capacity; the end
+ * bus, in order (on PostgreSQL they arrive through the cluster channel, a moment after the
+ * change is committed); creation on first join (also under concurrent first joins); capacity; the end
  * on exit, by the last leaver and through the API; and a name reused after the end.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -11,6 +12,7 @@ import { removeParticipant } from '../../src/services/remove-participant.js';
 import { updateParticipant } from '../../src/services/update-participant.js';
 import { STORE_KINDS } from '../helpers/stores.js';
 import { ManualClock, startTestApp, type TestApp } from '../helpers/test-app.js';
+import { until } from '../helpers/until.js';
 
 function describeEvent(e: ConferenceEvent): string {
   return 'participant' in e ? `${e.type}:${e.participant.label ?? e.participant.callSid}` : `${e.type}:${e.conference.status}`;
@@ -38,7 +40,7 @@ describe.each(STORE_KINDS)('conference lifecycle on %s', (kind) => {
     expect(b.conference.status).toBe('in-progress');
     expect(b.conference.dateUpdated).toBe(Date.UTC(2026, 0, 1, 0, 0, 5));
     expect(mediaStateOf(b.conference, a.participant).hears).toBe('conference');
-    expect(events.map(describeEvent)).toEqual(['join:a', 'join:b', 'start:in-progress']);
+    await until(() => expect(events.map(describeEvent)).toEqual(['join:a', 'join:b', 'start:in-progress']));
   });
 
   it('publishes mute, hold, modify and the end on exit, in order', async () => {
@@ -50,7 +52,8 @@ describe.each(STORE_KINDS)('conference lifecycle on %s', (kind) => {
     await updateParticipant(t.app.services, { ...address, participant: 'c' }, { hold: true });
     await updateParticipant(t.app.services, { ...address, participant: 'b' }, { muted: false, callSidToCoach: a.participant.callSid });
     await removeParticipant(t.app.services, { ...address, participant: 'a' }, { reason: 'removed-via-api' });
-    expect(events.map(describeEvent)).toEqual([
+    await until(() =>
+      expect(events.map(describeEvent)).toEqual([
       'join:a',
       'join:b',
       'start:in-progress',
@@ -63,7 +66,8 @@ describe.each(STORE_KINDS)('conference lifecycle on %s', (kind) => {
       'leave:b',
       'leave:c',
       'end:completed',
-    ]);
+      ]),
+    );
     const ended = await t.app.store.findConference(t.accountSid, a.conference.sid);
     expect(ended).toMatchObject({
       status: 'completed',
@@ -86,7 +90,7 @@ describe.each(STORE_KINDS)('conference lifecycle on %s', (kind) => {
     await t.join('room');
     const ended = await endConference(t.app.services, t.accountSid, a.conference.sid);
     expect(ended.reasonConferenceEnded).toBe('conference-ended-via-api');
-    expect(events.slice(-3).map((e) => e.type)).toEqual(['leave', 'leave', 'end']);
+    await until(() => expect(events.slice(-3).map((e) => e.type)).toEqual(['leave', 'leave', 'end']));
     // Ending it again changes nothing.
     expect((await endConference(t.app.services, t.accountSid, a.conference.sid)).dateUpdated).toBe(ended.dateUpdated);
   });
@@ -110,6 +114,9 @@ describe.each(STORE_KINDS)('conference lifecycle on %s', (kind) => {
     expect(sids.size).toBe(1);
     const [sid] = [...sids];
     expect(await t.app.store.listAllParticipants(sid!)).toHaveLength(12);
+    await until(() => expect(events.filter((e) => e.type === 'start')).toHaveLength(1));
+    // Only one: every event of the rush has arrived once the last join's has.
+    await until(() => expect(events.filter((e) => e.type === 'join')).toHaveLength(12));
     expect(events.filter((e) => e.type === 'start')).toHaveLength(1);
   });
 

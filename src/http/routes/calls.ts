@@ -9,6 +9,7 @@ import { CALL_PROGRESS_EVENTS, type CallProgressEvent, type CallStatus, type Htt
 import { ApiError, invalidParameter, missingParameter, ResourceNotFound, TwilioCode } from '../../errors.js';
 import type { CallServiceContext } from '../../services/calls/call-service-context.js';
 import { createCall } from '../../services/calls/create-call.js';
+import { callRecording } from '../../services/cluster/call-commands.js';
 import { receiveCall } from '../../services/calls/receive-call.js';
 import { deleteCall, getCall, listCalls, updateCall } from '../../services/calls/update-call.js';
 import { bool, dateRange, oneOf, text, type Params } from '../form-params.js';
@@ -211,7 +212,7 @@ export function registerCallRoutes(app: FastifyInstance, ctx: CallServiceContext
   resource(app, `${LIST}/:CallSid/SimulatedAudio.wav`, {
     GET: async (request, reply) => {
       const call = await getCall(ctx, accountOf(request).sid, paramsOf(request).CallSid!);
-      const wav = await ctx.calls.recording(call.sid);
+      const wav = await callRecording(ctx, call);
       if (!wav) throw new ResourceNotFound(`SimulatedAudio of ${call.sid}: its To or From is not a sim: endpoint with ;record`);
       void reply.code(200).type('audio/wav').send(Buffer.from(wav.buffer, wav.byteOffset, wav.byteLength));
     },

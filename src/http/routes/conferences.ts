@@ -52,7 +52,7 @@ export function registerConferenceRoutes(app: FastifyInstance, ctx: CallServiceC
       const status = oneOf(form, 'Status', ['completed'] as const);
       const announce = audioUrl(form, 'AnnounceUrl', 'AnnounceMethod', 'POST').announceUrl;
       let conference = await getConference(ctx, account.sid, conferenceSid);
-      if (announce) announceToConference(ctx, conference, announce);
+      if (announce) await announceToConference(ctx, conference, announce);
       if (status === 'completed') conference = await endConference(ctx, account.sid, conferenceSid);
       sendInstance(reply, request, conferenceShape, conference);
     },

@@ -12,6 +12,7 @@ import type { CallServiceContext } from '../../services/calls/call-service-conte
 import { createParticipant } from '../../services/calls/create-participant.js';
 import { getParticipant, listParticipants } from '../../services/read-conferences.js';
 import { removeParticipant } from '../../services/remove-participant.js';
+import { cancelCall } from '../../services/cluster/call-commands.js';
 import { updateParticipantWithAudio } from '../../services/calls/participant-audio.js';
 import type { AudioUrlRequest } from '../../services/calls/conference-audio-scheduler.js';
 import { bool, oneOf, sid, text, type Params } from '../form-params.js';
@@ -181,7 +182,7 @@ export function registerParticipantRoutes(app: FastifyInstance, ctx: CallService
       const { ConferenceSid, CallSid } = paramsOf(request);
       const removed = await removeParticipant(ctx, { accountSid: accountOf(request).sid, conferenceSid: ConferenceSid!, participant: CallSid! }, { reason: 'removed-via-api' });
       // A participant still being dialled has no room to leave: its ringing call is cancelled.
-      if (removed.status !== 'connected') await ctx.calls.hangup(removed.callSid);
+      if (removed.status !== 'connected') await cancelCall(ctx, removed.callSid);
       void reply.code(204).send();
     },
   });

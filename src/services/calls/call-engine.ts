@@ -11,10 +11,12 @@ import { ResourceNotFound } from '../../errors.js';
 import type { ServiceContext } from '../context.js';
 import { ringParticipant } from '../connect-participant.js';
 import { removeParticipant } from '../remove-participant.js';
+import { tellEvents } from '../record-events.js';
 import type { CallApplicationSource } from './call-application.js';
 import type { CallLogger, CallRuntime } from './call-runtime.js';
 import { CallSession, type CallExtras } from './call-session.js';
 import { CallStatusKeeper } from './call-status.js';
+import { endCallsLeftBehind } from './sweep-orphan-calls.js';
 
 export interface CallEnginePorts {
   dialer: EndpointDialer;
@@ -38,7 +40,14 @@ export class CallEngine {
   private closed = false;
 
   constructor(ctx: ServiceContext, ports: CallEnginePorts) {
-    this.conferenceAudio = new ConferenceAudioScheduler(ports.documents, ports.conferenceAudio, ctx.bus, ports.logger, () => ctx.clock.now());
+    this.conferenceAudio = new ConferenceAudioScheduler(
+      ports.documents,
+      ports.conferenceAudio,
+      ctx.bus,
+      (events) => tellEvents(ctx, events),
+      ports.logger,
+      () => ctx.clock.now(),
+    );
     this.runtime = {
       ctx,
       conferenceAudio: this.conferenceAudio,
@@ -99,6 +108,29 @@ export class CallEngine {
     if (!session) return false;
     session.redirect(source);
     return true;
+  }
+
+  /**
+   * Ends a call whose node is gone (declared dead, or its run ended without hanging up): its
+   * participant leaves, its end is stored and told — once, whoever else tries.
+   */
+  async endLeftBehind(call: Call): Promise<void> {
+    let listed = false;
+    await endCallsLeftBehind(this.runtime.ctx, this.notifier, async () => {
+      if (listed) return [];
+      listed = true;
+      return [call];
+    });
+  }
+
+  /**
+   * This node was declared dead by the others, who ended its calls: every session stops now,
+   * and what they would write finds the calls ended already (nothing is told twice).
+   */
+  async fence(): Promise<void> {
+    this.conferenceAudio.stopAll();
+    for (const session of this.sessions.values()) session.hangup();
+    await this.idle();
   }
 
   /** Resolves when no call is live (tests, shutdown). */

@@ -49,7 +49,9 @@ export class ConferenceAudioScheduler {
   constructor(
     private readonly documents: DocumentFetcher,
     private readonly audio: ConferenceAudio,
-    private readonly bus: EventBus,
+    bus: EventBus,
+    /** Tells the `announcement` events (numbered for the callback when subscribed: record-events.ts). */
+    private readonly tell: (events: ConferenceEvent[]) => Promise<void>,
     private readonly logger: CallLogger,
     private readonly now: () => number,
   ) {
@@ -80,7 +82,7 @@ export class ConferenceAudioScheduler {
     const callSid = listener?.callSid;
     const target = callSid ? { callSid } : { conferenceSid: conference.sid };
     const told = (outcome: 'end' | 'fail', reason?: string): void =>
-      this.bus.publish([
+      void this.tell([
         {
           type: 'announcement',
           at: this.now(),
@@ -90,7 +92,7 @@ export class ConferenceAudioScheduler {
           ...(listener ? { callSid: listener.callSid, listener } : {}),
           ...(reason ? { reason } : {}),
         },
-      ]);
+      ]).catch((error: unknown) => this.logger.warn({ err: error, url: announce.url }, 'could not tell the announcement'));
     void resolveAudio(this.documents, { ...announce, accountSid: conference.accountSid, params: this.params(conference, callSid) })
       .then((playlist) => this.audio.announce(target, playlist))
       .then(
@@ -105,6 +107,11 @@ export class ConferenceAudioScheduler {
   /** Stops every live document (shutdown). Idempotent. */
   close(): void {
     this.unsubscribe();
+    this.stopAll();
+  }
+
+  /** Stops every live document, and goes on listening (a fenced node). */
+  stopAll(): void {
     for (const document of this.live.values()) document.stop.abort();
     this.live.clear();
   }

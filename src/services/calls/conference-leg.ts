@@ -60,12 +60,10 @@ export async function stayInConference(
 ): Promise<StayOutcome> {
   // Listen before joining: an end-on-exit participant may end the conference at once.
   const { left, stop } = leaveOf(ctx.bus, callSid);
-  ctx.afterConference.enter(callSid, goesOn);
   try {
-    return await stay(ctx, callSid, entry, signal, timeLimitSeconds, left);
+    return await stay(ctx, callSid, entry, signal, timeLimitSeconds, left, goesOn);
   } finally {
     stop();
-    ctx.afterConference.exit(callSid);
   }
 }
 
@@ -76,6 +74,7 @@ async function stay(
   signal: AbortSignal,
   timeLimitSeconds: number,
   left: Promise<ParticipantEvent>,
+  goesOn: boolean,
 ): Promise<StayOutcome> {
   const since = ctx.clock.now();
   let conferenceSid: string;
@@ -83,7 +82,8 @@ async function stay(
   try {
     let conference: Conference;
     if (entry.kind === 'join') {
-      conference = (await joinConference(ctx, { ...entry.request, callSid })).conference;
+      // Stored with the participant: whichever node removes it tells its ParticipantCallStatus.
+      conference = (await joinConference(ctx, { ...entry.request, callSid, goesOn })).conference;
       accountSid = entry.request.accountSid;
     } else {
       conference = await connectParticipant(ctx, entry.accountSid, entry.conferenceSid, callSid);

@@ -86,7 +86,7 @@ export async function createCall(ctx: CallServiceContext, request: CreateCallReq
   if (request.statusCallbackEvents?.some((e) => !CALL_PROGRESS_EVENTS.includes(e))) {
     throw new RuleViolation(TwilioCode.invalidParameter, `Invalid StatusCallbackEvent: use ${CALL_PROGRESS_EVENTS.join(', ')}`);
   }
-  const call = newOutboundCall(request, ctx.clock.now());
+  const call: Call = { ...newOutboundCall(request, ctx.clock.now()), nodeId: ctx.node.id };
   await ctx.store.insertCall(call);
   ctx.calls.start(call, endpoint, source, request.sipAuth ? { sipAuth: request.sipAuth } : {});
   return call;

@@ -68,7 +68,7 @@ export async function createParticipant(ctx: CallServiceContext, request: Create
     ...(request.callSidToCoach !== undefined ? { callSidToCoach: request.callSidToCoach } : {}),
     conferenceStatusCallback: request.conferenceStatusCallback,
   });
-  const call = newOutboundCall(
+  const dialled = newOutboundCall(
     {
       accountSid: request.accountSid,
       to: request.to,
@@ -86,6 +86,8 @@ export async function createParticipant(ctx: CallServiceContext, request: Create
     ctx.clock.now(),
     callSid,
   );
+  // Dialled and run by this node, whichever node is the conference's home.
+  const call = { ...dialled, nodeId: ctx.node.id };
   await ctx.store.insertCall(call);
   ctx.calls.start(call, endpoint, {
     kind: 'participant',

@@ -82,7 +82,7 @@ export async function dialEndpoints(rt: CallRuntime, parent: Call, verb: DialVer
   for (const noun of verb.endpoints) {
     const endpoint = endpointOf(noun);
     const to = noun.noun === 'Sip' ? noun.uri : noun.noun === 'Number' ? noun.number : `client:${noun.identity}`;
-    const call = childCall(parent, noun, to, verb, ctx.clock.now());
+    const call: Call = { ...childCall(parent, noun, to, verb, ctx.clock.now()), nodeId: ctx.node.id };
     await ctx.store.insertCall(call);
     children.push({ call, endpoint, noun, ringing: new AbortController() });
   }

@@ -10,6 +10,7 @@ import type { ParticipantChange } from '../../domain/participant-rules.js';
 import { getConference } from '../read-conferences.js';
 import { updateParticipant, type ParticipantAddress } from '../update-participant.js';
 import type { CallServiceContext } from './call-service-context.js';
+import { announce, holdAudio, waitAudio } from '../cluster/call-commands.js';
 import type { AudioUrlRequest } from './conference-audio-scheduler.js';
 
 export interface ParticipantAudio {
@@ -27,13 +28,14 @@ export async function updateParticipantWithAudio(
   const participant = await updateParticipant(ctx, address, audio.waitUrl ? { ...change, waitUrl: true } : change);
   if (change.hold !== true && !audio.announceUrl && !audio.waitUrl) return participant;
   const conference = await getConference(ctx, address.accountSid, address.conferenceSid);
-  const scheduler = ctx.calls.conferenceAudio;
-  if (change.hold === true) scheduler.hold(conference, participant.callSid, audio.holdUrl);
-  if (audio.announceUrl) scheduler.announce(conference, audio.announceUrl, participant);
-  if (audio.waitUrl && conference.status === 'init') scheduler.wait(conference, participant.callSid, audio.waitUrl);
+  // Played by the node that runs the participant's call (a command when that is another node).
+  if (change.hold === true) await holdAudio(ctx, conference, participant.callSid, audio.holdUrl);
+  if (audio.announceUrl) await announce(ctx, conference, audio.announceUrl, participant);
+  if (audio.waitUrl && conference.status === 'init') await waitAudio(ctx, conference, participant.callSid, audio.waitUrl);
   return participant;
 }
 
-export function announceToConference(ctx: CallServiceContext, conference: Conference, announceUrl: AudioUrlRequest): void {
-  if (conference.status !== 'completed') ctx.calls.conferenceAudio.announce(conference, announceUrl);
+/** Played by the conference's home node, into its room, which every node's calls hear. */
+export async function announceToConference(ctx: CallServiceContext, conference: Conference, announceUrl: AudioUrlRequest): Promise<void> {
+  if (conference.status !== 'completed') await announce(ctx, conference, announceUrl);
 }

@@ -79,6 +79,7 @@ async function startInbound(ctx: CallServiceContext, number: PhoneNumber, voiceU
     statusCallbackMethod: number.statusCallbackMethod,
     // A number's StatusCallback is told when the call ends (Twilio sends `completed`).
     statusCallbackEvents: ['completed'],
+    nodeId: ctx.node.id,
     dateCreated: now,
     dateUpdated: now,
   };

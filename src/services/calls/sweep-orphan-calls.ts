@@ -1,13 +1,16 @@
 /**
- * Calls that were live when the process stopped without hanging them up (a crash, a kill -9)
- * are over: nothing carries them any more. At start, the embedded SQLite store (one server
- * process) ends them — `completed` if they had answered, `failed` if not — and takes their
- * participants out of their conferences, so that no conference waits for ever on a ghost (the
- * conference ends if that was its last participant). The callbacks the dead process owed go out
- * now: each call's `completed` status callback (if it asked for one) and its conference's
- * `participant-leave`/`conference-end` (published on the bus like any other leave).
- * PostgreSQL may be shared with live nodes, so it is not swept.
+ * Calls whose node is gone are over: nothing carries them any more. They are ended — `completed`
+ * if they had answered, `failed` if not — and their participants taken out of their
+ * conferences, so that no conference waits for ever on a ghost (a conference ends if that was
+ * its last participant, or its end-on-exit participant). The callbacks the dead node owed go
+ * out now, once: each call's `completed` status callback (the conditional write of its end
+ * lets only one writer tell it) and its conference's `participant-leave`/`conference-end`.
+ *
+ * Two callers: the embedded SQLite server at start, for the calls a previous run left live when
+ * it stopped without hanging them up (a crash, a kill -9: `sweepOrphanCalls`); and, with
+ * several nodes, the survivor that declared a node dead, for that node's calls (reap-node.ts).
  */
+import type { Call } from '../../domain/call.js';
 import { ResourceNotFound, RuleViolation } from '../../errors.js';
 import type { ServiceContext } from '../context.js';
 import { removeParticipant } from '../remove-participant.js';
@@ -16,26 +19,32 @@ import { CallStatusKeeper, withStatus } from './call-status.js';
 
 const BATCH = 200;
 
-export async function sweepOrphanCalls(ctx: ServiceContext, notifier: CallNotifier): Promise<number> {
+/** Ends every call `next` lists, batch after batch, until it lists none; returns how many. */
+export async function endCallsLeftBehind(ctx: ServiceContext, notifier: CallNotifier, next: (limit: number) => Promise<Call[]>): Promise<number> {
   const status = new CallStatusKeeper(ctx.store, ctx.clock, notifier);
-  let swept = 0;
+  let ended = 0;
   for (;;) {
-    const orphans = await ctx.store.listLiveCalls(BATCH);
-    if (orphans.length === 0) return swept;
+    const orphans = await next(BATCH);
+    if (orphans.length === 0) return ended;
     for (const call of orphans) {
       const participant = await ctx.store.findParticipantByCall(call.sid);
       const final = call.status === 'in-progress' ? 'completed' : 'failed';
-      const ended = withStatus(call, final, ctx.clock.now());
+      const after = withStatus(call, final, ctx.clock.now());
       if (participant) {
         try {
           const address = { accountSid: participant.accountSid, conferenceSid: participant.conferenceSid, participant: call.sid };
-          await removeParticipant(ctx, address, { reason: 'hung-up', callStatus: ended.status });
+          await removeParticipant(ctx, address, { reason: 'hung-up', callStatus: after.status });
         } catch (error) {
           if (!(error instanceof ResourceNotFound) && !(error instanceof RuleViolation)) throw error;
         }
       }
       await status.move(call, final);
-      swept++;
+      ended++;
     }
   }
+}
+
+/** SQLite, at start: every call a previous run left live. */
+export function sweepOrphanCalls(ctx: ServiceContext, notifier: CallNotifier): Promise<number> {
+  return endCallsLeftBehind(ctx, notifier, (limit) => ctx.store.listLiveCalls(limit));
 }

@@ -9,6 +9,7 @@ import type { CallFilter } from '../../domain/ports.js';
 import { ResourceNotFound, RuleViolation, TwilioCode } from '../../errors.js';
 import { applicationOf } from './create-call.js';
 import type { CallServiceContext } from './call-service-context.js';
+import { hangupCall, redirectCall } from '../cluster/call-commands.js';
 
 export interface CallChange {
   status?: 'canceled' | 'completed';
@@ -30,14 +31,14 @@ export async function updateCall(ctx: CallServiceContext, accountSid: string, ca
   if (change.status !== undefined) {
     if (isFinal(call.status)) return call;
     if (change.status === 'canceled' && call.status === 'in-progress') return call; // Twilio: cancel does not hang up an answered call
-    if (!(await ctx.calls.hangup(call.sid))) throw notLiveHere(call);
+    if (!(await hangupCall(ctx, call))) throw notLiveHere(call);
     return getCall(ctx, accountSid, callSid);
   }
   if (change.application) {
     if (call.status !== 'in-progress' && call.status !== 'ringing' && call.status !== 'queued') {
       throw new RuleViolation(TwilioCode.invalidCallState, 'Call is not in-progress. Cannot redirect.');
     }
-    if (!ctx.calls.redirect(call.sid, applicationOf(change.application))) {
+    if (!(await redirectCall(ctx, call, applicationOf(change.application)))) {
       throw notLiveHere(call);
     }
   }
@@ -57,6 +58,7 @@ export async function deleteCall(ctx: CallServiceContext, accountSid: string, ca
   await ctx.store.deleteCall(call.sid);
 }
 
+/** The stored call says live, but no node runs it (it ended at that very moment). */
 function notLiveHere(call: Call): RuleViolation {
-  return new RuleViolation(TwilioCode.invalidCallState, `Call ${call.sid} is ${call.status} but is not live on this node`);
+  return new RuleViolation(TwilioCode.invalidCallState, `Call ${call.sid} is ${call.status} but no node runs it any more`);
 }

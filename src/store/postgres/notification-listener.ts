@@ -44,6 +44,10 @@ export class NotificationListener implements ClusterChannel {
   private readonly subscribers = new Set<(message: ClusterMessage) => void>();
   private readonly resumers = new Set<() => void>();
   private readonly channels: { participants: string; cluster: string };
+  /** `sync()` calls waiting for their marker, by token. */
+  private readonly syncs = new Map<string, () => void>();
+  private syncCount = 0;
+  private readonly syncPrefix = `${process.pid}-${Math.random().toString(36).slice(2)}-`;
 
   private constructor(
     private readonly connectionString: string,
@@ -76,12 +80,31 @@ export class NotificationListener implements ClusterChannel {
     return () => this.resumers.delete(listener);
   }
 
+  /**
+   * NOTIFYs a marker on the listening connection itself and waits for it: notifications reach a
+   * listener in commit order, so once the marker is back every earlier commit's messages are.
+   */
+  async sync(): Promise<void> {
+    const client = this.client;
+    if (!client) throw new Error('the cluster channel is not listening (the database connection is being restored)');
+    const token = `${this.syncPrefix}${++this.syncCount}`;
+    const back = new Promise<void>((resolve) => this.syncs.set(token, resolve));
+    await client.query('select pg_notify($1, $2)', [this.channels.cluster, JSON.stringify({ t: 'sync', token } satisfies ClusterMessage)]);
+    await back;
+  }
+
   private deliver(payload: string): void {
     let message: ClusterMessage;
     try {
       message = JSON.parse(payload) as ClusterMessage;
     } catch (error) {
       this.options.onError?.(error);
+      return;
+    }
+    if (message.t === 'sync') {
+      const resolve = this.syncs.get(message.token);
+      this.syncs.delete(message.token);
+      resolve?.();
       return;
     }
     for (const subscriber of this.subscribers) {
@@ -104,6 +127,9 @@ export class NotificationListener implements ClusterChannel {
       if (this.client !== client) return;
       this.client = undefined;
       this.interrupted = true;
+      // Their markers will not come back on this connection; what the gap hid, `onResumed` is for.
+      for (const resolve of this.syncs.values()) resolve();
+      this.syncs.clear();
       this.cache.disable();
       this.options.health.lost(error ?? new Error('Connection terminated: the LISTEN connection closed'));
       void client.end().catch(() => undefined);
@@ -173,6 +199,8 @@ export class NotificationListener implements ClusterChannel {
     clearTimeout(this.timer);
     this.subscribers.clear();
     this.resumers.clear();
+    for (const resolve of this.syncs.values()) resolve();
+    this.syncs.clear();
     const client = this.client;
     this.client = undefined;
     await client?.end().catch(() => undefined);
