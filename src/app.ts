@@ -7,6 +7,7 @@ import { pino, type Logger } from 'pino';
 import { DEFAULT_MEDIA_CONFIG, DEFAULT_NODE_LEASE_MS, DEFAULT_SHUTDOWN_TIMEOUT_MS, type Config } from './config.js';
 import type { Account } from './domain/model.js';
 import type { Clock, Store } from './domain/ports.js';
+import type { RemoteAddress } from './media/protocol.js';
 import { EventBus } from './events/event-bus.js';
 import { ShutdownSequence } from './shutdown.js';
 import { ConfigError } from './errors.js';
@@ -22,6 +23,7 @@ import { ensureOwnerAccount, type OwnerCredentials } from './services/owner-acco
 import { openStore } from './store/open-store.js';
 import { EndpointRouter } from './endpoints/endpoint-router.js';
 import { ConferenceMedia } from './endpoints/media/conference-media.js';
+import { ConferenceTrunks, TRUNK_LEG_PREFIX, type TrunkRequest } from './endpoints/media/conference-trunks.js';
 import { MediaAudio } from './endpoints/media/media-audio.js';
 import { MediaPlane } from './endpoints/media/media-plane.js';
 import { SimulatedDialer } from './endpoints/simulated-dialer.js';
@@ -81,6 +83,12 @@ export interface AppOptions {
 
 const systemClock: Clock = { now: () => Date.now() };
 
+const TRUNK_OPEN = 'trunk.open';
+const TRUNK_CLOSE = 'trunk.close';
+const TRUNK_OPEN_TIMEOUT_MS = 5000;
+/** Twilio's largest conference is 250 participants. */
+const RESYNC_PAGE = 1000;
+
 export async function createApp(config: Config, owner: OwnerCredentials, options: AppOptions = {}): Promise<App> {
   const logger = options.logger ?? pino({ level: config.logLevel });
   const { database } = config;
@@ -138,9 +146,45 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
     logger,
   );
   shutdown.add('media plane', () => plane.close());
-  const conferenceMedia = new ConferenceMedia(plane);
+  const nodeConfig = config.node ?? { leaseMs: DEFAULT_NODE_LEASE_MS, address: mediaConfig.host };
+  // With several nodes a conference's rooms on different nodes are linked (conference-trunks.ts),
+  // asked for through the node commands.
+  const trunks = channel
+    ? new ConferenceTrunks(
+        plane,
+        node,
+        nodeConfig.address,
+        {
+          open: (home, request) => commands.request<RemoteAddress>(home, TRUNK_OPEN, request, TRUNK_OPEN_TIMEOUT_MS),
+          close: (home, request) => commands.send(home, TRUNK_CLOSE, request),
+        },
+        logger,
+      )
+    : undefined;
+  const conferenceMedia = new ConferenceMedia(plane, trunks);
   bus.subscribe((event) => conferenceMedia.onEvent(event));
+  /** Applies a conference as stored now, for the events this node could not hear. */
+  const resync = async (accountSid: string, conferenceSid: string): Promise<void> => {
+    const conference = await store.findConference(accountSid, conferenceSid);
+    if (!conference) return;
+    const participants = await store.listParticipants({ conferenceSid }, { pageSize: RESYNC_PAGE, page: 0 });
+    conferenceMedia.reconcile(conference, participants.items);
+    if (conferenceCallbacks.isHome(conference)) conferenceCallbacks.poke(conferenceSid);
+  };
+  const resyncQuietly = (accountSid: string, conferenceSid: string): void => {
+    resync(accountSid, conferenceSid).catch((error: unknown) => logger.warn({ err: error, conferenceSid }, 'could not re-read a conference'));
+  };
+  channel?.subscribe((message) => {
+    if (message.t === 'home') trunks?.moved(message.conference, message.node);
+    else if (message.t === 'node-dead') trunks?.nodeDead(message.node);
+    else if (message.t === 'resync') resyncQuietly(message.account, message.conference);
+  });
+  channel?.onResumed(() => {
+    for (const conference of conferenceMedia.known()) resyncQuietly(conference.accountSid, conference.sid);
+  });
   plane.onTalking((callSid, talking) => {
+    // A trunk is another node's room, not a caller: its callers' talking is told by their own node.
+    if (callSid.startsWith(TRUNK_LEG_PREFIX)) return;
     reportSpeech(core, callSid, talking).catch((error: unknown) => logger.warn({ err: error, callSid }, 'could not report talk detection'));
   });
   const audio = new MediaAudio(plane, logger, {
@@ -165,7 +209,16 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
   const commands = new NodeCommands(store, node, logger, channel);
   const services: CallServiceContext = { ...core, calls: engine, commands };
   handleCallCommands(services);
+  if (trunks) {
+    commands.handle(TRUNK_OPEN, (payload) => trunks.accept(payload as TrunkRequest));
+    commands.handle(TRUNK_CLOSE, async (payload) => {
+      const { conferenceSid, node: from } = payload as { conferenceSid: string; node: string };
+      trunks.drop(conferenceSid, from);
+    });
+  }
   shutdown.add('commands', async () => commands.close());
+  // Before the commands: the homes are told this node's trunks closed.
+  shutdown.add('conference trunks', async () => trunks?.close());
   let membership: NodeMembership | undefined;
   // After the calls: a node that stopped cleanly has ended its own calls, and is marked `left`.
   shutdown.add('cluster membership', async () => membership?.close());
@@ -215,7 +268,6 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
       }
       // Last: the addresses it registers with are known now.
       if (node instanceof MemberNode && !membership) {
-        const nodeConfig = config.node ?? { leaseMs: DEFAULT_NODE_LEASE_MS, address: mediaConfig.host };
         membership = await NodeMembership.join(
           store,
           node,
@@ -229,7 +281,10 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
               const { moved, ended } = await reapNode(services, webhooks, dead);
               logger.warn({ node: dead, conferencesMoved: moved, callsEnded: ended }, 'cleared a dead node');
             },
-            onFenced: () => engine.fence(),
+            onFenced: async () => {
+              await engine.fence();
+              await trunks?.reset();
+            },
           },
           channel,
         );

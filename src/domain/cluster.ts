@@ -60,7 +60,7 @@ export type ClusterMessage =
   | { t: 'reply'; node: string; id: number }
   | { t: 'node-dead'; node: string }
   | { t: 'home'; conference: string; node: string }
-  | { t: 'resync'; conference: string }
+  | { t: 'resync'; account: string; conference: string }
   | { t: 'sync'; token: string };
 
 /** The listening side of the cluster channel. */

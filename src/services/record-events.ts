@@ -60,5 +60,5 @@ function messageOf(event: ConferenceEvent): ClusterMessage {
   if (Buffer.byteLength(JSON.stringify(whole)) < NOTIFY_LIMIT_BYTES) return whole;
   const lean: ClusterMessage = { t: 'event', event: { ...event, conference: { ...event.conference, statusCallback: null } } };
   if (Buffer.byteLength(JSON.stringify(lean)) < NOTIFY_LIMIT_BYTES) return lean;
-  return { t: 'resync', conference: event.conference.sid };
+  return { t: 'resync', account: event.conference.accountSid, conference: event.conference.sid };
 }

@@ -197,7 +197,7 @@ describe('the cluster channel (postgres, two nodes on one schema)', () => {
       const seen: ClusterMessage[][] = [[], []];
       a.channel!.subscribe((m) => seen[0]!.push(m));
       b.channel!.subscribe((m) => seen[1]!.push(m));
-      const messages: ClusterMessage[] = Array.from({ length: 20 }, (_, i) => ({ t: 'resync', conference: `CF${i}` }));
+      const messages: ClusterMessage[] = Array.from({ length: 20 }, (_, i) => ({ t: 'resync', account: 'AC1', conference: `CF${i}` }));
       await a.transaction(async (tx) => {
         await tx.notifyCluster(messages.slice(0, 10));
         await tx.notifyCluster(messages.slice(10));
@@ -206,7 +206,7 @@ describe('the cluster channel (postgres, two nodes on one schema)', () => {
       });
       await expect(
         a.transaction(async (tx) => {
-          await tx.notifyCluster([{ t: 'resync', conference: 'CFrolledback' }]);
+          await tx.notifyCluster([{ t: 'resync', account: 'AC1', conference: 'CFrolledback' }]);
           throw new Error('rolled back');
         }),
       ).rejects.toThrow('rolled back');

@@ -8,12 +8,17 @@
  * in the media plane meanwhile: not heard — it would otherwise play its own music into the
  * room — and not hung up for the RTP it stops sending; the participant's `Hold`, which is what
  * the API set, does not change.
+ *
+ * With several nodes every node hears every conference's events and acts on the calls it runs;
+ * the rooms of one conference on different nodes are linked by trunks (conference-trunks.ts),
+ * and only the conference's home node plays the beeps, which reach the others through them.
  */
 import type { ConferenceEvent } from '../../domain/events.js';
 import { isParticipantEvent } from '../../domain/events.js';
 import { mediaStateOf } from '../../domain/media-state.js';
 import type { Conference, Participant } from '../../domain/model.js';
 import type { LegFlagsPatch } from '../../media/protocol.js';
+import type { ConferenceTrunks } from './conference-trunks.js';
 import type { MediaPlane } from './media-plane.js';
 
 export function flagsOf(conference: Conference, participant: Participant, phoneHold: boolean): LegFlagsPatch {
@@ -34,12 +39,17 @@ export class ConferenceMedia {
   private readonly conferences = new Map<string, Conference>();
   private readonly phoneHolds = new Set<string>();
 
-  constructor(private readonly plane: MediaPlane) {}
+  constructor(
+    private readonly plane: MediaPlane,
+    private readonly trunks?: ConferenceTrunks,
+  ) {}
 
   /** A bus listener. */
   onEvent(event: ConferenceEvent): void {
     const { conference } = event;
+    this.trunks?.seen(conference);
     if (event.type === 'announcement') return;
+    if (event.type === 'end') this.trunks?.ended(conference.sid);
     if (event.type === 'start' || event.type === 'end') {
       this.conferences.set(conference.sid, conference);
       for (const participant of this.members.get(conference.sid)?.values() ?? []) this.apply(conference, participant);
@@ -56,10 +66,11 @@ export class ConferenceMedia {
       if (event.leaveReason === 'add-failed') return; // never in the room: nothing to take out, no beep
       this.members.get(conference.sid)?.delete(participant.callSid);
       this.phoneHolds.delete(participant.callSid);
+      this.trunks?.left(conference.sid, participant.callSid);
       // Queued after its way in, so a leg still entering is taken out again.
       const leg = this.plane.leg(participant.callSid);
       if (leg) this.quietly(leg.leave(), participant.callSid, 'leave the room');
-      if (participant.beep === 'true' || participant.beep === 'onExit') this.beep(conference.sid, 'beep-exit');
+      if (participant.beep === 'true' || participant.beep === 'onExit') this.beep(conference, 'beep-exit');
       return;
     }
     const known = this.conferences.get(conference.sid);
@@ -74,7 +85,36 @@ export class ConferenceMedia {
     const leg = this.plane.leg(participant.callSid);
     if (!leg) return;
     this.quietly(leg.enter(this.plane.room(conference.sid), this.flags(current, participant)), participant.callSid, 'enter the room');
-    if (entering && event.type === 'join' && (participant.beep === 'true' || participant.beep === 'onEnter')) this.beep(conference.sid, 'beep');
+    if (entering) this.trunks?.entered(current, participant.callSid);
+    if (entering && event.type === 'join' && (participant.beep === 'true' || participant.beep === 'onEnter')) this.beep(conference, 'beep');
+  }
+
+  /**
+   * The conference as the store has it now, after its events could not all be heard (the
+   * listening connection dropped, an event too large to carry): every participant's flags are
+   * applied again, and the calls that left meanwhile leave the room.
+   */
+  reconcile(conference: Conference, participants: readonly Participant[]): void {
+    const present = new Set(participants.map((p) => p.callSid));
+    for (const callSid of [...(this.members.get(conference.sid)?.keys() ?? [])]) {
+      if (present.has(callSid) && conference.status !== 'completed') continue;
+      this.members.get(conference.sid)?.delete(callSid);
+      this.trunks?.left(conference.sid, callSid);
+      const leg = this.plane.leg(callSid);
+      if (leg) this.quietly(leg.leave(), callSid, 'leave the room');
+    }
+    if (conference.status === 'completed') {
+      this.trunks?.ended(conference.sid);
+      this.members.delete(conference.sid);
+      this.conferences.delete(conference.sid);
+      return;
+    }
+    for (const participant of participants) this.onEvent({ type: 'modify', at: Date.now(), conference, participant });
+  }
+
+  /** The conferences this node has calls in (to reconcile after the listener reconnected). */
+  known(): Conference[] {
+    return [...this.members.keys()].flatMap((sid) => this.conferences.get(sid) ?? []);
   }
 
   /** The phone put the call on hold, or took it off (a re-INVITE). */
@@ -99,7 +139,10 @@ export class ConferenceMedia {
     this.quietly(leg.setFlags(this.flags(conference, participant)), participant.callSid, 'set its flags');
   }
 
-  private beep(roomId: string, sound: 'beep' | 'beep-exit'): void {
+  private beep(conference: Conference, sound: 'beep' | 'beep-exit'): void {
+    // The home's room plays it; the other nodes' rooms hear it through their trunks.
+    if (this.trunks && !this.trunks.isHome(conference)) return;
+    const roomId = conference.sid;
     this.plane
       .findRoom(roomId)
       ?.play(sound)
