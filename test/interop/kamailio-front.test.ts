@@ -15,6 +15,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SipPhone } from '../helpers/sip-phone.js';
+import { meanAmplitude } from '../media/goertzel.js';
 import { newAuthToken, newSid } from '../../src/domain/sids.js';
 import { parseNameAddr } from '../../src/sip/header-values.js';
 import { parseSipUri } from '../../src/sip/sip-uri.js';
@@ -261,9 +262,8 @@ describe('Kamailio in front of two Conclave nodes on one PostgreSQL schema', () 
     }
   });
 
-  it('two calls to one conference, answered by different nodes, are participants of one conference through either API', async () => {
-    // Kept by name so that an assertion on what each hears (cross-node audio, issue 11 §3)
-    // can be added here: the callers speak 400 Hz and 600 Hz.
+  it('two calls to one conference, answered by different nodes, are participants of one conference through either API, and hear each other', async () => {
+    // The callers speak 400 Hz and 600 Hz.
     const alice = await placeCall(ROOM_NUMBER, { hz: 400 });
     const bob = await placeCall(ROOM_NUMBER, { hz: 600 });
     expect(alice.node).not.toBe(bob.node);
@@ -282,6 +282,14 @@ describe('Kamailio in front of two Conclave nodes on one PostgreSQL schema', () 
         return found.length === 2 && found;
       }, 10_000, `both callers listed through the node on SIP port ${node.sipPort}`);
       expect(participants).toEqual([alice.callSid, bob.callSid].sort());
+    }
+    // One room across the two nodes (their rooms linked by a trunk): each hears the other, not itself.
+    for (const [listener, other, own] of [
+      [alice.phone, 600, 400],
+      [bob.phone, 400, 600],
+    ] as const) {
+      await until(async () => (await listener.hearsTone(other, 1000)) > 1000, 15_000, `${listener.name} to hear ${other} Hz from the other node`);
+      expect(meanAmplitude(listener.heardSince(performance.now() - 400, 20), own)).toBeLessThan(300);
     }
   });
 });
