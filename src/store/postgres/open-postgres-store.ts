@@ -91,7 +91,10 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new GuardedPool(pool, health) }) });
   try {
     if (schema !== undefined) await createSchema(pool, schema);
-    await migrateToLatest(db as Kysely<unknown>, 'postgres', schema);
+    // Named even when the search path chose it (usually `public`): a migrator left to find its
+    // tables in any schema takes another schema's (another deployment's, on one database) for
+    // its own, then fails on them ("kysely_migration_lock" does not exist).
+    await migrateToLatest(db as Kysely<unknown>, 'postgres', schema ?? (await currentSchema(pool)));
   } catch (error) {
     await db.destroy();
     throw error;
@@ -146,4 +149,10 @@ async function createSchema(pool: pg.Pool, schema: string): Promise<void> {
     const code = (error as { code?: unknown }).code;
     if (code !== DUPLICATE_SCHEMA && code !== UNIQUE_VIOLATION) throw error;
   }
+}
+
+/** The schema unqualified tables are created in (the search path's first existing one), if any. */
+async function currentSchema(pool: pg.Pool): Promise<string | undefined> {
+  const { rows } = await pool.query<{ schema: string | null }>('select current_schema() as schema');
+  return rows[0]?.schema ?? undefined;
 }
