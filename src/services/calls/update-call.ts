@@ -31,15 +31,22 @@ export async function updateCall(ctx: CallServiceContext, accountSid: string, ca
   if (change.status !== undefined) {
     if (isFinal(call.status)) return call;
     if (change.status === 'canceled' && call.status === 'in-progress') return call; // Twilio: cancel does not hang up an answered call
-    if (!(await hangupCall(ctx, call))) throw notLiveHere(call);
-    return getCall(ctx, accountSid, callSid);
+    const hungUp = await hangupCall(ctx, call);
+    // Not hung up by us: the call ended meanwhile (by itself, or by a hang-up through another
+    // node that got there first); either way the answer is the call as it ended.
+    const after = await getCall(ctx, accountSid, callSid);
+    if (!hungUp && !isFinal(after.status)) throw notLiveHere(after);
+    return after;
   }
   if (change.application) {
     if (call.status !== 'in-progress' && call.status !== 'ringing' && call.status !== 'queued') {
       throw new RuleViolation(TwilioCode.invalidCallState, 'Call is not in-progress. Cannot redirect.');
     }
     if (!(await redirectCall(ctx, call, applicationOf(change.application)))) {
-      throw notLiveHere(call);
+      // It ended meanwhile: answered as an ended call is.
+      const after = await getCall(ctx, accountSid, callSid);
+      if (isFinal(after.status)) throw new RuleViolation(TwilioCode.invalidCallState, 'Call is not in-progress. Cannot redirect.');
+      throw notLiveHere(after);
     }
   }
   return call;
