@@ -10,7 +10,7 @@
  */
 import { isFinal, type Call } from '../../domain/call.js';
 import type { Conference, Participant } from '../../domain/model.js';
-import { NodeUnavailableError } from '../../errors.js';
+import { NodeUnavailableError, ResourceNotFound } from '../../errors.js';
 import type { CallApplicationSource } from '../calls/call-application.js';
 import type { CallServiceContext } from '../calls/call-service-context.js';
 import type { AudioUrlRequest } from '../calls/conference-audio-scheduler.js';
@@ -85,7 +85,16 @@ export async function redirectCall(ctx: CallServiceContext, call: Call, source: 
 export async function callRecording(ctx: CallServiceContext, call: Call): Promise<Uint8Array | undefined> {
   const owner = ownerOf(ctx, call);
   if (owner === ctx.node.id) return ctx.calls.recording(call.sid);
-  const base64 = await ctx.commands.request<string | null>(owner, KIND.recording, { callSid: call.sid }, 30_000);
+  let base64: string | null;
+  try {
+    base64 = await ctx.commands.request<string | null>(owner, KIND.recording, { callSid: call.sid }, 30_000);
+  } catch (error) {
+    // The recording was kept in that node's memory, and went with it: gone for good, not for now.
+    if (error instanceof NodeUnavailableError && (await isGone(ctx, owner))) {
+      throw new ResourceNotFound(`SimulatedAudio of ${call.sid} (its node ${owner} has stopped, and what the call heard went with it)`);
+    }
+    throw error;
+  }
   return base64 === null ? undefined : new Uint8Array(Buffer.from(base64, 'base64'));
 }
 

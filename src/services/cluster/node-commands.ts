@@ -68,7 +68,8 @@ export class NodeCommands {
       await this.runLocally(kind, payload);
       return;
     }
-    await this.store.insertCommand({ nodeId, kind, payload: JSON.stringify(payload), replyTo: null });
+    const id = await this.store.insertCommand({ nodeId, kind, payload: JSON.stringify(payload), replyTo: null });
+    await this.unlessGone(nodeId, id, kind);
   }
 
   /**
@@ -78,6 +79,7 @@ export class NodeCommands {
   async request<T>(nodeId: string, kind: string, payload: unknown, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<T> {
     if (nodeId === this.node.id) return (await this.runLocally(kind, payload)) as T;
     const id = await this.store.insertCommand({ nodeId, kind, payload: JSON.stringify(payload), replyTo: this.node.id });
+    await this.unlessGone(nodeId, id, kind);
     const answered = this.earlyReplies.delete(id) || (await this.awaitReply(id, timeoutMs));
     const reply = answered ? await this.store.takeReply(id) : undefined;
     if (!reply) {
@@ -87,6 +89,22 @@ export class NodeCommands {
     }
     if (!reply.ok) throw new NodeUnavailableError(`node ${nodeId} could not ${kind}: ${reply.result}`);
     return (reply.result === '' ? undefined : JSON.parse(reply.result)) as T;
+  }
+
+  /**
+   * A node declared dead, or that left, takes no more commands; the survivor that cleared a dead
+   * one dropped what was addressed to it, but not what is inserted after that. Such a command
+   * goes at once and the caller hears the node is unavailable, rather than waiting out the
+   * timeout (30 s for a recording) with the row pending, or leaving a one-way command pending for
+   * ever. Read after the insert: a death is written before its drop, so a command either is
+   * dropped by the survivor or finds the node dead here.
+   */
+  private async unlessGone(nodeId: string, id: number, kind: string): Promise<void> {
+    // A database that cannot say leaves the command to the usual path (its answer, or the timeout).
+    const target = await this.store.findNode(nodeId).catch(() => ({ state: 'live' as const }));
+    if (target !== undefined && target.state === 'live') return;
+    await this.store.deleteCommand(id).catch(() => undefined);
+    throw new NodeUnavailableError(`node ${nodeId} is ${target?.state ?? 'gone'} (${kind})`);
   }
 
   /** Resolves when no command is being carried out (tests, shutdown). */
