@@ -5,7 +5,8 @@
  * `Twiml` holds at most 4,000 characters (Twilio error 32018).
  */
 import type { FastifyInstance } from 'fastify';
-import { CALL_PROGRESS_EVENTS, type CallProgressEvent, type CallStatus, type HttpMethod } from '../../domain/call.js';
+import { CALL_PROGRESS_EVENTS, type Call, type CallProgressEvent, type CallStatus, type HttpMethod } from '../../domain/call.js';
+import { parseEndpoint } from '../../domain/endpoint.js';
 import { ApiError, invalidParameter, missingParameter, ResourceNotFound, TwilioCode } from '../../errors.js';
 import type { CallServiceContext } from '../../services/calls/call-service-context.js';
 import { createCall } from '../../services/calls/create-call.js';
@@ -126,6 +127,14 @@ export function sipAuthOf(form: Params): { sipAuth?: { username: string; passwor
   return { sipAuth: { username, password } };
 }
 
+/** Whether the call's To or From is a `sim:…;record` endpoint, the only kind with a SimulatedAudio. */
+function recordsAudio(call: Call): boolean {
+  return [call.to, call.from].some((address) => {
+    const endpoint = parseEndpoint(address);
+    return typeof endpoint !== 'string' && endpoint.kind === 'sim' && endpoint.record;
+  });
+}
+
 export function registerCallRoutes(app: FastifyInstance, ctx: CallServiceContext): void {
   const unused = new UnusedParameters(app.log, NOT_RECORDED);
   resource(app, LIST, {
@@ -212,7 +221,9 @@ export function registerCallRoutes(app: FastifyInstance, ctx: CallServiceContext
   resource(app, `${LIST}/:CallSid/SimulatedAudio.wav`, {
     GET: async (request, reply) => {
       const call = await getCall(ctx, accountOf(request).sid, paramsOf(request).CallSid!);
-      const wav = await callRecording(ctx, call);
+      // Only a recording endpoint is asked (of the node that runs the call): the media plane
+      // would keep any other live call's request waiting until that call ends.
+      const wav = recordsAudio(call) ? await callRecording(ctx, call) : undefined;
       if (!wav) throw new ResourceNotFound(`SimulatedAudio of ${call.sid}: its To or From is not a sim: endpoint with ;record`);
       void reply.code(200).type('audio/wav').send(Buffer.from(wav.buffer, wav.byteOffset, wav.byteLength));
     },
