@@ -9,6 +9,7 @@
  * so that a hang-up through the API answers with the call ended, as Twilio's does.
  */
 import { isFinal, type Call } from '../../domain/call.js';
+import { isParticipantEvent, type ConferenceEvent } from '../../domain/events.js';
 import type { Conference, Participant } from '../../domain/model.js';
 import { NodeUnavailableError, ResourceNotFound } from '../../errors.js';
 import type { CallApplicationSource } from '../calls/call-application.js';
@@ -43,16 +44,43 @@ export function handleCallCommands(ctx: CallServiceContext): void {
   });
   commands.handle(KIND.hold, async (p) => {
     const { conference, callSid, url } = p as { conference: Conference; callSid: string; url?: AudioUrlRequest };
-    calls.conferenceAudio.hold(conference, callSid, url);
+    const released = (event: ConferenceEvent): boolean => isParticipantEvent(event) && event.participant.callSid === callSid && (event.type === 'unhold' || event.type === 'leave');
+    const stillHeld = async (): Promise<boolean> => (await ctx.store.findParticipantByCall(callSid))?.hold === true;
+    if (await unlessOvertaken(ctx, released, stillHeld)) calls.conferenceAudio.hold(conference, callSid, url);
   });
   commands.handle(KIND.wait, async (p) => {
     const { conference, callSid, url } = p as { conference: Conference; callSid: string; url: AudioUrlRequest };
-    calls.conferenceAudio.wait(conference, callSid, url);
+    const over = (event: ConferenceEvent): boolean =>
+      event.conference.sid === conference.sid && (event.type === 'start' || event.type === 'end' || (event.type === 'leave' && event.participant.callSid === callSid));
+    const stillWaiting = async (): Promise<boolean> =>
+      (await ctx.store.findConference(conference.accountSid, conference.sid))?.status === 'init' && (await ctx.store.findParticipantByCall(callSid)) !== undefined;
+    if (await unlessOvertaken(ctx, over, stillWaiting)) calls.conferenceAudio.wait(conference, callSid, url);
   });
   commands.handle(KIND.announce, async (p) => {
     const { conference, url, listener } = p as { conference: Conference; url: AudioUrlRequest; listener?: Participant };
     calls.conferenceAudio.announce(conference, url, listener);
   });
+}
+
+/**
+ * Whether hold or wait music asked for may still start. It is asked for after the change that
+ * calls for it has committed, so a change through another node that undoes it (an unhold, the
+ * conference starting, the participant leaving) may have reached this node first: the music
+ * would then start after the event that stops it, and its HoldUrl or WaitUrl document be
+ * fetched over and over for as long as the call lasts. The stored state says whether it was
+ * undone before the read; an undoing event heard while reading says it was undone meanwhile;
+ * one that comes later stops the music as usual.
+ */
+async function unlessOvertaken(ctx: CallServiceContext, undoes: (event: ConferenceEvent) => boolean, stillWanted: () => Promise<boolean>): Promise<boolean> {
+  let undone = false;
+  const stop = ctx.bus.subscribe((event) => {
+    if (undoes(event)) undone = true;
+  });
+  try {
+    return (await stillWanted()) && !undone;
+  } finally {
+    stop();
+  }
 }
 
 /**
