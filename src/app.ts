@@ -168,7 +168,13 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
     const conference = await store.findConference(accountSid, conferenceSid);
     if (!conference) return;
     const participants = await store.listParticipants({ conferenceSid }, { pageSize: RESYNC_PAGE, page: 0 });
-    conferenceMedia.reconcile(conference, participants.items);
+    const vanished = conferenceMedia.reconcile(conference, participants.items);
+    const at = Date.now();
+    // Told here only: what the other nodes missed they re-read themselves.
+    bus.publish([
+      ...vanished.map((participant) => ({ type: 'leave' as const, at, conference, participant })),
+      ...(conference.status === 'completed' ? [{ type: 'end' as const, at, conference }] : []),
+    ]);
     if (conferenceCallbacks.isHome(conference)) conferenceCallbacks.poke(conferenceSid);
   };
   const resyncQuietly = (accountSid: string, conferenceSid: string): void => {

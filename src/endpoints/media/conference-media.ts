@@ -90,26 +90,19 @@ export class ConferenceMedia {
   }
 
   /**
-   * The conference as the store has it now, after its events could not all be heard (the
+   * The conference as the store has it now, after some of its events could not be heard (the
    * listening connection dropped, an event too large to carry): every participant's flags are
-   * applied again, and the calls that left meanwhile leave the room.
+   * applied again. Returns the participants this node knew that are no longer there, whose
+   * `leave` (and the conference's `end`, if it ended) the caller tells on this node's bus, so
+   * that the media and the calls waiting for them both learn it.
    */
-  reconcile(conference: Conference, participants: readonly Participant[]): void {
+  reconcile(conference: Conference, participants: readonly Participant[]): Participant[] {
     const present = new Set(participants.map((p) => p.callSid));
-    for (const callSid of [...(this.members.get(conference.sid)?.keys() ?? [])]) {
-      if (present.has(callSid) && conference.status !== 'completed') continue;
-      this.members.get(conference.sid)?.delete(callSid);
-      this.trunks?.left(conference.sid, callSid);
-      const leg = this.plane.leg(callSid);
-      if (leg) this.quietly(leg.leave(), callSid, 'leave the room');
+    const vanished = [...(this.members.get(conference.sid)?.values() ?? [])].filter((p) => !present.has(p.callSid));
+    if (conference.status !== 'completed') {
+      for (const participant of participants) this.onEvent({ type: 'modify', at: Date.now(), conference, participant });
     }
-    if (conference.status === 'completed') {
-      this.trunks?.ended(conference.sid);
-      this.members.delete(conference.sid);
-      this.conferences.delete(conference.sid);
-      return;
-    }
-    for (const participant of participants) this.onEvent({ type: 'modify', at: Date.now(), conference, participant });
+    return vanished;
   }
 
   /** The conferences this node has calls in (to reconcile after the listener reconnected). */
