@@ -7,8 +7,10 @@
  *
  * A node that finds itself declared dead (its renewal is refused, or the channel tells its
  * death) has had its calls ended and its conferences moved by a survivor: it must not go on as
- * if nothing happened. `onFenced` ends what it still runs (nothing is written: those calls are
- * final already), and it joins again under a new id, as a new node.
+ * if nothing happened. It joins again under a new id, as a new node, and `onFenced` ends what
+ * it still runs under the former id (nothing is written for the calls the survivor ended: those
+ * are final already; a call taken after the survivor had cleared the node — a request read
+ * when a frozen process thawed — is ended and told here, once).
  */
 import { randomBytes } from 'node:crypto';
 import type { ClusterChannel } from '../../domain/cluster.js';
@@ -30,7 +32,11 @@ export interface MembershipOptions {
   sipAddress?: string | null;
   /** The winner of a death clears the dead node. */
   onDeath(deadNodeId: string): Promise<void>;
-  /** This node was declared dead: end everything it runs, quietly. */
+  /**
+   * This node was declared dead: end, quietly, every call it runs at the instant this is called
+   * (before its first await), and resolve once they have ended. Called once the node has joined
+   * again under its new id, so the calls it takes from then on are not among them.
+   */
   onFenced(formerId: string): Promise<void>;
   logger: MembershipLogger;
 }
@@ -127,9 +133,9 @@ export class NodeMembership {
     if (left) await this.store.markNodeLeft(this.node.id).catch(() => undefined);
   }
 
-  private register(): Promise<void> {
+  private register(id = this.node.id): Promise<void> {
     return this.store.registerNode({
-      id: this.node.id,
+      id,
       address: this.options.address,
       httpUrl: this.options.httpUrl ?? null,
       sipAddress: this.options.sipAddress ?? null,
@@ -167,7 +173,15 @@ export class NodeMembership {
     if (!live) await this.fence();
   }
 
-  /** Declared dead by the others: end what runs here, then join again as a new node. */
+  /**
+   * Declared dead by the others: join again as a new node, then end what runs here under the
+   * former id. The new id is registered first and taken in the same synchronous step that hands
+   * the running calls to `onFenced`: every call running then was taken under the former id, and
+   * every call taken afterwards is the new node's, whose lease is renewed from then on. Ending
+   * first and rejoining after would leave the node unregistered, taking calls under a dead id that
+   * no survivor clears again, for as long as any call it took meanwhile lasts — a conference
+   * call, until someone hangs it up.
+   */
   private fence(): Promise<void> {
     this.fencing ??= (async () => {
       const former = this.node.id;
@@ -175,22 +189,20 @@ export class NodeMembership {
         { node: former },
         'this node was declared dead by the others (its lease lapsed): its calls were ended and its conferences moved; ending what still runs here and rejoining as a new node',
       );
-      try {
-        await this.options.onFenced(former);
-      } catch (error) {
-        this.options.logger.error({ err: error, node: former }, 'could not end everything this node ran');
-      }
-      this.node.id = newNodeId();
+      const next = newNodeId();
       for (;;) {
         if (this.isClosed) return;
         try {
-          await this.register();
+          await this.register(next);
           break;
         } catch {
           await new Promise((resolve) => setTimeout(resolve, 1000).unref());
         }
       }
-      this.options.logger.info({ node: this.node.id, former }, 'rejoined as a new node');
+      this.node.id = next;
+      // Not awaited: the calls may take a while to end, and the new node renews its lease meanwhile.
+      void this.options.onFenced(former).catch((error: unknown) => this.options.logger.error({ err: error, node: former }, 'could not end everything this node ran'));
+      this.options.logger.info({ node: next, former }, 'rejoined as a new node');
     })().finally(() => {
       this.fencing = undefined;
     });
