@@ -34,6 +34,8 @@ export interface NodeProcess {
   readonly sipPort: number;
   readonly accountSid: string;
   readonly authToken: string;
+  /** The process id, for signals that do not end it (SIGSTOP, SIGCONT). */
+  readonly pid: number;
   /** Every line the server wrote so far, stdout and stderr. */
   readonly lines: string[];
   /** A request to `api + path` with the owner's Basic auth: a form POST (repeated keys as arrays), a GET or a DELETE. */
@@ -145,6 +147,7 @@ export async function startNodeProcess(options: NodeProcessOptions): Promise<Nod
     sipPort,
     accountSid,
     authToken,
+    pid: child.pid!,
     lines,
     logLine,
     kill,
@@ -186,12 +189,14 @@ export function newSchemaName(): string {
 
 /**
  * `CONCLAVE_DATABASE` for a node on `schema` of the test database; its connections show in
- * `pg_stat_activity` as `conclave-<schema>`, so a test can tell its own from others'.
+ * `pg_stat_activity` as `conclave-<schema>`, so a test can tell its own from others' — or as
+ * `conclave-<schema>-<name>` when the node is named, so a test can pick one node's connections
+ * (to terminate them) among those of the other nodes on the schema.
  */
-export function nodeDatabaseUrl(schema: string): string {
+export function nodeDatabaseUrl(schema: string, name?: string): string {
   const url = new URL(TEST_POSTGRES_URL);
   url.searchParams.set('options', `-c search_path=${schema}`);
-  url.searchParams.set('application_name', `conclave-${schema}`);
+  url.searchParams.set('application_name', name === undefined ? `conclave-${schema}` : `conclave-${schema}-${name}`);
   return url.toString();
 }
 
