@@ -73,6 +73,8 @@ export interface ClusterOperations {
   /** Forgets dead and departed nodes whose lease ended more than `olderThanMs` ago; returns how many. */
   forgetNodes(olderThanMs: number): Promise<number>;
   /** Up to `limit` calls of the node that have not ended. */
+  /** Nodes not live that a live call or conference still names (cleared again by a survivor). */
+  listGoneNodesWithLeftovers(): Promise<string[]>;
   listLiveCallsOfNode(nodeId: string, limit: number): Promise<Call[]>;
   /** Up to `limit` live conferences homed at the node. */
   listConferencesHomedAt(nodeId: string, limit: number): Promise<Conference[]>;

@@ -159,6 +159,10 @@ export class KyselyStoreOperations implements StoreOperations {
   forgetNodes(olderThanMs: number): Promise<number> {
     return nodes.forgetNodes(this.ctx, olderThanMs);
   }
+  listGoneNodesWithLeftovers(): Promise<string[]> {
+    return nodes.listGoneNodesWithLeftovers(this.ctx);
+  }
+
   listLiveCallsOfNode(nodeId: string, limit: number): Promise<Call[]> {
     return nodes.listLiveCallsOfNode(this.ctx, nodeId, limit);
   }

@@ -86,6 +86,33 @@ export async function forgetNodes({ db, dialect }: QueryContext, olderThanMs: nu
   return Number(result.numDeletedRows);
 }
 
+/**
+ * Nodes no longer live (declared dead, or left) that something live still names: a call not
+ * ended, a conference not ended homed there. A dead node's survivor clears all of it; these are
+ * what was written for it afterwards (a call inserted under its id as it was being declared
+ * dead), or what a stop that ran out of time left.
+ */
+export async function listGoneNodesWithLeftovers({ db }: QueryContext): Promise<string[]> {
+  const rows = await db
+    .selectFrom('nodes')
+    .select('nodes.id')
+    .where('nodes.state', '<>', 'live')
+    .where((eb) =>
+      eb.or([
+        eb.exists(eb.selectFrom('calls').select(sql`1`.as('one')).whereRef('calls.node_id', '=', 'nodes.id').where('calls.status', 'in', LIVE_CALL_STATUSES)),
+        eb.exists(
+          eb
+            .selectFrom('conferences')
+            .select(sql`1`.as('one'))
+            .whereRef('conferences.home_node_id', '=', 'nodes.id')
+            .where('conferences.status', 'in', ['init', 'in-progress']),
+        ),
+      ]),
+    )
+    .execute();
+  return rows.map((r) => r.id);
+}
+
 export async function listLiveCallsOfNode({ db }: QueryContext, nodeId: string, limit: number): Promise<Call[]> {
   const rows = await db
     .selectFrom('calls')

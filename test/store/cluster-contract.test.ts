@@ -111,6 +111,26 @@ describe.each(STORE_KINDS)('cluster operations (%s)', (kind) => {
     expect(await store.findCall(live.sid)).toMatchObject({ status: 'completed', duration: 5, nodeId: node });
   });
 
+  it('lists the nodes gone (dead or left) that a live call or a live conference still names', async () => {
+    const [withCall, withHome, cleared, alive] = ['call', 'home', 'none', 'live'].map((k) => `node-${k}-${newSid('CA').slice(2, 8)}`) as [string, string, string, string];
+    // withCall's lease has lapsed already: it can be declared dead.
+    for (const id of [withCall, withHome, cleared, alive]) await store.registerNode({ id, address: '10.0.0.4', httpUrl: null, sipAddress: null, leaseMs: id === withCall ? -1 : 60_000 });
+    const call = aCall(accountSid, withCall);
+    await store.insertCall(call);
+    await store.insertCall(aCall(accountSid, cleared, { status: 'completed', endTime: T0 + 1000, duration: 1 }));
+    await store.insertCall(aCall(accountSid, alive));
+    await store.insertConference(aConference({ accountSid, status: 'in-progress', homeNodeId: withHome }));
+    await store.insertConference(aConference({ accountSid, status: 'completed', homeNodeId: cleared }));
+    const mine = async (): Promise<string[]> => (await store.listGoneNodesWithLeftovers()).filter((id) => [withCall, withHome, cleared, alive].includes(id)).sort();
+    expect(await mine()).toEqual([]);
+    expect(await store.declareNodeDead(withCall)).toBe(true);
+    await store.markNodeLeft(withHome);
+    await store.markNodeLeft(cleared);
+    expect(await mine()).toEqual([withCall, withHome].sort());
+    await store.updateCall({ ...call, status: 'completed', endTime: T0 + 2000, duration: 2 });
+    expect(await mine()).toEqual([withHome]);
+  });
+
   it('knows which live nodes run a conference and moves its home only from where it was', async () => {
     const a = `node-a-${newSid('CA').slice(2, 8)}`;
     const b = `node-b-${newSid('CA').slice(2, 8)}`;

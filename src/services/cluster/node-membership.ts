@@ -119,7 +119,27 @@ export class NodeMembership {
       this.reaping.add(reaping);
       await reaping;
     }
+    await this.clearLeftovers();
     await this.store.forgetNodes(FORGET_AFTER_MS).catch(() => undefined);
+  }
+
+  /**
+   * What still names a node that is gone — a call inserted under its id while it was being
+   * declared dead, a conference homed at a node whose stop ran out of time or that left while
+   * other nodes' calls were still in it — is cleared as a death is (every survivor may try:
+   * ending a call and moving a home are conditional writes, so each happens once).
+   */
+  private async clearLeftovers(): Promise<void> {
+    let gone: string[];
+    try {
+      gone = await this.store.listGoneNodesWithLeftovers();
+    } catch {
+      return;
+    }
+    for (const id of gone) {
+      if (id === this.node.id || this.isClosed) continue;
+      await this.options.onDeath(id).catch((error: unknown) => this.options.logger.error({ err: error, node: id }, 'could not clear what a node that is gone left'));
+    }
   }
 
   /** Stops renewing and watching; a clean stop marks the node `left` (nobody clears it). Idempotent. */
