@@ -88,6 +88,7 @@ const TRUNK_CLOSE = 'trunk.close';
 const TRUNK_OPEN_TIMEOUT_MS = 5000;
 /** Twilio's largest conference is 250 participants. */
 const RESYNC_PAGE = 1000;
+const RESYNC_ATTEMPTS = 5;
 
 export async function createApp(config: Config, owner: OwnerCredentials, options: AppOptions = {}): Promise<App> {
   const logger = options.logger ?? pino({ level: config.logLevel });
@@ -165,9 +166,19 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
   bus.subscribe((event) => conferenceMedia.onEvent(event));
   /** Applies a conference as stored now, for the events this node could not hear. */
   const resync = async (accountSid: string, conferenceSid: string): Promise<void> => {
-    const conference = await store.findConference(accountSid, conferenceSid);
-    if (!conference) return;
-    const participants = await store.listParticipants({ conferenceSid }, { pageSize: RESYNC_PAGE, page: 0 });
+    let conference;
+    let participants;
+    // Read again while events of the conference arrive during the read: applying the read then
+    // would undo them (a mute told meanwhile).
+    for (let attempt = 0; ; attempt++) {
+      const before = conferenceMedia.eventsHeard(conferenceSid);
+      conference = await store.findConference(accountSid, conferenceSid);
+      if (!conference) return;
+      participants = await store.listParticipants({ conferenceSid }, { pageSize: RESYNC_PAGE, page: 0 });
+      if (conferenceMedia.eventsHeard(conferenceSid) === before) break;
+      // Events flow again: they carry what changed since, and a busy conference would keep this going.
+      if (attempt === RESYNC_ATTEMPTS) return;
+    }
     const vanished = conferenceMedia.reconcile(conference, participants.items);
     const at = Date.now();
     // Told here only: what the other nodes missed they re-read themselves.

@@ -38,6 +38,8 @@ export class ConferenceMedia {
   private readonly members = new Map<string, Map<string, Participant>>();
   private readonly conferences = new Map<string, Conference>();
   private readonly phoneHolds = new Set<string>();
+  /** Events heard per conference: a re-read that heard of a later one meanwhile is stale. */
+  private readonly heard = new Map<string, number>();
 
   constructor(
     private readonly plane: MediaPlane,
@@ -47,6 +49,7 @@ export class ConferenceMedia {
   /** A bus listener. */
   onEvent(event: ConferenceEvent): void {
     const { conference } = event;
+    this.heard.set(conference.sid, (this.heard.get(conference.sid) ?? 0) + 1);
     this.trunks?.seen(conference);
     if (event.type === 'announcement') return;
     if (event.type === 'end') this.trunks?.ended(conference.sid);
@@ -56,6 +59,7 @@ export class ConferenceMedia {
       if (event.type === 'end') {
         this.members.delete(conference.sid);
         this.conferences.delete(conference.sid);
+        this.heard.delete(conference.sid);
       }
       return;
     }
@@ -92,7 +96,8 @@ export class ConferenceMedia {
   /**
    * The conference as the store has it now, after some of its events could not be heard (the
    * listening connection dropped, an event too large to carry): every participant's flags are
-   * applied again. Returns the participants this node knew that are no longer there, whose
+   * applied again. The caller reads them when no event of the conference arrived between the
+   * read and this call (`eventsHeard`), or a newer change would be undone. Returns the participants this node knew that are no longer there, whose
    * `leave` (and the conference's `end`, if it ended) the caller tells on this node's bus, so
    * that the media and the calls waiting for them both learn it.
    */
@@ -103,6 +108,11 @@ export class ConferenceMedia {
       for (const participant of participants) this.onEvent({ type: 'modify', at: Date.now(), conference, participant });
     }
     return vanished;
+  }
+
+  /** How many events of the conference this node has heard (taken before a re-read, compared after). */
+  eventsHeard(conferenceSid: string): number {
+    return this.heard.get(conferenceSid) ?? 0;
   }
 
   /** The conferences this node has calls in (to reconcile after the listener reconnected). */
