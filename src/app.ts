@@ -120,7 +120,7 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
   const webhookClient = new WebhookClient({ defaultTimeoutMs: timeouts.twimlTimeoutMs, dispatcher: outbound });
   const callbacks = new CallbackQueue({ logger, client: webhookClient, timeoutMs: timeouts.callbackTimeoutMs });
   const tokenOf = async (accountSid: string): Promise<string> => (await store.findAccount(accountSid))?.authToken ?? '';
-  const signed = new SignedCallbacks(callbacks, tokenOf);
+  const signed = new SignedCallbacks(callbacks, tokenOf, { logger });
   const webhooks = new CallWebhooks(webhookClient, signed, tokenOf, (twiml) => void parseTwiml(twiml));
   const conferenceCallbacks = new ConferenceCallbacks(store, node, new ConferenceWebhooks(signed), logger);
   bus.subscribe((event) => conferenceCallbacks.onEvent(event));
