@@ -96,7 +96,24 @@ export async function startTestApp(kind: StoreKind, options: TestAppOptions = {}
   );
   const baseUrl = await app.listen();
 
-  async function request(method: string, path: string, options: RequestOptions = {}): Promise<HttpResult> {
+  return {
+    app,
+    baseUrl,
+    accountSid,
+    authToken,
+    request: apiClient(baseUrl, accountSid, authToken),
+    join: (friendlyName, options = {}) =>
+      joinConference(app.services, { accountSid: options.accountSid ?? accountSid, friendlyName, ...options }),
+    async close() {
+      await app.close();
+      await cleanup();
+    },
+  };
+}
+
+/** The HTTP client of a server at `baseUrl`, sending the owner's credentials unless told otherwise. */
+export function apiClient(baseUrl: string, accountSid: string, authToken: string): TestApp['request'] {
+  return async (method, path, options = {}) => {
     const headers: Record<string, string> = { ...options.headers };
     const auth = options.auth === undefined ? `${accountSid}:${authToken}` : options.auth;
     if (auth !== null) headers.authorization = `Basic ${Buffer.from(auth).toString('base64')}`;
@@ -110,20 +127,6 @@ export async function startTestApp(kind: StoreKind, options: TestAppOptions = {}
     const response = await fetch(baseUrl + path, { method, headers, body });
     const text = await response.text();
     return { status: response.status, headers: response.headers, body: text, json: () => JSON.parse(text) };
-  }
-
-  return {
-    app,
-    baseUrl,
-    accountSid,
-    authToken,
-    request,
-    join: (friendlyName, options = {}) =>
-      joinConference(app.services, { accountSid: options.accountSid ?? accountSid, friendlyName, ...options }),
-    async close() {
-      await app.close();
-      await cleanup();
-    },
   };
 }
 
