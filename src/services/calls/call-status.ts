@@ -58,8 +58,8 @@ export class CallStatusKeeper {
 
   /**
    * Stores the move and tells it (with `detail`, e.g. the SIP response behind it); returns the call
-   * as it now is. When the database is unavailable a call's end still happens: it is told now,
-   * stored once the database is back, and the error still thrown for the caller to log.
+   * as it now is. When the database is unavailable a call's end still happens: it is stored and
+   * told once the database is back, and the error still thrown for the caller to log.
    */
   async move(call: Call, status: CallStatus, detail?: ProgressDetail): Promise<Call> {
     const next = withStatus(call, status, this.clock.now());
@@ -70,8 +70,11 @@ export class CallStatusKeeper {
       stored = await this.store.updateCall(next);
     } catch (error) {
       if (error instanceof StoreUnavailableError && isFinal(status)) {
-        if (event) this.notifier.callProgress(next, event, detail);
-        this.storeLater(next, FIRST_RETRY_MS);
+        // Told once stored: a node cut off past its lease was declared dead meanwhile, and the
+        // survivor that ended this call has told its end already (then the write is refused).
+        this.storeLater(next, FIRST_RETRY_MS, () => {
+          if (event) this.notifier.callProgress(next, event, detail);
+        });
       }
       throw error;
     }
@@ -84,12 +87,21 @@ export class CallStatusKeeper {
     return next;
   }
 
-  /** Nothing else writes an ended call, so a late write of its end cannot undo a newer one. */
-  private storeLater(call: Call, delayMs: number): void {
+  /**
+   * Stores an end the database could not take, once it is back, then `told`; a write refused
+   * (the call was ended by a survivor, which told it) tells nothing. A stored end is never
+   * undone by a later write (updateCall is conditional).
+   */
+  private storeLater(call: Call, delayMs: number, told: () => void): void {
     setTimeout(() => {
-      this.store.updateCall(call).catch((error: unknown) => {
-        if (error instanceof StoreUnavailableError) this.storeLater(call, Math.min(MAX_RETRY_MS, delayMs * 2));
-      });
+      this.store.updateCall(call).then(
+        (stored) => {
+          if (stored) told();
+        },
+        (error: unknown) => {
+          if (error instanceof StoreUnavailableError) this.storeLater(call, Math.min(MAX_RETRY_MS, delayMs * 2), told);
+        },
+      );
     }, delayMs).unref();
   }
 }
