@@ -192,7 +192,11 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
     resync(accountSid, conferenceSid).catch((error: unknown) => logger.warn({ err: error, conferenceSid }, 'could not re-read a conference'));
   };
   channel?.subscribe((message) => {
-    if (message.t === 'home') trunks?.moved(message.conference, message.node);
+    if (message.t === 'home') {
+      trunks?.moved(message.conference, message.node);
+      // The new home sends what was queued while the conference had none.
+      if (message.node === node.id) conferenceCallbacks.poke(message.conference);
+    }
     else if (message.t === 'node-dead') trunks?.nodeDead(message.node);
     else if (message.t === 'resync') resyncQuietly(message.account, message.conference);
   });

@@ -184,6 +184,8 @@ export interface Store extends StoreOperations {
   readonly channel?: ClusterChannel;
   /** Runs `work` in one transaction; it commits when `work` resolves, rolls back when it throws. */
   transaction<T>(work: (tx: StoreOperations) => Promise<T>): Promise<T>;
+  /** How many other nodes are live now (node-membership.ts): read caches are exact only alone. */
+  setPeerCount(peers: number): void;
   close(): Promise<void>;
 }
 

@@ -250,6 +250,10 @@ export class KyselyStore extends KyselyStoreOperations implements Store {
       );
   }
 
+  setPeerCount(peers: number): void {
+    this.ctx.participants?.setShared(peers > 0);
+  }
+
   async close(): Promise<void> {
     await this.onClose();
     await this.ctx.db.destroy();

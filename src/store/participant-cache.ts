@@ -10,6 +10,10 @@
  * - PostgreSQL, shared by nodes: a trigger NOTIFYs every change, and each node's listener
  *   invalidates; while a node's listener is down it does not cache (`disable`), and once it
  *   listens again it starts from empty (`enable`): changes made meanwhile were not heard.
+ *   And it serves nothing while another node is live (`setShared`): another node's change
+ *   reaches this cache by NOTIFY a moment after that node answered, so a read through this
+ *   node right after a write through the other could return the value before it — behind a
+ *   load balancer, a client's own write (2 of 200 reads in a probe). Alone, it is exact.
  */
 import type { Participant } from '../domain/model.js';
 
@@ -20,9 +24,18 @@ export class ParticipantCache {
   constructor(private readonly maxEntries = 50_000) {}
 
   private disabled = false;
+  private shared = false;
 
   get(callSid: string): Participant | undefined {
-    return this.disabled ? undefined : this.byCall.get(callSid);
+    return this.disabled || this.shared ? undefined : this.byCall.get(callSid);
+  }
+
+  /** Whether other nodes are live (their writes are heard only after they answered). */
+  setShared(shared: boolean): void {
+    if (shared === this.shared) return;
+    this.generation++;
+    this.byCall.clear();
+    this.shared = shared;
   }
 
   /** Changes may no longer be heard of: serve and keep nothing until `enable`. */
@@ -49,7 +62,7 @@ export class ParticipantCache {
   }
 
   keep(ticket: number, participant: Participant): void {
-    if (this.disabled || ticket !== this.generation) return;
+    if (this.disabled || this.shared || ticket !== this.generation) return;
     if (this.byCall.size >= this.maxEntries) this.byCall.clear();
     this.byCall.set(participant.callSid, participant);
   }

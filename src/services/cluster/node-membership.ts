@@ -79,6 +79,7 @@ export class NodeMembership {
   static async join(store: Store, node: MemberNode, options: MembershipOptions, channel: ClusterChannel | undefined): Promise<NodeMembership> {
     const membership = new NodeMembership(store, node, options, channel);
     await membership.register();
+    await membership.countPeers();
     membership.schedule();
     return membership;
   }
@@ -120,6 +121,7 @@ export class NodeMembership {
       await reaping;
     }
     await this.clearLeftovers();
+    await this.countPeers();
     await this.store.forgetNodes(FORGET_AFTER_MS).catch(() => undefined);
   }
 
@@ -139,6 +141,16 @@ export class NodeMembership {
     for (const id of gone) {
       if (id === this.node.id || this.isClosed) continue;
       await this.options.onDeath(id).catch((error: unknown) => this.options.logger.error({ err: error, node: id }, 'could not clear what a node that is gone left'));
+    }
+  }
+
+  /** Tells the store whether other nodes are live (its participant cache serves only alone). */
+  private async countPeers(): Promise<void> {
+    try {
+      const live = await this.store.listLiveNodes();
+      this.store.setPeerCount(live.filter((n) => n.id !== this.node.id).length);
+    } catch {
+      // Unknown: keep the last count; the next round tries again.
     }
   }
 
