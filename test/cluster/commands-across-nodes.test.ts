@@ -15,6 +15,7 @@ import { encodeWav, sine } from '../audio/wav-helpers.js';
 import { meanAmplitude } from '../media/goertzel.js';
 import { TEST_POSTGRES_URL } from '../helpers/stores.js';
 import { startTestNodes, type TestNode, type TestNodes } from '../helpers/test-nodes.js';
+import { untilHearing as untilHears } from '../helpers/hearing.js';
 import { until } from '../helpers/until.js';
 import { answer, startReceiver, type Receiver, type ReceivedRequest } from '../helpers/webhook-receiver.js';
 
@@ -164,28 +165,9 @@ describe('a change made through any node takes effect on the node that runs the 
     return new Int16Array(samples.buffer, 0, Math.floor(samples.length / 2));
   }
 
-  /** The amplitude of each tone in the last half second `callSid` heard. */
-  async function hearsNow(callSid: string, tones: readonly number[], via: TestNode): Promise<Map<number, number>> {
-    const pcm = await recording(via, callSid);
-    const tail = pcm.subarray(Math.max(0, pcm.length - WINDOW));
-    return new Map(tones.map((hz) => [hz, tail.length < WINDOW ? 0 : meanAmplitude(tail, hz)]));
-  }
-
-  /**
-   * Waits until the last half second `callSid` heard has every tone of `heard` at its level and
-   * none of `silent`: polled, since a change reaches the call's node through the database.
-   */
+  /** Waits until the last half second `callSid` heard (read through `via`) has `heard` and not `silent`. */
   async function untilHearing(callSid: string, heard: readonly number[], silent: readonly number[], via: TestNode = A): Promise<void> {
-    let last = new Map<number, number>();
-    await until(
-      async () => {
-        last = await hearsNow(callSid, [...heard, ...silent], via);
-        return heard.every((hz) => last.get(hz)! > HEARD) && silent.every((hz) => last.get(hz)! < SILENT);
-      },
-      15_000,
-      () => `${callSid} to hear ${heard.join(', ') || 'nothing'} Hz and not ${silent.join(', ') || '-'} Hz (last: ${JSON.stringify([...last])})`,
-      100,
-    );
+    await untilHears(() => recording(via, callSid), callSid, heard, silent, { heard: HEARD, silent: SILENT });
   }
 
   async function conference(node: TestNode, conferenceSid: string): Promise<Json> {

@@ -7,8 +7,8 @@
  * conference whose home node dies goes on among the survivors.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { meanAmplitude } from '../media/goertzel.js';
 import { startTestNodes, type TestNode, type TestNodes } from '../helpers/test-nodes.js';
+import { untilHearing as untilHears } from '../helpers/hearing.js';
 import { until } from '../helpers/until.js';
 import { answer, startReceiver } from '../helpers/webhook-receiver.js';
 
@@ -17,8 +17,6 @@ type Json = Record<string, unknown>;
 /** A tone heard at its level (8000) gives thousands; nothing gives a few tens. */
 const HEARD = 2000;
 const SILENT = 300;
-/** The last half second of a recording. */
-const WINDOW = 4000;
 
 describe('a conference whose calls run on several nodes', () => {
   let cluster: TestNodes;
@@ -61,28 +59,17 @@ describe('a conference whose calls run on several nodes', () => {
     );
   }
 
-  /** The amplitude of each tone in the last half second the call heard, read through any node. */
-  async function hearsNow(callSid: string, tones: readonly number[], via: TestNode): Promise<Map<number, number>> {
+  /** What the call heard so far, read through any node. */
+  async function recording(via: TestNode, callSid: string): Promise<Int16Array> {
     const authorization = `Basic ${Buffer.from(`${via.accountSid}:${via.authToken}`).toString('base64')}`;
     const res = await fetch(`${via.baseUrl}${api(via)}/Calls/${callSid}/SimulatedAudio.wav`, { headers: { authorization } });
     expect(res.status).toBe(200);
     const bytes = new Uint8Array(await res.arrayBuffer()).slice(44);
-    const pcm = new Int16Array(bytes.buffer, 0, Math.floor(bytes.length / 2));
-    const tail = pcm.subarray(Math.max(0, pcm.length - WINDOW));
-    return new Map(tones.map((hz) => [hz, tail.length < WINDOW ? 0 : meanAmplitude(tail, hz)]));
+    return new Int16Array(bytes.buffer, 0, Math.floor(bytes.length / 2));
   }
 
   async function untilHearing(callSid: string, heard: readonly number[], silent: readonly number[], via: TestNode = A): Promise<void> {
-    let last = new Map<number, number>();
-    await until(
-      async () => {
-        last = await hearsNow(callSid, [...heard, ...silent], via);
-        return heard.every((hz) => last.get(hz)! > HEARD) && silent.every((hz) => last.get(hz)! < SILENT);
-      },
-      15_000,
-      () => `${callSid} to hear ${heard.join(', ') || 'nothing'} Hz and not ${silent.join(', ') || '-'} Hz (last: ${JSON.stringify([...last])})`,
-      100,
-    );
+    await untilHears(() => recording(via, callSid), callSid, heard, silent, { heard: HEARD, silent: SILENT });
   }
 
   async function update(node: TestNode, conferenceSid: string, callSid: string, form: Record<string, string>): Promise<void> {
