@@ -305,6 +305,17 @@ const CATALOG_CHANGED = new Set(['3F000', '42P01']);
 const MIGRATION_ATTEMPTS = 10;
 
 /**
+ * Whether the migrator failed only because the catalog changed under it: those codes, or an
+ * internal error naming a catalog entry gone between two lookups of one statement (`cache
+ * lookup failed for namespace …`, XX000: a schema dropped while the introspection ran).
+ */
+function catalogChanged(error: unknown, code: unknown): boolean {
+  if (typeof code !== 'string') return false;
+  if (CATALOG_CHANGED.has(code)) return true;
+  return code === 'XX000' && error instanceof Error && error.message.startsWith('cache lookup failed');
+}
+
+/**
  * Brings the database up to the latest schema; throws the first migration error.
  *
  * Several nodes may start at once on one PostgreSQL database, a new one included, and Kysely's
@@ -336,7 +347,7 @@ export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect, sch
     const { error } = await migrator.migrateToLatest();
     if (error === undefined) return;
     const code = (error as { code?: unknown }).code;
-    if (dialect === 'postgres' && typeof code === 'string' && CATALOG_CHANGED.has(code) && attempt < MIGRATION_ATTEMPTS) continue;
+    if (dialect === 'postgres' && catalogChanged(error, code) && attempt < MIGRATION_ATTEMPTS) continue;
     throw error instanceof Error ? error : new Error(`migration failed: ${String(error)}`);
   }
 }
