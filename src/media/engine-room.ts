@@ -1,8 +1,9 @@
 /**
  * A room's and a leg's state inside the media engine, and one room's 20 ms step: room players
- * into the overlay, the mixer, each leg's output with overlay and players, then encode and send
- * (the steps are listed in media-engine.ts). Split from the engine so request handling and the
- * per-tick hot path can be read apart; nothing here allocates per tick.
+ * into the overlay, the mixer, each leg's output with overlay, players and keypad tones, then
+ * encode and send, or an RFC 4733 event in the audio's place (the steps are listed in
+ * media-engine.ts). Split from the engine so request handling and the per-tick hot path can be
+ * read apart; nothing here allocates per tick.
  */
 import { performance } from 'node:perf_hooks';
 import { ALAW_ENCODE, MULAW_ENCODE } from './codec/g711.js';
@@ -12,6 +13,8 @@ import type { LegFlagsPatch, LegStats } from './protocol.js';
 import type { RtpLeg } from './rtp/rtp-leg.js';
 import { FRAME, addClamped, mixPlayers, mixPlayersOnto } from './sources.js';
 import type { PcmPlayer, Recorder } from './sources.js';
+import { DIGITS } from './keypad.js';
+import type { KeypadJob } from './keypad.js';
 
 export interface Leg {
   readonly id: string;
@@ -22,6 +25,8 @@ export interface Leg {
   readonly recorder: Recorder | null;
   mix: MixerLeg;
   readonly players: PcmPlayer[];
+  /** Keypad digits going out or pressed (keypad.ts), run one after the other, the first now. */
+  readonly keypad: KeypadJob[];
   /** Private output scratch (overlay and players added). */
   readonly out: Int16Array;
   /** RTP inactivity timeout (0 = none: not answered yet, or none configured). */
@@ -57,6 +62,10 @@ export interface TickContext {
   readonly finished: PcmPlayer[];
   /** RTP legs past their inactivity timeout (closed after all rooms ticked). */
   readonly expired: Leg[];
+  /** Keypad jobs (their ids) that have sent or pressed every digit (`played` after the tick). */
+  readonly keysDone: number[];
+  /** Simulated keys released this tick, as leg id, digit, leg id, digit… (`dtmf` after the tick). */
+  readonly pressed: string[];
   sharedEncodes: number;
   privateEncodes: number;
 }
@@ -88,6 +97,7 @@ export interface LegInit {
   rtp: RtpLeg | null;
   recorder: Recorder | null;
   players: PcmPlayer[];
+  keypad: KeypadJob[];
   timeoutMs: number;
   packetsOut: number;
 }
@@ -165,10 +175,19 @@ export function tickRoom(room: Room, tick: number, now: number, ctx: TickContext
         shared = false;
       }
     }
+    const keys = leg.keypad.length > 0 ? keyFrame(leg, ctx) : null;
+    if (keys !== null && keys.action === 'tone') {
+      addClamped(out, keys.tone!, leg.out);
+      out = leg.out;
+      shared = false;
+    }
 
     if (leg.rtp !== null) {
       const rtp = leg.rtp;
-      if (out === null) {
+      if (keys !== null && keys.action === 'event') {
+        if (keys.marker) keys.eventStart = rtp.nextTimestamp;
+        rtp.sendEvent(keys.code, keys.eventStart, keys.duration, keys.end, keys.marker);
+      } else if (out === null) {
         rtp.send(null);
       } else if (shared) {
         rtp.sendPayload(encodeShared(room, out, rtp.codec === 'PCMU', tick, ctx));
@@ -190,6 +209,21 @@ export function tickRoom(room: Room, tick: number, now: number, ctx: TickContext
       if (leg.recorder !== null) leg.recorder.append(out);
     }
   }
+}
+
+/**
+ * The leg's current keypad job moved one frame on (keypad.ts); a job that has just sent its
+ * last frame leaves the queue (`played` unless it was stopped), and the next starts next tick.
+ */
+function keyFrame(leg: Leg, ctx: TickContext): KeypadJob {
+  const job = leg.keypad[0]!;
+  job.advance();
+  if (job.action === 'released') ctx.pressed.push(leg.id, DIGITS[job.code]!);
+  if (job.done) {
+    leg.keypad.shift();
+    if (!job.stopped) ctx.keysDone.push(job.id);
+  }
+  return job;
 }
 
 /** The shared mix encoded at most once per codec per tick, then sent to all who hear it. */

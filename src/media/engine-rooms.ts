@@ -1,6 +1,6 @@
 /**
  * The media engine's rooms and the legs in them, and everything that changes them: create and
- * destroy rooms; add, move, re-flag and close legs; players; the two halves of a cross-worker
+ * destroy rooms; add, move, re-flag and close legs; players and keypad digits; the two halves of a cross-worker
  * move (detach here, attach there: same ports, stream, players and recorder). The engine
  * (media-engine.ts) routes requests here and drives the tick over `roomList`.
  *
@@ -30,6 +30,7 @@ import { UdpBatch } from './rtp/udp-batch.js';
 import { PcmPlayer, Recorder, ToneVoice, soundPcm } from './sources.js';
 import { builtinSounds, encodeWav } from './sounds.js';
 import { MediaError } from './media-error.js';
+import { KeypadJob, keySteps } from './keypad.js';
 
 const DEFAULT_RTP_TIMEOUT_MS = 30_000;
 
@@ -168,7 +169,7 @@ export class EngineRooms {
     }
     const leg = joinRoom(
       room,
-      { id: p.legId, kind: p.kind, rtp, recorder, players: [], timeoutMs, packetsOut: 0 },
+      { id: p.legId, kind: p.kind, rtp, recorder, players: [], keypad: [], timeoutMs, packetsOut: 0 },
       { input, holdSource: new PcmPlayer(0, sounds['hold-music'], true), waitSource: new PcmPlayer(0, sounds['wait-music'], true) },
       flags,
     );
@@ -205,9 +206,26 @@ export class EngineRooms {
     return id;
   }
 
+  /** Digits to the leg's far end: RFC 4733 events where its peer negotiated them, else tones. */
+  sendDigits(id: number, legId: string, digits: string): number {
+    const leg = this.leg(legId);
+    const mode = leg.rtp !== null && leg.rtp.telephoneEventPayloadType !== null ? 'rfc4733' : 'inband';
+    leg.keypad.push(new KeypadJob(id, mode, keySteps(digits)));
+    return id;
+  }
+
+  /** A sim leg's far end presses keys: `dtmf` as each is released, nothing heard. */
+  pressKeys(id: number, legId: string, digits: string): number {
+    const leg = this.leg(legId);
+    if (leg.kind !== 'sim') throw new MediaError('invalid', `leg ${leg.id} is not a simulated endpoint: only its far end can press keys`);
+    leg.keypad.push(new KeypadJob(id, 'press', keySteps(digits)));
+    return id;
+  }
+
+  /** Stops players and keypad jobs (one by playId, or all on the target), each told `stopped`. */
   stopPlay(target: PlayTarget, playId: number | undefined): number {
     const players = this.playersOf(target);
-    let stopped = 0;
+    let stopped = 'legId' in target ? this.stopKeys(this.leg(target.legId), playId) : 0;
     for (let i = players.length - 1; i >= 0; i--) {
       const p = players[i]!;
       if (playId === undefined || p.id === playId) {
@@ -215,6 +233,22 @@ export class EngineRooms {
         stopped++;
         this.notify({ kind: 'notify', type: 'played', id: p.id, stopped: true });
       }
+    }
+    return stopped;
+  }
+
+  /**
+   * Stops a leg's keypad jobs (all, or the one of `playId`) and tells each `stopped`; a job in
+   * the middle of an RFC 4733 event stays until its end packets are out (KeypadJob.stop).
+   */
+  private stopKeys(leg: Leg, playId: number | undefined): number {
+    let stopped = 0;
+    for (let i = leg.keypad.length - 1; i >= 0; i--) {
+      const job = leg.keypad[i]!;
+      if (job.stopped || (playId !== undefined && job.id !== playId)) continue;
+      if (!job.stop()) leg.keypad.splice(i, 1);
+      stopped++;
+      this.notify({ kind: 'notify', type: 'played', id: job.id, stopped: true });
     }
     return stopped;
   }
@@ -229,6 +263,8 @@ export class EngineRooms {
     leaveRoom(leg);
     for (const p of leg.players) this.notify({ kind: 'notify', type: 'played', id: p.id, stopped: true });
     leg.players.length = 0;
+    this.stopKeys(leg, undefined);
+    leg.keypad.length = 0;
     this.notify({ kind: 'notify', type: 'legClosed', legId: leg.id, roomId: leg.room.id, reason });
     if (leg.rtp) await leg.rtp.close();
   }
@@ -244,6 +280,7 @@ export class EngineRooms {
     leaveRoom(leg);
     const moved = movedLegOf(leg);
     leg.players.length = 0;
+    leg.keypad.length = 0;
     if (leg.rtp) await leg.rtp.close();
     return { roomId: leg.room.id, leg: moved };
   }
@@ -255,7 +292,16 @@ export class EngineRooms {
     const rtp = m.rtp ? await this.openRtp(m.legId, room, { restore: m.rtp }) : null;
     const leg = joinRoom(
       room,
-      { id: m.legId, kind: m.kind, rtp, recorder: recorderFrom(m.recorded), players: m.players.map(playerFrom), timeoutMs: m.timeoutMs, packetsOut: m.packetsOut },
+      {
+        id: m.legId,
+        kind: m.kind,
+        rtp,
+        recorder: recorderFrom(m.recorded),
+        players: m.players.map(playerFrom),
+        keypad: m.keypad.map((k) => KeypadJob.from(k)),
+        timeoutMs: m.timeoutMs,
+        packetsOut: m.packetsOut,
+      },
       { input: rtp ?? inputFrom(m.input), holdSource: m.hold ? playerFrom(m.hold) : null, waitSource: m.wait ? playerFrom(m.wait) : null },
       flagsOf(patch),
     );

@@ -2,7 +2,8 @@
  * A leg as plain data, for moving it to a room in another media worker (MediaClient shards
  * rooms over several workers). Everything the leg owns travels: its RTP stream (rtp-leg.ts
  * snapshot: SSRC, sequence, timestamp, codec, remote, counters, RTCP state), its sim voice,
- * its hold and wait sources and its players with their positions, and what its recorder holds.
+ * its hold and wait sources, its players and its pending keypad digits with their positions,
+ * and what its recorder holds.
  * Not carried: the jitter buffer's few queued frames (40–60 ms), which the new worker's buffer
  * refills from the same stream, and the flags, which a move resets anyway.
  *
@@ -15,6 +16,7 @@ import type { BuiltinSound, ToneSpec } from './protocol.js';
 import type { RtpLegState } from './rtp/rtp-leg.js';
 import { builtinSounds } from './sounds.js';
 import { PcmPlayer, Recorder, ToneVoice } from './sources.js';
+import type { KeypadJobState } from './keypad.js';
 
 export interface PlayerState {
   id: number;
@@ -35,6 +37,8 @@ export interface MovedLeg {
   hold: PlayerState | null;
   wait: PlayerState | null;
   players: PlayerState[];
+  /** Keypad digits still to go out or be pressed, where they were (keypad.ts). */
+  keypad: KeypadJobState[];
   /** null = the leg does not record. */
   recorded: Int16Array | null;
   packetsOut: number;
@@ -91,6 +95,7 @@ export function movedLegOf(leg: Leg): MovedLeg {
     hold: sourceState(leg.mix.holdSource),
     wait: sourceState(leg.mix.waitSource),
     players: leg.players.map(playerState),
+    keypad: leg.keypad.map((k) => k.state()),
     recorded: leg.recorder ? leg.recorder.peek().slice() : null,
     packetsOut: leg.packetsOut,
   };

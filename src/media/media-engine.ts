@@ -7,7 +7,9 @@
  *   1. room players (e.g. the enter beep) are read into the room overlay;
  *   2. the mixer pops one frame from every leg's input (jitter buffer or generated tone) and
  *      mixes N-1 outputs; hold and wait music are the legs' hold and wait sources;
- *   3. each leg's output gets the room overlay (when it hears the room) and its own players;
+ *   3. each leg's output gets the room overlay (when it hears the room), its own players and
+ *      the in-band tones of digits it sends (keypad.ts); an RTP leg sending digits as RFC 4733
+ *      events sends those instead of its audio;
  *   4. outputs are encoded and sent. Every listener whose output is the room's shared mix (with
  *      the overlay, if any) reuses ONE encoding per codec — Asterisk's softmix_translate_helper
  *      idea — and only legs with a private output (talkers' N-1, coached legs, per-leg players)
@@ -17,7 +19,8 @@
  * A leg belongs to one room at a time but outlives it: `moveLeg` hands its input and hold/wait
  * sources to another room's mixer (a call that played TwiML joins a conference), while its
  * socket, RTP stream, players and recorder stay the leg's own. Sim legs speak a tone or looped
- * PCM (`voice`); RTP legs report RFC 4733 digits as `dtmf` (see rtp/rtp-leg.ts). When rooms
+ * PCM (`voice`) and can press keys (`pressKeys`); RTP legs report digits as `dtmf`, from RFC 4733
+ * events or, without them, detected in the audio (see rtp/rtp-leg.ts). When rooms
  * are sharded over several workers (media-client.ts), a move into another worker's room is
  * `detachLeg` here and `attachLeg` there: the leg travels as plain data (leg-state.ts) and the
  * destination binds the same ports.
@@ -60,7 +63,7 @@ export type NotifyFn = (n: MediaNotification) => void;
 export class MediaEngine {
   private readonly state: EngineRooms;
   private readonly clock: MediaClock;
-  private readonly ctx: TickContext = { finished: [], expired: [], sharedEncodes: 0, privateEncodes: 0 };
+  private readonly ctx: TickContext = { finished: [], expired: [], keysDone: [], pressed: [], sharedEncodes: 0, privateEncodes: 0 };
   private readonly workerIndex: number;
   private tickNo = 0;
   /** Set by the worker when it put its thread under SCHED_FIFO. */
@@ -148,6 +151,10 @@ export class MediaEngine {
         return st.startRtpTimeout(req.params.legId);
       case 'play':
         return { playId: st.play(req.id, req.params.target, req.params.sound, req.params.loop ?? false) };
+      case 'sendDigits':
+        return { playId: st.sendDigits(req.id, req.params.legId, req.params.digits) };
+      case 'pressKeys':
+        return { playId: st.pressKeys(req.id, req.params.legId, req.params.digits) };
       case 'stopPlay':
         return { stopped: st.stopPlay(req.params.target, req.params.playId) };
       case 'removeLeg':
@@ -203,10 +210,15 @@ export class MediaEngine {
     for (let r = 0; r < rooms.length; r++) tickRoom(rooms[r]!, tick, t0, this.ctx);
     if (udp !== null) udp.flush();
 
-    // Deferred work: finished players and timed-out legs (not removed mid-iteration).
-    const { finished, expired } = this.ctx;
+    // Deferred work: finished players and keypad jobs, simulated keys, and timed-out legs (not
+    // removed mid-iteration).
+    const { finished, expired, keysDone, pressed } = this.ctx;
     for (let i = 0; i < finished.length; i++) this.notify({ kind: 'notify', type: 'played', id: finished[i]!.id, stopped: false });
     finished.length = 0;
+    for (let i = 0; i + 1 < pressed.length; i += 2) this.notify({ kind: 'notify', type: 'dtmf', legId: pressed[i]!, digit: pressed[i + 1]! });
+    pressed.length = 0;
+    for (let i = 0; i < keysDone.length; i++) this.notify({ kind: 'notify', type: 'played', id: keysDone[i]!, stopped: false });
+    keysDone.length = 0;
     for (let i = 0; i < expired.length; i++) void this.state.closeLeg(expired[i]!, 'rtp-timeout');
     expired.length = 0;
 

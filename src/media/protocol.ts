@@ -147,7 +147,22 @@ export interface MediaRequestMap {
   setRemote: { params: { legId: string; codec?: G711CodecName } & RemoteAddress; result: Record<string, never> };
   /** Starts a player; its result `playId` (the request id) comes back in `played` when it ends. */
   play: { params: { target: PlayTarget; sound: SoundSpec; loop?: boolean }; result: { playId: number } };
-  /** Stops one player (playId) or every player on the target. */
+  /**
+   * Sends keypad digits to the leg's far end (`0-9 * # A-D`, `w` a 0.5 s pause, `W` 1 s; else
+   * `invalid`): RFC 4733 events where the peer negotiated telephone-event, else in-band tones
+   * laid over what the leg hears (a sim leg's recording has them). Each digit is 100 ms of tone
+   * and 100 ms of gap (keypad.ts). Requests queue: one leg's digits go out one job after the
+   * other. `played` (that playId) when all went out; stopPlay, or the leg closing, settle it
+   * stopped. A leg moved to another room or worker keeps sending.
+   */
+  sendDigits: { params: { legId: string; digits: string }; result: { playId: number } };
+  /**
+   * A sim leg's far end presses keys, as a phone sending RFC 4733 would: a `dtmf` notification
+   * per digit when its key is released, nothing heard; the same timing, `played` and stopping
+   * as sendDigits. Other legs: `invalid`.
+   */
+  pressKeys: { params: { legId: string; digits: string }; result: { playId: number } };
+  /** Stops one player or keypad job (playId), or every one on the target. */
   stopPlay: { params: { target: PlayTarget; playId?: number }; result: { stopped: number } };
   removeLeg: { params: { legId: string }; result: Record<string, never> };
   /**
@@ -200,7 +215,11 @@ export type MediaNotification =
   | { kind: 'notify'; type: 'talking'; legId: string; talking: boolean }
   | { kind: 'notify'; type: 'legClosed'; legId: string; roomId: string; reason: LegClosedReason }
   | { kind: 'notify'; type: 'played'; id: number; stopped: boolean }
-  /** An RFC 4733 telephone-event ended on an RTP leg: '0'–'9', '*', '#', 'A'–'D'. */
+  /**
+   * A keypad digit from the leg's far end, '0'–'9', '*', '#', 'A'–'D', reported when its key
+   * is released: an RFC 4733 telephone-event ended, a digit detected in the audio of an RTP
+   * leg without telephone-event, or a sim leg's `pressKeys`.
+   */
   | { kind: 'notify'; type: 'dtmf'; legId: string; digit: string };
 
 export type MediaNotificationType = MediaNotification['type'];

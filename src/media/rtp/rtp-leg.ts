@@ -17,7 +17,11 @@
  * - only the codec's payload type is decoded. RFC 4733 telephone-events (the payload type the
  *   SDP negotiated) are DTMF: a digit is reported once per event, on its first end packet (the
  *   end is sent three times with the same timestamp, §2.5.1.4). Any other payload type (comfort
- *   noise, a codec we did not offer) is counted and dropped, never played as G.711;
+ *   noise, a codec we did not offer) is counted and dropped, never played as G.711. A peer
+ *   without telephone-event can only send digits in the audio: what it sends goes through the
+ *   in-band detector (dtmf-detector.ts), and the digits are reported the same way;
+ * - digits going out (keypad.ts) are events in place of audio when the peer negotiated
+ *   telephone-event (`sendEvent`), else tones in the audio the engine sends;
  * - RTCP (RFC 3550 §6) on the next, odd, port: a compound SR + SDES CNAME about every 5 s while
  *   sending, SR/RR from the peer parsed into receiver figures (rtcp-session.ts). RTCP that
  *   arrives on the RTP port (RFC 5761 multiplexing, second octet 192–223) is RTCP, not audio,
@@ -40,6 +44,8 @@ import { openDgramSocket, wallNow } from './rtp-socket.js';
 import type { RtpSocket } from './rtp-socket.js';
 import { bindPair, bindPairAt } from './udp.js';
 import { MediaError } from '../media-error.js';
+import { EVENT_VOLUME } from '../keypad.js';
+import { DtmfDetector } from '../dtmf-detector.js';
 
 export { G711_PAYLOAD_TYPE } from './rtp-leg-types.js';
 export type { G711Codec, RtpLegOptions, RtpLegState, RtpLegStats } from './rtp-leg-types.js';
@@ -61,6 +67,8 @@ export class RtpLeg {
   /** Called once per DTMF digit the peer sent (RFC 4733 event 0–15, on its end). */
   onDtmf: ((digit: string) => void) | null = null;
   readonly telephoneEventPayloadType: number | null;
+  /** In-band DTMF detection, on for a peer without telephone-event (a peer with it sends digits as events). */
+  readonly detector: DtmfDetector | null;
 
   /** Change only with setCodec (the SDP answer picked another codec than the offer's first). */
   private audioCodec: G711Codec;
@@ -75,6 +83,8 @@ export class RtpLeg {
   private readonly view = createRtpView();
   private readonly decoded = new Int16Array(FRAME_SAMPLES);
   private readonly sendBufs: Uint8Array[] = [];
+  /** RFC 4733 packets (12-byte header, 4-byte payload), rotating with the audio buffers. */
+  private readonly eventBufs: Uint8Array[] = [];
   private sendIndex = 0;
   private remoteAddress: string | null = null;
   private remotePort = 0;
@@ -103,6 +113,7 @@ export class RtpLeg {
     this.audioCodec = r?.codec ?? options.codec ?? 'PCMU';
     this.audioPt = G711_PAYLOAD_TYPE[this.audioCodec];
     this.telephoneEventPayloadType = r ? r.telephoneEventPayloadType : (options.telephoneEventPayloadType ?? null);
+    this.detector = this.telephoneEventPayloadType === null ? new DtmfDetector() : null;
     this.decodeTable = this.audioCodec === 'PCMU' ? MULAW_DECODE : ALAW_DECODE;
     this.encodeTable = this.audioCodec === 'PCMU' ? MULAW_ENCODE : ALAW_ENCODE;
     this.jitterBuffer = new JitterBuffer(options.jitterBuffer);
@@ -122,6 +133,7 @@ export class RtpLeg {
       this.lastEventTs = r.lastEventTs;
     }
     for (let i = 0; i < SEND_RING; i++) this.sendBufs.push(new Uint8Array(RTP_HEADER_SIZE + FRAME_SAMPLES));
+    for (let i = 0; i < SEND_RING; i++) this.eventBufs.push(new Uint8Array(RTP_HEADER_SIZE + 4));
     const remote = r ? r.remote : options.remote;
     if (remote) this.setRemote(remote.address, remote.port);
     socket.onMessage((msg, address, port, at) => this.receive(msg, address, port, at));
@@ -202,9 +214,18 @@ export class RtpLeg {
     return this.rtcp.figures(wallNow());
   }
 
-  /** The next decoded frame for the mixer (see JitterBuffer.pop). */
+  /**
+   * The next decoded frame for the mixer (see JitterBuffer.pop). Where the peer sends no
+   * telephone-events, its keypad digits can only be in the audio: the frame goes through the
+   * in-band detector first, in playout order (dtmf-detector.ts).
+   */
   pop(): Int16Array | null {
-    return this.jitterBuffer.pop();
+    const frame = this.jitterBuffer.pop();
+    if (this.detector !== null) {
+      const digit = this.detector.process(frame);
+      if (digit !== null && this.onDtmf !== null) this.onDtmf(digit);
+    }
+    return frame;
   }
 
   /** Encodes one 20 ms frame (null = silence) with this leg's codec and sends it. */
@@ -224,6 +245,32 @@ export class RtpLeg {
     const buf = this.nextSendBuffer();
     buf.set(payload.length === FRAME_SAMPLES ? payload : payload.subarray(0, FRAME_SAMPLES), RTP_HEADER_SIZE);
     this.transmit(buf);
+  }
+
+  /** The RTP timestamp of the next packet: where a telephone-event that starts now begins. */
+  get nextTimestamp(): number {
+    return this.timestamp;
+  }
+
+  /**
+   * Sends one RFC 4733 telephone-event packet in this frame's place (§2.5.1.1: events replace
+   * the audio while a key is down): the negotiated payload type, this stream's SSRC and next
+   * sequence number, the timestamp of the event's start (`eventStart`, from `nextTimestamp`
+   * at its first packet) and, in the payload (§2.3), the event code, the E bit, volume 10
+   * (−10 dBm0) and the duration so far in samples. The stream's clock still moves a frame on,
+   * so the audio after the event carries the timestamp it would have had.
+   */
+  sendEvent(code: number, eventStart: number, duration: number, end: boolean, marker: boolean): void {
+    const pt = this.telephoneEventPayloadType;
+    if (pt === null) throw new MediaError('invalid', 'the peer did not negotiate telephone-event');
+    const buf = this.eventBufs[this.sendIndex]!;
+    this.sendIndex = (this.sendIndex + 1) % SEND_RING;
+    writeRtpHeader(buf, marker, pt, this.seq, eventStart, this.ssrc);
+    buf[RTP_HEADER_SIZE] = code;
+    buf[RTP_HEADER_SIZE + 1] = (end ? 0x80 : 0) | EVENT_VOLUME;
+    buf[RTP_HEADER_SIZE + 2] = (duration >>> 8) & 0xff;
+    buf[RTP_HEADER_SIZE + 3] = duration & 0xff;
+    this.emit(buf, 4);
   }
 
   /** The stream as plain data (call before `close`, to re-open it elsewhere). */
@@ -265,13 +312,18 @@ export class RtpLeg {
   private transmit(buf: Uint8Array): void {
     // The marker bit flags the first packet of the stream (RFC 3551 §4.1, start of talkspurt).
     writeRtpHeader(buf, this.firstSend, this.audioPt, this.seq, this.timestamp, this.ssrc);
+    this.emit(buf, FRAME_SAMPLES);
+  }
+
+  /** One packet whose header is written: the stream's clock moves a frame on, and it goes out. */
+  private emit(buf: Uint8Array, payloadOctets: number): void {
     this.firstSend = false;
     this.seq = (this.seq + 1) & 0xffff;
     this.timestamp = (this.timestamp + FRAME_SAMPLES) >>> 0;
     if (this.remoteAddress === null || this.closed) return; // nowhere to send yet; the clock still advances
     this.socket.send(buf, this.remotePort, this.remoteAddress);
     this.stats.packetsSent++;
-    this.rtcp.onSent(FRAME_SAMPLES);
+    this.rtcp.onSent(payloadOctets);
     if (this.rtcp.reportDue()) this.sendReport();
   }
 
