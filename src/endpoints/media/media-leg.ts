@@ -136,11 +136,35 @@ export class MediaLeg {
    * Plays a sound to this leg; resolves true when it has played, false when it was stopped
    * (`signal`), or the leg or plane closed first. Never rejects for those reasons.
    */
-  async play(sound: SoundSpec, signal?: AbortSignal): Promise<boolean> {
+  play(sound: SoundSpec, signal?: AbortSignal): Promise<boolean> {
+    return this.untilPlayed(async () => (await this.channel.request('play', { target: { legId: this.callSid }, sound })).playId, signal);
+  }
+
+  /**
+   * Sends keypad digits to the far end (`0-9 * # A-D`, `w` 0.5 s and `W` 1 s pauses): RFC 4733
+   * events where it negotiated telephone-event, tones in the audio otherwise (a simulated
+   * endpoint hears them). Resolves as `play` does: true when all went out, false when stopped
+   * by `signal` or the leg or plane closed first; rejects with `invalid` on other characters.
+   */
+  sendDigits(digits: string, signal?: AbortSignal): Promise<boolean> {
+    return this.untilPlayed(async () => (await this.channel.request('sendDigits', { legId: this.callSid, digits })).playId, signal);
+  }
+
+  /**
+   * A simulated endpoint's far end presses keys (tests, `sim:` calls): each digit reaches
+   * `MediaPlane.onDigit` when its key is released, 100 ms apart from the next. Resolves as
+   * `sendDigits` does; rejects with `invalid` for an RTP leg.
+   */
+  pressKeys(digits: string, signal?: AbortSignal): Promise<boolean> {
+    return this.untilPlayed(async () => (await this.channel.request('pressKeys', { legId: this.callSid, digits })).playId, signal);
+  }
+
+  /** Starts something that ends with a `played` (a play, digits) and waits for that end. */
+  private async untilPlayed(start: () => Promise<number>, signal: AbortSignal | undefined): Promise<boolean> {
     if (this.closed || signal?.aborted) return false;
     let playId: number;
     try {
-      playId = await this.run(async () => (await this.channel.request('play', { target: { legId: this.callSid }, sound })).playId);
+      playId = await this.run(start);
     } catch (error) {
       if (this.closed) return false;
       throw error;

@@ -48,6 +48,8 @@ export interface RtpLegParams {
 export interface MediaPlaneEvents {
   /** Talk detection of a leg (the `speaker` events). */
   talking: [callSid: string, talking: boolean];
+  /** A keypad digit from a leg's far end (RFC 4733, in-band, or a sim leg's pressKeys). */
+  digit: [callSid: string, digit: string];
 }
 
 export class MediaPlane implements MediaChannel {
@@ -85,6 +87,18 @@ export class MediaPlane implements MediaChannel {
   /** Talk detection of every leg (the `speaker` events). */
   onTalking(listener: (callSid: string, talking: boolean) => void): void {
     this.observer.on('talking', listener);
+  }
+
+  /**
+   * Every keypad digit a leg's far end sends, whatever the way (RFC 4733 events, tones in the
+   * audio, a simulated endpoint's keys), once per key press when it is released. Returns the
+   * function that unsubscribes.
+   */
+  onDigit(listener: (callSid: string, digit: string) => void): () => void {
+    this.observer.on('digit', listener);
+    return () => {
+      this.observer.off('digit', listener);
+    };
   }
 
   /** The open leg of a call, if it has one. */
@@ -281,6 +295,7 @@ export class MediaPlane implements MediaChannel {
     const client = new MediaClient(this.options);
     client.on('talking', (n) => this.observer.emit('talking', n.legId, n.talking));
     client.on('played', (n) => this.plays.get(n.id)?.(!n.stopped));
+    client.on('dtmf', (n) => this.observer.emit('digit', n.legId, n.digit));
     client.on('legClosed', (n) => {
       if (n.reason === 'rtp-timeout') void this.legs.get(n.legId)?.close('rtp-timeout');
     });
