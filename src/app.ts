@@ -24,6 +24,7 @@ import { openStore } from './store/open-store.js';
 import { EndpointRouter } from './endpoints/endpoint-router.js';
 import { ConferenceMedia } from './endpoints/media/conference-media.js';
 import { ConferenceTrunks, TRUNK_LEG_PREFIX, type TrunkRequest } from './endpoints/media/conference-trunks.js';
+import { CallKeypad } from './endpoints/media/call-keypad.js';
 import { MediaAudio } from './endpoints/media/media-audio.js';
 import { MediaPlane } from './endpoints/media/media-plane.js';
 import { SimulatedDialer } from './endpoints/simulated-dialer.js';
@@ -221,6 +222,7 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
     twiml: webhooks,
     notifier: webhooks,
     audio,
+    keypad: new CallKeypad(plane),
     documents: webhooks,
     conferenceAudio: audio,
     recordings: plane,

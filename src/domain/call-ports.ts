@@ -79,6 +79,31 @@ export interface DialReport {
   leg?: { callSid: string; durationSeconds: number; bridged: boolean };
 }
 
+/**
+ * What a `<Gather>` action is told (https://www.twilio.com/docs/voice/twiml/gather#action):
+ * the keys pressed without the finish key (`Digits`) and the finish key if one ended the input
+ * (`FinishedOnKey`, else empty).
+ */
+export interface GatherReport {
+  digits: string;
+  finishedOnKey: string;
+}
+
+/**
+ * The keypad of a call's far end: keys it presses (RFC 4733 events, in-band tones, a simulated
+ * endpoint's `dtmf=`), and keys sent to it (RFC 4733 where it negotiated telephone-event,
+ * in-band tones otherwise).
+ */
+export interface Keypad {
+  /** Calls `onKey` with every key the far end of `callSid` presses from now on; returns the stop. */
+  listen(callSid: string, onKey: (key: string) => void): () => void;
+  /**
+   * Sends keys and pauses (`w` ½ s, `W` 1 s) to the far end; resolves true once all went out,
+   * false when `signal` aborted first or the call has no media leg (any more).
+   */
+  send(callSid: string, digits: string, signal: AbortSignal): Promise<boolean>;
+}
+
 export interface TwimlRequest {
   call: Call;
   url: string;
@@ -87,6 +112,8 @@ export interface TwimlRequest {
   fallbackMethod?: HttpMethod;
   /** Set when the request is a `<Dial action>`. */
   dial?: DialReport;
+  /** Set when the request is a `<Gather action>`. */
+  gather?: GatherReport;
   /** Gives up the fetch (the call hung up or was redirected meanwhile). */
   signal?: AbortSignal;
 }

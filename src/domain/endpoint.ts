@@ -10,7 +10,12 @@
  * - `hangup=N`   hangs up N seconds after answering (default: stays until Conclave hangs up);
  * - `tone=HZ`    speaks a sine of HZ (20–3900) all the time it is answered;
  * - `play=URL`   speaks a WAV file instead, looped (percent-encode `;` in the URL);
- * - `record`     records what it hears, fetchable as a WAV (`…/Calls/{CallSid}/SimulatedAudio.wav`).
+ * - `record`     records what it hears, fetchable as a WAV (`…/Calls/{CallSid}/SimulatedAudio.wav`);
+ *                keys sent to it (`<Play digits>`, `sendDigits`) are in that WAV as DTMF tones;
+ * - `dtmf=KEYS`  presses KEYS once answered (0–9, `*`, `#`, A–D; `w` waits ½ s, `W` 1 s), as a
+ *                phone sending RFC 4733 events would: heard by Conclave, never by the others;
+ *                `#` may be written `%23`;
+ * - `dtmfAt=N`   presses them N seconds after the answer (default 1).
  * Without `tone` or `play` the endpoint is silent.
  */
 
@@ -26,6 +31,8 @@ export interface SimEndpoint {
   voice: { toneHz: number } | { playUrl: string } | null;
   /** Whether it records what it hears. */
   record: boolean;
+  /** Keys it presses once answered, and when (seconds after the answer); null = none. */
+  keys: { digits: string; afterSeconds: number } | null;
   params: Record<string, string>;
 }
 
@@ -66,6 +73,8 @@ function parseSim(rest: string): SimEndpoint | string {
   if (typeof hangup === 'string') return hangup;
   const voice = simVoice(params);
   if (typeof voice === 'string') return voice;
+  const keys = simKeys(params);
+  if (typeof keys === 'string') return keys;
   return {
     kind: 'sim',
     name,
@@ -74,8 +83,29 @@ function parseSim(rest: string): SimEndpoint | string {
     hangupAfterSeconds: hangup ?? null,
     voice,
     record: 'record' in params,
+    keys,
     params,
   };
+}
+
+/** The keys a phone can press, with Twilio's SendDigits pauses. */
+const KEYS = /^[0-9A-D*#wW]+$/;
+const DEFAULT_KEYS_AFTER_SECONDS = 1;
+
+function simKeys(params: Record<string, string>): SimEndpoint['keys'] | string {
+  if (params.dtmf === undefined) {
+    return params.dtmfAt === undefined ? null : 'sim: dtmfAt= needs dtmf=<keys>';
+  }
+  let digits: string;
+  try {
+    digits = decodeURIComponent(params.dtmf);
+  } catch {
+    return `sim: dtmf=${params.dtmf} is not valid percent-encoding`;
+  }
+  if (!KEYS.test(digits)) return `sim: dtmf=${params.dtmf} may hold only 0-9, *, #, A-D, w (half a second) and W (one second)`;
+  const after = seconds(params.dtmfAt, 'dtmfAt');
+  if (typeof after === 'string') return after;
+  return { digits, afterSeconds: after ?? DEFAULT_KEYS_AFTER_SECONDS };
 }
 
 function simVoice(params: Record<string, string>): SimEndpoint['voice'] | string {

@@ -104,6 +104,8 @@ export type BeepSetting = 'true' | 'false' | 'onEnter' | 'onExit';
  * - `hung-up`: its call ended (the phone hung up, it was cut off) — `participant_hung_up`;
  * - `time-limit`: the `<Dial timeLimit>` ran out — Twilio documents no value for it; the
  *   closest, `participant_hung_up`;
+ * - `left-on-star`: the caller pressed `*` in a `<Dial hangupOnStar="true">` — Twilio documents
+ *   no value for it; the closest, `participant_hung_up` (the caller left by its own hand);
  * - `hung-up-via-api`, `redirected-via-api`: its call was updated through the Calls API
  *   (`Status=completed`, new `Url`/`Twiml`) — `participant_updated_via_api`;
  * - `removed-via-api`: DELETE of the participant (a kick) — `participant_updated_via_api`;
@@ -115,6 +117,7 @@ export type BeepSetting = 'true' | 'false' | 'onEnter' | 'onExit';
 export type LeaveReason =
   | 'hung-up'
   | 'time-limit'
+  | 'left-on-star'
   | 'hung-up-via-api'
   | 'redirected-via-api'
   | 'removed-via-api'

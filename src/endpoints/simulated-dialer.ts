@@ -1,8 +1,8 @@
 /**
  * Simulated endpoints (`sim:`) behave as their address says — answer at once or after ringing,
  * busy, no answer, failure, hang up after a while — and, once answered, have a real media leg
- * in the mixer: a voice (a tone or a WAV) and an ear that can record. Anyone can try the whole
- * API, and hear it, with no phone.
+ * in the mixer: a voice (a tone or a WAV), an ear that can record, and a keypad (`dtmf=`, pressed
+ * `dtmfAt=` seconds after the answer). Anyone can try the whole API, and hear it, with no phone.
  */
 import type { DialOptions, DialResult, InboundLeg, RemoteLeg } from '../domain/call-ports.js';
 import type { SimEndpoint } from '../domain/endpoint.js';
@@ -29,6 +29,11 @@ function wait(ms: number, signal: AbortSignal): Promise<boolean> {
 
 const TONE_AMPLITUDE = 8000;
 
+/** A simulated endpoint's answered leg, which can start pressing its `dtmf=` keys. */
+interface SimulatedLeg extends RemoteLeg {
+  pressKeys(): void;
+}
+
 export class SimulatedDialer {
   constructor(
     private readonly logger: DialerLogger,
@@ -48,7 +53,9 @@ export class SimulatedDialer {
     if (endpoint.ringSeconds > 0 && !(await wait(endpoint.ringSeconds * 1000, signal))) return { outcome: 'canceled' };
     if (signal.aborted) return { outcome: 'canceled' };
     try {
-      return { outcome: 'answered', leg: await this.answeredLeg(options.callSid, endpoint) };
+      const answered = await this.answeredLeg(options.callSid, endpoint);
+      answered.pressKeys();
+      return { outcome: 'answered', leg: answered };
     } catch {
       // Its media leg could not be opened (logged by the plane): the call fails, as a phone
       // whose line broke would.
@@ -58,15 +65,20 @@ export class SimulatedDialer {
 
   /** A simulated phone calling in: it waits for Conclave to answer and never gives up first. */
   inbound(from: SimEndpoint): InboundLeg {
-    // Early media opens the leg the answer then keeps (the simulated phone hears ringback).
-    let leg: Promise<RemoteLeg> | undefined;
+    // Early media opens the leg the answer then keeps (the simulated phone hears ringback);
+    // its keys are pressed from the answer on.
+    let leg: Promise<SimulatedLeg> | undefined;
     return {
       ring: () => {},
       earlyMedia: async (callSid) => {
         leg ??= this.answeredLeg(callSid, from);
         await leg;
       },
-      answer: (callSid) => (leg ??= this.answeredLeg(callSid, from)),
+      answer: async (callSid) => {
+        const answered = await (leg ??= this.answeredLeg(callSid, from));
+        answered.pressKeys();
+        return answered;
+      },
       refuse: () => {
         void leg?.then((l) => l.hangup());
         return undefined;
@@ -75,14 +87,25 @@ export class SimulatedDialer {
     };
   }
 
-  /** The answered endpoint: its media leg speaks and listens; it hangs up after `hangup=N`. */
-  private async answeredLeg(callSid: string, endpoint: SimEndpoint): Promise<RemoteLeg> {
+  /**
+   * The answered endpoint: its media leg speaks and listens; it hangs up after `hangup=N`;
+   * `pressKeys()` (once it is answered) starts the clock of its `dtmf=` keys.
+   */
+  private async answeredLeg(callSid: string, endpoint: SimEndpoint): Promise<SimulatedLeg> {
     const local = new AbortController();
     const voice = await this.voice(endpoint);
     const leg = await this.plane.openSimLeg(callSid, voice, endpoint.record);
+    void leg.ended.then(() => local.abort());
     const after = endpoint.hangupAfterSeconds;
     const timedOut = after === null ? new Promise<void>(() => {}) : wait(after * 1000, local.signal).then(() => undefined);
+    let pressing = false;
     return {
+      pressKeys: () => {
+        const keys = endpoint.keys;
+        if (keys === null || pressing) return;
+        pressing = true;
+        void wait(keys.afterSeconds * 1000, local.signal).then((due) => (due ? leg.pressKeys(keys.digits, local.signal) : false));
+      },
       // When Conclave hangs up first, this promise never settles: the far end did not hang up.
       hungUp: Promise.race([timedOut, leg.ended]).then(() => (local.signal.aborted ? new Promise<void>(() => {}) : undefined)),
       hangup: () => {

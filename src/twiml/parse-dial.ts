@@ -6,6 +6,7 @@
  */
 import { AttributeReader, type ParseContext } from './attribute-reader.js';
 import { parseConference, RECORDING_EVENTS } from './parse-conference.js';
+import { isSendableDigits, SENDABLE_DIGITS_RULE } from './dtmf-digits.js';
 import { childElements, directText, isElement, type TwimlElement } from './twiml-element.js';
 import type {
   CallProgressEvent,
@@ -29,7 +30,6 @@ const DIAL_RECORDS: readonly DialRecord[] = [
 const TRIMS: readonly Trim[] = ['trim-silence', 'do-not-trim'];
 const CALL_PROGRESS_EVENTS: readonly CallProgressEvent[] = ['initiated', 'ringing', 'answered', 'completed'];
 const UNSUPPORTED_NOUNS = new Set(['Queue', 'Sim', 'Application', 'WhatsApp']);
-const DTMF = /^[0-9*#wW]+$/;
 
 /** Twilio rings at most ten endpoints at once. */
 export const MAX_DIAL_ENDPOINTS = 10;
@@ -57,7 +57,6 @@ export function parseDial(element: TwimlElement, context: ParseContext): DialVer
     recordingStatusCallbackEvent: read.list('recordingStatusCallbackEvent', RECORDING_EVENTS, ['completed']),
     ringTone: read.string('ringTone'),
   };
-  read.notActedOn('hangupOnStar', verb.hangupOnStar, 'Conclave does not read the caller\'s keys in a <Dial> yet');
   read.notActedOn('record', verb.record !== 'do-not-record', 'Conclave does not record calls yet');
   for (const name of ['trim', 'recordingStatusCallback', 'recordingStatusCallbackMethod', 'recordingStatusCallbackEvent']) {
     read.notActedOn(name, true, 'Conclave does not record calls yet');
@@ -153,16 +152,12 @@ function parseEndpoint(element: TwimlElement, context: ParseContext): DialEndpoi
     } else {
       if (text === '') throw read.error('<Number> has no number: put the number as its text');
       const sendDigits = read.string('sendDigits');
-      if (sendDigits !== undefined && !DTMF.test(sendDigits)) {
-        throw read.error(`<Number> attribute sendDigits="${sendDigits}" is invalid: it may hold only 0-9, *, # and w`, 'sendDigits');
+      if (sendDigits !== undefined && !isSendableDigits(sendDigits)) {
+        throw read.error(`<Number> attribute sendDigits="${sendDigits}" is invalid: ${SENDABLE_DIGITS_RULE}`, 'sendDigits');
       }
       noun = { noun: 'Number', number: text, sendDigits, ...common };
-      read.notActedOn('sendDigits', true, 'Conclave does not send digits to a dialled number yet');
     }
   }
-  // A whisper (TwiML run on the called party before the bridge) is not run yet.
-  read.notActedOn('url', true, 'Conclave does not run a whisper on the called party yet');
-  read.notActedOn('method', common.url !== undefined, 'Conclave does not run a whisper on the called party yet');
   read.finish();
   return noun;
 }

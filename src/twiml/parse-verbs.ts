@@ -4,19 +4,19 @@
  * https://www.twilio.com/docs/voice/twiml/play, …/pause, …/say, …/hangup, …/redirect, …/reject
  */
 import { AttributeReader, type ParseContext } from './attribute-reader.js';
+import { isSendableDigits, SENDABLE_DIGITS_RULE } from './dtmf-digits.js';
 import { childElements, deepText, directText, type TwimlElement } from './twiml-element.js';
 import type { HangupVerb, PauseVerb, PlayVerb, RedirectVerb, RejectVerb, SayVerb } from './verbs.js';
 
 /** Twilio stops a `loop="0"` after 1000 repetitions, and accepts no more than that. */
 const MAX_LOOP = 1000;
-const DTMF = /^[0-9*#wW]+$/;
 
 export function parsePlay(element: TwimlElement, context: ParseContext): PlayVerb {
   const read = new AttributeReader(element, context);
   const text = leafText(read);
   const digits = read.string('digits');
-  if (digits !== undefined && !DTMF.test(digits)) {
-    throw read.error(`<Play> attribute digits="${digits}" is invalid: it may hold only 0-9, *, # and w`, 'digits');
+  if (digits !== undefined && !isSendableDigits(digits)) {
+    throw read.error(`<Play> attribute digits="${digits}" is invalid: ${SENDABLE_DIGITS_RULE}`, 'digits');
   }
   if (text === '' && digits === undefined) throw read.error('<Play> has no URL: put the audio URL as its text');
   const verb: PlayVerb = {
@@ -25,7 +25,6 @@ export function parsePlay(element: TwimlElement, context: ParseContext): PlayVer
     loop: read.integer('loop', 1, 0, MAX_LOOP),
     digits,
   };
-  read.notActedOn('digits', true, 'Conclave does not play digits yet');
   read.finish();
   return verb;
 }

@@ -20,7 +20,7 @@ export interface TwimlDocument {
   readonly warnings: readonly string[];
 }
 
-export type TwimlVerb = DialVerb | PlayVerb | PauseVerb | SayVerb | HangupVerb | RedirectVerb | RejectVerb;
+export type TwimlVerb = DialVerb | GatherVerb | PlayVerb | PauseVerb | SayVerb | HangupVerb | RedirectVerb | RejectVerb;
 
 export type DialRecord =
   | 'do-not-record'
@@ -145,7 +145,7 @@ export interface NumberNoun extends EndpointNounBase {
   readonly noun: 'Number';
   /** The number as written, trimmed, e.g. `+15551234567`. */
   readonly number: string;
-  /** DTMF to send once answered: digits, `*`, `#`, `w` (half-second pause). */
+  /** DTMF to send once answered, before the bridge: 0–9, `*`, `#`, A–D, `w`/`W` (½ s/1 s pause). */
   readonly sendDigits: string | undefined;
 }
 
@@ -171,7 +171,7 @@ export interface PlayVerb {
   readonly url: string | undefined;
   /** Times to play; 0 = repeat until the call moves on. Default 1. */
   readonly loop: number;
-  /** DTMF to play instead of audio: digits, `*`, `#`, `w`. */
+  /** DTMF to play instead of audio: 0–9, `*`, `#`, A–D, `w`/`W` (½ s/1 s pause). */
   readonly digits: string | undefined;
 }
 
@@ -209,4 +209,30 @@ export interface RejectVerb {
   readonly verb: 'Reject';
   /** Default `rejected`. */
   readonly reason: 'rejected' | 'busy';
+}
+
+/** What `<Gather>` plays while it waits for keys (https://www.twilio.com/docs/voice/twiml/gather#nest-other-verbs). */
+export type GatherPrompt = SayVerb | PlayVerb | PauseVerb;
+
+/** The kinds of input `<Gather input>` names; Conclave gathers `dtmf` only. */
+export type GatherInput = 'dtmf' | 'speech';
+
+export interface GatherVerb {
+  readonly verb: 'Gather';
+  /** Where the keys go; absent = the current document's URL (Twilio's default). */
+  readonly action: string | undefined;
+  /** Default POST. */
+  readonly method: HttpMethod;
+  /** Seconds to wait after the prompts end and between keys; default 5. */
+  readonly timeout: number;
+  /** The key that ends input (not part of `Digits`); `''` = none. Default `#`. */
+  readonly finishOnKey: string;
+  /** Input ends once this many keys are in; absent = unlimited. */
+  readonly numDigits: number | undefined;
+  /** Request the action even with no keys (`Digits` empty); default false. */
+  readonly actionOnEmptyResult: boolean;
+  /** Default `['dtmf']`. */
+  readonly input: readonly GatherInput[];
+  /** Nested `<Say>`, `<Play>`, `<Pause>`, in order; the first key cuts them short. */
+  readonly prompts: readonly GatherPrompt[];
 }

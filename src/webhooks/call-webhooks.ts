@@ -54,6 +54,12 @@ export class CallWebhooks implements TwimlSource, CallNotifier, DocumentFetcher 
         params.DialBridged = String(leg.bridged);
       }
     }
+    if (request.gather) {
+      // As Twilio's Gather requests carry them: the keys, the finish key, and `msg`.
+      params.Digits = request.gather.digits;
+      params.FinishedOnKey = request.gather.finishedOnKey;
+      params.msg = 'Gather End';
+    }
     const result = await this.client.fetchTwiml({
       url: request.url,
       method: request.method,

@@ -23,6 +23,7 @@ import type { SignedCallbacks } from './signed-callbacks.js';
 const REASON_LEFT: Record<LeaveReason, string> = {
   'hung-up': 'participant_hung_up',
   'time-limit': 'participant_hung_up',
+  'left-on-star': 'participant_hung_up',
   'hung-up-via-api': 'participant_updated_via_api',
   'redirected-via-api': 'participant_updated_via_api',
   'removed-via-api': 'participant_updated_via_api',

@@ -13,6 +13,7 @@ import { createCall } from '../../services/calls/create-call.js';
 import { callRecording } from '../../services/cluster/call-commands.js';
 import { receiveCall } from '../../services/calls/receive-call.js';
 import { deleteCall, getCall, listCalls, updateCall } from '../../services/calls/update-call.js';
+import { isSendableDigits, SENDABLE_DIGITS_RULE } from '../../twiml/dtmf-digits.js';
 import { bool, dateRange, oneOf, text, type Params } from '../form-params.js';
 import { UnusedParameters } from '../unused-parameters.js';
 import { callShape } from '../representation/call-shape.js';
@@ -118,6 +119,18 @@ export function timeout(params: Params): number {
   return Math.min(600, Math.max(5, Number(value)));
 }
 
+/** Twilio's limit on SendDigits: "a maximum length of 32 digits" (twilio-oai CreateCall). */
+const MAX_SEND_DIGITS = 32;
+
+/** `SendDigits`: keys and pauses (0–9, A–D, `*`, `#`, `w`, `W`), at most 32. */
+export function sendDigitsOf(form: Params): { sendDigits?: string } {
+  const digits = text(form, 'SendDigits');
+  if (digits === undefined || digits === '') return {};
+  if (digits.length > MAX_SEND_DIGITS) throw invalidParameter('SendDigits', `must be at most ${MAX_SEND_DIGITS} keys (it has ${digits.length})`);
+  if (!isSendableDigits(digits)) throw invalidParameter('SendDigits', SENDABLE_DIGITS_RULE.replace(/^it /, ''));
+  return { sendDigits: digits };
+}
+
 /** SipAuthUsername and SipAuthPassword go together (twilio-oai CreateCall). */
 export function sipAuthOf(form: Params): { sipAuth?: { username: string; password: string } } {
   const username = text(form, 'SipAuthUsername');
@@ -160,6 +173,7 @@ export function registerCallRoutes(app: FastifyInstance, ctx: CallServiceContext
         statusCallbackEvents: progressEvents(form, 'StatusCallbackEvent'),
         timeout: timeout(form),
         ...sipAuthOf(form),
+        ...sendDigitsOf(form),
       });
       unused.note(form, CALL_RECORDING_PARAMETERS);
       sendInstance(reply, request, callShape, call, 201);

@@ -3,9 +3,15 @@
  * Create Participant — joining the conference participant that was created for it.
  */
 import type { HttpMethod } from '../../domain/call.js';
-import type { DialReport } from '../../domain/call-ports.js';
+import type { DialReport, GatherReport } from '../../domain/call-ports.js';
 
 export type CallApplicationSource =
-  | { kind: 'url'; url: string; method: HttpMethod; fallbackUrl: string | null; fallbackMethod: HttpMethod; dial?: DialReport }
+  | { kind: 'url'; url: string; method: HttpMethod; fallbackUrl: string | null; fallbackMethod: HttpMethod; dial?: DialReport; gather?: GatherReport }
   | { kind: 'twiml'; twiml: string }
   | { kind: 'participant'; accountSid: string; conferenceSid: string; waitUrl?: { url: string; method: HttpMethod } };
+
+/** The current document once more (an empty `<Redirect/>`): fetched again from its URL with `method`, or the same inline TwiML. */
+export function documentAgain(document: CallApplicationSource, method: HttpMethod): CallApplicationSource {
+  if (document.kind !== 'url') return document;
+  return { kind: 'url', url: document.url, method, fallbackUrl: null, fallbackMethod: 'POST' };
+}

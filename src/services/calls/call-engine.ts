@@ -4,7 +4,7 @@
  * or received them (design.md: a call leg belongs to one media node).
  */
 import type { Call } from '../../domain/call.js';
-import type { AudioPlayer, CallBridge, CallNotifier, ConferenceAudio, DocumentFetcher, EndpointDialer, SimulatedRecordings, TwimlSource } from '../../domain/call-ports.js';
+import type { AudioPlayer, CallBridge, CallNotifier, ConferenceAudio, DocumentFetcher, EndpointDialer, Keypad, SimulatedRecordings, TwimlSource } from '../../domain/call-ports.js';
 import { ConferenceAudioScheduler } from './conference-audio-scheduler.js';
 import type { Endpoint } from '../../domain/endpoint.js';
 import { ResourceNotFound } from '../../errors.js';
@@ -22,6 +22,7 @@ export interface CallEnginePorts {
   dialer: EndpointDialer;
   twiml: TwimlSource;
   audio: AudioPlayer;
+  keypad: Keypad;
   notifier: CallNotifier;
   logger: CallLogger;
   documents: DocumentFetcher;
@@ -54,6 +55,7 @@ export class CallEngine {
       dialer: ports.dialer,
       twiml: ports.twiml,
       audio: ports.audio,
+      keypad: ports.keypad,
       bridge: ports.bridge,
       notifier: ports.notifier,
       logger: ports.logger,

@@ -3,7 +3,7 @@
  * status keeper and a logger. Built once by the call engine.
  */
 import type { Call } from '../../domain/call.js';
-import type { AudioPlayer, CallBridge, CallNotifier, EndpointDialer, TwimlSource } from '../../domain/call-ports.js';
+import type { AudioPlayer, CallBridge, CallNotifier, EndpointDialer, Keypad, TwimlSource } from '../../domain/call-ports.js';
 import type { ServiceContext } from '../context.js';
 import type { CallApplicationSource } from './call-application.js';
 import type { CallStatusKeeper } from './call-status.js';
@@ -20,6 +20,7 @@ export interface CallRuntime {
   dialer: EndpointDialer;
   twiml: TwimlSource;
   audio: AudioPlayer;
+  keypad: Keypad;
   bridge: CallBridge;
   notifier: CallNotifier;
   status: CallStatusKeeper;

@@ -30,6 +30,8 @@ export interface CallExtras {
   /** An inbound call's far end (a SIP INVITE); a simulated caller's when absent. */
   inbound?: InboundLeg;
   sipAuth?: { username: string; password: string };
+  /** Keys sent once the called party answers, before its TwiML runs (Calls.create `SendDigits`). */
+  sendDigits?: string;
 }
 
 /** `<Dial answerOnBridge="true">` to phones: it answers the caller itself, on the bridge. */
@@ -147,6 +149,10 @@ export class CallSession {
     }
     this.answered(result.leg);
     await this.move('in-progress');
+    if (this.ended.signal.aborted) return;
+    // "The string of keys to dial after connecting to the number" (twilio-oai CreateCall): an
+    // extension to reach before the application speaks.
+    if (this.extras.sendDigits) await this.rt.keypad.send(this.call.sid, this.extras.sendDigits, this.ended.signal);
     if (this.ended.signal.aborted) return;
     await this.runApplication(this.source);
   }

@@ -25,8 +25,8 @@ export type StayOutcome = { joined: true; seconds: number } | { joined: false; e
  * Why a call's session stopped what it was doing: the reason its signal is aborted with, and the
  * reason its participant leaves (anything else, e.g. shutdown, counts as a hang-up).
  */
-export type CallInterruption = Extract<OwnLeaveReason, 'hung-up' | 'hung-up-via-api' | 'redirected-via-api'>;
-const INTERRUPTIONS: readonly unknown[] = ['hung-up', 'hung-up-via-api', 'redirected-via-api'] satisfies CallInterruption[];
+export type CallInterruption = Extract<OwnLeaveReason, 'hung-up' | 'hung-up-via-api' | 'redirected-via-api' | 'left-on-star'>;
+const INTERRUPTIONS: readonly unknown[] = ['hung-up', 'hung-up-via-api', 'redirected-via-api', 'left-on-star'] satisfies CallInterruption[];
 
 function interruption(signal: AbortSignal): CallInterruption {
   return INTERRUPTIONS.includes(signal.reason) ? (signal.reason as CallInterruption) : 'hung-up';

@@ -18,6 +18,8 @@ export interface CreateCallRequest extends Omit<CallApplication, 'statusCallback
   timeout: number;
   /** Digest credentials for a `sip:` To that challenges (SipAuthUsername/SipAuthPassword). */
   sipAuth?: { username: string; password: string };
+  /** Keys to send once answered (`SendDigits`), checked at the edge. */
+  sendDigits?: string;
 }
 
 /** Twilio error codes of the Call resource: 21211 invalid To, 21212 invalid From. */
@@ -43,7 +45,7 @@ export function callingEndpoint(from: string): void {
 }
 
 /** A queued outbound call; `parent` makes it a `<Dial>` child (`outbound-dial`, ParentCallSid). */
-export function newOutboundCall(request: Omit<CreateCallRequest, 'sipAuth'>, now: number, sid = newSid('CA'), parent?: Call): Call {
+export function newOutboundCall(request: Omit<CreateCallRequest, 'sipAuth' | 'sendDigits'>, now: number, sid = newSid('CA'), parent?: Call): Call {
   return {
     sid,
     accountSid: request.accountSid,
@@ -88,6 +90,9 @@ export async function createCall(ctx: CallServiceContext, request: CreateCallReq
   }
   const call: Call = { ...newOutboundCall(request, ctx.clock.now()), nodeId: ctx.node.id };
   await ctx.store.insertCall(call);
-  ctx.calls.start(call, endpoint, source, request.sipAuth ? { sipAuth: request.sipAuth } : {});
+  ctx.calls.start(call, endpoint, source, {
+    ...(request.sipAuth ? { sipAuth: request.sipAuth } : {}),
+    ...(request.sendDigits ? { sendDigits: request.sendDigits } : {}),
+  });
   return call;
 }

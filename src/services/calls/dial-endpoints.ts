@@ -7,6 +7,11 @@
  * DialBridged — the first line dialled when none answered) or the next
  * verb. Each child call has Twilio's status moves and the noun's own status callback.
  *
+ * The caller hears ringback until the bridge. The line that answers first gets its
+ * `sendDigits` and runs its whisper (`url`, run-whisper.ts) before it is bridged; a whisper
+ * that hangs up declines the call (DialCallStatus `completed`, DialBridged false). With
+ * `hangupOnStar` the caller's `*` ends the bridge (the Dial ends `completed`).
+ *
  * `answerOnBridge="true"` on an inbound call not yet answered: the caller hears ringback as early
  * media while the lines ring and is answered only when one of them answers, just before the
  * bridge; when none does, it is still unanswered and the Dial's status says why.
@@ -22,6 +27,8 @@ import { newSid } from '../../domain/sids.js';
 import type { DialEndpointNoun, DialVerb } from '../../twiml/verbs.js';
 import { newOutboundCall } from './create-call.js';
 import { sleep } from './sleep.js';
+import { runWhisper, type WhisperOutcome } from './run-whisper.js';
+import { listenForStar } from './star-key.js';
 import type { CallRuntime } from './call-runtime.js';
 
 /** The caller of a `<Dial answerOnBridge>` that is not answered yet. */
@@ -76,8 +83,10 @@ const sipDetail = (code: number | undefined): ProgressDetail => (code === undefi
 export async function dialEndpoints(rt: CallRuntime, parent: Call, verb: DialVerb, signal: AbortSignal, onBridge?: AnswerOnBridge): Promise<DialReport> {
   const { ctx } = rt;
   const ringback = new AbortController();
-  // Ringback is a courtesy: if it cannot play (the caller's leg just went), the Dial goes on.
-  const ringbackPlayed = onBridge ? rt.audio.ringback(parent, ringback.signal).catch(() => undefined) : Promise.resolve();
+  // The caller hears ringback until the bridge — while the lines ring and while a whisper
+  // runs on the one that answered (Twilio's `ringTone`). A courtesy: if it cannot play (the
+  // caller's leg just went), the Dial goes on.
+  const ringbackPlayed = rt.audio.ringback(parent, ringback.signal).catch(() => undefined);
   const children: { call: Call; endpoint: Endpoint | string; noun: DialEndpointNoun; ringing: AbortController }[] = [];
   for (const noun of verb.endpoints) {
     const endpoint = endpointOf(noun);
@@ -124,9 +133,12 @@ export async function dialEndpoints(rt: CallRuntime, parent: Call, verb: DialVer
     }),
   );
   signal.removeEventListener('abort', cancelAll);
-  ringback.abort();
-  await ringbackPlayed; // stopped before the caller's leg joins the bridge
+  const stopRingback = async (): Promise<void> => {
+    ringback.abort();
+    await ringbackPlayed; // stopped before the caller's leg joins the bridge
+  };
   if (!winner) {
+    await stopRingback();
     const status = unanswered(results, signal.aborted);
     onBridge?.notAnswered(status);
     return notBridged(status, children[0]?.call);
@@ -134,6 +146,17 @@ export async function dialEndpoints(rt: CallRuntime, parent: Call, verb: DialVer
 
   const child = children[winner.index]!;
   const answeredBy = sipDetail(winner.leg.sipResponseCode);
+  const through = await beforeBridge(rt, child.call, child.noun, winner.leg, signal);
+  await stopRingback();
+  if (through !== 'bridge') {
+    // Declined by its whisper, or it hung up during it: answered, never bridged (Twilio's
+    // DialBridged=false); a caller still unanswered (answerOnBridge) is told no-answer.
+    winner.leg.hangup();
+    const ended = await rt.status.move(child.call, 'completed', answeredBy);
+    if (signal.aborted) return notBridged('canceled', ended);
+    onBridge?.notAnswered('no-answer');
+    return { status: 'completed', leg: { callSid: ended.sid, durationSeconds: ended.duration ?? 0, bridged: false } };
+  }
   if (onBridge && !(await onBridge.answer())) {
     winner.leg.hangup();
     await rt.status.move(child.call, 'completed', answeredBy);
@@ -143,14 +166,17 @@ export async function dialEndpoints(rt: CallRuntime, parent: Call, verb: DialVer
   // Whatever happens on the bridge (its join failing included), the dialled leg is hung up
   // and its call completed, and the caller's leg is taken back out.
   const limit = new AbortController();
+  const star = verb.hangupOnStar ? listenForStar(rt.keypad, parent.sid) : undefined;
   let ended = child.call;
   try {
     await rt.bridge.join(`bridge:${parent.sid}`, legs);
-    await Promise.race([winner.leg.hungUp, sleep(verb.timeLimit * 1000, AbortSignal.any([signal, limit.signal]))]);
+    const over = AbortSignal.any([signal, limit.signal, ...(star ? [star.signal] : [])]);
+    await Promise.race([winner.leg.hungUp, sleep(verb.timeLimit * 1000, over)]);
   } catch (error) {
     rt.logger.warn({ err: error, callSid: parent.sid, dialCallSid: child.call.sid }, '<Dial>: the bridge failed; the dialled line is hung up');
     return { status: 'failed', leg: { callSid: child.call.sid, durationSeconds: 0, bridged: false } };
   } finally {
+    star?.stop();
     limit.abort();
     await rt.bridge.leave(legs).catch(() => undefined); // logged by the media side if it matters
     winner.leg.hangup();
@@ -159,4 +185,19 @@ export async function dialEndpoints(rt: CallRuntime, parent: Call, verb: DialVer
   // DialCallDuration is the dialled call's duration (Twilio: "the duration in seconds of the
   // dialed call"), the same figure its Call resource shows.
   return { status: 'completed', leg: { callSid: child.call.sid, durationSeconds: ended.duration ?? 0, bridged: true } };
+}
+
+/**
+ * What happens on the answered line before the bridge: its `sendDigits` (`<Number>`, an
+ * extension to reach), then its whisper (`url`). `hangup` when the whisper declined, or either
+ * side hung up meanwhile.
+ */
+async function beforeBridge(rt: CallRuntime, call: Call, noun: DialEndpointNoun, leg: RemoteLeg, signal: AbortSignal): Promise<WhisperOutcome> {
+  if (noun.url === undefined && (noun.noun !== 'Number' || noun.sendDigits === undefined)) return 'bridge';
+  const calleeGone = new AbortController();
+  void leg.hungUp.then(() => calleeGone.abort());
+  const during = AbortSignal.any([signal, calleeGone.signal]);
+  if (noun.noun === 'Number' && noun.sendDigits !== undefined) await rt.keypad.send(call.sid, noun.sendDigits, during);
+  if (noun.url !== undefined && !during.aborted) return runWhisper(rt, call, noun.url, noun.method, during);
+  return during.aborted ? 'hangup' : 'bridge';
 }

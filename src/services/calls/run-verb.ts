@@ -1,21 +1,25 @@
 /**
  * Runs one TwiML verb of an answered call. `<Dial><Conference>` puts the call in the room
  * until it leaves, `<Dial>` to phones bridges it with the first to answer (dial-endpoints.ts);
+ * with `hangupOnStar` the caller's `*` leaves the room or ends the bridge (star-key.ts);
  * then the call goes to the Dial's `action` (told `DialCallStatus`, and after phones the
  * dialled leg: `DialCallSid`, `DialCallDuration`, `DialBridged`) or on to the next verb.
- * `<Play>` and `<Say>` go to the audio player, `<Pause>` waits, `<Redirect>` and `<Hangup>` end
+ * `<Gather>` collects keys (run-gather.ts); `<Play>` and `<Say>` go to the audio player (`<Play
+ * digits>` to the keypad), `<Pause>` waits (run-prompt.ts), `<Redirect>` and `<Hangup>` end
  * the document — an empty `<Redirect/>` fetches the current document again
  * (https://www.twilio.com/docs/voice/twiml/redirect) —; `<Reject>` on an answered call hangs up
  * (https://www.twilio.com/docs/voice/twiml/reject).
  */
-import type { Call, HttpMethod } from '../../domain/call.js';
+import type { Call } from '../../domain/call.js';
 import type { DialReport } from '../../domain/call-ports.js';
 import type { DialVerb, TwimlVerb } from '../../twiml/verbs.js';
-import type { CallApplicationSource } from './call-application.js';
+import { documentAgain, type CallApplicationSource } from './call-application.js';
 import type { CallRuntime } from './call-runtime.js';
 import { stayInConference } from './conference-leg.js';
 import { dialEndpoints, type AnswerOnBridge } from './dial-endpoints.js';
-import { sleep } from './sleep.js';
+import { runGather } from './run-gather.js';
+import { listenForStar } from './star-key.js';
+import { runPrompt } from './run-prompt.js';
 
 export type VerbStep = { kind: 'continue' } | { kind: 'hangup' } | { kind: 'goto'; source: CallApplicationSource };
 
@@ -34,17 +38,17 @@ export async function runVerb(rt: CallRuntime, call: Call, verb: TwimlVerb, sign
   switch (verb.verb) {
     case 'Dial':
       return dial(rt, call, verb, signal, context);
+    case 'Gather': {
+      const outcome = await runGather(rt, call, verb, signal, context.document);
+      return outcome.kind === 'action' ? { kind: 'goto', source: outcome.source } : outcome.kind === 'next' ? CONTINUE : { kind: 'hangup' };
+    }
     case 'Play':
-      if (verb.url !== undefined) await rt.audio.play(call, { kind: 'play', url: verb.url, loop: verb.loop }, signal);
-      return CONTINUE;
     case 'Say':
-      await rt.audio.play(call, { kind: 'say', text: verb.text, voice: verb.voice, language: verb.language, loop: verb.loop }, signal);
-      return CONTINUE;
     case 'Pause':
-      await sleep(verb.length * 1000, signal);
+      await runPrompt(rt, call, verb, signal);
       return CONTINUE;
     case 'Redirect':
-      if (verb.url === undefined) return { kind: 'goto', source: again(context.document, verb.method) };
+      if (verb.url === undefined) return { kind: 'goto', source: documentAgain(context.document, verb.method) };
       return { kind: 'goto', source: { kind: 'url', url: verb.url, method: verb.method, fallbackUrl: null, fallbackMethod: 'POST' } };
     case 'Hangup':
     case 'Reject':
@@ -53,16 +57,11 @@ export async function runVerb(rt: CallRuntime, call: Call, verb: TwimlVerb, sign
 }
 
 
-/** The current document once more: fetched again from its URL (with the Redirect's method), or the same inline TwiML. */
-function again(document: CallApplicationSource, method: HttpMethod): CallApplicationSource {
-  if (document.kind !== 'url') return document;
-  return { kind: 'url', url: document.url, method, fallbackUrl: null, fallbackMethod: 'POST' };
-}
-
 async function dial(rt: CallRuntime, call: Call, verb: DialVerb, signal: AbortSignal, context: VerbContext): Promise<VerbStep> {
   let report: DialReport;
   const room = verb.conference;
   if (room) {
+    const star = verb.hangupOnStar ? listenForStar(rt.keypad, call.sid) : undefined;
     const stay = await stayInConference(
       rt.ctx,
       call.sid,
@@ -93,10 +92,10 @@ async function dial(rt: CallRuntime, call: Call, verb: DialVerb, signal: AbortSi
           rt.conferenceAudio.wait(conference, call.sid, room.waitUrl === undefined ? undefined : { url: room.waitUrl, method: room.waitMethod });
         },
       },
-      signal,
+      star ? AbortSignal.any([signal, star.signal]) : signal,
       verb.timeLimit,
       verb.action !== undefined || !context.last,
-    );
+    ).finally(() => star?.stop());
     if (stay.joined) {
       report = { status: 'completed' };
     } else {
