@@ -209,3 +209,143 @@ export async function waitListening(netns: Netns, port: number, protocol: 'udp' 
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+/** The far end hangs up: its BYE → 200 (the last step of the keypad scenarios). */
+const BYE_ENDS_THE_CALL = `  <recv request="BYE" />
+  <send>
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]>
+  </send>`;
+
+/**
+ * A UAC whose caller uses the keypad: INVITE offering PCMU, and telephone-event 101 when
+ * `telephoneEvent` (RFC 4733 §7.1.1), else nothing but PCMU (a line that can only send keys as
+ * tones); → (100/180/183) 200 → ACK; then sipp replays `pcap` (keypad-pcap.ts: 20 ms audio
+ * frames with the keys in them) from its media port to the media address Conclave answered
+ * with, while it waits for Conclave's BYE → 200.
+ */
+export function keypadUacScenario(options: { pcap: string; telephoneEvent: boolean }): string {
+  const formats = options.telephoneEvent ? '0 101' : '0';
+  const telephoneEvent = options.telephoneEvent ? '\n      a=rtpmap:101 telephone-event/8000\n      a=fmtp:101 0-15' : '';
+  return `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="conclave keypad uac">
+  <send retrans="500">
+    <![CDATA[
+      INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 1 INVITE
+      Contact: <sip:sipp@[local_ip]:[local_port];transport=[transport]>
+      Max-Forwards: 70
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=sipp 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP ${formats}
+      a=rtpmap:0 PCMU/8000${telephoneEvent}
+      a=ptime:20
+
+    ]]>
+  </send>
+  <recv response="100" optional="true" />
+  <recv response="180" optional="true" />
+  <recv response="183" optional="true" />
+  <recv response="200" />
+  <send>
+    <![CDATA[
+      ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 1 ACK
+      Contact: <sip:sipp@[local_ip]:[local_port];transport=[transport]>
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <nop>
+    <action>
+      <exec play_pcap_audio="${options.pcap}" />
+    </action>
+  </nop>
+${BYE_ENDS_THE_CALL}
+</scenario>
+`;
+}
+
+/**
+ * A UAS on a line without telephone-event: INVITE → 100 → 200 whose SDP answers PCMU only;
+ * ACK; the BYE that ends the call → 200. Its media is at `media` (an RTP socket the test reads,
+ * so what Conclave sends there can be decoded), else at sipp's own media address; with `pcap`
+ * (keypad-pcap.ts, `inband`) sipp replays that audio to Conclave once the ACK has come.
+ */
+export function plainAudioUasScenario(options: { media?: { address: string; port: number }; pcap?: string }): string {
+  const address = options.media?.address ?? '[media_ip]';
+  const port = options.media?.port ?? '[media_port]';
+  const play = options.pcap === undefined ? '' : `
+  <nop>
+    <action>
+      <exec play_pcap_audio="${options.pcap}" />
+    </action>
+  </nop>`;
+  return `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="conclave uas without telephone-event">
+  <recv request="INVITE" crlf="true" />
+  <send>
+    <![CDATA[
+      SIP/2.0 100 Trying
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <send retrans="500">
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:sipp@[local_ip]:[local_port];transport=[transport]>
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=sipp 53655765 2353687637 IN IP4 ${address}
+      s=-
+      c=IN IP4 ${address}
+      t=0 0
+      m=audio ${port} RTP/AVP 0
+      a=rtpmap:0 PCMU/8000
+      a=ptime:20
+
+    ]]>
+  </send>
+  <recv request="ACK" crlf="true" />${play}
+${BYE_ENDS_THE_CALL}
+</scenario>
+`;
+}
