@@ -84,6 +84,7 @@ export class EngineRooms {
     const leg = this.leg(p.legId);
     if (!leg.rtp) throw new MediaError('invalid', `leg ${leg.id} is not an RTP leg`);
     if (p.codec !== undefined) leg.rtp.setCodec(p.codec);
+    if (p.telephoneEventPayloadType !== undefined) leg.rtp.setTelephoneEvent(p.telephoneEventPayloadType);
     leg.rtp.setRemote(p.address, p.port);
     return {};
   }

@@ -144,7 +144,11 @@ export interface MediaRequestMap {
    */
   startRtpTimeout: { params: { legId: string }; result: Record<string, never> };
   /** Where an RTP leg sends, and (from the SDP answer) the codec it speaks from now on. */
-  setRemote: { params: { legId: string; codec?: G711CodecName } & RemoteAddress; result: Record<string, never> };
+  setRemote: {
+    /** `telephoneEventPayloadType`: the peer's, from its SDP (null: none); absent = unchanged. */
+    params: { legId: string; codec?: G711CodecName; telephoneEventPayloadType?: number | null } & RemoteAddress;
+    result: Record<string, never>;
+  };
   /** Starts a player; its result `playId` (the request id) comes back in `played` when it ends. */
   play: { params: { target: PlayTarget; sound: SoundSpec; loop?: boolean }; result: { playId: number } };
   /**

@@ -72,10 +72,11 @@ export class MediaLeg {
     return next;
   }
 
-  /** Where the leg sends (the peer's SDP), and with which codec. */
-  setRemote(remote: RemoteAddress, codec?: G711CodecName): Promise<void> {
+  /** Where the leg sends (the peer's SDP), with which codec, and its telephone-event payload type (null: none). */
+  setRemote(remote: RemoteAddress, codec?: G711CodecName, telephoneEvent?: number | null): Promise<void> {
     return this.run(async () => {
-      await this.channel.request('setRemote', { legId: this.callSid, ...remote, ...(codec ? { codec } : {}) });
+      const te = telephoneEvent === undefined ? {} : { telephoneEventPayloadType: telephoneEvent };
+      await this.channel.request('setRemote', { legId: this.callSid, ...remote, ...(codec ? { codec } : {}), ...te });
     });
   }
 

@@ -172,7 +172,7 @@ export class SipGateway {
     media.local = { ...media.local, sessionVersion: media.local.sessionVersion + 1 };
     const { callSid } = media.leg;
     if (offer.address !== '0.0.0.0') {
-      await media.leg.setRemote({ address: offer.address, port: offer.port }, offer.codec).catch((error: unknown) => this.plane.unlessGone(error, callSid, 'follow the re-INVITE'));
+      await media.leg.setRemote({ address: offer.address, port: offer.port }, offer.codec, offer.telephoneEvent).catch((error: unknown) => this.plane.unlessGone(error, callSid, 'follow the re-INVITE'));
     }
     this.hooks.phoneHold(callSid, offer.onHold);
     this.logger.info({ callSid, onHold: offer.onHold }, 'SIP: the phone re-INVITEd');

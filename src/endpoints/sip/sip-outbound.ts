@@ -74,7 +74,7 @@ export class SipOutbound {
       call.on('answered', ({ remoteAudio }) => {
         gateway.track(call, { leg, local: audio });
         const quietly = (what: string) => (error: unknown) => gateway.media.unlessGone(error, callSid, what);
-        leg.setRemote({ address: remoteAudio.address, port: remoteAudio.port }, remoteAudio.codec).catch(quietly('send to the answer'));
+        leg.setRemote({ address: remoteAudio.address, port: remoteAudio.port }, remoteAudio.codec, remoteAudio.telephoneEvent).catch(quietly('send to the answer'));
         leg.answered().catch(quietly('start its RTP timeout')); // its RTP timeout starts now
         resolve({ outcome: 'answered', leg: remoteLegOf(call, leg) });
       });

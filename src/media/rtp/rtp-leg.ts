@@ -66,9 +66,10 @@ export class RtpLeg {
   onPacket: ((sequenceNumber: number) => void) | null = null;
   /** Called once per DTMF digit the peer sent (RFC 4733 event 0–15, on its end). */
   onDtmf: ((digit: string) => void) | null = null;
-  readonly telephoneEventPayloadType: number | null;
+  /** Change only with setTelephoneEvent (the SDP answer said whether the peer takes events). */
+  telephoneEventPayloadType: number | null;
   /** In-band DTMF detection, on for a peer without telephone-event (a peer with it sends digits as events). */
-  readonly detector: DtmfDetector | null;
+  detector: DtmfDetector | null;
 
   /** Change only with setCodec (the SDP answer picked another codec than the offer's first). */
   private audioCodec: G711Codec;
@@ -207,6 +208,18 @@ export class RtpLeg {
     this.audioPt = G711_PAYLOAD_TYPE[codec];
     this.decodeTable = codec === 'PCMU' ? MULAW_DECODE : ALAW_DECODE;
     this.encodeTable = codec === 'PCMU' ? MULAW_ENCODE : ALAW_ENCODE;
+  }
+
+  /**
+   * What the peer's SDP (an answer to our offer, a re-INVITE) says about RFC 4733: its
+   * telephone-event payload type, or null when it takes none — then keys go to it as tones and
+   * its own keys are listened for in-band.
+   */
+  setTelephoneEvent(pt: number | null): void {
+    if (pt === this.telephoneEventPayloadType) return;
+    if (pt !== null && (!Number.isInteger(pt) || pt < 0 || pt > 127 || pt === this.audioPt)) throw new MediaError('invalid', `bad telephone-event payload type ${pt}`);
+    this.telephoneEventPayloadType = pt;
+    this.detector = pt === null ? new DtmfDetector() : null;
   }
 
   /** Receiver figures for LegStats (RFC 3550 A.3 loss, A.8 jitter, the peer's last SR). */
