@@ -2,7 +2,10 @@
  * A SIP phone for end-to-end tests, in process on 127.0.0.1: a SIP user agent on its own UDP
  * port that calls Conclave or answers Conclave's INVITEs, and an RTP socket that speaks a tone
  * as PCMU every 20 ms (drift-corrected) and keeps every frame it hears with its arrival time,
- * so tests can ask "what did this phone hear after the REST 200?".
+ * so tests can ask "what did this phone hear after the REST 200?". Its keypad presses keys as
+ * RFC 4733 events (its SDP offers telephone-event/8000 on 101) or, opened with
+ * `telephoneEvent: false`, as in-band tones; RFC 4733 keys Conclave sends it are kept in
+ * `keysHeard`.
  */
 import dgram from 'node:dgram';
 import { performance } from 'node:perf_hooks';
@@ -14,6 +17,7 @@ import type { IncomingCall } from '../../src/sip/ua/incoming-call.js';
 import { SipUserAgent } from '../../src/sip/ua/user-agent.js';
 import { SipCombinedTransport } from '../../src/sip/transport/combined-transport.js';
 import { goertzel, meanAmplitude, ToneSource } from '../media/goertzel.js';
+import { keyTone } from './dtmf.js';
 
 export interface HeardFrame {
   /** performance.now() when the test process read it. */
@@ -23,8 +27,29 @@ export interface HeardFrame {
   pcm: Int16Array;
 }
 
+/** What the phone sends in one 20 ms slot while it presses keys. */
+type KeySlot = { kind: 'event'; code: number; duration: number; end: boolean } | { kind: 'pcm'; pcm: Int16Array };
+
+const RFC4733_CODES = '0123456789*#ABCD';
+const TELEPHONE_EVENT_PT = 101;
+
+/** Removes telephone-event from an SDP body (a phone that only sends keys in-band). */
+function withoutTelephoneEvent(sdp: string): string {
+  return sdp
+    .split('\r\n')
+    .filter((line) => !/^a=(rtpmap|fmtp):101\b/.test(line))
+    .map((line) => (line.startsWith('m=audio') ? line.replace(/ 101\b/, '') : line))
+    .join('\r\n');
+}
+
 export class SipPhone {
   readonly heard: HeardFrame[] = [];
+  /** Keys Conclave sent as RFC 4733 events, in order (one per event). */
+  readonly keysHeard: string[] = [];
+  private lastEventTs = -1;
+  /** The RTP timestamp of the key event being sent. */
+  private eventStart = 0;
+  private readonly keySlots: KeySlot[] = [];
   call: SipCall | undefined;
   remote: RemoteAudio | undefined;
   /** Resolves when Conclave's INVITE arrives (answering phones). */
@@ -46,11 +71,16 @@ export class SipPhone {
     private readonly rtp: dgram.Socket,
     hz: number | null,
     invited: Promise<IncomingCall>,
+    private readonly telephoneEvent: boolean,
   ) {
     this.tone = hz === null ? null : new ToneSource(hz, 8000);
     this.invited = invited;
     rtp.on('message', (msg) => {
       const p = parseRtp(msg);
+      if (p && p.payloadType === TELEPHONE_EVENT_PT && p.payload.length >= 4 && (p.payload[1]! & 0x80) !== 0 && p.timestamp !== this.lastEventTs) {
+        this.lastEventTs = p.timestamp;
+        this.keysHeard.push(RFC4733_CODES[p.payload[0]!] ?? '?');
+      }
       if (!p || p.payloadType !== 0) return;
       const pcm = new Int16Array(160);
       decodeMulaw(p.payload, pcm);
@@ -62,7 +92,7 @@ export class SipPhone {
    * A phone speaking `hz` (null: silent), listening on UDP and TCP; with `answer`, it answers
    * every INVITE at once.
    */
-  static async open(name: string, hz: number | null, options: { answer?: boolean } = {}): Promise<SipPhone> {
+  static async open(name: string, hz: number | null, options: { answer?: boolean; telephoneEvent?: boolean } = {}): Promise<SipPhone> {
     const transport = await SipCombinedTransport.open({ host: '127.0.0.1', port: 0 });
     const rtp = dgram.createSocket('udp4');
     await new Promise<void>((resolve) => rtp.bind(0, '127.0.0.1', resolve));
@@ -79,15 +109,46 @@ export class SipPhone {
       onReinvite: (_call, offer) => {
         const phone = holder.phone!;
         phone.remote = offer;
-        return writeAnswer(phone.localAudio(), offer);
+        return phone.sdp(writeAnswer(phone.localAudio(), offer));
       },
     });
-    holder.phone = new SipPhone(name, transport, ua, rtp, hz, invited);
+    holder.phone = new SipPhone(name, transport, ua, rtp, hz, invited, options.telephoneEvent ?? true);
     return holder.phone;
   }
 
   get uri(): string {
     return `sip:${this.name}@127.0.0.1:${this.transport.address.port}`;
+  }
+
+  private sdp(body: string): string {
+    return this.telephoneEvent ? body : withoutTelephoneEvent(body);
+  }
+
+  /**
+   * Presses keys (0–9, `*`, `#`, A–D; `w` waits ½ s): each held 100 ms then released for
+   * 100 ms, as RFC 4733 events (RFC 4733 §2.5: marker on the first packet, one timestamp per
+   * event, growing duration, the end packet three times) or, for a phone without
+   * telephone-event, as in-band tones. Resolves once the last key is sent.
+   */
+  async pressKeys(digits: string): Promise<void> {
+    for (const key of digits) {
+      if (key === 'w') {
+        for (let i = 0; i < 25; i++) this.keySlots.push({ kind: 'pcm', pcm: new Int16Array(160) });
+        continue;
+      }
+      if (this.telephoneEvent) {
+        const code = RFC4733_CODES.indexOf(key);
+        if (code === -1) throw new Error(`"${key}" is not a key`);
+        // The event's timestamp is the audio clock's when its first packet goes (sendEvent).
+        for (let i = 1; i <= 5; i++) this.keySlots.push({ kind: 'event', code, duration: i * 160, end: false });
+        for (let i = 0; i < 3; i++) this.keySlots.push({ kind: 'event', code, duration: 800, end: true });
+      } else {
+        const tone = keyTone(key, 100);
+        for (let i = 0; i < 5; i++) this.keySlots.push({ kind: 'pcm', pcm: tone.subarray(i * 160, (i + 1) * 160) });
+      }
+      for (let i = 0; i < 5; i++) this.keySlots.push({ kind: 'pcm', pcm: new Int16Array(160) });
+    }
+    while (this.keySlots.length > 0) await new Promise((r) => setTimeout(r, 20));
   }
 
   private localAudio(): { address: string; port: number; sessionId: string; sessionVersion: number } {
@@ -96,7 +157,7 @@ export class SipPhone {
 
   /** Calls `target` (Conclave's SIP URI); resolves once answered, rejects with the failure status. */
   async dial(target: string): Promise<SipCall> {
-    const call = this.ua.invite({ to: target, from: this.uri, sdpOffer: writeOffer(this.localAudio()) });
+    const call = this.ua.invite({ to: target, from: this.uri, sdpOffer: this.sdp(writeOffer(this.localAudio())) });
     this.call = call;
     const answered = await new Promise<RemoteAudio>((resolve, reject) => {
       call.on('answered', (a) => resolve(a.remoteAudio));
@@ -111,7 +172,7 @@ export class SipPhone {
   accept(incoming: IncomingCall): SipCall {
     const offer = incoming.offer;
     this.remote = offer;
-    const call = incoming.accept(writeAnswer(this.localAudio(), offer));
+    const call = incoming.accept(this.sdp(writeAnswer(this.localAudio(), offer)));
     this.call = call;
     this.startSending();
     return call;
@@ -120,7 +181,7 @@ export class SipPhone {
   /** The phone's own hold (re-INVITE sendonly, RFC 3264 §8.4), or resume. */
   async hold(onHold: boolean): Promise<void> {
     this.sdpVersion++;
-    const offer = writeOffer(this.localAudio()).replace('a=sendrecv', onHold ? 'a=sendonly' : 'a=sendrecv');
+    const offer = this.sdp(writeOffer(this.localAudio())).replace('a=sendrecv', onHold ? 'a=sendonly' : 'a=sendrecv');
     const result = await this.call!.reinvite(offer);
     if (result.status !== 200) throw new Error(`re-INVITE answered ${result.status}`);
   }
@@ -143,12 +204,26 @@ export class SipPhone {
 
   private sendFrame(): void {
     if (!this.remote || !this.sending) return;
-    const pcm = this.tone ? this.tone.pop() : new Int16Array(160);
+    const slot = this.keySlots.shift();
+    if (slot?.kind === 'event') {
+      this.sendEvent(slot);
+      return;
+    }
+    const pcm = slot?.kind === 'pcm' ? slot.pcm : this.tone ? this.tone.pop() : new Int16Array(160);
     encodeMulaw(pcm, this.payload);
     const packet = serializeRtp({ marker: this.seq === 1, payloadType: 0, sequenceNumber: this.seq++ & 0xffff, timestamp: (this.ts += 160) >>> 0, ssrc: 0x5eed0000 + this.name.length, payload: this.payload });
     this.rtp.send(packet, this.remote.port, this.remote.address);
   }
 
+  /** One RFC 4733 packet in the audio's SSRC and sequence space; the timestamp stays at the event's start. */
+  private sendEvent(slot: Extract<KeySlot, { kind: 'event' }>): void {
+    const first = slot.duration === 160 && !slot.end;
+    if (first) this.eventStart = (this.ts += 160) >>> 0;
+    const payload = new Uint8Array([slot.code, (slot.end ? 0x80 : 0) | 10, slot.duration >> 8, slot.duration & 0xff]);
+    const packet = serializeRtp({ marker: first, payloadType: TELEPHONE_EVENT_PT, sequenceNumber: this.seq++ & 0xffff, timestamp: this.eventStart, ssrc: 0x5eed0000 + this.name.length, payload });
+    if (!first) this.ts = (this.eventStart + slot.duration - 160) >>> 0;
+    this.rtp.send(packet, this.remote!.port, this.remote!.address);
+  }
   /** What the phone heard after `since` (performance.now()), frames concatenated. */
   heardSince(since: number, frames?: number): Int16Array {
     const picked = this.heard.filter((f) => f.at >= since).slice(0, frames);
