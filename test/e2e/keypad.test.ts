@@ -134,6 +134,28 @@ describe('the keypad', () => {
     expect(toneFrames).toBeLessThan(150);
   });
 
+  it('the first key cuts a <Say> short: what the caller hears after it is silence, not the rest of the words', async () => {
+    const words = 'Welcome to the conference line. '.repeat(8);
+    app.set('/voice', () => `<Response><Gather numDigits="1" action="/chosen"><Say>${words}</Say></Gather></Response>`);
+    app.set('/chosen', () => '<Response><Pause length="3"/></Response>');
+    const sid = await placeWithUrl('sim:listener;record;dtmf=3;dtmfAt=1.5', '/voice');
+    expect((await requestTo('/chosen')).params.Digits).toBe('3');
+    await until(async () => (await callStatus(sid)) === 'completed', 15_000, 'the call to end after the Pause');
+    const pcm = await heard(sid);
+    const loud = (from: number, to: number): number => {
+      let frames = 0;
+      for (let at = from; at + 160 <= to; at += 160) {
+        let energy = 0;
+        for (let i = at; i < at + 160; i++) energy += pcm[i]! * pcm[i]!;
+        if (Math.sqrt(energy / 160) > 300) frames++;
+      }
+      return frames;
+    };
+    // It heard the words before the key, and the 3 s Pause after it, silent to the end.
+    expect(loud(0, 8000 * 1.5)).toBeGreaterThan(10);
+    expect(loud(pcm.length - 8000 * 2, pcm.length)).toBe(0);
+  });
+
   it('hangupOnStar: "*" leaves the conference, the Dial ends completed and its action runs', async () => {
     app.set('/voice', () => `<Response><Dial hangupOnStar="true" action="/after"><Conference>star-room</Conference></Dial></Response>`);
     app.set('/after', () => '<Response><Say>Goodbye</Say></Response>');
