@@ -6,6 +6,7 @@ import type { Call, CallStatus } from './call.js';
 import type { ClusterChannel, ClusterMessage, CommandReply, NodeCommand, NodeRecord, NodeRegistration, QueuedConferenceCallback } from './cluster.js';
 import type { Account, AccountStatus, ApiKey, Conference, ConferenceStatus, Participant } from './model.js';
 import type { PhoneNumber } from './phone-number.js';
+import type { Recording } from './recording.js';
 import type { PageRequest, PageResult } from './paging.js';
 
 export interface AccountFilter {
@@ -45,6 +46,14 @@ export interface CallFilter {
   /** On `startTime`; calls that never started do not match a range. */
   startTime?: TimeRange;
   endTime?: TimeRange;
+}
+
+export interface RecordingFilter {
+  accountSid: string;
+  /** A call's recordings; null: only recordings of no call (a conference's own, its mix). */
+  callSid?: string | null;
+  conferenceSid?: string;
+  dateCreated?: TimeRange;
 }
 
 export interface PhoneNumberFilter {
@@ -165,6 +174,19 @@ export interface StoreOperations extends ClusterOperations {
   listCalls(filter: CallFilter, page: PageRequest): Promise<PageResult<Call>>;
   /** Up to `limit` calls of any account still queued, ringing or in progress (start-up sweep). */
   listLiveCalls(limit: number): Promise<Call[]>;
+
+  insertRecording(recording: Recording): Promise<void>;
+  /** Any account's when `accountSid` is undefined; else only that account's. */
+  findRecording(sid: string, accountSid?: string): Promise<Recording | undefined>;
+  /** Stores the recording's new state; false when there is no such recording (deleted). */
+  updateRecording(recording: Recording): Promise<boolean>;
+  deleteRecording(sid: string): Promise<boolean>;
+  /** Newest first (the most recently stored first, as calls are listed). */
+  listRecordings(filter: RecordingFilter, page: PageRequest): Promise<PageResult<Recording>>;
+  /** Up to `limit` recordings of any account still in-progress, paused, stopped or processing (start-up recovery). */
+  listLiveRecordings(limit: number): Promise<Recording[]>;
+  /** Up to `limit` recordings of any account created before `before` (retention). */
+  listRecordingsCreatedBefore(before: number, limit: number): Promise<Recording[]>;
 
   /** Throws ConflictError (`sid`) when the number is already registered. */
   insertPhoneNumber(number: PhoneNumber): Promise<void>;

@@ -9,7 +9,8 @@ import type { Account, ApiKey, Conference, Participant } from '../domain/model.j
 import type { PageRequest, PageResult } from '../domain/paging.js';
 import type { Call } from '../domain/call.js';
 import type { PhoneNumber } from '../domain/phone-number.js';
-import type { AccountFilter, CallFilter, ConferenceFilter, ParticipantFilter, PhoneNumberFilter, Store, StoreOperations } from '../domain/ports.js';
+import type { AccountFilter, CallFilter, ConferenceFilter, ParticipantFilter, PhoneNumberFilter, RecordingFilter, Store, StoreOperations } from '../domain/ports.js';
+import type { Recording } from '../domain/recording.js';
 import type { ClusterChannel, ClusterMessage, CommandReply, NodeCommand, NodeRecord, NodeRegistration, QueuedConferenceCallback } from '../domain/cluster.js';
 import * as calls from './calls-queries.js';
 import * as accounts from './accounts-queries.js';
@@ -18,6 +19,7 @@ import * as participants from './participants-queries.js';
 import * as nodes from './nodes-queries.js';
 import * as commands from './node-commands-queries.js';
 import * as callbacks from './conference-callbacks-queries.js';
+import * as recordings from './recordings-queries.js';
 import type { ParticipantCache } from './participant-cache.js';
 import type { QueryContext } from './query-context.js';
 import type { Database, Dialect } from './schema.js';
@@ -114,6 +116,28 @@ export class KyselyStoreOperations implements StoreOperations {
 
   listLiveCalls(limit: number): Promise<Call[]> {
     return calls.listLiveCalls(this.ctx, limit);
+  }
+
+  insertRecording(recording: Recording): Promise<void> {
+    return recordings.insertRecording(this.ctx, recording);
+  }
+  findRecording(sid: string, accountSid?: string): Promise<Recording | undefined> {
+    return recordings.findRecording(this.ctx, sid, accountSid);
+  }
+  updateRecording(recording: Recording): Promise<boolean> {
+    return recordings.updateRecording(this.ctx, recording);
+  }
+  deleteRecording(sid: string): Promise<boolean> {
+    return recordings.deleteRecording(this.ctx, sid);
+  }
+  listRecordings(filter: RecordingFilter, page: PageRequest): Promise<PageResult<Recording>> {
+    return recordings.listRecordings(this.ctx, filter, page);
+  }
+  listLiveRecordings(limit: number): Promise<Recording[]> {
+    return recordings.listLiveRecordings(this.ctx, limit);
+  }
+  listRecordingsCreatedBefore(before: number, limit: number): Promise<Recording[]> {
+    return recordings.listRecordingsCreatedBefore(this.ctx, before, limit);
   }
 
   insertPhoneNumber(number: PhoneNumber): Promise<void> {

@@ -277,6 +277,46 @@ function cluster(dialect: Dialect): Migration {
   };
 }
 
+/**
+ * Recordings of conferences and calls (issue 13): one row per recording, its media kept by
+ * RecordingStorage. Indexed for the lists (the account's, a call's, a conference's, newest
+ * first by `seq`), for the start-up recovery of live ones, and for retention by age.
+ */
+function recordings(dialect: Dialect): Migration {
+  const { millis } = types(dialect);
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await createTableWithSeq(db, dialect, 'recordings')
+        .addColumn('sid', 'text', (c) => c.notNull().unique())
+        .addColumn('account_sid', 'text', (c) => c.notNull().references('accounts.sid').onDelete('cascade'))
+        // No foreign keys to calls or conferences: a recording outlives a deleted call's row.
+        .addColumn('call_sid', 'text')
+        .addColumn('conference_sid', 'text')
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('channels', 'integer', (c) => c.notNull())
+        .addColumn('track', 'text', (c) => c.notNull())
+        .addColumn('trim', 'integer', (c) => c.notNull())
+        .addColumn('pause_behavior', 'text', (c) => c.notNull())
+        .addColumn('start_time', millis, (c) => c.notNull())
+        .addColumn('duration', 'integer')
+        .addColumn('error_code', 'integer')
+        .addColumn('status_callback', 'text')
+        .addColumn('status_callback_method', 'text')
+        .addColumn('status_callback_events', 'text')
+        .addColumn('node_id', 'text')
+        .addColumn('date_created', millis, (c) => c.notNull())
+        .addColumn('date_updated', millis, (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('recordings_account').on('recordings').columns(['account_sid', 'seq']).execute();
+      await db.schema.createIndex('recordings_call').on('recordings').columns(['call_sid', 'seq']).execute();
+      await db.schema.createIndex('recordings_conference').on('recordings').columns(['conference_sid', 'seq']).execute();
+      await db.schema.createIndex('recordings_status').on('recordings').columns(['status']).execute();
+      await db.schema.createIndex('recordings_created').on('recordings').columns(['date_created']).execute();
+    },
+  };
+}
+
 /** Every migration, keyed by name (Kysely runs them in name order). */
 export function migrations(dialect: Dialect): Record<string, Migration> {
   return {
@@ -285,6 +325,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0003_conference_callbacks': conferenceCallbacks(),
     '0004_participant_notifications': participantNotifications(dialect),
     '0005_cluster': cluster(dialect),
+    '0006_recordings': recordings(dialect),
   };
 }
 

@@ -10,6 +10,7 @@
 import type { Generated, Selectable } from 'kysely';
 import type { CallDirection, CallStatus, HttpMethod } from '../domain/call.js';
 import type { AccountStatus, BeepSetting, ConferenceEndReason, ConferenceStatus, ParticipantStatus } from '../domain/model.js';
+import type { PauseBehavior, RecordingSource, RecordingStatus, RecordingTrack } from '../domain/recording.js';
 
 /** 0 or 1: SQLite has no boolean type, so both engines store integers. */
 export type IntBool = 0 | 1;
@@ -154,6 +155,29 @@ export interface ConferenceCallbacksTable extends SeqColumn {
   created_at: number;
 }
 
+export interface RecordingsTable extends SeqColumn {
+  sid: string;
+  account_sid: string;
+  call_sid: string | null;
+  conference_sid: string | null;
+  status: RecordingStatus;
+  source: RecordingSource;
+  channels: number;
+  track: RecordingTrack;
+  trim: IntBool;
+  pause_behavior: PauseBehavior;
+  start_time: number;
+  duration: number | null;
+  error_code: number | null;
+  /** The status callback's URL, method and space-separated events; all null without one. */
+  status_callback: string | null;
+  status_callback_method: HttpMethod | null;
+  status_callback_events: string | null;
+  node_id: string | null;
+  date_created: number;
+  date_updated: number;
+}
+
 export interface Database {
   accounts: AccountsTable;
   api_keys: ApiKeysTable;
@@ -164,6 +188,7 @@ export interface Database {
   nodes: NodesTable;
   node_commands: NodeCommandsTable;
   conference_callbacks: ConferenceCallbacksTable;
+  recordings: RecordingsTable;
 }
 
 export type AccountRow = Selectable<AccountsTable>;
@@ -175,3 +200,4 @@ export type ParticipantRow = Selectable<ParticipantsTable>;
 export type Dialect = 'sqlite' | 'postgres';
 export type CallRow = Selectable<CallsTable>;
 export type PhoneNumberRow = Selectable<PhoneNumbersTable>;
+export type RecordingRow = Selectable<RecordingsTable>;
