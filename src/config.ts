@@ -51,6 +51,27 @@ export interface Config {
   shutdownTimeoutMs?: number;
   /** Several nodes on one PostgreSQL; absent: DEFAULT_NODE_LEASE_MS, and the SIP public address. */
   node?: NodeConfig;
+  /** Where recordings are kept and for how long; absent: defaultRecordingsDir(database), kept for ever. */
+  recordings?: RecordingsConfig;
+}
+
+export interface RecordingsConfig {
+  /**
+   * The directory of the recordings' WAV and MP3 files (CONCLAVE_RECORDINGS_DIR). Several nodes
+   * on one PostgreSQL must all be given one shared directory (NFS or the like), so that every
+   * node serves every recording: bulk audio is kept in files, not in the database.
+   */
+  dir: string;
+  /** Days a recording is kept before it is deleted (CONCLAVE_RECORDINGS_RETENTION_DAYS); 0 = for ever. */
+  retentionDays: number;
+}
+
+/** A hundred years: a larger retention is "for ever" written wrongly. */
+const MAX_RETENTION_DAYS = 36_500;
+
+/** Recordings beside the SQLite database file (as the credentials file), or ./data/recordings. */
+export function defaultRecordingsDir(database: DatabaseConfig): string {
+  return database.kind === 'sqlite' && database.path !== ':memory:' ? join(dirname(database.path), 'recordings') : resolve('./data/recordings');
 }
 
 export interface NodeConfig {
@@ -232,6 +253,19 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     media,
     shutdownTimeoutMs,
     node,
+    recordings: parseRecordings(env, database),
+  };
+}
+
+function parseRecordings(env: NodeJS.ProcessEnv, database: DatabaseConfig): RecordingsConfig {
+  const dir = env.CONCLAVE_RECORDINGS_DIR;
+  const days = env.CONCLAVE_RECORDINGS_RETENTION_DAYS;
+  if (days !== undefined && days !== '' && (!/^\d{1,6}$/.test(days) || Number(days) > MAX_RETENTION_DAYS)) {
+    throw new ConfigError(`CONCLAVE_RECORDINGS_RETENTION_DAYS=${days} is not a number of days; use a whole number from 0 (keep for ever) to ${MAX_RETENTION_DAYS}`);
+  }
+  return {
+    dir: dir === undefined || dir.trim() === '' ? defaultRecordingsDir(database) : resolve(dir),
+    retentionDays: days === undefined || days === '' ? 0 : Number(days),
   };
 }
 

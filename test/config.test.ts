@@ -1,4 +1,5 @@
 /** The SIP and media settings of loadConfig: defaults, overrides, and one-line errors. */
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SIP_LIMITS, loadConfig } from '../src/config.js';
 import { ConfigError } from '../src/errors.js';
@@ -146,6 +147,26 @@ describe('several nodes', () => {
     expect(loadConfig([], { CONCLAVE_NODE_ADDRESS: '10.9.8.7' }).node?.address).toBe('10.9.8.7');
     expect(() => loadConfig([], { CONCLAVE_NODE_ADDRESS: 'node-a.internal' })).toThrow(
       new ConfigError('CONCLAVE_NODE_ADDRESS=node-a.internal is not a usable IPv4 address; set the address other nodes reach this one at'),
+    );
+  });
+});
+
+describe('recordings', () => {
+  it('keeps recordings for ever in a recordings directory beside the SQLite file, or ./data/recordings on PostgreSQL', () => {
+    expect(loadConfig([], { CONCLAVE_DATABASE: '/var/lib/conclave/conclave.db' }).recordings).toEqual({ dir: '/var/lib/conclave/recordings', retentionDays: 0 });
+    expect(loadConfig([], { CONCLAVE_DATABASE: 'postgres://postgres@127.0.0.1:5432/test' }).recordings?.dir).toBe(resolve('./data/recordings'));
+    expect(loadConfig([], { CONCLAVE_DATABASE: ':memory:' }).recordings?.dir).toBe(resolve('./data/recordings'));
+  });
+
+  it('takes CONCLAVE_RECORDINGS_DIR (made absolute) and CONCLAVE_RECORDINGS_RETENTION_DAYS', () => {
+    const config = loadConfig([], { CONCLAVE_RECORDINGS_DIR: 'shared/recordings', CONCLAVE_RECORDINGS_RETENTION_DAYS: '90' });
+    expect(config.recordings).toEqual({ dir: resolve('shared/recordings'), retentionDays: 90 });
+    expect(loadConfig([], { CONCLAVE_RECORDINGS_DIR: '/mnt/nfs/recordings', CONCLAVE_RECORDINGS_RETENTION_DAYS: '0' }).recordings).toEqual({ dir: '/mnt/nfs/recordings', retentionDays: 0 });
+  });
+
+  it.each(['30d', '-1', '1.5', '36501'])('refuses CONCLAVE_RECORDINGS_RETENTION_DAYS=%s with one line', (days) => {
+    expect(() => loadConfig([], { CONCLAVE_RECORDINGS_RETENTION_DAYS: days })).toThrow(
+      new ConfigError(`CONCLAVE_RECORDINGS_RETENTION_DAYS=${days} is not a number of days; use a whole number from 0 (keep for ever) to 36500`),
     );
   });
 });
