@@ -15,6 +15,7 @@ import { FRAME, addClamped, mixPlayers, mixPlayersOnto } from './sources.js';
 import type { PcmPlayer, Recorder } from './sources.js';
 import { DIGITS } from './keypad.js';
 import type { KeypadJob } from './keypad.js';
+import type { RecordingTap } from './recording-tap.js';
 
 export interface Leg {
   readonly id: string;
@@ -27,6 +28,8 @@ export interface Leg {
   readonly players: PcmPlayer[];
   /** Keypad digits going out or pressed (keypad.ts), run one after the other, the first now. */
   readonly keypad: KeypadJob[];
+  /** Recording taps on what it says and hears; they move with it. */
+  readonly taps: RecordingTap[];
   /** Private output scratch (overlay and players added). */
   readonly out: Int16Array;
   /** RTP inactivity timeout (0 = none: not answered yet, or none configured). */
@@ -54,6 +57,10 @@ export interface Room {
   readonly encAlaw: Uint8Array;
   encMulawTick: number;
   encAlawTick: number;
+  /** Recording taps on the room's mix. */
+  readonly taps: RecordingTap[];
+  /** The mix as a listener who says nothing hears it, made for the taps. */
+  readonly tapFrame: Int16Array;
 }
 
 /** What a room's tick hands back to the engine: deferred work and encode counters. */
@@ -66,6 +73,8 @@ export interface TickContext {
   readonly keysDone: number[];
   /** Simulated keys released this tick, as leg id, digit, leg id, digit… (`dtmf` after the tick). */
   readonly pressed: string[];
+  /** Recording taps with a full batch to hand over (posted after the tick). */
+  readonly tapped: RecordingTap[];
   sharedEncodes: number;
   privateEncodes: number;
 }
@@ -87,6 +96,8 @@ export function newRoom(id: string, onTalking: (legId: string, talking: boolean)
     encAlaw: new Uint8Array(FRAME),
     encMulawTick: -1,
     encAlawTick: -1,
+    taps: [],
+    tapFrame: new Int16Array(FRAME),
   };
 }
 
@@ -98,6 +109,7 @@ export interface LegInit {
   recorder: Recorder | null;
   players: PcmPlayer[];
   keypad: KeypadJob[];
+  taps: RecordingTap[];
   timeoutMs: number;
   packetsOut: number;
 }
@@ -146,6 +158,8 @@ export function tickRoom(room: Room, tick: number, now: number, ctx: TickContext
   // 2. Mix.
   room.mixer.tick();
 
+  if (room.taps.length > 0) tapRoom(room, now, ctx);
+
   // 3–4. Per-leg output and send.
   const legs = room.legList;
   for (let l = 0; l < legs.length; l++) {
@@ -181,6 +195,7 @@ export function tickRoom(room: Room, tick: number, now: number, ctx: TickContext
       out = leg.out;
       shared = false;
     }
+    if (leg.taps.length > 0) tapLeg(leg.taps, mix.frame, out, now, ctx);
 
     if (leg.rtp !== null) {
       const rtp = leg.rtp;
@@ -208,6 +223,34 @@ export function tickRoom(room: Room, tick: number, now: number, ctx: TickContext
       leg.packetsOut++;
       if (leg.recorder !== null) leg.recorder.append(out);
     }
+  }
+}
+
+/** A leg's frame to its taps: what it said this tick (its input) and what it hears. */
+function tapLeg(taps: RecordingTap[], said: Int16Array | null, heard: Int16Array | null, now: number, ctx: TickContext): void {
+  for (let t = 0; t < taps.length; t++) {
+    const tap = taps[t]!;
+    tap.writeLeg(said, heard, now);
+    if (tap.hasReady) ctx.tapped.push(tap);
+  }
+}
+
+/**
+ * The room's frame to its taps: the sum of everyone heard and the room's players (beeps,
+ * announcements), as a listener who says nothing hears it. Hold and wait music are what a held
+ * or waiting leg hears instead of the room, never in its sum, so they are not recorded
+ * (Twilio does not record wait music before a conference starts).
+ */
+function tapRoom(room: Room, now: number, ctx: TickContext): void {
+  let frame: Int16Array | null = room.mixer.mixInto(room.tapFrame) ? room.tapFrame : null;
+  if (room.overlayActive) {
+    addClamped(frame, room.overlay, room.tapFrame);
+    frame = room.tapFrame;
+  }
+  for (let t = 0; t < room.taps.length; t++) {
+    const tap = room.taps[t]!;
+    tap.writeMix(frame, now);
+    if (tap.hasReady) ctx.tapped.push(tap);
   }
 }
 

@@ -22,6 +22,8 @@ import type {
   MediaRequestResult,
   PlayTarget,
   SoundSpec,
+  TapEnd,
+  TapTarget,
 } from './protocol.js';
 import { nativeUdp } from './rtp/native-udp.js';
 import { RtpLeg } from './rtp/rtp-leg.js';
@@ -31,6 +33,10 @@ import { PcmPlayer, Recorder, ToneVoice, soundPcm } from './sources.js';
 import { builtinSounds, encodeWav } from './sounds.js';
 import { MediaError } from './media-error.js';
 import { KeypadJob, keySteps } from './keypad.js';
+import { RecordingTap } from './recording-tap.js';
+
+/** Sends a notification, handing over the buffers named (a recording batch's) instead of copying them. */
+export type NotifyFn = (n: MediaNotification, transfer?: ArrayBuffer[]) => void;
 
 const DEFAULT_RTP_TIMEOUT_MS = 30_000;
 
@@ -50,7 +56,7 @@ export class EngineRooms {
   private closed = false;
 
   constructor(
-    private readonly notify: (n: MediaNotification) => void,
+    private readonly notify: NotifyFn,
     options: MediaEngineOptions,
   ) {
     this.host = options.host ?? '127.0.0.1';
@@ -136,6 +142,7 @@ export class EngineRooms {
     // a leg moved out meanwhile is no longer its own and is left alone.
     this.rooms.delete(roomId);
     this.roomList.splice(this.roomList.indexOf(room), 1);
+    this.endTaps(room.taps, 'closed');
     for (const leg of [...room.legs.values()]) if (leg.room === room) await this.closeLeg(leg, 'room-destroyed');
     for (const p of room.players) this.notify({ kind: 'notify', type: 'played', id: p.id, stopped: true });
     room.players.length = 0;
@@ -170,7 +177,7 @@ export class EngineRooms {
     }
     const leg = joinRoom(
       room,
-      { id: p.legId, kind: p.kind, rtp, recorder, players: [], keypad: [], timeoutMs, packetsOut: 0 },
+      { id: p.legId, kind: p.kind, rtp, recorder, players: [], keypad: [], taps: [], timeoutMs, packetsOut: 0 },
       { input, holdSource: new PcmPlayer(0, sounds['hold-music'], true), waitSource: new PcmPlayer(0, sounds['wait-music'], true) },
       flags,
     );
@@ -254,6 +261,60 @@ export class EngineRooms {
     return stopped;
   }
 
+  startRecording({ tapId, target, channels, track }: MediaRequestParams<'startRecording'>): Record<string, never> {
+    if (channels !== 1 && channels !== 2) throw new MediaError('invalid', `channels must be 1 or 2, not ${String(channels)}`);
+    if (track !== 'inbound' && track !== 'outbound' && track !== 'both') throw new MediaError('invalid', `unknown track ${String(track)}`);
+    if ('roomId' in target && (channels !== 1 || track !== 'both')) throw new MediaError('invalid', 'a room is recorded mono, both tracks');
+    const taps = this.tapsOf(target);
+    if (taps.some((t) => t.id === tapId)) throw new MediaError('exists', `tap ${tapId} exists`);
+    taps.push(new RecordingTap(tapId, channels, track));
+    return {};
+  }
+
+  setRecording({ tapId, target, paused }: MediaRequestParams<'setRecording'>): Record<string, never> {
+    if (paused !== null && paused !== 'skip' && paused !== 'silence') throw new MediaError('invalid', `unknown pause ${String(paused)}`);
+    this.tap(target, tapId).paused = paused;
+    return {};
+  }
+
+  /** Hands over what the tap holds, marked its last, then forgets it. */
+  stopRecording({ tapId, target }: MediaRequestParams<'stopRecording'>): Record<string, never> {
+    const taps = this.tapsOf(target);
+    const tap = this.tap(target, tapId);
+    taps.splice(taps.indexOf(tap), 1);
+    this.endTaps([tap], 'stopped');
+    return {};
+  }
+
+  /** Posts a tap's full batches (after a tick, or before its last). */
+  handOver(tap: RecordingTap): void {
+    for (let i = 0; i < tap.ready.length; i++) this.post(tap, tap.ready[i]!, null);
+    tap.ready.length = 0;
+  }
+
+  private post(tap: RecordingTap, pcm: Int16Array, end: TapEnd | null): void {
+    this.notify({ kind: 'notify', type: 'recorded', tapId: tap.id, seq: tap.nextSeq(), pcm, end }, [pcm.buffer as ArrayBuffer]);
+  }
+
+  /** Every batch of these taps, the unfinished one last and marked `end`; the list is emptied. */
+  private endTaps(taps: RecordingTap[], end: TapEnd): void {
+    for (const tap of taps) {
+      this.handOver(tap);
+      this.post(tap, tap.takePending(), end);
+    }
+    taps.length = 0;
+  }
+
+  private tapsOf(target: TapTarget): RecordingTap[] {
+    return 'legId' in target ? this.leg(target.legId).taps : this.room(target.roomId).taps;
+  }
+
+  private tap(target: TapTarget, tapId: string): RecordingTap {
+    const tap = this.tapsOf(target).find((t) => t.id === tapId);
+    if (!tap) throw new MediaError('no-tap', `no tap ${tapId}`);
+    return tap;
+  }
+
   private playersOf(target: PlayTarget): PcmPlayer[] {
     return 'legId' in target ? this.leg(target.legId).players : this.room(target.roomId).players;
   }
@@ -266,6 +327,7 @@ export class EngineRooms {
     leg.players.length = 0;
     this.stopKeys(leg, undefined);
     leg.keypad.length = 0;
+    this.endTaps(leg.taps, 'closed');
     this.notify({ kind: 'notify', type: 'legClosed', legId: leg.id, roomId: leg.room.id, reason });
     if (leg.rtp) await leg.rtp.close();
   }
@@ -279,9 +341,13 @@ export class EngineRooms {
     const leg = this.leg(legId);
     this.legs.delete(legId);
     leaveRoom(leg);
+    // Batches already full go from here (before the reply, so before the other worker's); the
+    // unfinished one travels in the state, to be finished there.
+    for (const tap of leg.taps) this.handOver(tap);
     const moved = movedLegOf(leg);
     leg.players.length = 0;
     leg.keypad.length = 0;
+    leg.taps.length = 0;
     if (leg.rtp) await leg.rtp.close();
     return { roomId: leg.room.id, leg: moved };
   }
@@ -300,6 +366,7 @@ export class EngineRooms {
         recorder: recorderFrom(m.recorded),
         players: m.players.map(playerFrom),
         keypad: m.keypad.map((k) => KeypadJob.from(k)),
+        taps: m.taps.map((t) => RecordingTap.from(t)),
         timeoutMs: m.timeoutMs,
         packetsOut: m.packetsOut,
       },

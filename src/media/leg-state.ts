@@ -3,7 +3,8 @@
  * rooms over several workers). Everything the leg owns travels: its RTP stream (rtp-leg.ts
  * snapshot: SSRC, sequence, timestamp, codec, remote, counters, RTCP state), its sim voice,
  * its hold and wait sources, its players and its pending keypad digits with their positions,
- * and what its recorder holds.
+ * what its recorder holds, and its recording taps with their unfinished batches (the full ones
+ * were posted by the worker it leaves, before its reply, so no frame is lost or sent twice).
  * Not carried: the jitter buffer's few queued frames (40–60 ms), which the new worker's buffer
  * refills from the same stream, and the flags, which a move resets anyway.
  *
@@ -17,6 +18,7 @@ import type { RtpLegState } from './rtp/rtp-leg.js';
 import { builtinSounds } from './sounds.js';
 import { PcmPlayer, Recorder, ToneVoice } from './sources.js';
 import type { KeypadJobState } from './keypad.js';
+import type { RecordingTapState } from './recording-tap.js';
 
 export interface PlayerState {
   id: number;
@@ -41,6 +43,8 @@ export interface MovedLeg {
   keypad: KeypadJobState[];
   /** null = the leg does not record. */
   recorded: Int16Array | null;
+  /** Recording taps on the leg (recording-tap.ts). */
+  taps: RecordingTapState[];
   packetsOut: number;
 }
 
@@ -97,6 +101,7 @@ export function movedLegOf(leg: Leg): MovedLeg {
     players: leg.players.map(playerState),
     keypad: leg.keypad.map((k) => k.state()),
     recorded: leg.recorder ? leg.recorder.peek().slice() : null,
+    taps: leg.taps.map((t) => t.state()),
     packetsOut: leg.packetsOut,
   };
 }

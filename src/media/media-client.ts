@@ -1,7 +1,7 @@
 /**
  * The control plane's handle on the media plane: starts N media worker threads (default: one
  * per core), sends typed requests (promises with a timeout) and emits the workers'
- * notifications as events ('talking', 'legClosed', 'played', 'dtmf'), plus 'error' and 'exit'
+ * notifications as events ('talking', 'legClosed', 'played', 'dtmf', 'recorded'), plus 'error' and 'exit'
  * for the workers themselves.
  *
  * Why several workers: one worker does all socket I/O and mixing on one core, and at ~1,000
@@ -43,17 +43,23 @@ export interface MediaClientEvents {
   legClosed: [NotificationOf<'legClosed'>];
   played: [NotificationOf<'played'>];
   dtmf: [NotificationOf<'dtmf'>];
+  recorded: [NotificationOf<'recorded'>];
   error: [Error];
   exit: [number];
 }
 
 /** The leg a request is about, if any (requests about a moving leg wait for the move). */
 function legOf(type: MediaRequestType, params: unknown): string | undefined {
-  if (type === 'play' || type === 'stopPlay') {
+  if (hasTarget(type)) {
     const target = (params as { target: PlayTarget }).target;
     return 'legId' in target ? target.legId : undefined;
   }
   return (params as { legId?: string }).legId;
+}
+
+/** Requests that name a leg or a room as their `target`: routed to the worker that holds it. */
+function hasTarget(type: MediaRequestType): boolean {
+  return type === 'play' || type === 'stopPlay' || type === 'startRecording' || type === 'setRecording' || type === 'stopRecording';
 }
 
 export class MediaClient extends EventEmitter<MediaClientEvents> {
@@ -158,7 +164,10 @@ export class MediaClient extends EventEmitter<MediaClientEvents> {
         }
       }
       case 'play':
-      case 'stopPlay': {
+      case 'stopPlay':
+      case 'startRecording':
+      case 'setRecording':
+      case 'stopRecording': {
         const target = (params as { target: PlayTarget }).target;
         const w = 'legId' in target ? this.workerOfLeg(target.legId) : this.workerOfRoom(target.roomId);
         return w.request(id, type, params as never, timeoutMs);
@@ -251,6 +260,9 @@ export class MediaClient extends EventEmitter<MediaClientEvents> {
         break;
       case 'dtmf':
         this.emit('dtmf', n);
+        break;
+      case 'recorded':
+        this.emit('recorded', n);
         break;
     }
   }

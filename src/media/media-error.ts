@@ -4,7 +4,7 @@
  * `code`. Ignoring "the leg is gone" after a hang-up is then a decision about one code, not a
  * blanket `.catch(() => undefined)` that also hides a port range running out.
  *
- * - `no-leg`, `no-room`: what the request names does not exist (any more);
+ * - `no-leg`, `no-room`, `no-tap`: what the request names does not exist (any more);
  * - `exists`: a leg or room of that id is already there;
  * - `closed`: the leg, room, plane or engine is closed or closing;
  * - `ports-exhausted`: no free RTP port (pair) in the configured range;
@@ -13,9 +13,9 @@
  * - `invalid`: a request the engine cannot carry out as asked (a codec, a leg of the wrong kind);
  * - `internal`: anything else.
  */
-export type MediaErrorCode = 'no-leg' | 'no-room' | 'exists' | 'closed' | 'ports-exhausted' | 'timeout' | 'worker-exited' | 'invalid' | 'internal';
+export type MediaErrorCode = 'no-leg' | 'no-room' | 'no-tap' | 'exists' | 'closed' | 'ports-exhausted' | 'timeout' | 'worker-exited' | 'invalid' | 'internal';
 
-const CODES: ReadonlySet<string> = new Set<MediaErrorCode>(['no-leg', 'no-room', 'exists', 'closed', 'ports-exhausted', 'timeout', 'worker-exited', 'invalid', 'internal']);
+const CODES: ReadonlySet<string> = new Set<MediaErrorCode>(['no-leg', 'no-room', 'no-tap', 'exists', 'closed', 'ports-exhausted', 'timeout', 'worker-exited', 'invalid', 'internal']);
 
 export class MediaError extends Error {
   constructor(
@@ -41,5 +41,5 @@ export class MediaError extends Error {
 
 /** True when `error` says the thing asked about is gone or going: nothing left to change. */
 export function isGone(error: unknown): boolean {
-  return error instanceof MediaError && (error.code === 'no-leg' || error.code === 'no-room' || error.code === 'closed');
+  return error instanceof MediaError && (error.code === 'no-leg' || error.code === 'no-room' || error.code === 'no-tap' || error.code === 'closed');
 }

@@ -123,6 +123,8 @@ export class Mixer {
   private readonly list: MixerLeg[] = [];
   private readonly byId = new Map<string, MixerLeg>();
   private tickNo = 0;
+  /** Legs in the room sum at the last tick. */
+  private heard = 0;
 
   constructor(options: MixerOptions = {}) {
     this.frameSamples = options.frameSamples ?? 160;
@@ -233,6 +235,8 @@ export class Mixer {
       this.detectTalk(leg, sumAbs > this.talkLevel);
     }
 
+    this.heard = contributors;
+
     // Pass 2: what each leg hears.
     let sharedReady = false;
     for (let l = 0; l < legs.length; l++) {
@@ -288,6 +292,16 @@ export class Mixer {
       }
       leg.output = out;
     }
+  }
+
+  /**
+   * The last tick's room sum — everyone heard, no one taken out, no coach — as a listener who
+   * contributed nothing hears it (a room recording). False, `out` untouched, when no one was heard.
+   */
+  mixInto(out: Int16Array): boolean {
+    if (this.heard === 0) return false;
+    clampInto(this.acc, out, this.frameSamples);
+    return true;
   }
 
   private detectTalk(leg: MixerLeg, speech: boolean): void {

@@ -75,6 +75,15 @@ export type SoundSpec = BuiltinSound | { pcm: Int16Array };
 
 export type PlayTarget = { legId: string } | { roomId: string };
 
+/** What a recording tap listens to: a leg (what it says and hears) or a room (its mix). */
+export type TapTarget = PlayTarget;
+/** A leg's tap, mono: what it says (`inbound`), hears (`outbound`), or both mixed. Rooms: `both`. */
+export type RecordingTrack = 'inbound' | 'outbound' | 'both';
+/** While paused: nothing handed over (`skip`) or silence in the audio's place (`silence`). */
+export type TapPause = 'skip' | 'silence';
+/** Why a tap's last batch is its last: stopped by request, or its leg or room closed. */
+export type TapEnd = 'stopped' | 'closed';
+
 export interface LegStats {
   legId: string;
   roomId: string;
@@ -180,6 +189,17 @@ export interface MediaRequestMap {
    * effect at once, also mid-hold.
    */
   setSources: { params: { legId: string; hold?: SoundSpec | null; wait?: SoundSpec | null }; result: Record<string, never> };
+  /**
+   * Starts a recording tap (recording-tap.ts) named `tapId`: 8 kHz PCM16 batches in `recorded`
+   * notifications, the first from the next tick. A leg's tap moves with the leg (rooms,
+   * workers); `channels: 2` (legs only) interleaves what it says and what it hears. A room's
+   * tap is its mix as a listener who says nothing hears it: no hold or wait music, no coach.
+   */
+  startRecording: { params: { tapId: string; target: TapTarget; channels: 1 | 2; track: RecordingTrack }; result: Record<string, never> };
+  /** Pauses (`skip` or `silence`) or resumes (null) a tap from the next frame. */
+  setRecording: { params: { tapId: string; target: TapTarget; paused: TapPause | null }; result: Record<string, never> };
+  /** Stops a tap: its last `recorded` (end `stopped`) is sent before the reply. */
+  stopRecording: { params: { tapId: string; target: TapTarget }; result: Record<string, never> };
   /** A PCM16 mono 8 kHz WAV file of what a recording sim leg heard since the last take. */
   takeRecording: { params: { legId: string }; result: { wav: Uint8Array } };
   stats: { params: Record<string, never>; result: EngineStats };
@@ -224,7 +244,13 @@ export type MediaNotification =
    * is released: an RFC 4733 telephone-event ended, a digit detected in the audio of an RTP
    * leg without telephone-event, or a sim leg's `pressKeys`.
    */
-  | { kind: 'notify'; type: 'dtmf'; legId: string; digit: string };
+  | { kind: 'notify'; type: 'dtmf'; legId: string; digit: string }
+  /**
+   * A batch of a recording tap's audio (8 kHz PCM16, L/R interleaved when dual), its buffer
+   * transferred; `seq` counts a tap's batches from 0, across workers. `end` marks the last one
+   * (it may be empty): the tap was stopped, or its leg or room closed.
+   */
+  | { kind: 'notify'; type: 'recorded'; tapId: string; seq: number; pcm: Int16Array; end: TapEnd | null };
 
 export type MediaNotificationType = MediaNotification['type'];
 

@@ -18,7 +18,7 @@ import { EventEmitter } from 'node:events';
 import { MediaClient, type MediaClientOptions } from '../../media/media-client.js';
 import { isGone, MediaError } from '../../media/media-error.js';
 import { nativeUdpError } from '../../media/rtp/native-udp.js';
-import type { G711CodecName, MediaRequestParams, MediaRequestResult, MediaRequestType, PlayTarget, RemoteAddress, ToneSpec, WorkerStats } from '../../media/protocol.js';
+import type { G711CodecName, MediaNotification, MediaRequestParams, MediaRequestResult, MediaRequestType, PlayTarget, RemoteAddress, ToneSpec, WorkerStats } from '../../media/protocol.js';
 import type { MediaChannel, MediaLogger } from './media-channel.js';
 import { MediaLeg, type LegEnd } from './media-leg.js';
 import { MediaRoom } from './media-room.js';
@@ -50,7 +50,12 @@ export interface MediaPlaneEvents {
   talking: [callSid: string, talking: boolean];
   /** A keypad digit from a leg's far end (RFC 4733, in-band, or a sim leg's pressKeys). */
   digit: [callSid: string, digit: string];
+  /** A batch of a recording tap's audio (recorder-taps.ts). */
+  recorded: [batch: RecordedBatch];
 }
+
+/** A recording tap's batch as the worker sent it (protocol.ts `recorded`). */
+export type RecordedBatch = Omit<Extract<MediaNotification, { type: 'recorded' }>, 'kind' | 'type'>;
 
 export class MediaPlane implements MediaChannel {
   readonly observer = new EventEmitter<MediaPlaneEvents>();
@@ -98,6 +103,17 @@ export class MediaPlane implements MediaChannel {
     this.observer.on('digit', listener);
     return () => {
       this.observer.off('digit', listener);
+    };
+  }
+
+  /**
+   * Every batch of every recording tap, in the order each worker sent them. Returns the
+   * function that unsubscribes.
+   */
+  onRecorded(listener: (batch: RecordedBatch) => void): () => void {
+    this.observer.on('recorded', listener);
+    return () => {
+      this.observer.off('recorded', listener);
     };
   }
 
@@ -296,6 +312,7 @@ export class MediaPlane implements MediaChannel {
     client.on('talking', (n) => this.observer.emit('talking', n.legId, n.talking));
     client.on('played', (n) => this.plays.get(n.id)?.(!n.stopped));
     client.on('dtmf', (n) => this.observer.emit('digit', n.legId, n.digit));
+    client.on('recorded', ({ tapId, seq, pcm, end }) => this.observer.emit('recorded', { tapId, seq, pcm, end }));
     client.on('legClosed', (n) => {
       if (n.reason === 'rtp-timeout') void this.legs.get(n.legId)?.close('rtp-timeout');
     });

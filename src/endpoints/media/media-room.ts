@@ -15,6 +15,9 @@ export class MediaRoom {
   readonly created: Promise<void>;
   /** Settles once the worker no longer has it (after `close()`). */
   destroyed: Promise<void> | undefined;
+  /** Resolves once it is gone in the worker, or with its plane: whatever it sent has arrived. */
+  readonly ended: Promise<void>;
+  private resolveEnded: () => void = () => {};
   private readonly members = new Set<MediaLeg>();
   private readonly plays = new Set<(played: boolean) => void>();
   private isClosed = false;
@@ -30,6 +33,7 @@ export class MediaRoom {
     });
     // A room that could not be made is reported to whoever enters it (MediaLeg.enter).
     this.created.catch(() => undefined);
+    this.ended = new Promise((resolve) => (this.resolveEnded = resolve));
   }
 
   get closed(): boolean {
@@ -76,6 +80,7 @@ export class MediaRoom {
           if (!isGone(error)) this.channel.log.warn({ err: error, roomId: this.id }, 'media: could not destroy the room');
         },
       );
+    void this.destroyed.then(this.resolveEnded);
     return this.destroyed;
   }
 
@@ -83,6 +88,7 @@ export class MediaRoom {
   planeClosed(): void {
     this.destroyed ??= Promise.resolve();
     this.settle();
+    this.resolveEnded();
   }
 
   private settle(): void {
