@@ -14,7 +14,9 @@
  *
  * Bitrate: 32 kbit/s CBR for mono, 64 kbit/s joint stereo for dual (MPEG-2.5 Layer III, the
  * layer LAME uses at 8 kHz, kept at 8 kHz): 16 kbit/s a channel, a quarter of G.711's 64 kbit/s,
- * where telephone speech (300–3400 Hz) is clean; an hour of mono is 14 MB.
+ * where telephone speech (300–3400 Hz) is clean; an hour of mono is 14 MB. wasm-media-encoders
+ * writes no LAME/Xing tag, so decoders cannot drop LAME's start-up delay: the audio plays some
+ * 60 ms late (measured with `lame --decode`), which a recording can live with.
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
