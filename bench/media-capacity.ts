@@ -5,6 +5,7 @@
  *   npx tsx bench/media-capacity.ts [--steps 200,400,600,800,1000,1200] [--big-steps 250,1000]
  *                                   [--warmup 2] [--window 8] [--legs-per-socket 1] [--workers N]
  *                                   [--nice -10] [--realtime 10] [--gen-realtime 10] [--udp native|dgram] [--quiet-wait 120]
+ *                                   [--record off|on|compare]
  *
  * This process runs the media plane as production will: MediaClient starting its media worker
  * threads (from source under tsx; --workers, default one per core) and sharding rooms over them. The load generator (bench/media-loadgen.ts) is a separate
@@ -20,9 +21,17 @@
  *   core), and how busy the whole machine was (/proc/stat).
  * Series "rooms of 10" (N/10 rooms, 2 talkers each) and "one room of 250" (a 250-leg room with
  * 3 talkers, the rest of N in rooms of 10). A series stops early once far past overload.
+ *
+ * --record on: every room is recorded (issue 13) as the app records a conference: a tap on its
+ * mix whose batches this process appends to one file per room with fs write streams, so the
+ * thread hop and the writing are in the media process's CPU; the row says how much audio came
+ * vs the rooms × the window. --record compare: every step twice, without and with recording,
+ * the order alternating from step to step, and a ratio row after each pair.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, type WriteStream } from 'node:fs';
+import { once } from 'node:events';
+import path from 'node:path';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -44,10 +53,11 @@ interface Options {
   genRealtime: number;
   udp: 'native' | 'dgram' | undefined;
   quietWaitS: number;
+  record: 'off' | 'on' | 'compare';
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { steps: [200, 400, 600, 800, 1000, 1200], bigSteps: [250, 1000], warmupS: 2, windowS: 8, legsPerSocket: 1, workers: undefined, nice: undefined, realtime: DEFAULT_MEDIA_CONFIG.realtimePriority, genRealtime: 0, udp: undefined, quietWaitS: 0 };
+  const o: Options = { steps: [200, 400, 600, 800, 1000, 1200], bigSteps: [250, 1000], warmupS: 2, windowS: 8, legsPerSocket: 1, workers: undefined, nice: undefined, realtime: DEFAULT_MEDIA_CONFIG.realtimePriority, genRealtime: 0, udp: undefined, quietWaitS: 0, record: 'off' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const v = argv[i + 1];
@@ -66,6 +76,10 @@ function parseArgs(argv: string[]): Options {
       o.udp = v;
     }
     else if (a === '--quiet-wait') o.quietWaitS = Number(v);
+    else if (a === '--record') {
+      if (v !== 'off' && v !== 'on' && v !== 'compare') throw new Error('--record off|on|compare');
+      o.record = v;
+    }
     else throw new Error(`unknown argument ${a}`);
     i++;
   }
@@ -163,6 +177,8 @@ function plan(n: number, layout: Layout): Plan {
 
 interface Row {
   series: string;
+  /** Whether every room was recorded, and the audio that came vs rooms × window (1 = all). */
+  recorded: number | null;
   n: number;
   rooms: number;
   ticks: number;
@@ -191,7 +207,45 @@ interface Row {
   steal: number;
 }
 
-async function runStep(client: MediaClient, gen: Generator, n: number, layout: Layout, o: Options): Promise<Row> {
+/**
+ * Every room recorded as the app does it: a tap on the room's mix, its batches appended to a
+ * file per room by this (the main) thread. Counts the samples that came, for the window.
+ */
+class Recorders {
+  samples = 0;
+  private readonly dir = mkdtempSync(path.join(os.tmpdir(), 'conclave-bench-rec-'));
+  private readonly files = new Map<string, WriteStream>();
+  private readonly onBatch = (n: { tapId: string; pcm: Int16Array }): void => {
+    this.samples += n.pcm.length;
+    this.files.get(n.tapId)?.write(new Uint8Array(n.pcm.buffer, n.pcm.byteOffset, n.pcm.byteLength));
+  };
+
+  constructor(private readonly client: MediaClient) {
+    client.on('recorded', this.onBatch);
+  }
+
+  async start(roomIds: string[]): Promise<void> {
+    for (const roomId of roomIds) {
+      this.files.set(roomId, createWriteStream(path.join(this.dir, `${roomId}.pcm`)));
+      await this.client.request('startRecording', { tapId: roomId, target: { roomId }, channels: 1, track: 'both' });
+    }
+  }
+
+  /** Stops every tap (its last batch arrives before the reply), closes the files and removes them. */
+  async close(): Promise<void> {
+    for (const roomId of this.files.keys()) await this.client.request('stopRecording', { tapId: roomId, target: { roomId } });
+    this.client.off('recorded', this.onBatch);
+    await Promise.all(
+      [...this.files.values()].map(async (file) => {
+        file.end();
+        await once(file, 'close');
+      }),
+    );
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+async function runStep(client: MediaClient, gen: Generator, n: number, layout: Layout, o: Options, record: boolean): Promise<Row> {
   const p = plan(n, layout);
   // Other work on the shared machine skews everything: wait (up to --quiet-wait s) for a second
   // in which the machine is < 10 % busy with our processes idle, and record how busy it was.
@@ -228,9 +282,12 @@ async function runStep(client: MediaClient, gen: Generator, n: number, layout: L
       );
     }
   }
+  const recorders = record ? new Recorders(client) : null;
+  await recorders?.start(p.rooms.map((r) => r.id));
   await gen.request({ type: 'start', targets }, 'started');
   await sleep(o.warmupS * 1000);
 
+  const samples0 = recorders?.samples ?? 0;
   const s0 = await client.request('stats', {});
   const cpu0 = process.cpuUsage();
   const m0 = cpuTimes();
@@ -240,6 +297,7 @@ async function runStep(client: MediaClient, gen: Generator, n: number, layout: L
   const rep: GenReport = await gen.request({ type: 'stop' }, 'report');
   const cpu1 = process.cpuUsage(cpu0);
   const wallMs = performance.now() - t0;
+  const recordedShare = recorders ? (recorders.samples - samples0) / ((p.rooms.length * wallMs * 8000) / 1000) : null;
   const m1 = cpuTimes();
   const s1 = await client.request('stats', {});
   const rssMb = process.memoryUsage().rss / 2 ** 20;
@@ -248,6 +306,7 @@ async function runStep(client: MediaClient, gen: Generator, n: number, layout: L
   const s2: EngineStats = await client.request('stats', {});
   const accepted = s2.legs.reduce((a, l) => a + l.packetsIn, 0);
 
+  await recorders?.close();
   for (const room of p.rooms) await client.request('destroyRoom', { roomId: room.id });
   await gen.request({ type: 'close' }, 'closed');
 
@@ -271,6 +330,7 @@ async function runStep(client: MediaClient, gen: Generator, n: number, layout: L
   const total = m1.total - m0.total;
   return {
     series: layout === 'rooms10' ? 'rooms of 10' : 'one room of 250',
+    recorded: recordedShare,
     n,
     rooms: p.rooms.length,
     ticks,
@@ -299,13 +359,24 @@ async function runStep(client: MediaClient, gen: Generator, n: number, layout: L
 const pct = (x: number, d = 2): string => `${x.toFixed(d)} %`;
 const busyOf = (r: Row): string => r.threadBusy.map((b) => `${b.toFixed(0)} %`).join(' + ');
 
+const recordingOf = (r: Row): string => (r.recorded === null ? 'off' : `every room (${pct(100 * r.recorded, 1)})`);
+
+/** With recording against without, for the same step: media CPU and mean tick as ratios, the rest side by side. */
+function ratioOf(off: Row, on: Row): string {
+  return (
+    `${off.series} N=${off.n}: recording/not — media process CPU ${on.mediaCpu.toFixed(0)} % / ${off.mediaCpu.toFixed(0)} % = ${(on.mediaCpu / off.mediaCpu).toFixed(3)}, ` +
+    `threads busy ${busyOf(on)} / ${busyOf(off)}, mean tick ${(on.tickMeanUs / off.tickMeanUs).toFixed(3)}, late ticks ${pct(on.latePct)} / ${pct(off.latePct)}, ` +
+    `mix received ${pct(on.rxPct, 3)} / ${pct(off.rxPct, 3)}, uplink ${pct(on.uplinkPct, 3)} / ${pct(off.uplinkPct, 3)}, audio recorded ${pct(100 * (on.recorded ?? 0), 1)}`
+  );
+}
+
 function tableOf(rows: Row[]): string {
   const head =
-    '| Series | N | Rooms | Late ticks (worst worker) | Skipped ticks | Mix packets received vs expected | Uplink accepted vs sent | Generator sent vs N × 50/s | p99.9 gap | Max gap | Media process CPU (% of a core) | Media threads busy | Load gen CPU | Machine busy (before step) | Mean tick | RSS |\n' +
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
+    '| Series | Recording (audio came) | N | Rooms | Late ticks (worst worker) | Skipped ticks | Mix packets received vs expected | Uplink accepted vs sent | Generator sent vs N × 50/s | p99.9 gap | Max gap | Media process CPU (% of a core) | Media threads busy | Load gen CPU | Machine busy (before step) | Mean tick | RSS |\n' +
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
   const lines = rows.map(
     (r) =>
-      `| ${r.series} | ${r.n} | ${r.rooms} | ${pct(r.latePct)} (${pct(r.worstWorkerLatePct)}) | ${r.skipped} | ${pct(r.rxPct, 3)} | ${pct(r.uplinkPct, 3)} | ${pct(r.offeredPct, 2)} | ${r.p999.toFixed(1)} ms | ${r.gapMax.toFixed(1)} ms | ${r.mediaCpu.toFixed(0)} % | ${busyOf(r)} | ${r.genCpu.toFixed(0)} % | ${r.busy.toFixed(0)} % (${r.bgBusy.toFixed(0)} %) | ${(r.tickMeanUs / 1000).toFixed(2)} ms | ${r.rssMb.toFixed(0)} MB |`,
+      `| ${r.series} | ${recordingOf(r)} | ${r.n} | ${r.rooms} | ${pct(r.latePct)} (${pct(r.worstWorkerLatePct)}) | ${r.skipped} | ${pct(r.rxPct, 3)} | ${pct(r.uplinkPct, 3)} | ${pct(r.offeredPct, 2)} | ${r.p999.toFixed(1)} ms | ${r.gapMax.toFixed(1)} ms | ${r.mediaCpu.toFixed(0)} % | ${busyOf(r)} | ${r.genCpu.toFixed(0)} % | ${r.busy.toFixed(0)} % (${r.bgBusy.toFixed(0)} %) | ${(r.tickMeanUs / 1000).toFixed(2)} ms | ${r.rssMb.toFixed(0)} MB |`,
   );
   return [head, ...lines].join('\n');
 }
@@ -330,19 +401,33 @@ async function main(): Promise<void> {
   const gen = Generator.start(o.genRealtime);
   const rows: Row[] = [];
   try {
+    const ratios: string[] = [];
+    let k = 0;
     for (const [layout, steps] of [['rooms10', o.steps], ['big250', o.bigSteps]] as const) {
       for (const n of steps) {
-        const row = await runStep(client, gen, n, layout, o);
-        rows.push(row);
-        console.log(
-          `${row.series.padEnd(16)} N=${String(n).padStart(4)}  late ${pct(row.latePct)}  skipped ${row.skipped}  rx ${pct(row.rxPct, 3)}  up ${pct(row.uplinkPct, 3)}  offered ${pct(row.offeredPct, 2)}  p99.9 ${row.p999.toFixed(1)} ms  max ${row.gapMax.toFixed(1)} ms  media ${row.mediaCpu.toFixed(0)} % (threads ${busyOf(row)}, worst worker late ${pct(row.worstWorkerLatePct)})  gen ${row.genCpu.toFixed(0)} % (gen late ${pct(row.genLatePct)})  busy ${row.busy.toFixed(0)} % (softirq ${row.softirq.toFixed(0)} %, steal ${row.steal.toFixed(0)} %, before ${row.bgBusy.toFixed(0)} %)  tick ${(row.tickMeanUs / 1000).toFixed(2)} ms`,
-        );
-        if (row.latePct > 25 || row.rxPct < 90) {
-          console.log(`# ${row.series}: far past overload at N=${n}; skipping the larger steps`);
+        // compare: off then on, then on then off at the next step, so drift hits both alike.
+        const modes = o.record === 'compare' ? (k++ % 2 === 0 ? [false, true] : [true, false]) : [o.record === 'on'];
+        const pair: Row[] = [];
+        for (const record of modes) {
+          const row = await runStep(client, gen, n, layout, o, record);
+          rows.push(row);
+          pair.push(row);
+          console.log(
+            `${row.series.padEnd(16)} ${row.recorded === null ? 'rec off' : `rec ${pct(100 * row.recorded, 1)}`}  N=${String(n).padStart(4)}  late ${pct(row.latePct)}  skipped ${row.skipped}  rx ${pct(row.rxPct, 3)}  up ${pct(row.uplinkPct, 3)}  offered ${pct(row.offeredPct, 2)}  p99.9 ${row.p999.toFixed(1)} ms  max ${row.gapMax.toFixed(1)} ms  media ${row.mediaCpu.toFixed(0)} % (threads ${busyOf(row)}, worst worker late ${pct(row.worstWorkerLatePct)})  gen ${row.genCpu.toFixed(0)} % (gen late ${pct(row.genLatePct)})  busy ${row.busy.toFixed(0)} % (softirq ${row.softirq.toFixed(0)} %, steal ${row.steal.toFixed(0)} %, before ${row.bgBusy.toFixed(0)} %)  tick ${(row.tickMeanUs / 1000).toFixed(2)} ms`,
+          );
+        }
+        if (pair.length === 2) {
+          const [off, on] = pair[0]!.recorded === null ? [pair[0]!, pair[1]!] : [pair[1]!, pair[0]!];
+          ratios.push(ratioOf(off, on));
+          console.log(`# ${ratios.at(-1)}`);
+        }
+        if (pair.every((row) => row.latePct > 25 || row.rxPct < 90)) {
+          console.log(`# ${pair[0]!.series}: far past overload at N=${n}; skipping the larger steps`);
           break;
         }
       }
     }
+    if (ratios.length > 0) console.log(['', ...ratios].join('\n'));
   } finally {
     await gen.stop();
     await client.close();
