@@ -104,7 +104,7 @@ export class FileRecordingStorage implements RecordingStorage {
   async sweepExpired(cutoffMs: number, nowMs = Date.now()): Promise<string[]> {
     const deleted: string[] = [];
     const dir = await opendir(this.dir).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return undefined;
+      if (isAbsent(error)) return undefined;
       throw error;
     });
     if (!dir) return deleted;
@@ -176,20 +176,25 @@ export class FileRecordingStorage implements RecordingStorage {
 
 async function openIfThere(path: string, flags: 'r' | 'r+'): Promise<FileHandle | undefined> {
   return open(path, flags).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return undefined;
+    if (isAbsent(error)) return undefined;
     throw error;
   });
 }
 
 async function statIfThere(path: string): Promise<{ mtimeMs: number } | undefined> {
   return stat(path).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return undefined;
+    if (isAbsent(error)) return undefined;
     throw error;
   });
 }
 
 async function unlinkIfThere(path: string): Promise<void> {
   await unlink(path).catch((error: NodeJS.ErrnoException) => {
-    if (error.code !== 'ENOENT') throw error;
+    if (!isAbsent(error)) throw error;
   });
+}
+
+/** No such file: it is not there, or a part of its directory's path is not a directory. */
+function isAbsent(error: NodeJS.ErrnoException): boolean {
+  return error.code === 'ENOENT' || error.code === 'ENOTDIR';
 }
