@@ -10,7 +10,7 @@ import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../config.js';
 import { LoginThrottle } from '../services/login-throttle.js';
 import { answerClientError, registerProtocolChecks } from './client-errors.js';
 import { registerUnfinishedBodies, UnfinishedBodies } from './unfinished-bodies.js';
-import type { CallServiceContext } from '../services/calls/call-service-context.js';
+import type { RecordingServiceContext } from '../services/recordings/recording-service-context.js';
 import { registerAuth } from './auth.js';
 import { registerErrorHandling, sendRestException } from './error-handler.js';
 import { TwilioCode } from '../errors.js';
@@ -23,6 +23,7 @@ import { registerConferenceRoutes } from './routes/conferences.js';
 import { registerKeyRoutes } from './routes/keys.js';
 import { registerParticipantRoutes } from './routes/participants.js';
 import { registerPhoneNumberRoutes } from './routes/phone-numbers.js';
+import { registerRecordingRoutes } from './routes/recordings.js';
 
 /**
  * How often Node looks for requests past their timeout (its default, 30 s, would let a 30 s
@@ -33,7 +34,7 @@ function checkingInterval(timeoutMs: number): number {
   return Math.min(1000, Math.max(50, Math.floor(timeoutMs / 4)));
 }
 
-export function buildHttpServer(ctx: CallServiceContext, logger: Logger, limits: HttpLimits = DEFAULT_HTTP_LIMITS): FastifyInstance {
+export function buildHttpServer(ctx: RecordingServiceContext, logger: Logger, limits: HttpLimits = DEFAULT_HTTP_LIMITS): FastifyInstance {
   const timeout = limits.requestTimeoutMs;
   const app = Fastify({
     // Node's requestTimeout: a request (headers and body) not received in full in time is
@@ -82,5 +83,6 @@ export function buildHttpServer(ctx: CallServiceContext, logger: Logger, limits:
   registerParticipantRoutes(app, ctx);
   registerCallRoutes(app, ctx);
   registerPhoneNumberRoutes(app, ctx);
+  registerRecordingRoutes(app, ctx);
   return app;
 }

@@ -11,7 +11,7 @@ import { getConference, listConferences } from '../../services/read-conferences.
 import { boundedText, dateRange, oneOf } from '../form-params.js';
 import { conferenceShape } from '../representation/conference-shape.js';
 import { parsePaging } from '../representation/list-page.js';
-import { accountPath, conferencePath } from '../representation/uris.js';
+import { accountPath } from '../representation/uris.js';
 import { audioUrl } from './participants.js';
 import { announceToConference } from '../../services/calls/participant-audio.js';
 import { accountOf, echoFilters, formOf, paramsOf, queryOf, resource, sendInstance, sendList } from './resource.js';
@@ -57,18 +57,4 @@ export function registerConferenceRoutes(app: FastifyInstance, ctx: CallServiceC
       sendInstance(reply, request, conferenceShape, conference);
     },
   });
-
-  // Conference recording arrives with the media plane; until then a conference has none.
-  resource(app, `${LIST}/:ConferenceSid/Recordings`, {
-    GET: async (request, reply) => {
-      const account = accountOf(request);
-      const conferenceSid = paramsOf(request).ConferenceSid!;
-      await getConference(ctx, account.sid, conferenceSid);
-      const list = parsePaging(queryOf(request));
-      const empty = { items: [], seqs: [], total: 0, hasNext: false, hasPrevious: false };
-      sendList(reply, request, recordingShape, `${conferencePath(account.sid, conferenceSid)}/Recordings`, [], list, empty);
-    },
-  });
 }
-
-const recordingShape = { element: 'Recording', listElement: 'Recordings', listKey: 'recordings', fields: [] } as const;
