@@ -34,7 +34,7 @@ export interface FileRecordingStorageOptions {
 }
 
 export class FileRecordingStorage implements RecordingStorage {
-  /** Recordings this process has open for writing. */
+  /** Recordings this process is writing: created, and not yet finished (trim included) or discarded. */
   private readonly writing = new Set<string>();
   /** MP3s being made, so that two requests for one wait on one encoding. */
   private readonly encoding = new Map<string, Promise<void>>();
@@ -52,7 +52,7 @@ export class FileRecordingStorage implements RecordingStorage {
     try {
       return await WavFileWriter.create(this.path(recordingSid, 'wav'), channels, {
         ...this.options,
-        onClosed: () => this.writing.delete(recordingSid),
+        onDone: () => this.writing.delete(recordingSid),
       });
     } catch (error) {
       this.writing.delete(recordingSid);

@@ -28,8 +28,8 @@ const BIG_ENDIAN = endianness() === 'BE';
 export interface WavFileWriterOptions {
   /** How often pending audio is written and the header rewritten. */
   flushIntervalMs?: number;
-  /** Called once the file is closed (finished, failed and discarded, or discarded). */
-  onClosed?: () => void;
+  /** Called once the recording is done with: finished (trimmed too) or failed finishing, or discarded. */
+  onDone?: () => void;
 }
 
 export class WavFileWriter implements RecordingSink {
@@ -92,6 +92,14 @@ export class WavFileWriter implements RecordingSink {
   }
 
   private async finishOnce(trim: boolean): Promise<number> {
+    try {
+      return await this.writeTheRest(trim);
+    } finally {
+      this.options.onDone?.();
+    }
+  }
+
+  private async writeTheRest(trim: boolean): Promise<number> {
     this.accepting = false;
     clearInterval(this.timer);
     await this.flush();
@@ -110,9 +118,13 @@ export class WavFileWriter implements RecordingSink {
     await this.finishing?.catch(() => undefined);
     await this.writes;
     await this.close();
-    await unlink(this.path).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ENOENT') throw error;
-    });
+    try {
+      await unlink(this.path).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+      });
+    } finally {
+      this.options.onDone?.();
+    }
   }
 
   /** Writes what is pending after the writes before it; resolves when done or failed. */
@@ -146,10 +158,7 @@ export class WavFileWriter implements RecordingSink {
   }
 
   private close(): Promise<void> {
-    this.closing ??= this.file
-      .close()
-      .catch((error: unknown) => this.fail(error)) // NFS reports a failed write back at close
-      .finally(() => this.options.onClosed?.());
+    this.closing ??= this.file.close().catch((error: unknown) => this.fail(error)); // NFS reports a failed write back at close
     return this.closing;
   }
 }

@@ -3,35 +3,24 @@
  * removed, swept by retention, and shared by two processes (nodes) on one directory. Every
  * recording is heard back with sox, and its tones found with the Goertzel filter.
  */
-import { mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { newSid } from '../../../src/domain/sids.js';
 import { FileRecordingStorage } from '../../../src/endpoints/recordings/file-recording-storage.js';
 import { meanAmplitude } from '../../media/goertzel.js';
 import { until } from '../../helpers/until.js';
 import { batches, channel, interleave, playWav, readAll, tone } from './audio-files.js';
+import { useTempStorage } from './temp-storage.js';
 
-let dir: string;
-let storage: FileRecordingStorage;
+const recordings = useTempStorage('conclave-recordings-', 'recordings');
 
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'conclave-recordings-'));
-  storage = new FileRecordingStorage(join(dir, 'recordings'));
-});
-
-afterEach(async () => {
-  await storage.close();
-  await rm(dir, { recursive: true, force: true });
-});
-
-const wavOf = (sid: string): string => join(dir, 'recordings', `${sid}.wav`);
+const wavOf = (sid: string): string => join(recordings.dir, `${sid}.wav`);
 
 describe('a recording being written', () => {
   it('is on disk as a playable WAV every second, before it finishes', async () => {
     const sid = newSid('RE');
-    const sink = await storage.create(sid, 1);
+    const sink = await recordings.storage.create(sid, 1);
     for (const batch of batches(tone(440, 1.5), 1)) sink.append(batch);
     const heard = await until(async () => {
       const h = await playWav(wavOf(sid));
@@ -47,11 +36,11 @@ describe('a recording being written', () => {
 
   it('finishes into a WAV served whole with its size, the tone kept', async () => {
     const sid = newSid('RE');
-    const sink = await storage.create(sid, 1);
+    const sink = await recordings.storage.create(sid, 1);
     for (const batch of batches(tone(440, 4.2), 1)) sink.append(batch);
     expect(await sink.finish({ trim: false })).toBe(4);
 
-    const media = await storage.read(sid, 'wav');
+    const media = await recordings.storage.read(sid, 'wav');
     expect(media).toMatchObject({ contentType: 'audio/x-wav', size: 44 + 4.2 * 16000 });
     const bytes = await readAll(media!.body);
     expect(bytes.length).toBe(media!.size);
@@ -62,7 +51,7 @@ describe('a recording being written', () => {
 
   it('keeps a dual recording as two channels, each its own tone', async () => {
     const sid = newSid('RE');
-    const sink = await storage.create(sid, 2);
+    const sink = await recordings.storage.create(sid, 2);
     for (const batch of batches(interleave(tone(400, 2), tone(1000, 2)), 2)) sink.append(batch);
     expect(await sink.finish({ trim: false })).toBe(2);
 
@@ -77,7 +66,7 @@ describe('a recording being written', () => {
 
   it('takes a copy of each batch: a caller reusing its buffer does not change what was recorded', async () => {
     const sid = newSid('RE');
-    const sink = await storage.create(sid, 1);
+    const sink = await recordings.storage.create(sid, 1);
     const buffer = new Int16Array(160);
     const source = tone(440, 1);
     for (let i = 0; i < source.length; i += 160) {
@@ -91,48 +80,48 @@ describe('a recording being written', () => {
 
   it('is deleted by discard(), which may be called again', async () => {
     const sid = newSid('RE');
-    const sink = await storage.create(sid, 1);
+    const sink = await recordings.storage.create(sid, 1);
     sink.append(tone(440, 1));
     await sink.discard();
     await sink.discard();
-    expect(await storage.read(sid, 'wav')).toBeUndefined();
-    expect(await readdir(join(dir, 'recordings'))).toEqual([]);
+    expect(await recordings.storage.read(sid, 'wav')).toBeUndefined();
+    expect(await readdir(recordings.dir)).toEqual([]);
   });
 });
 
 describe('files by SID', () => {
   it('never lets a SID name a file outside the directory, nor create one', async () => {
     for (const sid of ['../../etc/passwd', 'RE../../../../etc/hostname', `RE${'0'.repeat(31)}/`, `RE${'A'.repeat(32)}`, '']) {
-      expect(await storage.read(sid, 'wav')).toBeUndefined();
-      expect(await storage.read(sid, 'mp3')).toBeUndefined();
-      expect(await storage.recover(sid)).toBeUndefined();
-      await storage.remove(sid);
-      await expect(storage.create(sid, 1)).rejects.toThrow(/is not a recording SID/);
+      expect(await recordings.storage.read(sid, 'wav')).toBeUndefined();
+      expect(await recordings.storage.read(sid, 'mp3')).toBeUndefined();
+      expect(await recordings.storage.recover(sid)).toBeUndefined();
+      await recordings.storage.remove(sid);
+      await expect(recordings.storage.create(sid, 1)).rejects.toThrow(/is not a recording SID/);
     }
   });
 
   it('refuses a second recording with the same SID (the first is left as it was)', async () => {
     const sid = newSid('RE');
-    const sink = await storage.create(sid, 1);
-    await expect(storage.create(sid, 1)).rejects.toMatchObject({ code: 'EEXIST' });
+    const sink = await recordings.storage.create(sid, 1);
+    await expect(recordings.storage.create(sid, 1)).rejects.toMatchObject({ code: 'EEXIST' });
     sink.append(tone(440, 1));
     expect(await sink.finish({ trim: false })).toBe(1);
   });
 
   it('removes the WAV and the MP3; a recording already gone is no error', async () => {
     const sid = newSid('RE');
-    const sink = await storage.create(sid, 1);
+    const sink = await recordings.storage.create(sid, 1);
     sink.append(tone(440, 1));
     await sink.finish({ trim: false });
-    await readAll((await storage.read(sid, 'mp3'))!.body);
-    expect((await readdir(join(dir, 'recordings'))).sort()).toEqual([`${sid}.mp3`, `${sid}.wav`]);
+    await readAll((await recordings.storage.read(sid, 'mp3'))!.body);
+    expect((await readdir(recordings.dir)).sort()).toEqual([`${sid}.mp3`, `${sid}.wav`]);
 
-    await storage.remove(sid);
-    expect(await readdir(join(dir, 'recordings'))).toEqual([]);
-    expect(await storage.read(sid, 'wav')).toBeUndefined();
-    expect(await storage.read(sid, 'mp3')).toBeUndefined();
-    await storage.remove(sid);
-    await storage.remove(newSid('RE'));
+    await recordings.storage.remove(sid);
+    expect(await readdir(recordings.dir)).toEqual([]);
+    expect(await recordings.storage.read(sid, 'wav')).toBeUndefined();
+    expect(await recordings.storage.read(sid, 'mp3')).toBeUndefined();
+    await recordings.storage.remove(sid);
+    await recordings.storage.remove(newSid('RE'));
   });
 });
 
@@ -140,50 +129,50 @@ describe('retention', () => {
   it('sweeps recordings last written before the cutoff and stale temporary files, and names the SIDs it deleted', async () => {
     const [old, recent, recording] = [newSid('RE'), newSid('RE'), newSid('RE')];
     for (const sid of [old, recent]) {
-      const sink = await storage.create(sid, 1);
+      const sink = await recordings.storage.create(sid, 1);
       sink.append(tone(440, 1));
       await sink.finish({ trim: false });
     }
-    await readAll((await storage.read(old, 'mp3'))!.body);
-    const live = await storage.create(recording, 1);
+    await readAll((await recordings.storage.read(old, 'mp3'))!.body);
+    const live = await recordings.storage.create(recording, 1);
     live.append(tone(440, 1));
 
     const day = 86_400_000;
     const now = Date.now();
     const longAgo = new Date(now - 40 * day);
-    for (const name of [`${old}.wav`, `${old}.mp3`, `${recording}.wav`]) await utimes(join(dir, 'recordings', name), longAgo, longAgo);
+    for (const name of [`${old}.wav`, `${old}.mp3`, `${recording}.wav`]) await utimes(join(recordings.dir, name), longAgo, longAgo);
     // An MP3 a crashed process was making, and a trim cut short.
-    await writeFile(join(dir, 'recordings', `${recent}.mp3.0b6f.tmp`), 'partial');
-    await writeFile(join(dir, 'recordings', `${recent}.wav.trim.tmp`), 'partial');
-    await utimes(join(dir, 'recordings', `${recent}.mp3.0b6f.tmp`), new Date(now - 2 * 3600_000), new Date(now - 2 * 3600_000));
+    await writeFile(join(recordings.dir, `${recent}.mp3.0b6f.tmp`), 'partial');
+    await writeFile(join(recordings.dir, `${recent}.wav.trim.tmp`), 'partial');
+    await utimes(join(recordings.dir, `${recent}.mp3.0b6f.tmp`), new Date(now - 2 * 3600_000), new Date(now - 2 * 3600_000));
 
-    expect(await storage.sweepExpired(now - 30 * day)).toEqual([old]);
-    expect((await readdir(join(dir, 'recordings'))).sort()).toEqual([`${recent}.wav`, `${recent}.wav.trim.tmp`, `${recording}.wav`].sort());
-    expect(await storage.read(old, 'wav')).toBeUndefined();
+    expect(await recordings.storage.sweepExpired(now - 30 * day)).toEqual([old]);
+    expect((await readdir(recordings.dir)).sort()).toEqual([`${recent}.wav`, `${recent}.wav.trim.tmp`, `${recording}.wav`].sort());
+    expect(await recordings.storage.read(old, 'wav')).toBeUndefined();
     await live.finish({ trim: false });
   });
 
   it('sweeps nothing, and fails nothing, before the directory exists', async () => {
-    expect(await storage.sweepExpired(Date.now())).toEqual([]);
+    expect(await recordings.storage.sweepExpired(Date.now())).toEqual([]);
   });
 });
 
 describe('one directory shared by two nodes', () => {
   it('serves what the other node recorded, WAV and MP3, both nodes making the MP3 at once', async () => {
-    const other = new FileRecordingStorage(join(dir, 'recordings'));
+    const other = new FileRecordingStorage(recordings.dir);
     try {
       const sid = newSid('RE');
       const sink = await other.create(sid, 1);
       for (const batch of batches(tone(440, 3), 1)) sink.append(batch);
       await sink.finish({ trim: false });
 
-      const [here, there] = await Promise.all([storage.read(sid, 'mp3'), other.read(sid, 'mp3')]);
+      const [here, there] = await Promise.all([recordings.storage.read(sid, 'mp3'), other.read(sid, 'mp3')]);
       const [a, b] = await Promise.all([readAll(here!.body), readAll(there!.body)]);
       expect(a.length).toBeGreaterThan(0);
       expect(a.equals(b)).toBe(true);
-      expect((await readdir(join(dir, 'recordings'))).sort()).toEqual([`${sid}.mp3`, `${sid}.wav`]);
-      expect((await stat(join(dir, 'recordings', `${sid}.mp3`))).size).toBe(a.length);
-      expect((await storage.read(sid, 'wav'))?.size).toBe(44 + 3 * 16000);
+      expect((await readdir(recordings.dir)).sort()).toEqual([`${sid}.mp3`, `${sid}.wav`]);
+      expect((await stat(join(recordings.dir, `${sid}.mp3`))).size).toBe(a.length);
+      expect((await recordings.storage.read(sid, 'wav'))?.size).toBe(44 + 3 * 16000);
     } finally {
       await other.close();
     }

@@ -3,35 +3,23 @@
  * whose mean |sample| is under 256) is cut, 200 ms of margin kept on each side, both channels of
  * a dual recording cut together; what lies between is kept untouched, silence included.
  */
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { concatPcm } from '../../../src/audio/pcm.js';
 import { newSid } from '../../../src/domain/sids.js';
-import { FileRecordingStorage } from '../../../src/endpoints/recordings/file-recording-storage.js';
 import { framesWithTone } from '../../media/goertzel.js';
 import { batches, channel, interleave, playWav, silence, tone, type Heard } from './audio-files.js';
+import { useTempStorage } from './temp-storage.js';
 
-let dir: string;
-let storage: FileRecordingStorage;
-
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'conclave-trim-'));
-  storage = new FileRecordingStorage(dir);
-});
-
-afterEach(async () => {
-  await storage.close();
-  await rm(dir, { recursive: true, force: true });
-});
+const recordings = useTempStorage('conclave-trim-');
 
 async function record(pcm: Int16Array, channels: 1 | 2, trim: boolean): Promise<{ duration: number; heard: Heard }> {
   const sid = newSid('RE');
-  const sink = await storage.create(sid, channels);
+  const sink = await recordings.storage.create(sid, channels);
   for (const batch of batches(pcm, channels)) sink.append(batch);
   const duration = await sink.finish({ trim });
-  return { duration, heard: await playWav(join(dir, `${sid}.wav`)) };
+  return { duration, heard: await playWav(join(recordings.dir, `${sid}.wav`)) };
 }
 
 /** Low hiss, as an idle line carries: mean |sample| about 50, well under the threshold. */
@@ -66,7 +54,7 @@ describe('trim-silence', () => {
   it('cuts only the end when the sound starts at once (the file is truncated in place)', async () => {
     const { heard } = await record(concatPcm([tone(400, 1.2), silence(4)]), 1, true);
     expect(heard.seconds).toBeCloseTo(1.4, 2);
-    expect(await readdir(dir)).toHaveLength(1); // no temporary file left
+    expect(await readdir(recordings.dir)).toHaveLength(1); // no temporary file left
   });
 
   it('leaves nothing of a recording that was silence throughout (duration 0)', async () => {
