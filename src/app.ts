@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
-import { DEFAULT_MEDIA_CONFIG, DEFAULT_NODE_LEASE_MS, DEFAULT_SHUTDOWN_TIMEOUT_MS, type Config } from './config.js';
+import { DEFAULT_MEDIA_CONFIG, DEFAULT_NODE_LEASE_MS, DEFAULT_SHUTDOWN_TIMEOUT_MS, defaultRecordingsDir, type Config } from './config.js';
 import type { Account } from './domain/model.js';
 import type { Clock, Store } from './domain/ports.js';
 import type { RemoteAddress } from './media/protocol.js';
@@ -25,6 +25,12 @@ import { EndpointRouter } from './endpoints/endpoint-router.js';
 import { ConferenceMedia } from './endpoints/media/conference-media.js';
 import { ConferenceTrunks, TRUNK_LEG_PREFIX, type TrunkRequest } from './endpoints/media/conference-trunks.js';
 import { CallKeypad } from './endpoints/media/call-keypad.js';
+import { CallVoiceActivity } from './endpoints/media/call-voice-activity.js';
+import { MediaRecorderTaps } from './endpoints/media/recorder-taps.js';
+import { FileRecordingStorage } from './endpoints/recordings/file-recording-storage.js';
+import { LiveRecordings } from './services/recordings/live-recordings.js';
+import type { RecordingServiceContext } from './services/recordings/recording-service-context.js';
+import { RecordingWebhooks } from './webhooks/recording-webhooks.js';
 import { MediaAudio } from './endpoints/media/media-audio.js';
 import { MediaPlane } from './endpoints/media/media-plane.js';
 import { SimulatedDialer } from './endpoints/simulated-dialer.js';
@@ -33,7 +39,6 @@ import { reportSpeech } from './services/report-speech.js';
 import { receiveSipCall } from './services/calls/receive-call.js';
 import { CallEngine } from './services/calls/call-engine.js';
 import { sweepOrphanCalls } from './services/calls/sweep-orphan-calls.js';
-import type { CallServiceContext } from './services/calls/call-service-context.js';
 import { parseTwiml } from './twiml/parse-twiml.js';
 import { CallbackQueue } from './webhooks/callback-queue.js';
 import { CallWebhooks } from './webhooks/call-webhooks.js';
@@ -48,7 +53,7 @@ export interface App {
   readonly config: Config;
   readonly store: Store;
   readonly bus: EventBus;
-  readonly services: CallServiceContext;
+  readonly services: RecordingServiceContext;
   /** Status callbacks on their way: `idle()` resolves once every change committed so far has been told. */
   readonly callbacks: { idle(): Promise<void> };
   readonly http: FastifyInstance;
@@ -90,6 +95,8 @@ const TRUNK_OPEN_TIMEOUT_MS = 5000;
 /** Twilio's largest conference is 250 participants. */
 const RESYNC_PAGE = 1000;
 const RESYNC_ATTEMPTS = 5;
+/** How often recordings past CONCLAVE_RECORDINGS_RETENTION_DAYS are looked for. */
+const RETENTION_SWEEP_MS = 3_600_000;
 
 export async function createApp(config: Config, owner: OwnerCredentials, options: AppOptions = {}): Promise<App> {
   const logger = options.logger ?? pino({ level: config.logLevel });
@@ -122,7 +129,9 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
   const callbacks = new CallbackQueue({ logger, client: webhookClient, timeoutMs: timeouts.callbackTimeoutMs });
   const tokenOf = async (accountSid: string): Promise<string> => (await store.findAccount(accountSid))?.authToken ?? '';
   const signed = new SignedCallbacks(callbacks, tokenOf, { logger });
-  const webhooks = new CallWebhooks(webhookClient, signed, tokenOf, (twiml) => void parseTwiml(twiml));
+  // The API's URL as callers reach it, known once it listens (RecordingUrl).
+  let apiUrl = `http://${config.http.host}:${config.http.port}`;
+  const webhooks = new CallWebhooks(webhookClient, signed, tokenOf, (twiml) => void parseTwiml(twiml), () => apiUrl);
   const conferenceCallbacks = new ConferenceCallbacks(store, node, new ConferenceWebhooks(signed), logger);
   bus.subscribe((event) => conferenceCallbacks.onEvent(event));
   channel?.onResumed(() => void conferenceCallbacks.drainHomed().catch((error: unknown) => logger.warn({ err: error }, 'could not look for conference callbacks to send')));
@@ -217,12 +226,34 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
   let sip: SipGateway | undefined;
   // After the calls: their BYEs go out through it.
   shutdown.add('SIP', async () => sip?.close());
-  const engine = new CallEngine(core, {
+  const recordingsConfig = config.recordings ?? { dir: defaultRecordingsDir(database), retentionDays: 0 };
+  const recordingStorage = new FileRecordingStorage(recordingsConfig.dir);
+  const liveRecordings = new LiveRecordings(core, {
+    taps: new MediaRecorderTaps(plane),
+    storage: recordingStorage,
+    notifier: new RecordingWebhooks(signed, () => apiUrl),
+    logger,
+    callIsHere: (callSid: string): boolean => engine.live(callSid) !== undefined,
+  });
+  if (options.sweepOrphanCalls) {
+    // What a previous run (or a node gone from the database) left recording ends with what its file has.
+    const live = store.kind === 'sqlite' ? [] : (await store.listLiveNodes()).map((n) => n.id);
+    const recovered = await liveRecordings.recoverLeftovers((nodeId) => store.kind === 'sqlite' || nodeId === null || !live.includes(nodeId));
+    if (recovered > 0) logger.warn({ recovered }, 'ended recordings left live by a previous run');
+  }
+  const retentionDays = recordingsConfig.retentionDays;
+  const expire = (): void => void liveRecordings.deleteExpired(retentionDays).catch((error: unknown) => logger.warn({ err: error }, 'could not delete expired recordings'));
+  const retention = retentionDays > 0 ? setInterval(expire, RETENTION_SWEEP_MS).unref() : undefined;
+  if (retentionDays > 0) expire();
+  shutdown.add('recording retention', async () => clearInterval(retention));
+  const engine: CallEngine = new CallEngine(core, {
     dialer: new EndpointRouter(new SimulatedDialer(logger, plane, (url) => audio.fetchSound(url)), () => sip, logger),
     twiml: webhooks,
     notifier: webhooks,
     audio,
     keypad: new CallKeypad(plane),
+    voice: new CallVoiceActivity(plane),
+    liveRecordings,
     documents: webhooks,
     conferenceAudio: audio,
     recordings: plane,
@@ -230,7 +261,7 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
     logger,
   });
   const commands = new NodeCommands(store, node, logger, channel);
-  const services: CallServiceContext = { ...core, calls: engine, commands };
+  const services: RecordingServiceContext = { ...core, calls: engine, commands, recordings: liveRecordings, recordingStorage };
   handleCallCommands(services);
   if (trunks) {
     commands.handle(TRUNK_OPEN, (payload) => trunks.accept(payload as TrunkRequest));
@@ -247,6 +278,8 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
   shutdown.add('cluster membership', async () => membership?.close());
   // Every call ends (a BYE to each phone, its callbacks queued, pending fetches given up).
   shutdown.add('calls', () => engine.close());
+  // After the calls: what they recorded is completed with what it has.
+  shutdown.add('recordings', () => liveRecordings.close());
   const http = buildHttpServer(services, logger, config.http.limits);
   shutdown.add('HTTP', () => http.close());
   const shutdownTimeoutMs = config.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
@@ -271,6 +304,7 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
     media: plane,
     async listen() {
       const url = await http.listen({ host: config.http.host, port: config.http.port });
+      apiUrl = url;
       if (config.sip && !sip) {
         const sipConfig = config.sip;
         sip = await SipGateway.open(
@@ -302,6 +336,7 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
             logger,
             onDeath: async (dead) => {
               const { moved, ended } = await reapNode(services, webhooks, dead);
+              await liveRecordings.recoverLeftovers((nodeId) => nodeId === dead);
               logger.warn({ node: dead, conferencesMoved: moved, callsEnded: ended }, 'cleared a dead node');
             },
             onFenced: async () => {

@@ -6,6 +6,7 @@
 import type { Call, CallProgressEvent, HttpMethod } from './call.js';
 import type { Endpoint } from './endpoint.js';
 import type { ConferenceEvent } from './events.js';
+import type { Recording } from './recording.js';
 
 /** The far end of an answered call. */
 export interface RemoteLeg {
@@ -77,6 +78,8 @@ export interface DialReport {
   status: DialCallStatus;
   /** Only when phones were dialled. */
   leg?: { callSid: string; durationSeconds: number; bridged: boolean };
+  /** `<Dial record>`: the recording, ended (RecordingUrl, RecordingSid, RecordingDuration). */
+  recording?: Recording;
 }
 
 /**
@@ -104,6 +107,22 @@ export interface Keypad {
   send(callSid: string, digits: string, signal: AbortSignal): Promise<boolean>;
 }
 
+/**
+ * What a `<Record>` action is told (https://www.twilio.com/docs/voice/twiml/record#action):
+ * the recording (`RecordingUrl`, `RecordingSid`, `RecordingDuration`) and the key that ended it
+ * (`Digits`; `hangup` when the caller hung up; empty when silence or the length limit did).
+ */
+export interface RecordReport {
+  recording: Recording;
+  digits: string;
+}
+
+/** Talk detection on a call's leg (the mixer's, as for `speaker` events). */
+export interface VoiceActivity {
+  /** Calls `onChange` each time the far end of `callSid` starts or stops talking; returns the stop. */
+  listen(callSid: string, onChange: (talking: boolean) => void): () => void;
+}
+
 export interface TwimlRequest {
   call: Call;
   url: string;
@@ -114,6 +133,8 @@ export interface TwimlRequest {
   dial?: DialReport;
   /** Set when the request is a `<Gather action>`. */
   gather?: GatherReport;
+  /** Set when the request is a `<Record action>`. */
+  record?: RecordReport;
   /** Gives up the fetch (the call hung up or was redirected meanwhile). */
   signal?: AbortSignal;
 }
@@ -152,6 +173,8 @@ export interface AudioPlayer {
   play(call: Call, audio: AudioRequest, signal: AbortSignal): Promise<void>;
   /** Plays a ringback tone to the call, over and over, until `signal` aborts; resolves then. */
   ringback(call: Call, signal: AbortSignal): Promise<void>;
+  /** Plays the beep (`<Record playBeep>`); resolves when played or at once when `signal` aborts. */
+  beep(call: Call, signal: AbortSignal): Promise<void>;
 }
 
 /** One thing to play in a playlist resolved from a HoldUrl, WaitUrl or AnnounceUrl. */

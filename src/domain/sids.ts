@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 
-export type SidPrefix = 'AC' | 'CF' | 'CA' | 'SK' | 'PN';
+export type SidPrefix = 'AC' | 'CF' | 'CA' | 'SK' | 'PN' | 'RE';
 
 export function newSid(prefix: SidPrefix): string {
   return prefix + randomBytes(16).toString('hex');

@@ -40,6 +40,8 @@ export interface JoinRequest {
 export interface JoinResult {
   conference: Conference;
   participant: Participant;
+  /** This join created the conference: its settings (callback, recording) are the conference's. */
+  created: boolean;
 }
 
 const ATTEMPTS = 3;
@@ -56,12 +58,12 @@ export async function joinConference(ctx: ServiceContext, request: JoinRequest):
     try {
       const { result, events } = await ctx.store.transaction(async (tx) => {
         const now = ctx.clock.now();
-        const conference = await liveConference(tx, request, maxParticipants, now, ctx.node.id);
+        const { conference, created } = await liveConference(tx, request, maxParticipants, now, ctx.node.id);
         const present = await tx.listAllParticipants(conference.sid);
         const participant = newParticipant(request, conference, present, now);
         const transition = join(conference, present, participant, now);
         const events = await applyTransition(tx, transition);
-        return { result: { conference: transition.conference, participant }, events };
+        return { result: { conference: transition.conference, participant, created }, events };
       });
       ctx.bus.committed(events);
       return result;
@@ -73,11 +75,11 @@ export async function joinConference(ctx: ServiceContext, request: JoinRequest):
   }
 }
 
-async function liveConference(tx: StoreOperations, request: JoinRequest, maxParticipants: number, now: number, node: string): Promise<Conference> {
+async function liveConference(tx: StoreOperations, request: JoinRequest, maxParticipants: number, now: number, node: string): Promise<{ conference: Conference; created: boolean }> {
   const existing = await tx.findLiveConferenceByName(request.accountSid, request.friendlyName);
   if (existing) {
     const locked = await tx.lockConference(existing.sid);
-    if (locked && locked.status !== 'completed') return locked;
+    if (locked && locked.status !== 'completed') return { conference: locked, created: false };
   }
   const conference: Conference = {
     sid: newSid('CF'),
@@ -95,7 +97,7 @@ async function liveConference(tx: StoreOperations, request: JoinRequest, maxPart
     dateUpdated: now,
   };
   await tx.insertConference(conference);
-  return conference;
+  return { conference, created: true };
 }
 
 function newParticipant(request: JoinRequest, conference: Conference, present: readonly Participant[], now: number): Participant {

@@ -80,10 +80,7 @@ export function parseConference(element: TwimlElement, context: ParseContext): C
     recordingStatusCallbackEvent: read.list('recordingStatusCallbackEvent', RECORDING_EVENTS, ['completed']),
     eventCallbackUrl: read.url('eventCallbackUrl'),
   };
-  read.notActedOn('record', noun.record !== 'do-not-record', 'Conclave does not record conferences yet');
-  for (const name of ['trim', 'recordingStatusCallback', 'recordingStatusCallbackMethod', 'recordingStatusCallbackEvent', 'eventCallbackUrl']) {
-    read.notActedOn(name, true, 'Conclave does not record conferences yet');
-  }
+  read.notActedOn('eventCallbackUrl', true, 'Conclave posts conference events to statusCallback only');
   read.notActedOn('jitterBufferSize', true, "Conclave's jitter buffer sizes itself to each caller's jitter");
   read.finish();
   return noun;

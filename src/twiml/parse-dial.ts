@@ -57,13 +57,13 @@ export function parseDial(element: TwimlElement, context: ParseContext): DialVer
     recordingStatusCallbackEvent: read.list('recordingStatusCallbackEvent', RECORDING_EVENTS, ['completed']),
     ringTone: read.string('ringTone'),
   };
-  read.notActedOn('record', verb.record !== 'do-not-record', 'Conclave does not record calls yet');
-  for (const name of ['trim', 'recordingStatusCallback', 'recordingStatusCallbackMethod', 'recordingStatusCallbackEvent']) {
-    read.notActedOn(name, true, 'Conclave does not record calls yet');
-  }
   read.notActedOn('ringTone', true, 'the caller hears Conclave\'s ringback (North American) whatever the country');
+  const nouns = parseNouns(read, context);
+  if (verb.record !== 'do-not-record' && nouns.conference !== undefined) {
+    read.warn('<Dial record> records calls to phones; to record a conference use <Conference record="record-from-start">');
+  }
   read.finish();
-  return { ...verb, ...parseNouns(read, context) };
+  return { ...verb, ...nouns };
 }
 
 /** Legacy record="true"/"false" predates the record-from-* values and still works. */

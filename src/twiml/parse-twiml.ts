@@ -1,7 +1,7 @@
 /**
  * `parseTwiml`: a TwiML voice document → the typed verbs Conclave runs, in document order, or a
  * TwimlError saying exactly what is wrong and where. TwiML that Conclave cannot run faithfully
- * (`<Record>`, `<Enqueue>`…) is refused up front, so the call fails as an
+ * (`<Enqueue>`, `<Connect>`…) is refused up front, so the call fails as an
  * application error instead of silently skipping a verb the application relies on.
  *
  * Verbs and nesting: https://www.twilio.com/docs/voice/twiml. Verb and attribute names are
@@ -10,6 +10,7 @@
 import type { ParseContext } from './attribute-reader.js';
 import { parseDial } from './parse-dial.js';
 import { parseGather } from './parse-gather.js';
+import { parseRecord } from './parse-record.js';
 import { parseHangup, parsePause, parsePlay, parseRedirect, parseReject, parseSay } from './parse-verbs.js';
 import { TwimlError, TwimlErrorCode } from './twiml-error.js';
 import { isElement, parseResponseElement, type TwimlElement } from './twiml-element.js';
@@ -20,6 +21,7 @@ type VerbParser = (element: TwimlElement, context: ParseContext) => TwimlVerb;
 const VERBS: ReadonlyMap<string, VerbParser> = new Map<string, VerbParser>([
   ['Dial', parseDial],
   ['Gather', parseGather],
+  ['Record', parseRecord],
   ['Play', parsePlay],
   ['Pause', parsePause],
   ['Say', parseSay],
@@ -38,7 +40,6 @@ const UNSUPPORTED_VERBS = new Set([
   'Pay',
   'Prompt',
   'Queue',
-  'Record',
   'Refer',
   'Sms',
   'Start',

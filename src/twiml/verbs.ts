@@ -20,7 +20,7 @@ export interface TwimlDocument {
   readonly warnings: readonly string[];
 }
 
-export type TwimlVerb = DialVerb | GatherVerb | PlayVerb | PauseVerb | SayVerb | HangupVerb | RedirectVerb | RejectVerb;
+export type TwimlVerb = DialVerb | GatherVerb | RecordVerb | PlayVerb | PauseVerb | SayVerb | HangupVerb | RedirectVerb | RejectVerb;
 
 export type DialRecord =
   | 'do-not-record'
@@ -235,4 +235,28 @@ export interface GatherVerb {
   readonly input: readonly GatherInput[];
   /** Nested `<Say>`, `<Play>`, `<Pause>`, in order; the first key cuts them short. */
   readonly prompts: readonly GatherPrompt[];
+}
+
+/** `<Record>`: voicemail-style recording of what the caller says (https://www.twilio.com/docs/voice/twiml/record). */
+export interface RecordVerb {
+  readonly verb: 'Record';
+  /** Where the recording goes; absent = the current document's URL. */
+  readonly action: string | undefined;
+  /** Default POST. */
+  readonly method: HttpMethod;
+  /** Seconds of silence that end it; default 5; 0 = silence never ends it. */
+  readonly timeout: number;
+  /** Keys that end it (not kept in the audio); default `1234567890*#`; `''` = none. */
+  readonly finishOnKey: string;
+  /** Longest recording in seconds; default 3600. */
+  readonly maxLength: number;
+  /** A beep before it starts; default true. */
+  readonly playBeep: boolean;
+  /** Default `trim-silence`. */
+  readonly trim: Trim;
+  readonly recordingStatusCallback: string | undefined;
+  /** Default POST. */
+  readonly recordingStatusCallbackMethod: HttpMethod;
+  /** Default `['completed']`. */
+  readonly recordingStatusCallbackEvent: readonly RecordingEvent[];
 }

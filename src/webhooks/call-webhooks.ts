@@ -7,6 +7,7 @@
 import type { Call, CallProgressEvent } from '../domain/call.js';
 import type { CallNotifier, DocumentFetcher, ProgressDetail, TwimlRequest, TwimlSource } from '../domain/call-ports.js';
 import type { HttpMethod } from '../domain/call.js';
+import { recordingUrl } from './recording-url.js';
 import type { SignedCallbacks, TokenLookup } from './signed-callbacks.js';
 import type { WebhookClient } from './webhook-client.js';
 
@@ -41,6 +42,8 @@ export class CallWebhooks implements TwimlSource, CallNotifier, DocumentFetcher 
     private readonly tokenOf: TokenLookup,
     /** Rejects a fetched document that is not valid TwiML, so that the fallback URL is tried. */
     private readonly validateTwiml: (twiml: string) => void,
+    /** The API's base URL as callers reach it, for `RecordingUrl`. */
+    private readonly baseUrl: () => string = () => '',
   ) {}
 
   async fetch(request: TwimlRequest): Promise<{ twiml: string; url: string }> {
@@ -53,6 +56,21 @@ export class CallWebhooks implements TwimlSource, CallNotifier, DocumentFetcher 
         params.DialCallDuration = String(leg.durationSeconds);
         params.DialBridged = String(leg.bridged);
       }
+      const { recording } = request.dial;
+      if (recording) {
+        // As Twilio's <Dial record> action request (https://www.twilio.com/docs/voice/twiml/dial#record).
+        params.RecordingUrl = recordingUrl(this.baseUrl(), recording);
+        params.RecordingSid = recording.sid;
+        params.RecordingDuration = String(recording.duration ?? 0);
+      }
+    }
+    if (request.record) {
+      // As Twilio's <Record> action request (https://www.twilio.com/docs/voice/twiml/record#action).
+      const { recording } = request.record;
+      params.RecordingUrl = recordingUrl(this.baseUrl(), recording);
+      params.RecordingSid = recording.sid;
+      params.RecordingDuration = String(recording.duration ?? 0);
+      params.Digits = request.record.digits;
     }
     if (request.gather) {
       // As Twilio's Gather requests carry them: the keys, the finish key, and `msg`.

@@ -1,31 +1,22 @@
 /**
  * The Keypad port on the media plane: the keys a call's far end presses reach the listeners of
- * that call (one map lookup per key, whatever the number of calls), and keys sent to a call go
+ * that call (call-listeners.ts), and keys sent to a call go
  * out on its media leg — RFC 4733 where the far end negotiated telephone-event, in-band tones
  * otherwise (the media plane decides, see media/protocol.ts `sendDigits`).
  */
 import type { Keypad } from '../../domain/call-ports.js';
+import { CallListeners } from './call-listeners.js';
 import type { MediaPlane } from './media-plane.js';
 
 export class CallKeypad implements Keypad {
-  private readonly listeners = new Map<string, Set<(key: string) => void>>();
+  private readonly listeners = new CallListeners<string>();
 
   constructor(private readonly plane: MediaPlane) {
-    plane.onDigit((callSid, key) => {
-      const listening = this.listeners.get(callSid);
-      if (listening) for (const listener of [...listening]) listener(key);
-    });
+    plane.onDigit((callSid, key) => this.listeners.tell(callSid, key));
   }
 
   listen(callSid: string, onKey: (key: string) => void): () => void {
-    let listening = this.listeners.get(callSid);
-    if (!listening) this.listeners.set(callSid, (listening = new Set()));
-    const own = (key: string): void => onKey(key);
-    listening.add(own);
-    return () => {
-      listening.delete(own);
-      if (listening.size === 0 && this.listeners.get(callSid) === listening) this.listeners.delete(callSid);
-    };
+    return this.listeners.listen(callSid, onKey);
   }
 
   async send(callSid: string, digits: string, signal: AbortSignal): Promise<boolean> {

@@ -69,6 +69,10 @@ export class MediaAudio implements AudioPlayer, ConferenceAudio {
     }
   }
 
+  async beep(call: Call, signal: AbortSignal): Promise<void> {
+    await this.plane.leg(call.sid)?.play('beep', signal);
+  }
+
   /** A sound file (WAV, MP3, raw μ-law) as 8 kHz PCM, fetched (and cached) as `<Play>` fetches it. */
   fetchSound(url: string, signal?: AbortSignal): Promise<Int16Array> {
     return this.options.fetcher.fetch(url, { timeoutMs: this.options.fetchTimeoutMs, maxBytes: MAX_AUDIO_BYTES, ...(signal ? { signal } : {}) });

@@ -12,10 +12,12 @@ import type { CallServiceContext } from '../../services/calls/call-service-conte
 import { createCall } from '../../services/calls/create-call.js';
 import { callRecording } from '../../services/cluster/call-commands.js';
 import { receiveCall } from '../../services/calls/receive-call.js';
+import type { StartCallRecording } from '../../services/recordings/control-recordings.js';
+import { recordingCallback } from '../../services/recordings/recording-callback.js';
+import { RECORDING_CALLBACK_EVENTS } from '../../domain/recording.js';
 import { deleteCall, getCall, listCalls, updateCall } from '../../services/calls/update-call.js';
 import { isSendableDigits, SENDABLE_DIGITS_RULE } from '../../twiml/dtmf-digits.js';
 import { bool, dateRange, oneOf, text, type Params } from '../form-params.js';
-import { UnusedParameters } from '../unused-parameters.js';
 import { callShape } from '../representation/call-shape.js';
 import { parsePaging } from '../representation/list-page.js';
 import { accountPath } from '../representation/uris.js';
@@ -84,33 +86,28 @@ export function applicationParams(form: Params): { url: string | null; twiml: st
   return { url: null, twiml: inline };
 }
 
-/** The recording parameters of a call (twilio-oai CreateCall, CreateParticipant), checked but not acted on yet. */
-export const CALL_RECORDING_PARAMETERS = [
-  'RecordingChannels',
-  'RecordingStatusCallback',
-  'RecordingStatusCallbackMethod',
-  'RecordingStatusCallbackEvent',
-  'RecordingTrack',
-  'Trim',
-] as const;
-
 /**
- * Checks the call recording parameters' values as Twilio does (enums without regard to case), so
- * a typo is still a 400; recording itself is not done yet, so `Record=true` is refused plainly.
+ * `Record=true` and its parameters (twilio-oai CreateCall, CreateParticipant): the call is
+ * recorded from its answer to its end. Enums match without regard to case, as Twilio's do;
+ * defaults are Twilio's: mono, both tracks, trim-silence, a callback on `completed`.
  */
-export function checkCallRecording(form: Params): void {
-  if (bool(form, 'Record') === true) {
-    throw new ApiError(400, TwilioCode.invalidParameter, 'Record=true is not supported yet: Conclave does not record calls');
-  }
-  url(form, 'RecordingStatusCallback');
-  oneOf(form, 'RecordingStatusCallbackMethod', METHODS);
-  enumList(form, 'RecordingStatusCallbackEvent', ['in-progress', 'completed', 'absent']);
-  oneOf(form, 'RecordingChannels', ['mono', 'dual']);
-  oneOf(form, 'RecordingTrack', ['inbound', 'outbound', 'both']);
-  oneOf(form, 'Trim', ['trim-silence', 'do-not-trim']);
+export function callRecordingOf(form: Params): { record?: StartCallRecording } {
+  const callback = url(form, 'RecordingStatusCallback');
+  const method = oneOf(form, 'RecordingStatusCallbackMethod', METHODS) ?? 'POST';
+  const events = enumList(form, 'RecordingStatusCallbackEvent', RECORDING_CALLBACK_EVENTS);
+  const channels = oneOf(form, 'RecordingChannels', ['mono', 'dual']);
+  const track = oneOf(form, 'RecordingTrack', ['inbound', 'outbound', 'both']);
+  const trim = oneOf(form, 'Trim', ['trim-silence', 'do-not-trim']);
+  if (bool(form, 'Record') !== true) return {};
+  return {
+    record: {
+      channels: channels === 'dual' ? 2 : 1,
+      track: track ?? 'both',
+      trim: (trim ?? 'trim-silence') === 'trim-silence',
+      statusCallback: recordingCallback(callback, method, events),
+    },
+  };
 }
-
-export const NOT_RECORDED = 'Conclave does not record calls or conferences yet';
 
 export function timeout(params: Params): number {
   const value = text(params, 'Timeout');
@@ -149,7 +146,6 @@ function recordsAudio(call: Call): boolean {
 }
 
 export function registerCallRoutes(app: FastifyInstance, ctx: CallServiceContext): void {
-  const unused = new UnusedParameters(app.log, NOT_RECORDED);
   resource(app, LIST, {
     POST: async (request, reply) => {
       const form = formOf(request);
@@ -157,7 +153,7 @@ export function registerCallRoutes(app: FastifyInstance, ctx: CallServiceContext
       const from = text(form, 'From');
       if (!to) throw missingParameter('To');
       if (!from) throw missingParameter('From');
-      checkCallRecording(form);
+      const recording = callRecordingOf(form);
       const application = applicationParams(form);
       const call = await createCall(ctx, {
         accountSid: accountOf(request).sid,
@@ -174,8 +170,8 @@ export function registerCallRoutes(app: FastifyInstance, ctx: CallServiceContext
         timeout: timeout(form),
         ...sipAuthOf(form),
         ...sendDigitsOf(form),
+        ...recording,
       });
-      unused.note(form, CALL_RECORDING_PARAMETERS);
       sendInstance(reply, request, callShape, call, 201);
     },
     GET: async (request, reply) => {

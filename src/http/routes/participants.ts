@@ -5,7 +5,7 @@
  * dials a new participant in (CreateParticipant).
  */
 import type { FastifyInstance } from 'fastify';
-import { ApiError, invalidParameter, missingParameter, TwilioCode } from '../../errors.js';
+import { ApiError, invalidParameter, missingParameter } from '../../errors.js';
 import { CONFERENCE_CALLBACK_EVENTS, type BeepSetting } from '../../domain/model.js';
 import { isSid } from '../../domain/sids.js';
 import type { CallServiceContext } from '../../services/calls/call-service-context.js';
@@ -16,8 +16,10 @@ import { cancelCall } from '../../services/cluster/call-commands.js';
 import { updateParticipantWithAudio } from '../../services/calls/participant-audio.js';
 import type { AudioUrlRequest } from '../../services/calls/conference-audio-scheduler.js';
 import { bool, oneOf, sid, text, type Params } from '../form-params.js';
-import { CALL_RECORDING_PARAMETERS, checkCallRecording, enumList, METHODS, NOT_RECORDED, progressEvents, sipAuthOf, timeout, url } from './calls.js';
-import { UnusedParameters } from '../unused-parameters.js';
+import { callRecordingOf, enumList, METHODS, progressEvents, sipAuthOf, timeout, url } from './calls.js';
+import { RECORDING_CALLBACK_EVENTS } from '../../domain/recording.js';
+import type { ConferenceRecordingPlan } from '../../services/recordings/live-recordings.js';
+import { recordingCallback } from '../../services/recordings/recording-callback.js';
 import { parsePaging } from '../representation/list-page.js';
 import { participantShape } from '../representation/participant-shape.js';
 import { conferencePath } from '../representation/uris.js';
@@ -38,24 +40,19 @@ export function audioUrl(form: Params, urlName: string, methodName: string, defa
   return { [key]: { url: value, method: oneOf(form, methodName, METHODS) ?? defaultMethod } };
 }
 
-/** The conference recording parameters of Create Participant (twilio-oai CreateParticipant). */
-const CONFERENCE_RECORDING_PARAMETERS = [
-  'ConferenceRecordingStatusCallback',
-  'ConferenceRecordingStatusCallbackMethod',
-  'ConferenceRecordingStatusCallbackEvent',
-  'ConferenceTrim',
-] as const;
-
-/** Checked as Twilio does (enums without regard to case); recording itself is refused plainly until it exists. */
-function checkConferenceRecording(form: Params): void {
+/**
+ * `ConferenceRecord` and its parameters (twilio-oai CreateParticipant): the conference is
+ * recorded from its start when the participant created it ("the participant who starts the
+ * conference sets it"); `true` and `record-from-start` ask for it.
+ */
+function conferenceRecordingOf(form: Params): { conferenceRecord?: ConferenceRecordingPlan } {
   const record = oneOf(form, 'ConferenceRecord', ['true', 'false', 'record-from-start', 'do-not-record']);
-  if (record === 'true' || record === 'record-from-start') {
-    throw new ApiError(400, TwilioCode.invalidParameter, `ConferenceRecord=${record} is not supported yet: Conclave does not record conferences`);
-  }
-  url(form, 'ConferenceRecordingStatusCallback');
-  oneOf(form, 'ConferenceRecordingStatusCallbackMethod', METHODS);
-  enumList(form, 'ConferenceRecordingStatusCallbackEvent', ['in-progress', 'completed', 'absent']);
-  oneOf(form, 'ConferenceTrim', ['trim-silence', 'do-not-trim']);
+  const callback = url(form, 'ConferenceRecordingStatusCallback');
+  const method = oneOf(form, 'ConferenceRecordingStatusCallbackMethod', METHODS) ?? 'POST';
+  const events = enumList(form, 'ConferenceRecordingStatusCallbackEvent', RECORDING_CALLBACK_EVENTS);
+  const trim = oneOf(form, 'ConferenceTrim', ['trim-silence', 'do-not-trim']);
+  if (record !== 'true' && record !== 'record-from-start') return {};
+  return { conferenceRecord: { trim: (trim ?? 'trim-silence') === 'trim-silence', statusCallback: recordingCallback(callback, method, events) } };
 }
 
 const BEEPS: readonly BeepSetting[] = ['true', 'false', 'onEnter', 'onExit'];
@@ -88,12 +85,10 @@ function conferenceOf(name: string): string {
 }
 
 export function registerParticipantRoutes(app: FastifyInstance, ctx: CallServiceContext): void {
-  const unused = new UnusedParameters(app.log, NOT_RECORDED);
   resource(app, LIST, {
     POST: async (request, reply) => {
       const form = formOf(request);
-      checkCallRecording(form);
-      checkConferenceRecording(form);
+      const recording = { ...callRecordingOf(form), ...conferenceRecordingOf(form) };
       const to = text(form, 'To');
       const from = text(form, 'From');
       if (!to) throw missingParameter('To');
@@ -132,8 +127,8 @@ export function registerParticipantRoutes(app: FastifyInstance, ctx: CallService
           const wait = audioUrl(form, 'WaitUrl', 'WaitMethod', 'POST').waitUrl;
           return wait ? { waitUrl: wait } : {};
         })(),
+        ...recording,
       });
-      unused.note(form, [...CALL_RECORDING_PARAMETERS, ...CONFERENCE_RECORDING_PARAMETERS]);
       sendInstance(reply, request, participantShape, participant, 201);
     },
     GET: async (request, reply) => {

@@ -3,10 +3,10 @@
  * Create Participant — joining the conference participant that was created for it.
  */
 import type { HttpMethod } from '../../domain/call.js';
-import type { DialReport, GatherReport } from '../../domain/call-ports.js';
+import type { DialReport, GatherReport, RecordReport } from '../../domain/call-ports.js';
 
 export type CallApplicationSource =
-  | { kind: 'url'; url: string; method: HttpMethod; fallbackUrl: string | null; fallbackMethod: HttpMethod; dial?: DialReport; gather?: GatherReport }
+  | { kind: 'url'; url: string; method: HttpMethod; fallbackUrl: string | null; fallbackMethod: HttpMethod; dial?: DialReport; gather?: GatherReport; record?: RecordReport }
   | { kind: 'twiml'; twiml: string }
   | { kind: 'participant'; accountSid: string; conferenceSid: string; waitUrl?: { url: string; method: HttpMethod } };
 

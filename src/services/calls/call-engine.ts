@@ -4,11 +4,12 @@
  * or received them (design.md: a call leg belongs to one media node).
  */
 import type { Call } from '../../domain/call.js';
-import type { AudioPlayer, CallBridge, CallNotifier, ConferenceAudio, DocumentFetcher, EndpointDialer, Keypad, SimulatedRecordings, TwimlSource } from '../../domain/call-ports.js';
+import type { AudioPlayer, CallBridge, CallNotifier, ConferenceAudio, DocumentFetcher, EndpointDialer, Keypad, SimulatedRecordings, TwimlSource, VoiceActivity } from '../../domain/call-ports.js';
 import { ConferenceAudioScheduler } from './conference-audio-scheduler.js';
 import type { Endpoint } from '../../domain/endpoint.js';
 import { ResourceNotFound } from '../../errors.js';
 import type { ServiceContext } from '../context.js';
+import type { LiveRecordings } from '../recordings/live-recordings.js';
 import { ringParticipant } from '../connect-participant.js';
 import { removeParticipant } from '../remove-participant.js';
 import { tellEvents } from '../record-events.js';
@@ -23,12 +24,15 @@ export interface CallEnginePorts {
   twiml: TwimlSource;
   audio: AudioPlayer;
   keypad: Keypad;
+  voice: VoiceActivity;
   notifier: CallNotifier;
   logger: CallLogger;
   documents: DocumentFetcher;
   conferenceAudio: ConferenceAudio;
   recordings: SimulatedRecordings;
   bridge: CallBridge;
+  /** This node's live recordings (Recording resources), not the simulated endpoints' `recordings`. */
+  liveRecordings: LiveRecordings;
 }
 
 export class CallEngine {
@@ -56,6 +60,8 @@ export class CallEngine {
       twiml: ports.twiml,
       audio: ports.audio,
       keypad: ports.keypad,
+      voice: ports.voice,
+      recordings: ports.liveRecordings,
       bridge: ports.bridge,
       notifier: ports.notifier,
       logger: ports.logger,

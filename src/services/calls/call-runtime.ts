@@ -3,8 +3,9 @@
  * status keeper and a logger. Built once by the call engine.
  */
 import type { Call } from '../../domain/call.js';
-import type { AudioPlayer, CallBridge, CallNotifier, EndpointDialer, Keypad, TwimlSource } from '../../domain/call-ports.js';
+import type { AudioPlayer, CallBridge, CallNotifier, EndpointDialer, Keypad, TwimlSource, VoiceActivity } from '../../domain/call-ports.js';
 import type { ServiceContext } from '../context.js';
+import type { LiveRecordings } from '../recordings/live-recordings.js';
 import type { CallApplicationSource } from './call-application.js';
 import type { CallStatusKeeper } from './call-status.js';
 import type { ConferenceAudioScheduler } from './conference-audio-scheduler.js';
@@ -21,11 +22,14 @@ export interface CallRuntime {
   twiml: TwimlSource;
   audio: AudioPlayer;
   keypad: Keypad;
+  voice: VoiceActivity;
   bridge: CallBridge;
   notifier: CallNotifier;
   status: CallStatusKeeper;
   logger: CallLogger;
   conferenceAudio: ConferenceAudioScheduler;
+  /** This node's live recordings (`record` on calls, dials and conferences). */
+  recordings: LiveRecordings;
   /** A dialled call rang (Create Participant moves its participant to `ringing`). */
   onRinging?: (call: Call, source: CallApplicationSource) => Promise<void>;
   /** A dialled call was not answered (Create Participant removes its participant). */

@@ -4,9 +4,12 @@
  */
 import type { NodeCommands } from '../cluster/node-commands.js';
 import type { ServiceContext } from '../context.js';
+import type { LiveRecordings } from '../recordings/live-recordings.js';
 import type { CallEngine } from './call-engine.js';
 
 export interface CallServiceContext extends ServiceContext {
   calls: CallEngine;
   commands: NodeCommands;
+  /** This node's live recordings. */
+  recordings: LiveRecordings;
 }

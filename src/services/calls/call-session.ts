@@ -17,6 +17,7 @@ import type { Endpoint } from '../../domain/endpoint.js';
 import type { Conference } from '../../domain/model.js';
 import { parseTwiml } from '../../twiml/parse-twiml.js';
 import type { DialVerb, TwimlDocument, TwimlVerb } from '../../twiml/verbs.js';
+import type { StartCallRecording } from '../recordings/control-recordings.js';
 import type { CallApplicationSource } from './call-application.js';
 import type { CallRuntime } from './call-runtime.js';
 import { logCallStoreFailure } from './call-status.js';
@@ -32,6 +33,8 @@ export interface CallExtras {
   sipAuth?: { username: string; password: string };
   /** Keys sent once the called party answers, before its TwiML runs (Calls.create `SendDigits`). */
   sendDigits?: string;
+  /** `Record=true` (Calls.create, Create Participant): recorded from the answer to the end. */
+  record?: StartCallRecording;
 }
 
 /** `<Dial answerOnBridge="true">` to phones: it answers the caller itself, on the bridge. */
@@ -150,11 +153,20 @@ export class CallSession {
     this.answered(result.leg);
     await this.move('in-progress');
     if (this.ended.signal.aborted) return;
+    if (this.extras.record) await this.record(this.extras.record);
     // "The string of keys to dial after connecting to the number" (twilio-oai CreateCall): an
     // extension to reach before the application speaks.
     if (this.extras.sendDigits) await this.rt.keypad.send(this.call.sid, this.extras.sendDigits, this.ended.signal);
     if (this.ended.signal.aborted) return;
     await this.runApplication(this.source);
+  }
+
+  /** Records the call from now to its end (its tap ends with its leg); a failure to start is logged, the call goes on. */
+  private async record(request: StartCallRecording): Promise<void> {
+    const { call } = this;
+    await this.rt.recordings
+      .start({ accountSid: call.accountSid, target: { callSid: call.sid }, callSid: call.sid, conferenceSid: null, source: 'OutboundAPI', ...request })
+      .catch((error: unknown) => this.rt.logger.warn({ err: error, callSid: call.sid }, 'Record=true: the call could not be recorded'));
   }
 
   private async ringIn(): Promise<void> {

@@ -15,8 +15,11 @@ import { joinConference, type JoinRequest } from '../join-conference.js';
 import { removeParticipant } from '../remove-participant.js';
 
 export type ConferenceEntry = ({ kind: 'join'; request: JoinRequest } | { kind: 'connect'; accountSid: string; conferenceSid: string }) & {
-  /** Told once the call is in, with the conference as its entry left it (to start wait music). */
-  onJoined?: (conference: Conference) => void;
+  /**
+   * Told once the call is in, with the conference as its entry left it (to start wait music),
+   * and whether this entry created it (its settings are the conference's).
+   */
+  onJoined?: (conference: Conference, created: boolean) => void;
 };
 
 export type StayOutcome = { joined: true; seconds: number } | { joined: false; error: RuleViolation };
@@ -81,16 +84,17 @@ async function stay(
   let accountSid: string;
   try {
     let conference: Conference;
+    let created = false;
     if (entry.kind === 'join') {
       // Stored with the participant: whichever node removes it tells its ParticipantCallStatus.
-      conference = (await joinConference(ctx, { ...entry.request, callSid, goesOn })).conference;
+      ({ conference, created } = await joinConference(ctx, { ...entry.request, callSid, goesOn }));
       accountSid = entry.request.accountSid;
     } else {
       conference = await connectParticipant(ctx, entry.accountSid, entry.conferenceSid, callSid);
       accountSid = entry.accountSid;
     }
     conferenceSid = conference.sid;
-    entry.onJoined?.(conference);
+    entry.onJoined?.(conference, created);
   } catch (error) {
     if (error instanceof RuleViolation) return { joined: false, error };
     throw error;

@@ -8,6 +8,7 @@ import { parseEndpoint, type Endpoint } from '../../domain/endpoint.js';
 import { newSid } from '../../domain/sids.js';
 import { RuleViolation, TwilioCode } from '../../errors.js';
 import type { CallApplicationSource } from './call-application.js';
+import type { StartCallRecording } from '../recordings/control-recordings.js';
 import type { CallServiceContext } from './call-service-context.js';
 
 export interface CreateCallRequest extends Omit<CallApplication, 'statusCallbackEvents'> {
@@ -20,6 +21,8 @@ export interface CreateCallRequest extends Omit<CallApplication, 'statusCallback
   sipAuth?: { username: string; password: string };
   /** Keys to send once answered (`SendDigits`), checked at the edge. */
   sendDigits?: string;
+  /** `Record=true`: the call is recorded from its answer to its end. */
+  record?: StartCallRecording;
 }
 
 /** Twilio error codes of the Call resource: 21211 invalid To, 21212 invalid From. */
@@ -45,7 +48,7 @@ export function callingEndpoint(from: string): void {
 }
 
 /** A queued outbound call; `parent` makes it a `<Dial>` child (`outbound-dial`, ParentCallSid). */
-export function newOutboundCall(request: Omit<CreateCallRequest, 'sipAuth' | 'sendDigits'>, now: number, sid = newSid('CA'), parent?: Call): Call {
+export function newOutboundCall(request: Omit<CreateCallRequest, 'sipAuth' | 'sendDigits' | 'record'>, now: number, sid = newSid('CA'), parent?: Call): Call {
   return {
     sid,
     accountSid: request.accountSid,
@@ -93,6 +96,7 @@ export async function createCall(ctx: CallServiceContext, request: CreateCallReq
   ctx.calls.start(call, endpoint, source, {
     ...(request.sipAuth ? { sipAuth: request.sipAuth } : {}),
     ...(request.sendDigits ? { sendDigits: request.sendDigits } : {}),
+    ...(request.record ? { record: request.record } : {}),
   });
   return call;
 }

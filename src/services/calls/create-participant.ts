@@ -11,6 +11,8 @@ import { isSid, newSid } from '../../domain/sids.js';
 import { RuleViolation, TwilioCode } from '../../errors.js';
 import { joinConference } from '../join-conference.js';
 import { getConference } from '../read-conferences.js';
+import type { StartCallRecording } from '../recordings/control-recordings.js';
+import type { ConferenceRecordingPlan } from '../recordings/live-recordings.js';
 import type { CallServiceContext } from './call-service-context.js';
 import { callingEndpoint, dialableEndpoint, newOutboundCall } from './create-call.js';
 
@@ -38,6 +40,10 @@ export interface CreateParticipantRequest {
   conferenceStatusCallback: ConferenceStatusCallback | null;
   /** What the participant hears while the conference has not started; `''` is silence. */
   waitUrl?: { url: string; method: 'GET' | 'POST' };
+  /** `Record=true`: the participant's call is recorded from its answer to its end, in the conference and out. */
+  record?: StartCallRecording;
+  /** `ConferenceRecord`: the conference is recorded from its start, if this participant creates it. */
+  conferenceRecord?: ConferenceRecordingPlan;
 }
 
 export async function createParticipant(ctx: CallServiceContext, request: CreateParticipantRequest): Promise<Participant> {
@@ -52,7 +58,7 @@ export async function createParticipant(ctx: CallServiceContext, request: Create
     friendlyName = conference.friendlyName;
   }
   const callSid = newSid('CA');
-  const { conference, participant } = await joinConference(ctx, {
+  const { conference, participant, created } = await joinConference(ctx, {
     accountSid: request.accountSid,
     friendlyName,
     callSid,
@@ -68,6 +74,7 @@ export async function createParticipant(ctx: CallServiceContext, request: Create
     ...(request.callSidToCoach !== undefined ? { callSidToCoach: request.callSidToCoach } : {}),
     conferenceStatusCallback: request.conferenceStatusCallback,
   });
+  if (created && request.conferenceRecord) ctx.recordings.planConference(request.accountSid, conference.sid, request.conferenceRecord);
   const dialled = newOutboundCall(
     {
       accountSid: request.accountSid,
@@ -94,7 +101,10 @@ export async function createParticipant(ctx: CallServiceContext, request: Create
     accountSid: request.accountSid,
     conferenceSid: conference.sid,
     ...(request.waitUrl ? { waitUrl: request.waitUrl } : {}),
-  }, request.sipAuth ? { sipAuth: request.sipAuth } : {});
+  }, {
+    ...(request.sipAuth ? { sipAuth: request.sipAuth } : {}),
+    ...(request.record ? { record: request.record } : {}),
+  });
   // Twilio reports the wait before the call is placed only in this answer; Conclave places at once.
   return { ...participant, queueTime: 0 };
 }

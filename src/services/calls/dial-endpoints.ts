@@ -26,6 +26,7 @@ import { parseEndpoint, type Endpoint } from '../../domain/endpoint.js';
 import { newSid } from '../../domain/sids.js';
 import type { DialEndpointNoun, DialVerb } from '../../twiml/verbs.js';
 import { newOutboundCall } from './create-call.js';
+import { DialRecorder } from './dial-recorder.js';
 import { sleep } from './sleep.js';
 import { runWhisper, type WhisperOutcome } from './run-whisper.js';
 import { listenForStar } from './star-key.js';
@@ -81,6 +82,12 @@ function notBridged(status: DialCallStatus, first: Call | undefined): DialReport
 const sipDetail = (code: number | undefined): ProgressDetail => (code === undefined ? {} : { sipResponseCode: code });
 
 export async function dialEndpoints(rt: CallRuntime, parent: Call, verb: DialVerb, signal: AbortSignal, onBridge?: AnswerOnBridge): Promise<DialReport> {
+  const recorder = new DialRecorder(rt, parent, verb);
+  if (recorder.fromRinging) await recorder.start();
+  return recorder.finish(await dialPhones(rt, parent, verb, signal, recorder, onBridge));
+}
+
+async function dialPhones(rt: CallRuntime, parent: Call, verb: DialVerb, signal: AbortSignal, recorder: DialRecorder, onBridge?: AnswerOnBridge): Promise<DialReport> {
   const { ctx } = rt;
   const ringback = new AbortController();
   // The caller hears ringback until the bridge — while the lines ring and while a whisper
@@ -146,6 +153,7 @@ export async function dialEndpoints(rt: CallRuntime, parent: Call, verb: DialVer
 
   const child = children[winner.index]!;
   const answeredBy = sipDetail(winner.leg.sipResponseCode);
+  await recorder.start(); // record-from-answer
   const through = await beforeBridge(rt, child.call, child.noun, winner.leg, signal);
   await stopRingback();
   if (through !== 'bridge') {

@@ -17,9 +17,11 @@ import { documentAgain, type CallApplicationSource } from './call-application.js
 import type { CallRuntime } from './call-runtime.js';
 import { stayInConference } from './conference-leg.js';
 import { dialEndpoints, type AnswerOnBridge } from './dial-endpoints.js';
+import { recordingCallback } from '../recordings/recording-callback.js';
 import { runGather } from './run-gather.js';
 import { listenForStar } from './star-key.js';
 import { runPrompt } from './run-prompt.js';
+import { runRecord } from './run-record.js';
 
 export type VerbStep = { kind: 'continue' } | { kind: 'hangup' } | { kind: 'goto'; source: CallApplicationSource };
 
@@ -40,6 +42,10 @@ export async function runVerb(rt: CallRuntime, call: Call, verb: TwimlVerb, sign
       return dial(rt, call, verb, signal, context);
     case 'Gather': {
       const outcome = await runGather(rt, call, verb, signal, context.document);
+      return outcome.kind === 'action' ? { kind: 'goto', source: outcome.source } : outcome.kind === 'next' ? CONTINUE : { kind: 'hangup' };
+    }
+    case 'Record': {
+      const outcome = await runRecord(rt, call, verb, signal, context.document);
       return outcome.kind === 'action' ? { kind: 'goto', source: outcome.source } : outcome.kind === 'next' ? CONTINUE : { kind: 'hangup' };
     }
     case 'Play':
@@ -87,7 +93,14 @@ async function dial(rt: CallRuntime, call: Call, verb: DialVerb, signal: AbortSi
               }
             : null,
         },
-        onJoined: (conference) => {
+        onJoined: (conference, created) => {
+          // The participant who creates the conference decides whether it is recorded.
+          if (created && room.record === 'record-from-start') {
+            rt.recordings.planConference(call.accountSid, conference.sid, {
+              trim: room.trim === 'trim-silence',
+              statusCallback: recordingCallback(room.recordingStatusCallback, room.recordingStatusCallbackMethod, room.recordingStatusCallbackEvent),
+            });
+          }
           if (conference.status !== 'init') return;
           rt.conferenceAudio.wait(conference, call.sid, room.waitUrl === undefined ? undefined : { url: room.waitUrl, method: room.waitMethod });
         },
