@@ -47,7 +47,7 @@ export class FileRecordingStorage implements RecordingStorage {
 
   async create(recordingSid: string, channels: 1 | 2): Promise<RecordingSink> {
     if (!RECORDING_SID.test(recordingSid)) throw new Error(`${recordingSid} is not a recording SID`);
-    await mkdir(this.dir, { recursive: true });
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
     this.writing.add(recordingSid);
     try {
       return await WavFileWriter.create(this.path(recordingSid, 'wav'), channels, {

@@ -7,7 +7,7 @@ import { closeSync, fstatSync, openSync, readSync, unlinkSync, writeSync } from 
 import { parentPort } from 'node:worker_threads';
 import { createMp3Encoder } from 'wasm-media-encoders';
 import { MONO_KBPS, STEREO_KBPS, type Mp3Job, type Mp3Result } from './mp3-encoder.js';
-import { RECORDING_SAMPLE_RATE, WAV_HEADER_BYTES, blockAlign, readWavChannels, wholeDataBytes } from './wav-header.js';
+import { RECORDING_FILE_MODE, RECORDING_SAMPLE_RATE, WAV_HEADER_BYTES, blockAlign, readWavChannels, wholeDataBytes } from './wav-header.js';
 
 const port = parentPort;
 if (port === null) throw new Error('mp3-encoder-worker.ts must run in a worker thread');
@@ -42,7 +42,7 @@ function encodeFile(wavPath: string, mp3Path: string): void {
     // The file's length, not the header: a recording still being written is ahead of its header.
     const dataBytes = wholeDataBytes(fstatSync(wav).size, channels);
     lame.configure({ sampleRate: RECORDING_SAMPLE_RATE, outputSampleRate: RECORDING_SAMPLE_RATE, channels, bitrate: channels === 1 ? MONO_KBPS : STEREO_KBPS });
-    const mp3 = openSync(mp3Path, 'wx');
+    const mp3 = openSync(mp3Path, 'wx', RECORDING_FILE_MODE);
     try {
       const bytes = Buffer.alloc(CHUNK_FRAMES * blockAlign(channels));
       const planes = Array.from({ length: channels }, () => new Float32Array(CHUNK_FRAMES));

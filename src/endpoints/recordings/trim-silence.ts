@@ -17,7 +17,7 @@
  */
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { endianness } from 'node:os';
-import { WAV_HEADER_BYTES, blockAlign, wavHeader, wavSizeFields } from './wav-header.js';
+import { RECORDING_FILE_MODE, WAV_HEADER_BYTES, blockAlign, wavHeader, wavSizeFields } from './wav-header.js';
 
 /** Mean |sample| of a 20 ms frame below which it is silence (Asterisk's default). */
 export const SILENCE_THRESHOLD = 256;
@@ -75,7 +75,7 @@ export async function trimSilence(wavPath: string, channels: 1 | 2, dataBytes: n
 
 /** Writes a WAV of `kept` bytes of samples from `start` of `source`'s data to `target`. */
 async function copyRange(source: FileHandle, target: string, channels: 1 | 2, start: number, kept: number): Promise<void> {
-  const out = await open(target, 'w');
+  const out = await open(target, 'w', RECORDING_FILE_MODE);
   try {
     await out.write(wavHeader({ channels, dataBytes: kept }));
     const buffer = Buffer.alloc(COPY_BYTES);

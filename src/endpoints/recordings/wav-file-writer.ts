@@ -18,7 +18,7 @@ import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import type { RecordingSink } from '../../domain/recording-ports.js';
 import { trimSilence } from './trim-silence.js';
-import { WAV_HEADER_BYTES, durationSeconds, wavHeader, wavSizeFields } from './wav-header.js';
+import { RECORDING_FILE_MODE, WAV_HEADER_BYTES, durationSeconds, wavHeader, wavSizeFields } from './wav-header.js';
 
 export const FLUSH_INTERVAL_MS = 1000;
 /** Two seconds of dual audio: a bigger burst is written at once rather than held. */
@@ -35,7 +35,7 @@ export interface WavFileWriterOptions {
 export class WavFileWriter implements RecordingSink {
   /** Creates the file (it must not exist: SIDs are unique) with a header of no samples yet. */
   static async create(path: string, channels: 1 | 2, options: WavFileWriterOptions = {}): Promise<WavFileWriter> {
-    const file = await open(path, 'wx');
+    const file = await open(path, 'wx', RECORDING_FILE_MODE);
     try {
       await writeAll(file, wavHeader({ channels, dataBytes: 0 }), 0);
     } catch (error) {

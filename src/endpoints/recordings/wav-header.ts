@@ -9,6 +9,8 @@
  * accepts such a file (sizes behind its length) and the caller trusts the length.
  */
 export const WAV_HEADER_BYTES = 44;
+/** Recordings are private, like the credentials file: the service's user alone reads them. */
+export const RECORDING_FILE_MODE = 0o600;
 export const RECORDING_SAMPLE_RATE = 8000;
 const BYTES_PER_SAMPLE = 2;
 

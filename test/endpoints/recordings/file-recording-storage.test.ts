@@ -100,6 +100,17 @@ describe('files by SID', () => {
     }
   });
 
+  it('keeps recordings private: the directory 0700, WAV and MP3 0600', async () => {
+    const sid = newSid('RE');
+    const sink = await recordings.storage.create(sid, 1);
+    sink.append(tone(440, 1));
+    await sink.finish({ trim: false });
+    await readAll((await recordings.storage.read(sid, 'mp3'))!.body);
+    expect((await stat(recordings.dir)).mode & 0o777).toBe(0o700);
+    expect((await stat(wavOf(sid))).mode & 0o777).toBe(0o600);
+    expect((await stat(join(recordings.dir, `${sid}.mp3`))).mode & 0o777).toBe(0o600);
+  });
+
   it('refuses a second recording with the same SID (the first is left as it was)', async () => {
     const sid = newSid('RE');
     const sink = await recordings.storage.create(sid, 1);
