@@ -175,8 +175,8 @@ describe.each(STORE_KINDS)('conference calls on %s', (kind) => {
       expect(String(res.json().message)).toContain(field);
     };
     await refuse({ WaitUrl: 'ftp://127.0.0.1/wait' }, 'WaitUrl');
-    await refuse({ Record: 'true' }, 'Record=true');
-    await refuse({ ConferenceRecord: 'Record-From-Start' }, 'ConferenceRecord');
+    await refuse({ ConferenceRecord: 'sometimes' }, 'ConferenceRecord');
+    await refuse({ Record: 'true', RecordingChannels: 'quad' }, 'RecordingChannels');
     await refuse({ To: 'sip:bob@example.com' }, 'SIP');
     await refuse({ ConferenceStatusCallback: `${web.baseUrl}/c`, ConferenceStatusCallbackEvent: 'nonsense' }, 'ConferenceStatusCallbackEvent');
   });

@@ -264,7 +264,7 @@ describe.each(STORE_KINDS)('robustness on %s', (kind) => {
         '/2010-04-01/Nope',
         '/2010-04-01',
         '/2010-04-01/',
-        `/2010-04-01/Accounts/${ac}/Conferences/${cf}/Recordings/RE0123456789abcdef0123456789abcdef`,
+        `/2010-04-01/Accounts/${ac}/Conferences/${cf}/Recordings/RE0123456789abcdef0123456789abcdef/Transcriptions`,
         '/2008-08-01/Accounts',
       ];
       for (const path of paths) {
