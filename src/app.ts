@@ -246,6 +246,8 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
   const retention = retentionDays > 0 ? setInterval(expire, RETENTION_SWEEP_MS).unref() : undefined;
   if (retentionDays > 0) expire();
   shutdown.add('recording retention', async () => clearInterval(retention));
+  // Last of the recordings: their MP3 worker.
+  shutdown.add('recording files', () => recordingStorage.close());
   const engine: CallEngine = new CallEngine(core, {
     dialer: new EndpointRouter(new SimulatedDialer(logger, plane, (url) => audio.fetchSound(url)), () => sip, logger),
     twiml: webhooks,

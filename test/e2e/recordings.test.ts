@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { meanAmplitude } from '../media/goertzel.js';
 import { placeCall, startTestApp, type TestApp } from '../helpers/test-app.js';
+import { restException, twilioClient } from '../helpers/twilio-client.js';
 import { until } from '../helpers/until.js';
 import { answer, startReceiver, type Receiver, type ReceivedRequest } from '../helpers/webhook-receiver.js';
 
@@ -177,6 +178,28 @@ describe('recordings', () => {
     // Nothing is active any more: 404.
     const none = await t.request('POST', `${api()}/Calls/CA${'0'.repeat(32)}/Recordings/Twilio.CURRENT.json`, { form: { Status: 'paused' } });
     expect(none.status).toBe(404);
+  });
+
+  it('the official twilio library starts, pauses, resumes and stops a call recording, and fetches it', async () => {
+    const client = twilioClient(t);
+    const call = await client.calls.create({ to: 'sim:lib;tone=550', from: '+15005550006', twiml: '<Response><Pause length="30"/></Response>' });
+    await until(async () => (await client.calls(call.sid).fetch()).status === 'in-progress', 10_000, 'the call answered');
+    const started = await client.calls(call.sid).recordings.create({ recordingChannels: 'dual', recordingStatusCallback: `${web.baseUrl}/lib`, recordingStatusCallbackEvent: ['in-progress', 'completed'] });
+    expect(started).toMatchObject({ callSid: call.sid, status: 'in-progress', channels: 2, source: 'StartCallRecordingAPI', track: 'both' });
+    expect((await client.calls(call.sid).recordings('Twilio.CURRENT').update({ status: 'paused', pauseBehavior: 'skip' })).status).toBe('paused');
+    expect((await client.calls(call.sid).recordings(started.sid).update({ status: 'in-progress' })).status).toBe('in-progress');
+    const since = Date.now();
+    await until(() => Date.now() - since > 1500, 3000, 'some audio', 100);
+    const stopped = await client.calls(call.sid).recordings(started.sid).update({ status: 'stopped' });
+    expect(['stopped', 'processing', 'completed']).toContain(stopped.status);
+    await completed('/lib');
+    const fetched = await client.recordings(started.sid).fetch();
+    expect(fetched).toMatchObject({ sid: started.sid, status: 'completed', callSid: call.sid, channels: 2 });
+    expect(Number(fetched.duration)).toBeGreaterThanOrEqual(1);
+    expect((await client.recordings.list({ callSid: call.sid })).map((r) => r.sid)).toEqual([started.sid]);
+    // Stopped: nothing is active any more.
+    expect((await restException(() => client.calls(call.sid).recordings('Twilio.CURRENT').update({ status: 'paused' }))).status).toBe(404);
+    await client.calls(call.sid).update({ status: 'completed' });
   });
 
   it('<Record> ends on a key and tells the action RecordingUrl, RecordingDuration and Digits', async () => {

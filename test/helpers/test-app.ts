@@ -3,6 +3,8 @@
  * a small HTTP client that speaks Basic auth and form bodies, as curl or the helper library do.
  * Participants enter through the service layer (`join`), as the domain issue prescribes.
  */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { createApp, type App } from '../../src/app.js';
 import { DEFAULT_HTTP_LIMITS, DEFAULT_MEDIA_CONFIG, type Config, type HttpLimits, type MediaConfig } from '../../src/config.js';
@@ -49,8 +51,13 @@ export function testConfig(kind: StoreKind, options: { sip?: boolean | { host: s
     logLevel: 'silent',
     // Short, so that the tests of a webhook that never answers finish quickly.
     webhooks: { twimlTimeoutMs: 1000, callbackTimeoutMs: 1000 },
+    // Outside the repository; one directory per test process, shared by its nodes as a
+    // deployment's nodes share theirs.
+    recordings: { dir: TEST_RECORDINGS_DIR, retentionDays: 0 },
   };
 }
+
+const TEST_RECORDINGS_DIR = join(tmpdir(), `conclave-test-recordings-${process.pid}`);
 
 export interface TestAppOptions {
   /** The clock of the services; the system clock when absent. */
