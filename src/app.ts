@@ -28,6 +28,7 @@ import { CallKeypad } from './endpoints/media/call-keypad.js';
 import { CallVoiceActivity } from './endpoints/media/call-voice-activity.js';
 import { MediaRecorderTaps } from './endpoints/media/recorder-taps.js';
 import { FileRecordingStorage } from './endpoints/recordings/file-recording-storage.js';
+import { handleRecordingCommands } from './services/recordings/control-recordings.js';
 import { LiveRecordings } from './services/recordings/live-recordings.js';
 import type { RecordingServiceContext } from './services/recordings/recording-service-context.js';
 import { RecordingWebhooks } from './webhooks/recording-webhooks.js';
@@ -265,6 +266,7 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
   const commands = new NodeCommands(store, node, logger, channel);
   const services: RecordingServiceContext = { ...core, calls: engine, commands, recordings: liveRecordings, recordingStorage };
   handleCallCommands(services);
+  handleRecordingCommands(services);
   if (trunks) {
     commands.handle(TRUNK_OPEN, (payload) => trunks.accept(payload as TrunkRequest));
     commands.handle(TRUNK_CLOSE, async (payload) => {

@@ -63,4 +63,24 @@ describe('recordings on several nodes', () => {
     expect((await B.request('DELETE', `${api(B)}/Recordings/${recordingSid}.json`)).status).toBe(204);
     expect((await fetch(`${A.baseUrl}${api(A)}/Recordings/${recordingSid}.wav`, { headers: { authorization: auth(A) } })).status).toBe(404);
   });
+
+  it("starts, pauses and stops a call's recording through the node that does not run the call", async () => {
+    const call = await A.request('POST', `${api(A)}/Calls.json`, { form: { To: 'sim:far;tone=450', From: '+15005550006', Twiml: '<Response><Pause length="30"/></Response>' } });
+    const callSid = call.json<{ sid: string }>().sid;
+    await until(async () => (await B.request('GET', `${api(B)}/Calls/${callSid}.json`)).json<{ status: string }>().status === 'in-progress', 10_000, 'the call answered');
+    const started = await B.request('POST', `${api(B)}/Calls/${callSid}/Recordings.json`, { form: { RecordingStatusCallback: `${web.baseUrl}/far` } });
+    expect(started.status, started.body).toBe(201);
+    expect(started.json()).toMatchObject({ status: 'in-progress', call_sid: callSid, source: 'StartCallRecordingAPI' });
+    const since = Date.now();
+    await until(() => Date.now() - since > 1500, 3000, 'some audio recorded', 100);
+    const paused = await B.request('POST', `${api(B)}/Calls/${callSid}/Recordings/Twilio.CURRENT.json`, { form: { Status: 'paused' } });
+    expect(paused.status, paused.body).toBe(200);
+    expect(paused.json()).toMatchObject({ status: 'paused' });
+    const stopped = await B.request('POST', `${api(B)}/Calls/${callSid}/Recordings/${started.json<{ sid: string }>().sid}.json`, { form: { Status: 'stopped' } });
+    expect(stopped.status, stopped.body).toBe(200);
+    await until(() => web.requests.find((r) => r.path === '/far'), 15_000, 'the completed callback');
+    // Nothing active any more, whichever node is asked.
+    expect((await B.request('POST', `${api(B)}/Calls/${callSid}/Recordings/Twilio.CURRENT.json`, { form: { Status: 'paused' } })).status).toBe(404);
+    await A.request('POST', `${api(A)}/Calls/${callSid}.json`, { form: { Status: 'completed' } });
+  });
 });

@@ -252,7 +252,7 @@ export class LiveRecordings {
   /** `POST /Calls/{CallSid}/Recordings`: the call must be in progress, and here. */
   async startCallRecording(accountSid: string, callSid: string, request: StartCallRecording): Promise<Recording> {
     const call = await this.ctx.store.findCall(callSid, accountSid);
-    if (!call) throw new ResourceNotFound(`The requested resource /2010-04-01/Accounts/${accountSid}/Calls/${callSid}.json was not found`);
+    if (!call) throw new ResourceNotFound(`Call ${callSid}`);
     if (call.status !== 'in-progress' || !this.ports.callIsHere(callSid)) {
       throw new RuleViolation(TwilioCode.invalidCallState, `Call ${callSid} is not in progress on this node; only a call in progress can be recorded`);
     }
@@ -267,7 +267,7 @@ export class LiveRecordings {
       if (stored && inScope(stored, scope)) {
         throw new RuleViolation(TwilioCode.invalidParameter, `Recording ${sid} is ${stored.status}: only a recording in progress or paused can be changed`);
       }
-      throw new ResourceNotFound(`No active recording ${sid === 'Twilio.CURRENT' ? '(Twilio.CURRENT)' : sid} for ${'callSid' in scope ? `call ${scope.callSid}` : `conference ${scope.conferenceSid}`}`);
+      throw new ResourceNotFound(`An active recording ${sid === 'Twilio.CURRENT' ? '(Twilio.CURRENT)' : sid} of ${'callSid' in scope ? `call ${scope.callSid}` : `conference ${scope.conferenceSid}`}`);
     }
     switch (change.status) {
       case 'paused':
