@@ -21,7 +21,7 @@ import { newSid } from '../../src/domain/sids.js';
 import { FileRecordingStorage } from '../../src/endpoints/recordings/file-recording-storage.js';
 import { buildHttpServer } from '../../src/http/server.js';
 import type { RecordingServiceContext } from '../../src/services/recordings/recording-service-context.js';
-import { aConference } from '../helpers/fixtures.js';
+import { aCall as queuedCall, aConference, aRecording as recordingOf } from '../helpers/fixtures.js';
 import { STORE_KINDS } from '../helpers/stores.js';
 import { apiClient, startTestApp, type TestApp } from '../helpers/test-app.js';
 import { restException, twilioClient } from '../helpers/twilio-client.js';
@@ -62,56 +62,7 @@ async function startRecordingsApp(kind: (typeof STORE_KINDS)[number]): Promise<R
   };
 }
 
-function aRecording(accountSid: string, over: Partial<Recording> = {}): Recording {
-  return {
-    sid: newSid('RE'),
-    accountSid,
-    callSid: newSid('CA'),
-    conferenceSid: null,
-    status: 'completed',
-    source: 'StartCallRecordingAPI',
-    channels: 1,
-    track: 'both',
-    trim: false,
-    pauseBehavior: 'silence',
-    startTime: T0,
-    duration: 1,
-    errorCode: null,
-    statusCallback: null,
-    nodeId: null,
-    dateCreated: T0,
-    dateUpdated: T0 + 2000,
-    ...over,
-  };
-}
 
-function aCall(accountSid: string): Call {
-  return {
-    sid: newSid('CA'),
-    accountSid,
-    parentCallSid: null,
-    to: 'sim:alice',
-    from: '+15005550006',
-    phoneNumberSid: null,
-    status: 'completed',
-    direction: 'outbound-api',
-    timeout: 60,
-    startTime: T0,
-    endTime: T0 + 5000,
-    duration: 5,
-    queueTime: 0,
-    url: null,
-    method: 'POST',
-    fallbackUrl: null,
-    fallbackMethod: 'POST',
-    twiml: '<Response/>',
-    statusCallback: null,
-    statusCallbackMethod: 'POST',
-    statusCallbackEvents: [],
-    dateCreated: T0,
-    dateUpdated: T0,
-  };
-}
 
 /** One second of a 440 Hz tone, written as a finished recording's WAV; resolves with the file's bytes. */
 async function keepAudio(storage: FileRecordingStorage, sid: string): Promise<Buffer> {
@@ -122,6 +73,10 @@ async function keepAudio(storage: FileRecordingStorage, sid: string): Promise<Bu
   await sink.finish({ trim: false });
   return fs.readFileSync(path.join(storage.dir, `${sid}.wav`));
 }
+
+const aRecording = (accountSid: string, over: Partial<Recording> = {}): Recording => recordingOf(accountSid, { duration: 1, dateUpdated: T0 + 2000, ...over }, T0);
+const aCall = (accountSid: string): Call =>
+  queuedCall(accountSid, { status: 'completed', startTime: T0, endTime: T0 + 5000, duration: 5, url: null, twiml: '<Response/>', statusCallback: null, statusCallbackEvents: [] }, T0);
 
 describe.each(STORE_KINDS)('Recordings over HTTP on %s', (kind) => {
   let t: RecordingsApp;

@@ -8,38 +8,12 @@ import type { PhoneNumber } from '../../src/domain/phone-number.js';
 import type { Store } from '../../src/domain/ports.js';
 import { newSid } from '../../src/domain/sids.js';
 import { ConflictError } from '../../src/errors.js';
+import { aCall } from '../helpers/fixtures.js';
 import { STORE_KINDS, openTestStore, type TestStore } from '../helpers/stores.js';
 
 const T0 = 1_750_000_000_000;
 
-function call(accountSid: string, over: Partial<Call> = {}): Call {
-  return {
-    sid: newSid('CA'),
-    accountSid,
-    parentCallSid: null,
-    to: 'sim:alice',
-    from: '+15005550006',
-    phoneNumberSid: null,
-    status: 'queued',
-    direction: 'outbound-api',
-    timeout: 60,
-    startTime: null,
-    endTime: null,
-    duration: null,
-    queueTime: 0,
-    url: 'http://127.0.0.1:9/twiml',
-    method: 'POST',
-    fallbackUrl: null,
-    fallbackMethod: 'POST',
-    twiml: null,
-    statusCallback: 'http://127.0.0.1:9/status',
-    statusCallbackMethod: 'POST',
-    statusCallbackEvents: ['initiated', 'completed'],
-    dateCreated: T0,
-    dateUpdated: T0,
-    ...over,
-  };
-}
+const call = (accountSid: string, over: Partial<Call> = {}): Call => aCall(accountSid, over, T0);
 
 function phoneNumber(accountSid: string, number: string, over: Partial<PhoneNumber> = {}): PhoneNumber {
   return {

@@ -9,34 +9,14 @@ import type { Store } from '../../src/domain/ports.js';
 import type { Recording } from '../../src/domain/recording.js';
 import { newSid } from '../../src/domain/sids.js';
 import { ConflictError } from '../../src/errors.js';
+import { aRecording } from '../helpers/fixtures.js';
 import { STORE_KINDS, openTestStore, type TestStore } from '../helpers/stores.js';
 
 const T0 = 1_750_000_000_000;
 const DAY = 86_400_000;
 const ALL = { pageSize: 50, page: 0 };
 
-function recording(accountSid: string, over: Partial<Recording> = {}): Recording {
-  return {
-    sid: newSid('RE'),
-    accountSid,
-    callSid: newSid('CA'),
-    conferenceSid: null,
-    status: 'completed',
-    source: 'StartCallRecordingAPI',
-    channels: 1,
-    track: 'both',
-    trim: false,
-    pauseBehavior: 'silence',
-    startTime: T0,
-    duration: 12,
-    errorCode: null,
-    statusCallback: null,
-    nodeId: null,
-    dateCreated: T0,
-    dateUpdated: T0,
-    ...over,
-  };
-}
+const recording = (accountSid: string, over: Partial<Recording> = {}): Recording => aRecording(accountSid, over, T0);
 
 describe.each(STORE_KINDS)('recordings contract on %s', (kind) => {
   let t: TestStore;
