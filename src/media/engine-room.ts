@@ -73,8 +73,6 @@ export interface TickContext {
   readonly keysDone: number[];
   /** Simulated keys released this tick, as leg id, digit, leg id, digit… (`dtmf` after the tick). */
   readonly pressed: string[];
-  /** Recording taps with a full batch to hand over (posted after the tick). */
-  readonly tapped: RecordingTap[];
   sharedEncodes: number;
   privateEncodes: number;
 }
@@ -158,7 +156,7 @@ export function tickRoom(room: Room, tick: number, now: number, ctx: TickContext
   // 2. Mix.
   room.mixer.tick();
 
-  if (room.taps.length > 0) tapRoom(room, now, ctx);
+  if (room.taps.length > 0) tapRoom(room, now);
 
   // 3–4. Per-leg output and send.
   const legs = room.legList;
@@ -195,7 +193,7 @@ export function tickRoom(room: Room, tick: number, now: number, ctx: TickContext
       out = leg.out;
       shared = false;
     }
-    if (leg.taps.length > 0) tapLeg(leg.taps, mix.frame, out, now, ctx);
+    if (leg.taps.length > 0) tapLeg(leg.taps, mix.frame, out, now);
 
     if (leg.rtp !== null) {
       const rtp = leg.rtp;
@@ -227,12 +225,8 @@ export function tickRoom(room: Room, tick: number, now: number, ctx: TickContext
 }
 
 /** A leg's frame to its taps: what it said this tick (its input) and what it hears. */
-function tapLeg(taps: RecordingTap[], said: Int16Array | null, heard: Int16Array | null, now: number, ctx: TickContext): void {
-  for (let t = 0; t < taps.length; t++) {
-    const tap = taps[t]!;
-    tap.writeLeg(said, heard, now);
-    if (tap.hasReady) ctx.tapped.push(tap);
-  }
+function tapLeg(taps: RecordingTap[], said: Int16Array | null, heard: Int16Array | null, now: number): void {
+  for (let t = 0; t < taps.length; t++) taps[t]!.writeLeg(said, heard, now);
 }
 
 /**
@@ -241,17 +235,13 @@ function tapLeg(taps: RecordingTap[], said: Int16Array | null, heard: Int16Array
  * or waiting leg hears instead of the room, never in its sum, so they are not recorded
  * (Twilio does not record wait music before a conference starts).
  */
-function tapRoom(room: Room, now: number, ctx: TickContext): void {
+function tapRoom(room: Room, now: number): void {
   let frame: Int16Array | null = room.mixer.mixInto(room.tapFrame) ? room.tapFrame : null;
   if (room.overlayActive) {
     addClamped(frame, room.overlay, room.tapFrame);
     frame = room.tapFrame;
   }
-  for (let t = 0; t < room.taps.length; t++) {
-    const tap = room.taps[t]!;
-    tap.writeMix(frame, now);
-    if (tap.hasReady) ctx.tapped.push(tap);
-  }
+  for (let t = 0; t < room.taps.length; t++) room.taps[t]!.writeMix(frame, now);
 }
 
 /**

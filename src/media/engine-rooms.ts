@@ -35,9 +35,6 @@ import { MediaError } from './media-error.js';
 import { KeypadJob, keySteps } from './keypad.js';
 import { RecordingTap } from './recording-tap.js';
 
-/** Sends a notification, handing over the buffers named (a recording batch's) instead of copying them. */
-export type NotifyFn = (n: MediaNotification, transfer?: ArrayBuffer[]) => void;
-
 const DEFAULT_RTP_TIMEOUT_MS = 30_000;
 
 export class EngineRooms {
@@ -56,7 +53,7 @@ export class EngineRooms {
   private closed = false;
 
   constructor(
-    private readonly notify: NotifyFn,
+    private readonly notify: (n: MediaNotification) => void,
     options: MediaEngineOptions,
   ) {
     this.host = options.host ?? '127.0.0.1';
@@ -267,7 +264,7 @@ export class EngineRooms {
     if ('roomId' in target && (channels !== 1 || track !== 'both')) throw new MediaError('invalid', 'a room is recorded mono, both tracks');
     const taps = this.tapsOf(target);
     if (taps.some((t) => t.id === tapId)) throw new MediaError('exists', `tap ${tapId} exists`);
-    taps.push(new RecordingTap(tapId, channels, track));
+    taps.push(new RecordingTap(tapId, channels, track, this.sendBatch));
     return {};
   }
 
@@ -286,22 +283,14 @@ export class EngineRooms {
     return {};
   }
 
-  /** Posts a tap's full batches (after a tick, or before its last). */
-  handOver(tap: RecordingTap): void {
-    for (let i = 0; i < tap.ready.length; i++) this.post(tap, tap.ready[i]!, null);
-    tap.ready.length = 0;
-  }
+  /** A tap's batch as a `recorded` notification (the worker's postMessage copies it). */
+  private readonly sendBatch = (tap: RecordingTap, pcm: Int16Array, end: TapEnd | null): void => {
+    this.notify({ kind: 'notify', type: 'recorded', tapId: tap.id, seq: tap.nextSeq(), pcm, end });
+  };
 
-  private post(tap: RecordingTap, pcm: Int16Array, end: TapEnd | null): void {
-    this.notify({ kind: 'notify', type: 'recorded', tapId: tap.id, seq: tap.nextSeq(), pcm, end }, [pcm.buffer as ArrayBuffer]);
-  }
-
-  /** Every batch of these taps, the unfinished one last and marked `end`; the list is emptied. */
+  /** The taps' last batches, marked `end`; the list is emptied. */
   private endTaps(taps: RecordingTap[], end: TapEnd): void {
-    for (const tap of taps) {
-      this.handOver(tap);
-      this.post(tap, tap.takePending(), end);
-    }
+    for (const tap of taps) tap.end(end);
     taps.length = 0;
   }
 
@@ -341,9 +330,8 @@ export class EngineRooms {
     const leg = this.leg(legId);
     this.legs.delete(legId);
     leaveRoom(leg);
-    // Batches already full go from here (before the reply, so before the other worker's); the
-    // unfinished one travels in the state, to be finished there.
-    for (const tap of leg.taps) this.handOver(tap);
+    // Its taps' full batches went from here as they filled, before this reply and so before the
+    // other worker's; the unfinished one travels in the state, to be finished there.
     const moved = movedLegOf(leg);
     leg.players.length = 0;
     leg.keypad.length = 0;
@@ -366,7 +354,7 @@ export class EngineRooms {
         recorder: recorderFrom(m.recorded),
         players: m.players.map(playerFrom),
         keypad: m.keypad.map((k) => KeypadJob.from(k)),
-        taps: m.taps.map((t) => RecordingTap.from(t)),
+        taps: m.taps.map((t) => RecordingTap.from(t, this.sendBatch)),
         timeoutMs: m.timeoutMs,
         packetsOut: m.packetsOut,
       },

@@ -11,7 +11,7 @@
  *      the in-band tones of digits it sends (keypad.ts); an RTP leg sending digits as RFC 4733
  *      events sends those instead of its audio;
  *   4. recording taps (recording-tap.ts) copy the room's mix and their legs' input and output
- *      into batches, posted to the main thread with transferred buffers after the tick;
+ *      into batches; a full batch is posted to the main thread (copied by postMessage);
  *   5. outputs are encoded and sent. Every listener whose output is the room's shared mix (with
  *      the overlay, if any) reuses ONE encoding per codec — Asterisk's softmix_translate_helper
  *      idea — and only legs with a private output (talkers' N-1, coached legs, per-leg players)
@@ -40,13 +40,13 @@ import { performance } from 'node:perf_hooks';
 import { legStatsOf, tickRoom } from './engine-room.js';
 import type { TickContext } from './engine-room.js';
 import { EngineRooms } from './engine-rooms.js';
-import type { NotifyFn } from './engine-rooms.js';
 import { TickTimes, workerStatsOf } from './engine-stats.js';
 import { MediaClock } from './media-clock.js';
 import type {
   EngineStats,
   LegStats,
   MediaEngineOptions,
+  MediaNotification,
   MediaReply,
   MediaRequest,
   MediaRequestParams,
@@ -60,12 +60,12 @@ import { MediaError } from './media-error.js';
 
 export { PcmPlayer } from './sources.js';
 
-export type { NotifyFn } from './engine-rooms.js';
+export type NotifyFn = (n: MediaNotification) => void;
 
 export class MediaEngine {
   private readonly state: EngineRooms;
   private readonly clock: MediaClock;
-  private readonly ctx: TickContext = { finished: [], expired: [], keysDone: [], pressed: [], tapped: [], sharedEncodes: 0, privateEncodes: 0 };
+  private readonly ctx: TickContext = { finished: [], expired: [], keysDone: [], pressed: [], sharedEncodes: 0, privateEncodes: 0 };
   private readonly workerIndex: number;
   private tickNo = 0;
   /** Set by the worker when it put its thread under SCHED_FIFO. */
@@ -220,9 +220,7 @@ export class MediaEngine {
 
     // Deferred work: finished players and keypad jobs, simulated keys, and timed-out legs (not
     // removed mid-iteration).
-    const { finished, expired, keysDone, pressed, tapped } = this.ctx;
-    for (let i = 0; i < tapped.length; i++) this.state.handOver(tapped[i]!);
-    tapped.length = 0;
+    const { finished, expired, keysDone, pressed } = this.ctx;
     for (let i = 0; i < finished.length; i++) this.notify({ kind: 'notify', type: 'played', id: finished[i]!.id, stopped: false });
     finished.length = 0;
     for (let i = 0; i + 1 < pressed.length; i += 2) this.notify({ kind: 'notify', type: 'dtmf', legId: pressed[i]!, digit: pressed[i + 1]! });

@@ -246,8 +246,8 @@ export type MediaNotification =
    */
   | { kind: 'notify'; type: 'dtmf'; legId: string; digit: string }
   /**
-   * A batch of a recording tap's audio (8 kHz PCM16, L/R interleaved when dual), its buffer
-   * transferred; `seq` counts a tap's batches from 0, across workers. `end` marks the last one
+   * A batch of a recording tap's audio (8 kHz PCM16, L/R interleaved when dual), copied into
+   * the message (in-process, the engine's own buffer: copy it before the call returns); `seq` counts a tap's batches from 0, across workers. `end` marks the last one
    * (it may be empty): the tap was stopped, or its leg or room closed.
    */
   | { kind: 'notify'; type: 'recorded'; tapId: string; seq: number; pcm: Int16Array; end: TapEnd | null };

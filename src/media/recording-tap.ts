@@ -1,8 +1,13 @@
 /**
  * A recording tap: what a room's mix or a leg's audio sounds like, frame by frame as the tick
  * makes it, gathered into batches that go to the main thread whole (issue 13). The media thread
- * never writes a file: a batch's buffer is transferred (not copied) with one message every
- * BATCH_FRAMES frames, and the main thread appends it wherever the recording is kept.
+ * never writes a file: one message every BATCH_FRAMES frames carries a batch, and the main
+ * thread appends it wherever the recording is kept.
+ *
+ * The batch buffer is the tap's own, made once and reused: postMessage copies it into the
+ * message (structured clone), and the tick writes on. Transferring it instead means a new
+ * ArrayBuffer per batch on the media thread, and their garbage: with a dual tap on each of
+ * 1,000 legs that made the tick slower than the copy does (BENCHMARKS.md, "Recording").
  *
  * A leg's tap follows Twilio's call recording conventions (Call Recording `track`,
  * `RecordingChannels`): `inbound` is what the call says, `outbound` what it hears, mono `both`
@@ -13,17 +18,19 @@
  * `skip`, nothing is written. The tap is plain data (`state()`, `RecordingTap.from`) so that it
  * moves with its leg to another worker, the frames of its unfinished batch included.
  *
- * Nothing here allocates per frame: a batch buffer is made once per batch, after the last one
- * was handed over.
+ * Nothing here allocates per frame, nor per batch but the last.
  */
 import { performance } from 'node:perf_hooks';
 import { FRAME } from './sources.js';
-import type { RecordingTrack, TapPause } from './protocol.js';
+import type { RecordingTrack, TapEnd, TapPause } from './protocol.js';
 
 /** 25 frames: half a second a batch, two messages a second per tap. */
 export const BATCH_FRAMES = 25;
 /** A leg away from every room longer than this (a move that took long) is padded up to it only. */
 const MAX_GAP_FRAMES = 50 * 10;
+
+/** What a leg without input says, or a leg hearing nothing hears. */
+const SILENCE = new Int16Array(FRAME);
 
 export interface RecordingTapState {
   id: string;
@@ -38,12 +45,17 @@ export interface RecordingTapState {
   lastFrameAt: number | null;
 }
 
+/**
+ * Hands a batch over (the engine posts it as a `recorded` notification); `pcm` is the tap's own
+ * buffer, valid during the call only, so the receiver copies it (postMessage does). `end`: the
+ * tap's last batch.
+ */
+export type SendBatch = (tap: RecordingTap, pcm: Int16Array, end: TapEnd | null) => void;
+
 export class RecordingTap {
   paused: TapPause | null = null;
-  /** Batches full and not yet handed over (the engine posts them after the tick). */
-  readonly ready: Int16Array[] = [];
   private seq = 0;
-  private batch: Int16Array;
+  private readonly batch: Int16Array;
   /** Samples written into `batch`. */
   private used = 0;
   /** performance.now() of the last frame written (the tick's start). */
@@ -55,6 +67,7 @@ export class RecordingTap {
     readonly id: string,
     readonly channels: 1 | 2,
     readonly track: RecordingTrack,
+    private readonly send: SendBatch,
   ) {
     this.batch = new Int16Array(BATCH_FRAMES * FRAME * channels);
   }
@@ -72,9 +85,11 @@ export class RecordingTap {
     if (this.paused === 'silence') {
       b.fill(0, o, o + FRAME * this.channels);
     } else if (this.channels === 2) {
-      for (let i = 0; i < FRAME; i++) {
-        b[o + 2 * i] = inbound === null ? 0 : inbound[i]!;
-        b[o + 2 * i + 1] = outbound === null ? 0 : outbound[i]!;
+      const said = inbound ?? SILENCE;
+      const heard = outbound ?? SILENCE;
+      for (let i = 0, j = o; i < FRAME; i++, j += 2) {
+        b[j] = said[i]!;
+        b[j + 1] = heard[i]!;
       }
     } else if (this.track === 'inbound') {
       this.copy(inbound, o);
@@ -99,21 +114,16 @@ export class RecordingTap {
     this.advance();
   }
 
-  /** Whether it has full batches waiting to be handed over. */
-  get hasReady(): boolean {
-    return this.ready.length > 0;
-  }
-
-  /** The next sequence number, for the batch about to be handed over. */
+  /** The next sequence number, for the batch being handed over. */
   nextSeq(): number {
     return this.seq++;
   }
 
-  /** What is in the unfinished batch, as its own buffer (at stop or close); the tap starts afresh. */
-  takePending(): Int16Array {
-    const out = this.batch.slice(0, this.used);
+  /** Hands over the unfinished batch (maybe empty) as the last: stopped, or its leg or room closed. */
+  end(why: TapEnd): void {
+    const last = this.batch.slice(0, this.used);
     this.used = 0;
-    return out;
+    this.send(this, last, why);
   }
 
   /** Plain data to carry the tap to another worker with its leg. */
@@ -130,8 +140,8 @@ export class RecordingTap {
   }
 
   /** The tap again in another worker: the same batch numbering and unfinished batch. */
-  static from(s: RecordingTapState): RecordingTap {
-    const tap = new RecordingTap(s.id, s.channels, s.track);
+  static from(s: RecordingTapState, send: SendBatch): RecordingTap {
+    const tap = new RecordingTap(s.id, s.channels, s.track, send);
     tap.paused = s.paused;
     tap.seq = s.seq;
     tap.batch.set(s.pending);
@@ -148,9 +158,8 @@ export class RecordingTap {
   private advance(): void {
     this.used += FRAME * this.channels;
     if (this.used < this.batch.length) return;
-    this.ready.push(this.batch);
-    this.batch = new Int16Array(BATCH_FRAMES * FRAME * this.channels);
     this.used = 0;
+    this.send(this, this.batch, null);
   }
 
   /**

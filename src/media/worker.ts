@@ -30,7 +30,7 @@ if (options.threadNice !== undefined) {
   }
 }
 
-const engine = new MediaEngine((n, transfer) => port.postMessage(n, transfer), options);
+const engine = new MediaEngine((n) => port.postMessage(n), options);
 
 /** Real-time scheduling (see MediaEngineOptions.realtimePriority); reported in the worker's stats. */
 if (options.realtimePriority !== undefined && options.realtimePriority > 0 && nativeUdp !== null) {
