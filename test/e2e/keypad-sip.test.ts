@@ -10,7 +10,7 @@ import { keyFrequencies, keysInAudio } from '../helpers/dtmf.js';
 import { SipPhone } from '../helpers/sip-phone.js';
 import { ownNumber, placeCall, startTestApp, type TestApp } from '../helpers/test-app.js';
 import { until } from '../helpers/until.js';
-import { answer, startReceiver, type Receiver, type ReceivedRequest } from '../helpers/webhook-receiver.js';
+import { startTwimlApp, type Receiver, type ReceivedRequest, type TwimlRoutes } from '../helpers/webhook-receiver.js';
 import { goertzel } from '../media/goertzel.js';
 
 const NUMBER = '+15551230000';
@@ -18,13 +18,12 @@ const NUMBER = '+15551230000';
 describe('keys over SIP', () => {
   let t: TestApp;
   let web: Receiver;
-  let app: Map<string, (request: ReceivedRequest) => string>;
+  let app: TwimlRoutes;
   const phones: SipPhone[] = [];
 
   beforeEach(async () => {
     t = await startTestApp('sqlite', { sip: true });
-    app = new Map();
-    web = await startReceiver((request, response) => answer(response, 200, 'text/xml', app.get(request.path.split('?')[0]!)?.(request) ?? '<Response/>'));
+    ({ web, routes: app } = await startTwimlApp());
     await ownNumber(t, NUMBER, `${web.baseUrl}/voice`);
     app.set('/voice', () => `<Response><Gather timeout="10" action="/got"><Say>Enter your PIN, then press pound</Say></Gather><Hangup/></Response>`);
   });

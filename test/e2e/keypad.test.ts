@@ -11,7 +11,7 @@ import { keysInAudio } from '../helpers/dtmf.js';
 import { meanAmplitude } from '../media/goertzel.js';
 import { placeCall, startTestApp, type TestApp } from '../helpers/test-app.js';
 import { until } from '../helpers/until.js';
-import { answer, startReceiver, type Receiver, type ReceivedRequest } from '../helpers/webhook-receiver.js';
+import { startTwimlApp, type Receiver, type ReceivedRequest, type TwimlRoutes } from '../helpers/webhook-receiver.js';
 
 /** A tone the prompts play, long enough that only barge-in stops it early. */
 const PROMPT_HZ = 1000;
@@ -21,21 +21,12 @@ describe('the keypad', () => {
   let t: TestApp;
   let web: Receiver;
   /** TwiML per path; a path not here answers `<Response/>`. */
-  let app: Map<string, (request: ReceivedRequest) => string>;
+  let app: TwimlRoutes;
 
   beforeEach(async () => {
     t = await startTestApp('sqlite');
-    app = new Map();
     const prompt = Buffer.from(encodeWav({ rate: 8000, encoding: 's16', channels: [sine(PROMPT_HZ, 8000, PROMPT_SECONDS, 0.3)] }));
-    web = await startReceiver((request, response) => {
-      const path = request.path.split('?')[0]!;
-      if (path === '/prompt.wav') {
-        response.writeHead(200, { 'Content-Type': 'audio/wav' });
-        return void response.end(prompt);
-      }
-      const twiml = app.get(path)?.(request) ?? '<Response/>';
-      answer(response, 200, 'text/xml', twiml);
-    });
+    ({ web, routes: app } = await startTwimlApp({ '/prompt.wav': { contentType: 'audio/wav', body: prompt } }));
   });
   afterEach(async () => {
     await t.close();

@@ -14,7 +14,7 @@ import { meanAmplitude } from '../media/goertzel.js';
 import { placeCall, startTestApp, type TestApp } from '../helpers/test-app.js';
 import { restException, twilioClient } from '../helpers/twilio-client.js';
 import { until } from '../helpers/until.js';
-import { answer, startReceiver, type Receiver, type ReceivedRequest } from '../helpers/webhook-receiver.js';
+import { startTwimlApp, type Receiver, type ReceivedRequest, type TwimlRoutes } from '../helpers/webhook-receiver.js';
 
 interface Wav {
   channels: number;
@@ -39,12 +39,11 @@ function parseWav(bytes: Uint8Array): Wav {
 describe('recordings', () => {
   let t: TestApp;
   let web: Receiver;
-  let app: Map<string, (request: ReceivedRequest) => string>;
+  let app: TwimlRoutes;
 
   beforeEach(async () => {
     t = await startTestApp('sqlite');
-    app = new Map();
-    web = await startReceiver((request, response) => answer(response, 200, 'text/xml', app.get(request.path.split('?')[0]!)?.(request) ?? '<Response/>'));
+    ({ web, routes: app } = await startTwimlApp());
   });
   afterEach(async () => {
     await t.close();

@@ -107,3 +107,25 @@ export async function closedPort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
+
+/** TwiML per path (the query left out); a path not in it answers `<Response/>`. */
+export type TwimlRoutes = Map<string, (request: ReceivedRequest) => string>;
+
+/**
+ * A TwiML app: `routes.set('/voice', (request) => '<Response>…</Response>')` decides what each
+ * path answers, during the test; `files` are served as they are (audio for `<Play>`).
+ */
+export async function startTwimlApp(files: Record<string, { contentType: string; body: Buffer }> = {}): Promise<{ web: Receiver; routes: TwimlRoutes }> {
+  const routes: TwimlRoutes = new Map();
+  const web = await startReceiver((request, response) => {
+    const path = request.path.split('?')[0]!;
+    const file = files[path];
+    if (file) {
+      response.writeHead(200, { 'Content-Type': file.contentType });
+      response.end(file.body);
+      return;
+    }
+    answer(response, 200, 'text/xml', routes.get(path)?.(request) ?? '<Response/>');
+  });
+  return { web, routes };
+}
