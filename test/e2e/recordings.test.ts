@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { meanAmplitude } from '../media/goertzel.js';
+import { aRecording } from '../helpers/fixtures.js';
 import { placeCall, startTestApp, type TestApp } from '../helpers/test-app.js';
 import { restException, twilioClient } from '../helpers/twilio-client.js';
 import { until } from '../helpers/until.js';
@@ -118,6 +119,50 @@ describe('recordings', () => {
     // Resampled by the decoder perhaps, the tones are still there.
     const mono = decoded.samples[0]!;
     expect(meanAmplitude(mono.subarray(0, Math.min(mono.length, decoded.rate)), 400 * (8000 / decoded.rate))).toBeGreaterThan(500);
+  });
+
+  it('Create Participant: ConferenceRecord records the conference its participant creates, Record=true the participant\'s own call', async () => {
+    const participants = `${api()}/Conferences/panel/Participants.json`;
+    const first = await t.request('POST', participants, {
+      form: {
+        From: '+15005550006',
+        To: 'sim:first;tone=400',
+        ConferenceRecord: 'record-from-start',
+        ConferenceRecordingStatusCallback: `${web.baseUrl}/panel`,
+        Record: 'true',
+        RecordingStatusCallback: `${web.baseUrl}/leg`,
+      },
+    });
+    expect(first.status, first.body).toBe(201);
+    await t.request('POST', participants, { form: { From: '+15005550006', To: 'sim:second;tone=600' } });
+    const cf = await conferenceSid('panel');
+    const since = Date.now();
+    await until(() => Date.now() - since > 2000, 4000, 'two seconds of conference', 100);
+    await t.request('POST', `${api()}/Conferences/${cf}.json`, { form: { Status: 'completed' } });
+    const [mix] = await completed('/panel');
+    expect(mix!.params).toMatchObject({ ConferenceSid: cf, RecordingSource: 'Conference', CallSid: '' });
+    const [leg] = await completed('/leg');
+    expect(leg!.params).toMatchObject({ CallSid: first.json<{ call_sid: string }>().call_sid, RecordingSource: 'OutboundAPI' });
+    const pcm = parseWav((await media(String(mix!.params.RecordingSid))).bytes).samples[0]!;
+    expect(meanAmplitude(pcm, 400)).toBeGreaterThan(1000);
+    expect(meanAmplitude(pcm, 600)).toBeGreaterThan(1000);
+  });
+
+  it('deletes recordings older than the retention, with their files', async () => {
+    const old = aRecording(t.accountSid, {}, Date.now() - 3 * 86_400_000);
+    const fresh = aRecording(t.accountSid, {}, Date.now());
+    const storage = t.app.services.recordingStorage;
+    for (const r of [old, fresh]) {
+      await t.app.store.insertRecording(r);
+      const sink = await storage.create(r.sid, 1);
+      sink.append(new Int16Array(8000).fill(3000));
+      await sink.finish({ trim: false });
+    }
+    expect(await t.app.services.recordings.deleteExpired(2)).toBe(1);
+    expect((await t.request('GET', `${api()}/Recordings/${old.sid}.json`)).status).toBe(404);
+    expect(await storage.read(old.sid, 'wav')).toBeUndefined();
+    expect((await t.request('GET', `${api()}/Recordings/${fresh.sid}.json`)).status).toBe(200);
+    expect((await media(fresh.sid)).bytes.length).toBe(44 + 16_000);
   });
 
   it('records a call in dual channels: what it says on the first, what it hears on the second', async () => {
