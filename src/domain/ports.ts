@@ -8,6 +8,9 @@ import type { Account, AccountStatus, ApiKey, Conference, ConferenceStatus, Part
 import type { PhoneNumber } from './phone-number.js';
 import type { Recording } from './recording.js';
 import type { PageRequest, PageResult } from './paging.js';
+import type { SipCredential, SipCredentialList } from './sip-credential.js';
+import type { SipCredentialPurpose, SipDomain, SipDomainAuth, SipListMapping } from './sip-domain.js';
+import type { SipIpAccessControlList, SipIpAddress } from './sip-ip-access.js';
 
 export interface AccountFilter {
   /** Accounts owned by this account, the owner itself included. */
@@ -197,6 +200,64 @@ export interface StoreOperations extends ClusterOperations {
   deletePhoneNumber(sid: string): Promise<boolean>;
   /** Oldest first. */
   listPhoneNumbers(filter: PhoneNumberFilter, page: PageRequest): Promise<PageResult<PhoneNumber>>;
+
+  // SIP domains and what lets requests into them (issue 14). Lists are oldest first. Deleting a
+  // list or a domain deletes its entries and its mappings with it.
+  /** Throws ConflictError (`sid`) when another domain has the name. */
+  insertSipDomain(domain: SipDomain): Promise<void>;
+  findSipDomain(accountSid: string, sid: string): Promise<SipDomain | undefined>;
+  /** Routing of SIP requests by the Request-URI's host (lower case), whichever account owns it. */
+  findSipDomainByName(domainName: string): Promise<SipDomain | undefined>;
+  /** Throws ConflictError (`sid`) when another domain has the new name. */
+  updateSipDomain(domain: SipDomain): Promise<void>;
+  deleteSipDomain(sid: string): Promise<boolean>;
+  listSipDomains(accountSid: string, page: PageRequest): Promise<PageResult<SipDomain>>;
+  /** Which kinds of call mappings each domain has (Twilio's `auth_type`); every SID given is in the map. */
+  findSipDomainAuth(domainSids: readonly string[]): Promise<Map<string, SipDomainAuth>>;
+
+  insertSipCredentialList(list: SipCredentialList): Promise<void>;
+  findSipCredentialList(accountSid: string, sid: string): Promise<SipCredentialList | undefined>;
+  updateSipCredentialList(list: SipCredentialList): Promise<void>;
+  deleteSipCredentialList(sid: string): Promise<boolean>;
+  listSipCredentialLists(accountSid: string, page: PageRequest): Promise<PageResult<SipCredentialList>>;
+
+  /** Throws ConflictError (`sid`) when the list has a credential of that username. */
+  insertSipCredential(credential: SipCredential): Promise<void>;
+  findSipCredential(credentialListSid: string, sid: string): Promise<SipCredential | undefined>;
+  updateSipCredential(credential: SipCredential): Promise<void>;
+  deleteSipCredential(sid: string): Promise<boolean>;
+  listSipCredentials(credentialListSid: string, page: PageRequest): Promise<PageResult<SipCredential>>;
+  /**
+   * Digest: the credentials of `username` in the lists mapped to the domain for `purpose`
+   * (several lists may each hold the name; a response matching any of them authenticates).
+   */
+  findSipDomainCredentials(domainSid: string, purpose: SipCredentialPurpose, username: string): Promise<SipCredential[]>;
+
+  insertSipIpAccessControlList(list: SipIpAccessControlList): Promise<void>;
+  findSipIpAccessControlList(accountSid: string, sid: string): Promise<SipIpAccessControlList | undefined>;
+  updateSipIpAccessControlList(list: SipIpAccessControlList): Promise<void>;
+  deleteSipIpAccessControlList(sid: string): Promise<boolean>;
+  listSipIpAccessControlLists(accountSid: string, page: PageRequest): Promise<PageResult<SipIpAccessControlList>>;
+
+  insertSipIpAddress(address: SipIpAddress): Promise<void>;
+  findSipIpAddress(ipAccessControlListSid: string, sid: string): Promise<SipIpAddress | undefined>;
+  updateSipIpAddress(address: SipIpAddress): Promise<void>;
+  deleteSipIpAddress(sid: string): Promise<boolean>;
+  listSipIpAddresses(ipAccessControlListSid: string, page: PageRequest): Promise<PageResult<SipIpAddress>>;
+  /** Calls: every address of the IP access control lists mapped to the domain. */
+  listSipDomainIpAddresses(domainSid: string): Promise<SipIpAddress[]>;
+
+  /** Throws ConflictError (`sid`) when the list is already mapped to the domain for `purpose`. */
+  insertSipCredentialListMapping(purpose: SipCredentialPurpose, mapping: SipListMapping): Promise<void>;
+  findSipCredentialListMapping(purpose: SipCredentialPurpose, domainSid: string, credentialListSid: string): Promise<SipListMapping | undefined>;
+  deleteSipCredentialListMapping(purpose: SipCredentialPurpose, domainSid: string, credentialListSid: string): Promise<boolean>;
+  listSipCredentialListMappings(purpose: SipCredentialPurpose, domainSid: string, page: PageRequest): Promise<PageResult<SipListMapping>>;
+
+  /** Throws ConflictError (`sid`) when the list is already mapped to the domain. */
+  insertSipIpAccessControlListMapping(mapping: SipListMapping): Promise<void>;
+  findSipIpAccessControlListMapping(domainSid: string, ipAccessControlListSid: string): Promise<SipListMapping | undefined>;
+  deleteSipIpAccessControlListMapping(domainSid: string, ipAccessControlListSid: string): Promise<boolean>;
+  listSipIpAccessControlListMappings(domainSid: string, page: PageRequest): Promise<PageResult<SipListMapping>>;
 }
 
 export interface Store extends StoreOperations {

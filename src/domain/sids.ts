@@ -5,7 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 
-export type SidPrefix = 'AC' | 'CF' | 'CA' | 'SK' | 'PN' | 'RE';
+/** SD, CL, CR, AL, IP: SIP domains, credential lists, credentials, IP access control lists, IP addresses. */
+export type SidPrefix = 'AC' | 'CF' | 'CA' | 'SK' | 'PN' | 'RE' | 'SD' | 'CL' | 'CR' | 'AL' | 'IP';
 
 export function newSid(prefix: SidPrefix): string {
   return prefix + randomBytes(16).toString('hex');

@@ -11,6 +11,9 @@ import type { Call } from '../domain/call.js';
 import type { PhoneNumber } from '../domain/phone-number.js';
 import type { AccountFilter, CallFilter, ConferenceFilter, ParticipantFilter, PhoneNumberFilter, RecordingFilter, Store, StoreOperations } from '../domain/ports.js';
 import type { Recording } from '../domain/recording.js';
+import type { SipCredential, SipCredentialList } from '../domain/sip-credential.js';
+import type { SipCredentialPurpose, SipDomain, SipDomainAuth, SipListMapping } from '../domain/sip-domain.js';
+import type { SipIpAccessControlList, SipIpAddress } from '../domain/sip-ip-access.js';
 import type { ClusterChannel, ClusterMessage, CommandReply, NodeCommand, NodeRecord, NodeRegistration, QueuedConferenceCallback } from '../domain/cluster.js';
 import * as calls from './calls-queries.js';
 import * as accounts from './accounts-queries.js';
@@ -20,6 +23,10 @@ import * as nodes from './nodes-queries.js';
 import * as commands from './node-commands-queries.js';
 import * as callbacks from './conference-callbacks-queries.js';
 import * as recordings from './recordings-queries.js';
+import * as sipDomains from './sip-domains-queries.js';
+import * as sipLists from './sip-lists-queries.js';
+import * as sipEntries from './sip-entries-queries.js';
+import * as sipMappings from './sip-mappings-queries.js';
 import type { ParticipantCache } from './participant-cache.js';
 import type { QueryContext } from './query-context.js';
 import type { Database, Dialect } from './schema.js';
@@ -157,6 +164,124 @@ export class KyselyStoreOperations implements StoreOperations {
   }
   listPhoneNumbers(filter: PhoneNumberFilter, page: PageRequest): Promise<PageResult<PhoneNumber>> {
     return calls.listPhoneNumbers(this.ctx, filter, page);
+  }
+
+  insertSipDomain(domain: SipDomain): Promise<void> {
+    return sipDomains.insertSipDomain(this.ctx, domain);
+  }
+  findSipDomain(accountSid: string, sid: string): Promise<SipDomain | undefined> {
+    return sipDomains.findSipDomain(this.ctx, accountSid, sid);
+  }
+  findSipDomainByName(domainName: string): Promise<SipDomain | undefined> {
+    return sipDomains.findSipDomainByName(this.ctx, domainName);
+  }
+  updateSipDomain(domain: SipDomain): Promise<void> {
+    return sipDomains.updateSipDomain(this.ctx, domain);
+  }
+  deleteSipDomain(sid: string): Promise<boolean> {
+    return sipDomains.deleteSipDomain(this.ctx, sid);
+  }
+  listSipDomains(accountSid: string, page: PageRequest): Promise<PageResult<SipDomain>> {
+    return sipDomains.listSipDomains(this.ctx, accountSid, page);
+  }
+  findSipDomainAuth(domainSids: readonly string[]): Promise<Map<string, SipDomainAuth>> {
+    return sipDomains.findSipDomainAuth(this.ctx, domainSids);
+  }
+
+  insertSipCredentialList(list: SipCredentialList): Promise<void> {
+    return sipLists.insertSipList(this.ctx, 'sip_credential_lists', list);
+  }
+  findSipCredentialList(accountSid: string, sid: string): Promise<SipCredentialList | undefined> {
+    return sipLists.findSipList(this.ctx, 'sip_credential_lists', accountSid, sid);
+  }
+  updateSipCredentialList(list: SipCredentialList): Promise<void> {
+    return sipLists.updateSipList(this.ctx, 'sip_credential_lists', list);
+  }
+  deleteSipCredentialList(sid: string): Promise<boolean> {
+    return sipLists.deleteSipList(this.ctx, 'sip_credential_lists', sid);
+  }
+  listSipCredentialLists(accountSid: string, page: PageRequest): Promise<PageResult<SipCredentialList>> {
+    return sipLists.listSipLists(this.ctx, 'sip_credential_lists', accountSid, page);
+  }
+
+  insertSipCredential(credential: SipCredential): Promise<void> {
+    return sipEntries.insertSipCredential(this.ctx, credential);
+  }
+  findSipCredential(credentialListSid: string, sid: string): Promise<SipCredential | undefined> {
+    return sipEntries.findSipCredential(this.ctx, credentialListSid, sid);
+  }
+  updateSipCredential(credential: SipCredential): Promise<void> {
+    return sipEntries.updateSipCredential(this.ctx, credential);
+  }
+  deleteSipCredential(sid: string): Promise<boolean> {
+    return sipEntries.deleteSipCredential(this.ctx, sid);
+  }
+  listSipCredentials(credentialListSid: string, page: PageRequest): Promise<PageResult<SipCredential>> {
+    return sipEntries.listSipCredentials(this.ctx, credentialListSid, page);
+  }
+  findSipDomainCredentials(domainSid: string, purpose: SipCredentialPurpose, username: string): Promise<SipCredential[]> {
+    return sipEntries.findSipDomainCredentials(this.ctx, domainSid, purpose, username);
+  }
+
+  insertSipIpAccessControlList(list: SipIpAccessControlList): Promise<void> {
+    return sipLists.insertSipList(this.ctx, 'sip_ip_access_control_lists', list);
+  }
+  findSipIpAccessControlList(accountSid: string, sid: string): Promise<SipIpAccessControlList | undefined> {
+    return sipLists.findSipList(this.ctx, 'sip_ip_access_control_lists', accountSid, sid);
+  }
+  updateSipIpAccessControlList(list: SipIpAccessControlList): Promise<void> {
+    return sipLists.updateSipList(this.ctx, 'sip_ip_access_control_lists', list);
+  }
+  deleteSipIpAccessControlList(sid: string): Promise<boolean> {
+    return sipLists.deleteSipList(this.ctx, 'sip_ip_access_control_lists', sid);
+  }
+  listSipIpAccessControlLists(accountSid: string, page: PageRequest): Promise<PageResult<SipIpAccessControlList>> {
+    return sipLists.listSipLists(this.ctx, 'sip_ip_access_control_lists', accountSid, page);
+  }
+
+  insertSipIpAddress(address: SipIpAddress): Promise<void> {
+    return sipEntries.insertSipIpAddress(this.ctx, address);
+  }
+  findSipIpAddress(ipAccessControlListSid: string, sid: string): Promise<SipIpAddress | undefined> {
+    return sipEntries.findSipIpAddress(this.ctx, ipAccessControlListSid, sid);
+  }
+  updateSipIpAddress(address: SipIpAddress): Promise<void> {
+    return sipEntries.updateSipIpAddress(this.ctx, address);
+  }
+  deleteSipIpAddress(sid: string): Promise<boolean> {
+    return sipEntries.deleteSipIpAddress(this.ctx, sid);
+  }
+  listSipIpAddresses(ipAccessControlListSid: string, page: PageRequest): Promise<PageResult<SipIpAddress>> {
+    return sipEntries.listSipIpAddresses(this.ctx, ipAccessControlListSid, page);
+  }
+  listSipDomainIpAddresses(domainSid: string): Promise<SipIpAddress[]> {
+    return sipEntries.listSipDomainIpAddresses(this.ctx, domainSid);
+  }
+
+  insertSipCredentialListMapping(purpose: SipCredentialPurpose, mapping: SipListMapping): Promise<void> {
+    return sipMappings.insertSipCredentialListMapping(this.ctx, purpose, mapping);
+  }
+  findSipCredentialListMapping(purpose: SipCredentialPurpose, domainSid: string, credentialListSid: string): Promise<SipListMapping | undefined> {
+    return sipMappings.findSipCredentialListMapping(this.ctx, purpose, domainSid, credentialListSid);
+  }
+  deleteSipCredentialListMapping(purpose: SipCredentialPurpose, domainSid: string, credentialListSid: string): Promise<boolean> {
+    return sipMappings.deleteSipCredentialListMapping(this.ctx, purpose, domainSid, credentialListSid);
+  }
+  listSipCredentialListMappings(purpose: SipCredentialPurpose, domainSid: string, page: PageRequest): Promise<PageResult<SipListMapping>> {
+    return sipMappings.listSipCredentialListMappings(this.ctx, purpose, domainSid, page);
+  }
+
+  insertSipIpAccessControlListMapping(mapping: SipListMapping): Promise<void> {
+    return sipMappings.insertSipIpAccessControlListMapping(this.ctx, mapping);
+  }
+  findSipIpAccessControlListMapping(domainSid: string, ipAccessControlListSid: string): Promise<SipListMapping | undefined> {
+    return sipMappings.findSipIpAccessControlListMapping(this.ctx, domainSid, ipAccessControlListSid);
+  }
+  deleteSipIpAccessControlListMapping(domainSid: string, ipAccessControlListSid: string): Promise<boolean> {
+    return sipMappings.deleteSipIpAccessControlListMapping(this.ctx, domainSid, ipAccessControlListSid);
+  }
+  listSipIpAccessControlListMappings(domainSid: string, page: PageRequest): Promise<PageResult<SipListMapping>> {
+    return sipMappings.listSipIpAccessControlListMappings(this.ctx, domainSid, page);
   }
 
   registerNode(node: NodeRegistration): Promise<void> {

@@ -317,6 +317,108 @@ function recordings(dialect: Dialect): Migration {
   };
 }
 
+/**
+ * SIP domains, credential lists, IP access control lists and the mappings between them
+ * (issue 14). A domain name is unique across the deployment (requests are routed by it), a
+ * username within its list, a mapping per domain, purpose and list. Entries and mappings go
+ * with their list or domain (cascade). Indexed for the lists (oldest first by `seq`) and for
+ * what a SIP request looks up: the domain by name, a username's credentials in the lists
+ * mapped to it, the addresses of the lists mapped to it.
+ */
+function sipDomains(dialect: Dialect): Migration {
+  const { millis } = types(dialect);
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await createTableWithSeq(db, dialect, 'sip_domains')
+        .addColumn('sid', 'text', (c) => c.notNull().unique())
+        .addColumn('account_sid', 'text', (c) => c.notNull().references('accounts.sid').onDelete('cascade'))
+        .addColumn('domain_name', 'text', (c) => c.notNull().unique())
+        .addColumn('friendly_name', 'text', (c) => c.notNull())
+        .addColumn('voice_url', 'text')
+        .addColumn('voice_method', 'text', (c) => c.notNull())
+        .addColumn('voice_fallback_url', 'text')
+        .addColumn('voice_fallback_method', 'text', (c) => c.notNull())
+        .addColumn('voice_status_callback_url', 'text')
+        .addColumn('voice_status_callback_method', 'text', (c) => c.notNull())
+        .addColumn('sip_registration', 'integer', (c) => c.notNull())
+        .addColumn('secure', 'integer', (c) => c.notNull())
+        .addColumn('date_created', millis, (c) => c.notNull())
+        .addColumn('date_updated', millis, (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('sip_domains_account').on('sip_domains').columns(['account_sid', 'seq']).execute();
+
+      for (const table of ['sip_credential_lists', 'sip_ip_access_control_lists']) {
+        await createTableWithSeq(db, dialect, table)
+          .addColumn('sid', 'text', (c) => c.notNull().unique())
+          .addColumn('account_sid', 'text', (c) => c.notNull().references('accounts.sid').onDelete('cascade'))
+          .addColumn('friendly_name', 'text', (c) => c.notNull())
+          .addColumn('date_created', millis, (c) => c.notNull())
+          .addColumn('date_updated', millis, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex(`${table}_account`).on(table).columns(['account_sid', 'seq']).execute();
+      }
+
+      await createTableWithSeq(db, dialect, 'sip_credentials')
+        .addColumn('sid', 'text', (c) => c.notNull().unique())
+        .addColumn('account_sid', 'text', (c) => c.notNull())
+        .addColumn('credential_list_sid', 'text', (c) => c.notNull().references('sip_credential_lists.sid').onDelete('cascade'))
+        .addColumn('username', 'text', (c) => c.notNull())
+        .addColumn('realm', 'text', (c) => c.notNull())
+        .addColumn('ha1_md5', 'text', (c) => c.notNull())
+        .addColumn('ha1_sha256', 'text', (c) => c.notNull())
+        .addColumn('date_created', millis, (c) => c.notNull())
+        .addColumn('date_updated', millis, (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('sip_credentials_list').on('sip_credentials').columns(['credential_list_sid', 'seq']).execute();
+      await db.schema.createIndex('sip_credentials_username').unique().on('sip_credentials').columns(['credential_list_sid', 'username']).execute();
+
+      await createTableWithSeq(db, dialect, 'sip_ip_addresses')
+        .addColumn('sid', 'text', (c) => c.notNull().unique())
+        .addColumn('account_sid', 'text', (c) => c.notNull())
+        .addColumn('ip_access_control_list_sid', 'text', (c) => c.notNull().references('sip_ip_access_control_lists.sid').onDelete('cascade'))
+        .addColumn('friendly_name', 'text', (c) => c.notNull())
+        .addColumn('ip_address', 'text', (c) => c.notNull())
+        .addColumn('cidr_prefix_length', 'integer', (c) => c.notNull())
+        .addColumn('date_created', millis, (c) => c.notNull())
+        .addColumn('date_updated', millis, (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('sip_ip_addresses_list').on('sip_ip_addresses').columns(['ip_access_control_list_sid', 'seq']).execute();
+
+      await createTableWithSeq(db, dialect, 'sip_domain_credential_lists')
+        .addColumn('account_sid', 'text', (c) => c.notNull())
+        .addColumn('domain_sid', 'text', (c) => c.notNull().references('sip_domains.sid').onDelete('cascade'))
+        .addColumn('credential_list_sid', 'text', (c) => c.notNull().references('sip_credential_lists.sid').onDelete('cascade'))
+        .addColumn('purpose', 'text', (c) => c.notNull())
+        .addColumn('date_created', millis, (c) => c.notNull())
+        .addColumn('date_updated', millis, (c) => c.notNull())
+        .execute();
+      // Also the list's index (domain, purpose, seq order within it) and the digest lookup's.
+      await db.schema
+        .createIndex('sip_domain_credential_lists_unique')
+        .unique()
+        .on('sip_domain_credential_lists')
+        .columns(['domain_sid', 'purpose', 'credential_list_sid'])
+        .execute();
+      await db.schema.createIndex('sip_domain_credential_lists_list').on('sip_domain_credential_lists').columns(['credential_list_sid']).execute();
+
+      await createTableWithSeq(db, dialect, 'sip_domain_ip_access_control_lists')
+        .addColumn('account_sid', 'text', (c) => c.notNull())
+        .addColumn('domain_sid', 'text', (c) => c.notNull().references('sip_domains.sid').onDelete('cascade'))
+        .addColumn('ip_access_control_list_sid', 'text', (c) => c.notNull().references('sip_ip_access_control_lists.sid').onDelete('cascade'))
+        .addColumn('date_created', millis, (c) => c.notNull())
+        .addColumn('date_updated', millis, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('sip_domain_ip_acls_unique')
+        .unique()
+        .on('sip_domain_ip_access_control_lists')
+        .columns(['domain_sid', 'ip_access_control_list_sid'])
+        .execute();
+      await db.schema.createIndex('sip_domain_ip_acls_list').on('sip_domain_ip_access_control_lists').columns(['ip_access_control_list_sid']).execute();
+    },
+  };
+}
+
 /** Every migration, keyed by name (Kysely runs them in name order). */
 export function migrations(dialect: Dialect): Record<string, Migration> {
   return {
@@ -326,6 +428,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0004_participant_notifications': participantNotifications(dialect),
     '0005_cluster': cluster(dialect),
     '0006_recordings': recordings(dialect),
+    '0007_sip_domains': sipDomains(dialect),
   };
 }
 

@@ -11,6 +11,7 @@ import type { Generated, Selectable } from 'kysely';
 import type { CallDirection, CallStatus, HttpMethod } from '../domain/call.js';
 import type { AccountStatus, BeepSetting, ConferenceEndReason, ConferenceStatus, ParticipantStatus } from '../domain/model.js';
 import type { PauseBehavior, RecordingSource, RecordingStatus, RecordingTrack } from '../domain/recording.js';
+import type { SipTables } from './sip-schema.js';
 
 /** 0 or 1: SQLite has no boolean type, so both engines store integers. */
 export type IntBool = 0 | 1;
@@ -178,7 +179,7 @@ export interface RecordingsTable extends SeqColumn {
   date_updated: number;
 }
 
-export interface Database {
+export interface Database extends SipTables {
   accounts: AccountsTable;
   api_keys: ApiKeysTable;
   conferences: ConferencesTable;
