@@ -145,6 +145,7 @@ export function legStatsOf(leg: Leg): LegStats {
     packetsLost: leg.rtp ? leg.rtp.jitterBuffer.stats.lost : 0,
     talking: leg.mix.talking,
     ...(leg.rtp ? { receiver: leg.rtp.receiverFigures() } : {}),
+    ...(leg.rtp?.secure ? { srtp: { authFailures: leg.rtp.stats.srtpAuthFailures, replays: leg.rtp.stats.srtpReplays } } : {}),
   };
 }
 

@@ -88,6 +88,7 @@ export class EngineRooms {
     if (!leg.rtp) throw new MediaError('invalid', `leg ${leg.id} is not an RTP leg`);
     if (p.codec !== undefined) leg.rtp.setCodec(p.codec);
     if (p.telephoneEventPayloadType !== undefined) leg.rtp.setTelephoneEvent(p.telephoneEventPayloadType);
+    if (p.srtp !== undefined) leg.rtp.setRemoteKey(p.srtp);
     leg.rtp.setRemote(p.address, p.port);
     return {};
   }
@@ -163,6 +164,7 @@ export class EngineRooms {
         ...(range ? { portRange: range } : {}),
         ...(p.remote ? { remote: p.remote } : {}),
         telephoneEventPayloadType: p.telephoneEventPayloadType ?? null,
+        ...(p.srtp ? { srtp: p.srtp } : {}),
         ...(this.rtcpIntervalMs !== undefined ? { rtcpIntervalMs: this.rtcpIntervalMs } : {}),
       });
       input = rtp;

@@ -9,8 +9,10 @@
 import type { MediaErrorCode } from './media-error.js';
 import type { MovedLeg } from './leg-state.js';
 import type { ReceiverFigures } from './rtp/rtcp-session.js';
+import type { SrtpKey } from './rtp/srtp-keys.js';
 
 export type { ReceiverFigures } from './rtp/rtcp-session.js';
+export type { SrtpKey, SrtpSuite } from './rtp/srtp-keys.js';
 
 export type G711CodecName = 'PCMU' | 'PCMA';
 
@@ -43,6 +45,12 @@ export interface AddRtpLegParams {
    * such packets are DTMF, reported as `dtmf` notifications and never played as audio.
    */
   telephoneEventPayloadType?: number | null;
+  /**
+   * SRTP (RFC 3711 with SDES keys, RFC 4568): `local` is the key in our SDP, protecting what we
+   * send; `remote` the key in the peer's (absent until its answer: `setRemote` brings it). The
+   * leg then sends and accepts only SRTP and SRTCP.
+   */
+  srtp?: { local: SrtpKey; remote?: SrtpKey | null };
 }
 
 export interface AddSimLegParams {
@@ -95,6 +103,8 @@ export interface LegStats {
   talking: boolean;
   /** RTP legs: RTCP receiver figures (RFC 3550 A.3 loss, A.8 jitter, the peer's last SR). */
   receiver?: ReceiverFigures;
+  /** SRTP legs: packets dropped for a wrong tag (or no peer key yet), and as replays (RFC 3711 §3.3). */
+  srtp?: { authFailures: number; replays: number };
 }
 
 /** One media worker's own figures (MediaClient shards rooms over several). */
@@ -154,8 +164,11 @@ export interface MediaRequestMap {
   startRtpTimeout: { params: { legId: string }; result: Record<string, never> };
   /** Where an RTP leg sends, and (from the SDP answer) the codec it speaks from now on. */
   setRemote: {
-    /** `telephoneEventPayloadType`: the peer's, from its SDP (null: none); absent = unchanged. */
-    params: { legId: string; codec?: G711CodecName; telephoneEventPayloadType?: number | null } & RemoteAddress;
+    /**
+     * `telephoneEventPayloadType`: the peer's, from its SDP (null: none); absent = unchanged.
+     * `srtp`: the peer's SRTP key from its SDP (an SRTP leg only); absent = unchanged.
+     */
+    params: { legId: string; codec?: G711CodecName; telephoneEventPayloadType?: number | null; srtp?: SrtpKey } & RemoteAddress;
     result: Record<string, never>;
   };
   /** Starts a player; its result `playId` (the request id) comes back in `played` when it ends. */

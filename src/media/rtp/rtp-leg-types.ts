@@ -5,6 +5,8 @@
 import type { JitterBufferOptions } from '../jitter-buffer.js';
 import type { RtcpState } from './rtcp-session.js';
 import type { RtpSocketFactory } from './rtp-socket.js';
+import type { SrtpContextState } from './srtp-context.js';
+import type { SrtpKey } from './srtp-keys.js';
 
 export type G711Codec = 'PCMU' | 'PCMA';
 
@@ -33,6 +35,17 @@ export interface RtpLegOptions {
   restore?: RtpLegState;
   /** Where the sockets come from (default node:dgram; a media worker passes its UdpBatch's). */
   openSocket?: RtpSocketFactory;
+  /**
+   * SRTP (RFC 3711, keyed by SDES, RFC 4568): `local` is our key (in our SDP), which protects
+   * what we send; `remote` the peer's, which unprotects what it sends (absent until its SDP
+   * is read: see `setRemoteKey`). An SRTP leg never sends or accepts plain RTP or RTCP.
+   */
+  srtp?: RtpLegSrtp;
+}
+
+export interface RtpLegSrtp {
+  local: SrtpKey;
+  remote?: SrtpKey | null;
 }
 
 export interface RtpLegStats {
@@ -47,6 +60,10 @@ export interface RtpLegStats {
   sendErrors: number;
   /** RTCP datagrams received (either port). */
   rtcpReceived: number;
+  /** SRTP legs: RTP or RTCP dropped because its tag was wrong, or no peer key is known yet (RFC 3711 §3.3). */
+  srtpAuthFailures: number;
+  /** SRTP legs: RTP or RTCP dropped as a replay or too old for the window (RFC 3711 §3.3.2). */
+  srtpReplays: number;
 }
 
 /** A leg's stream as plain data, to re-open it in another worker (structured-clone safe). */
@@ -68,5 +85,7 @@ export interface RtpLegState {
   stats: RtpLegStats;
   rtcp: RtcpState;
   rtcpIntervalMs: number;
+  /** SRTP legs: both directions' contexts (the receive side null until the peer's key is known). */
+  srtp: { send: SrtpContextState; receive: SrtpContextState | null } | null;
 }
 

@@ -30,7 +30,12 @@
  *   native UDP that reads and sends once per tick (udp-batch.ts); the per-packet path allocates
  *   as little as either allows (an exact-length buffer, no slice, addresses parsed once);
  * - `snapshot()` and `open({ restore })` carry the stream (SSRC, sequence, timestamp, codec,
- *   remote, counters, RTCP state) to a leg that binds the same ports in another media worker.
+ *   remote, counters, RTCP state) to a leg that binds the same ports in another media worker;
+ * - SRTP (RFC 3711, `options.srtp`): what we send is protected with our key into buffers of
+ *   their own (rings of exact SRTP length, as for plain RTP); what arrives is unprotected with
+ *   the peer's key into one scratch buffer before anything else reads it, so a packet that
+ *   fails (wrong tag, replay, no peer key yet) is counted and dropped before it can latch the
+ *   remote address, reach the jitter buffer or the RTCP figures. RTCP goes as SRTCP both ways.
  */
 import { ALAW_DECODE, ALAW_ENCODE, ALAW_SILENCE, MULAW_DECODE, MULAW_ENCODE, MULAW_SILENCE } from '../codec/g711.js';
 import { JitterBuffer } from '../jitter-buffer.js';
@@ -46,9 +51,12 @@ import { bindPair, bindPairAt } from './udp.js';
 import { MediaError } from '../media-error.js';
 import { EVENT_VOLUME } from '../keypad.js';
 import { DtmfDetector } from '../dtmf-detector.js';
+import { SRTP_AUTH_FAILED, SRTP_REPLAYED, SrtpContext } from './srtp-context.js';
+import { checkSrtpKey } from './srtp-keys.js';
+import type { SrtpKey } from './srtp-keys.js';
 
 export { G711_PAYLOAD_TYPE } from './rtp-leg-types.js';
-export type { G711Codec, RtpLegOptions, RtpLegState, RtpLegStats } from './rtp-leg-types.js';
+export type { G711Codec, RtpLegOptions, RtpLegSrtp, RtpLegState, RtpLegStats } from './rtp-leg-types.js';
 
 const FRAME_SAMPLES = 160;
 /** Send buffers rotate so a datagram still queued in libuv (dgram) is never overwritten. */
@@ -57,6 +65,8 @@ const SEND_RING = 4;
 const DEFAULT_RTCP_INTERVAL_MS = 5000;
 /** RFC 4733 §3.2 event codes 0–15. */
 const DTMF_DIGITS = '0123456789*#ABCD';
+/** An SRTP datagram larger than this is not audio we sent for; it is dropped as malformed. */
+const SRTP_SCRATCH_OCTETS = 2048;
 
 export class RtpLeg {
   readonly jitterBuffer: JitterBuffer;
@@ -105,6 +115,15 @@ export class RtpLeg {
    */
   private seqShift = 0;
   private shiftSsrc = -1;
+  /** SRTP: protects what we send (our key); null on a plain RTP leg. */
+  private readonly srtpOut: SrtpContext | null = null;
+  /** SRTP: unprotects what the peer sends (its key); null until its key is known. */
+  private srtpIn: SrtpContext | null = null;
+  /** SRTP send rings: 20 ms audio and RFC 4733 events, each at its exact protected length. */
+  private readonly srtpAudioBufs: Uint8Array[] = [];
+  private readonly srtpEventBufs: Uint8Array[] = [];
+  private srtpIndex = 0;
+  private readonly srtpScratch: Uint8Array | null = null;
 
   private constructor(socket: RtpSocket, rtcpSocket: RtpSocket | null, host: string, options: RtpLegOptions) {
     const r = options.restore;
@@ -120,7 +139,7 @@ export class RtpLeg {
     this.jitterBuffer = new JitterBuffer(options.jitterBuffer);
     this.stats = r
       ? { ...r.stats }
-      : { packetsReceived: 0, packetsSent: 0, malformed: 0, otherPayloadType: 0, telephoneEvents: 0, sendErrors: 0, rtcpReceived: 0 };
+      : { packetsReceived: 0, packetsSent: 0, malformed: 0, otherPayloadType: 0, telephoneEvents: 0, sendErrors: 0, rtcpReceived: 0, srtpAuthFailures: 0, srtpReplays: 0 };
     this.ssrc = (r?.ssrc ?? options.ssrc ?? randomUint32()) >>> 0;
     this.seq = r?.seq ?? randomUint32() & 0xffff;
     this.timestamp = r?.timestamp ?? randomUint32();
@@ -135,6 +154,19 @@ export class RtpLeg {
     }
     for (let i = 0; i < SEND_RING; i++) this.sendBufs.push(new Uint8Array(RTP_HEADER_SIZE + FRAME_SAMPLES));
     for (let i = 0; i < SEND_RING; i++) this.eventBufs.push(new Uint8Array(RTP_HEADER_SIZE + 4));
+    const srtp = r ? r.srtp : options.srtp ? { send: options.srtp.local, receive: options.srtp.remote ?? null } : null;
+    if (srtp) {
+      const send = 'suite' in srtp.send ? new SrtpContext(srtp.send) : new SrtpContext(srtp.send.key, srtp.send);
+      this.srtpOut = send;
+      if (srtp.receive !== null) this.srtpIn = 'suite' in srtp.receive ? new SrtpContext(srtp.receive) : new SrtpContext(srtp.receive.key, srtp.receive);
+      this.srtpScratch = new Uint8Array(SRTP_SCRATCH_OCTETS);
+      // Room for the ROC the tag is computed over when the tag is shorter than it (the 32-bit suite).
+      const tail = Math.max(send.rtpOverhead, 4);
+      for (let i = 0; i < SEND_RING; i++) {
+        this.srtpAudioBufs.push(new Uint8Array(RTP_HEADER_SIZE + FRAME_SAMPLES + tail));
+        this.srtpEventBufs.push(new Uint8Array(RTP_HEADER_SIZE + 4 + tail));
+      }
+    }
     const remote = r ? r.remote : options.remote;
     if (remote) this.setRemote(remote.address, remote.port);
     socket.onMessage((msg, address, port, at) => this.receive(msg, address, port, at));
@@ -156,6 +188,13 @@ export class RtpLeg {
     const te = options.telephoneEventPayloadType;
     if (te !== undefined && te !== null && (!Number.isInteger(te) || te < 0 || te > 127 || te === G711_PAYLOAD_TYPE[options.codec ?? 'PCMU'])) {
       throw new MediaError('invalid', `bad telephone-event payload type ${te}`);
+    }
+    // A bad key fails here, before any socket is bound.
+    try {
+      if (options.srtp) checkSrtpKey(options.srtp.local);
+      if (options.srtp?.remote) checkSrtpKey(options.srtp.remote);
+    } catch (error) {
+      throw new MediaError('invalid', (error as Error).message);
     }
     const withRtcp = r?.withRtcp ?? options.rtcp ?? true;
     const open = options.openSocket ?? openDgramSocket;
@@ -195,6 +234,26 @@ export class RtpLeg {
   setRemote(address: string, port: number): void {
     this.remoteAddress = address;
     this.remotePort = port;
+  }
+
+  /** Whether this leg speaks SRTP (it was opened with `srtp`). */
+  get secure(): boolean {
+    return this.srtpOut !== null;
+  }
+
+  /**
+   * The peer's SRTP key, from its SDP (an answer to our offer, a re-INVITE). The same key again
+   * keeps the receive state (ROC, replay window); a new key starts afresh (RFC 4568 §7.1.4).
+   * Throws on a plain RTP leg or a malformed key.
+   */
+  setRemoteKey(key: SrtpKey): void {
+    if (this.srtpOut === null) throw new MediaError('invalid', 'not an SRTP leg');
+    if (this.srtpIn !== null && sameKey(this.srtpIn.key, key)) return;
+    try {
+      this.srtpIn = new SrtpContext(key);
+    } catch (error) {
+      throw new MediaError('invalid', (error as Error).message);
+    }
   }
 
   /**
@@ -306,6 +365,7 @@ export class RtpLeg {
       stats: { ...this.stats },
       rtcp: structuredClone(this.rtcp.s),
       rtcpIntervalMs: this.rtcpIntervalMs,
+      srtp: this.srtpOut === null ? null : { send: this.srtpOut.snapshot(), receive: this.srtpIn === null ? null : this.srtpIn.snapshot() },
     };
   }
 
@@ -334,7 +394,7 @@ export class RtpLeg {
     this.seq = (this.seq + 1) & 0xffff;
     this.timestamp = (this.timestamp + FRAME_SAMPLES) >>> 0;
     if (this.remoteAddress === null || this.closed) return; // nowhere to send yet; the clock still advances
-    this.socket.send(buf, this.remotePort, this.remoteAddress);
+    this.socket.send(this.srtpOut === null ? buf : this.protect(this.srtpOut, buf, payloadOctets), this.remotePort, this.remoteAddress);
     this.stats.packetsSent++;
     this.rtcp.onSent(payloadOctets);
     if (this.rtcp.reportDue()) this.sendReport();
@@ -347,11 +407,49 @@ export class RtpLeg {
     if (socket === null || this.remoteAddress === null) return;
     const to = muxed ? { address: this.remoteAddress, port: this.remotePort } : (this.rtcpRemote ?? { address: this.remoteAddress, port: this.remotePort + 1 });
     const now = wallNow();
-    socket.send(this.rtcp.buildReport(this.ssrc, this.timestamp, now, now), to.port, to.address);
+    const report = this.rtcp.buildReport(this.ssrc, this.timestamp, now, now);
+    if (this.srtpOut === null) {
+      socket.send(report, to.port, to.address);
+      return;
+    }
+    // Once per ~5 s: a new buffer is fine here.
+    const srtcp = new Uint8Array(report.length + this.srtpOut.rtcpOverhead);
+    socket.send(srtcp.subarray(0, this.srtpOut.protectRtcp(report, report.length, srtcp)), to.port, to.address);
   }
 
-  private receiveRtcp(msg: Uint8Array, address: string, port: number, muxed: boolean, arrivedAt: number): void {
+  /** The packet protected with our key, in the SRTP ring buffer of its exact length. */
+  private protect(context: SrtpContext, buf: Uint8Array, payloadOctets: number): Uint8Array {
+    const ring = payloadOctets === FRAME_SAMPLES ? this.srtpAudioBufs : this.srtpEventBufs;
+    const out = ring[this.srtpIndex]!;
+    this.srtpIndex = (this.srtpIndex + 1) % SEND_RING;
+    const length = context.protectRtp(buf, buf.length, out);
+    // The buffers hold room for the ROC past a 32-bit tag; only the packet goes out.
+    return length === out.length ? out : out.subarray(0, length);
+  }
+
+  /** The plain packet of an SRTP or SRTCP datagram in the scratch buffer, or null (counted) when it fails. */
+  private unprotect(msg: Uint8Array, rtcp: boolean): Uint8Array | null {
+    const scratch = this.srtpScratch!;
+    if (msg.length > scratch.length) {
+      this.stats.malformed++;
+      return null;
+    }
+    if (this.srtpIn === null) {
+      this.stats.srtpAuthFailures++; // no key to check it with yet
+      return null;
+    }
+    const n = rtcp ? this.srtpIn.unprotectRtcp(msg, msg.length, scratch) : this.srtpIn.unprotectRtp(msg, msg.length, scratch);
+    if (n >= 0) return scratch.subarray(0, n);
+    if (n === SRTP_REPLAYED) this.stats.srtpReplays++;
+    else if (n === SRTP_AUTH_FAILED) this.stats.srtpAuthFailures++;
+    else this.stats.malformed++;
+    return null;
+  }
+
+  private receiveRtcp(datagram: Uint8Array, address: string, port: number, muxed: boolean, arrivedAt: number): void {
     this.stats.rtcpReceived++;
+    const msg = this.srtpOut === null ? datagram : this.unprotect(datagram, true);
+    if (msg === null) return;
     const parsed = parseRtcp(msg);
     if (parsed === null) {
       this.rtcp.s.malformed++;
@@ -361,11 +459,14 @@ export class RtpLeg {
     this.rtcp.onRtcp(parsed, this.ssrc, arrivedAt, muxed);
   }
 
-  private receive(msg: Uint8Array, address: string, port: number, arrivedAt: number): void {
-    if (isMuxedRtcp(msg)) {
-      this.receiveRtcp(msg, address, port, true, arrivedAt);
+  private receive(datagram: Uint8Array, address: string, port: number, arrivedAt: number): void {
+    // SRTCP keeps the RTCP header in the clear (RFC 3711 §3.4), so muxing is told apart the same way.
+    if (isMuxedRtcp(datagram)) {
+      this.receiveRtcp(datagram, address, port, true, arrivedAt);
       return;
     }
+    const msg = this.srtpOut === null ? datagram : this.unprotect(datagram, false);
+    if (msg === null) return;
     const v = this.view;
     if (!readRtp(msg, v)) {
       this.stats.malformed++;
@@ -405,6 +506,10 @@ export class RtpLeg {
     this.lastEventTs = v.timestamp;
     if (event < DTMF_DIGITS.length && this.onDtmf !== null) this.onDtmf(DTMF_DIGITS[event]!);
   }
+}
+
+function sameKey(a: SrtpKey, b: SrtpKey): boolean {
+  return a.suite === b.suite && Buffer.from(a.masterKey).equals(b.masterKey) && Buffer.from(a.masterSalt).equals(b.masterSalt);
 }
 
 function randomUint32(): number {
