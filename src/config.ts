@@ -3,6 +3,7 @@
  * flags. Everything else gets its slice of `Config` handed down. A bad value stops the start
  * with a ConfigError whose one line says what is wrong and how to fix it.
  */
+import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { resolve, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -98,6 +99,11 @@ export interface SipConfig {
   publicAddress: string;
   /** Per-source budgets and global caps against floods; absent: DEFAULT_SIP_LIMITS. */
   limits?: SipLimits;
+  /**
+   * DNS servers for SIP host names (RFC 3263 NAPTR, SRV and A lookups), `ip` or `ip:port`
+   * (`[ipv6]:port`), tried in order (CONCLAVE_SIP_DNS_SERVERS); absent: the system's resolv.conf.
+   */
+  dnsServers?: string[];
 }
 
 /** What one source address, and everyone together, may take of the SIP listener (issue #10: floods). */
@@ -278,7 +284,24 @@ function parseSip(flags: { 'sip-port'?: string }, env: NodeJS.ProcessEnv): SipCo
   if (!isIpv4(publicAddress) || publicAddress === '0.0.0.0') {
     throw new ConfigError(`CONCLAVE_PUBLIC_ADDRESS=${publicAddress} is not a usable IPv4 address; set the address phones reach Conclave at`);
   }
-  return { host, port, publicAddress, limits: parseSipLimits(env) };
+  const dnsServers = parseDnsServers(env.CONCLAVE_SIP_DNS_SERVERS);
+  return { host, port, publicAddress, limits: parseSipLimits(env), ...(dnsServers ? { dnsServers } : {}) };
+}
+
+/** `ip`, `ip:port`, a bare IPv6 address or `[ipv6]:port`, as node:dns `setServers` takes them. */
+function parseDnsServers(value: string | undefined): string[] | undefined {
+  const servers = (value ?? '').split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  if (servers.length === 0) return undefined;
+  for (const server of servers) {
+    const m = /^(?:\[([^\]]+)\]|(\d{1,3}(?:\.\d{1,3}){3}))(?::(\d{1,5}))?$/.exec(server);
+    const address = m ? (m[1] ?? m[2] ?? '') : server;
+    const port = m?.[3];
+    const valid = m ? isIP(address) === (m[1] === undefined ? 4 : 6) && (port === undefined || (Number(port) >= 1 && Number(port) <= 65535)) : isIP(server) === 6;
+    if (!valid) {
+      throw new ConfigError(`CONCLAVE_SIP_DNS_SERVERS has "${server}", which is not a DNS server address; write IP addresses with optional ports, e.g. 192.0.2.53,198.51.100.53:5353,[2001:db8::53]:53`);
+    }
+  }
+  return servers;
 }
 
 function parseSipLimits(env: NodeJS.ProcessEnv): SipLimits {

@@ -46,7 +46,18 @@ describe('SIP and media configuration', () => {
     });
   });
 
+  it('asks the system resolver for SIP host names unless CONCLAVE_SIP_DNS_SERVERS names servers (ip, ip:port, [ipv6]:port)', () => {
+    expect(loadConfig([], {}).sip?.dnsServers).toBeUndefined();
+    expect(loadConfig([], { CONCLAVE_SIP_DNS_SERVERS: ' ' }).sip?.dnsServers).toBeUndefined();
+    const servers = loadConfig([], { CONCLAVE_SIP_DNS_SERVERS: '192.0.2.53, 127.0.0.1:5353,2001:db8::53,[2001:db8::54]:53' }).sip?.dnsServers;
+    expect(servers).toEqual(['192.0.2.53', '127.0.0.1:5353', '2001:db8::53', '[2001:db8::54]:53']);
+  });
+
   it.each([
+    [{ CONCLAVE_SIP_DNS_SERVERS: 'dns.example.com' }, /CONCLAVE_SIP_DNS_SERVERS has "dns.example.com", which is not a DNS server address; write IP addresses with optional ports/],
+    [{ CONCLAVE_SIP_DNS_SERVERS: '192.0.2.53:0' }, /CONCLAVE_SIP_DNS_SERVERS has "192.0.2.53:0"/],
+    [{ CONCLAVE_SIP_DNS_SERVERS: '192.0.2.300' }, /CONCLAVE_SIP_DNS_SERVERS has "192.0.2.300"/],
+    [{ CONCLAVE_SIP_DNS_SERVERS: '[192.0.2.53]:53' }, /CONCLAVE_SIP_DNS_SERVERS has "\[192.0.2.53\]:53"/],
     [{ CONCLAVE_SIP_PORT: '70000' }, /CONCLAVE_SIP_PORT=70000 is not a TCP port/],
     [{ CONCLAVE_SIP_HOST: '::1' }, /not an IPv4 address/],
     [{ CONCLAVE_PUBLIC_ADDRESS: 'sip.example.com' }, /CONCLAVE_PUBLIC_ADDRESS=sip.example.com is not a usable IPv4 address/],
