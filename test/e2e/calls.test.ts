@@ -160,7 +160,7 @@ describe.each(STORE_KINDS)('calls on %s', (kind) => {
     };
     await refuse({ From: 'sim:a', Twiml: xml('') }, 20001);
     await refuse({ To: '+15551234567', From: 'sim:a', Twiml: xml('') }, 21211);
-    await refuse({ To: 'sip:bob@example.com', From: 'sim:a', Twiml: xml('') }, 21211);
+    await refuse({ To: 'sip:bob@exa_mple..com', From: 'sim:a', Twiml: xml('') }, 21211);
     await refuse({ To: 'sip:bob@127.0.0.1', From: 'sim:a', Twiml: xml(''), SipAuthUsername: 'bob' }, 20001);
     await refuse({ To: 'sim:a', From: 'nobody', Twiml: xml('') }, 21212);
     await refuse({ To: 'sim:a', From: 'sim:b' }, 20001);

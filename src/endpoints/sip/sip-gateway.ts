@@ -1,7 +1,7 @@
 /**
  * Conclave's SIP edge: one user agent on the configured host and port (UDP and TCP, RFC 3261
  * §18), whose calls get an RTP
- * leg in the media plane. Outbound, it dials `sip:` endpoints for Calls and Create Participant
+ * leg in the media plane; host names in dialled URIs are found in DNS (RFC 3263, SipResolver). Outbound, it dials `sip:` endpoints for Calls and Create Participant
  * (sip-outbound.ts); inbound, it hands each INVITE to the router the app gives (a number the
  * account owns → its VoiceUrl → TwiML), ringing until the TwiML decides (sip-inbound.ts).
  * A phone's own hold (re-INVITE, RFC 3264 §8.4) is answered here and told to the conference
@@ -12,6 +12,7 @@
 import { randomInt } from 'node:crypto';
 import { DEFAULT_SIP_LIMITS, type SipLimits } from '../../config.js';
 import type { DialOptions, DialResult, InboundLeg } from '../../domain/call-ports.js';
+import { SipResolver } from '../../sip/dns/sip-resolver.js';
 import { RequestAdmission } from '../../sip/limits/request-admission.js';
 import { writeAnswer, type LocalAudio, type RemoteAudio } from '../../sip/sdp/audio-session.js';
 import type { SipCall } from '../../sip/ua/call.js';
@@ -30,6 +31,8 @@ export interface SipGatewayOptions {
   publicAddress: string;
   /** Per-source budgets and global caps; DEFAULT_SIP_LIMITS when absent. */
   limits?: SipLimits;
+  /** DNS servers for SIP host names (`ip[:port]`); the system's when absent. */
+  dnsServers?: readonly string[];
 }
 
 /** What an inbound INVITE asks for, for the app's router. */
@@ -74,6 +77,8 @@ export class SipGateway {
     readonly publicAddress: string,
     /** Log lines a flood would multiply, throttled into summaries. */
     readonly floodLog: SipFloodLog,
+    /** Finds the servers of a dialled URI's host name (RFC 3263). */
+    readonly resolver: SipResolver,
   ) {
     this.outbound = new SipOutbound(this);
     this.inbound = new SipInbound(this, hooks.route);
@@ -120,7 +125,9 @@ export class SipGateway {
       admission,
       onRefused: (request, source, action, cause) => floodLog.refused(request.method, source, action, cause),
     });
-    holder.gateway = new SipGateway(transport, ua, plane, hooks, logger, options.publicAddress, floodLog);
+    // UDP and TCP: the transports the combined transport speaks (no TLS yet).
+    const resolver = new SipResolver({ ...(options.dnsServers ? { servers: options.dnsServers } : {}), transports: ['udp', 'tcp'] });
+    holder.gateway = new SipGateway(transport, ua, plane, hooks, logger, options.publicAddress, floodLog, resolver);
     return holder.gateway;
   }
 
@@ -181,6 +188,7 @@ export class SipGateway {
 
   async close(): Promise<void> {
     for (const call of this.ua.activeCalls) call.hangup('shutdown');
+    this.resolver.close();
     this.ua.close();
     await this.transport.close();
     this.floodLog.close();

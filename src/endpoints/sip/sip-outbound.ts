@@ -1,18 +1,31 @@
 /**
- * Dialling a `sip:` endpoint (RFC 3261 §13.2): an RTP leg is opened first so the offer can name
+ * Dialling a `sip:` endpoint (RFC 3261 §13.2). A host name is looked up first (RFC 3263:
+ * NAPTR, SRV, A; sip/dns/sip-resolver.ts) and the INVITE goes to each server found in turn
+ * until one does not time out or answer 503 (§4.3); a URI naming an IP address goes there as
+ * written, as it always has. An RTP leg is opened so the offer can name
  * its port (its RTP timeout held until the answer, however long the phone rings); the INVITE
  * rings until a 2xx (the leg learns the peer's address and codec from the answer), a failure, the call's `Timeout` (CANCEL, 408) or the REST API cancelling it.
  * Final statuses map to Twilio's call outcomes: 486/600 busy, 408/480/487 no-answer, other
  * failures `failed` (https://www.twilio.com/docs/voice/api/call-resource#call-status-values); the
  * deciding response's code goes with the outcome (Twilio's `SipResponseCode`).
  */
+import { isIP } from 'node:net';
 import type { DialOptions, DialResult } from '../../domain/call-ports.js';
+import { SipResolutionError } from '../../sip/dns/sip-resolver.js';
+import { parseSipUri } from '../../sip/sip-uri.js';
+import type { SipDestination } from '../../sip/transaction/transport.js';
 import { writeOffer, TELEPHONE_EVENT_PT } from '../../sip/sdp/audio-session.js';
 import type { SipCall } from '../../sip/ua/call.js';
 import type { SipGateway } from './sip-gateway.js';
 import { remoteLegOf } from './sip-remote-leg.js';
 
 const BUSY = new Set([486, 600]);
+/**
+ * How long a server with others after it may stay silent (not even 100 Trying) before the
+ * next is tried: the INVITE has been sent four times by then (T1 = 0.5 s, doubling), and a
+ * live server answers the first within a round trip.
+ */
+export const FAILOVER_AFTER_MS = 4_000;
 const NO_ANSWER = new Set([408, 480, 487]);
 
 /** A From URI for the caller ID: a sip: URI as given, otherwise its user part at our address. */
@@ -28,6 +41,14 @@ export class SipOutbound {
   async dial(uri: string, options: DialOptions): Promise<DialResult> {
     const { gateway } = this;
     const { callSid, signal } = options;
+    let targets: SipDestination[] | undefined;
+    try {
+      targets = await this.targetsOf(uri);
+    } catch (error) {
+      gateway.log.warn({ err: error, callSid, uri }, `SIP: cannot dial ${uri}: ${(error as Error).message}`);
+      return { outcome: 'failed' };
+    }
+    if (signal.aborted) return { outcome: 'canceled' };
     let opened: Awaited<ReturnType<SipGateway['openMedia']>>;
     try {
       opened = await gateway.openMedia(callSid, { codec: 'PCMU', telephoneEvent: TELEPHONE_EVENT_PT, unanswered: true });
@@ -46,6 +67,7 @@ export class SipOutbound {
         from: fromUri(options.from, gateway.publicAddress, gateway.port),
         sdpOffer: writeOffer(audio),
         timeoutMs: options.timeoutSeconds * 1000,
+        ...(targets ? { targets, failoverAfterMs: FAILOVER_AFTER_MS } : {}),
         ...(options.sipAuth ? { auth: options.sipAuth } : {}),
       });
     } catch (error) {
@@ -61,6 +83,9 @@ export class SipOutbound {
       cancelled();
     };
     signal.addEventListener('abort', cancel, { once: true });
+    call.on('retrying', ({ failed, status, next }) => {
+      gateway.log.info({ callSid, uri, failed, status, next }, `SIP: ${uri} at ${failed.host}:${failed.port} failed (${status}); trying ${next.host}:${next.port}`);
+    });
     let rang = false;
     call.on('provisional', (p) => {
       if (!rang && (p.status === 180 || p.status === 183)) {
@@ -90,5 +115,19 @@ export class SipOutbound {
     signal.removeEventListener('abort', cancel);
     if (outcome.outcome !== 'answered') await leg.close();
     return outcome;
+  }
+
+  /**
+   * The servers for a URI whose host is a name, best first; undefined for an IP address (the
+   * user agent sends to it as written). Rejects when DNS names none (SipResolutionError).
+   */
+  private async targetsOf(uri: string): Promise<SipDestination[] | undefined> {
+    const sip = parseSipUri(uri);
+    if (!sip) throw new SipResolutionError(`${uri} is not a SIP URI`);
+    const maddr = sip.params.get('maddr');
+    if (isIP((typeof maddr === 'string' ? maddr : sip.host).replace(/^\[(.*)\]$/, '$1')) !== 0) return undefined;
+    const targets = await this.gateway.resolver.resolve(sip);
+    // The resolver was made for UDP and TCP only, so no TLS target comes back.
+    return targets.flatMap((t) => (t.transport === 'tls' ? [] : [{ host: t.host, port: t.port, transport: t.transport }]));
   }
 }

@@ -3,6 +3,7 @@
  * (https://www.twilio.com/docs/voice/api/call-resource#create-a-call-resource). The call is
  * stored `queued` and placed at once; the answer is 201 with the queued call.
  */
+import { isIPv4 } from 'node:net';
 import { CALL_PROGRESS_EVENTS, type Call, type CallApplication, type CallProgressEvent } from '../../domain/call.js';
 import { parseEndpoint, type Endpoint } from '../../domain/endpoint.js';
 import { newSid } from '../../domain/sids.js';
@@ -29,13 +30,35 @@ export interface CreateCallRequest extends Omit<CallApplication, 'statusCallback
 const INVALID_TO = 21211;
 const INVALID_FROM = 21212;
 
+/** `sip:` then the userinfo (up to the last `@`, RFC 3261 §19.1.1), the host, a port, parameters or headers. */
+const SIP_URI = /^sip:(?:([^\s]*)@)?([^@:;?\s]*)(?::(\d{1,5}))?([;?][^\s]*)?$/i;
+/** RFC 3261 §25.1 `hostname`: labels of letters, digits and inner hyphens, the last starting with a letter; 253 characters at most (RFC 1035 §2.3.4). */
+const DNS_NAME = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?\.?$/i;
+
+/**
+ * Why a `sip:` To cannot be dialled, or undefined when it can: an IPv4 address or a host name
+ * (looked up in DNS as RFC 3263 says when the call is placed), with an optional port.
+ */
+function sipUriProblem(to: string): string | undefined {
+  const trimmed = to.trim();
+  if (/^sips:/i.test(trimmed)) return `${to} is a sips: URI, which needs TLS; Conclave does not speak TLS yet, so use sip:`;
+  const m = SIP_URI.exec(trimmed);
+  const host = m?.[2] ?? '';
+  if (!m || host === '') return `${to} is not a SIP URI; write sip:user@host[:port], the host an IPv4 address or a DNS name (sip:bob@192.0.2.10:5060, sip:bob@pbx.example.com)`;
+  const port = m[3] === undefined ? undefined : Number(m[3]);
+  if (port !== undefined && (port < 1 || port > 65535)) return `${to} has port ${m[3]}; a port is 1 to 65535`;
+  if (/^[\d.]+$/.test(host) ? !isIPv4(host) : host.length > 254 || !DNS_NAME.test(host)) {
+    return `${to} has host "${host}", which is neither an IPv4 address nor a valid DNS name (letters, digits and hyphens in dot-separated labels)`;
+  }
+  return undefined;
+}
+
 /** The endpoint a call can be placed to now, or a RuleViolation saying why not. */
 export function dialableEndpoint(to: string, field = 'To'): Endpoint {
   const endpoint = parseEndpoint(to);
   if (typeof endpoint === 'string') throw new RuleViolation(INVALID_TO, `Invalid '${field}': ${endpoint}`);
-  if (endpoint.kind === 'sip' && !/^sip:[^@\s]*@?(\d{1,3}\.){3}\d{1,3}(:\d+)?([;?].*)?$/i.test(to)) {
-    throw new RuleViolation(INVALID_TO, `Invalid '${field}': ${to} must name an IPv4 address (sip:user@192.0.2.10:5060); Conclave does not resolve SIP domains`);
-  }
+  const sipProblem = endpoint.kind === 'sip' ? sipUriProblem(to) : undefined;
+  if (sipProblem !== undefined) throw new RuleViolation(INVALID_TO, `Invalid '${field}': ${sipProblem}`);
   if (endpoint.kind !== 'sim' && endpoint.kind !== 'sip') {
     throw new RuleViolation(INVALID_TO, `Invalid '${field}': Conclave has no carrier to reach ${to}; use a sip: URI or a sim: endpoint (sim:alice, sim:bob;ring=3…)`);
   }

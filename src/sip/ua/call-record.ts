@@ -29,7 +29,13 @@ export interface CallRecord {
 
 export interface OutboundState {
   invite: SipRequest;
+  /** Where the current INVITE went (its CANCEL goes there too, §9.1). */
   destination: SipDestination;
+  /** The targets not tried yet (RFC 3263 §4.3), best first. */
+  alternatives: SipDestination[];
+  failoverAfterMs: number | undefined;
+  /** Fires when the current target has said nothing for `failoverAfterMs`. */
+  silenceTimer: CancelTimer | undefined;
   tx: ClientTransaction | undefined;
   contact: string;
   auth: { username: string; password: string } | undefined;

@@ -5,6 +5,7 @@
  */
 import type { SipDialog } from '../dialog/dialog.js';
 import type { RemoteAudio } from '../sdp/audio-session.js';
+import type { SipDestination } from '../transaction/transport.js';
 import { TypedEmitter } from './emitter.js';
 
 /**
@@ -18,6 +19,11 @@ export interface CallEvents {
   provisional: { status: number; reason: string; remoteAudio?: RemoteAudio };
   /** The 2xx with the SDP answer (outbound); the ACK has been sent. */
   answered: { remoteAudio: RemoteAudio; sdp: string };
+  /**
+   * The INVITE's target failed (a timeout, a transport error or a 503: `status` 408/503) and the
+   * next one DNS gave is being tried (RFC 3263 §4.3).
+   */
+  retrying: { failed: SipDestination; status: number; next: SipDestination };
   /** The INVITE failed (outbound): the final status (408 on timeout, 487 after cancel). */
   failed: { status: number; reason: string };
   /** The ACK for our 2xx arrived (inbound). */

@@ -52,5 +52,16 @@ export interface InviteOptions {
   timeoutMs?: number;
   /** Where to send (an outbound proxy); default the host and port of `to`. */
   destination?: SipDestination;
+  /**
+   * Where to send, best first, as DNS gave them (RFC 3263 §4, sip/dns/sip-resolver.ts): the
+   * next is tried, with a new transaction, when one times out, fails to send or answers 503
+   * (§4.3). Wins over `destination`.
+   */
+  targets?: readonly SipDestination[];
+  /**
+   * How long a target that still has others after it may go without any response (not even
+   * 100 Trying) before the next is tried; without it only Timer B (64*T1, 32 s) moves on.
+   */
+  failoverAfterMs?: number;
   headers?: Array<readonly [string, string]>;
 }

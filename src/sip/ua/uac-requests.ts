@@ -46,7 +46,23 @@ export function buildOptions(uri: string, from: string, via: string, host: strin
   return request;
 }
 
-/** §22.2: the INVITE again with credentials, a new Via (`via()` per Via header) and CSeq + 1. */
+/**
+ * The INVITE again as a new transaction: a new Via (`via()` per Via header, so a new branch)
+ * and CSeq + 1 (§8.1.3.5), without the headers named in `without`.
+ */
+export function buildInviteRetry(old: SipRequest, via: () => string, without: readonly string[] = []): SipRequest {
+  const invite = createRequest('INVITE', old.uri, [], old.body);
+  const seq = (cseq(old)?.seq ?? 1) + 1;
+  const dropped = new Set(without.map((name) => name.toLowerCase()));
+  for (const { name, value } of old.headers) {
+    if (name === 'Via') invite.headers.append('Via', via());
+    else if (name === 'CSeq') invite.headers.append('CSeq', `${seq} INVITE`);
+    else if (!dropped.has(name.toLowerCase())) invite.headers.append(name, value);
+  }
+  return invite;
+}
+
+/** §22.2: the INVITE again with credentials, a new Via and CSeq + 1. */
 export function buildAuthRetry(
   old: SipRequest,
   challenge: DigestChallenge,
@@ -54,16 +70,18 @@ export function buildAuthRetry(
   proxy: boolean,
   via: () => string,
 ): SipRequest {
-  const invite = createRequest('INVITE', old.uri, [], old.body);
-  const seq = (cseq(old)?.seq ?? 1) + 1;
   const authName = proxy ? 'Proxy-Authorization' : 'Authorization';
-  for (const { name, value } of old.headers) {
-    if (name === 'Via') invite.headers.append('Via', via());
-    else if (name === 'CSeq') invite.headers.append('CSeq', `${seq} INVITE`);
-    else if (name !== authName) invite.headers.append(name, value);
-  }
+  const invite = buildInviteRetry(old, via, [authName]);
   invite.headers.append(authName, buildAuthorization(challenge, { ...auth, method: 'INVITE', uri: old.uri }));
   return invite;
+}
+
+/**
+ * RFC 3263 §4.3: the INVITE for the next server DNS gave, as a new transaction; credentials
+ * answered to the failed server's challenge are not for this one.
+ */
+export function buildFailoverInvite(old: SipRequest, via: () => string): SipRequest {
+  return buildInviteRetry(old, via, ['Authorization', 'Proxy-Authorization']);
 }
 
 /** §9.1: same Request-URI, Call-ID, From, To, CSeq number and top Via as the INVITE. */

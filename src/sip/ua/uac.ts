@@ -1,8 +1,10 @@
 /**
  * The UAC side of the user agent core: places INVITEs (RFC 3261 §8.1, §13.2.1), follows their
- * responses (§13.2.2), retries once per challenge with digest credentials (§22.2), cancels
- * after a provisional (§9.1), ACKs the 2xx end to end and BYEs a 2xx it no longer wants
- * (§13.2.2.4), and sends OPTIONS (§11.1). No forking: a second 2xx is ACKed and BYE'd.
+ * responses (§13.2.2), retries once per challenge with digest credentials (§22.2), moves on to
+ * the next server DNS gave when one times out, cannot be sent to or answers 503 (RFC 3263
+ * §4.3), cancels after a provisional (§9.1), ACKs the 2xx end to end and BYEs a 2xx it no
+ * longer wants (§13.2.2.4), and sends OPTIONS (§11.1). No forking: a second 2xx is ACKed and
+ * BYE'd.
  */
 import { InvalidStateError } from '../../errors.js';
 import { parseDigestChallenge } from '../digest.js';
@@ -15,7 +17,7 @@ import type { CallRecord, OutboundState } from './call-record.js';
 import { resendAck, sendBye } from './dialog-lifecycle.js';
 import type { UaCore } from './ua-core.js';
 import type { InviteOptions } from './ua-options.js';
-import { buildAuthRetry, buildCancel, buildInvite, buildOptions, newCallId } from './uac-requests.js';
+import { buildAuthRetry, buildCancel, buildFailoverInvite, buildInvite, buildOptions, newCallId } from './uac-requests.js';
 
 export class UserAgentClient {
   constructor(
@@ -27,7 +29,8 @@ export class UserAgentClient {
   invite(options: InviteOptions): SipCall {
     const core = this.core;
     if (core.isClosed) throw new InvalidStateError('the user agent is closed');
-    const destination = options.destination ?? uriDestination(options.to);
+    const single = options.destination ?? uriDestination(options.to);
+    const [destination, ...alternatives] = options.targets && options.targets.length > 0 ? options.targets : single ? [single] : [];
     if (!destination) throw new InvalidStateError(`cannot route to ${options.to}: give a sip: URI with an IP address, or a destination`);
     const id = newCallId(core.options.address.host);
     const contact = options.contact ?? core.contact;
@@ -37,7 +40,8 @@ export class UserAgentClient {
     call.localSdp = options.sdpOffer;
     call.onListenerError = (error) => core.reportError(error);
     const state: OutboundState = {
-      invite, destination, tx: undefined, contact, auth: options.auth, answeredNonces: new Set(),
+      invite, destination, alternatives, failoverAfterMs: options.failoverAfterMs, silenceTimer: undefined,
+      tx: undefined, contact, auth: options.auth, answeredNonces: new Set(),
       provisional: false, final: false, cancelReason: undefined, cancelSent: false, ringTimer: undefined,
     };
     const record: CallRecord = { call, dialog: undefined, outbound: state };
@@ -77,6 +81,7 @@ export class UserAgentClient {
     const invite = state.invite;
     const tx = this.core.layer.sendRequest(invite, state.destination, (response) =>
       this.core.guard(() => {
+        if (state.tx === tx) this.stopSilenceTimer(state);
         // After an auth retry only a 2xx of the old INVITE still matters (it must be ACKed).
         if (state.tx === tx || (response.status >= 200 && response.status < 300)) this.inviteResponse(record, response);
       }),
@@ -84,8 +89,51 @@ export class UserAgentClient {
     state.tx = tx;
     tx.onTerminated((reason) => {
       if (state.tx !== tx || state.final || reason === 'normal' || reason === 'closed') return;
-      this.fail(record, reason === 'timeout' ? 408 : 503, reason === 'timeout' ? 'Request Timeout' : 'Service Unavailable');
+      const status = reason === 'timeout' ? 408 : 503;
+      if (this.failOver(record, status)) return;
+      this.fail(record, status, reason === 'timeout' ? 'Request Timeout' : 'Service Unavailable');
     });
+    if (tx.closed) {
+      // The send failed at once (a transport error before the listener above was there).
+      if (!this.failOver(record, 503)) this.fail(record, 503, 'Service Unavailable');
+      return;
+    }
+    if (state.alternatives.length === 0 || state.failoverAfterMs === undefined) return;
+    // RFC 3263 §4.3 moves on when the transaction times out; Timer B's 32 s per dead server
+    // would outlast a caller's patience, while a live one answers 100 Trying within a round
+    // trip (§17.2.1), so silence this long is taken as that timeout.
+    state.silenceTimer = this.core.timers.set(state.failoverAfterMs, () =>
+      this.core.guard(() => {
+        state.silenceTimer = undefined;
+        if (this.core.isClosed || state.tx !== tx || tx.state !== 'calling' || state.final || state.cancelReason !== undefined) return;
+        tx.close(); // stops its retransmissions; a late answer from it is a stray response
+        if (!this.failOver(record, 408)) this.fail(record, 408, 'Request Timeout');
+      }),
+    );
+  }
+
+  private stopSilenceTimer(state: OutboundState): void {
+    state.silenceTimer?.();
+    state.silenceTimer = undefined;
+  }
+
+  /**
+   * RFC 3263 §4.3: after a timeout, a transport error or a 503, the same request goes to the
+   * next target as a new transaction (new branch); false when none is left or the call is being
+   * cancelled.
+   */
+  private failOver(record: CallRecord, status: number): boolean {
+    const state = record.outbound as OutboundState;
+    if (this.core.isClosed || state.final || state.cancelReason !== undefined) return false;
+    const next = state.alternatives.shift();
+    if (!next) return false;
+    const failed = state.destination;
+    state.destination = next;
+    state.invite = buildFailoverInvite(state.invite, () => this.core.via());
+    state.provisional = false;
+    record.call.emit('retrying', { failed, status, next });
+    this.sendInvite(record);
+    return true;
   }
 
   private inviteResponse(record: CallRecord, response: SipResponse): void {
@@ -111,6 +159,7 @@ export class UserAgentClient {
     }
     if (state.final) return;
     if ((response.status === 401 || response.status === 407) && this.retryWithAuth(record, response)) return;
+    if (response.status === 503 && this.failOver(record, 503)) return;
     const status = state.cancelReason === 'timeout' && response.status === 487 ? 408 : response.status;
     this.fail(record, status, status === response.status ? response.reason : 'Request Timeout');
   }
@@ -162,6 +211,7 @@ export class UserAgentClient {
     }
     state.final = true;
     state.ringTimer?.();
+    this.stopSilenceTimer(state);
     core.outbound.delete(record);
     record.dialog = dialog;
     record.call.dialog = dialog;
@@ -190,6 +240,7 @@ export class UserAgentClient {
     if (state) {
       state.final = true;
       state.ringTimer?.();
+      this.stopSilenceTimer(state);
       this.core.outbound.delete(record);
     }
     if (record.call.state === 'ended') return;

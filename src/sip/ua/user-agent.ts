@@ -8,8 +8,8 @@
  * uac-dialog.ts), the UAS (uas.ts, uas-dialog.ts) and the dialog lifecycle
  * (dialog-lifecycle.ts), and routes a call's hangup to CANCEL or BYE.
  *
- * Deliberate limits: no DNS (URIs must name IP addresses, or a destination is given), no
- * forking (a 2xx from a second dialog is ACKed and BYE'd), no late offer (an INVITE without
+ * Deliberate limits: no DNS here (the caller resolves names, sip/dns/sip-resolver.ts, and gives
+ * the targets; a URI without them must name an IP address), no forking (a 2xx from a second dialog is ACKed and BYE'd), no late offer (an INVITE without
  * SDP gets 488), no PRACK/100rel, re-INVITEs we send are answered but never retried on 491.
  */
 import type { SipMessage, SipResponse } from '../message.js';
@@ -66,6 +66,7 @@ export class SipUserAgent {
     for (const record of [...core.dialogs.values(), ...core.outbound]) {
       record.pending2xx?.retransmitter.close();
       record.outbound?.ringTimer?.();
+      record.outbound?.silenceTimer?.();
     }
     for (const { cancel } of core.lingering.values()) cancel();
     core.lingering.clear();
