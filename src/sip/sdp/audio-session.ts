@@ -4,8 +4,16 @@
  * learn where to send RTP and whether the peer holds the call (§8.4: `sendonly`/`inactive`,
  * or the old `c=0.0.0.0`); write our offer or answer with ptime 20. SDP text itself is parsed
  * and written by sdp-transform (RFC 4566).
+ *
+ * SRTP (RFC 4568 SDES, sdes-crypto.ts) only where the caller asks: `readAudio(…, { srtp: true })`
+ * accepts `RTP/SAVP` with a usable `a=crypto` line (without it an SAVP offer is refused as
+ * before, so a call that did not ask never answers SRTP with plain RTP); our offer and answer
+ * carry `RTP/SAVP` and our `a=crypto` line when given keys. Which calls use SRTP is the caller's
+ * policy. `a=crypto` in an `RTP/AVP` offer ("best effort" SRTP) is ignored: the answer is plain.
  */
 import sdpTransform from 'sdp-transform';
+import { readCrypto, writeCrypto } from './sdes-crypto.js';
+import type { SdesCrypto } from './sdes-crypto.js';
 
 export type AudioCodec = 'PCMU' | 'PCMA';
 export type Direction = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
@@ -27,12 +35,22 @@ export interface RemoteAudio {
   /** o= session id and version: a re-INVITE with the same version changes nothing (§8). */
   sessionId: string;
   sessionVersion: number;
+  /**
+   * An `RTP/SAVP` stream (read with `srtp: true`): the peer's `a=crypto` line we take — its key
+   * unprotects what the peer sends. Absent for plain RTP.
+   */
+  crypto?: SdesCrypto;
+}
+
+export interface ReadOptions {
+  /** Accept `RTP/SAVP`/`RTP/SAVPF` with SDES keys (default false: only plain RTP). */
+  srtp?: boolean;
 }
 
 export type ReadResult = { ok: true; audio: RemoteAudio } | { ok: false; reason: string };
 
 /** Reads an offer or an answer; `preferred` orders the codecs we accept. */
-export function readAudio(sdp: string, preferred: readonly AudioCodec[] = ['PCMU', 'PCMA']): ReadResult {
+export function readAudio(sdp: string, preferred: readonly AudioCodec[] = ['PCMU', 'PCMA'], options: ReadOptions = {}): ReadResult {
   let session: sdpTransform.SessionDescription;
   try {
     session = sdpTransform.parse(sdp);
@@ -41,7 +59,16 @@ export function readAudio(sdp: string, preferred: readonly AudioCodec[] = ['PCMU
   }
   const media = session.media?.find((m) => m.type === 'audio' && m.port !== 0);
   if (!media) return { ok: false, reason: 'no active audio stream (m=audio with a port)' };
-  if (media.protocol !== 'RTP/AVP' && media.protocol !== 'RTP/AVPF') return { ok: false, reason: `unsupported transport ${media.protocol}: Conclave speaks plain RTP/AVP` };
+  const secure = media.protocol === 'RTP/SAVP' || media.protocol === 'RTP/SAVPF';
+  if (media.protocol !== 'RTP/AVP' && media.protocol !== 'RTP/AVPF' && !(secure && options.srtp === true)) {
+    return { ok: false, reason: `unsupported transport ${media.protocol}: Conclave speaks ${options.srtp === true ? 'RTP/AVP and RTP/SAVP' : 'plain RTP/AVP'}` };
+  }
+  let crypto: SdesCrypto | undefined;
+  if (secure) {
+    // RFC 4568 §7.1.1: the offerer lists its lines in preference order; the first we can use.
+    crypto = (media.crypto ?? []).map(readCrypto).find((c): c is SdesCrypto => c !== null);
+    if (crypto === undefined) return { ok: false, reason: 'no usable a=crypto: Conclave takes AES_CM_128_HMAC_SHA1_80 or _32 with one inline key, no MKI' };
+  }
   const address = media.connection?.ip ?? session.connection?.ip;
   if (!address) return { ok: false, reason: 'no connection address (c=)' };
 
@@ -76,6 +103,7 @@ export function readAudio(sdp: string, preferred: readonly AudioCodec[] = ['PCMU
       onHold: direction === 'sendonly' || direction === 'inactive' || address === '0.0.0.0',
       sessionId: String(session.origin?.sessionId ?? ''),
       sessionVersion: Number(session.origin?.sessionVersion ?? 0),
+      ...(crypto ? { crypto } : {}),
     },
   };
 }
@@ -94,7 +122,7 @@ export function answerDirection(offered: Direction): Direction {
   return offered;
 }
 
-function write(local: LocalAudio, payloads: Array<{ pt: number; codec: string }>, direction: Direction): string {
+function write(local: LocalAudio, payloads: Array<{ pt: number; codec: string }>, direction: Direction, crypto: readonly SdesCrypto[]): string {
   return sdpTransform.write({
     version: 0,
     origin: { username: 'conclave', sessionId: local.sessionId, sessionVersion: local.sessionVersion, netType: 'IN', ipVer: 4, address: local.address },
@@ -105,25 +133,42 @@ function write(local: LocalAudio, payloads: Array<{ pt: number; codec: string }>
       {
         type: 'audio',
         port: local.port,
-        protocol: 'RTP/AVP',
+        protocol: crypto.length > 0 ? 'RTP/SAVP' : 'RTP/AVP',
         payloads: payloads.map((p) => p.pt).join(' '),
         rtp: payloads.map((p) => ({ payload: p.pt, codec: p.codec, rate: 8000 })),
         fmtp: payloads.filter((p) => p.codec === 'telephone-event').map((p) => ({ payload: p.pt, config: '0-16' })),
         ptime: 20,
         direction,
+        ...(crypto.length > 0 ? { crypto: crypto.map(writeCrypto) } : {}),
       },
     ],
   });
 }
 
-/** Our offer for an outbound call: PCMU, PCMA, telephone-event. */
-export function writeOffer(local: LocalAudio): string {
-  return write(local, [{ pt: 0, codec: 'PCMU' }, { pt: 8, codec: 'PCMA' }, { pt: TELEPHONE_EVENT_PT, codec: 'telephone-event' }], 'sendrecv');
+export interface WriteOptions {
+  /**
+   * SRTP: our `a=crypto` lines (an offer: `offerCrypto()`, keep them to match the answer with
+   * `offeredCryptoFor`; an answer: `answerCrypto(offer.crypto)`), making the stream `RTP/SAVP`.
+   */
+  crypto?: readonly SdesCrypto[];
 }
 
-/** Our answer to the peer's offer: the codec chosen, telephone-event if offered, the mirrored direction. */
-export function writeAnswer(local: LocalAudio, offer: RemoteAudio): string {
+/** Our offer for an outbound call: PCMU, PCMA, telephone-event (`RTP/SAVP` with `crypto`). */
+export function writeOffer(local: LocalAudio, options: WriteOptions = {}): string {
+  return write(local, [{ pt: 0, codec: 'PCMU' }, { pt: 8, codec: 'PCMA' }, { pt: TELEPHONE_EVENT_PT, codec: 'telephone-event' }], 'sendrecv', options.crypto ?? []);
+}
+
+/**
+ * Our answer to the peer's offer: the codec chosen, telephone-event if offered, the mirrored
+ * direction. An SRTP offer (`offer.crypto`) takes one line of ours with its tag and suite
+ * (RFC 4568 §5.1.2); a plain offer takes none. Anything else is a caller's mistake and throws.
+ */
+export function writeAnswer(local: LocalAudio, offer: RemoteAudio, options: WriteOptions = {}): string {
+  const crypto = options.crypto ?? [];
+  if (offer.crypto === undefined ? crypto.length > 0 : crypto.length !== 1 || crypto[0]!.tag !== offer.crypto.tag || crypto[0]!.key.suite !== offer.crypto.key.suite) {
+    throw new Error(offer.crypto === undefined ? 'a plain RTP offer is answered without crypto' : "an SRTP offer is answered with one crypto line of the offer's tag and suite");
+  }
   const payloads: Array<{ pt: number; codec: string }> = [{ pt: offer.payloadType, codec: offer.codec }];
   if (offer.telephoneEvent !== null) payloads.push({ pt: offer.telephoneEvent, codec: 'telephone-event' });
-  return write(local, payloads, answerDirection(offer.direction));
+  return write(local, payloads, answerDirection(offer.direction), crypto);
 }
