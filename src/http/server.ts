@@ -24,6 +24,10 @@ import { registerKeyRoutes } from './routes/keys.js';
 import { registerParticipantRoutes } from './routes/participants.js';
 import { registerPhoneNumberRoutes } from './routes/phone-numbers.js';
 import { registerRecordingRoutes } from './routes/recordings.js';
+import { registerSipCredentialListRoutes } from './routes/sip-credential-lists.js';
+import { registerSipDomainMappingRoutes } from './routes/sip-domain-mappings.js';
+import { registerSipDomainRoutes } from './routes/sip-domains.js';
+import { registerSipIpAccessControlListRoutes } from './routes/sip-ip-access-control-lists.js';
 
 /**
  * How often Node looks for requests past their timeout (its default, 30 s, would let a 30 s
@@ -84,5 +88,9 @@ export function buildHttpServer(ctx: RecordingServiceContext, logger: Logger, li
   registerCallRoutes(app, ctx);
   registerPhoneNumberRoutes(app, ctx);
   registerRecordingRoutes(app, ctx);
+  registerSipDomainRoutes(app, ctx);
+  registerSipDomainMappingRoutes(app, ctx);
+  registerSipCredentialListRoutes(app, ctx);
+  registerSipIpAccessControlListRoutes(app, ctx);
   return app;
 }
