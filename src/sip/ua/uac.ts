@@ -94,8 +94,13 @@ export class UserAgentClient {
       this.fail(record, status, reason === 'timeout' ? 'Request Timeout' : 'Service Unavailable');
     });
     if (tx.closed) {
-      // The send failed at once (a transport error before the listener above was there).
-      if (!this.failOver(record, 503)) this.fail(record, 503, 'Service Unavailable');
+      // The send failed at once (a transport error before the listener above was there). Told
+      // after the caller of invite() has had the call back and listened to it.
+      queueMicrotask(() =>
+        this.core.guard(() => {
+          if (!this.failOver(record, 503)) this.fail(record, 503, 'Service Unavailable');
+        }),
+      );
       return;
     }
     if (state.alternatives.length === 0 || state.failoverAfterMs === undefined) return;

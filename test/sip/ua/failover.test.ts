@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { cseq, topVia, type SipRequest } from '../../../src/sip/message.js';
 import { parseSipMessage } from '../../../src/sip/parse-message.js';
 import { writeAnswer, writeOffer } from '../../../src/sip/sdp/audio-session.js';
-import { SipCombinedTransport } from '../../../src/sip/transport/combined-transport.js';
+import { SipCombinedTransport, type CombinedTransportOptions } from '../../../src/sip/transport/combined-transport.js';
 import type { SipDestination } from '../../../src/sip/transaction/transport.js';
 import type { CallEvents, SipCall } from '../../../src/sip/ua/call.js';
 import { SipUserAgent, type SipUserAgentOptions } from '../../../src/sip/ua/user-agent.js';
@@ -22,8 +22,8 @@ afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });
 
-async function agent(options: Partial<SipUserAgentOptions> = {}): Promise<{ ua: SipUserAgent; address: SipDestination; invites: SipRequest[] }> {
-  const transport = await SipCombinedTransport.open({ host: '127.0.0.1', port: 0 });
+async function agent(options: Partial<SipUserAgentOptions> = {}, transportOptions: CombinedTransportOptions = {}): Promise<{ ua: SipUserAgent; address: SipDestination; invites: SipRequest[] }> {
+  const transport = await SipCombinedTransport.open({ host: '127.0.0.1', port: 0, ...transportOptions });
   const invites: SipRequest[] = [];
   const ua = new SipUserAgent({
     transport,
@@ -104,6 +104,21 @@ describe('UAC failover over DNS targets (RFC 3263 §4.3)', () => {
     const call = alice.ua.invite({ to: 'sip:bob@example.test', from: 'sip:alice@127.0.0.1', sdpOffer: writeOffer(media), targets: [first.address, second.address], failoverAfterMs: 300 });
     expect(await outcome(call)).toEqual({ failed: { status: 503, reason: 'Service Unavailable' } });
     expect([first.invites.length, second.invites.length]).toEqual([1, 1]);
+  });
+
+  it('moves on at once when the request cannot even be sent, and fails a call that has nowhere else to go', async () => {
+    const bob = await agent({ onInvite: (incoming) => void incoming.accept(writeAnswer(media, incoming.offer)) });
+    // No TCP connection may be opened: a send over TCP throws (a transport error, §17.1.4).
+    const alice = await agent({}, { tcp: { maxConnections: 0 } });
+    const invite = (targets: SipDestination[]): SipCall => alice.ua.invite({ to: 'sip:bob@example.test', from: 'sip:alice@127.0.0.1', sdpOffer: writeOffer(media), targets, failoverAfterMs: 300 });
+    const rescued = invite([{ ...bob.address, transport: 'tcp' }, { ...bob.address, transport: 'udp' }]);
+    const retries: CallEvents['retrying'][] = [];
+    rescued.on('retrying', (r) => retries.push(r));
+    expect(await outcome(rescued)).toEqual({ answered: true });
+    expect(retries).toEqual([{ failed: { ...bob.address, transport: 'tcp' }, status: 503, next: { ...bob.address, transport: 'udp' } }]);
+    rescued.hangup();
+
+    expect(await outcome(invite([{ ...bob.address, transport: 'tcp' }]))).toEqual({ failed: { status: 503, reason: 'Service Unavailable' } });
   });
 
   it('does not fail over a busy server (486 is an answer), nor once the call is being cancelled', async () => {
