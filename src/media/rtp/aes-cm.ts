@@ -6,7 +6,8 @@
  * Why not `createCipheriv('aes-128-ctr', key, iv)` per packet: a new OpenSSL context per packet
  * costs about 2.3 µs (the key schedule and a native object each time). One `aes-128-ecb`
  * cipher per session key, kept open, encrypts a batch of counter blocks we write ourselves,
- * and the keystream is XORed in JavaScript: about 0.9 µs for a 160-octet payload (bench/srtp.ts).
+ * and the keystream is XORed in JavaScript: about 1 µs for a 160-octet payload (BENCHMARKS.md,
+ * "SRTP (issue 14)").
  * ECB without padding returns every whole block it is given, so the cipher never needs `final`.
  */
 import { createCipheriv } from 'node:crypto';
