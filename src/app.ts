@@ -25,6 +25,7 @@ import { EndpointRouter } from './endpoints/endpoint-router.js';
 import { ConferenceMedia } from './endpoints/media/conference-media.js';
 import { ConferenceTrunks, TRUNK_LEG_PREFIX, type TrunkRequest } from './endpoints/media/conference-trunks.js';
 import { CallKeypad } from './endpoints/media/call-keypad.js';
+import { SipDomainGuard } from './endpoints/sip/sip-domain-guard.js';
 import { CallVoiceActivity } from './endpoints/media/call-voice-activity.js';
 import { MediaRecorderTaps } from './endpoints/media/recorder-taps.js';
 import { FileRecordingStorage } from './endpoints/recordings/file-recording-storage.js';
@@ -37,7 +38,7 @@ import { MediaPlane } from './endpoints/media/media-plane.js';
 import { SimulatedDialer } from './endpoints/simulated-dialer.js';
 import { SipGateway } from './endpoints/sip/sip-gateway.js';
 import { reportSpeech } from './services/report-speech.js';
-import { receiveSipCall } from './services/calls/receive-call.js';
+import { receiveDomainCall, receiveSipCall } from './services/calls/receive-call.js';
 import { CallEngine } from './services/calls/call-engine.js';
 import { sweepOrphanCalls } from './services/calls/sweep-orphan-calls.js';
 import { parseTwiml } from './twiml/parse-twiml.js';
@@ -316,6 +317,10 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
           plane,
           {
             route: async ({ user, from, leg }) => (await receiveSipCall(services, user, from, leg)) !== undefined,
+            domains: {
+              guard: new SipDomainGuard(store),
+              route: async ({ domain, ...call }) => (await receiveDomainCall(services, domain, call)) !== undefined,
+            },
             phoneHold: (callSid, held) => conferenceMedia.phoneHold(callSid, held),
           },
           logger,

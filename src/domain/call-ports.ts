@@ -135,6 +135,8 @@ export interface TwimlRequest {
   gather?: GatherReport;
   /** Set when the request is a `<Record action>`. */
   record?: RecordReport;
+  /** More parameters for this request (a SIP Domain call's `SipDomain`, `SipCallId`…). */
+  params?: Record<string, string>;
   /** Gives up the fetch (the call hung up or was redirected meanwhile). */
   signal?: AbortSignal;
 }

@@ -120,13 +120,40 @@ export interface DigestInput {
 /** The request-digest of RFC 2617 §3.2.2.1 (hex). */
 export function digestResponse(input: DigestInput): string {
   const algorithm = input.algorithm ?? 'MD5';
-  let ha1 = hash(algorithm, `${input.username}:${input.realm}:${input.password}`);
+  return responseFromHa1({ ...input, algorithm, ha1: hash(algorithm, `${input.username}:${input.realm}:${input.password}`) });
+}
+
+/** The request-digest from a stored HA1 (a server that keeps H(username:realm:password), never the password). */
+function responseFromHa1(input: Omit<DigestInput, 'password' | 'username' | 'realm'> & { algorithm: DigestAlgorithm; ha1: string }): string {
+  const { algorithm } = input;
+  let ha1 = input.ha1;
   if (algorithm.endsWith('-sess')) ha1 = hash(algorithm, `${ha1}:${input.nonce}:${input.cnonce ?? ''}`);
   const ha2 = hash(algorithm, `${input.method}:${input.uri}`);
   if (input.qop === 'auth') {
     return hash(algorithm, `${ha1}:${input.nonce}:${input.nc ?? '00000001'}:${input.cnonce ?? ''}:auth:${ha2}`);
   }
   return hash(algorithm, `${ha1}:${input.nonce}:${ha2}`);
+}
+
+/**
+ * Checks credentials against a stored HA1 (MD5 or SHA-256, by the credentials' algorithm):
+ * true when `response` is right for the method and the credentials' own nonce, uri, qop, nc
+ * and cnonce. The caller checks the nonce is one it issued, fresh, and not replayed.
+ */
+export function verifyDigestHa1(credentials: DigestCredentials, method: string, ha1: string): boolean {
+  const c = credentials;
+  if (c.qop !== undefined && (c.qop !== 'auth' || c.nc === undefined || c.cnonce === undefined)) return false;
+  const expected = responseFromHa1({
+    algorithm: c.algorithm,
+    ha1,
+    nonce: c.nonce,
+    method,
+    uri: c.uri,
+    ...(c.qop !== undefined ? { qop: c.qop, nc: c.nc as string, cnonce: c.cnonce as string } : {}),
+  });
+  const a = Buffer.from(expected, 'utf8');
+  const b = Buffer.from(c.response.toLowerCase(), 'utf8');
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 export interface AuthorizeOptions {

@@ -47,7 +47,7 @@ export class CallWebhooks implements TwimlSource, CallNotifier, DocumentFetcher 
   ) {}
 
   async fetch(request: TwimlRequest): Promise<{ twiml: string; url: string }> {
-    const params = callParams(request.call);
+    const params = { ...request.params, ...callParams(request.call) };
     if (request.dial) {
       params.DialCallStatus = request.dial.status;
       const { leg } = request.dial;

@@ -155,9 +155,20 @@ export class SipPhone {
     return { address: '127.0.0.1', port: this.rtp.address().port, sessionId: '4242', sessionVersion: this.sdpVersion };
   }
 
-  /** Calls `target` (Conclave's SIP URI); resolves once answered, rejects with the failure status. */
-  async dial(target: string): Promise<SipCall> {
-    const call = this.ua.invite({ to: target, from: this.uri, sdpOffer: this.sdp(writeOffer(this.localAudio())) });
+  /**
+   * Calls `target` (Conclave's SIP URI); resolves once answered, rejects with the failure status.
+   * `via` sends the INVITE to another address than the URI's host (a domain name that does not
+   * resolve); `auth` answers a digest challenge; `headers` are added to the INVITE.
+   */
+  async dial(target: string, options: { via?: { host: string; port: number }; auth?: { username: string; password: string }; headers?: Array<readonly [string, string]> } = {}): Promise<SipCall> {
+    const call = this.ua.invite({
+      to: target,
+      from: this.uri,
+      sdpOffer: this.sdp(writeOffer(this.localAudio())),
+      ...(options.via ? { destination: options.via } : {}),
+      ...(options.auth ? { auth: options.auth } : {}),
+      ...(options.headers ? { headers: options.headers } : {}),
+    });
     this.call = call;
     const answered = await new Promise<RemoteAudio>((resolve, reject) => {
       call.on('answered', (a) => resolve(a.remoteAudio));

@@ -9,6 +9,8 @@
  * Floods are held off here too: per-source request budgets and a cap on live transactions
  * (RequestAdmission), TCP connection limits, and log lines throttled into summaries (SipFloodLog).
  */
+import type { SipDomain } from '../../domain/sip-domain.js';
+import type { SipDomainGuard } from './sip-domain-guard.js';
 import { randomInt } from 'node:crypto';
 import { DEFAULT_SIP_LIMITS, type SipLimits } from '../../config.js';
 import type { DialOptions, DialResult, InboundLeg } from '../../domain/call-ports.js';
@@ -47,8 +49,21 @@ export interface InboundSipCall {
 /** Routes an inbound call; `false` when nothing answers to that user (404). */
 export type InboundRouter = (call: InboundSipCall) => Promise<boolean>;
 
+/** An INVITE to a SIP Domain (the Request-URI's host) that the domain's guard let in. */
+export interface DomainSipCall {
+  domain: SipDomain;
+  /** The Request-URI without parameters, `sip:alice@acme.example`: Twilio's `To`. */
+  to: string;
+  from: string;
+  leg: InboundLeg;
+  /** `SipDomain`, `SipDomainSid`, `SipCallId`, `SipSourceIp`, `SipHeader_X-…`: the webhook's extra parameters. */
+  params: Record<string, string>;
+}
+
 export interface SipGatewayHooks {
   route: InboundRouter;
+  /** SIP Domains: the guard of who may call in, and where an admitted call goes (`false`: 404). */
+  domains?: { guard: SipDomainGuard; route: (call: DomainSipCall) => Promise<boolean> };
   /** The phone held the call (true) or resumed it (false). */
   phoneHold: (callSid: string, held: boolean) => void;
 }
@@ -81,7 +96,7 @@ export class SipGateway {
     readonly resolver: SipResolver,
   ) {
     this.outbound = new SipOutbound(this);
-    this.inbound = new SipInbound(this, hooks.route);
+    this.inbound = new SipInbound(this, hooks.route, hooks.domains);
   }
 
   static async open(options: SipGatewayOptions, plane: MediaPlane, hooks: SipGatewayHooks, logger: SipGatewayLogger): Promise<SipGateway> {

@@ -9,16 +9,32 @@
  * With every RTP port pair taken, an INVITE is answered 503 with Retry-After at once.
  */
 import type { IncomingCall } from '../../sip/ua/incoming-call.js';
-import type { InboundRouter, SipGateway } from './sip-gateway.js';
+import type { SipDomain } from '../../domain/sip-domain.js';
+import { parseSipUri, type SipUri } from '../../sip/sip-uri.js';
+import type { GuardVerdict } from './sip-domain-guard.js';
+import type { InboundRouter, SipGateway, SipGatewayHooks } from './sip-gateway.js';
 import { RETRY_AFTER, SipInboundLeg } from './sip-inbound-leg.js';
 
 export class SipInbound {
   constructor(
     private readonly gateway: SipGateway,
     private readonly route: InboundRouter,
+    private readonly domains?: SipGatewayHooks['domains'],
   ) {}
 
   async receive(incoming: IncomingCall): Promise<void> {
+    const uri = parseSipUri(incoming.request.uri);
+    if (uri && this.domains) {
+      let domain: SipDomain | undefined;
+      try {
+        domain = await this.domains.guard.domainOf(uri.host);
+      } catch (error) {
+        this.gateway.log.warn({ err: error, host: uri.host }, 'SIP: could not look up the SIP domain of an INVITE');
+        incoming.reject(503, { reason: 'Service Unavailable', headers: [RETRY_AFTER] });
+        return;
+      }
+      if (domain) return this.receiveForDomain(incoming, domain, uri);
+    }
     const user = incoming.request.uri.match(/^sips?:([^@;?]+)@/i)?.[1];
     const from = incoming.from?.uri ?? 'sip:anonymous@anonymous.invalid';
     if (!user) {
@@ -44,6 +60,58 @@ export class SipInbound {
       incoming.reject(404, { reason: 'Not Found' });
     }
   }
+
+  /**
+   * An INVITE to a SIP Domain: its guard decides (the source's IP list, or digest credentials:
+   * 407 until they come, 403 with no mapping); admitted, it runs the domain's VoiceUrl with
+   * Twilio's SIP parameters.
+   */
+  private async receiveForDomain(incoming: IncomingCall, domain: SipDomain, uri: SipUri): Promise<void> {
+    const from = incoming.from?.uri ?? 'sip:anonymous@anonymous.invalid';
+    const domains = this.domains!;
+    let verdict: GuardVerdict;
+    try {
+      verdict = await domains.guard.admit(domain, incoming.request, incoming.source.host);
+    } catch (error) {
+      this.gateway.log.warn({ err: error, domain: domain.domainName }, 'SIP: could not check who may call the domain');
+      incoming.reject(503, { reason: 'Service Unavailable', headers: [RETRY_AFTER] });
+      return;
+    }
+    if (!verdict.allowed) {
+      if (verdict.status === 403) this.gateway.log.info({ domain: domain.domainName, from, source: incoming.source.host }, 'SIP: a call to a domain that lets nobody in from there was refused (403)');
+      incoming.reject(verdict.status, { reason: verdict.status === 407 ? 'Proxy Authentication Required' : 'Forbidden', headers: verdict.headers });
+      return;
+    }
+    if (!this.gateway.hasMediaCapacity()) {
+      incoming.reject(503, { reason: 'Service Unavailable', headers: [RETRY_AFTER] });
+      return;
+    }
+    const to = `${uri.scheme}:${uri.user === undefined ? '' : `${uri.user}@`}${domain.domainName}`;
+    const params: Record<string, string> = {
+      SipDomain: domain.domainName,
+      SipDomainSid: domain.sid,
+      SipCallId: incoming.request.headers.get('Call-ID') ?? '',
+      SipSourceIp: incoming.source.host,
+      ...customHeaders(incoming),
+    };
+    const leg = new SipInboundLeg(this.gateway, incoming);
+    let routed: boolean;
+    try {
+      routed = await domains.route({ domain, to, from, leg, params });
+    } catch (error) {
+      this.gateway.log.warn({ err: error, domain: domain.domainName }, 'SIP: could not route a call to a domain');
+      incoming.reject(500, { reason: 'Server Internal Error' });
+      return;
+    }
+    if (!routed) incoming.reject(404, { reason: 'Not Found' });
+  }
+}
+
+/** Twilio passes the INVITE's custom headers (`X-…`) to the webhook as `SipHeader_X-…`. */
+function customHeaders(incoming: IncomingCall): Record<string, string> {
+  const params: Record<string, string> = {};
+  for (const { name, value } of incoming.request.headers) if (/^x-/i.test(name)) params[`SipHeader_${name}`] = value;
+  return params;
 }
 
 /** The user part of a URI with its %-escapes undone (RFC 3261 §19.1.2); a bad escape stays as written. */

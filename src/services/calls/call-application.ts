@@ -6,7 +6,7 @@ import type { HttpMethod } from '../../domain/call.js';
 import type { DialReport, GatherReport, RecordReport } from '../../domain/call-ports.js';
 
 export type CallApplicationSource =
-  | { kind: 'url'; url: string; method: HttpMethod; fallbackUrl: string | null; fallbackMethod: HttpMethod; dial?: DialReport; gather?: GatherReport; record?: RecordReport }
+  | { kind: 'url'; url: string; method: HttpMethod; fallbackUrl: string | null; fallbackMethod: HttpMethod; dial?: DialReport; gather?: GatherReport; record?: RecordReport; params?: Record<string, string> }
   | { kind: 'twiml'; twiml: string }
   | { kind: 'participant'; accountSid: string; conferenceSid: string; waitUrl?: { url: string; method: HttpMethod } };
 

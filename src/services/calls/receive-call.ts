@@ -9,6 +9,7 @@ import type { Call } from '../../domain/call.js';
 import type { InboundLeg } from '../../domain/call-ports.js';
 import { parseEndpoint, type Endpoint } from '../../domain/endpoint.js';
 import { isE164, type PhoneNumber } from '../../domain/phone-number.js';
+import type { SipDomain } from '../../domain/sip-domain.js';
 import { newSid } from '../../domain/sids.js';
 import { ApiError, RuleViolation, TwilioCode } from '../../errors.js';
 import { routeInbound } from '../phone-numbers.js';
@@ -51,6 +52,51 @@ export async function receiveSipCall(ctx: CallServiceContext, user: string, from
   if (!number?.voiceUrl) return undefined;
   const caller = parseEndpoint(from);
   return startInbound(ctx, number, number.voiceUrl, from, typeof caller === 'string' ? { kind: 'sip', uri: from } : caller, leg);
+}
+
+/**
+ * A call to a SIP Domain that its guard let in: it runs the domain's VoiceUrl, told Twilio's
+ * SIP parameters besides the call's (`SipDomain`, `SipDomainSid`, `SipCallId`, `SipSourceIp`,
+ * `SipHeader_X-…`; https://www.twilio.com/docs/voice/api/sip-interface#sip-domain-parameters).
+ * False when the domain has no VoiceUrl (the INVITE gets 404).
+ */
+export async function receiveDomainCall(
+  ctx: CallServiceContext,
+  domain: SipDomain,
+  call: { to: string; from: string; leg: InboundLeg; params: Record<string, string> },
+): Promise<Call | undefined> {
+  if (!domain.voiceUrl) return undefined;
+  const now = ctx.clock.now();
+  const inbound: Call = {
+    sid: newSid('CA'),
+    accountSid: domain.accountSid,
+    parentCallSid: null,
+    to: call.to,
+    from: call.from,
+    phoneNumberSid: null,
+    status: 'queued',
+    direction: 'inbound',
+    timeout: 60,
+    startTime: null,
+    endTime: null,
+    duration: null,
+    queueTime: 0,
+    url: domain.voiceUrl,
+    method: domain.voiceMethod,
+    fallbackUrl: domain.voiceFallbackUrl,
+    fallbackMethod: domain.voiceFallbackMethod,
+    twiml: null,
+    statusCallback: domain.voiceStatusCallbackUrl,
+    statusCallbackMethod: domain.voiceStatusCallbackMethod,
+    statusCallbackEvents: ['completed'],
+    nodeId: ctx.node.id,
+    dateCreated: now,
+    dateUpdated: now,
+  };
+  await ctx.store.insertCall(inbound);
+  const source = { kind: 'url' as const, url: domain.voiceUrl, method: domain.voiceMethod, fallbackUrl: domain.voiceFallbackUrl, fallbackMethod: domain.voiceFallbackMethod, params: call.params };
+  ctx.calls.start(inbound, { kind: 'sip', uri: call.from }, source, { inbound: call.leg });
+  return inbound;
 }
 
 async function startInbound(ctx: CallServiceContext, number: PhoneNumber, voiceUrl: string, from: string, caller: Endpoint, leg?: InboundLeg): Promise<Call> {

@@ -1,0 +1,118 @@
+/**
+ * Who may call into a SIP Domain (issue 14 §2): an INVITE whose Request-URI host is a domain is
+ * let in when its source address is in an IP access control list mapped to the domain for
+ * calls, or when it carries digest credentials (RFC 3261 §22.3, RFC 2617, RFC 8760 SHA-256)
+ * of a credential list mapped for calls; otherwise it is challenged (407 Proxy-Authenticate,
+ * MD5 and SHA-256 offered) when the domain has credential lists, and refused (403) when it has
+ * neither kind of mapping — a domain with no mapping lets nobody in, as Twilio's.
+ *
+ * Nonces are stateless — a timestamp signed with this process's key (HMAC-SHA256) — so any
+ * number of challenges costs no memory; one lives NONCE_TTL_MS (an older one is answered with a
+ * fresh challenge marked `stale=true`, RFC 2617 §3.2.1). Replays are refused: each (nonce, nc)
+ * is accepted once, and a nonce without qop (RFC 2069) only once, remembered until it expires.
+ * The store keeps HA1s only, never passwords.
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { BlockList, isIPv6 } from 'node:net';
+import type { SipCredential } from '../../domain/sip-credential.js';
+import type { SipDomain, SipDomainAuth } from '../../domain/sip-domain.js';
+import type { SipIpAddress } from '../../domain/sip-ip-access.js';
+import { buildChallenge, parseDigestCredentials, verifyDigestHa1 } from '../../sip/digest.js';
+import type { SipRequest } from '../../sip/message.js';
+
+/** What the guard reads of the store. */
+export interface SipDomainDirectory {
+  findSipDomainByName(domainName: string): Promise<SipDomain | undefined>;
+  findSipDomainAuth(domainSids: readonly string[]): Promise<Map<string, SipDomainAuth>>;
+  findSipDomainCredentials(domainSid: string, purpose: 'calls' | 'registrations', username: string): Promise<SipCredential[]>;
+  listSipDomainIpAddresses(domainSid: string): Promise<SipIpAddress[]>;
+}
+
+export type GuardVerdict =
+  | { allowed: true; by: 'ip' | 'digest'; username?: string }
+  | { allowed: false; status: 403 | 407; headers: Array<readonly [string, string]> };
+
+/** The realm of every challenge: the one the credentials' HA1s were computed for. */
+export const SIP_REALM = 'conclave';
+const NONCE_TTL_MS = 5 * 60_000;
+
+export class SipDomainGuard {
+  private readonly key = randomBytes(32);
+  /** Nonce → the nc values already accepted for it (a nonce without qop: the empty string), until it expires. */
+  private readonly seen = new Map<string, { expires: number; counts: Set<string> }>();
+
+  constructor(
+    private readonly directory: SipDomainDirectory,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** The domain the Request-URI's host names, if it is one. */
+  domainOf(host: string): Promise<SipDomain | undefined> {
+    return this.directory.findSipDomainByName(host.toLowerCase());
+  }
+
+  async admit(domain: SipDomain, request: SipRequest, sourceAddress: string): Promise<GuardVerdict> {
+    const auth = (await this.directory.findSipDomainAuth([domain.sid])).get(domain.sid) ?? { ipAccessControlList: false, credentialList: false };
+    if (auth.ipAccessControlList && this.inLists(await this.directory.listSipDomainIpAddresses(domain.sid), sourceAddress)) return { allowed: true, by: 'ip' };
+    if (!auth.credentialList) return { allowed: false, status: 403, headers: [] };
+    const header = request.headers.get('Proxy-Authorization');
+    if (header !== undefined) {
+      const credentials = parseDigestCredentials(header);
+      if (credentials && credentials.realm === SIP_REALM) {
+        const nonce = this.checkNonce(credentials.nonce);
+        if (nonce === 'fresh' && this.firstUse(credentials.nonce, credentials.nc ?? '')) {
+          const stored = await this.directory.findSipDomainCredentials(domain.sid, 'calls', credentials.username);
+          const sha = credentials.algorithm.startsWith('SHA-256');
+          const match = stored.some((c) => c.realm === SIP_REALM && verifyDigestHa1(credentials, request.method, sha ? c.ha1Sha256 : c.ha1Md5));
+          if (match) return { allowed: true, by: 'digest', username: credentials.username };
+        } else if (nonce === 'stale') {
+          return this.challenge(true);
+        }
+      }
+    }
+    return this.challenge(false);
+  }
+
+  private challenge(stale: boolean): GuardVerdict {
+    const nonce = this.newNonce();
+    // RFC 8760 §2.4: one challenge per algorithm, the preferred (SHA-256) first.
+    const headers = (['SHA-256', 'MD5'] as const).map((algorithm) => ['Proxy-Authenticate', buildChallenge({ realm: SIP_REALM, nonce, algorithm, stale })] as const);
+    return { allowed: false, status: 407, headers };
+  }
+
+  private newNonce(): string {
+    const stamp = this.now().toString(36);
+    return `${stamp}.${this.sign(stamp)}`;
+  }
+
+  private sign(stamp: string): string {
+    return createHmac('sha256', this.key).update(stamp).digest('base64url').slice(0, 32);
+  }
+
+  private checkNonce(nonce: string): 'fresh' | 'stale' | 'bad' {
+    const [stamp, signature, extra] = nonce.split('.');
+    if (stamp === undefined || signature === undefined || extra !== undefined) return 'bad';
+    const expected = Buffer.from(this.sign(stamp));
+    const given = Buffer.from(signature);
+    if (expected.length !== given.length || !timingSafeEqual(expected, given)) return 'bad';
+    const issued = parseInt(stamp, 36);
+    return this.now() - issued <= NONCE_TTL_MS ? 'fresh' : 'stale';
+  }
+
+  /** True the first time this (nonce, nc) is presented; false for a replay. */
+  private firstUse(nonce: string, nc: string): boolean {
+    const now = this.now();
+    for (const [key, entry] of this.seen) if (entry.expires < now) this.seen.delete(key);
+    let entry = this.seen.get(nonce);
+    if (!entry) this.seen.set(nonce, (entry = { expires: now + NONCE_TTL_MS, counts: new Set() }));
+    if (entry.counts.has(nc) || (nc === '' && entry.counts.size > 0)) return false;
+    entry.counts.add(nc);
+    return true;
+  }
+
+  private inLists(addresses: readonly SipIpAddress[], source: string): boolean {
+    const list = new BlockList();
+    for (const a of addresses) list.addSubnet(a.ipAddress, a.cidrPrefixLength, isIPv6(a.ipAddress) ? 'ipv6' : 'ipv4');
+    return list.check(source, isIPv6(source) ? 'ipv6' : 'ipv4');
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * Calls into a SIP Domain (issue 14 §2): an INVITE to `sip:alice@<domain>` is let in by the
+ * domain's call mappings — an IP access control list holding the source, or digest credentials
+ * of a credential list (407 until they come) — refused 403 with no mapping, and once in runs the
+ * domain's VoiceUrl with Twilio's SIP parameters (SipDomain, SipDomainSid, SipCallId,
+ * SipSourceIp, SipHeader_X-…).
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SipPhone } from '../helpers/sip-phone.js';
+import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { until } from '../helpers/until.js';
+import { startTwimlApp, type Receiver, type TwimlRoutes } from '../helpers/webhook-receiver.js';
+
+const DOMAIN = 'acme.example';
+const PASSWORD = 'Correct-Horse-42';
+
+describe('calls into a SIP Domain', () => {
+  let t: TestApp;
+  let web: Receiver;
+  let app: TwimlRoutes;
+  let domainSid: string;
+  const phones: SipPhone[] = [];
+
+  beforeEach(async () => {
+    t = await startTestApp('sqlite', { sip: true });
+    ({ web, routes: app } = await startTwimlApp());
+    app.set('/voice', () => '<Response><Pause length="5"/></Response>');
+    const domain = await post('/SIP/Domains.json', { DomainName: DOMAIN, VoiceUrl: `${web.baseUrl}/voice` });
+    domainSid = domain.sid;
+  });
+  afterEach(async () => {
+    await Promise.all(phones.splice(0).map((p) => p.close()));
+    await t.close();
+    await web.close();
+  });
+
+  async function post(path: string, form: Record<string, string>): Promise<{ sid: string }> {
+    const res = await t.request('POST', `/2010-04-01/Accounts/${t.accountSid}${path}`, { form });
+    expect(res.status, res.body).toBe(201);
+    return res.json<{ sid: string }>();
+  }
+  async function phone(name: string): Promise<SipPhone> {
+    const opened = await SipPhone.open(name, 500);
+    phones.push(opened);
+    return opened;
+  }
+  const via = (): { host: string; port: number } => ({ host: '127.0.0.1', port: t.app.sipAddress()!.port });
+  const failure = (call: Promise<unknown>): Promise<number> => call.then(() => 200, (error: { status?: number }) => error.status ?? -1);
+
+  it('refuses a call to a domain with no call mapping (403), and never fetches its VoiceUrl', async () => {
+    const desk = await phone('desk');
+    expect(await failure(desk.dial(`sip:alice@${DOMAIN}`, { via: via() }))).toBe(403);
+    expect(web.requests).toEqual([]);
+  });
+
+  it('lets in digest credentials of a mapped credential list, after a 407; wrong ones are refused', async () => {
+    const list = await post('/SIP/CredentialLists.json', { FriendlyName: 'staff' });
+    await post(`/SIP/CredentialLists/${list.sid}/Credentials.json`, { Username: 'bob', Password: PASSWORD });
+    await post(`/SIP/Domains/${domainSid}/Auth/Calls/CredentialListMappings.json`, { CredentialListSid: list.sid });
+
+    const intruder = await phone('intruder');
+    expect(await failure(intruder.dial(`sip:alice@${DOMAIN}`, { via: via() }))).toBe(407);
+    expect(await failure(intruder.dial(`sip:alice@${DOMAIN}`, { via: via(), auth: { username: 'bob', password: 'Wrong-Horse-42' } }))).toBe(407);
+    expect(web.requests).toEqual([]);
+
+    const bob = await phone('bob');
+    await bob.dial(`sip:alice@${DOMAIN}`, { via: via(), auth: { username: 'bob', password: PASSWORD }, headers: [['X-Tenant', 'acme-7']] });
+    const voice = await until(() => web.requests.find((r) => r.path === '/voice'), 10_000, 'the domain VoiceUrl');
+    expect(voice.params).toMatchObject({
+      To: `sip:alice@${DOMAIN}`,
+      Direction: 'inbound',
+      SipDomain: DOMAIN,
+      SipDomainSid: domainSid,
+      SipSourceIp: '127.0.0.1',
+      'SipHeader_X-Tenant': 'acme-7',
+    });
+    expect(String(voice.params.SipCallId)).not.toBe('');
+  });
+
+  it('lets in a source address in a mapped IP access control list without credentials', async () => {
+    const acl = await post('/SIP/IpAccessControlLists.json', { FriendlyName: 'office' });
+    await post(`/SIP/IpAccessControlLists/${acl.sid}/IpAddresses.json`, { FriendlyName: 'loopback', IpAddress: '127.0.0.0', CidrPrefixLength: '8' });
+    await post(`/SIP/Domains/${domainSid}/Auth/Calls/IpAccessControlListMappings.json`, { IpAccessControlListSid: acl.sid });
+    const office = await phone('office');
+    await office.dial(`sip:carol@${DOMAIN}`, { via: via() });
+    const voice = await until(() => web.requests.find((r) => r.path === '/voice'), 10_000, 'the domain VoiceUrl');
+    expect(voice.params).toMatchObject({ To: `sip:carol@${DOMAIN}`, SipDomainSid: domainSid });
+  });
+});
