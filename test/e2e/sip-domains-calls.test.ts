@@ -87,3 +87,53 @@ describe('calls into a SIP Domain', () => {
     expect(voice.params).toMatchObject({ To: `sip:carol@${DOMAIN}`, SipDomainSid: domainSid });
   });
 });
+
+describe('SRTP calls (issue 14 §3)', () => {
+  let t: TestApp;
+  let web: Receiver;
+  let app: TwimlRoutes;
+  const phones: SipPhone[] = [];
+  const NUMBER = '+15551239999';
+
+  beforeEach(async () => {
+    t = await startTestApp('sqlite', { sip: true });
+    ({ web, routes: app } = await startTwimlApp());
+    app.set('/voice', () => '<Response><Dial><Conference beep="false">secret</Conference></Dial></Response>');
+    const res = await t.request('POST', `/2010-04-01/Accounts/${t.accountSid}/IncomingPhoneNumbers.json`, { form: { PhoneNumber: NUMBER, VoiceUrl: `${web.baseUrl}/voice` } });
+    expect(res.status).toBe(201);
+  });
+  afterEach(async () => {
+    await Promise.all(phones.splice(0).map((p) => p.close()));
+    await t.close();
+    await web.close();
+  });
+
+  it('answers an SRTP offer with SRTP, and two SRTP phones hear each other', async () => {
+    const uri = `sip:${NUMBER}@127.0.0.1:${t.app.sipAddress()!.port}`;
+    const alice = await SipPhone.open('alice', 400, { srtp: true });
+    const bob = await SipPhone.open('bob', 600, { srtp: true });
+    phones.push(alice, bob);
+    await alice.dial(uri);
+    await bob.dial(uri);
+    expect(await alice.hearsTone(600, 2000)).toBeGreaterThan(2000);
+    expect(await bob.hearsTone(400, 2000)).toBeGreaterThan(2000);
+    expect(alice.srtpRefused + bob.srtpRefused).toBe(0);
+  });
+
+  it('a Secure domain refuses plain RTP with 488 and takes SRTP', async () => {
+    const domain = await t.request('POST', `/2010-04-01/Accounts/${t.accountSid}/SIP/Domains.json`, { form: { DomainName: 'vault.example', VoiceUrl: `${web.baseUrl}/voice`, Secure: 'true' } });
+    expect(domain.status, domain.body).toBe(201);
+    const acl = await t.request('POST', `/2010-04-01/Accounts/${t.accountSid}/SIP/IpAccessControlLists.json`, { form: { FriendlyName: 'lo' } });
+    const aclSid = acl.json<{ sid: string }>().sid;
+    await t.request('POST', `/2010-04-01/Accounts/${t.accountSid}/SIP/IpAccessControlLists/${aclSid}/IpAddresses.json`, { form: { FriendlyName: 'lo', IpAddress: '127.0.0.1' } });
+    await t.request('POST', `/2010-04-01/Accounts/${t.accountSid}/SIP/Domains/${domain.json<{ sid: string }>().sid}/Auth/Calls/IpAccessControlListMappings.json`, { form: { IpAccessControlListSid: aclSid } });
+    const via = { host: '127.0.0.1', port: t.app.sipAddress()!.port };
+    const plain = await SipPhone.open('plain', 400);
+    const secure = await SipPhone.open('secure', 400, { srtp: true });
+    phones.push(plain, secure);
+    const refused = await plain.dial('sip:dave@vault.example', { via }).then(() => 200, (error: { status?: number }) => error.status);
+    expect(refused).toBe(488);
+    await secure.dial('sip:dave@vault.example', { via });
+    await until(() => web.requests.some((r) => r.params.SipDomain === 'vault.example'), 10_000, 'the secure domain VoiceUrl');
+  });
+});

@@ -12,6 +12,8 @@ import { performance } from 'node:perf_hooks';
 import { decodeMulaw, encodeMulaw } from '../../src/media/codec/g711.js';
 import { parseRtp, serializeRtp } from '../../src/media/rtp/rtp-packet.js';
 import { writeAnswer, writeOffer, type RemoteAudio } from '../../src/sip/sdp/audio-session.js';
+import { offerCrypto, offeredCryptoFor, type SdesCrypto } from '../../src/sip/sdp/sdes-crypto.js';
+import { SrtpContext } from '../../src/media/rtp/srtp-context.js';
 import type { SipCall } from '../../src/sip/ua/call.js';
 import type { IncomingCall } from '../../src/sip/ua/incoming-call.js';
 import { SipUserAgent } from '../../src/sip/ua/user-agent.js';
@@ -44,6 +46,11 @@ function withoutTelephoneEvent(sdp: string): string {
 
 export class SipPhone {
   readonly heard: HeardFrame[] = [];
+  /** SRTP packets that failed authentication or replay checks (an SRTP call). */
+  srtpRefused = 0;
+  private srtpOffered: SdesCrypto[] | undefined;
+  private srtpOut: SrtpContext | undefined;
+  private srtpIn: SrtpContext | undefined;
   /** Keys Conclave sent as RFC 4733 events, in order (one per event). */
   readonly keysHeard: string[] = [];
   private lastEventTs = -1;
@@ -75,7 +82,18 @@ export class SipPhone {
   ) {
     this.tone = hz === null ? null : new ToneSource(hz, 8000);
     this.invited = invited;
-    rtp.on('message', (msg) => {
+    rtp.on('message', (raw) => {
+      let msg: Buffer = raw;
+      if (this.srtpIn) {
+        const length = this.srtpIn.unprotectRtp(raw, raw.length, raw);
+        if (length < 0) {
+          this.srtpRefused++;
+          return;
+        }
+        msg = raw.subarray(0, length);
+      } else if (this.srtpOffered) {
+        return; // SRTP offered, not answered yet: nothing to read
+      }
       const p = parseRtp(msg);
       if (p && p.payloadType === TELEPHONE_EVENT_PT && p.payload.length >= 4 && (p.payload[1]! & 0x80) !== 0 && p.timestamp !== this.lastEventTs) {
         this.lastEventTs = p.timestamp;
@@ -92,7 +110,7 @@ export class SipPhone {
    * A phone speaking `hz` (null: silent), listening on UDP and TCP; with `answer`, it answers
    * every INVITE at once.
    */
-  static async open(name: string, hz: number | null, options: { answer?: boolean; telephoneEvent?: boolean } = {}): Promise<SipPhone> {
+  static async open(name: string, hz: number | null, options: { answer?: boolean; telephoneEvent?: boolean; srtp?: boolean } = {}): Promise<SipPhone> {
     const transport = await SipCombinedTransport.open({ host: '127.0.0.1', port: 0 });
     const rtp = dgram.createSocket('udp4');
     await new Promise<void>((resolve) => rtp.bind(0, '127.0.0.1', resolve));
@@ -113,6 +131,7 @@ export class SipPhone {
       },
     });
     holder.phone = new SipPhone(name, transport, ua, rtp, hz, invited, options.telephoneEvent ?? true);
+    if (options.srtp) holder.phone.srtpOffered = offerCrypto();
     return holder.phone;
   }
 
@@ -164,7 +183,7 @@ export class SipPhone {
     const call = this.ua.invite({
       to: target,
       from: this.uri,
-      sdpOffer: this.sdp(writeOffer(this.localAudio())),
+      sdpOffer: this.sdp(writeOffer(this.localAudio(), this.srtpOffered ? { crypto: this.srtpOffered } : {})),
       ...(options.via ? { destination: options.via } : {}),
       ...(options.auth ? { auth: options.auth } : {}),
       ...(options.headers ? { headers: options.headers } : {}),
@@ -175,6 +194,13 @@ export class SipPhone {
       call.on('failed', (f) => reject(Object.assign(new Error(`call failed: ${f.status} ${f.reason}`), { status: f.status })));
     });
     this.remote = answered;
+    if (this.srtpOffered) {
+      // RFC 4568: we send with the key of the line the answer accepted, and read with its key.
+      const accepted = answered.crypto ? offeredCryptoFor(this.srtpOffered, answered.crypto) : null;
+      if (!accepted || !answered.crypto) throw new Error(`${this.name} offered SRTP and got a plain answer`);
+      this.srtpOut = new SrtpContext(accepted.key);
+      this.srtpIn = new SrtpContext(answered.crypto.key);
+    }
     this.startSending();
     return call;
   }
@@ -223,7 +249,7 @@ export class SipPhone {
     const pcm = slot?.kind === 'pcm' ? slot.pcm : this.tone ? this.tone.pop() : new Int16Array(160);
     encodeMulaw(pcm, this.payload);
     const packet = serializeRtp({ marker: this.seq === 1, payloadType: 0, sequenceNumber: this.seq++ & 0xffff, timestamp: (this.ts += 160) >>> 0, ssrc: 0x5eed0000 + this.name.length, payload: this.payload });
-    this.rtp.send(packet, this.remote.port, this.remote.address);
+    this.rtp.send(this.protect(packet), this.remote.port, this.remote.address);
   }
 
   /** One RFC 4733 packet in the audio's SSRC and sequence space; the timestamp stays at the event's start. */
@@ -233,8 +259,16 @@ export class SipPhone {
     const payload = new Uint8Array([slot.code, (slot.end ? 0x80 : 0) | 10, slot.duration >> 8, slot.duration & 0xff]);
     const packet = serializeRtp({ marker: first, payloadType: TELEPHONE_EVENT_PT, sequenceNumber: this.seq++ & 0xffff, timestamp: this.eventStart, ssrc: 0x5eed0000 + this.name.length, payload });
     if (!first) this.ts = (this.eventStart + slot.duration - 160) >>> 0;
-    this.rtp.send(packet, this.remote!.port, this.remote!.address);
+    this.rtp.send(this.protect(packet), this.remote!.port, this.remote!.address);
   }
+  /** The packet as SRTP when the call is (RFC 3711), else as it is. */
+  private protect(packet: Uint8Array): Uint8Array {
+    if (!this.srtpOut) return packet;
+    const out = new Uint8Array(packet.length + 16);
+    const length = this.srtpOut.protectRtp(packet, packet.length, out);
+    return out.subarray(0, length);
+  }
+
   /** What the phone heard after `since` (performance.now()), frames concatenated. */
   heardSince(since: number, frames?: number): Int16Array {
     const picked = this.heard.filter((f) => f.at >= since).slice(0, frames);

@@ -14,7 +14,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { MediaError } from '../../media/media-error.js';
-import type { G711CodecName, LegFlagsPatch, RemoteAddress, SoundSpec } from '../../media/protocol.js';
+import type { G711CodecName, LegFlagsPatch, RemoteAddress, SoundSpec, SrtpKey } from '../../media/protocol.js';
 import type { MediaRoom } from './media-room.js';
 import type { MediaChannel } from './media-channel.js';
 
@@ -73,10 +73,10 @@ export class MediaLeg {
   }
 
   /** Where the leg sends (the peer's SDP), with which codec, and its telephone-event payload type (null: none). */
-  setRemote(remote: RemoteAddress, codec?: G711CodecName, telephoneEvent?: number | null): Promise<void> {
+  setRemote(remote: RemoteAddress, codec?: G711CodecName, telephoneEvent?: number | null, srtp?: SrtpKey): Promise<void> {
     return this.run(async () => {
       const te = telephoneEvent === undefined ? {} : { telephoneEventPayloadType: telephoneEvent };
-      await this.channel.request('setRemote', { legId: this.callSid, ...remote, ...(codec ? { codec } : {}), ...te });
+      await this.channel.request('setRemote', { legId: this.callSid, ...remote, ...(codec ? { codec } : {}), ...te, ...(srtp ? { srtp } : {}) });
     });
   }
 

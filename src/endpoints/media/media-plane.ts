@@ -18,7 +18,7 @@ import { EventEmitter } from 'node:events';
 import { MediaClient, type MediaClientOptions } from '../../media/media-client.js';
 import { isGone, MediaError } from '../../media/media-error.js';
 import { nativeUdpError } from '../../media/rtp/native-udp.js';
-import type { G711CodecName, MediaNotification, MediaRequestParams, MediaRequestResult, MediaRequestType, PlayTarget, RemoteAddress, ToneSpec, WorkerStats } from '../../media/protocol.js';
+import type { G711CodecName, MediaNotification, MediaRequestParams, MediaRequestResult, MediaRequestType, PlayTarget, RemoteAddress, SrtpKey, ToneSpec, WorkerStats } from '../../media/protocol.js';
 import type { MediaChannel, MediaLogger } from './media-channel.js';
 import { MediaLeg, type LegEnd } from './media-leg.js';
 import { MediaRoom } from './media-room.js';
@@ -38,6 +38,8 @@ export interface MediaPlaneOptions extends MediaClientOptions {
 }
 
 export interface RtpLegParams {
+  /** SRTP (RFC 4568 SDES): our key, and the peer's once known; absent = plain RTP. */
+  srtp?: { local: SrtpKey; remote?: SrtpKey | null };
   codec: G711CodecName;
   remote?: RemoteAddress;
   telephoneEvent: number | null;
@@ -177,6 +179,7 @@ export class MediaPlane implements MediaChannel {
         codec: params.codec,
         ...(params.remote ? { remote: params.remote } : {}),
         telephoneEventPayloadType: params.telephoneEvent,
+        ...(params.srtp ? { srtp: params.srtp } : {}),
         ...(params.unanswered ? { rtpTimeoutMs: 0 } : {}),
       });
       if (added.localAddress === null || added.localPort === null) throw new MediaError('internal', 'the RTP leg has no local port');

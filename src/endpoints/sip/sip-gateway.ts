@@ -10,6 +10,7 @@
  * (RequestAdmission), TCP connection limits, and log lines throttled into summaries (SipFloodLog).
  */
 import type { SipDomain } from '../../domain/sip-domain.js';
+import type { SdesCrypto } from '../../sip/sdp/sdes-crypto.js';
 import type { SipDomainGuard } from './sip-domain-guard.js';
 import { randomInt } from 'node:crypto';
 import { DEFAULT_SIP_LIMITS, type SipLimits } from '../../config.js';
@@ -72,6 +73,8 @@ export interface SipGatewayHooks {
 export interface SipCallMedia {
   leg: MediaLeg;
   local: LocalAudio;
+  /** Our SRTP key and line (an SRTP call): a re-INVITE is answered with the same key. */
+  crypto?: SdesCrypto;
 }
 
 export interface SipGatewayLogger extends MediaLogger {
@@ -194,11 +197,13 @@ export class SipGateway {
     media.local = { ...media.local, sessionVersion: media.local.sessionVersion + 1 };
     const { callSid } = media.leg;
     if (offer.address !== '0.0.0.0') {
-      await media.leg.setRemote({ address: offer.address, port: offer.port }, offer.codec, offer.telephoneEvent).catch((error: unknown) => this.plane.unlessGone(error, callSid, 'follow the re-INVITE'));
+      await media.leg.setRemote({ address: offer.address, port: offer.port }, offer.codec, offer.telephoneEvent, offer.crypto?.key).catch((error: unknown) => this.plane.unlessGone(error, callSid, 'follow the re-INVITE'));
     }
     this.hooks.phoneHold(callSid, offer.onHold);
     this.logger.info({ callSid, onHold: offer.onHold }, 'SIP: the phone re-INVITEd');
-    return writeAnswer(media.local, offer);
+    // An SRTP call keeps our key, on the line the new offer chose (RFC 4568 §7.1.4).
+    const crypto = media.crypto && offer.crypto ? [{ tag: offer.crypto.tag, key: media.crypto.key }] : [];
+    return writeAnswer(media.local, offer, { crypto });
   }
 
   async close(): Promise<void> {

@@ -11,6 +11,7 @@
  */
 import type { InboundLeg, Refusal, RemoteLeg } from '../../domain/call-ports.js';
 import { writeAnswer, type LocalAudio } from '../../sip/sdp/audio-session.js';
+import { answerCrypto, type SdesCrypto } from '../../sip/sdp/sdes-crypto.js';
 import type { IncomingCall } from '../../sip/ua/incoming-call.js';
 import type { SipGateway } from './sip-gateway.js';
 import { remoteLegOf } from './sip-remote-leg.js';
@@ -27,6 +28,8 @@ interface OpenedMedia {
   local: LocalAudio;
   /** Our SDP answer, for the 183 and the 200 alike. */
   sdp: string;
+  /** Our SRTP key and line, when the call is SRTP. */
+  crypto?: SdesCrypto;
 }
 
 export class SipInboundLeg implements InboundLeg {
@@ -65,10 +68,10 @@ export class SipInboundLeg implements InboundLeg {
   }
 
   async answer(callSid: string): Promise<RemoteLeg> {
-    const { leg, local, sdp } = await this.openMedia(callSid);
+    const { leg, local, sdp, crypto } = await this.openMedia(callSid);
     const call = this.incoming.accept(sdp);
     if (this.early) leg.answered().catch((error: unknown) => this.gateway.media.unlessGone(error, callSid, 'start its RTP timeout'));
-    this.gateway.track(call, { leg, local });
+    this.gateway.track(call, { leg, local, ...(crypto ? { crypto } : {}) });
     return remoteLegOf(call, leg);
   }
 
@@ -78,13 +81,16 @@ export class SipInboundLeg implements InboundLeg {
     this.callSid = callSid;
     this.media ??= (async () => {
       const offer = this.incoming.offer;
+      // An SRTP offer (RFC 4568) is answered with SRTP: our fresh key on the line it chose.
+      const ours = offer.crypto ? answerCrypto(offer.crypto) : undefined;
       const opened = await this.gateway.openMedia(callSid, {
         codec: offer.codec,
         telephoneEvent: offer.telephoneEvent,
         ...(offer.address !== '0.0.0.0' ? { remote: { address: offer.address, port: offer.port } } : {}),
         unanswered: this.early,
+        ...(ours && offer.crypto ? { srtp: { local: ours.key, remote: offer.crypto.key } } : {}),
       });
-      return { ...opened, sdp: writeAnswer(opened.local, offer) };
+      return { ...opened, sdp: writeAnswer(opened.local, offer, ours ? { crypto: [ours] } : {}), ...(ours ? { crypto: ours } : {}) };
     })();
     let media: OpenedMedia;
     try {

@@ -82,6 +82,11 @@ export class SipInbound {
       incoming.reject(verdict.status, { reason: verdict.status === 407 ? 'Proxy Authentication Required' : 'Forbidden', headers: verdict.headers });
       return;
     }
+    // `Secure=true`: the media must be SRTP (RFC 4568); plain RTP is not acceptable here.
+    if (domain.secure && !incoming.offer.crypto) {
+      incoming.reject(488, { reason: 'Not Acceptable Here', headers: [['Warning', '399 conclave "this domain takes SRTP (RTP/SAVP with a=crypto) only"']] });
+      return;
+    }
     if (!this.gateway.hasMediaCapacity()) {
       incoming.reject(503, { reason: 'Service Unavailable', headers: [RETRY_AFTER] });
       return;

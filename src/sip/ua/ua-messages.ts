@@ -52,6 +52,7 @@ export function readOffer(request: SipRequest, codecs: readonly AudioCodec[] | u
   const type = contentType(request)?.mediaType;
   if (type !== 'application/sdp') return { ok: false, reason: `unsupported body type ${type ?? '(none)'}` };
   const sdp = request.body.toString('utf8');
-  const read = readAudio(sdp, codecs);
+  // SRTP offers (RTP/SAVP with a=crypto) are read: the gateway answers them in kind.
+  const read = readAudio(sdp, codecs, { srtp: true });
   return read.ok ? { ok: true, audio: read.audio, sdp } : read;
 }

@@ -36,7 +36,7 @@ export async function sendReinvite(core: UaCore, call: SipCall, sdpOffer: string
         record.lastAck = { seq, request: ack, destination: dialog.nextHop() ?? destination };
         resendAck(core, record);
         const sdp = response.body.toString('utf8');
-        const read = readAudio(sdp, core.options.codecs);
+        const read = readAudio(sdp, core.options.codecs, { srtp: true });
         call.localSdp = sdpOffer;
         const result: ReinviteResult = { status: response.status, reason: response.reason };
         if (read.ok) {

@@ -152,7 +152,7 @@ export class UserAgentClient {
       if (call.state === 'calling') call.state = 'ringing';
       const event: { status: number; reason: string; remoteAudio?: RemoteAudio } = { status: response.status, reason: response.reason };
       if (response.body.length > 0) {
-        const read = readAudio(response.body.toString('utf8'), this.core.options.codecs);
+        const read = readAudio(response.body.toString('utf8'), this.core.options.codecs, { srtp: true });
         if (read.ok) event.remoteAudio = read.audio;
       }
       call.emit('provisional', event);
@@ -227,7 +227,8 @@ export class UserAgentClient {
       return;
     }
     const sdp = response.body.toString('utf8');
-    const read = readAudio(sdp, core.options.codecs);
+    // An SRTP answer (RTP/SAVP) is read with its key, for a caller that offered SRTP.
+    const read = readAudio(sdp, core.options.codecs, { srtp: true });
     if (!read.ok) {
       sendBye(core, record);
       this.fail(record, 488, `unusable SDP answer: ${read.reason}`);
