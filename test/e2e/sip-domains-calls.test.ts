@@ -136,4 +136,23 @@ describe('SRTP calls (issue 14 §3)', () => {
     await secure.dial('sip:dave@vault.example', { via });
     await until(() => web.requests.some((r) => r.params.SipDomain === 'vault.example'), 10_000, 'the secure domain VoiceUrl');
   });
+
+  it('<Sip>…;secure=true offers SRTP and requires it: an SRTP phone is bridged and heard, a plain one is dropped', async () => {
+    const vault = await SipPhone.open('vault', 700, { answer: true, srtp: true });
+    const plain = await SipPhone.open('plainjane', 700, { answer: true });
+    phones.push(vault, plain);
+    const dial = (uri: string, path: string): Promise<unknown> =>
+      t.request('POST', `/2010-04-01/Accounts/${t.accountSid}/Calls.json`, {
+        form: { To: 'sim:caller;tone=500', From: '+15005550006', Twiml: `<Response><Dial action="${web.baseUrl}${path}"><Sip>${uri};secure=true</Sip></Dial></Response>` },
+      });
+    await dial(vault.uri, '/vault');
+    await vault.invited;
+    expect(await vault.hearsTone(500, 2000)).toBeGreaterThan(2000);
+    expect(vault.srtpRefused).toBe(0);
+    vault.call!.hangup();
+    expect((await until(() => web.requests.find((r) => r.path === '/vault'), 10_000, 'the first Dial action')).params).toMatchObject({ DialCallStatus: 'completed', DialBridged: 'true' });
+    await dial(plain.uri, '/plain');
+    await plain.invited;
+    expect((await until(() => web.requests.find((r) => r.path === '/plain'), 10_000, 'the second Dial action')).params).toMatchObject({ DialCallStatus: 'failed' });
+  });
 });

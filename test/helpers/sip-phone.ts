@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { decodeMulaw, encodeMulaw } from '../../src/media/codec/g711.js';
 import { parseRtp, serializeRtp } from '../../src/media/rtp/rtp-packet.js';
 import { writeAnswer, writeOffer, type RemoteAudio } from '../../src/sip/sdp/audio-session.js';
-import { offerCrypto, offeredCryptoFor, type SdesCrypto } from '../../src/sip/sdp/sdes-crypto.js';
+import { answerCrypto, offerCrypto, offeredCryptoFor, type SdesCrypto } from '../../src/sip/sdp/sdes-crypto.js';
 import { SrtpContext } from '../../src/media/rtp/srtp-context.js';
 import type { SipCall } from '../../src/sip/ua/call.js';
 import type { IncomingCall } from '../../src/sip/ua/incoming-call.js';
@@ -209,7 +209,13 @@ export class SipPhone {
   accept(incoming: IncomingCall): SipCall {
     const offer = incoming.offer;
     this.remote = offer;
-    const call = incoming.accept(this.sdp(writeAnswer(this.localAudio(), offer)));
+    // An SRTP phone answers an SRTP offer in kind (its own key on the offered line); a plain one plainly.
+    const ours = this.srtpOffered && offer.crypto ? answerCrypto(offer.crypto) : undefined;
+    if (ours && offer.crypto) {
+      this.srtpOut = new SrtpContext(ours.key);
+      this.srtpIn = new SrtpContext(offer.crypto.key);
+    }
+    const call = incoming.accept(this.sdp(writeAnswer(this.localAudio(), offer, ours ? { crypto: [ours] } : {})));
     this.call = call;
     this.startSending();
     return call;

@@ -16,6 +16,8 @@ import { parseSipUri } from '../../sip/sip-uri.js';
 import type { SipDestination } from '../../sip/transaction/transport.js';
 import { writeOffer, TELEPHONE_EVENT_PT } from '../../sip/sdp/audio-session.js';
 import type { SipCall } from '../../sip/ua/call.js';
+import { offeredCryptoFor, type SdesCrypto } from '../../sip/sdp/sdes-crypto.js';
+import { newSrtpKey } from '../../media/rtp/srtp-keys.js';
 import type { SipGateway } from './sip-gateway.js';
 import { remoteLegOf } from './sip-remote-leg.js';
 
@@ -49,9 +51,12 @@ export class SipOutbound {
       return { outcome: 'failed' };
     }
     if (signal.aborted) return { outcome: 'canceled' };
+    // `;secure=true` on the URI (Twilio's `<Sip>` for SRTP): SRTP is offered (RFC 4568 SDES,
+    // one AES_CM_128_HMAC_SHA1_80 line, so the leg's key is known before the answer) and required.
+    const ours: SdesCrypto | undefined = parseSipUri(uri)?.params.get('secure') === 'true' ? { tag: 1, key: newSrtpKey('AES_CM_128_HMAC_SHA1_80') } : undefined;
     let opened: Awaited<ReturnType<SipGateway['openMedia']>>;
     try {
-      opened = await gateway.openMedia(callSid, { codec: 'PCMU', telephoneEvent: TELEPHONE_EVENT_PT, unanswered: true });
+      opened = await gateway.openMedia(callSid, { codec: 'PCMU', telephoneEvent: TELEPHONE_EVENT_PT, unanswered: true, ...(ours ? { srtp: { local: ours.key } } : {}) });
     } catch {
       return { outcome: 'failed' }; // logged by the media plane (e.g. no RTP port free)
     }
@@ -65,7 +70,7 @@ export class SipOutbound {
       call = gateway.ua.invite({
         to: uri,
         from: fromUri(options.from, gateway.publicAddress, gateway.port),
-        sdpOffer: writeOffer(audio),
+        sdpOffer: writeOffer(audio, ours ? { crypto: [ours] } : {}),
         timeoutMs: options.timeoutSeconds * 1000,
         ...(targets ? { targets, failoverAfterMs: FAILOVER_AFTER_MS } : {}),
         ...(options.sipAuth ? { auth: options.sipAuth } : {}),
@@ -97,9 +102,17 @@ export class SipOutbound {
       // A CANCEL ends the INVITE with 487 Request Terminated (RFC 3261 §9.2).
       cancelled = () => resolve({ outcome: 'canceled', sipResponseCode: 487 });
       call.on('answered', ({ remoteAudio }) => {
-        gateway.track(call, { leg, local: audio });
+        // SRTP both ways or not at all: an answer that does not match the offer ends the call.
+        const accepted = remoteAudio.crypto && ours ? offeredCryptoFor([ours], remoteAudio.crypto) : null;
+        if ((ours && !accepted) || (!ours && remoteAudio.crypto)) {
+          gateway.log.warn({ callSid, uri, secure: ours !== undefined }, `SIP: ${uri} answered ${ours ? 'without the SRTP it was offered' : 'with SRTP it was not offered'}; hung up`);
+          call.hangup();
+          resolve({ outcome: 'failed', sipResponseCode: 488 });
+          return;
+        }
+        gateway.track(call, { leg, local: audio, ...(ours ? { crypto: ours } : {}) });
         const quietly = (what: string) => (error: unknown) => gateway.media.unlessGone(error, callSid, what);
-        leg.setRemote({ address: remoteAudio.address, port: remoteAudio.port }, remoteAudio.codec, remoteAudio.telephoneEvent).catch(quietly('send to the answer'));
+        leg.setRemote({ address: remoteAudio.address, port: remoteAudio.port }, remoteAudio.codec, remoteAudio.telephoneEvent, remoteAudio.crypto?.key).catch(quietly('send to the answer'));
         leg.answered().catch(quietly('start its RTP timeout')); // its RTP timeout starts now
         resolve({ outcome: 'answered', leg: remoteLegOf(call, leg) });
       });
