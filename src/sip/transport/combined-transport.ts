@@ -13,6 +13,13 @@
  * The message object is changed in place, so retransmissions, CANCEL and the ACK of a
  * failure (which copy the INVITE's Via) stay consistent with it.
  *
+ * With `tls`, SIP over TLS (RFC 3261 §26.2, RFC 5630) listens too, on its own port (5061 by
+ * default: §19.1.2), and a request goes over it when its destination says `tls` or its next hop
+ * is a `sips:` URI or has `;transport=tls`; a response when its top Via says TLS. Our Via then
+ * says `SIP/2.0/TLS` with the TLS port, and our Contact gets that port and `;transport=tls`,
+ * so the peer's requests in the dialog come back over TLS. The certificate of a peer we
+ * connect to is checked for the next hop URI's host unless the destination names another.
+ *
  * Reliability: the SipTransport interface has a single `reliable` flag, which the transaction
  * state machines read right after each send (to start or skip Timers A/E/G, and pick Timers
  * D/I/J/K) and while a received message is dispatched (response routing, Timer I). Here it
@@ -22,15 +29,16 @@
  * connection decide), and a wrong wait timer only changes how long a finished transaction
  * lingers. `reliableFor()` gives the per-destination answer for callers that can use it.
  */
-import { serializeVia, sentBy } from '../header-values.js';
+import { serializeVia } from '../header-values.js';
 import { topVia, type SipMessage, type SipRequest } from '../message.js';
 import { parseNameAddr, serializeNameAddr } from '../header-values.js';
-import { parseSipUri } from '../sip-uri.js';
+import { parseSipUri, serializeSipUri } from '../sip-uri.js';
+import { InvalidStateError } from '../../errors.js';
 import type { SipDestination, SipTransport } from '../transaction/transport.js';
 import { SipUdpTransport } from '../udp-transport.js';
-import { SipTcpTransport, type TcpTransportOptions } from './tcp-transport.js';
+import { SipTcpTransport, type SipTlsOptions, type TcpTransportOptions } from './tcp-transport.js';
 
-export type SipTransportName = 'udp' | 'tcp';
+export type SipTransportName = 'udp' | 'tcp' | 'tls';
 
 export interface CombinedTransportOptions {
   /** Address to bind both on; default 127.0.0.1. */
@@ -39,7 +47,14 @@ export interface CombinedTransportOptions {
   port?: number;
   maxHeaderBytes?: number;
   /** TCP settings (message size, idle timeout, connection limits). */
-  tcp?: Omit<TcpTransportOptions, 'host' | 'port' | 'onMessage' | 'onMalformed' | 'onError' | 'maxHeaderBytes' | 'drop'>;
+  tcp?: Omit<TcpTransportOptions, 'host' | 'port' | 'onMessage' | 'onMalformed' | 'onError' | 'maxHeaderBytes' | 'drop' | 'tls'>;
+  /** SIP over TLS on `port` (0: any free port) with the TCP settings above; off when absent. */
+  tls?: SipTlsOptions & { port: number };
+  /**
+   * The address peers know us by (Via and Contact name it, not the bound one, behind NAT or a
+   * 0.0.0.0 bind), for recognising our own Via and Contact; default the bound host.
+   */
+  publicHost?: string;
   /**
    * Add `;transport=tcp` to our own Contact (host:port equal to ours, no transport yet) in
    * messages sent over TCP, so the peer keeps using TCP for requests in the dialog (ACK,
@@ -61,10 +76,13 @@ export class SipCombinedTransport implements SipTransport {
   private constructor(
     readonly udp: SipUdpTransport,
     readonly tcp: SipTcpTransport,
+    /** SIP over TLS; absent unless opened with `tls`. */
+    readonly tls: SipTcpTransport | undefined,
     private readonly options: CombinedTransportOptions,
   ) {
     udp.setMessageHandler((message, source) => this.receive(message, { ...source, transport: 'udp' }, false));
     tcp.setMessageHandler((message, source) => this.receive(message, { ...source, transport: 'tcp' }, true));
+    tls?.setMessageHandler((message, source) => this.receive(message, { ...source, transport: 'tls' }, true));
   }
 
   /** Binds UDP and listens on TCP on the same address and port. */
@@ -86,12 +104,16 @@ export class SipCombinedTransport implements SipTransport {
           ...options.tcp,
           host,
           port: udp.address.port,
-          maxHeaderBytes: options.maxHeaderBytes ?? 16 * 1024,
-          ...(options.drop ? { drop: options.drop } : {}),
-          onMalformed: (error, source, answered, closed) => options.onMalformed?.(error, source, answered, closed),
-          onError: (error) => options.onError?.(error),
+          ...streamOptions(options),
         });
-        return new SipCombinedTransport(udp, tcp, options);
+        let tls: SipTcpTransport | undefined;
+        try {
+          tls = options.tls ? await SipTcpTransport.open({ ...options.tcp, ...streamOptions(options), host, port: options.tls.port, tls: options.tls }) : undefined;
+        } catch (error) {
+          await tcp.close();
+          throw error;
+        }
+        return new SipCombinedTransport(udp, tcp, tls, options);
       } catch (error) {
         lastError = error;
         await udp.close();
@@ -104,6 +126,11 @@ export class SipCombinedTransport implements SipTransport {
   /** The shared address (UDP and TCP listen on the same host and port). */
   get address(): SipDestination {
     return this.udp.address;
+  }
+
+  /** The TLS listener's address; undefined without TLS. */
+  get tlsAddress(): SipDestination | undefined {
+    return this.tls?.address;
   }
 
   /** The transport of the message sent or received last (see the file comment). */
@@ -119,23 +146,37 @@ export class SipCombinedTransport implements SipTransport {
     this.options.onMessage = handler;
   }
 
-  /** Whether a message to `destination` (or this message) would go over TCP. */
+  /** Whether a message to `destination` (or this message) would go over TCP or TLS. */
   reliableFor(destination: SipDestination, message?: SipMessage): boolean {
-    return this.choose(message, destination) === 'tcp';
+    return this.choose(message, destination) !== 'udp';
   }
 
+  /** Throws for TLS when it is not configured (a transport error for the transaction, §17.1.4). */
   send(message: SipMessage, destination: SipDestination): void {
     const transport = this.choose(message, destination);
-    this.lastReliable = transport === 'tcp';
+    if (transport === 'tls' && !this.tls) throw new InvalidStateError('SIP over TLS is not configured (CONCLAVE_SIP_TLS_CERT, CONCLAVE_SIP_TLS_KEY)');
+    this.lastReliable = transport !== 'udp';
     if (message.kind === 'request') this.stampVia(message, transport);
-    if (transport === 'tcp' && this.options.contactTransport !== false) this.stampContact(message);
-    if (transport === 'tcp') this.tcp.send(message, destination);
+    if (transport !== 'udp' && this.options.contactTransport !== false) this.stampContact(message, transport);
+    if (transport === 'tls' && this.tls) this.tls.send(message, withServerName(message, destination));
+    else if (transport === 'tcp') this.tcp.send(message, destination);
     else this.udp.send(message, destination);
   }
 
-  /** Closes both; idempotent. */
+  /** Closes every listener; idempotent. */
   async close(): Promise<void> {
-    await Promise.all([this.udp.close(), this.tcp.close()]);
+    await Promise.all([this.udp.close(), this.tcp.close(), this.tls?.close()]);
+  }
+
+  /** Our Contact on a stream names the transport (and, for TLS, its port): see `contactTransport`. */
+  private withTransportContact(value: string, transport: 'tcp' | 'tls'): string | undefined {
+    const addr = parseNameAddr(value);
+    const uri = addr?.sipUri;
+    if (!addr || !uri || uri.params.has('transport') || uri.scheme === 'sips' || !this.isOurs(uri.host, uri.port)) return undefined;
+    const { port } = this.ours(transport);
+    uri.port = port;
+    uri.params.set('transport', transport);
+    return serializeNameAddr({ ...addr, uri: serializeSipUri(uri) });
   }
 
   private receive(message: SipMessage, source: SipDestination, reliable: boolean): void {
@@ -144,53 +185,89 @@ export class SipCombinedTransport implements SipTransport {
   }
 
   private choose(message: SipMessage | undefined, destination: SipDestination): SipTransportName {
-    if (message?.kind === 'response') return topVia(message)?.transport === 'TCP' ? 'tcp' : 'udp';
+    if (message?.kind === 'response') {
+      const via = topVia(message)?.transport;
+      return via === 'TLS' ? 'tls' : via === 'TCP' ? 'tcp' : 'udp';
+    }
     if (destination.transport) return destination.transport;
     return message ? (nextHopTransport(message) ?? 'udp') : 'udp';
   }
 
-  private stampContact(message: SipMessage): void {
+  /** Our address as peers see it (the public host) on `transport`'s port. */
+  private ours(transport: SipTransportName): SipDestination {
+    const port = transport === 'tls' && this.tls ? this.tls.address.port : this.address.port;
+    return { host: this.options.publicHost ?? this.address.host, port };
+  }
+
+  /** Whether host:port is us (the public or the bound host, the UDP/TCP port). */
+  private isOurs(host: string, port: number | undefined): boolean {
+    const plain = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+    const hosts = [this.address.host, this.options.publicHost ?? this.address.host].map((h) => h.toLowerCase());
+    return hosts.includes(plain) && (port ?? 5060) === this.address.port;
+  }
+
+  private stampContact(message: SipMessage, transport: 'tcp' | 'tls'): void {
     const values = message.headers.getAll('Contact');
-    const stamped = values.map((value) => withTcpContact(value, this.address));
+    const stamped = values.map((value) => this.withTransportContact(value, transport));
     if (stamped.every((v) => v === undefined)) return;
     message.headers.delete('Contact');
     values.forEach((value, i) => message.headers.append('Contact', stamped[i] ?? value));
   }
 
-  /** §18.1.1: our top Via names the transport the request really goes on. */
+  /** §18.1.1: our top Via names the transport the request really goes on (and, for TLS, its port). */
   private stampVia(request: SipRequest, transport: SipTransportName): void {
     const values = request.headers.getAll('Via');
     const via = values[0] === undefined ? undefined : topVia(request);
     const wanted = transport.toUpperCase();
     if (!via || via.transport === wanted) return;
-    if (via.transport !== 'UDP' && via.transport !== 'TCP') return;
-    const ours = this.address;
-    if (sentBy(via) !== sentBy({ transport: via.transport, host: ours.host, port: ours.port, params: new Map() })) return;
+    if (via.transport !== 'UDP' && via.transport !== 'TCP' && via.transport !== 'TLS') return;
+    const tlsPort = this.tls?.address.port;
+    const ours = this.isOurs(via.host, via.port) || (via.transport === 'TLS' && tlsPort !== undefined && this.isOurs(via.host, this.address.port) && via.port === tlsPort);
+    if (!ours) return;
     via.transport = wanted;
+    via.port = this.ours(transport).port;
     request.headers.delete('Via');
     request.headers.append('Via', serializeVia(via));
     for (const rest of values.slice(1)) request.headers.append('Via', rest);
   }
 }
 
-/** Our Contact gets `;transport=tcp` when it goes out over TCP (see `contactTransport`). */
-function withTcpContact(value: string, ours: SipDestination): string | undefined {
-  const addr = parseNameAddr(value);
-  const uri = addr?.sipUri;
-  if (!addr || !uri || uri.params.has('transport')) return undefined;
-  const host = uri.host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
-  if (host !== ours.host.toLowerCase() || (uri.port ?? 5060) !== ours.port) return undefined;
-  const q = addr.uri.indexOf('?');
-  const newUri = q < 0 ? `${addr.uri};transport=tcp` : `${addr.uri.slice(0, q)};transport=tcp${addr.uri.slice(q)}`;
-  return serializeNameAddr({ ...addr, uri: newUri });
+/** What the TCP and TLS listeners share of the options. */
+function streamOptions(options: CombinedTransportOptions): Pick<TcpTransportOptions, 'maxHeaderBytes' | 'drop' | 'onMalformed' | 'onError'> {
+  return {
+    maxHeaderBytes: options.maxHeaderBytes ?? 16 * 1024,
+    ...(options.drop ? { drop: options.drop } : {}),
+    onMalformed: (error, source, answered, closed) => options.onMalformed?.(error, source, answered, closed),
+    onError: (error) => options.onError?.(error),
+  };
 }
 
-/** The `transport` parameter of a request's next hop: its first Route, else its Request-URI. */
-export function nextHopTransport(request: SipRequest): SipTransportName | undefined {
+/**
+ * A destination for TLS with the name to check the certificate for: the destination's own,
+ * else the next hop URI's host (RFC 5922 §7.2) — for a request; a response's connection is
+ * the request's, or a new one to an address, checked against that address.
+ */
+function withServerName(message: SipMessage, destination: SipDestination): SipDestination {
+  if (destination.serverName !== undefined || message.kind !== 'request') return destination;
+  const host = parseSipUri(nextHopUri(message))?.host;
+  return host === undefined ? destination : { ...destination, serverName: host };
+}
+
+/** The URI a request goes to next: its first Route, else its Request-URI. */
+function nextHopUri(request: SipRequest): string {
   const route = request.headers.get('Route');
-  const uri = route === undefined ? request.uri : (parseNameAddr(route)?.uri ?? request.uri);
-  const value = parseSipUri(uri)?.params.get('transport');
-  if (typeof value !== 'string') return undefined;
-  const lower = value.toLowerCase();
+  return route === undefined ? request.uri : (parseNameAddr(route)?.uri ?? request.uri);
+}
+
+/**
+ * The transport of a request's next hop (its first Route, else its Request-URI): `tls` for a
+ * `sips:` URI (RFC 3261 §26.2.2: TLS whatever its `transport`) or `;transport=tls`, else its
+ * `transport` parameter.
+ */
+export function nextHopTransport(request: SipRequest): SipTransportName | undefined {
+  const uri = parseSipUri(nextHopUri(request));
+  const value = uri?.params.get('transport');
+  const lower = typeof value === 'string' ? value.toLowerCase() : undefined;
+  if (uri?.scheme === 'sips' || lower === 'tls') return 'tls';
   return lower === 'tcp' || lower === 'udp' ? lower : undefined;
 }

@@ -26,8 +26,17 @@
  * `send` is synchronous like the UDP transport's: a new connection is opened and the message
  * queued on it. A connect failure cannot be thrown back to the transaction — it is reported
  * through `onError`, and the transaction times out (Timer B/F) as it would on UDP.
+ *
+ * SIP over TLS (RFC 3261 §26.2, RFC 5630) is the same stream with `tls` given: the server
+ * still accepts plain TCP sockets, so the connection limits above are applied before any
+ * handshake work is spent on a refused peer, and wraps each in a server TLSSocket; outgoing
+ * connections are tls.connect()s that verify the peer's certificate against `tls.ca` (the
+ * system's CAs when absent) for the destination's `serverName` — the host of the URI that led
+ * there (RFC 5922 §7.2), else its address. Framing, reuse (RFC 5923-style: one table, a
+ * request to a peer goes on the open connection to it) and response routing are shared.
  */
-import { createServer, connect, type Server, type Socket } from 'node:net';
+import { createServer, connect, isIP, type Server, type Socket } from 'node:net';
+import { checkServerIdentity, connect as connectTls, createSecureContext, TLSSocket, type SecureContext } from 'node:tls';
 import { InvalidStateError } from '../../errors.js';
 import { topVia, type SipMessage } from '../message.js';
 import { oversizedRejection, parseSipMessage, rejectionFor } from '../parse-message.js';
@@ -36,7 +45,17 @@ import { SipTcpFramer } from '../tcp-framer.js';
 import type { SipDestination, SipTransport } from '../transaction/transport.js';
 import { sentBy } from '../header-values.js';
 
+/** PEM certificate chain and key we present, and the CAs a peer's certificate must chain to. */
+export interface SipTlsOptions {
+  cert: string | Buffer;
+  key: string | Buffer;
+  /** CAs for verifying peers (carriers, phones we dial); default the system's (Node's bundled roots). */
+  ca?: string | Buffer;
+}
+
 export interface TcpTransportOptions {
+  /** SIP over TLS on this listener and its connections; plain TCP when absent. */
+  tls?: SipTlsOptions;
   /** Address to listen on and to connect from; default 127.0.0.1. */
   host?: string;
   /** Port to listen on; default 0 (any free port). */
@@ -92,6 +111,9 @@ class TcpConnection {
 
 export class SipTcpTransport implements SipTransport {
   readonly reliable = true;
+  /** 'tls' when opened with `tls`. */
+  readonly protocol: 'tcp' | 'tls';
+  private readonly secureContext: SecureContext | undefined;
   private readonly connections = new Set<TcpConnection>();
   /** The newest open connection to each remote address. */
   private readonly byAddress = new Map<string, TcpConnection>();
@@ -106,18 +128,26 @@ export class SipTcpTransport implements SipTransport {
     private readonly server: Server,
     private readonly options: TcpTransportOptions,
   ) {
+    this.protocol = options.tls ? 'tls' : 'tcp';
+    this.secureContext = options.tls ? createSecureContext({ cert: options.tls.cert, key: options.tls.key, ...(options.tls.ca ? { ca: options.tls.ca } : {}) }) : undefined;
     server.on('connection', (socket) => this.accept(socket));
     server.on('error', (error) => this.options.onError?.(error));
   }
 
-  /** Listens and resolves once the server is bound. */
+  /** Listens and resolves once the server is bound; throws at once on an unusable certificate or key. */
   static open(options: TcpTransportOptions = {}): Promise<SipTcpTransport> {
     const server = createServer({ noDelay: true });
+    let transport: SipTcpTransport;
+    try {
+      transport = new SipTcpTransport(server, options);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1', exclusive: true }, () => {
         server.off('error', reject);
-        resolve(new SipTcpTransport(server, options));
+        resolve(transport);
       });
     });
   }
@@ -125,8 +155,8 @@ export class SipTcpTransport implements SipTransport {
   /** The listening address, for Via sent-by and Contact. */
   get address(): SipDestination {
     const address = this.server.address();
-    if (address === null || typeof address === 'string') throw new InvalidStateError('the TCP transport is not listening');
-    return { host: address.address, port: address.port, transport: 'tcp' };
+    if (address === null || typeof address === 'string') throw new InvalidStateError(`the ${this.label} transport is not listening`);
+    return { host: address.address, port: address.port, transport: this.protocol };
   }
 
   get closed(): boolean {
@@ -149,7 +179,7 @@ export class SipTcpTransport implements SipTransport {
    * peer has stopped reading.
    */
   send(message: SipMessage, destination: SipDestination): void {
-    if (this.isClosed) throw new InvalidStateError('the TCP transport is closed');
+    if (this.isClosed) throw new InvalidStateError(`the ${this.label} transport is closed`);
     const data = serializeSipMessage(message);
     let connection = message.kind === 'response' ? this.routeOf(message) : undefined;
     connection ??= this.byAddress.get(addressKey(destination));
@@ -163,8 +193,8 @@ export class SipTcpTransport implements SipTransport {
     connection ??= this.dial(destination);
     const { socket } = connection;
     if (socket.writableLength + data.length > (this.options.maxQueuedBytes ?? 1024 * 1024)) {
-      this.drop(connection, new Error(`TCP peer ${connection.key} is not reading; connection dropped`));
-      throw new InvalidStateError(`TCP peer ${connection.key} is not reading`);
+      this.drop(connection, new Error(`${this.label} peer ${connection.key} is not reading; connection dropped`));
+      throw new InvalidStateError(`${this.label} peer ${connection.key} is not reading`);
     }
     socket.write(data);
   }
@@ -185,10 +215,14 @@ export class SipTcpTransport implements SipTransport {
     return connection && !connection.closed ? connection : undefined;
   }
 
-  private accept(socket: Socket): void {
-    const remote = { host: plainHost(socket.remoteAddress ?? ''), port: socket.remotePort ?? 0, transport: 'tcp' as const };
+  private get label(): string {
+    return this.protocol.toUpperCase();
+  }
+
+  private accept(raw: Socket): void {
+    const remote = { host: plainHost(raw.remoteAddress ?? ''), port: raw.remotePort ?? 0, transport: this.protocol };
     if (this.isClosed || remote.port === 0) {
-      socket.destroy();
+      raw.destroy();
       return;
     }
     const fromSource = this.inboundBySource.get(remote.host) ?? 0;
@@ -200,28 +234,47 @@ export class SipTcpTransport implements SipTransport {
           : undefined;
     if (limit) {
       // Reset rather than a polite FIN: nothing is owed to it, and no TIME_WAIT is kept here.
-      socket.resetAndDestroy();
+      // On TLS this is still the plain socket: a refused peer costs no handshake.
+      raw.resetAndDestroy();
       this.options.onRefused?.(remote, limit);
       return;
     }
     this.inboundBySource.set(remote.host, fromSource + 1);
+    const socket = this.secureContext ? new TLSSocket(raw, { isServer: true, secureContext: this.secureContext }) : raw;
     this.track(new TcpConnection(socket, addressKey(remote), remote, true, this.framerLimits));
   }
 
   private dial(destination: SipDestination): TcpConnection {
     if (this.connections.size >= (this.options.maxConnections ?? 1024)) {
-      throw new InvalidStateError('too many TCP connections');
+      throw new InvalidStateError(`too many ${this.label} connections`);
     }
     const host = destination.host.replace(/^\[(.*)\]$/, '$1');
-    const socket = connect({ host, port: destination.port, localAddress: this.localAddressFor(host), noDelay: true });
-    const remote = { host, port: destination.port, transport: 'tcp' as const };
+    const localAddress = this.localAddressFor(host);
+    let socket: Socket;
+    if (this.secureContext) {
+      // The certificate is checked for the URI's host (RFC 5922 §7.2); SNI carries it only
+      // when it is a name (RFC 6066 §3 forbids addresses there).
+      const name = (destination.serverName ?? host).replace(/^\[(.*)\]$/, '$1');
+      socket = connectTls({
+        host,
+        port: destination.port,
+        ...(localAddress ? { localAddress } : {}),
+        secureContext: this.secureContext,
+        ...(isIP(name) === 0 ? { servername: name } : {}),
+        checkServerIdentity: (_, cert) => checkServerIdentity(name, cert),
+      });
+      socket.setNoDelay(true);
+    } else {
+      socket = connect({ host, port: destination.port, localAddress, noDelay: true });
+    }
+    const remote = { host, port: destination.port, transport: this.protocol };
     const connection = new TcpConnection(socket, addressKey(remote), remote, false, this.framerLimits);
     const timeout = this.options.connectTimeoutMs ?? 10_000;
     const timer = setTimeout(() => {
-      if (!connection.connected) this.drop(connection, new Error(`TCP connect to ${connection.key} timed out`));
+      if (!connection.connected) this.drop(connection, new Error(`${this.label} connect to ${connection.key} timed out`));
     }, timeout);
     timer.unref();
-    socket.once('connect', () => {
+    socket.once(this.secureContext ? 'secureConnect' : 'connect', () => {
       clearTimeout(timer);
       connection.connected = true;
     });
