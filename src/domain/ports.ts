@@ -11,6 +11,7 @@ import type { PageRequest, PageResult } from './paging.js';
 import type { SipCredential, SipCredentialList } from './sip-credential.js';
 import type { SipCredentialPurpose, SipDomain, SipDomainAuth, SipListMapping } from './sip-domain.js';
 import type { SipIpAccessControlList, SipIpAddress } from './sip-ip-access.js';
+import type { SipRegistration } from './sip-registration.js';
 
 export interface AccountFilter {
   /** Accounts owned by this account, the owner itself included. */
@@ -258,6 +259,16 @@ export interface StoreOperations extends ClusterOperations {
   findSipIpAccessControlListMapping(domainSid: string, ipAccessControlListSid: string): Promise<SipListMapping | undefined>;
   deleteSipIpAccessControlListMapping(domainSid: string, ipAccessControlListSid: string): Promise<boolean>;
   listSipIpAccessControlListMappings(domainSid: string, page: PageRequest): Promise<PageResult<SipListMapping>>;
+
+  // Registered contacts of SIP Domain users (RFC 3261 §10.3), shared by every node.
+  /** Makes or refreshes the binding (domain, username, contact). */
+  saveSipRegistration(registration: SipRegistration): Promise<void>;
+  /** The user's bindings still live at `now`, most recently registered first. */
+  listSipRegistrations(domainSid: string, username: string, now: number): Promise<SipRegistration[]>;
+  /** Removes the user's bindings for these contacts, or all of them; how many went. */
+  deleteSipRegistrations(domainSid: string, username: string, contacts?: readonly string[]): Promise<number>;
+  /** The sweep: removes every binding expired at `now`; how many went. */
+  deleteExpiredSipRegistrations(now: number): Promise<number>;
 }
 
 export interface Store extends StoreOperations {

@@ -14,6 +14,7 @@ import type { Recording } from '../domain/recording.js';
 import type { SipCredential, SipCredentialList } from '../domain/sip-credential.js';
 import type { SipCredentialPurpose, SipDomain, SipDomainAuth, SipListMapping } from '../domain/sip-domain.js';
 import type { SipIpAccessControlList, SipIpAddress } from '../domain/sip-ip-access.js';
+import type { SipRegistration } from '../domain/sip-registration.js';
 import type { ClusterChannel, ClusterMessage, CommandReply, NodeCommand, NodeRecord, NodeRegistration, QueuedConferenceCallback } from '../domain/cluster.js';
 import * as calls from './calls-queries.js';
 import * as accounts from './accounts-queries.js';
@@ -27,6 +28,7 @@ import * as sipDomains from './sip-domains-queries.js';
 import * as sipLists from './sip-lists-queries.js';
 import * as sipEntries from './sip-entries-queries.js';
 import * as sipMappings from './sip-mappings-queries.js';
+import * as sipRegistrations from './sip-registrations-queries.js';
 import type { ParticipantCache } from './participant-cache.js';
 import type { QueryContext } from './query-context.js';
 import type { Database, Dialect } from './schema.js';
@@ -282,6 +284,19 @@ export class KyselyStoreOperations implements StoreOperations {
   }
   listSipIpAccessControlListMappings(domainSid: string, page: PageRequest): Promise<PageResult<SipListMapping>> {
     return sipMappings.listSipIpAccessControlListMappings(this.ctx, domainSid, page);
+  }
+
+  saveSipRegistration(registration: SipRegistration): Promise<void> {
+    return sipRegistrations.saveSipRegistration(this.ctx, registration);
+  }
+  listSipRegistrations(domainSid: string, username: string, now: number): Promise<SipRegistration[]> {
+    return sipRegistrations.listSipRegistrations(this.ctx, domainSid, username, now);
+  }
+  deleteSipRegistrations(domainSid: string, username: string, contacts?: readonly string[]): Promise<number> {
+    return sipRegistrations.deleteSipRegistrations(this.ctx, domainSid, username, contacts);
+  }
+  deleteExpiredSipRegistrations(now: number): Promise<number> {
+    return sipRegistrations.deleteExpiredSipRegistrations(this.ctx, now);
   }
 
   registerNode(node: NodeRegistration): Promise<void> {

@@ -419,6 +419,32 @@ function sipDomains(dialect: Dialect): Migration {
   };
 }
 
+/**
+ * Registered contacts of SIP Domain users (issue 14 §2, RFC 3261 §10.3): one row per binding
+ * (domain, username, Contact URI), with where the REGISTER came from and when it expires.
+ */
+function sipRegistrations(dialect: Dialect): Migration {
+  const { millis } = types(dialect);
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await createTableWithSeq(db, dialect, 'sip_registrations')
+        .addColumn('domain_sid', 'text', (c) => c.notNull().references('sip_domains.sid').onDelete('cascade'))
+        .addColumn('username', 'text', (c) => c.notNull())
+        .addColumn('contact', 'text', (c) => c.notNull())
+        .addColumn('source_host', 'text', (c) => c.notNull())
+        .addColumn('source_port', 'integer', (c) => c.notNull())
+        .addColumn('source_transport', 'text', (c) => c.notNull())
+        .addColumn('call_id', 'text', (c) => c.notNull())
+        .addColumn('cseq', millis, (c) => c.notNull())
+        .addColumn('expires_at', millis, (c) => c.notNull())
+        .addColumn('registered_at', millis, (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('sip_registrations_binding').unique().on('sip_registrations').columns(['domain_sid', 'username', 'contact']).execute();
+      await db.schema.createIndex('sip_registrations_expiry').on('sip_registrations').columns(['expires_at']).execute();
+    },
+  };
+}
+
 /** Every migration, keyed by name (Kysely runs them in name order). */
 export function migrations(dialect: Dialect): Record<string, Migration> {
   return {
@@ -429,6 +455,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0005_cluster': cluster(dialect),
     '0006_recordings': recordings(dialect),
     '0007_sip_domains': sipDomains(dialect),
+    '0008_sip_registrations': sipRegistrations(dialect),
   };
 }
 

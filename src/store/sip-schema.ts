@@ -72,6 +72,19 @@ export interface SipDomainIpAccessControlListsTable extends SeqColumn {
   date_updated: number;
 }
 
+export interface SipRegistrationsTable extends SeqColumn {
+  domain_sid: string;
+  username: string;
+  contact: string;
+  source_host: string;
+  source_port: number;
+  source_transport: 'udp' | 'tcp' | 'tls';
+  call_id: string;
+  cseq: number;
+  expires_at: number;
+  registered_at: number;
+}
+
 export interface SipTables {
   sip_domains: SipDomainsTable;
   sip_credential_lists: SipListsTable;
@@ -80,4 +93,5 @@ export interface SipTables {
   sip_ip_addresses: SipIpAddressesTable;
   sip_domain_credential_lists: SipDomainCredentialListsTable;
   sip_domain_ip_access_control_lists: SipDomainIpAccessControlListsTable;
+  sip_registrations: SipRegistrationsTable;
 }

@@ -4,7 +4,9 @@
  * calls, or when it carries digest credentials (RFC 3261 §22.3, RFC 2617, RFC 8760 SHA-256)
  * of a credential list mapped for calls; otherwise it is challenged (407 Proxy-Authenticate,
  * MD5 and SHA-256 offered) when the domain has credential lists, and refused (403) when it has
- * neither kind of mapping — a domain with no mapping lets nobody in, as Twilio's.
+ * neither kind of mapping — a domain with no mapping lets nobody in, as Twilio's. A REGISTER
+ * is let in the same way by the credential lists mapped for registrations, with 401
+ * WWW-Authenticate challenges (admitRegistration).
  *
  * Nonces are stateless — a timestamp signed with this process's key (HMAC-SHA256) — so any
  * number of challenges costs no memory; one lives NONCE_TTL_MS (an older one is answered with a
@@ -15,22 +17,26 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { BlockList, isIPv6 } from 'node:net';
 import type { SipCredential } from '../../domain/sip-credential.js';
-import type { SipDomain, SipDomainAuth } from '../../domain/sip-domain.js';
+import type { SipCredentialPurpose, SipDomain, SipDomainAuth } from '../../domain/sip-domain.js';
 import type { SipIpAddress } from '../../domain/sip-ip-access.js';
 import { buildChallenge, parseDigestCredentials, verifyDigestHa1 } from '../../sip/digest.js';
 import type { SipRequest } from '../../sip/message.js';
+import type { SipRegistrationBook } from './sip-registrar.js';
 
-/** What the guard reads of the store. */
-export interface SipDomainDirectory {
+/** What the guard reads of the store, and the registrar's bindings (kept with the domains it serves). */
+export interface SipDomainDirectory extends SipRegistrationBook {
   findSipDomainByName(domainName: string): Promise<SipDomain | undefined>;
   findSipDomainAuth(domainSids: readonly string[]): Promise<Map<string, SipDomainAuth>>;
-  findSipDomainCredentials(domainSid: string, purpose: 'calls' | 'registrations', username: string): Promise<SipCredential[]>;
+  findSipDomainCredentials(domainSid: string, purpose: SipCredentialPurpose, username: string): Promise<SipCredential[]>;
   listSipDomainIpAddresses(domainSid: string): Promise<SipIpAddress[]>;
 }
 
 export type GuardVerdict =
   | { allowed: true; by: 'ip' | 'digest'; username?: string }
   | { allowed: false; status: 403 | 407; headers: Array<readonly [string, string]> };
+
+/** A REGISTER's: whose credentials it carries, or 401 (with the challenges) / 403. */
+export type RegistrationVerdict = { allowed: true; username: string } | { allowed: false; status: 401 | 403; headers: Array<readonly [string, string]> };
 
 /** The realm of every challenge: the one the credentials' HA1s were computed for. */
 export const SIP_REALM = 'conclave';
@@ -42,7 +48,7 @@ export class SipDomainGuard {
   private readonly seen = new Map<string, { expires: number; counts: Set<string> }>();
 
   constructor(
-    private readonly directory: SipDomainDirectory,
+    readonly directory: SipDomainDirectory,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -55,29 +61,48 @@ export class SipDomainGuard {
     const auth = (await this.directory.findSipDomainAuth([domain.sid])).get(domain.sid) ?? { ipAccessControlList: false, credentialList: false };
     if (auth.ipAccessControlList && this.inLists(await this.directory.listSipDomainIpAddresses(domain.sid), sourceAddress)) return { allowed: true, by: 'ip' };
     if (!auth.credentialList) return { allowed: false, status: 403, headers: [] };
-    const header = request.headers.get('Proxy-Authorization');
-    if (header !== undefined) {
-      const credentials = parseDigestCredentials(header);
-      if (credentials && credentials.realm === SIP_REALM) {
-        const nonce = this.checkNonce(credentials.nonce);
-        if (nonce === 'fresh' && this.firstUse(credentials.nonce, credentials.nc ?? '')) {
-          const stored = await this.directory.findSipDomainCredentials(domain.sid, 'calls', credentials.username);
-          const sha = credentials.algorithm.startsWith('SHA-256');
-          const match = stored.some((c) => c.realm === SIP_REALM && verifyDigestHa1(credentials, request.method, sha ? c.ha1Sha256 : c.ha1Md5));
-          if (match) return { allowed: true, by: 'digest', username: credentials.username };
-        } else if (nonce === 'stale') {
-          return this.challenge(true);
-        }
-      }
-    }
-    return this.challenge(false);
+    const digest = await this.checkDigest(domain, request, 'calls');
+    if (typeof digest === 'object') return { allowed: true, by: 'digest', username: digest.username };
+    return this.challenge(digest === 'stale', 'calls');
   }
 
-  private challenge(stale: boolean): GuardVerdict {
+  /**
+   * Who may register to a domain (RFC 3261 §10.3 step 3, §22.4): digest credentials of a
+   * credential list mapped for registrations, challenged with 401 WWW-Authenticate (a registrar
+   * is the UAS itself, not a proxy); a domain that is not a registrar (`SipRegistration=false`)
+   * refuses with 403. IP lists let no one register: a REGISTER names who it is, so it proves it.
+   */
+  async admitRegistration(domain: SipDomain, request: SipRequest): Promise<RegistrationVerdict> {
+    if (!domain.sipRegistration) return { allowed: false, status: 403, headers: [] };
+    const digest = await this.checkDigest(domain, request, 'registrations');
+    if (typeof digest === 'object') return { allowed: true, username: digest.username };
+    return this.challenge(digest === 'stale', 'registrations');
+  }
+
+  /** The request's digest credentials for `purpose`: whose they are when they verify, else why not. */
+  private async checkDigest(domain: SipDomain, request: SipRequest, purpose: SipCredentialPurpose): Promise<{ username: string } | 'stale' | 'wrong' | 'none'> {
+    const header = request.headers.get(purpose === 'calls' ? 'Proxy-Authorization' : 'Authorization');
+    if (header === undefined) return 'none';
+    const credentials = parseDigestCredentials(header);
+    if (!credentials || credentials.realm !== SIP_REALM) return 'none';
+    const nonce = this.checkNonce(credentials.nonce);
+    if (nonce === 'stale') return 'stale';
+    if (nonce !== 'fresh' || !this.firstUse(credentials.nonce, credentials.nc ?? '')) return 'none';
+    const stored = await this.directory.findSipDomainCredentials(domain.sid, purpose, credentials.username);
+    const sha = credentials.algorithm.startsWith('SHA-256');
+    const match = stored.some((c) => c.realm === SIP_REALM && verifyDigestHa1(credentials, request.method, sha ? c.ha1Sha256 : c.ha1Md5));
+    return match ? { username: credentials.username } : 'wrong';
+  }
+
+  /** 407 Proxy-Authenticate for a call, 401 WWW-Authenticate for a registration (§22.3, §22.4). */
+  private challenge(stale: boolean, purpose: 'calls'): { allowed: false; status: 407; headers: Array<readonly [string, string]> };
+  private challenge(stale: boolean, purpose: 'registrations'): { allowed: false; status: 401; headers: Array<readonly [string, string]> };
+  private challenge(stale: boolean, purpose: SipCredentialPurpose): { allowed: false; status: 401 | 407; headers: Array<readonly [string, string]> } {
     const nonce = this.newNonce();
+    const name = purpose === 'calls' ? 'Proxy-Authenticate' : 'WWW-Authenticate';
     // RFC 8760 §2.4: one challenge per algorithm, the preferred (SHA-256) first.
-    const headers = (['SHA-256', 'MD5'] as const).map((algorithm) => ['Proxy-Authenticate', buildChallenge({ realm: SIP_REALM, nonce, algorithm, stale })] as const);
-    return { allowed: false, status: 407, headers };
+    const headers = (['SHA-256', 'MD5'] as const).map((algorithm) => [name, buildChallenge({ realm: SIP_REALM, nonce, algorithm, stale })] as const);
+    return { allowed: false, status: purpose === 'calls' ? 407 : 401, headers };
   }
 
   private newNonce(): string {

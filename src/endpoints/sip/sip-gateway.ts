@@ -27,6 +27,7 @@ import type { MediaLogger, MediaPlane, RtpLegParams } from '../media/media-plane
 import { SipFloodLog } from './sip-flood-log.js';
 import { SipInbound } from './sip-inbound.js';
 import { SipOutbound } from './sip-outbound.js';
+import { SipRegistrar } from './sip-registrar.js';
 
 export interface SipGatewayOptions {
   host: string;
@@ -85,6 +86,8 @@ export class SipGateway {
   private readonly calls = new Map<SipCall, SipCallMedia>();
   private readonly outbound: SipOutbound;
   private readonly inbound: SipInbound;
+  /** The registrar of the SIP Domains with `SipRegistration=true` (sip-registrar.ts). */
+  private readonly registrar: SipRegistrar | undefined;
 
   private constructor(
     private readonly transport: SipCombinedTransport,
@@ -100,6 +103,7 @@ export class SipGateway {
   ) {
     this.outbound = new SipOutbound(this);
     this.inbound = new SipInbound(this, hooks.route, hooks.domains);
+    this.registrar = hooks.domains ? new SipRegistrar(hooks.domains.guard, hooks.domains.guard.directory, logger) : undefined;
   }
 
   static async open(options: SipGatewayOptions, plane: MediaPlane, hooks: SipGatewayHooks, logger: SipGatewayLogger): Promise<SipGateway> {
@@ -140,6 +144,8 @@ export class SipGateway {
         return holder.gateway.reinvited(call, offer);
       },
       onError: (error) => logger.warn({ err: error }, 'SIP user agent error'),
+      // Without SIP Domains there is nothing to register to, and REGISTER stays 501.
+      ...(hooks.domains ? { onRegister: (request, source, respond) => holder.gateway?.registrar?.receive(request, source, respond) } : {}),
       admission,
       onRefused: (request, source, action, cause) => floodLog.refused(request.method, source, action, cause),
     });
@@ -162,8 +168,27 @@ export class SipGateway {
     return this.logger;
   }
 
-  dial(uri: string, options: DialOptions): Promise<DialResult> {
-    return this.outbound.dial(uri, options);
+  /**
+   * Dials a `sip:` URI. One whose host is a SIP Domain reaches the user's registered phone (its
+   * most recently registered contact, at the address the REGISTER came from when that differs:
+   * sip-registrar.ts), and fails at once with no-answer (480) when the user has no binding,
+   * rather than looking the domain's name up in DNS.
+   */
+  async dial(uri: string, options: DialOptions): Promise<DialResult> {
+    let registered: Awaited<ReturnType<SipRegistrar['targetsFor']>>;
+    try {
+      registered = await this.registrar?.targetsFor(uri);
+    } catch (error) {
+      this.logger.warn({ err: error, callSid: options.callSid, uri }, `SIP: cannot dial ${uri}: the SIP domain lookup failed`);
+      return { outcome: 'failed' };
+    }
+    if (!registered) return this.outbound.dial(uri, options);
+    const [target] = registered.targets;
+    if (target === undefined) {
+      this.logger.info({ callSid: options.callSid, uri, domain: registered.domain.domainName }, `SIP: ${uri} is not registered`);
+      return { outcome: 'no-answer', sipResponseCode: 480 };
+    }
+    return this.outbound.dial(target, options);
   }
 
   /**
@@ -207,6 +232,7 @@ export class SipGateway {
   }
 
   async close(): Promise<void> {
+    this.registrar?.close();
     for (const call of this.ua.activeCalls) call.hangup('shutdown');
     this.resolver.close();
     this.ua.close();

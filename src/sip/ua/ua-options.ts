@@ -31,6 +31,12 @@ export interface SipUserAgentOptions {
   onBye?(call: SipCall): void;
   /** A re-INVITE with a usable offer: return our SDP answer. Without a handler: 488. */
   onReinvite?(call: SipCall, offer: RemoteAudio, sdp: string): string | Promise<string>;
+  /**
+   * A REGISTER (RFC 3261 §10.3): the application is the registrar and answers it with
+   * `respond` (once; a throw or a rejection is answered 500). Without a handler REGISTER is
+   * not implemented (501), as any method we do not know.
+   */
+  onRegister?(request: SipRequest, source: SipDestination, respond: RegisterResponder): void | Promise<void>;
   /** Application callbacks that threw, and other non-fatal errors. */
   onError?(error: unknown): void;
   /** Per-source budgets and the transaction-table cap for new requests; none when absent. */
@@ -38,6 +44,9 @@ export interface SipUserAgentOptions {
   /** A new request the admission refused with 503 (`refuse`) or dropped. */
   onRefused?(request: SipRequest, source: SipDestination, action: 'refuse' | 'drop', cause: RefusalCause): void;
 }
+
+/** Answers a REGISTER: the status, and the headers to add (Contact, Expires, WWW-Authenticate…). */
+export type RegisterResponder = (status: number, options?: { reason?: string; headers?: Array<readonly [string, string]> }) => void;
 
 export interface InviteOptions {
   /** Request-URI and To (a sip: URI). */

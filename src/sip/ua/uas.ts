@@ -1,8 +1,8 @@
 /**
  * The UAS side of the user agent core for requests outside a dialog (RFC 3261 §8.2): method
  * and Require checks (§8.2.1, §8.2.2.3), new INVITEs handed to the application and answered
- * with 180/2xx/failure (§13.3.1), OPTIONS (§11.2), CANCEL (§9.2) and BYE without a dialog
- * (§15.1.2). ACKs and in-dialog requests go to the UasDialog.
+ * with 180/2xx/failure (§13.3.1), OPTIONS (§11.2), CANCEL (§9.2), BYE without a dialog
+ * (§15.1.2), and REGISTER handed to the application's registrar when it has one (§10.3). ACKs and in-dialog requests go to the UasDialog.
  */
 import { InvalidStateError } from '../../errors.js';
 import { dialogIdOfRequest, newTag, SipDialog } from '../dialog/dialog.js';
@@ -17,6 +17,7 @@ import { retransmit2xx } from './dialog-lifecycle.js';
 import { IncomingCall, type IncomingControl, type RejectOptions } from './incoming-call.js';
 import type { UaCore } from './ua-core.js';
 import { ALLOW, capabilities, KNOWN_METHODS, readOffer } from './ua-messages.js';
+import type { RegisterResponder, SipUserAgentOptions } from './ua-options.js';
 import type { UasDialog } from './uas-dialog.js';
 
 export class UserAgentServer {
@@ -50,6 +51,10 @@ export class UserAgentServer {
       this.inDialog.receiveInDialog(request, source, tx);
       return;
     }
+    if (request.method === 'REGISTER' && core.options.onRegister) {
+      this.receiveRegister(request, source, tx, core.options.onRegister);
+      return;
+    }
     if (!KNOWN_METHODS.has(request.method)) {
       core.respond(tx, request, 501, { headers: [['Allow', ALLOW]] });
       return;
@@ -64,6 +69,23 @@ export class UserAgentServer {
       default:
         core.respond(tx, request, 481); // BYE outside a dialog (§15.1.2)
     }
+  }
+
+  /** §10.3: the registrar answers once; what it throws is answered 500 (§21.5.1). */
+  private receiveRegister(request: SipRequest, source: SipDestination, tx: ServerTransaction, handler: NonNullable<SipUserAgentOptions['onRegister']>): void {
+    const core = this.core;
+    let answered = false;
+    const respond: RegisterResponder = (status, options = {}) => {
+      if (answered) return;
+      answered = true;
+      core.respond(tx, request, status, options);
+    };
+    Promise.resolve()
+      .then(() => handler(request, source, respond))
+      .catch((error: unknown) => {
+        core.reportError(error);
+        respond(500);
+      });
   }
 
   private receiveInvite(request: SipRequest, source: SipDestination, tx: ServerInviteTransaction): void {

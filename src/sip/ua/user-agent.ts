@@ -25,7 +25,7 @@ import { UserAgentServer } from './uas.js';
 import { UasDialog } from './uas-dialog.js';
 
 export { ALLOW } from './ua-messages.js';
-export type { InviteOptions, SipUserAgentOptions } from './ua-options.js';
+export type { InviteOptions, RegisterResponder, SipUserAgentOptions } from './ua-options.js';
 
 export class SipUserAgent {
   readonly layer: SipTransactionLayer;

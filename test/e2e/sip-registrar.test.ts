@@ -1,0 +1,132 @@
+/**
+ * Conclave as the registrar of a SIP Domain with `SipRegistration=true` (issue 14 §2, RFC 3261
+ * §10.3), with a real phone on UDP: 401 until the digest credentials of a list mapped for
+ * registrations come, 403 for someone else's address of record or a domain that is not a
+ * registrar, 423 below a minute, bindings listed with their expiry, removed one by one or all
+ * with `*`; then a call to `sip:bob@<domain>` rings bob's registered phone (at the address its
+ * REGISTER came from, whatever its Contact says), and one to a user with no binding fails at
+ * once with no-answer instead of a DNS lookup or a ring timeout.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PhoneRegistration } from '../helpers/phone-registration.js';
+import { SipPhone } from '../helpers/sip-phone.js';
+import { placeCall, startTestApp, type TestApp } from '../helpers/test-app.js';
+import { until } from '../helpers/until.js';
+import { startTwimlApp, type Receiver, type TwimlRoutes } from '../helpers/webhook-receiver.js';
+
+const DOMAIN = 'phones.acme.example';
+const PASSWORD = 'Correct-Horse-42';
+const BOB = { username: 'bob', password: PASSWORD };
+
+describe('Conclave as the registrar of a SIP Domain', () => {
+  let t: TestApp;
+  let web: Receiver;
+  let app: TwimlRoutes;
+  let domainSid: string;
+  const phones: SipPhone[] = [];
+
+  beforeEach(async () => {
+    t = await startTestApp('sqlite', { sip: true });
+    ({ web, routes: app } = await startTwimlApp());
+    const domain = await post('/SIP/Domains.json', { DomainName: DOMAIN, SipRegistration: 'true', VoiceUrl: `${web.baseUrl}/voice` });
+    domainSid = domain.sid;
+    const list = await post('/SIP/CredentialLists.json', { FriendlyName: 'phones' });
+    await post(`/SIP/CredentialLists/${list.sid}/Credentials.json`, { Username: 'bob', Password: PASSWORD });
+    await post(`/SIP/CredentialLists/${list.sid}/Credentials.json`, { Username: 'alice', Password: PASSWORD });
+    await post(`/SIP/Domains/${domainSid}/Auth/Registrations/CredentialListMappings.json`, { CredentialListSid: list.sid });
+  });
+  afterEach(async () => {
+    await Promise.all(phones.splice(0).map((p) => p.close()));
+    await t.close();
+    await web.close();
+  });
+
+  async function post(path: string, form: Record<string, string>): Promise<{ sid: string }> {
+    const res = await t.request('POST', `/2010-04-01/Accounts/${t.accountSid}${path}`, { form });
+    expect(res.status, res.body).toBe(201);
+    return res.json<{ sid: string }>();
+  }
+  async function phone(name: string, answer = false): Promise<SipPhone> {
+    const opened = await SipPhone.open(name, 500, { answer });
+    phones.push(opened);
+    return opened;
+  }
+  const registrar = (): { host: string; port: number } => ({ host: '127.0.0.1', port: t.app.sipAddress()!.port });
+  const registration = (p: SipPhone, aor = `sip:bob@${DOMAIN}`): PhoneRegistration => new PhoneRegistration(p, aor, registrar());
+  async function callStatus(sid: string): Promise<string> {
+    const res = await t.request('GET', `/2010-04-01/Accounts/${t.accountSid}/Calls/${sid}.json`);
+    return res.json<{ status: string }>().status;
+  }
+
+  it('challenges with 401, refuses wrong credentials and another user, and binds with the right ones', async () => {
+    const desk = await phone('bob');
+    const reg = registration(desk);
+    const bare = await reg.register();
+    expect(bare.status).toBe(401);
+    expect(bare.response.headers.getAll('WWW-Authenticate').join('\n')).toMatch(/Digest realm="conclave".*algorithm=SHA-256[\s\S]*algorithm=MD5/);
+    expect(bare.response.headers.get('Proxy-Authenticate')).toBeUndefined();
+    expect((await reg.register({ auth: { username: 'bob', password: 'Wrong-Horse-42' } })).status).toBe(401);
+    // Alice's good credentials do not register bob.
+    expect((await reg.register({ auth: { username: 'alice', password: PASSWORD } })).status).toBe(403);
+
+    const ok = await reg.register({ auth: BOB, expires: 600 });
+    expect(ok.status).toBe(200);
+    expect(ok.bindings).toEqual([{ uri: desk.uri, expires: 600 }]);
+  });
+
+  it('keeps several contacts with their expiries: 423 below a minute, long ones cut to an hour, removed one by one or all with *', async () => {
+    const desk = await phone('bob');
+    const reg = registration(desk);
+    const brief = await reg.register({ auth: BOB, expires: 30 });
+    expect(brief.status).toBe(423);
+    expect(brief.response.headers.get('Min-Expires')).toBe('60');
+
+    const soft = 'sip:bob@192.168.77.5:5062';
+    const both = await reg.register({ auth: BOB, contacts: [`<${desk.uri}>`, `<${soft}>;expires=120`], expires: 86_400 });
+    expect(both.status).toBe(200);
+    expect(both.bindings.sort((a, b) => a.expires - b.expires)).toEqual([
+      { uri: soft, expires: 120 },
+      { uri: desk.uri, expires: 3600 },
+    ]);
+
+    const one = await reg.register({ auth: BOB, contacts: [`<${soft}>;expires=0`] });
+    expect(one.bindings).toEqual([{ uri: desk.uri, expires: 3600 }]);
+    // An empty REGISTER asks what is bound (§10.2.3).
+    expect((await reg.register({ auth: BOB, contacts: [] })).bindings).toEqual([{ uri: desk.uri, expires: 3600 }]);
+    const none = await reg.unregisterAll(BOB);
+    expect(none.status).toBe(200);
+    expect(none.bindings).toEqual([]);
+  });
+
+  it('refuses REGISTER to a domain that is not a registrar (403) and to any other address (405)', async () => {
+    await post('/SIP/Domains.json', { DomainName: 'calls-only.acme.example', VoiceUrl: `${web.baseUrl}/voice` });
+    const desk = await phone('bob');
+    expect((await registration(desk, 'sip:bob@calls-only.acme.example').register({ auth: BOB })).status).toBe(403);
+    expect((await registration(desk, 'sip:bob@nowhere.example').register({ auth: BOB })).status).toBe(405);
+  });
+
+  it('rings the registered phone for a call to sip:bob@<domain>, at the address its REGISTER came from', async () => {
+    const desk = await phone('bob', true);
+    // The phone names an address behind a NAT, which Conclave cannot reach: the call must go to
+    // the address and port the REGISTER came from.
+    const ok = await registration(desk).register({ auth: BOB, contacts: ['<sip:bob@192.168.77.5:5060>'] });
+    expect(ok.status).toBe(200);
+    const sid = await placeCall(t, `sip:bob@${DOMAIN}`, '<Response><Pause length="10"/></Response>');
+    const incoming = await desk.invited;
+    expect(incoming.request.uri).toMatch(/^sip:bob@127\.0\.0\.1:\d+$/);
+    await until(async () => (await callStatus(sid)) === 'in-progress', 10_000, 'the call to be answered');
+    expect(desk.call?.state).toBe('active');
+  });
+
+  it('fails a call to a user with no registration at once: Calls.create no-answer, <Dial><Sip> DialCallStatus=no-answer', async () => {
+    const started = Date.now();
+    const sid = await placeCall(t, `sip:carol@${DOMAIN}`, '<Response><Pause length="10"/></Response>');
+    await until(async () => (await callStatus(sid)) === 'no-answer', 5_000, 'the call to fail with no-answer');
+
+    app.set('/after', () => '<Response><Hangup/></Response>');
+    await placeCall(t, 'sim:caller', `<Response><Dial timeout="30" action="${web.baseUrl}/after"><Sip>sip:carol@${DOMAIN}</Sip></Dial></Response>`);
+    const after = await until(() => web.requests.find((r) => r.path === '/after'), 5_000, 'the Dial action');
+    expect(after.params).toMatchObject({ DialCallStatus: 'no-answer' });
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+});
