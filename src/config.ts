@@ -3,6 +3,7 @@
  * flags. Everything else gets its slice of `Config` handed down. A bad value stops the start
  * with a ConfigError whose one line says what is wrong and how to fix it.
  */
+import { accessSync, constants } from 'node:fs';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { resolve, dirname, join } from 'node:path';
@@ -44,7 +45,7 @@ export interface Config {
   webhooks?: { twimlTimeoutMs: number; callbackTimeoutMs: number };
   /** Networks requests to accounts' URLs may (not) reach, over the built-in list; absent: the built-in list alone. */
   outbound?: OutboundRules;
-  /** The SIP listener (UDP and TCP); absent: no SIP at all (sip: endpoints are refused). */
+  /** The SIP listener (UDP and TCP, and TLS when configured); absent: no SIP at all (sip: endpoints are refused). */
   sip?: SipConfig;
   /** The media plane; absent: the defaults below. */
   media?: MediaConfig;
@@ -104,6 +105,20 @@ export interface SipConfig {
    * (`[ipv6]:port`), tried in order (CONCLAVE_SIP_DNS_SERVERS); absent: the system's resolv.conf.
    */
   dnsServers?: string[];
+  /** SIP over TLS (RFC 3261 §26.2); absent: off (no certificate and key given). */
+  tls?: SipTlsConfig;
+}
+
+/** The TLS listener and the PEM files it needs (absolute paths; read when SIP starts). */
+export interface SipTlsConfig {
+  /** TCP port of the TLS listener (CONCLAVE_SIP_TLS_PORT, default 5061; 0: any free port). */
+  port: number;
+  /** Our certificate chain (CONCLAVE_SIP_TLS_CERT). */
+  certFile: string;
+  /** Its private key (CONCLAVE_SIP_TLS_KEY). */
+  keyFile: string;
+  /** CAs that peers' certificates must chain to (CONCLAVE_SIP_TLS_CA); absent: the system's. */
+  caFile?: string;
 }
 
 /** What one source address, and everyone together, may take of the SIP listener (issue #10: floods). */
@@ -184,6 +199,8 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
 };
 
 export const DEFAULT_SIP_PORT = 5060;
+/** RFC 3261 §19.1.2: SIP over TLS listens on 5061. */
+export const DEFAULT_SIP_TLS_PORT = 5061;
 export const DEFAULT_RTP_PORTS = { min: 10000, max: 20000 };
 /**
  * The media threads' SCHED_FIFO priority unless CONCLAVE_MEDIA_REALTIME says otherwise, where
@@ -285,7 +302,40 @@ function parseSip(flags: { 'sip-port'?: string }, env: NodeJS.ProcessEnv): SipCo
     throw new ConfigError(`CONCLAVE_PUBLIC_ADDRESS=${publicAddress} is not a usable IPv4 address; set the address phones reach Conclave at`);
   }
   const dnsServers = parseDnsServers(env.CONCLAVE_SIP_DNS_SERVERS);
-  return { host, port, publicAddress, limits: parseSipLimits(env), ...(dnsServers ? { dnsServers } : {}) };
+  const tls = parseSipTls(env, port);
+  return { host, port, publicAddress, limits: parseSipLimits(env), ...(dnsServers ? { dnsServers } : {}), ...(tls ? { tls } : {}) };
+}
+
+/** TLS is on when a certificate and a key are given; the port and CA settings only go with them. */
+function parseSipTls(env: NodeJS.ProcessEnv, sipPort: number): SipTlsConfig | undefined {
+  const given = (name: string): string | undefined => (env[name] === undefined || env[name].trim() === '' ? undefined : env[name]);
+  const cert = given('CONCLAVE_SIP_TLS_CERT');
+  const key = given('CONCLAVE_SIP_TLS_KEY');
+  if (cert === undefined && key === undefined) {
+    const stray = ['CONCLAVE_SIP_TLS_PORT', 'CONCLAVE_SIP_TLS_CA'].find((name) => given(name) !== undefined);
+    if (stray) throw new ConfigError(`${stray} is set but SIP over TLS is off; set CONCLAVE_SIP_TLS_CERT and CONCLAVE_SIP_TLS_KEY (PEM files) to turn it on`);
+    return undefined;
+  }
+  if (cert === undefined || key === undefined) {
+    throw new ConfigError('CONCLAVE_SIP_TLS_CERT and CONCLAVE_SIP_TLS_KEY go together; set both (PEM files: the certificate chain and its key), or neither for no TLS');
+  }
+  const port = parsePort(given('CONCLAVE_SIP_TLS_PORT') ?? String(DEFAULT_SIP_TLS_PORT), 'CONCLAVE_SIP_TLS_PORT');
+  if (port !== 0 && port === sipPort) {
+    throw new ConfigError(`CONCLAVE_SIP_TLS_PORT=${port} is the SIP port, where SIP over TCP listens; use another (5061 is the usual)`);
+  }
+  const ca = given('CONCLAVE_SIP_TLS_CA');
+  return { port, certFile: readable(cert, 'CONCLAVE_SIP_TLS_CERT'), keyFile: readable(key, 'CONCLAVE_SIP_TLS_KEY'), ...(ca ? { caFile: readable(ca, 'CONCLAVE_SIP_TLS_CA') } : {}) };
+}
+
+/** The absolute path of a file this process can read. */
+function readable(path: string, name: string): string {
+  const absolute = resolve(path);
+  try {
+    accessSync(absolute, constants.R_OK);
+  } catch (error) {
+    throw new ConfigError(`${name}=${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}); give the path of a PEM file this process may read`);
+  }
+  return absolute;
 }
 
 /** `ip`, `ip:port`, a bare IPv6 address or `[ipv6]:port`, as node:dns `setServers` takes them. */

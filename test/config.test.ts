@@ -1,5 +1,7 @@
 /** The SIP and media settings of loadConfig: defaults, overrides, and one-line errors. */
-import { resolve } from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SIP_LIMITS, loadConfig } from '../src/config.js';
 import { ConfigError } from '../src/errors.js';
@@ -51,6 +53,34 @@ describe('SIP and media configuration', () => {
     expect(loadConfig([], { CONCLAVE_SIP_DNS_SERVERS: ' ' }).sip?.dnsServers).toBeUndefined();
     const servers = loadConfig([], { CONCLAVE_SIP_DNS_SERVERS: '192.0.2.53, 127.0.0.1:5353,2001:db8::53,[2001:db8::54]:53' }).sip?.dnsServers;
     expect(servers).toEqual(['192.0.2.53', '127.0.0.1:5353', '2001:db8::53', '[2001:db8::54]:53']);
+  });
+
+  it('turns SIP over TLS on with a certificate and a key (port 5061 unless CONCLAVE_SIP_TLS_PORT says, the system\'s CAs unless CONCLAVE_SIP_TLS_CA says)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'conclave-config-tls-'));
+    try {
+      for (const name of ['cert.pem', 'key.pem', 'ca.pem']) writeFileSync(join(dir, name), 'PEM');
+      const files = { CONCLAVE_SIP_TLS_CERT: join(dir, 'cert.pem'), CONCLAVE_SIP_TLS_KEY: join(dir, 'key.pem') };
+      expect(loadConfig([], {}).sip?.tls).toBeUndefined();
+      expect(loadConfig([], files).sip?.tls).toEqual({ port: 5061, certFile: files.CONCLAVE_SIP_TLS_CERT, keyFile: files.CONCLAVE_SIP_TLS_KEY });
+      expect(loadConfig([], { ...files, CONCLAVE_SIP_TLS_PORT: '5071', CONCLAVE_SIP_TLS_CA: join(dir, 'ca.pem') }).sip?.tls).toEqual({
+        port: 5071,
+        certFile: files.CONCLAVE_SIP_TLS_CERT,
+        keyFile: files.CONCLAVE_SIP_TLS_KEY,
+        caFile: join(dir, 'ca.pem'),
+      });
+      const fails = (env: NodeJS.ProcessEnv, message: RegExp): void => {
+        expect(() => loadConfig([], env)).toThrow(ConfigError);
+        expect(() => loadConfig([], env)).toThrow(message);
+      };
+      fails({ CONCLAVE_SIP_TLS_CERT: files.CONCLAVE_SIP_TLS_CERT }, /CONCLAVE_SIP_TLS_CERT and CONCLAVE_SIP_TLS_KEY go together/);
+      fails({ CONCLAVE_SIP_TLS_PORT: '5061' }, /CONCLAVE_SIP_TLS_PORT is set but SIP over TLS is off/);
+      fails({ CONCLAVE_SIP_TLS_CA: join(dir, 'ca.pem') }, /CONCLAVE_SIP_TLS_CA is set but SIP over TLS is off/);
+      fails({ ...files, CONCLAVE_SIP_TLS_KEY: join(dir, 'missing.pem') }, /CONCLAVE_SIP_TLS_KEY=.*missing\.pem cannot be read \(ENOENT\)/);
+      fails({ ...files, CONCLAVE_SIP_TLS_PORT: 'tls' }, /CONCLAVE_SIP_TLS_PORT=tls is not a TCP port/);
+      fails({ ...files, CONCLAVE_SIP_TLS_PORT: '5060' }, /CONCLAVE_SIP_TLS_PORT=5060 is the SIP port/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it.each([

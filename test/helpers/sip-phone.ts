@@ -18,6 +18,7 @@ import type { SipCall } from '../../src/sip/ua/call.js';
 import type { IncomingCall } from '../../src/sip/ua/incoming-call.js';
 import { SipUserAgent } from '../../src/sip/ua/user-agent.js';
 import { SipCombinedTransport } from '../../src/sip/transport/combined-transport.js';
+import type { SipTlsOptions } from '../../src/sip/transport/tcp-transport.js';
 import { goertzel, meanAmplitude, ToneSource } from '../media/goertzel.js';
 import { keyTone } from './dtmf.js';
 
@@ -110,8 +111,8 @@ export class SipPhone {
    * A phone speaking `hz` (null: silent), listening on UDP and TCP; with `answer`, it answers
    * every INVITE at once.
    */
-  static async open(name: string, hz: number | null, options: { answer?: boolean; telephoneEvent?: boolean; srtp?: boolean } = {}): Promise<SipPhone> {
-    const transport = await SipCombinedTransport.open({ host: '127.0.0.1', port: 0 });
+  static async open(name: string, hz: number | null, options: { answer?: boolean; telephoneEvent?: boolean; srtp?: boolean; tls?: SipTlsOptions } = {}): Promise<SipPhone> {
+    const transport = await SipCombinedTransport.open({ host: '127.0.0.1', port: 0, ...(options.tls ? { tls: { ...options.tls, port: 0 } } : {}) });
     const rtp = dgram.createSocket('udp4');
     await new Promise<void>((resolve) => rtp.bind(0, '127.0.0.1', resolve));
     let onInvite: (incoming: IncomingCall) => void = () => {};
@@ -137,6 +138,13 @@ export class SipPhone {
 
   get uri(): string {
     return `sip:${this.name}@127.0.0.1:${this.transport.address.port}`;
+  }
+
+  /** The phone's `sips:` URI, at its TLS listener (opened with `tls`: SIP over TLS, RFC 5630). */
+  get sipsUri(): string {
+    const tls = this.transport.tlsAddress;
+    if (!tls) throw new Error(`${this.name} was opened without tls`);
+    return `sips:${this.name}@${tls.host}:${tls.port}`;
   }
 
   private sdp(body: string): string {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { createApp, type App } from '../../src/app.js';
-import { DEFAULT_HTTP_LIMITS, DEFAULT_MEDIA_CONFIG, type Config, type HttpLimits, type MediaConfig } from '../../src/config.js';
+import { DEFAULT_HTTP_LIMITS, DEFAULT_MEDIA_CONFIG, type Config, type HttpLimits, type MediaConfig, type SipTlsConfig } from '../../src/config.js';
 import type { Clock } from '../../src/domain/ports.js';
 import { newAuthToken, newSid } from '../../src/domain/sids.js';
 import { joinConference, type JoinRequest, type JoinResult } from '../../src/services/join-conference.js';
@@ -39,11 +39,11 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export function testConfig(kind: StoreKind, options: { sip?: boolean | { host: string }; rtpTimeoutMs?: number; media?: Partial<MediaConfig> } = {}): Config {
+export function testConfig(kind: StoreKind, options: { sip?: boolean | { host: string }; rtpTimeoutMs?: number; media?: Partial<MediaConfig>; sipTls?: SipTlsConfig } = {}): Config {
   const host = typeof options.sip === 'object' ? options.sip.host : '127.0.0.1';
   return {
     // SIP on a free port of `host` (127.0.0.1 by default) when a test asks for it; RTP on the same address.
-    ...(options.sip ? { sip: { host, port: 0, publicAddress: host } } : {}),
+    ...(options.sip ? { sip: { host, port: 0, publicAddress: host, ...(options.sipTls ? { tls: options.sipTls } : {}) } } : {}),
     media: { ...DEFAULT_MEDIA_CONFIG, host, ...(options.rtpTimeoutMs ? { rtpTimeoutMs: options.rtpTimeoutMs } : {}), ...options.media },
     http: { host: '127.0.0.1', port: 0 },
     database: kind === 'sqlite' ? { kind: 'sqlite', path: ':memory:' } : { kind: 'postgres', url: 'postgres://unused' },
@@ -66,6 +66,8 @@ export interface TestAppOptions {
   accountSid?: string;
   /** Listen for SIP (UDP and TCP) on a free port of 127.0.0.1, or of the host given (a netns veth address). */
   sip?: boolean | { host: string };
+  /** SIP over TLS too (with `sip`): its port and PEM files. */
+  sipTls?: SipTlsConfig;
   /** Hang up legs whose RTP stops for this long (default 30 s). */
   rtpTimeoutMs?: number;
   /** Media settings over the defaults (DEFAULT_MEDIA_CONFIG). */
@@ -93,6 +95,7 @@ export async function startTestApp(kind: StoreKind, options: TestAppOptions = {}
   const authToken = newAuthToken();
   const config = testConfig(kind, {
     sip: options.sip ?? false,
+    ...(options.sipTls ? { sipTls: options.sipTls } : {}),
     ...(options.rtpTimeoutMs ? { rtpTimeoutMs: options.rtpTimeoutMs } : {}),
     ...(options.media ? { media: options.media } : {}),
   });

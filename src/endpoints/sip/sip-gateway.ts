@@ -1,6 +1,6 @@
 /**
  * Conclave's SIP edge: one user agent on the configured host and port (UDP and TCP, RFC 3261
- * §18), whose calls get an RTP
+ * §18; TLS on its own port when configured, §26.2), whose calls get an RTP
  * leg in the media plane; host names in dialled URIs are found in DNS (RFC 3263, SipResolver). Outbound, it dials `sip:` endpoints for Calls and Create Participant
  * (sip-outbound.ts); inbound, it hands each INVITE to the router the app gives (a number the
  * account owns → its VoiceUrl → TwiML), ringing until the TwiML decides (sip-inbound.ts).
@@ -13,7 +13,10 @@ import type { SipDomain } from '../../domain/sip-domain.js';
 import type { SdesCrypto } from '../../sip/sdp/sdes-crypto.js';
 import type { SipDomainGuard } from './sip-domain-guard.js';
 import { randomInt } from 'node:crypto';
-import { DEFAULT_SIP_LIMITS, type SipLimits } from '../../config.js';
+import { readFile } from 'node:fs/promises';
+import { createSecureContext } from 'node:tls';
+import { DEFAULT_SIP_LIMITS, type SipLimits, type SipTlsConfig } from '../../config.js';
+import { ConfigError } from '../../errors.js';
 import type { DialOptions, DialResult, InboundLeg } from '../../domain/call-ports.js';
 import { SipResolver } from '../../sip/dns/sip-resolver.js';
 import { RequestAdmission } from '../../sip/limits/request-admission.js';
@@ -37,6 +40,8 @@ export interface SipGatewayOptions {
   limits?: SipLimits;
   /** DNS servers for SIP host names (`ip[:port]`); the system's when absent. */
   dnsServers?: readonly string[];
+  /** SIP over TLS: its port and PEM files; off when absent. */
+  tls?: SipTlsConfig;
 }
 
 /** What an inbound INVITE asks for, for the app's router. */
@@ -117,9 +122,12 @@ export class SipGateway {
       maxServerTransactions: limits.maxTransactions,
       trusted: limits.trusted,
     });
+    const tls = options.tls ? await readTlsFiles(options.tls) : undefined;
     const transport = await SipCombinedTransport.open({
       host: options.host,
       port: options.port,
+      publicHost: options.publicAddress,
+      ...(tls ? { tls } : {}),
       tcp: {
         maxConnections: limits.tcpMax > 0 ? limits.tcpMax : Infinity,
         maxConnectionsPerSource: limits.tcpPerSource > 0 ? limits.tcpPerSource : Infinity,
@@ -149,8 +157,8 @@ export class SipGateway {
       admission,
       onRefused: (request, source, action, cause) => floodLog.refused(request.method, source, action, cause),
     });
-    // UDP and TCP: the transports the combined transport speaks (no TLS yet).
-    const resolver = new SipResolver({ ...(options.dnsServers ? { servers: options.dnsServers } : {}), transports: ['udp', 'tcp'] });
+    // The transports the combined transport speaks: TLS only when configured (else sips: is refused).
+    const resolver = new SipResolver({ ...(options.dnsServers ? { servers: options.dnsServers } : {}), transports: tls ? ['udp', 'tcp', 'tls'] : ['udp', 'tcp'] });
     holder.gateway = new SipGateway(transport, ua, plane, hooks, logger, options.publicAddress, floodLog, resolver);
     return holder.gateway;
   }
@@ -239,6 +247,21 @@ export class SipGateway {
     await this.transport.close();
     this.floodLog.close();
   }
+}
+
+/** The PEM files of the TLS settings, read; a file that cannot be read or parsed stops the start. */
+async function readTlsFiles(config: SipTlsConfig): Promise<{ port: number; cert: Buffer; key: Buffer; ca?: Buffer }> {
+  const read = (path: string, name: string): Promise<Buffer> =>
+    readFile(path).catch((error: unknown) => {
+      throw new ConfigError(`${name}=${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}); give the path of a PEM file this process may read`);
+    });
+  const [cert, key, ca] = await Promise.all([read(config.certFile, 'CONCLAVE_SIP_TLS_CERT'), read(config.keyFile, 'CONCLAVE_SIP_TLS_KEY'), config.caFile ? read(config.caFile, 'CONCLAVE_SIP_TLS_CA') : undefined]);
+  try {
+    createSecureContext({ cert, key, ...(ca ? { ca } : {}) });
+  } catch (error) {
+    throw new ConfigError(`CONCLAVE_SIP_TLS_CERT, CONCLAVE_SIP_TLS_KEY and CONCLAVE_SIP_TLS_CA must be a PEM certificate chain, its key and CA certificates (${(error as Error).message})`);
+  }
+  return { port: config.port, cert, key, ...(ca ? { ca } : {}) };
 }
 
 export type { IncomingCall };

@@ -140,7 +140,7 @@ export class SipOutbound {
     const maddr = sip.params.get('maddr');
     if (isIP((typeof maddr === 'string' ? maddr : sip.host).replace(/^\[(.*)\]$/, '$1')) !== 0) return undefined;
     const targets = await this.gateway.resolver.resolve(sip);
-    // The resolver was made for UDP and TCP only, so no TLS target comes back.
-    return targets.flatMap((t) => (t.transport === 'tls' ? [] : [{ host: t.host, port: t.port, transport: t.transport }]));
+    // TLS targets (only when TLS is configured) check the certificate for the URI's host (RFC 5922 §7.2).
+    return targets.map((t) => ({ host: t.host, port: t.port, transport: t.transport, ...(t.transport === 'tls' ? { serverName: sip.host } : {}) }));
   }
 }
