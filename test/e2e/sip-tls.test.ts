@@ -3,10 +3,12 @@
  * made by openssl: a phone calls a number at Conclave's `sips:` URI over TLS, the number's TwiML
  * dials another phone's `sips:` URI (Conclave connects over TLS and checks its certificate
  * against CONCLAVE_SIP_TLS_CA), and the two hear each other (RTP is unchanged); a `sips:`
- * target is refused when Conclave has no TLS.
+ * name is found by its `_sips._tcp` SRV records (RFC 3263, a dnsmasq started here) and its
+ * certificate checked for that name; a `sips:` target is refused when Conclave has no TLS.
  */
 import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startDnsServer } from '../helpers/dnsmasq.js';
 import { SipPhone } from '../helpers/sip-phone.js';
 import { placeCall, startTestApp, type TestApp } from '../helpers/test-app.js';
 import { makeTestCertificates, type TestCertificates } from '../helpers/tls-certificates.js';
@@ -31,7 +33,7 @@ describe('SIP over TLS', () => {
   const phones: SipPhone[] = [];
 
   beforeAll(() => {
-    certs = makeTestCertificates(['127.0.0.1', 'localhost']);
+    certs = makeTestCertificates(['127.0.0.1', 'localhost', 'desk.test']);
   });
   afterAll(() => certs.remove());
   afterEach(async () => {
@@ -41,9 +43,13 @@ describe('SIP over TLS', () => {
     await web.close();
   });
 
-  async function start(tls: boolean): Promise<{ tlsPort: number }> {
+  async function start(tls: boolean, dnsServer?: string): Promise<{ tlsPort: number }> {
     const tlsPort = await freePort();
-    t = await startTestApp('sqlite', { sip: true, ...(tls ? { sipTls: { port: tlsPort, certFile: certs.certFile, keyFile: certs.keyFile, caFile: certs.caFile } } : {}) });
+    t = await startTestApp('sqlite', {
+      sip: true,
+      ...(tls ? { sipTls: { port: tlsPort, certFile: certs.certFile, keyFile: certs.keyFile, caFile: certs.caFile } } : {}),
+      ...(dnsServer ? { sipDnsServers: [dnsServer] } : {}),
+    });
     web = await startReceiver((request, response) => answer(response, 200, 'text/xml', request.path.startsWith('/after') ? '<Response><Hangup/></Response>' : twiml));
     await t.request('POST', `/2010-04-01/Accounts/${t.accountSid}/IncomingPhoneNumbers.json`, { form: { PhoneNumber: NUMBER, VoiceUrl: `${web.baseUrl}/voice` } });
     return { tlsPort };
@@ -85,6 +91,24 @@ describe('SIP over TLS', () => {
     expect((await actionRequest()).params).toMatchObject({ DialCallStatus: 'completed' });
     // The action's <Hangup/> ends the caller's call over its TLS connection.
     await caller.ended();
+  });
+
+  it('dials sips:desk@desk.test at the target of its _sips._tcp SRV record, its certificate checked for desk.test', async () => {
+    const desk = await phone('desk', 400, { answer: true });
+    const deskTls = Number(/:(\d+)$/.exec(desk.sipsUri)?.[1]);
+    const dns = await startDnsServer({ srv: [{ name: '_sips._tcp.desk.test', target: 'host.desk.test', port: deskTls, priority: 10, weight: 0 }], a: { 'host.desk.test': ['127.0.0.1'] } });
+    try {
+      await start(true, dns.address);
+      await placeCall(t!, 'sim:caller;tone=600', `<Response><Dial action="${web.baseUrl}/after"><Sip>sips:desk@desk.test</Sip></Dial></Response>`);
+      const incoming = await desk.invited;
+      expect(incoming.source.transport).toBe('tls');
+      expect(incoming.request.uri).toBe('sips:desk@desk.test');
+      expect(await desk.hearsTone(600, 3000)).toBeGreaterThan(3000);
+      desk.call!.hangup();
+      expect((await actionRequest()).params).toMatchObject({ DialCallStatus: 'completed' });
+    } finally {
+      await dns.close();
+    }
   });
 
   it('fails a sips: dial at once when Conclave has no TLS', async () => {

@@ -39,11 +39,11 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export function testConfig(kind: StoreKind, options: { sip?: boolean | { host: string }; rtpTimeoutMs?: number; media?: Partial<MediaConfig>; sipTls?: SipTlsConfig } = {}): Config {
+export function testConfig(kind: StoreKind, options: { sip?: boolean | { host: string }; rtpTimeoutMs?: number; media?: Partial<MediaConfig>; sipTls?: SipTlsConfig; sipDnsServers?: string[] } = {}): Config {
   const host = typeof options.sip === 'object' ? options.sip.host : '127.0.0.1';
   return {
     // SIP on a free port of `host` (127.0.0.1 by default) when a test asks for it; RTP on the same address.
-    ...(options.sip ? { sip: { host, port: 0, publicAddress: host, ...(options.sipTls ? { tls: options.sipTls } : {}) } } : {}),
+    ...(options.sip ? { sip: { host, port: 0, publicAddress: host, ...(options.sipTls ? { tls: options.sipTls } : {}), ...(options.sipDnsServers ? { dnsServers: options.sipDnsServers } : {}) } } : {}),
     media: { ...DEFAULT_MEDIA_CONFIG, host, ...(options.rtpTimeoutMs ? { rtpTimeoutMs: options.rtpTimeoutMs } : {}), ...options.media },
     http: { host: '127.0.0.1', port: 0 },
     database: kind === 'sqlite' ? { kind: 'sqlite', path: ':memory:' } : { kind: 'postgres', url: 'postgres://unused' },
@@ -68,6 +68,8 @@ export interface TestAppOptions {
   sip?: boolean | { host: string };
   /** SIP over TLS too (with `sip`): its port and PEM files. */
   sipTls?: SipTlsConfig;
+  /** DNS servers for SIP host names (with `sip`; CONCLAVE_SIP_DNS_SERVERS), e.g. a test's dnsmasq. */
+  sipDnsServers?: string[];
   /** Hang up legs whose RTP stops for this long (default 30 s). */
   rtpTimeoutMs?: number;
   /** Media settings over the defaults (DEFAULT_MEDIA_CONFIG). */
@@ -96,6 +98,7 @@ export async function startTestApp(kind: StoreKind, options: TestAppOptions = {}
   const config = testConfig(kind, {
     sip: options.sip ?? false,
     ...(options.sipTls ? { sipTls: options.sipTls } : {}),
+    ...(options.sipDnsServers ? { sipDnsServers: options.sipDnsServers } : {}),
     ...(options.rtpTimeoutMs ? { rtpTimeoutMs: options.rtpTimeoutMs } : {}),
     ...(options.media ? { media: options.media } : {}),
   });
