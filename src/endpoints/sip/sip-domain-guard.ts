@@ -100,8 +100,13 @@ export class SipDomainGuard {
   private challenge(stale: boolean, purpose: SipCredentialPurpose): { allowed: false; status: 401 | 407; headers: Array<readonly [string, string]> } {
     const nonce = this.newNonce();
     const name = purpose === 'calls' ? 'Proxy-Authenticate' : 'WWW-Authenticate';
-    // RFC 8760 §2.4: one challenge per algorithm, the preferred (SHA-256) first.
-    const headers = (['SHA-256', 'MD5'] as const).map((algorithm) => [name, buildChallenge({ realm: SIP_REALM, nonce, algorithm, stale })] as const);
+    // RFC 8760 §2.4: one challenge per algorithm, the preferred (SHA-256) first. A REGISTER is
+    // challenged with MD5 alone: phones are where SHA-256 is rarest, and a stack that meets an
+    // algorithm it does not know fails the whole 401 instead of taking the next challenge (libre
+    // before 2.x, so Debian 12's baresip: test/interop/registrar-baresip.test.ts). SHA-256
+    // credentials a phone sends anyway still verify.
+    const algorithms = purpose === 'calls' ? (['SHA-256', 'MD5'] as const) : (['MD5'] as const);
+    const headers = algorithms.map((algorithm) => [name, buildChallenge({ realm: SIP_REALM, nonce, algorithm, stale })] as const);
     return { allowed: false, status: purpose === 'calls' ? 407 : 401, headers };
   }
 

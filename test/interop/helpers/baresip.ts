@@ -38,6 +38,12 @@ export interface BaresipOptions {
   codecModules?: readonly string[];
   /** Extra account parameters, e.g. `;auth_pass=x`. */
   accountParams?: string;
+  /**
+   * The account's address of record when it is not the instance's own URI — a phone that
+   * registers (`sip:bob@acme.example`, with `;regint=…;outbound=…;auth_pass=…` in
+   * accountParams); `;regint=0` is then left out.
+   */
+  aor?: string;
   /** Scratch directory (config, accounts, rec/); default a new temp dir, removed on stop. */
   dir?: string;
   /** Pass `-s` (SIP trace to the log). */
@@ -149,12 +155,12 @@ export class Baresip {
     await writeFile(join(dir, 'config'), `${config.map(([k, v]) => `${k}\t\t${v}`).join('\n')}\n`);
     const uri = `sip:${options.name}@${address}:${sipPort}`;
     const params = [
-      ';regint=0',
+      options.aor ? '' : ';regint=0',
       options.autoAnswer ? ';answermode=auto' : '',
       options.audioCodecs ? `;audio_codecs=${options.audioCodecs}` : '',
       options.accountParams ?? '',
     ].join('');
-    await writeFile(join(dir, 'accounts'), `<${uri}>${params}\n`);
+    await writeFile(join(dir, 'accounts'), `<${options.aor ?? uri}>${params}\n`);
 
     const args = ['-4', '-f', dir, ...(options.sipTrace ? ['-s'] : [])];
     const child = options.netns.spawn('baresip', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: dir } });
