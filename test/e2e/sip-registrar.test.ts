@@ -3,9 +3,10 @@
  * §10.3), with a real phone on UDP: 401 until the digest credentials of a list mapped for
  * registrations come, 403 for someone else's address of record or a domain that is not a
  * registrar, 423 below a minute, bindings listed with their expiry, removed one by one or all
- * with `*`; then a call to `sip:bob@<domain>` rings bob's registered phone (at the address its
- * REGISTER came from, whatever its Contact says), and one to a user with no binding fails at
- * once with no-answer instead of a DNS lookup or a ring timeout.
+ * with `*`; then a call to `sip:bob@<domain>` (Calls.create, Create Participant) rings bob's
+ * registered phone (at the address its REGISTER came from, whatever its Contact says), and one
+ * to a user with no binding fails at once with no-answer instead of a DNS lookup or a ring
+ * timeout.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PhoneRegistration } from '../helpers/phone-registration.js';
@@ -117,6 +118,24 @@ describe('Conclave as the registrar of a SIP Domain', () => {
     expect(incoming.request.uri).toMatch(/^sip:bob@127\.0\.0\.1:\d+$/);
     await until(async () => (await callStatus(sid)) === 'in-progress', 10_000, 'the call to be answered');
     expect(desk.call?.state).toBe('active');
+  });
+
+  it('adds the registered phone to a conference with Create Participant To=sip:bob@<domain>', async () => {
+    const desk = await phone('bob', true);
+    expect((await registration(desk).register({ auth: BOB })).status).toBe(200);
+    await placeCall(t, 'sim:host', '<Response><Dial><Conference beep="false">standup</Conference></Dial></Response>');
+    const api = `/2010-04-01/Accounts/${t.accountSid}`;
+    const conference = await until(async () => {
+      const list = (await t.request('GET', `${api}/Conferences.json?FriendlyName=standup`)).json<{ conferences: Array<{ sid: string }> }>();
+      return list.conferences[0];
+    }, 10_000, 'the conference');
+    const added = await t.request('POST', `${api}/Conferences/${conference.sid}/Participants.json`, { form: { From: '+15005550006', To: `sip:bob@${DOMAIN}`, Label: 'bob' } });
+    expect(added.status, added.body).toBe(201);
+    await desk.invited;
+    await until(async () => {
+      const res = await t.request('GET', `${api}/Conferences/${conference.sid}/Participants.json`);
+      return res.json<{ participants: Array<{ label: string | null; status: string }> }>().participants.some((p) => p.label === 'bob' && p.status === 'connected');
+    }, 10_000, 'bob to be a connected participant');
   });
 
   it('fails a call to a user with no registration at once: Calls.create no-answer, <Dial><Sip> DialCallStatus=no-answer', async () => {
