@@ -6,24 +6,15 @@
  * name is found by its `_sips._tcp` SRV records (RFC 3263, a dnsmasq started here) and its
  * certificate checked for that name; a `sips:` target is refused when Conclave has no TLS.
  */
-import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startDnsServer } from '../helpers/dnsmasq.js';
+import { freeTcpPort } from '../helpers/free-port.js';
 import { SipPhone } from '../helpers/sip-phone.js';
 import { placeCall, startTestApp, type TestApp } from '../helpers/test-app.js';
 import { makeTestCertificates, type TestCertificates } from '../helpers/tls-certificates.js';
 import { answer, startReceiver, type Receiver, type ReceivedRequest } from '../helpers/webhook-receiver.js';
 
 const NUMBER = '+15005550161';
-
-/** A TCP port free now (the app's TLS port: the app tells only its UDP/TCP port). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('SIP over TLS', () => {
   let certs: TestCertificates;
@@ -44,7 +35,7 @@ describe('SIP over TLS', () => {
   });
 
   async function start(tls: boolean, dnsServer?: string): Promise<{ tlsPort: number }> {
-    const tlsPort = await freePort();
+    const tlsPort = await freeTcpPort();
     t = await startTestApp('sqlite', {
       sip: true,
       ...(tls ? { sipTls: { port: tlsPort, certFile: certs.certFile, keyFile: certs.keyFile, caFile: certs.caFile } } : {}),

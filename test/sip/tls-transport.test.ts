@@ -3,7 +3,9 @@
  * certificates from a throwaway CA made by openssl: a `sips:` call goes over TLS with our Via
  * saying TLS and our Contact naming the TLS port, the BYE reuses the INVITE's connection
  * (RFC 5923-style), a certificate that does not chain to the CA or is for another name is
- * refused before anything is sent, and the per-source connection cap holds on TLS too.
+ * refused before anything is sent — and the call fails at once (a transport error, RFC 3261
+ * §17.1.4), moving on to the next server when there is one — and the per-source connection cap
+ * holds on TLS too.
  */
 import { connect } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +18,7 @@ import type { SipDestination } from '../../src/sip/transaction/transport.js';
 import type { SipCall } from '../../src/sip/ua/call.js';
 import { SipUserAgent, type SipUserAgentOptions } from '../../src/sip/ua/user-agent.js';
 import { makeTestCertificates, type TestCertificates } from '../helpers/tls-certificates.js';
+import { freeTcpPort } from '../helpers/free-port.js';
 import { until } from '../helpers/until.js';
 
 const media = { address: '127.0.0.1', port: 40000, sessionId: '1', sessionVersion: 1 };
@@ -108,25 +111,43 @@ describe('SIP over TLS', () => {
 
   it('refuses a certificate that does not chain to the CA it trusts, and sends nothing', async () => {
     const bob = await agent(answering());
-    const alice = await agent({ timing: { t1: 50 } }, {}, certs.otherCa);
+    const alice = await agent({}, {}, certs.otherCa);
     const call = alice.ua.invite({ to: `sips:bob@127.0.0.1:${bob.tls.port}`, from: 'sips:alice@127.0.0.1', sdpOffer: writeOffer(media) });
-    const ok = answered(call);
-    await until(() => alice.errors.length > 0, 5_000, 'the certificate to be refused');
+    const failed = new Promise<{ status: number }>((resolve) => call.on('failed', resolve));
+    const started = Date.now();
+    // 503 at once (the default Timer B would take 32 s), with the certificate error reported.
+    expect((await failed).status).toBe(503);
+    expect(Date.now() - started).toBeLessThan(5_000);
     expect((alice.errors[0] as NodeJS.ErrnoException).code).toMatch(/UNABLE_TO_VERIFY|SELF_SIGNED|UNABLE_TO_GET_ISSUER/);
-    expect(await ok).toBe(false);
     expect(bob.invites).toHaveLength(0);
     expect(alice.transport.tls!.connectionCount).toBe(0);
   });
 
-  it('refuses a certificate for another name', async () => {
+  it('refuses a certificate for another name, and fails over to the next server', async () => {
     const bob = await agent(answering());
-    const alice = await agent({ timing: { t1: 50 } });
-    const call = alice.ua.invite({ to: 'sips:bob@carrier.example', from: 'sips:alice@127.0.0.1', sdpOffer: writeOffer(media), targets: [{ ...bob.tls, transport: 'tls' }] });
-    const ok = answered(call);
-    await until(() => alice.errors.length > 0, 5_000, 'the certificate to be refused');
+    const carrier = await agent(answering());
+    const alice = await agent();
+    // The first server's certificate is not for carrier.example: the INVITE moves on to the next (RFC 3263 §4.3).
+    const call = alice.ua.invite({
+      to: 'sips:bob@carrier.example',
+      from: 'sips:alice@127.0.0.1',
+      sdpOffer: writeOffer(media),
+      targets: [{ ...bob.tls, transport: 'tls' }, { ...carrier.tls, transport: 'tls', serverName: 'localhost' }],
+      failoverAfterMs: 30_000,
+    });
+    expect(await answered(call)).toBe(true);
     expect((alice.errors[0] as NodeJS.ErrnoException).code).toBe('ERR_TLS_CERT_ALTNAME_INVALID');
-    expect(await ok).toBe(false);
-    expect(bob.invites).toHaveLength(0);
+    expect([bob.invites.length, carrier.invites.length]).toEqual([0, 1]);
+    call.hangup();
+  });
+
+  it('fails an INVITE at once when its TCP connection is refused (no listener), as TLS does', async () => {
+    const closed = await freeTcpPort();
+    const alice = await agent();
+    const call = alice.ua.invite({ to: `sip:bob@127.0.0.1:${closed};transport=tcp`, from: 'sip:alice@127.0.0.1', sdpOffer: writeOffer(media) });
+    const failed = await new Promise<{ status: number }>((resolve) => call.on('failed', resolve));
+    expect(failed.status).toBe(503);
+    expect((alice.errors[0] as NodeJS.ErrnoException).code).toBe('ECONNREFUSED');
   });
 
   it('caps inbound TLS connections per source before any handshake', async () => {

@@ -58,6 +58,13 @@ export class SipTransactionLayer {
       timers: options.timers ?? realTimers,
       timing: { ...DEFAULT_TIMING, ...options.timing },
     };
+    // A request a stream transport could not deliver after all ends its transaction at once
+    // (§17.1.4), so the TU fails over or fails the request instead of waiting for Timer B/F.
+    options.transport.setUndeliveredHandler?.((request) => {
+      const key = request.kind === 'request' ? clientTransactionKey(request) : undefined;
+      const tx = key === undefined ? undefined : this.clients.get(key);
+      if (tx && (tx.state === 'calling' || tx.state === 'trying')) tx.transportFailed();
+    });
   }
 
   get serverTransactionCount(): number {

@@ -93,6 +93,11 @@ export abstract class Transaction {
     }
   }
 
+  /** The transport found it could not deliver our request after all (§17.1.4): ends with 'transport-error'. */
+  transportFailed(): void {
+    this.terminate('transport-error');
+  }
+
   protected terminate(reason: TerminationReason): void {
     if (this.closed) return;
     this.stateValue = 'terminated';

@@ -25,6 +25,11 @@ export interface SipTransport {
   readonly reliable: boolean;
   /** Sends or throws; a throw is a transport error for the transaction (§17.1.4, §17.2.4). */
   send(message: SipMessage, destination: SipDestination): void;
+  /**
+   * Where a stream transport reports a request it had accepted but could not deliver (its
+   * connection failed before it was up): a transport error found later (§17.1.4).
+   */
+  setUndeliveredHandler?(handler: (request: SipMessage, error: Error) => void): void;
 }
 
 /**

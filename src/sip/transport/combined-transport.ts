@@ -47,7 +47,7 @@ export interface CombinedTransportOptions {
   port?: number;
   maxHeaderBytes?: number;
   /** TCP settings (message size, idle timeout, connection limits). */
-  tcp?: Omit<TcpTransportOptions, 'host' | 'port' | 'onMessage' | 'onMalformed' | 'onError' | 'maxHeaderBytes' | 'drop' | 'tls'>;
+  tcp?: Omit<TcpTransportOptions, 'host' | 'port' | 'onMessage' | 'onMalformed' | 'onError' | 'maxHeaderBytes' | 'drop' | 'tls' | 'onUndelivered'>;
   /** SIP over TLS on `port` (0: any free port) with the TCP settings above; off when absent. */
   tls?: SipTlsOptions & { port: number };
   /**
@@ -68,6 +68,8 @@ export interface CombinedTransportOptions {
   /** Malformed input on either transport; `closed` when a TCP connection was dropped for it. */
   onMalformed?: (error: string, source: SipDestination, answered: boolean, closed: boolean) => void;
   onError?: (error: Error) => void;
+  /** A request a TCP or TLS connection could not deliver (it failed before it was up). */
+  onUndelivered?: (request: SipMessage, error: Error) => void;
 }
 
 export class SipCombinedTransport implements SipTransport {
@@ -144,6 +146,10 @@ export class SipCombinedTransport implements SipTransport {
 
   setMessageHandler(handler: (message: SipMessage, source: SipDestination) => void): void {
     this.options.onMessage = handler;
+  }
+
+  setUndeliveredHandler(handler: (request: SipMessage, error: Error) => void): void {
+    this.options.onUndelivered = handler;
   }
 
   /** Whether a message to `destination` (or this message) would go over TCP or TLS. */
@@ -233,12 +239,13 @@ export class SipCombinedTransport implements SipTransport {
 }
 
 /** What the TCP and TLS listeners share of the options. */
-function streamOptions(options: CombinedTransportOptions): Pick<TcpTransportOptions, 'maxHeaderBytes' | 'drop' | 'onMalformed' | 'onError'> {
+function streamOptions(options: CombinedTransportOptions): Pick<TcpTransportOptions, 'maxHeaderBytes' | 'drop' | 'onMalformed' | 'onError' | 'onUndelivered'> {
   return {
     maxHeaderBytes: options.maxHeaderBytes ?? 16 * 1024,
     ...(options.drop ? { drop: options.drop } : {}),
     onMalformed: (error, source, answered, closed) => options.onMalformed?.(error, source, answered, closed),
     onError: (error) => options.onError?.(error),
+    onUndelivered: (request, error) => options.onUndelivered?.(request, error),
   };
 }
 

@@ -24,8 +24,10 @@
  * closed as soon as it is accepted.
  *
  * `send` is synchronous like the UDP transport's: a new connection is opened and the message
- * queued on it. A connect failure cannot be thrown back to the transaction — it is reported
- * through `onError`, and the transaction times out (Timer B/F) as it would on UDP.
+ * queued on it. A connect failure (refused, timed out, a TLS certificate that does not verify)
+ * cannot be thrown back to the sender, so it is reported through `onError`, and each request
+ * queued on the connection through `onUndelivered`, for the transaction layer to end its
+ * transaction with a transport error (RFC 3261 §17.1.4) rather than wait for Timer B/F.
  *
  * SIP over TLS (RFC 3261 §26.2, RFC 5630) is the same stream with `tls` given: the server
  * still accepts plain TCP sockets, so the connection limits above are applied before any
@@ -85,6 +87,8 @@ export interface TcpTransportOptions {
   onMalformed?: (error: string, source: SipDestination, answered: boolean, closed: boolean) => void;
   /** Socket, connect and server errors. */
   onError?: (error: Error) => void;
+  /** A request queued on an outgoing connection that failed before it was up: it never left. */
+  onUndelivered?: (request: SipMessage, error: Error) => void;
 }
 
 /** Branches remembered per connection for §18.2.2 response routing. */
@@ -96,6 +100,8 @@ class TcpConnection {
   readonly branches = new Set<string>();
   connected: boolean;
   closed = false;
+  /** Requests written before the connection was up (TLS: before the handshake): undelivered if it fails. */
+  readonly queued: SipMessage[] = [];
 
   constructor(
     readonly socket: Socket,
@@ -196,6 +202,7 @@ export class SipTcpTransport implements SipTransport {
       this.drop(connection, new Error(`${this.label} peer ${connection.key} is not reading; connection dropped`));
       throw new InvalidStateError(`${this.label} peer ${connection.key} is not reading`);
     }
+    if (!connection.connected && message.kind === 'request') connection.queued.push(message);
     socket.write(data);
   }
 
@@ -277,6 +284,7 @@ export class SipTcpTransport implements SipTransport {
     socket.once(this.secureContext ? 'secureConnect' : 'connect', () => {
       clearTimeout(timer);
       connection.connected = true;
+      connection.queued.length = 0;
     });
     socket.once('close', () => clearTimeout(timer));
     this.track(connection);
@@ -359,6 +367,7 @@ export class SipTcpTransport implements SipTransport {
 
   private drop(connection: TcpConnection, error?: Error): void {
     if (error && !connection.closed && !this.isClosed) this.options.onError?.(error);
+    if (error && !connection.connected && !this.isClosed) this.undelivered(connection, error);
     connection.closed = true;
     connection.socket.destroy();
     this.forget(connection);
@@ -373,7 +382,14 @@ export class SipTcpTransport implements SipTransport {
     setTimeout(() => socket.destroy(), 1000).unref();
   }
 
+  /** Tells the requests queued on a connection that never came up (once: the queue is emptied). */
+  private undelivered(connection: TcpConnection, error: Error): void {
+    const requests = connection.queued.splice(0);
+    for (const request of requests) this.options.onUndelivered?.(request, error);
+  }
+
   private forget(connection: TcpConnection): void {
+    if (!connection.connected && !this.isClosed) this.undelivered(connection, new Error(`${this.label} connection to ${connection.key} closed before it was up`));
     if (this.connections.delete(connection) && connection.inbound) {
       const left = (this.inboundBySource.get(connection.remote.host) ?? 1) - 1;
       if (left > 0) this.inboundBySource.set(connection.remote.host, left);
