@@ -53,14 +53,14 @@ describe('calls into a SIP Domain', () => {
     expect(web.requests).toEqual([]);
   });
 
-  it('lets in digest credentials of a mapped credential list, after a 407; wrong ones are refused', async () => {
+  it('lets in digest credentials of a mapped credential list, after a 407; wrong ones are refused (403)', async () => {
     const list = await post('/SIP/CredentialLists.json', { FriendlyName: 'staff' });
     await post(`/SIP/CredentialLists/${list.sid}/Credentials.json`, { Username: 'bob', Password: PASSWORD });
     await post(`/SIP/Domains/${domainSid}/Auth/Calls/CredentialListMappings.json`, { CredentialListSid: list.sid });
 
     const intruder = await phone('intruder');
     expect(await failure(intruder.dial(`sip:alice@${DOMAIN}`, { via: via() }))).toBe(407);
-    expect(await failure(intruder.dial(`sip:alice@${DOMAIN}`, { via: via(), auth: { username: 'bob', password: 'Wrong-Horse-42' } }))).toBe(407);
+    expect(await failure(intruder.dial(`sip:alice@${DOMAIN}`, { via: via(), auth: { username: 'bob', password: 'Wrong-Horse-42' } }))).toBe(403);
     expect(web.requests).toEqual([]);
 
     const bob = await phone('bob');
@@ -75,6 +75,22 @@ describe('calls into a SIP Domain', () => {
       'SipHeader_X-Tenant': 'acme-7',
     });
     expect(String(voice.params.SipCallId)).not.toBe('');
+  });
+
+  it('refuses a source that keeps failing at once, while another source still gets in', async () => {
+    const list = await post('/SIP/CredentialLists.json', { FriendlyName: 'staff' });
+    await post(`/SIP/CredentialLists/${list.sid}/Credentials.json`, { Username: 'bob', Password: PASSWORD });
+    await post(`/SIP/Domains/${domainSid}/Auth/Calls/CredentialListMappings.json`, { CredentialListSid: list.sid });
+    const scanner = await phone('scanner');
+    for (let i = 0; i < 10; i++) {
+      expect(await failure(scanner.dial(`sip:alice@${DOMAIN}`, { via: via(), auth: { username: 'bob', password: `Guess-${i}-Horse-42` } }))).toBe(403);
+    }
+    // Out of budget: refused at once, right password or not.
+    expect(await failure(scanner.dial(`sip:alice@${DOMAIN}`, { via: via(), auth: { username: 'bob', password: PASSWORD } }))).toBe(403);
+    const bob = await SipPhone.open('bob', 500, { host: '127.0.0.2' });
+    phones.push(bob);
+    await bob.dial(`sip:alice@${DOMAIN}`, { via: via(), auth: { username: 'bob', password: PASSWORD } });
+    await until(() => web.requests.find((r) => r.path === '/voice'), 10_000, 'the domain VoiceUrl');
   });
 
   it('lets in a source address in a mapped IP access control list without credentials', async () => {

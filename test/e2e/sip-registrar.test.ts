@@ -149,4 +149,16 @@ describe('Conclave as the registrar of a SIP Domain', () => {
     expect(after.params).toMatchObject({ DialCallStatus: 'no-answer' });
     expect(Date.now() - started).toBeLessThan(5_000);
   });
+  it('throttles a flood of bad REGISTERs from one source while a good phone elsewhere still registers', async () => {
+    const scanner = registration(await phone('bob'));
+    for (let i = 0; i < 10; i++) expect((await scanner.register({ auth: { username: 'bob', password: `Guess-${i}-Horse-42` } })).status).toBe(401);
+    // A quiet second later the REGISTER rate limit (20 a second a source) has room again, but the
+    // failure budget (one every 6 s) has not: refused at once, even with the right password.
+    const since = Date.now();
+    await until(() => Date.now() - since > 1500, 3000, 'a quiet second and a half', 100);
+    expect((await scanner.register({ auth: BOB })).status).toBe(403);
+    const elsewhere = await SipPhone.open('bob', 500, { host: '127.0.0.2' });
+    phones.push(elsewhere);
+    expect((await registration(elsewhere).register({ auth: BOB })).status).toBe(200);
+  });
 });

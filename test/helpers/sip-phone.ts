@@ -111,10 +111,11 @@ export class SipPhone {
    * A phone speaking `hz` (null: silent), listening on UDP and TCP; with `answer`, it answers
    * every INVITE at once.
    */
-  static async open(name: string, hz: number | null, options: { answer?: boolean; telephoneEvent?: boolean; srtp?: boolean; tls?: SipTlsOptions } = {}): Promise<SipPhone> {
-    const transport = await SipCombinedTransport.open({ host: '127.0.0.1', port: 0, ...(options.tls ? { tls: { ...options.tls, port: 0 } } : {}) });
+  static async open(name: string, hz: number | null, options: { answer?: boolean; telephoneEvent?: boolean; srtp?: boolean; tls?: SipTlsOptions; host?: string } = {}): Promise<SipPhone> {
+    const host = options.host ?? '127.0.0.1';
+    const transport = await SipCombinedTransport.open({ host, port: 0, ...(options.tls ? { tls: { ...options.tls, port: 0 } } : {}) });
     const rtp = dgram.createSocket('udp4');
-    await new Promise<void>((resolve) => rtp.bind(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => rtp.bind(0, host, resolve));
     let onInvite: (incoming: IncomingCall) => void = () => {};
     const invited = new Promise<IncomingCall>((resolve) => (onInvite = resolve));
     const holder: { phone?: SipPhone } = {};
@@ -137,7 +138,7 @@ export class SipPhone {
   }
 
   get uri(): string {
-    return `sip:${this.name}@127.0.0.1:${this.transport.address.port}`;
+    return `sip:${this.name}@${this.transport.address.host}:${this.transport.address.port}`;
   }
 
   /** The phone's `sips:` URI, at its TLS listener (opened with `tls`: SIP over TLS, RFC 5630). */
@@ -179,7 +180,7 @@ export class SipPhone {
   }
 
   private localAudio(): { address: string; port: number; sessionId: string; sessionVersion: number } {
-    return { address: '127.0.0.1', port: this.rtp.address().port, sessionId: '4242', sessionVersion: this.sdpVersion };
+    return { address: this.rtp.address().address, port: this.rtp.address().port, sessionId: '4242', sessionVersion: this.sdpVersion };
   }
 
   /**

@@ -3,7 +3,7 @@
  * let in when its source address is in an IP access control list mapped to the domain for
  * calls, or when it carries digest credentials (RFC 3261 §22.3, RFC 2617, RFC 8760 SHA-256)
  * of a credential list mapped for calls; otherwise it is challenged (407 Proxy-Authenticate,
- * MD5 and SHA-256 offered) when the domain has credential lists, and refused (403) when it has
+ * MD5; SHA-256 credentials are accepted too) when the domain has credential lists, and refused (403) when it has
  * neither kind of mapping — a domain with no mapping lets nobody in, as Twilio's. A REGISTER
  * is let in the same way by the credential lists mapped for registrations, with 401
  * WWW-Authenticate challenges (admitRegistration).
@@ -12,7 +12,8 @@
  * number of challenges costs no memory; one lives NONCE_TTL_MS (an older one is answered with a
  * fresh challenge marked `stale=true`, RFC 2617 §3.2.1). Replays are refused: each (nonce, nc)
  * is accepted once, and a nonce without qop (RFC 2069) only once, remembered until it expires.
- * The store keeps HA1s only, never passwords.
+ * The store keeps HA1s only, never passwords. A source that keeps failing is refused at once for
+ * a while (FAILURE_BURST), with one log line a minute, while every other source goes on.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { BlockList, isIPv6 } from 'node:net';
@@ -21,6 +22,7 @@ import type { SipCredentialPurpose, SipDomain, SipDomainAuth } from '../../domai
 import type { SipIpAddress } from '../../domain/sip-ip-access.js';
 import { buildChallenge, parseDigestCredentials, verifyDigestHa1 } from '../../sip/digest.js';
 import type { SipRequest } from '../../sip/message.js';
+import { SourceBuckets } from '../../sip/limits/source-buckets.js';
 import type { SipRegistrationBook } from './sip-registrar.js';
 
 /** What the guard reads of the store, and the registrar's bindings (kept with the domains it serves). */
@@ -33,7 +35,13 @@ export interface SipDomainDirectory extends SipRegistrationBook {
 
 export type GuardVerdict =
   | { allowed: true; by: 'ip' | 'digest'; username?: string }
-  | { allowed: false; status: 403 | 407; headers: Array<readonly [string, string]> };
+  | {
+      allowed: false;
+      status: 403 | 407;
+      headers: Array<readonly [string, string]>;
+      /** The source failed too often and is refused at once; `report` the first time in a while (one log line). */
+      throttled?: { report: boolean };
+    };
 
 /** A REGISTER's: whose credentials it carries, or 401 (with the challenges) / 403. */
 export type RegistrationVerdict = { allowed: true; username: string } | { allowed: false; status: 401 | 403; headers: Array<readonly [string, string]> };
@@ -41,11 +49,23 @@ export type RegistrationVerdict = { allowed: true; username: string } | { allowe
 /** The realm of every challenge: the one the credentials' HA1s were computed for. */
 export const SIP_REALM = 'conclave';
 const NONCE_TTL_MS = 5 * 60_000;
+/**
+ * Failures a source may have (wrong or replayed credentials, a domain that lets it in no way)
+ * before it is refused at once, without a look at the store: a burst of 10, then one every 6 s.
+ * A SIP port on the internet is scanned for passwords within minutes of going up.
+ */
+const FAILURE_BURST = 10;
+const FAILURES_PER_SECOND = 1 / 6;
+const FAILURE_SOURCES = 10_000;
+const REPORT_EVERY_MS = 60_000;
 
 export class SipDomainGuard {
   private readonly key = randomBytes(32);
   /** Nonce → the nc values already accepted for it (a nonce without qop: the empty string), until it expires. */
   private readonly seen = new Map<string, { expires: number; counts: Set<string> }>();
+  private readonly failures = new SourceBuckets(FAILURES_PER_SECOND, FAILURE_BURST, FAILURE_SOURCES);
+  /** When each throttled source was last reported. */
+  private readonly reported = new Map<string, number>();
 
   constructor(
     readonly directory: SipDomainDirectory,
@@ -58,11 +78,31 @@ export class SipDomainGuard {
   }
 
   async admit(domain: SipDomain, request: SipRequest, sourceAddress: string): Promise<GuardVerdict> {
+    const now = this.now();
+    if (!this.failures.available(sourceAddress, now)) return { allowed: false, status: 403, headers: [], throttled: { report: this.report(sourceAddress, now) } };
+    const verdict = await this.decide(domain, request, sourceAddress);
+    // A refusal, or credentials that were given and wrong, spend the source's budget; a first 407 does not.
+    if (!verdict.allowed && (verdict.status === 403 || request.headers.has('Proxy-Authorization'))) this.failures.take(sourceAddress, now);
+    return verdict;
+  }
+
+  private report(source: string, now: number): boolean {
+    const last = this.reported.get(source);
+    if (last !== undefined && now - last < REPORT_EVERY_MS) return false;
+    if (this.reported.size >= FAILURE_SOURCES) this.reported.clear();
+    this.reported.set(source, now);
+    return true;
+  }
+
+  private async decide(domain: SipDomain, request: SipRequest, sourceAddress: string): Promise<GuardVerdict> {
     const auth = (await this.directory.findSipDomainAuth([domain.sid])).get(domain.sid) ?? { ipAccessControlList: false, credentialList: false };
     if (auth.ipAccessControlList && this.inLists(await this.directory.listSipDomainIpAddresses(domain.sid), sourceAddress)) return { allowed: true, by: 'ip' };
     if (!auth.credentialList) return { allowed: false, status: 403, headers: [] };
     const digest = await this.checkDigest(domain, request, 'calls');
     if (typeof digest === 'object') return { allowed: true, by: 'digest', username: digest.username };
+    // Our challenge answered wrongly: refused (as FreeSWITCH does), not challenged again — a
+    // new challenge would only have the phone retry the same wrong password for ever.
+    if (digest === 'wrong') return { allowed: false, status: 403, headers: [] };
     return this.challenge(digest === 'stale', 'calls');
   }
 
@@ -72,10 +112,14 @@ export class SipDomainGuard {
    * is the UAS itself, not a proxy); a domain that is not a registrar (`SipRegistration=false`)
    * refuses with 403. IP lists let no one register: a REGISTER names who it is, so it proves it.
    */
-  async admitRegistration(domain: SipDomain, request: SipRequest): Promise<RegistrationVerdict> {
+  async admitRegistration(domain: SipDomain, request: SipRequest, sourceAddress?: string): Promise<RegistrationVerdict> {
+    const now = this.now();
+    // A flood of bad REGISTERs from one source is refused at once, as bad INVITEs are.
+    if (sourceAddress !== undefined && !this.failures.available(sourceAddress, now)) return { allowed: false, status: 403, headers: [] };
     if (!domain.sipRegistration) return { allowed: false, status: 403, headers: [] };
     const digest = await this.checkDigest(domain, request, 'registrations');
     if (typeof digest === 'object') return { allowed: true, username: digest.username };
+    if (sourceAddress !== undefined && request.headers.has('Authorization')) this.failures.take(sourceAddress, now);
     return this.challenge(digest === 'stale', 'registrations');
   }
 
@@ -100,13 +144,11 @@ export class SipDomainGuard {
   private challenge(stale: boolean, purpose: SipCredentialPurpose): { allowed: false; status: 401 | 407; headers: Array<readonly [string, string]> } {
     const nonce = this.newNonce();
     const name = purpose === 'calls' ? 'Proxy-Authenticate' : 'WWW-Authenticate';
-    // RFC 8760 §2.4: one challenge per algorithm, the preferred (SHA-256) first. A REGISTER is
-    // challenged with MD5 alone: phones are where SHA-256 is rarest, and a stack that meets an
-    // algorithm it does not know fails the whole 401 instead of taking the next challenge (libre
-    // before 2.x, so Debian 12's baresip: test/interop/registrar-baresip.test.ts). SHA-256
-    // credentials a phone sends anyway still verify.
-    const algorithms = purpose === 'calls' ? (['SHA-256', 'MD5'] as const) : (['MD5'] as const);
-    const headers = algorithms.map((algorithm) => [name, buildChallenge({ realm: SIP_REALM, nonce, algorithm, stale })] as const);
+    // MD5 alone, for calls and registrations: RFC 8760 §2.4 would offer SHA-256 first, but
+    // phones are where SHA-256 is rarest, and a stack that meets an algorithm it does not know
+    // fails the whole challenge instead of taking the next (libre before 2.x, so Debian 12's
+    // baresip: test/interop/registrar-baresip.test.ts). SHA-256 credentials sent anyway verify.
+    const headers = [[name, buildChallenge({ realm: SIP_REALM, nonce, algorithm: 'MD5', stale })] as const];
     return { allowed: false, status: purpose === 'calls' ? 407 : 401, headers };
   }
 

@@ -78,7 +78,8 @@ export class SipInbound {
       return;
     }
     if (!verdict.allowed) {
-      if (verdict.status === 403) this.gateway.log.info({ domain: domain.domainName, from, source: incoming.source.host }, 'SIP: a call to a domain that lets nobody in from there was refused (403)');
+      if (verdict.throttled?.report) this.gateway.log.warn({ domain: domain.domainName, source: incoming.source.host }, 'SIP: a source that keeps failing to call into a domain is refused at once for a while (403)');
+      else if (verdict.status === 403 && !verdict.throttled) this.gateway.log.info({ domain: domain.domainName, from, source: incoming.source.host }, 'SIP: a call to a domain that lets nobody in from there was refused (403)');
       incoming.reject(verdict.status, { reason: verdict.status === 407 ? 'Proxy Authentication Required' : 'Forbidden', headers: verdict.headers });
       return;
     }

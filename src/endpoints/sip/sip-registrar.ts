@@ -90,9 +90,9 @@ export class SipRegistrar {
       return;
     }
     // Step 3: who it is.
-    const verdict = await this.guard.admitRegistration(domain, request);
+    const verdict = await this.guard.admitRegistration(domain, request, source.host);
     if (!verdict.allowed) {
-      if (verdict.status === 403) this.log.info({ domain: domain.domainName, source: source.host }, 'SIP: a REGISTER to a domain that is not a registrar was refused (403)');
+      if (verdict.status === 403) this.log.info({ domain: domain.domainName, source: source.host }, 'SIP: a REGISTER was refused (403): the domain is not a registrar, or the source keeps failing');
       respond(verdict.status, { reason: verdict.status === 401 ? 'Unauthorized' : 'Forbidden', headers: verdict.headers });
       return;
     }
