@@ -150,6 +150,19 @@ describe('SIP over TLS', () => {
     expect((alice.errors[0] as NodeJS.ErrnoException).code).toBe('ECONNREFUSED');
   });
 
+  it('tells plain SIP sent to the TLS port as malformed input, not as an error, and closes it', async () => {
+    const malformed: Array<{ error: string; closed: boolean }> = [];
+    const bob = await agent(answering(), { onMalformed: (error, _source, _answered, closed) => malformed.push({ error, closed }) });
+    const socket = connect(bob.tls.port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    closers.push(() => void socket.destroy());
+    socket.write('OPTIONS sip:bob@127.0.0.1 SIP/2.0\r\nContent-Length: 0\r\n\r\n');
+    await until(() => malformed.length === 1, 5_000, 'the failed handshake');
+    expect(malformed[0]).toMatchObject({ error: expect.stringMatching(/^TLS handshake failed/), closed: true });
+    expect(bob.errors).toEqual([]);
+    await until(() => bob.transport.tls!.connectionCount === 0, 5_000, 'the connection to be closed');
+  });
+
   it('caps inbound TLS connections per source before any handshake', async () => {
     const refused: string[] = [];
     const bob = await agent(answering(), { tcp: { maxConnectionsPerSource: 1, onRefused: (_, limit) => refused.push(limit) } });

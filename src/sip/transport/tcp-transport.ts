@@ -247,8 +247,24 @@ export class SipTcpTransport implements SipTransport {
       return;
     }
     this.inboundBySource.set(remote.host, fromSource + 1);
-    const socket = this.secureContext ? new TLSSocket(raw, { isServer: true, secureContext: this.secureContext }) : raw;
-    this.track(new TcpConnection(socket, addressKey(remote), remote, true, this.framerLimits));
+    if (!this.secureContext) {
+      this.track(new TcpConnection(raw, addressKey(remote), remote, true, this.framerLimits));
+      return;
+    }
+    const socket = new TLSSocket(raw, { isServer: true, secureContext: this.secureContext });
+    const connection = new TcpConnection(socket, addressKey(remote), remote, true, this.framerLimits);
+    // A handshake that fails (a scanner, plain SIP sent to the TLS port) is hostile input, not a
+    // fault of ours: told as malformed (the gateway throttles those), not as an error.
+    let secured = false;
+    socket.once('secure', () => (secured = true));
+    socket.prependOnceListener('error', (error) => {
+      if (secured || connection.closed || this.isClosed) return;
+      this.options.onMalformed?.(`TLS handshake failed: ${error.message}`, remote, false, true);
+      connection.closed = true;
+      socket.destroy();
+      this.forget(connection);
+    });
+    this.track(connection);
   }
 
   private dial(destination: SipDestination): TcpConnection {
