@@ -46,6 +46,11 @@ export interface BaresipOptions {
   aor?: string;
   /** Scratch directory (config, accounts, rec/); default a new temp dir, removed on stop. */
   dir?: string;
+  /**
+   * SIP over TLS too, on sipPort + 1 (baresip's choice): a PEM file with its certificate and
+   * key, and the CAs it verifies Conclave's certificate with.
+   */
+  tls?: { certificate: string; caFile: string };
   /** Pass `-s` (SIP trace to the log). */
   sipTrace?: boolean;
   /** How long to wait for ctrl_tcp to accept; default 10 s. */
@@ -151,6 +156,7 @@ export class Baresip {
       ['module_app', 'menu.so'],
       ['module_app', 'ctrl_tcp.so'],
       ['ctrl_tcp_listen', `${address}:${ctrlPort}`],
+      ...(options.tls ? [['sip_certificate', options.tls.certificate], ['sip_cafile', options.tls.caFile]] : []),
     ];
     await writeFile(join(dir, 'config'), `${config.map(([k, v]) => `${k}\t\t${v}`).join('\n')}\n`);
     const uri = `sip:${options.name}@${address}:${sipPort}`;

@@ -4,6 +4,7 @@
  * the caller in a conference, every conference event kept, and the REST calls the tests make:
  * place a `sim:` endpoint, read its recording as it grows, poll a call until it is final.
  */
+import type { SipTlsConfig } from '../../../src/config.js';
 import type { ConferenceEvent, ParticipantEvent } from '../../../src/domain/events.js';
 import { isParticipantEvent } from '../../../src/domain/events.js';
 import { startTestApp, type HttpResult, type TestApp } from '../../helpers/test-app.js';
@@ -50,8 +51,8 @@ const FINAL = new Set(['completed', 'busy', 'failed', 'no-answer', 'canceled']);
 
 
 /** Starts Conclave with SIP and RTP on `netns.hostAddress` and buys NUMBER with a VoiceUrl. */
-export async function startConclave(netns: Netns, options: { rtpTimeoutMs?: number } = {}): Promise<Conclave> {
-  const t = await startTestApp('sqlite', { sip: { host: netns.hostAddress }, ...(options.rtpTimeoutMs ? { rtpTimeoutMs: options.rtpTimeoutMs } : {}) });
+export async function startConclave(netns: Netns, options: { rtpTimeoutMs?: number; sipTls?: SipTlsConfig } = {}): Promise<Conclave> {
+  const t = await startTestApp('sqlite', { sip: { host: netns.hostAddress }, ...(options.rtpTimeoutMs ? { rtpTimeoutMs: options.rtpTimeoutMs } : {}), ...(options.sipTls ? { sipTls: options.sipTls } : {}) });
   const events: ConferenceEvent[] = [];
   const wakers = new Set<() => void>();
   t.app.bus.subscribe((event) => {
