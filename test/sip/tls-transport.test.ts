@@ -9,6 +9,7 @@
  */
 import { connect } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { uriDestination } from '../../src/sip/dialog/dialog.js';
 import { parseNameAddr } from '../../src/sip/header-values.js';
 import { topVia, type SipRequest } from '../../src/sip/message.js';
 import { writeAnswer, writeOffer } from '../../src/sip/sdp/audio-session.js';
@@ -178,6 +179,12 @@ describe('SIP over TLS', () => {
     const transport = await SipCombinedTransport.open({ host: '127.0.0.1', port: 0 });
     closers.push(() => transport.close());
     expect(() => transport.send(createRequest('OPTIONS', 'sips:bob@127.0.0.1'), { host: '127.0.0.1', port: 5061 })).toThrow(/TLS is not configured/);
+  });
+
+  it('defaults to port 5061 for sips: and ;transport=tls URIs (RFC 3263 §4.2)', () => {
+    expect(uriDestination('sip:b@10.0.0.1;transport=tls')).toEqual({ host: '10.0.0.1', port: 5061 });
+    expect(uriDestination('sips:b@10.0.0.1')).toEqual({ host: '10.0.0.1', port: 5061 });
+    expect(uriDestination('sip:b@10.0.0.1;transport=tcp')).toEqual({ host: '10.0.0.1', port: 5060 });
   });
 
   it('takes sips: and ;transport=tls next hops as TLS', () => {

@@ -247,13 +247,16 @@ export class SipDialog {
 }
 
 /**
- * host:port for a sip: URI (§19.1.2 default 5060, 5061 for sips:). `maddr` wins over the
- * host. No DNS (RFC 3263): hosts are used as written, so they should be IP addresses.
+ * host:port for a sip: URI (§19.1.2 default 5060, 5061 for sips: and for `;transport=tls`,
+ * RFC 3263 §4.2). `maddr` wins over the host. No DNS (RFC 3263): hosts are used as written, so
+ * they should be IP addresses.
  */
 export function uriDestination(uri: string): SipDestination | undefined {
   const sip = parseSipUri(uri);
   if (!sip) return undefined;
   const maddr = sip.params.get('maddr');
   const host = typeof maddr === 'string' ? maddr : sip.host;
-  return { host: host.replace(/^\[(.*)\]$/, '$1'), port: sip.port ?? (sip.scheme === 'sips' ? 5061 : 5060) };
+  const transport = sip.params.get('transport');
+  const tls = sip.scheme === 'sips' || (typeof transport === 'string' && transport.toLowerCase() === 'tls');
+  return { host: host.replace(/^\[(.*)\]$/, '$1'), port: sip.port ?? (tls ? 5061 : 5060) };
 }
