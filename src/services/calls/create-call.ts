@@ -30,8 +30,8 @@ export interface CreateCallRequest extends Omit<CallApplication, 'statusCallback
 const INVALID_TO = 21211;
 const INVALID_FROM = 21212;
 
-/** `sip:` then the userinfo (up to the last `@`, RFC 3261 §19.1.1), the host, a port, parameters or headers. */
-const SIP_URI = /^sip:(?:([^\s]*)@)?([^@:;?\s]*)(?::(\d{1,5}))?([;?][^\s]*)?$/i;
+/** `sip:` or `sips:` then the userinfo (up to the last `@`, RFC 3261 §19.1.1), the host, a port, parameters or headers. */
+const SIP_URI = /^sips?:(?:([^\s]*)@)?([^@:;?\s]*)(?::(\d{1,5}))?([;?][^\s]*)?$/i;
 /** RFC 3261 §25.1 `hostname`: labels of letters, digits and inner hyphens, the last starting with a letter; 253 characters at most (RFC 1035 §2.3.4). */
 const DNS_NAME = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?\.?$/i;
 
@@ -41,7 +41,6 @@ const DNS_NAME = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z](?:[a-z0-9-]{
  */
 function sipUriProblem(to: string): string | undefined {
   const trimmed = to.trim();
-  if (/^sips:/i.test(trimmed)) return `${to} is a sips: URI, which needs TLS; Conclave does not speak TLS yet, so use sip:`;
   const m = SIP_URI.exec(trimmed);
   const host = m?.[2] ?? '';
   if (!m || host === '') return `${to} is not a SIP URI; write sip:user@host[:port], the host an IPv4 address or a DNS name (sip:bob@192.0.2.10:5060, sip:bob@pbx.example.com)`;
