@@ -177,7 +177,7 @@ describe.each(STORE_KINDS)('conference calls on %s', (kind) => {
     await refuse({ WaitUrl: 'ftp://127.0.0.1/wait' }, 'WaitUrl');
     await refuse({ ConferenceRecord: 'sometimes' }, 'ConferenceRecord');
     await refuse({ Record: 'true', RecordingChannels: 'quad' }, 'RecordingChannels');
-    await refuse({ To: 'sip:bob@example.com' }, 'SIP');
+    await refuse({ To: 'sip:@' }, 'SIP URI');
     await refuse({ ConferenceStatusCallback: `${web.baseUrl}/c`, ConferenceStatusCallbackEvent: 'nonsense' }, 'ConferenceStatusCallbackEvent');
   });
 

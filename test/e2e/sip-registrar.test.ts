@@ -67,7 +67,7 @@ describe('Conclave as the registrar of a SIP Domain', () => {
     // MD5 alone (sip-domain-guard.ts says why), with qop=auth and a signed nonce.
     expect(bare.response.headers.getAll('WWW-Authenticate')).toEqual([expect.stringMatching(/^Digest realm="conclave", nonce="[^"]+", algorithm=MD5, qop="auth"$/)]);
     expect(bare.response.headers.get('Proxy-Authenticate')).toBeUndefined();
-    expect((await reg.register({ auth: { username: 'bob', password: 'Wrong-Horse-42' } })).status).toBe(401);
+    expect((await reg.register({ auth: { username: 'bob', password: 'Wrong-Horse-42' } })).status).toBe(403);
     // Alice's good credentials do not register bob.
     expect((await reg.register({ auth: { username: 'alice', password: PASSWORD } })).status).toBe(403);
 
@@ -151,7 +151,7 @@ describe('Conclave as the registrar of a SIP Domain', () => {
   });
   it('throttles a flood of bad REGISTERs from one source while a good phone elsewhere still registers', async () => {
     const scanner = registration(await phone('bob'));
-    for (let i = 0; i < 10; i++) expect((await scanner.register({ auth: { username: 'bob', password: `Guess-${i}-Horse-42` } })).status).toBe(401);
+    for (let i = 0; i < 10; i++) expect((await scanner.register({ auth: { username: 'bob', password: `Guess-${i}-Horse-42` } })).status).toBe(403);
     // A quiet second later the REGISTER rate limit (20 a second a source) has room again, but the
     // failure budget (one every 6 s) has not: refused at once, even with the right password.
     const since = Date.now();

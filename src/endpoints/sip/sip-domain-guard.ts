@@ -120,6 +120,9 @@ export class SipDomainGuard {
     const digest = await this.checkDigest(domain, request, 'registrations');
     if (typeof digest === 'object') return { allowed: true, username: digest.username };
     if (sourceAddress !== undefined && request.headers.has('Authorization')) this.failures.take(sourceAddress, now);
+    // Wrong credentials: 403, as for calls — a phone challenged again retries its wrong password
+    // at once, and would spend its source's failure budget in a second (then a fixed one waits).
+    if (digest === 'wrong') return { allowed: false, status: 403, headers: [] };
     return this.challenge(digest === 'stale', 'registrations');
   }
 
