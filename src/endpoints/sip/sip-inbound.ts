@@ -9,6 +9,7 @@
  * With every RTP port pair taken, an INVITE is answered 503 with Retry-After at once.
  */
 import type { IncomingCall } from '../../sip/ua/incoming-call.js';
+import { isIP } from 'node:net';
 import type { SipDomain } from '../../domain/sip-domain.js';
 import { parseSipUri, type SipUri } from '../../sip/sip-uri.js';
 import type { GuardVerdict } from './sip-domain-guard.js';
@@ -24,7 +25,9 @@ export class SipInbound {
 
   async receive(incoming: IncomingCall): Promise<void> {
     const uri = parseSipUri(incoming.request.uri);
-    if (uri && this.domains) {
+    // A domain is a DNS name (an address is refused when one is created): an INVITE to an
+    // address, as a trunk's to a number is, needs no look-up.
+    if (uri && this.domains && isIP(uri.host) === 0) {
       let domain: SipDomain | undefined;
       try {
         domain = await this.domains.guard.domainOf(uri.host);
