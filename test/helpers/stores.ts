@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import type { Store } from '../../src/domain/ports.js';
+import { newSid } from '../../src/domain/sids.js';
 import { openStore } from '../../src/store/open-store.js';
 
 export const STORE_KINDS = ['sqlite', 'postgres'] as const;
@@ -113,4 +114,11 @@ export async function openSharedPostgresStores(count: number): Promise<SharedPos
       await dropSchema(schema);
     },
   };
+}
+
+/** An owner account (its own owner) in `store`, for the contract tests; returns its SID. */
+export async function insertOwnerAccount(store: Store, at: number): Promise<string> {
+  const sid = newSid('AC');
+  await store.insertAccount({ sid, ownerAccountSid: sid, friendlyName: 'a', authToken: 'x'.repeat(32), status: 'active', dateCreated: at, dateUpdated: at });
+  return sid;
 }

@@ -9,7 +9,7 @@ import type { Store } from '../../src/domain/ports.js';
 import { newSid } from '../../src/domain/sids.js';
 import { ConflictError } from '../../src/errors.js';
 import { aCall } from '../helpers/fixtures.js';
-import { STORE_KINDS, openTestStore, type TestStore } from '../helpers/stores.js';
+import { STORE_KINDS, insertOwnerAccount, openTestStore, type TestStore } from '../helpers/stores.js';
 
 const T0 = 1_750_000_000_000;
 
@@ -43,11 +43,7 @@ describe.each(STORE_KINDS)('calls and numbers contract on %s', (kind) => {
   });
   afterAll(async () => t?.cleanup());
 
-  async function newAccount(): Promise<string> {
-    const sid = newSid('AC');
-    await store.insertAccount({ sid, ownerAccountSid: sid, friendlyName: 'a', authToken: 'x'.repeat(32), status: 'active', dateCreated: T0, dateUpdated: T0 });
-    return sid;
-  }
+  const newAccount = (): Promise<string> => insertOwnerAccount(store, T0);
 
   it('stores a call and reads it back whole, scoped to its account', async () => {
     const ac = await newAccount();

@@ -12,7 +12,7 @@ import type { SipCredential, SipCredentialList } from '../../src/domain/sip-cred
 import type { SipDomain, SipListMapping } from '../../src/domain/sip-domain.js';
 import type { SipIpAccessControlList, SipIpAddress } from '../../src/domain/sip-ip-access.js';
 import { ConflictError } from '../../src/errors.js';
-import { STORE_KINDS, openTestStore, type TestStore } from '../helpers/stores.js';
+import { STORE_KINDS, insertOwnerAccount, openTestStore, type TestStore } from '../helpers/stores.js';
 
 const T0 = 1_750_000_000_000;
 const ALL = { pageSize: 50, page: 0 };
@@ -27,11 +27,7 @@ describe.each(STORE_KINDS)('SIP domains contract on %s', (kind) => {
   });
   afterAll(async () => t?.cleanup());
 
-  async function newAccount(): Promise<string> {
-    const sid = newSid('AC');
-    await store.insertAccount({ sid, ownerAccountSid: sid, friendlyName: 'a', authToken: 'x'.repeat(32), status: 'active', dateCreated: T0, dateUpdated: T0 });
-    return sid;
-  }
+  const newAccount = (): Promise<string> => insertOwnerAccount(store, T0);
 
   function domain(accountSid: string, over: Partial<SipDomain> = {}): SipDomain {
     const sid = newSid('SD');
