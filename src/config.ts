@@ -10,6 +10,7 @@ import { resolve, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isSid } from './domain/sids.js';
 import { parseAddressBlock } from './sip/limits/address-list.js';
+import { parseSipUri } from './sip/sip-uri.js';
 import { ConfigError } from './errors.js';
 import { NetworkListError, parseNetworks, type Network, type OutboundRules } from './net/outbound-policy.js';
 
@@ -107,7 +108,43 @@ export interface SipConfig {
   dnsServers?: string[];
   /** SIP over TLS (RFC 3261 §26.2); absent: off (no certificate and key given). */
   tls?: SipTlsConfig;
+  /**
+   * Where calls to the account's numbers may come from (CONCLAVE_SIP_CARRIER_NETWORKS): the
+   * networks of the carriers and PBXs that deliver them, as CIDR blocks. The trunk's own
+   * addresses are always let in besides. Absent: DEFAULT_CARRIER_NETWORKS (loopback and private
+   * networks, so a lab keeps working); empty: only the trunk. SIP Domains decide for themselves.
+   */
+  carrierNetworks?: string[];
+  /** The carrier trunk that calls to E.164 numbers go out through; absent: none (they fail). */
+  trunk?: SipTrunkConfig;
 }
+
+/**
+ * A carrier's SIP trunk (issue 14 §4): calls to phone numbers go to `uri` with the number as the
+ * user part; the carrier's digest challenges are answered with `auth`; with `register`, Conclave
+ * registers with it (RFC 3261 §10.2) so it delivers calls to our Contact.
+ */
+export interface SipTrunkConfig {
+  /**
+   * The trunk's SIP URI, host a DNS name or an address, with optional port and `transport`
+   * (CONCLAVE_SIP_TRUNK, e.g. `sip:sip.carrier.example;transport=tls`, `sip:203.0.113.5:5080`).
+   */
+  uri: string;
+  /** Digest credentials (CONCLAVE_SIP_TRUNK_USERNAME, CONCLAVE_SIP_TRUNK_PASSWORD); absent: none. */
+  auth?: { username: string; password: string };
+  /** Register with the carrier (CONCLAVE_SIP_TRUNK_REGISTER=true); needs `auth`. */
+  register: boolean;
+  /** Seconds each registration asks for (CONCLAVE_SIP_TRUNK_REGISTER_EXPIRES, 60–86400; default 600). */
+  registerExpires: number;
+}
+
+/**
+ * Loopback and private networks (RFC 1918, RFC 4193): where a lab's phones and PBXs are, and
+ * no stranger on the internet is.
+ */
+export const DEFAULT_CARRIER_NETWORKS: readonly string[] = ['127.0.0.0/8', '::1/128', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'];
+/** Ten minutes: what carriers commonly grant; the registration is renewed halfway. */
+export const DEFAULT_TRUNK_REGISTER_EXPIRES_S = 600;
 
 /** The TLS listener and the PEM files it needs (absolute paths; read when SIP starts). */
 export interface SipTlsConfig {
@@ -303,7 +340,69 @@ function parseSip(flags: { 'sip-port'?: string }, env: NodeJS.ProcessEnv): SipCo
   }
   const dnsServers = parseDnsServers(env.CONCLAVE_SIP_DNS_SERVERS);
   const tls = parseSipTls(env, port);
-  return { host, port, publicAddress, limits: parseSipLimits(env), ...(dnsServers ? { dnsServers } : {}), ...(tls ? { tls } : {}) };
+  const carrierNetworks = parseCarrierNetworks(env.CONCLAVE_SIP_CARRIER_NETWORKS);
+  const trunk = parseSipTrunk(env);
+  return {
+    host,
+    port,
+    publicAddress,
+    limits: parseSipLimits(env),
+    ...(dnsServers ? { dnsServers } : {}),
+    ...(tls ? { tls } : {}),
+    carrierNetworks,
+    ...(trunk ? { trunk } : {}),
+  };
+}
+
+/** A comma-separated list of addresses and CIDR blocks; `none` for no network but the trunk's. */
+function parseCarrierNetworks(value: string | undefined): string[] {
+  if (value === undefined || value.trim() === '') return [...DEFAULT_CARRIER_NETWORKS];
+  if (value.trim() === 'none') return [];
+  const entries = value.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  for (const entry of entries) {
+    if (!parseAddressBlock(entry)) {
+      throw new ConfigError(`CONCLAVE_SIP_CARRIER_NETWORKS has "${entry}", which is not an IP address or CIDR block; write e.g. 203.0.113.0/24,198.51.100.7 (or none: the trunk alone)`);
+    }
+  }
+  return entries;
+}
+
+function parseSipTrunk(env: NodeJS.ProcessEnv): SipTrunkConfig | undefined {
+  const given = (name: string): string | undefined => (env[name] === undefined || env[name].trim() === '' ? undefined : env[name].trim());
+  const uri = given('CONCLAVE_SIP_TRUNK');
+  const username = given('CONCLAVE_SIP_TRUNK_USERNAME');
+  const password = env.CONCLAVE_SIP_TRUNK_PASSWORD === '' ? undefined : env.CONCLAVE_SIP_TRUNK_PASSWORD;
+  const registerText = given('CONCLAVE_SIP_TRUNK_REGISTER');
+  const expiresText = given('CONCLAVE_SIP_TRUNK_REGISTER_EXPIRES');
+  if (uri === undefined) {
+    const stray = ['CONCLAVE_SIP_TRUNK_USERNAME', 'CONCLAVE_SIP_TRUNK_PASSWORD', 'CONCLAVE_SIP_TRUNK_REGISTER', 'CONCLAVE_SIP_TRUNK_REGISTER_EXPIRES'].find((name) => given(name) !== undefined);
+    if (stray) throw new ConfigError(`${stray} is set but there is no trunk; set CONCLAVE_SIP_TRUNK to the carrier's SIP URI (e.g. sip:sip.carrier.example;transport=tls)`);
+    return undefined;
+  }
+  const parsed = parseSipUri(uri);
+  const transport = parsed?.params.get('transport');
+  if (!parsed || parsed.host === '' || (typeof transport === 'string' && !['udp', 'tcp', 'tls'].includes(transport.toLowerCase()))) {
+    throw new ConfigError(`CONCLAVE_SIP_TRUNK=${uri} is not a SIP URI of a trunk; write it as sip:host[:port][;transport=udp|tcp|tls] or sips:host[:port], e.g. sip:sip.carrier.example;transport=tls`);
+  }
+  if ((username === undefined) !== (password === undefined)) {
+    throw new ConfigError('CONCLAVE_SIP_TRUNK_USERNAME and CONCLAVE_SIP_TRUNK_PASSWORD go together; set both (the digest credentials the carrier gave you), or neither');
+  }
+  if (registerText !== undefined && registerText !== 'true' && registerText !== 'false') {
+    throw new ConfigError(`CONCLAVE_SIP_TRUNK_REGISTER=${registerText} is not true or false`);
+  }
+  const register = registerText === 'true';
+  if (register && username === undefined) {
+    throw new ConfigError('CONCLAVE_SIP_TRUNK_REGISTER=true needs CONCLAVE_SIP_TRUNK_USERNAME and CONCLAVE_SIP_TRUNK_PASSWORD: carriers register only who signs in');
+  }
+  if (expiresText !== undefined && (!/^\d{1,5}$/.test(expiresText) || Number(expiresText) < 60 || Number(expiresText) > 86_400)) {
+    throw new ConfigError(`CONCLAVE_SIP_TRUNK_REGISTER_EXPIRES=${expiresText} is not a number of seconds; use 60 to 86400`);
+  }
+  return {
+    uri,
+    ...(username !== undefined && password !== undefined ? { auth: { username, password } } : {}),
+    register,
+    registerExpires: expiresText === undefined ? DEFAULT_TRUNK_REGISTER_EXPIRES_S : Number(expiresText),
+  };
 }
 
 /** TLS is on when a certificate and a key are given; the port and CA settings only go with them. */

@@ -3,13 +3,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SIP_LIMITS, loadConfig } from '../src/config.js';
+import { DEFAULT_CARRIER_NETWORKS, DEFAULT_SIP_LIMITS, loadConfig } from '../src/config.js';
 import { ConfigError } from '../src/errors.js';
 
 describe('SIP and media configuration', () => {
   it('defaults to SIP on 127.0.0.1:5060, RTP 10000-20000, a 30 s RTP timeout', () => {
     const config = loadConfig([], {});
-    expect(config.sip).toEqual({ host: '127.0.0.1', port: 5060, publicAddress: '127.0.0.1', limits: DEFAULT_SIP_LIMITS });
+    expect(config.sip).toEqual({ host: '127.0.0.1', port: 5060, publicAddress: '127.0.0.1', limits: DEFAULT_SIP_LIMITS, carrierNetworks: [...DEFAULT_CARRIER_NETWORKS] });
     expect(config.media).toMatchObject({ host: '127.0.0.1', rtpPorts: { min: 10000, max: 20000 }, rtpTimeoutMs: 30_000, speechCommand: 'espeak-ng', realtimePriority: 10, realtimeRequired: false, udp: 'native' });
     expect(loadConfig([], { CONCLAVE_MEDIA_REALTIME: 'off' }).media).toMatchObject({ realtimePriority: 0, realtimeRequired: false });
   });
@@ -83,7 +83,35 @@ describe('SIP and media configuration', () => {
     }
   });
 
+  it('lets calls to numbers in from loopback and private networks unless CONCLAVE_SIP_CARRIER_NETWORKS says (none: the trunk alone)', () => {
+    expect(loadConfig([], {}).sip?.carrierNetworks).toEqual(['127.0.0.0/8', '::1/128', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7']);
+    expect(loadConfig([], { CONCLAVE_SIP_CARRIER_NETWORKS: ' 203.0.113.0/24, 198.51.100.7,2001:db8::/32 ' }).sip?.carrierNetworks).toEqual(['203.0.113.0/24', '198.51.100.7', '2001:db8::/32']);
+    expect(loadConfig([], { CONCLAVE_SIP_CARRIER_NETWORKS: 'none' }).sip?.carrierNetworks).toEqual([]);
+  });
+
+  it('has no trunk unless CONCLAVE_SIP_TRUNK names one; takes its credentials and outbound registration', () => {
+    expect(loadConfig([], {}).sip?.trunk).toBeUndefined();
+    expect(loadConfig([], { CONCLAVE_SIP_TRUNK: 'sip:203.0.113.5:5080' }).sip?.trunk).toEqual({ uri: 'sip:203.0.113.5:5080', register: false, registerExpires: 600 });
+    expect(
+      loadConfig([], {
+        CONCLAVE_SIP_TRUNK: 'sip:sip.carrier.example;transport=tls',
+        CONCLAVE_SIP_TRUNK_USERNAME: 'acme',
+        CONCLAVE_SIP_TRUNK_PASSWORD: 's3cret pass',
+        CONCLAVE_SIP_TRUNK_REGISTER: 'true',
+        CONCLAVE_SIP_TRUNK_REGISTER_EXPIRES: '3600',
+      }).sip?.trunk,
+    ).toEqual({ uri: 'sip:sip.carrier.example;transport=tls', auth: { username: 'acme', password: 's3cret pass' }, register: true, registerExpires: 3600 });
+  });
+
   it.each([
+    [{ CONCLAVE_SIP_CARRIER_NETWORKS: '10.0.0.0/8,carrier.example' }, /CONCLAVE_SIP_CARRIER_NETWORKS has "carrier.example", which is not an IP address or CIDR block/],
+    [{ CONCLAVE_SIP_TRUNK: 'carrier.example' }, /CONCLAVE_SIP_TRUNK=carrier.example is not a SIP URI of a trunk/],
+    [{ CONCLAVE_SIP_TRUNK: 'sip:carrier.example;transport=sctp' }, /CONCLAVE_SIP_TRUNK=sip:carrier.example;transport=sctp is not a SIP URI of a trunk/],
+    [{ CONCLAVE_SIP_TRUNK: 'sip:carrier.example', CONCLAVE_SIP_TRUNK_USERNAME: 'acme' }, /CONCLAVE_SIP_TRUNK_USERNAME and CONCLAVE_SIP_TRUNK_PASSWORD go together/],
+    [{ CONCLAVE_SIP_TRUNK: 'sip:carrier.example', CONCLAVE_SIP_TRUNK_REGISTER: 'yes' }, /CONCLAVE_SIP_TRUNK_REGISTER=yes is not true or false/],
+    [{ CONCLAVE_SIP_TRUNK: 'sip:carrier.example', CONCLAVE_SIP_TRUNK_REGISTER: 'true' }, /CONCLAVE_SIP_TRUNK_REGISTER=true needs CONCLAVE_SIP_TRUNK_USERNAME/],
+    [{ CONCLAVE_SIP_TRUNK: 'sip:carrier.example', CONCLAVE_SIP_TRUNK_REGISTER_EXPIRES: '30' }, /CONCLAVE_SIP_TRUNK_REGISTER_EXPIRES=30 is not a number of seconds/],
+    [{ CONCLAVE_SIP_TRUNK_USERNAME: 'acme' }, /CONCLAVE_SIP_TRUNK_USERNAME is set but there is no trunk/],
     [{ CONCLAVE_SIP_DNS_SERVERS: 'dns.example.com' }, /CONCLAVE_SIP_DNS_SERVERS has "dns.example.com", which is not a DNS server address; write IP addresses with optional ports/],
     [{ CONCLAVE_SIP_DNS_SERVERS: '192.0.2.53:0' }, /CONCLAVE_SIP_DNS_SERVERS has "192.0.2.53:0"/],
     [{ CONCLAVE_SIP_DNS_SERVERS: '192.0.2.300' }, /CONCLAVE_SIP_DNS_SERVERS has "192.0.2.300"/],
