@@ -51,6 +51,12 @@ export interface BaresipOptions {
    * key, and the CAs it verifies Conclave's certificate with.
    */
   tls?: { certificate: string; caFile: string };
+  /**
+   * SRTP (RFC 4568 SDES, baresip's `srtp` module): the account's `;mediaenc=` — `srtp-mand`
+   * offers `RTP/SAVP` with `a=crypto` and takes nothing else; `srtp` is "best effort" (`RTP/AVP`
+   * with `a=crypto`). Unset, the account has no media encryption.
+   */
+  mediaenc?: 'srtp' | 'srtp-mand';
   /** Pass `-s` (SIP trace to the log). */
   sipTrace?: boolean;
   /** How long to wait for ctrl_tcp to accept; default 10 s. */
@@ -147,6 +153,7 @@ export class Baresip {
       ['audio_source', `aufile,${options.audioSource}`],
       ['module_path', MODULE_PATH],
       ...modules.map((m) => ['module', m]),
+      ...(options.mediaenc ? [['module', 'srtp.so']] : []),
       ['module', 'aufile.so'],
       ['module', 'aubridge.so'],
       ['module', 'sndfile.so'],
@@ -164,6 +171,7 @@ export class Baresip {
       options.aor ? '' : ';regint=0',
       options.autoAnswer ? ';answermode=auto' : '',
       options.audioCodecs ? `;audio_codecs=${options.audioCodecs}` : '',
+      options.mediaenc ? `;mediaenc=${options.mediaenc}` : '',
       options.accountParams ?? '',
     ].join('');
     await writeFile(join(dir, 'accounts'), `<${options.aor ?? uri}>${params}\n`);
