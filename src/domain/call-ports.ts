@@ -42,6 +42,8 @@ export interface EndpointDialer {
   dial(endpoint: Endpoint, options: DialOptions): Promise<DialResult>;
   /** The far end of a simulated inbound call (from a `sim:` endpoint), not yet answered. */
   inbound(from: Endpoint): InboundLeg;
+  /** Whether E.164 numbers can be dialled (a carrier trunk is configured). */
+  reachesNumbers(): boolean;
 }
 
 /** Why an inbound call was not answered, as the caller is told (busy: 486, no-answer: 480/603). */

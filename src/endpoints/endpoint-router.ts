@@ -1,7 +1,8 @@
 /**
  * Reaches endpoints for the call engine, by kind: `sim:` through the simulated dialer, `sip:`
- * through the SIP gateway. Numbers and `client:` identities need a carrier or a client SDK
- * Conclave does not have; dialling them fails with a log line saying why.
+ * through the SIP gateway, E.164 numbers through the gateway's carrier trunk when one is
+ * configured (CONCLAVE_SIP_TRUNK, sip-trunk.ts). A number without a trunk, and a `client:`
+ * identity (Conclave has no client SDK), fail with a log line saying why.
  */
 import type { DialOptions, DialResult, EndpointDialer, InboundLeg } from '../domain/call-ports.js';
 import type { Endpoint } from '../domain/endpoint.js';
@@ -27,8 +28,18 @@ export class EndpointRouter implements EndpointDialer {
       this.logger.warn({ endpoint }, 'SIP is not listening on this node (the server was started without it)');
       return Promise.resolve({ outcome: 'failed' });
     }
-    this.logger.warn({ endpoint }, `no route to ${endpoint.kind} endpoints: Conclave has no carrier`);
+    if (endpoint.kind === 'number') {
+      const dialled = this.sip()?.dialNumber(endpoint.number, options);
+      if (dialled) return dialled;
+      this.logger.warn({ endpoint, callSid: options.callSid }, `no route to ${endpoint.number}: numbers go out through a carrier trunk, and none is configured (set CONCLAVE_SIP_TRUNK)`);
+      return Promise.resolve({ outcome: 'failed' });
+    }
+    this.logger.warn({ endpoint }, `no route to ${endpoint.kind} endpoints: Conclave has no client SDK`);
     return Promise.resolve({ outcome: 'failed' });
+  }
+
+  reachesNumbers(): boolean {
+    return this.sip()?.dialsNumbers ?? false;
   }
 
   inbound(from: Endpoint): InboundLeg {

@@ -109,9 +109,13 @@ export class SipPhone {
 
   /**
    * A phone speaking `hz` (null: silent), listening on UDP and TCP; with `answer`, it answers
-   * every INVITE at once.
+   * every INVITE at once; `onInvite` is told every INVITE (a carrier that challenges, then accepts).
    */
-  static async open(name: string, hz: number | null, options: { answer?: boolean; telephoneEvent?: boolean; srtp?: boolean; tls?: SipTlsOptions; host?: string } = {}): Promise<SipPhone> {
+  static async open(
+    name: string,
+    hz: number | null,
+    options: { answer?: boolean; telephoneEvent?: boolean; srtp?: boolean; tls?: SipTlsOptions; host?: string; onInvite?: (incoming: IncomingCall, phone: SipPhone) => void } = {},
+  ): Promise<SipPhone> {
     const host = options.host ?? '127.0.0.1';
     const transport = await SipCombinedTransport.open({ host, port: 0, ...(options.tls ? { tls: { ...options.tls, port: 0 } } : {}) });
     const rtp = dgram.createSocket('udp4');
@@ -125,6 +129,7 @@ export class SipPhone {
       onInvite: (incoming) => {
         onInvite(incoming);
         if (options.answer) holder.phone?.accept(incoming);
+        if (holder.phone) options.onInvite?.(incoming, holder.phone);
       },
       onReinvite: (_call, offer) => {
         const phone = holder.phone!;

@@ -15,7 +15,7 @@ import type { SipDomainGuard } from './sip-domain-guard.js';
 import { randomInt } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createSecureContext } from 'node:tls';
-import { DEFAULT_SIP_LIMITS, type SipLimits, type SipTlsConfig } from '../../config.js';
+import { DEFAULT_SIP_LIMITS, type SipLimits, type SipTlsConfig, type SipTrunkConfig } from '../../config.js';
 import { ConfigError } from '../../errors.js';
 import type { DialOptions, DialResult, InboundLeg } from '../../domain/call-ports.js';
 import { SipResolver } from '../../sip/dns/sip-resolver.js';
@@ -31,6 +31,7 @@ import { SipFloodLog } from './sip-flood-log.js';
 import { SipInbound } from './sip-inbound.js';
 import { SipOutbound } from './sip-outbound.js';
 import { SipRegistrar } from './sip-registrar.js';
+import { SipTrunk } from './sip-trunk.js';
 
 export interface SipGatewayOptions {
   host: string;
@@ -42,6 +43,8 @@ export interface SipGatewayOptions {
   dnsServers?: readonly string[];
   /** SIP over TLS: its port and PEM files; off when absent. */
   tls?: SipTlsConfig;
+  /** The carrier trunk calls to numbers go out through (sip-trunk.ts); none when absent. */
+  trunk?: SipTrunkConfig;
 }
 
 /** What an inbound INVITE asks for, for the app's router. */
@@ -93,6 +96,8 @@ export class SipGateway {
   private readonly inbound: SipInbound;
   /** The registrar of the SIP Domains with `SipRegistration=true` (sip-registrar.ts). */
   private readonly registrar: SipRegistrar | undefined;
+  /** The carrier trunk for numbers (CONCLAVE_SIP_TRUNK); set once by open(). */
+  private carrier: SipTrunk | undefined;
 
   private constructor(
     private readonly transport: SipCombinedTransport,
@@ -160,6 +165,7 @@ export class SipGateway {
     // The transports the combined transport speaks: TLS only when configured (else sips: is refused).
     const resolver = new SipResolver({ ...(options.dnsServers ? { servers: options.dnsServers } : {}), transports: tls ? ['udp', 'tcp', 'tls'] : ['udp', 'tcp'] });
     holder.gateway = new SipGateway(transport, ua, plane, hooks, logger, options.publicAddress, floodLog, resolver);
+    if (options.trunk) holder.gateway.carrier = new SipTrunk(options.trunk);
     return holder.gateway;
   }
 
@@ -197,6 +203,22 @@ export class SipGateway {
       return { outcome: 'no-answer', sipResponseCode: 480 };
     }
     return this.outbound.dial(target, options);
+  }
+
+  /**
+   * Dials an E.164 number through the carrier trunk (sip-trunk.ts): the number at the trunk's
+   * host, the caller ID (`options.from`) in From and P-Asserted-Identity, the trunk's
+   * credentials for its challenges. Undefined without a trunk.
+   */
+  dialNumber(number: string, options: DialOptions): Promise<DialResult> | undefined {
+    if (!this.carrier) return undefined;
+    const invite = this.carrier.invite(number, options.from, this.publicAddress);
+    return this.outbound.dial(invite.uri, options, invite);
+  }
+
+  /** Whether calls to numbers have a carrier trunk to go out through. */
+  get dialsNumbers(): boolean {
+    return this.carrier !== undefined;
   }
 
   /**

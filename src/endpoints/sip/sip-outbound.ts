@@ -19,6 +19,7 @@ import type { SipCall } from '../../sip/ua/call.js';
 import { offeredCryptoFor, type SdesCrypto } from '../../sip/sdp/sdes-crypto.js';
 import { newSrtpKey } from '../../media/rtp/srtp-keys.js';
 import type { SipGateway } from './sip-gateway.js';
+import type { TrunkInvite } from './sip-trunk.js';
 import { remoteLegOf } from './sip-remote-leg.js';
 
 const BUSY = new Set([486, 600]);
@@ -37,10 +38,19 @@ export function fromUri(from: string, host: string, port: number): string {
   return `sip:${user}@${host}:${port}`;
 }
 
+/** What a call through the carrier trunk sets itself (sip-trunk.ts): its From, headers and credentials. */
+export type InviteOverrides = Partial<Pick<TrunkInvite, 'from' | 'headers' | 'auth'>>;
+
+/** The credentials a challenge is answered with: the trunk's, else the call's `SipAuthUsername`/`SipAuthPassword`. */
+function inviteAuth(options: DialOptions, overrides: InviteOverrides): { auth?: { username: string; password: string } } {
+  const auth = overrides.auth ?? options.sipAuth;
+  return auth ? { auth } : {};
+}
+
 export class SipOutbound {
   constructor(private readonly gateway: SipGateway) {}
 
-  async dial(uri: string, options: DialOptions): Promise<DialResult> {
+  async dial(uri: string, options: DialOptions, overrides: InviteOverrides = {}): Promise<DialResult> {
     const { gateway } = this;
     const { callSid, signal } = options;
     let targets: SipDestination[] | undefined;
@@ -69,11 +79,12 @@ export class SipOutbound {
     try {
       call = gateway.ua.invite({
         to: uri,
-        from: fromUri(options.from, gateway.publicAddress, gateway.port),
+        from: overrides.from ?? fromUri(options.from, gateway.publicAddress, gateway.port),
         sdpOffer: writeOffer(audio, ours ? { crypto: [ours] } : {}),
         timeoutMs: options.timeoutSeconds * 1000,
         ...(targets ? { targets, failoverAfterMs: FAILOVER_AFTER_MS } : {}),
-        ...(options.sipAuth ? { auth: options.sipAuth } : {}),
+        ...inviteAuth(options, overrides),
+        ...(overrides.headers ? { headers: overrides.headers } : {}),
       });
     } catch (error) {
       gateway.log.warn({ err: error, callSid, uri }, `SIP: cannot dial ${uri}: ${(error as Error).message}`);

@@ -116,6 +116,26 @@ export function timeout(params: Params): number {
   return Math.min(600, Math.max(5, Number(value)));
 }
 
+/** The longest `TimeLimit`: a day, as `<Dial timeLimit>`'s. */
+const MAX_TIME_LIMIT = 86_400;
+
+/**
+ * `TimeLimit` (twilio-oai CreateCall, CreateParticipant: "the maximum duration of the call in
+ * seconds"), a whole number from 1 to 86400; absent, the call's default (four hours).
+ * `CallerId`: the caller ID shown instead of `From`, checked as `From` is.
+ */
+export function durationAndCallerIdOf(form: Params): { timeLimit?: number; callerId?: string } {
+  const limit = text(form, 'TimeLimit');
+  const callerId = text(form, 'CallerId');
+  if (limit !== undefined && limit !== '' && (!/^\d{1,6}$/.test(limit) || Number(limit) < 1 || Number(limit) > MAX_TIME_LIMIT)) {
+    throw invalidParameter('TimeLimit', `must be a whole number of seconds from 1 to ${MAX_TIME_LIMIT} (it is "${limit}")`);
+  }
+  return {
+    ...(limit !== undefined && limit !== '' ? { timeLimit: Number(limit) } : {}),
+    ...(callerId ? { callerId } : {}),
+  };
+}
+
 /** Twilio's limit on SendDigits: "a maximum length of 32 digits" (twilio-oai CreateCall). */
 const MAX_SEND_DIGITS = 32;
 
@@ -170,6 +190,7 @@ export function registerCallRoutes(app: FastifyInstance, ctx: CallServiceContext
         timeout: timeout(form),
         ...sipAuthOf(form),
         ...sendDigitsOf(form),
+        ...durationAndCallerIdOf(form),
         ...recording,
       });
       sendInstance(reply, request, callShape, call, 201);

@@ -16,7 +16,7 @@ import { cancelCall } from '../../services/cluster/call-commands.js';
 import { updateParticipantWithAudio } from '../../services/calls/participant-audio.js';
 import type { AudioUrlRequest } from '../../services/calls/conference-audio-scheduler.js';
 import { bool, oneOf, sid, text, type Params } from '../form-params.js';
-import { callRecordingOf, enumList, METHODS, progressEvents, sipAuthOf, timeout, url } from './calls.js';
+import { callRecordingOf, durationAndCallerIdOf, enumList, METHODS, progressEvents, sipAuthOf, timeout, url } from './calls.js';
 import { RECORDING_CALLBACK_EVENTS } from '../../domain/recording.js';
 import type { ConferenceRecordingPlan } from '../../services/recordings/live-recordings.js';
 import { recordingCallback } from '../../services/recordings/recording-callback.js';
@@ -113,6 +113,7 @@ export function registerParticipantRoutes(app: FastifyInstance, ctx: CallService
         callSidToCoach: sid(form, 'CallSidToCoach', 'CA'),
         timeout: timeout(form),
         ...sipAuthOf(form),
+        ...durationAndCallerIdOf(form),
         statusCallback: url(form, 'StatusCallback'),
         statusCallbackMethod: oneOf(form, 'StatusCallbackMethod', METHODS) ?? 'POST',
         statusCallbackEvents: progressEvents(form, 'StatusCallbackEvent'),

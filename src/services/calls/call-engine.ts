@@ -97,6 +97,11 @@ export class CallEngine {
     void session.done.finally(() => this.sessions.delete(call.sid));
   }
 
+  /** Whether this node dials E.164 numbers (it has a carrier trunk). */
+  reachesNumbers(): boolean {
+    return this.runtime.dialer.reachesNumbers();
+  }
+
   /** The live call as this node knows it, if it is live here. */
   live(callSid: string): Call | undefined {
     return this.sessions.get(callSid)?.current;

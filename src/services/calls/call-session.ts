@@ -35,7 +35,14 @@ export interface CallExtras {
   sendDigits?: string;
   /** `Record=true` (Calls.create, Create Participant): recorded from the answer to the end. */
   record?: StartCallRecording;
+  /** The caller ID the called party is shown (`CallerId`), when it is not the call's `From`. */
+  callerId?: string;
+  /** `TimeLimit`: the call is hung up this many seconds after its answer (default DEFAULT_TIME_LIMIT_S). */
+  timeLimitSeconds?: number;
 }
+
+/** Twilio's default `TimeLimit` of a call placed through the API: four hours. */
+export const DEFAULT_TIME_LIMIT_S = 14_400;
 
 /** `<Dial answerOnBridge="true">` to phones: it answers the caller itself, on the bridge. */
 function answersOnBridge(verb: TwimlVerb | undefined): verb is DialVerb {
@@ -135,7 +142,7 @@ export class CallSession {
   private async dialOut(): Promise<void> {
     const result = await this.rt.dialer.dial(this.endpoint, {
       callSid: this.call.sid,
-      from: this.call.from,
+      from: this.extras.callerId ?? this.call.from,
       ...(this.extras.sipAuth ? { sipAuth: this.extras.sipAuth } : {}),
       timeoutSeconds: this.call.timeout,
       signal: this.ended.signal,
@@ -151,6 +158,7 @@ export class CallSession {
       return;
     }
     this.answered(result.leg);
+    this.limitDuration(this.extras.timeLimitSeconds ?? DEFAULT_TIME_LIMIT_S);
     await this.move('in-progress');
     if (this.ended.signal.aborted) return;
     if (this.extras.record) await this.record(this.extras.record);
@@ -159,6 +167,19 @@ export class CallSession {
     if (this.extras.sendDigits) await this.rt.keypad.send(this.call.sid, this.extras.sendDigits, this.ended.signal);
     if (this.ended.signal.aborted) return;
     await this.runApplication(this.source);
+  }
+
+  /**
+   * `TimeLimit` (https://www.twilio.com/docs/voice/api/call-resource#create-a-call-resource):
+   * "the maximum duration of the call", counted from the answer; when it runs out Conclave
+   * hangs up and the call ends `completed`, as when the far end hangs up.
+   */
+  private limitDuration(seconds: number): void {
+    const timer = setTimeout(() => {
+      this.rt.logger.info({ callSid: this.call.sid, timeLimit: seconds }, `the call reached its TimeLimit of ${seconds} s and is hung up`);
+      this.hangup();
+    }, seconds * 1000);
+    void this.done.finally(() => clearTimeout(timer));
   }
 
   /** Records the call from now to its end (its tap ends with its leg); a failure to start is logged, the call goes on. */
@@ -297,7 +318,8 @@ export class CallSession {
           },
         };
         // A Create Participant call has no TwiML of its own: it ends when it leaves.
-        await stayInConference(this.rt.ctx, this.call.sid, entry, this.document.signal, 4 * 3600, false);
+        // Its TimeLimit (limitDuration) hangs it up; the conference's own limit is no shorter.
+        await stayInConference(this.rt.ctx, this.call.sid, entry, this.document.signal, this.extras.timeLimitSeconds ?? DEFAULT_TIME_LIMIT_S, false);
         return;
       }
       if (!(await loops.pace(this.document.signal))) {

@@ -11,6 +11,7 @@ import { RuleViolation, TwilioCode } from '../../errors.js';
 import type { CallApplicationSource } from './call-application.js';
 import type { StartCallRecording } from '../recordings/control-recordings.js';
 import type { CallServiceContext } from './call-service-context.js';
+import type { CallExtras } from './call-session.js';
 
 export interface CreateCallRequest extends Omit<CallApplication, 'statusCallbackEvents'> {
   accountSid: string;
@@ -24,6 +25,10 @@ export interface CreateCallRequest extends Omit<CallApplication, 'statusCallback
   sendDigits?: string;
   /** `Record=true`: the call is recorded from its answer to its end. */
   record?: StartCallRecording;
+  /** `CallerId`: what the called party is shown instead of `From` (a number through the trunk). */
+  callerId?: string;
+  /** `TimeLimit`: seconds from the answer until Conclave hangs up (default four hours). */
+  timeLimit?: number;
 }
 
 /** Twilio error codes of the Call resource: 21211 invalid To, 21212 invalid From. */
@@ -52,25 +57,43 @@ function sipUriProblem(to: string): string | undefined {
   return undefined;
 }
 
-/** The endpoint a call can be placed to now, or a RuleViolation saying why not. */
-export function dialableEndpoint(to: string, field = 'To'): Endpoint {
+/**
+ * The endpoint a call can be placed to now, or a RuleViolation saying why not. An E.164 number
+ * goes out through the carrier trunk when this node has one (`reachesNumbers`).
+ */
+export function dialableEndpoint(to: string, reachesNumbers: boolean, field = 'To'): Endpoint {
   const endpoint = parseEndpoint(to);
   if (typeof endpoint === 'string') throw new RuleViolation(INVALID_TO, `Invalid '${field}': ${endpoint}`);
   const sipProblem = endpoint.kind === 'sip' ? sipUriProblem(to) : undefined;
   if (sipProblem !== undefined) throw new RuleViolation(INVALID_TO, `Invalid '${field}': ${sipProblem}`);
-  if (endpoint.kind !== 'sim' && endpoint.kind !== 'sip') {
-    throw new RuleViolation(INVALID_TO, `Invalid '${field}': Conclave has no carrier to reach ${to}; use a sip: URI or a sim: endpoint (sim:alice, sim:bob;ring=3…)`);
+  if (endpoint.kind === 'number' && !reachesNumbers) {
+    throw new RuleViolation(INVALID_TO, `Invalid '${field}': Conclave has no carrier trunk to reach ${to} (set CONCLAVE_SIP_TRUNK); use a sip: URI or a sim: endpoint (sim:alice, sim:bob;ring=3…)`);
+  }
+  if (endpoint.kind === 'client') {
+    throw new RuleViolation(INVALID_TO, `Invalid '${field}': Conclave has no client SDK to reach ${to}; use a sip: URI, a number or a sim: endpoint`);
   }
   return endpoint;
 }
 
-export function callingEndpoint(from: string): void {
+export function callingEndpoint(from: string, field = 'From'): void {
   const endpoint = parseEndpoint(from);
-  if (typeof endpoint === 'string') throw new RuleViolation(INVALID_FROM, `Invalid 'From': ${endpoint}`);
+  if (typeof endpoint === 'string') throw new RuleViolation(INVALID_FROM, `Invalid '${field}': ${endpoint}`);
+}
+
+/** What a placed call carries besides its row: CallerId and TimeLimit (checked here), credentials, keys, recording. */
+export function dialExtras(request: Pick<CreateCallRequest, 'sipAuth' | 'sendDigits' | 'record' | 'callerId' | 'timeLimit'>): CallExtras {
+  if (request.callerId !== undefined) callingEndpoint(request.callerId, 'CallerId');
+  return {
+    ...(request.sipAuth ? { sipAuth: request.sipAuth } : {}),
+    ...(request.sendDigits ? { sendDigits: request.sendDigits } : {}),
+    ...(request.record ? { record: request.record } : {}),
+    ...(request.callerId !== undefined ? { callerId: request.callerId } : {}),
+    ...(request.timeLimit !== undefined ? { timeLimitSeconds: request.timeLimit } : {}),
+  };
 }
 
 /** A queued outbound call; `parent` makes it a `<Dial>` child (`outbound-dial`, ParentCallSid). */
-export function newOutboundCall(request: Omit<CreateCallRequest, 'sipAuth' | 'sendDigits' | 'record'>, now: number, sid = newSid('CA'), parent?: Call): Call {
+export function newOutboundCall(request: Omit<CreateCallRequest, 'sipAuth' | 'sendDigits' | 'record' | 'callerId' | 'timeLimit'>, now: number, sid = newSid('CA'), parent?: Call): Call {
   return {
     sid,
     accountSid: request.accountSid,
@@ -107,18 +130,15 @@ export function applicationOf(call: Pick<CallApplication, 'url' | 'method' | 'tw
 }
 
 export async function createCall(ctx: CallServiceContext, request: CreateCallRequest): Promise<Call> {
-  const endpoint = dialableEndpoint(request.to);
+  const endpoint = dialableEndpoint(request.to, ctx.calls.reachesNumbers());
   callingEndpoint(request.from);
+  const extras = dialExtras(request);
   const source = applicationOf(request);
   if (request.statusCallbackEvents?.some((e) => !CALL_PROGRESS_EVENTS.includes(e))) {
     throw new RuleViolation(TwilioCode.invalidParameter, `Invalid StatusCallbackEvent: use ${CALL_PROGRESS_EVENTS.join(', ')}`);
   }
   const call: Call = { ...newOutboundCall(request, ctx.clock.now()), nodeId: ctx.node.id };
   await ctx.store.insertCall(call);
-  ctx.calls.start(call, endpoint, source, {
-    ...(request.sipAuth ? { sipAuth: request.sipAuth } : {}),
-    ...(request.sendDigits ? { sendDigits: request.sendDigits } : {}),
-    ...(request.record ? { record: request.record } : {}),
-  });
+  ctx.calls.start(call, endpoint, source, extras);
   return call;
 }

@@ -14,7 +14,7 @@ import { getConference } from '../read-conferences.js';
 import type { StartCallRecording } from '../recordings/control-recordings.js';
 import type { ConferenceRecordingPlan } from '../recordings/live-recordings.js';
 import type { CallServiceContext } from './call-service-context.js';
-import { callingEndpoint, dialableEndpoint, newOutboundCall } from './create-call.js';
+import { callingEndpoint, dialableEndpoint, dialExtras, newOutboundCall } from './create-call.js';
 
 export interface CreateParticipantRequest {
   accountSid: string;
@@ -34,6 +34,10 @@ export interface CreateParticipantRequest {
   timeout: number;
   /** Digest credentials for a `sip:` To that challenges (SipAuthUsername/SipAuthPassword). */
   sipAuth?: { username: string; password: string };
+  /** `CallerId`: what the participant's phone is shown instead of `From`. */
+  callerId?: string;
+  /** `TimeLimit`: seconds from the answer until Conclave hangs up (default four hours). */
+  timeLimit?: number;
   statusCallback: string | null;
   statusCallbackMethod: 'GET' | 'POST';
   statusCallbackEvents: CallProgressEvent[] | undefined;
@@ -47,8 +51,9 @@ export interface CreateParticipantRequest {
 }
 
 export async function createParticipant(ctx: CallServiceContext, request: CreateParticipantRequest): Promise<Participant> {
-  const endpoint = dialableEndpoint(request.to);
+  const endpoint = dialableEndpoint(request.to, ctx.calls.reachesNumbers());
   callingEndpoint(request.from);
+  const extras = dialExtras(request);
   let friendlyName = request.conference;
   if (isSid(request.conference, 'CF')) {
     const conference = await getConference(ctx, request.accountSid, request.conference);
@@ -101,10 +106,7 @@ export async function createParticipant(ctx: CallServiceContext, request: Create
     accountSid: request.accountSid,
     conferenceSid: conference.sid,
     ...(request.waitUrl ? { waitUrl: request.waitUrl } : {}),
-  }, {
-    ...(request.sipAuth ? { sipAuth: request.sipAuth } : {}),
-    ...(request.record ? { record: request.record } : {}),
-  });
+  }, extras);
   // Twilio reports the wait before the call is placed only in this answer; Conclave places at once.
   return { ...participant, queueTime: 0 };
 }
