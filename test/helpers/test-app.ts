@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { createApp, type App } from '../../src/app.js';
-import { DEFAULT_HTTP_LIMITS, DEFAULT_MEDIA_CONFIG, type Config, type HttpLimits, type MediaConfig, type SipTlsConfig } from '../../src/config.js';
+import { DEFAULT_HTTP_LIMITS, DEFAULT_MEDIA_CONFIG, type Config, type HttpLimits, type MediaConfig, type SipTlsConfig, type SipTrunkConfig } from '../../src/config.js';
 import type { Clock } from '../../src/domain/ports.js';
 import { newAuthToken, newSid } from '../../src/domain/sids.js';
 import { joinConference, type JoinRequest, type JoinResult } from '../../src/services/join-conference.js';
@@ -70,6 +70,8 @@ export interface TestAppOptions {
   sipTls?: SipTlsConfig;
   /** DNS servers for SIP host names (with `sip`; CONCLAVE_SIP_DNS_SERVERS), e.g. a test's dnsmasq. */
   sipDnsServers?: string[];
+  /** The carrier trunk (with `sip`; CONCLAVE_SIP_TRUNK and its credentials and registration). */
+  sipTrunk?: SipTrunkConfig;
   /** Hang up legs whose RTP stops for this long (default 30 s). */
   rtpTimeoutMs?: number;
   /** Media settings over the defaults (DEFAULT_MEDIA_CONFIG). */
@@ -102,6 +104,7 @@ export async function startTestApp(kind: StoreKind, options: TestAppOptions = {}
     ...(options.rtpTimeoutMs ? { rtpTimeoutMs: options.rtpTimeoutMs } : {}),
     ...(options.media ? { media: options.media } : {}),
   });
+  if (config.sip && options.sipTrunk) config.sip.trunk = options.sipTrunk;
   const app = await createApp(
     { ...config, http: { ...config.http, limits: { ...DEFAULT_HTTP_LIMITS, ...config.http.limits, ...options.httpLimits } } },
     { accountSid, authToken },

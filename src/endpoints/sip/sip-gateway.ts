@@ -32,6 +32,7 @@ import { SipInbound } from './sip-inbound.js';
 import { SipOutbound } from './sip-outbound.js';
 import { SipRegistrar } from './sip-registrar.js';
 import { SipTrunk } from './sip-trunk.js';
+import { SipTrunkRegistration } from './sip-trunk-registration.js';
 
 export interface SipGatewayOptions {
   host: string;
@@ -98,6 +99,8 @@ export class SipGateway {
   private readonly registrar: SipRegistrar | undefined;
   /** The carrier trunk for numbers (CONCLAVE_SIP_TRUNK); set once by open(). */
   private carrier: SipTrunk | undefined;
+  /** Our registration with the carrier trunk (CONCLAVE_SIP_TRUNK_REGISTER=true); set once by open(). */
+  private trunkRegistration: SipTrunkRegistration | undefined;
 
   private constructor(
     private readonly transport: SipCombinedTransport,
@@ -166,6 +169,9 @@ export class SipGateway {
     const resolver = new SipResolver({ ...(options.dnsServers ? { servers: options.dnsServers } : {}), transports: tls ? ['udp', 'tcp', 'tls'] : ['udp', 'tcp'] });
     holder.gateway = new SipGateway(transport, ua, plane, hooks, logger, options.publicAddress, floodLog, resolver);
     if (options.trunk) holder.gateway.carrier = new SipTrunk(options.trunk);
+    if (options.trunk?.register && options.trunk.auth) {
+      holder.gateway.trunkRegistration = new SipTrunkRegistration({ trunk: { ...options.trunk, auth: options.trunk.auth }, ua, contact: address, resolver, logger });
+    }
     return holder.gateway;
   }
 
@@ -261,7 +267,14 @@ export class SipGateway {
     return writeAnswer(media.local, offer, { crypto });
   }
 
+  /** The username registered with the carrier trunk: calls to it are calls to the number in To (called-user.ts). */
+  get trunkUsername(): string | undefined {
+    return this.trunkRegistration?.username;
+  }
+
   async close(): Promise<void> {
+    // First, while the user agent still runs: the carrier stops sending calls here (at most ~2 s).
+    await this.trunkRegistration?.close();
     this.registrar?.close();
     for (const call of this.ua.activeCalls) call.hangup('shutdown');
     this.resolver.close();

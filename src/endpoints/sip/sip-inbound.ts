@@ -12,6 +12,7 @@ import type { IncomingCall } from '../../sip/ua/incoming-call.js';
 import { isIP } from 'node:net';
 import type { SipDomain } from '../../domain/sip-domain.js';
 import { parseSipUri, type SipUri } from '../../sip/sip-uri.js';
+import { calledUser } from './called-user.js';
 import type { GuardVerdict } from './sip-domain-guard.js';
 import type { InboundRouter, SipGateway, SipGatewayHooks } from './sip-gateway.js';
 import { RETRY_AFTER, SipInboundLeg } from './sip-inbound-leg.js';
@@ -38,7 +39,7 @@ export class SipInbound {
       }
       if (domain) return this.receiveForDomain(incoming, domain, uri);
     }
-    const user = incoming.request.uri.match(/^sips?:([^@;?]+)@/i)?.[1];
+    const user = calledUser(incoming.request, this.gateway.trunkUsername);
     const from = incoming.from?.uri ?? 'sip:anonymous@anonymous.invalid';
     if (!user) {
       incoming.reject(404, { reason: 'Not Found' });

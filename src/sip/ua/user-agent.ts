@@ -23,6 +23,7 @@ import { UserAgentClient } from './uac.js';
 import { receiveStrayResponse, sendReinvite } from './uac-dialog.js';
 import { UserAgentServer } from './uas.js';
 import { UasDialog } from './uas-dialog.js';
+import { ClientRegistration, type ClientRegistrationOptions } from './client-registration.js';
 
 export { ALLOW } from './ua-messages.js';
 export type { InviteOptions, RegisterResponder, SipUserAgentOptions } from './ua-options.js';
@@ -83,6 +84,12 @@ export class SipUserAgent {
   /** An OPTIONS outside any dialog (§11); resolves with the final response. */
   sendOptions(uri: string, from = 'sip:conclave@invalid', destination?: SipDestination): Promise<SipResponse> {
     return this.uac.sendOptions(uri, from, destination);
+  }
+
+  /** A binding this user agent keeps at a registrar (RFC 3261 §10.2, client-registration.ts). */
+  registration(options: ClientRegistrationOptions): ClientRegistration {
+    const core = this.core;
+    return new ClientRegistration({ layer: this.layer, via: () => core.via(), host: core.options.address.host, userAgent: core.userAgent }, options);
   }
 
   /** CANCEL before the final response (§9.1), else BYE — after the ACK for an inbound call (§15). */
