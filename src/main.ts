@@ -47,6 +47,7 @@ async function main(argv: string[]): Promise<void> {
       `Conclave is listening on ${url}/2010-04-01`,
       `Store: ${store}`,
       ...(app.sipAddress() ? [`SIP: sip:<number>@${app.sipAddress()!.host}:${app.sipAddress()!.port} (UDP and TCP); RTP ports ${config.media!.rtpPorts.min}-${config.media!.rtpPorts.max}`] : []),
+      ...(app.sipAddress() && config.sip?.trunk?.register ? [`SIP trunk: registering with ${config.sip.trunk.uri} as ${config.sip.trunk.auth?.username ?? ''} (the log says when it is registered)`] : []),
       `Owner account (${where}):`,
       `  Account SID: ${credentials.accountSid}`,
       `  Auth token:  ${credentials.authToken}`,
