@@ -19,6 +19,7 @@ import { DEFAULT_SIP_LIMITS, type SipLimits, type SipTlsConfig, type SipTrunkCon
 import { ConfigError } from '../../errors.js';
 import type { DialOptions, DialResult, InboundLeg } from '../../domain/call-ports.js';
 import { SipResolver } from '../../sip/dns/sip-resolver.js';
+import { sipDestinations } from '../../sip/dns/sip-destinations.js';
 import { RequestAdmission } from '../../sip/limits/request-admission.js';
 import { writeAnswer, type LocalAudio, type RemoteAudio } from '../../sip/sdp/audio-session.js';
 import type { SipCall } from '../../sip/ua/call.js';
@@ -159,6 +160,8 @@ export class SipGateway {
         if (!holder.gateway) throw new Error('SIP gateway not ready');
         return holder.gateway.reinvited(call, offer);
       },
+      // RFC 3263 for ACK, BYE and re-INVITE too: a carrier's Contact or Record-Route may name a host.
+      resolveTarget: (uri) => sipDestinations(resolver, uri),
       onError: (error) => logger.warn({ err: error }, 'SIP user agent error'),
       // Without SIP Domains there is nothing to register to, and REGISTER stays 501.
       ...(hooks.domains ? { onRegister: (request, source, respond) => holder.gateway?.registrar?.receive(request, source, respond) } : {}),

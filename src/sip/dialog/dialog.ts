@@ -228,10 +228,15 @@ export class SipDialog {
     return request;
   }
 
-  /** Where an in-dialog request goes first: the first Route's URI, or the remote target. */
-  nextHop(): SipDestination | undefined {
+  /** The URI an in-dialog request goes to first (§12.2.1.1, §8.1.2): the first Route's, or the remote target. */
+  nextHopUri(): string | undefined {
     const first = this.routeSet[0];
-    const uri = first === undefined ? this.remoteTarget : parseNameAddr(first)?.uri;
+    return first === undefined ? this.remoteTarget : parseNameAddr(first)?.uri;
+  }
+
+  /** The next hop's host and port as written (no DNS: see ua/dialog-next-hop.ts for names). */
+  nextHop(): SipDestination | undefined {
+    const uri = this.nextHopUri();
     return uri === undefined ? undefined : uriDestination(uri);
   }
 

@@ -17,8 +17,10 @@ export interface CallRecord {
   dialog: SipDialog | undefined;
   /** UAS: the 2xx being retransmitted until the ACK with this CSeq number. */
   pending2xx?: { seq: number; retransmitter: TwoHundredRetransmitter };
-  /** UAC: the last ACK sent for a 2xx, re-sent when that 2xx is retransmitted. */
-  lastAck?: { seq: number; request: SipRequest; destination: SipDestination };
+  /** UAC: the last ACK sent for a 2xx, re-sent (to the next hop) when that 2xx is retransmitted. */
+  lastAck?: { seq: number; request: SipRequest };
+  /** The dialog's next hop URI when it has a host name, and where DNS says it is (dialog-next-hop.ts). */
+  nextHop?: { uri: string; destination: Promise<SipDestination> };
   /** UAS hung up before the ACK: BYE once it arrives or its wait runs out (§15). */
   byeAfterAck?: boolean;
   /** An incoming re-INVITE is being answered. */

@@ -8,6 +8,7 @@ import { cseq, type SipRequest, type SipResponse } from '../message.js';
 import { responseDestination, type SipDestination } from '../transaction/transport.js';
 import { TwoHundredRetransmitter } from '../transaction/two-hundred-retransmitter.js';
 import type { CallRecord } from './call-record.js';
+import { sendToNextHop } from './dialog-next-hop.js';
 import type { UaCore } from './ua-core.js';
 
 /** §13.3.1.4: the UAS core resends its 2xx until the ACK, and BYEs when none comes. */
@@ -31,15 +32,11 @@ export function retransmit2xx(core: UaCore, record: CallRecord, request: SipRequ
   };
 }
 
-/** Sends (again) the last ACK of a UAC dialog (§13.2.2.4). */
+/** Sends (again) the last ACK of a UAC dialog (§13.2.2.4) to the dialog's next hop. */
 export function resendAck(core: UaCore, record: CallRecord): void {
   const ack = record.lastAck;
   if (!ack) return;
-  try {
-    core.options.transport.send(ack.request, ack.destination);
-  } catch (error) {
-    core.reportError(error);
-  }
+  sendToNextHop(core, record, 'ACK', (destination) => core.options.transport.send(ack.request, destination));
 }
 
 /** §15.1.1: BYE on the dialog, which is forgotten at once. */
@@ -47,13 +44,11 @@ export function sendBye(core: UaCore, record: CallRecord): void {
   const dialog = record.dialog;
   if (!dialog || dialog.state === 'terminated') return;
   forget(core, record, dialog);
-  const destination = dialog.nextHop();
-  if (!destination || core.isClosed) return;
-  try {
-    core.layer.sendRequest(dialog.createRequest('BYE', { via: core.via() }), destination, () => undefined);
-  } catch (error) {
-    core.reportError(error);
-  }
+  if (core.isClosed) return;
+  const bye = dialog.createRequest('BYE', { via: core.via() });
+  sendToNextHop(core, record, 'BYE', (destination) => {
+    if (!core.isClosed) core.layer.sendRequest(bye, destination, () => undefined);
+  });
 }
 
 /** Marks the call ended and, unless a BYE is still owed, forgets its dialog. */

@@ -37,6 +37,13 @@ export interface SipUserAgentOptions {
    * not implemented (501), as any method we do not know.
    */
   onRegister?(request: SipRequest, source: SipDestination, respond: RegisterResponder): void | Promise<void>;
+  /**
+   * RFC 3263 §4 for the requests inside a dialog (ACK, BYE, re-INVITE) whose next hop — the
+   * first Route, else the peer's Contact — has a host name: the servers for that URI, best first
+   * (the first is used). Without it, or for an IP address, the URI's host and port are used as
+   * written.
+   */
+  resolveTarget?(uri: string): Promise<readonly SipDestination[]>;
   /** Application callbacks that threw, and other non-fatal errors. */
   onError?(error: unknown): void;
   /** Per-source budgets and the transaction-table cap for new requests; none when absent. */

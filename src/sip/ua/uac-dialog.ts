@@ -7,18 +7,27 @@ import { InvalidStateError } from '../../errors.js';
 import { dialogIdOfResponse, dialogKey } from '../dialog/dialog.js';
 import { cseq, type SipResponse } from '../message.js';
 import { readAudio } from '../sdp/audio-session.js';
+import type { SipDestination } from '../transaction/transport.js';
 import type { ReinviteResult, SipCall } from './call.js';
 import { resendAck } from './dialog-lifecycle.js';
+import { nextHopOf } from './dialog-next-hop.js';
 import type { UaCore } from './ua-core.js';
 
 /** §14.1: re-INVITE on the call's dialog; resolves with the final status and any answer. */
 export async function sendReinvite(core: UaCore, call: SipCall, sdpOffer: string): Promise<ReinviteResult> {
   const record = [...core.dialogs.values()].find((r) => r.call === call);
   const dialog = record?.dialog;
-  const destination = dialog?.nextHop();
-  if (!record || !dialog || !destination || call.state !== 'active') throw new InvalidStateError('the call has no confirmed dialog');
+  const hop = record && nextHopOf(core, record);
+  if (!record || !dialog || !hop || call.state !== 'active') throw new InvalidStateError('the call has no confirmed dialog');
   const invite = dialog.createRequest('INVITE', { via: core.via(), body: sdpOffer });
   const seq = cseq(invite)?.seq ?? 0;
+  let destination: SipDestination;
+  try {
+    destination = await hop;
+  } catch (error) {
+    // RFC 3263 §4.3: no server to send to is a transport error, as for the initial INVITE.
+    return { status: 503, reason: error instanceof Error ? error.message : String(error) };
+  }
   return new Promise<ReinviteResult>((resolve) => {
     const tx = core.layer.sendRequest(invite, destination, (response) =>
       core.guard(() => {
@@ -33,7 +42,7 @@ export async function sendReinvite(core: UaCore, call: SipCall, sdpOffer: string
         }
         dialog.refreshTarget(response);
         const ack = dialog.createRequest('ACK', { via: core.via(), seq });
-        record.lastAck = { seq, request: ack, destination: dialog.nextHop() ?? destination };
+        record.lastAck = { seq, request: ack };
         resendAck(core, record);
         const sdp = response.body.toString('utf8');
         const read = readAudio(sdp, core.options.codecs, { srtp: true });

@@ -199,14 +199,14 @@ export class UserAgentClient {
     }
     const dialog = SipDialog.asUac(state.invite, response, state.contact);
     if (!dialog) return;
-    const ackDestination = dialog.nextHop();
-    if (!ackDestination) return;
+    if (!dialog.nextHopUri()) return;
     const auth = ['Authorization', 'Proxy-Authorization'].flatMap((name) =>
       state.invite.headers.getAll(name).map((value) => [name, value] as const),
     );
     const ack = dialog.createRequest('ACK', { via: core.via(), seq: seq ?? 0, headers: auth });
     const entry: CallRecord = state.final ? { call: record.call, dialog } : record;
-    entry.lastAck = { seq: seq ?? 0, request: ack, destination: ackDestination };
+    entry.dialog = dialog; // the ACK goes to its next hop
+    entry.lastAck = { seq: seq ?? 0, request: ack };
     core.dialogs.set(dialog.key, entry);
     resendAck(core, entry);
     if (state.final) {
@@ -218,7 +218,6 @@ export class UserAgentClient {
     state.ringTimer?.();
     this.stopSilenceTimer(state);
     core.outbound.delete(record);
-    record.dialog = dialog;
     record.call.dialog = dialog;
     if (state.cancelReason !== undefined) {
       // The 2xx crossed our CANCEL (§9.1): the call is up, so end it with BYE.
