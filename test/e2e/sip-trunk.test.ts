@@ -10,14 +10,11 @@
  * The trunk reached by name (DNS SRV) is in sip-trunk-dns.test.ts.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type App } from '../../src/app.js';
-import { newAuthToken, newSid } from '../../src/domain/sids.js';
 import type { IncomingCall } from '../../src/sip/ua/incoming-call.js';
 import { SipPhone } from '../helpers/sip-phone.js';
-import { openTestStore } from '../helpers/stores.js';
-import { apiClient, startTestApp, testConfig, type TestApp } from '../helpers/test-app.js';
+import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { startTrunkApp, type TrunkApp } from '../helpers/trunk-app.js';
 import { until } from '../helpers/until.js';
 import { answer, startReceiver, type Receiver } from '../helpers/webhook-receiver.js';
 
@@ -57,10 +54,9 @@ describe('calls to numbers through the carrier trunk', () => {
   const accepted: CarrierCall[] = [];
   const forbidden: IncomingCall[] = [];
   const challenges = new Map<string, IncomingCall>();
-  let app: App;
+  let t: TrunkApp;
   let request: TestApp['request'];
   let accountSid: string;
-  let closeStore: () => Promise<void>;
   let web: Receiver;
   let calls: string;
 
@@ -87,19 +83,11 @@ describe('calls to numbers through the carrier trunk', () => {
       },
     });
     web = await startReceiver((_request, response) => answer(response, 204, 'text/plain', ''));
-    const { store, cleanup } = await openTestStore('sqlite');
-    closeStore = cleanup;
-    const config = testConfig('sqlite', { sip: true });
-    accountSid = newSid('AC');
-    const authToken = newAuthToken();
-    const trunk = { uri: `sip:127.0.0.1:${port(carrier)}`, auth: { username: TRUNK_USER, password: TRUNK_PASSWORD }, register: false, registerExpires: 600 };
-    app = await createApp({ ...config, sip: { ...config.sip!, trunk } }, { accountSid, authToken }, { store, logger: pino({ level: 'silent' }) });
-    request = apiClient(await app.listen(), accountSid, authToken);
-    calls = `/2010-04-01/Accounts/${accountSid}/Calls`;
+    t = await startTrunkApp({ uri: `sip:127.0.0.1:${port(carrier)}`, auth: { username: TRUNK_USER, password: TRUNK_PASSWORD } });
+    ({ request, accountSid, calls } = t);
   });
   afterAll(async () => {
-    await app?.close();
-    await closeStore?.();
+    await t?.close();
     await carrier?.close();
     await web?.close();
   });

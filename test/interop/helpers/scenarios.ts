@@ -26,11 +26,55 @@ const CAPTURE_INVITE = `
       <ereg regexp=".*" search_in="hdr" header="CSeq:" check_it="true" assign_to="cseq" />
     </action>`;
 
-const RESPONSE_HEADERS = `Via:[$via]
+export const RESPONSE_HEADERS = `Via:[$via]
       From:[$from]
       To:[$to];tag=[pid]SIPpTag02[call_number]
       Call-ID:[$callid]
       CSeq:[$cseq]`;
+
+/**
+ * The end of a UAS scenario that checked credentials into `authvalid` (`<verifyauth>`) and kept
+ * the INVITE's headers (RESPONSE_HEADERS): 403 (→ ACK, to the label `done`) when they are wrong;
+ * else 200 with a PCMU answer from `user`, the ACK, and the BYE that ends the call → 200.
+ */
+export const answerIfVerified = (user: string): string => `  <nop hide="true" test="authvalid" next="good" />
+  <send>
+    <![CDATA[
+      SIP/2.0 403 Forbidden
+      ${RESPONSE_HEADERS}
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv request="ACK" next="done" />
+  <label id="good" />
+  <send retrans="500">
+    <![CDATA[
+      SIP/2.0 200 OK
+      ${RESPONSE_HEADERS}
+      Contact: <sip:${user}@[local_ip]:[local_port];transport=[transport]>
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+${pcmuOffer(user)}
+
+    ]]>
+  </send>
+  <recv request="ACK" crlf="true" />
+  <recv request="BYE" />
+  <send>
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]>
+  </send>
+`;
 
 /** An SDP body offering PCMU on sipp's media port (sipp fills in the bracketed keywords). */
 const pcmuOffer = (user: string): string => `      v=0
@@ -78,43 +122,7 @@ export const DIGEST_UAS_SCENARIO = `<?xml version="1.0" encoding="ISO-8859-1" ?>
   <recv request="INVITE">${CAPTURE_INVITE}
   </recv>
   <label id="answer" />
-  <nop hide="true" test="authvalid" next="good" />
-  <send>
-    <![CDATA[
-      SIP/2.0 403 Forbidden
-      ${RESPONSE_HEADERS}
-      Content-Length: 0
-
-    ]]>
-  </send>
-  <recv request="ACK" next="done" />
-  <label id="good" />
-  <send retrans="500">
-    <![CDATA[
-      SIP/2.0 200 OK
-      ${RESPONSE_HEADERS}
-      Contact: <sip:alice@[local_ip]:[local_port];transport=[transport]>
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-${pcmuOffer('alice')}
-
-    ]]>
-  </send>
-  <recv request="ACK" crlf="true" />
-  <recv request="BYE" />
-  <send>
-    <![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-
-    ]]>
-  </send>
+${answerIfVerified('alice')}
   <label id="done" />
 </scenario>
 `;
