@@ -13,7 +13,9 @@
  * fresh challenge marked `stale=true`, RFC 2617 §3.2.1). Replays are refused: each (nonce, nc)
  * is accepted once, and a nonce without qop (RFC 2069) only once, remembered until it expires.
  * The store keeps HA1s only, never passwords. A source that keeps failing is refused at once for
- * a while (FAILURE_BURST), with one log line a minute, while every other source goes on.
+ * a while, with one log line a minute, while every other source goes on: its budget
+ * (source-failure-budget.ts) is the one the calls to numbers from outside the carrier networks
+ * spend too, so a scanner's guesses at numbers and at passwords add up.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { BlockList, isIPv6 } from 'node:net';
@@ -22,7 +24,7 @@ import type { SipCredentialPurpose, SipDomain, SipDomainAuth } from '../../domai
 import type { SipIpAddress } from '../../domain/sip-ip-access.js';
 import { buildChallenge, parseDigestCredentials, verifyDigestHa1 } from '../../sip/digest.js';
 import type { SipRequest } from '../../sip/message.js';
-import { SourceBuckets } from '../../sip/limits/source-buckets.js';
+import { SourceFailureBudget, type Throttled } from './source-failure-budget.js';
 import type { SipRegistrationBook } from './sip-registrar.js';
 
 /** What the guard reads of the store, and the registrar's bindings (kept with the domains it serves). */
@@ -40,7 +42,7 @@ export type GuardVerdict =
       status: 403 | 407;
       headers: Array<readonly [string, string]>;
       /** The source failed too often and is refused at once; `report` the first time in a while (one log line). */
-      throttled?: { report: boolean };
+      throttled?: Throttled;
     };
 
 /** A REGISTER's: whose credentials it carries, or 401 (with the challenges) / 403. */
@@ -49,27 +51,20 @@ export type RegistrationVerdict = { allowed: true; username: string } | { allowe
 /** The realm of every challenge: the one the credentials' HA1s were computed for. */
 export const SIP_REALM = 'conclave';
 const NONCE_TTL_MS = 5 * 60_000;
-/**
- * Failures a source may have (wrong or replayed credentials, a domain that lets it in no way)
- * before it is refused at once, without a look at the store: a burst of 10, then one every 6 s.
- * A SIP port on the internet is scanned for passwords within minutes of going up.
- */
-const FAILURE_BURST = 10;
-const FAILURES_PER_SECOND = 1 / 6;
-const FAILURE_SOURCES = 10_000;
-const REPORT_EVERY_MS = 60_000;
 
 export class SipDomainGuard {
   private readonly key = randomBytes(32);
   /** Nonce → the nc values already accepted for it (a nonce without qop: the empty string), until it expires. */
   private readonly seen = new Map<string, { expires: number; counts: Set<string> }>();
-  private readonly failures = new SourceBuckets(FAILURES_PER_SECOND, FAILURE_BURST, FAILURE_SOURCES);
-  /** When each throttled source was last reported. */
-  private readonly reported = new Map<string, number>();
 
   constructor(
     readonly directory: SipDomainDirectory,
     private readonly now: () => number = Date.now,
+    /**
+     * Failures a source may have (wrong or replayed credentials, a domain that lets it in no
+     * way) before it is refused at once, without a look at the store; shared with the SIP edge.
+     */
+    readonly failures: SourceFailureBudget = new SourceFailureBudget(now),
   ) {}
 
   /** The domain the Request-URI's host names, if it is one. */
@@ -78,20 +73,12 @@ export class SipDomainGuard {
   }
 
   async admit(domain: SipDomain, request: SipRequest, sourceAddress: string): Promise<GuardVerdict> {
-    const now = this.now();
-    if (!this.failures.available(sourceAddress, now)) return { allowed: false, status: 403, headers: [], throttled: { report: this.report(sourceAddress, now) } };
+    const throttled = this.failures.throttled(sourceAddress);
+    if (throttled) return { allowed: false, status: 403, headers: [], throttled };
     const verdict = await this.decide(domain, request, sourceAddress);
     // A refusal, or credentials that were given and wrong, spend the source's budget; a first 407 does not.
-    if (!verdict.allowed && (verdict.status === 403 || request.headers.has('Proxy-Authorization'))) this.failures.take(sourceAddress, now);
+    if (!verdict.allowed && (verdict.status === 403 || request.headers.has('Proxy-Authorization'))) this.failures.spend(sourceAddress);
     return verdict;
-  }
-
-  private report(source: string, now: number): boolean {
-    const last = this.reported.get(source);
-    if (last !== undefined && now - last < REPORT_EVERY_MS) return false;
-    if (this.reported.size >= FAILURE_SOURCES) this.reported.clear();
-    this.reported.set(source, now);
-    return true;
   }
 
   private async decide(domain: SipDomain, request: SipRequest, sourceAddress: string): Promise<GuardVerdict> {
@@ -113,13 +100,12 @@ export class SipDomainGuard {
    * refuses with 403. IP lists let no one register: a REGISTER names who it is, so it proves it.
    */
   async admitRegistration(domain: SipDomain, request: SipRequest, sourceAddress?: string): Promise<RegistrationVerdict> {
-    const now = this.now();
     // A flood of bad REGISTERs from one source is refused at once, as bad INVITEs are.
-    if (sourceAddress !== undefined && !this.failures.available(sourceAddress, now)) return { allowed: false, status: 403, headers: [] };
+    if (sourceAddress !== undefined && this.failures.throttled(sourceAddress)) return { allowed: false, status: 403, headers: [] };
     if (!domain.sipRegistration) return { allowed: false, status: 403, headers: [] };
     const digest = await this.checkDigest(domain, request, 'registrations');
     if (typeof digest === 'object') return { allowed: true, username: digest.username };
-    if (sourceAddress !== undefined && request.headers.has('Authorization')) this.failures.take(sourceAddress, now);
+    if (sourceAddress !== undefined && request.headers.has('Authorization')) this.failures.spend(sourceAddress);
     // Wrong credentials: 403, as for calls — a phone challenged again retries its wrong password
     // at once, and would spend its source's failure budget in a second (then a fixed one waits).
     if (digest === 'wrong') return { allowed: false, status: 403, headers: [] };

@@ -1,6 +1,7 @@
 /**
  * The SIP edge's log lines for what a flood multiplies — malformed messages, requests refused
- * over budget, TCP connections refused, calls to numbers nobody owns — each through a
+ * over budget, TCP connections refused, calls to numbers nobody owns, calls refused for their
+ * source (outside the carrier networks, or to a domain not here) — each through a
  * ThrottledReport: the first of a quiet spell is logged as before, in detail; those that
  * follow within 10 s cost a counter, and one summary line tells them ("SIP: dropped 9,812
  * more malformed messages from 5 sources in the last 10 s"), with the busiest sources, so that
@@ -22,6 +23,7 @@ export class SipFloodLog {
   private readonly refusedReport: ThrottledReport<Line>;
   private readonly connectionReport: ThrottledReport<Line>;
   private readonly unroutedReport: ThrottledReport<Line>;
+  private readonly strangerReport: ThrottledReport<Line>;
 
   constructor(logger: SipFloodLogger, intervalMs = 10_000) {
     const report = (level: 'info' | 'warn', summary: (s: ReportSummary) => string): ThrottledReport<Line> =>
@@ -34,6 +36,7 @@ export class SipFloodLog {
     this.refusedReport = report('warn', (s) => `SIP: ${formatCount(s.count)} more requests over the limits (${kinds(s)}) from ${formatSources(s)} in the last ${s.seconds} s`);
     this.connectionReport = report('warn', (s) => `SIP: ${formatCount(s.count)} more TCP connections refused (${kinds(s)}) from ${formatSources(s)} in the last ${s.seconds} s`);
     this.unroutedReport = report('info', (s) => `SIP: ${formatCount(s.count)} more calls to numbers nothing answers to, from ${formatSources(s)} in the last ${s.seconds} s`);
+    this.strangerReport = report('warn', (s) => `SIP: ${formatCount(s.count)} more calls refused for where they came from (${kinds(s)}) from ${formatSources(s)} in the last ${s.seconds} s`);
   }
 
   /** A message that did not parse (`answered`: a 4xx/5xx went back; `closed`: its TCP connection was dropped). */
@@ -61,9 +64,19 @@ export class SipFloodLog {
     this.unroutedReport.note(source.host, 'not found', () => [{ user, from, source }, `SIP: nothing answers to ${user}`]);
   }
 
+  /** An INVITE to a number from a source outside the carrier networks (it got 403). */
+  outsideCarriers(user: string, from: string, source: SipDestination): void {
+    this.strangerReport.note(source.host, 'outside the carrier networks 403', () => [{ user, from, source }, `SIP: a call to ${user} from ${source.host}, outside the carrier networks, was refused (403)`]);
+  }
+
+  /** An INVITE from outside the carrier networks whose Request-URI host is no SIP Domain here (it got 404). */
+  unknownDomain(host: string, from: string, source: SipDestination): void {
+    this.strangerReport.note(source.host, 'no such domain 404', () => [{ host, from, source }, `SIP: a call to ${host}, no SIP Domain here, from ${source.host} was refused (404)`]);
+  }
+
   /** Logs what is still counted (shutdown). */
   close(): void {
-    for (const report of [this.malformedReport, this.refusedReport, this.connectionReport, this.unroutedReport]) report.close();
+    for (const report of [this.malformedReport, this.refusedReport, this.connectionReport, this.unroutedReport, this.strangerReport]) report.close();
   }
 }
 

@@ -7,10 +7,24 @@
  * caller before that abandons the call. `<Dial answerOnBridge>` first sends a 183 with the same
  * SDP answer and RTP leg (early media: the caller hears ringback), and answers on the bridge.
  * With every RTP port pair taken, an INVITE is answered 503 with Retry-After at once.
+ *
+ * Who may call (issue 14 §2): a number only from the carrier networks and the trunk
+ * (carrier-sources.ts) — from anywhere else 403 Forbidden with a Warning (RFC 3261 §20.43)
+ * saying why, before any look-up or webhook; a SIP Domain by the domain's own rules
+ * (sip-domain-guard.ts). A DNS name that is no SIP Domain is, from a carrier, our own name
+ * (carriers address us by it, and Conclave does not know its names), so the call goes to the
+ * number in its user part; from anywhere else it is an address we do not take requests for:
+ * 404 Not Found (§8.2.2.1). Each refusal of a stranger spends its source's failure budget
+ * (source-failure-budget.ts), shared with the domains' failed credentials; past it, a source
+ * outside the carrier networks is refused 403 at once, told in one log line a minute. A
+ * carrier's calls to numbers nobody owns (404) spend nothing: one carrier address carries
+ * every caller's calls, and a budget would soon refuse the real ones with the misdialled.
  */
 import type { IncomingCall } from '../../sip/ua/incoming-call.js';
 import { isIP } from 'node:net';
 import type { SipDomain } from '../../domain/sip-domain.js';
+import type { CarrierSources } from './carrier-sources.js';
+import type { SourceFailureBudget, Throttled } from './source-failure-budget.js';
 import { parseSipUri, type SipUri } from '../../sip/sip-uri.js';
 import { calledUser } from './called-user.js';
 import type { GuardVerdict } from './sip-domain-guard.js';
@@ -21,10 +35,18 @@ export class SipInbound {
   constructor(
     private readonly gateway: SipGateway,
     private readonly route: InboundRouter,
+    private readonly carriers: CarrierSources,
+    private readonly failures: SourceFailureBudget,
     private readonly domains?: SipGatewayHooks['domains'],
   ) {}
 
   async receive(incoming: IncomingCall): Promise<void> {
+    const source = incoming.source.host;
+    const carrier = this.carriers.has(source);
+    if (!carrier) {
+      const throttled = this.failures.throttled(source);
+      if (throttled) return this.refuseThrottled(incoming, throttled);
+    }
     const uri = parseSipUri(incoming.request.uri);
     // A domain is a DNS name (an address is refused when one is created): an INVITE to an
     // address, as a trunk's to a number is, needs no look-up.
@@ -38,9 +60,11 @@ export class SipInbound {
         return;
       }
       if (domain) return this.receiveForDomain(incoming, domain, uri);
+      if (!carrier) return this.refuseStranger(incoming, 404, `there is no SIP Domain ${uri.host} here`, () => this.gateway.floodLog.unknownDomain(uri.host, fromOf(incoming), incoming.source));
     }
     const user = calledUser(incoming.request, this.gateway.trunkUsername);
-    const from = incoming.from?.uri ?? 'sip:anonymous@anonymous.invalid';
+    const from = fromOf(incoming);
+    if (!carrier) return this.refuseStranger(incoming, 403, `calls to numbers are taken from the carrier networks only, and ${source} is not in them`, () => this.gateway.floodLog.outsideCarriers(user ?? '', from, incoming.source));
     if (!user) {
       incoming.reject(404, { reason: 'Not Found' });
       return;
@@ -71,7 +95,7 @@ export class SipInbound {
    * Twilio's SIP parameters.
    */
   private async receiveForDomain(incoming: IncomingCall, domain: SipDomain, uri: SipUri): Promise<void> {
-    const from = incoming.from?.uri ?? 'sip:anonymous@anonymous.invalid';
+    const from = fromOf(incoming);
     const domains = this.domains!;
     let verdict: GuardVerdict;
     try {
@@ -82,8 +106,8 @@ export class SipInbound {
       return;
     }
     if (!verdict.allowed) {
-      if (verdict.throttled?.report) this.gateway.log.warn({ domain: domain.domainName, source: incoming.source.host }, 'SIP: a source that keeps failing to call into a domain is refused at once for a while (403)');
-      else if (verdict.status === 403 && !verdict.throttled) this.gateway.log.info({ domain: domain.domainName, from, source: incoming.source.host }, 'SIP: a call to a domain that lets nobody in from there was refused (403)');
+      if (verdict.throttled) return this.refuseThrottled(incoming, verdict.throttled);
+      if (verdict.status === 403) this.gateway.log.info({ domain: domain.domainName, from, source: incoming.source.host }, 'SIP: a call to a domain that lets nobody in from there was refused (403)');
       incoming.reject(verdict.status, { reason: verdict.status === 407 ? 'Proxy Authentication Required' : 'Forbidden', headers: verdict.headers });
       return;
     }
@@ -115,6 +139,31 @@ export class SipInbound {
     }
     if (!routed) incoming.reject(404, { reason: 'Not Found' });
   }
+
+  /** A source outside the carrier networks refused (403 or 404, with a Warning): it spends its failure budget. */
+  private refuseStranger(incoming: IncomingCall, status: 403 | 404, why: string, log: () => void): void {
+    this.failures.spend(incoming.source.host);
+    log();
+    incoming.reject(status, { reason: status === 403 ? 'Forbidden' : 'Not Found', headers: [warning(why)] });
+  }
+
+  /** A source past its failure budget: 403 at once, one log line a minute for it. */
+  private refuseThrottled(incoming: IncomingCall, throttled: Throttled): void {
+    const source = incoming.source.host;
+    if (throttled.report) {
+      this.gateway.log.warn({ source, refused: throttled.refused }, `SIP: ${source} keeps failing (calls from outside the carrier networks, to domains not here or with wrong credentials); its calls are refused at once for a while (403), ${throttled.refused} since the last line`);
+    }
+    incoming.reject(403, { reason: 'Forbidden', headers: [warning(`too many failed requests from ${source}; try again later`)] });
+  }
+}
+
+/** RFC 3261 §20.43: 399, a miscellaneous warning, with the agent and a text a person reads. */
+function warning(text: string): readonly [string, string] {
+  return ['Warning', `399 conclave "${text.replace(/["\\]/g, '')}"`];
+}
+
+function fromOf(incoming: IncomingCall): string {
+  return incoming.from?.uri ?? 'sip:anonymous@anonymous.invalid';
 }
 
 /** Twilio passes the INVITE's custom headers (`X-…`) to the webhook as `SipHeader_X-…`. */
