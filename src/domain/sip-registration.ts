@@ -24,4 +24,10 @@ export interface SipRegistration {
   expiresAt: number;
   /** Epoch ms of the REGISTER that made or refreshed it: the most recent is tried first. */
   registeredAt: number;
+  /**
+   * The REGISTER's Path values in order (RFC 3327 §5.3), when it came through proxies (an edge
+   * proxy such as Kamailio): a call to the binding carries them as its Route set and goes to the
+   * first one, which reaches the phone however its NAT is. Absent for a phone that registered directly.
+   */
+  path?: string[];
 }

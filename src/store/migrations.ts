@@ -445,6 +445,18 @@ function sipRegistrations(dialect: Dialect): Migration {
   };
 }
 
+/**
+ * The Path a binding was registered through (RFC 3327 §5.3): the REGISTER's Path values as a
+ * JSON array, null for a phone that registered directly (every binding made before this).
+ */
+function sipRegistrationPaths(): Migration {
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('sip_registrations').addColumn('path', 'text').execute();
+    },
+  };
+}
+
 /** Every migration, keyed by name (Kysely runs them in name order). */
 export function migrations(dialect: Dialect): Record<string, Migration> {
   return {
@@ -456,6 +468,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0006_recordings': recordings(dialect),
     '0007_sip_domains': sipDomains(dialect),
     '0008_sip_registrations': sipRegistrations(dialect),
+    '0009_sip_registration_paths': sipRegistrationPaths(),
   };
 }
 

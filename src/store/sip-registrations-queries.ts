@@ -2,7 +2,8 @@
  * Registered contacts of SIP Domain users (RFC 3261 §10.3): a binding per (domain, username,
  * Contact URI), made or refreshed in one statement (an upsert on that key, so two nodes
  * refreshing the same binding at once leave one row), read live only (past `expires_at` a
- * binding is as good as gone until the sweep deletes it).
+ * binding is as good as gone until the sweep deletes it). A binding made through proxies keeps
+ * their Path (RFC 3327) as a JSON array; a refresh without one clears it.
  */
 import type { Selectable } from 'kysely';
 import type { SipRegistration } from '../domain/sip-registration.js';
@@ -21,10 +22,12 @@ function toRow(r: SipRegistration): Omit<SipRegistrationsTable, 'seq'> {
     cseq: r.cseq,
     expires_at: r.expiresAt,
     registered_at: r.registeredAt,
+    path: r.path && r.path.length > 0 ? JSON.stringify(r.path) : null,
   };
 }
 
 function fromRow(r: Selectable<SipRegistrationsTable>): SipRegistration {
+  const path = r.path === null ? undefined : (JSON.parse(r.path) as string[]);
   return {
     domainSid: r.domain_sid,
     username: r.username,
@@ -36,6 +39,7 @@ function fromRow(r: Selectable<SipRegistrationsTable>): SipRegistration {
     cseq: Number(r.cseq),
     expiresAt: Number(r.expires_at),
     registeredAt: Number(r.registered_at),
+    ...(path ? { path } : {}),
   };
 }
 

@@ -83,6 +83,8 @@ export interface SipRegistrationsTable extends SeqColumn {
   cseq: number;
   expires_at: number;
   registered_at: number;
+  /** The Path values as a JSON array (migration 0009); null without a Path. */
+  path: string | null;
 }
 
 export interface SipTables {

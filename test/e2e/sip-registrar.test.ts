@@ -6,10 +6,17 @@
  * with `*`; then a call to `sip:bob@<domain>` (Calls.create, Create Participant) rings bob's
  * registered phone (at the address its REGISTER came from, whatever its Contact says), and one
  * to a user with no binding fails at once with no-answer instead of a DNS lookup or a ring
- * timeout.
+ * timeout. With several phones registered, a call rings them all at once (sip-fork.ts): the
+ * first to answer is bridged (it hears the caller) and the others get CANCEL and answer 487;
+ * two that answer at the same moment: one is bridged, the other is ACKed and then BYE'd
+ * (RFC 3261 §13.2.2.4); all busy gives DialCallStatus=busy. A phone registered through a proxy
+ * (RFC 3327 Path): the 200 echoes the Path to a phone that supports it, and the call goes to the
+ * proxy with the Path as its Route set and the phone's Contact, as written, as its Request-URI.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { PhoneRegistration } from '../helpers/phone-registration.js';
+import type { IncomingCall } from '../../src/sip/ua/incoming-call.js';
+import type { PhoneRegistration } from '../helpers/phone-registration.js';
+import { createRegistrarDomain, createResource, registrationOf } from '../helpers/registrar-domain.js';
 import { SipPhone } from '../helpers/sip-phone.js';
 import { placeCall, startTestApp, type TestApp } from '../helpers/test-app.js';
 import { until } from '../helpers/until.js';
@@ -23,18 +30,12 @@ describe('Conclave as the registrar of a SIP Domain', () => {
   let t: TestApp;
   let web: Receiver;
   let app: TwimlRoutes;
-  let domainSid: string;
   const phones: SipPhone[] = [];
 
   beforeEach(async () => {
     t = await startTestApp('sqlite', { sip: true });
     ({ web, routes: app } = await startTwimlApp());
-    const domain = await post('/SIP/Domains.json', { DomainName: DOMAIN, SipRegistration: 'true', VoiceUrl: `${web.baseUrl}/voice` });
-    domainSid = domain.sid;
-    const list = await post('/SIP/CredentialLists.json', { FriendlyName: 'phones' });
-    await post(`/SIP/CredentialLists/${list.sid}/Credentials.json`, { Username: 'bob', Password: PASSWORD });
-    await post(`/SIP/CredentialLists/${list.sid}/Credentials.json`, { Username: 'alice', Password: PASSWORD });
-    await post(`/SIP/Domains/${domainSid}/Auth/Registrations/CredentialListMappings.json`, { CredentialListSid: list.sid });
+    await createRegistrarDomain(t, DOMAIN, `${web.baseUrl}/voice`, [BOB, { username: 'alice', password: PASSWORD }]);
   });
   afterEach(async () => {
     await Promise.all(phones.splice(0).map((p) => p.close()));
@@ -42,18 +43,13 @@ describe('Conclave as the registrar of a SIP Domain', () => {
     await web.close();
   });
 
-  async function post(path: string, form: Record<string, string>): Promise<{ sid: string }> {
-    const res = await t.request('POST', `/2010-04-01/Accounts/${t.accountSid}${path}`, { form });
-    expect(res.status, res.body).toBe(201);
-    return res.json<{ sid: string }>();
-  }
+  const post = (path: string, form: Record<string, string>): Promise<{ sid: string }> => createResource(t, path, form);
   async function phone(name: string, answer = false): Promise<SipPhone> {
     const opened = await SipPhone.open(name, 500, { answer });
     phones.push(opened);
     return opened;
   }
-  const registrar = (): { host: string; port: number } => ({ host: '127.0.0.1', port: t.app.sipAddress()!.port });
-  const registration = (p: SipPhone, aor = `sip:bob@${DOMAIN}`): PhoneRegistration => new PhoneRegistration(p, aor, registrar());
+  const registration = (p: SipPhone, aor = `sip:bob@${DOMAIN}`): PhoneRegistration => registrationOf(t, p, aor);
   async function callStatus(sid: string): Promise<string> {
     const res = await t.request('GET', `/2010-04-01/Accounts/${t.accountSid}/Calls/${sid}.json`);
     return res.json<{ status: string }>().status;
@@ -160,5 +156,111 @@ describe('Conclave as the registrar of a SIP Domain', () => {
     const elsewhere = await SipPhone.open('bob', 500, { host: '127.0.0.2' });
     phones.push(elsewhere);
     expect((await registration(elsewhere).register({ auth: BOB })).status).toBe(200);
+  });
+
+  describe('with several phones, or one behind a proxy (Path)', () => {
+    beforeEach(() => app.set('/after', () => '<Response><Hangup/></Response>'));
+
+    /** A phone of bob's, registered with Conclave. */
+    async function registeredPhone(): Promise<SipPhone> {
+      const opened = await phone('bob');
+      expect((await registration(opened).register({ auth: BOB })).status).toBe(200);
+      return opened;
+    }
+    const dialBob = (): Promise<string> =>
+      placeCall(t, 'sim:caller;tone=600', `<Response><Dial timeout="20" action="${web.baseUrl}/after"><Sip>sip:bob@${DOMAIN}</Sip></Dial></Response>`);
+    const dialAction = () => until(() => web.requests.find((r) => r.path === '/after'), 10_000, 'the Dial action');
+    const cancelled = (incoming: IncomingCall): Promise<void> =>
+      new Promise((resolve) => (incoming.state === 'cancelled' ? resolve() : incoming.on('cancel', () => resolve())));
+
+    it('<Dial><Sip> rings both phones; the first to answer hears the caller, the other gets CANCEL and answers 487', async () => {
+      const desk = await registeredPhone();
+      const soft = await registeredPhone();
+      await dialBob();
+      const [atDesk, atSoft] = await Promise.all([desk.invited, soft.invited]);
+      atDesk.ringing();
+      atSoft.ringing();
+      const softCancelled = cancelled(atSoft);
+      desk.accept(atDesk);
+      await softCancelled;
+      expect(atSoft.state).toBe('cancelled');
+      expect(soft.call).toBeUndefined();
+      expect(await desk.hearsTone(600, 3000)).toBeGreaterThan(3000);
+
+      desk.call!.hangup();
+      expect((await dialAction()).params).toMatchObject({ DialCallStatus: 'completed' });
+    });
+
+    it('Calls.create To=sip:bob@<domain> forks too: the second phone answers, the first is cancelled', async () => {
+      const desk = await registeredPhone();
+      const soft = await registeredPhone();
+      const sid = await placeCall(t, `sip:bob@${DOMAIN}`, '<Response><Pause length="20"/></Response>');
+      const [atDesk, atSoft] = await Promise.all([desk.invited, soft.invited]);
+      // Both INVITEs carry the one offer of the call's one RTP leg.
+      expect(atDesk.offer.port).toBe(atSoft.offer.port);
+      atDesk.ringing();
+      const deskCancelled = cancelled(atDesk);
+      soft.accept(atSoft);
+      await deskCancelled;
+      await until(async () => (await callStatus(sid)) === 'in-progress', 10_000, 'the call to be answered');
+      await until(() => soft.call?.state === 'active', 5_000, 'the phone that answered to be ACKed');
+    });
+
+    it('two phones answering at once: one is bridged, the other is ACKed and then BYE’d', async () => {
+      const desk = await registeredPhone();
+      const soft = await registeredPhone();
+      await dialBob();
+      const [atDesk, atSoft] = await Promise.all([desk.invited, soft.invited]);
+      const deskCall = desk.accept(atDesk);
+      const softCall = soft.accept(atSoft);
+      const acked = new Set<SipPhone>();
+      deskCall.on('confirmed', () => acked.add(desk));
+      softCall.on('confirmed', () => acked.add(soft));
+      // The one that lost: its 200 is ACKed (end to end, §13.2.2.4) and then it is hung up with BYE.
+      const loser = await Promise.race([deskCall.next('ended').then((e) => ({ phone: desk, e })), softCall.next('ended').then((e) => ({ phone: soft, e }))]);
+      const winner = loser.phone === desk ? soft : desk;
+      expect(loser.e.by).toBe('remote');
+      expect(acked).toContain(loser.phone);
+      expect(winner.call?.state).toBe('active');
+      expect(await winner.hearsTone(600, 3000)).toBeGreaterThan(3000);
+    });
+
+    it('all phones busy: DialCallStatus=busy', async () => {
+      const desk = await registeredPhone();
+      const soft = await registeredPhone();
+      await dialBob();
+      const [atDesk, atSoft] = await Promise.all([desk.invited, soft.invited]);
+      atDesk.reject(486);
+      atSoft.reject(486);
+      expect((await dialAction()).params).toMatchObject({ DialCallStatus: 'busy' });
+    });
+
+    it('a phone registered through a proxy (Path): the 200 echoes the Path, and the call goes to the proxy with Route set to it', async () => {
+      const edge = await phone('edge');
+      const hop = `<${edge.uri.replace(/^sip:edge@/, 'sip:')};lr>`;
+      const bob = registration(await phone('bob'));
+      // The Contact names a private address; behind a Path that is what the INVITE asks for (the proxy reaches it).
+      const contact = 'sip:bob@192.168.77.5:5060';
+      const ok = await bob.register({ auth: BOB, contacts: [`<${contact}>`], headers: [['Path', hop], ['Supported', 'path']] });
+      expect(ok.status).toBe(200);
+      expect(ok.response.headers.getAll('Path')).toEqual([hop]);
+      // A phone that does not say it supports Path is not shown it (RFC 3327 §5.3), and `Require: path` is understood.
+      const quiet = await bob.register({ auth: BOB, contacts: [`<${contact}>`], headers: [['Path', hop], ['Require', 'path']] });
+      expect(quiet.status).toBe(200);
+      expect(quiet.response.headers.getAll('Path')).toEqual([]);
+
+      const sid = await placeCall(t, `sip:bob@${DOMAIN}`, '<Response><Pause length="10"/></Response>');
+      const atEdge = await edge.invited;
+      expect(atEdge.request.uri).toBe(contact);
+      expect(atEdge.request.headers.getAll('Route')).toEqual([hop]);
+      atEdge.reject(486);
+      await until(async () => (await callStatus(sid)) === 'busy', 10_000, 'the call to end busy');
+    });
+
+    it('refuses a REGISTER that requires an extension other than path (420)', async () => {
+      const answer = await registration(await phone('bob')).register({ auth: BOB, headers: [['Require', 'path, gruu']] });
+      expect(answer.status).toBe(420);
+      expect(answer.response.headers.get('Unsupported')).toBe('gruu');
+    });
   });
 });

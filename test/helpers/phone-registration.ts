@@ -19,6 +19,8 @@ export interface RegisterOptions {
   expires?: number;
   /** Contact values (default the phone's own URI); `['*']` with expires 0 removes every binding. */
   contacts?: string[];
+  /** More headers, as a proxy on the way would add them (`Path`, RFC 3327) or the phone (`Supported`). */
+  headers?: Array<readonly [string, string]>;
 }
 
 export interface RegisterAnswer {
@@ -78,6 +80,7 @@ export class PhoneRegistration {
     request.headers.append('CSeq', `${this.seq++} REGISTER`);
     for (const contact of options.contacts ?? [`<${this.phone.uri}>`]) request.headers.append('Contact', contact);
     if (options.expires !== undefined) request.headers.append('Expires', String(options.expires));
+    for (const [name, value] of options.headers ?? []) request.headers.append(name, value);
     return request;
   }
 

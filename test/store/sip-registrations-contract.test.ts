@@ -1,7 +1,9 @@
 /**
  * The `Store` contract for SIP registrations (RFC 3261 §10.3) on both engines: a binding per
  * (domain, username, Contact) made and refreshed in place, read live only and most recent
- * first, removed one by one or all at once, swept when expired, and gone with its domain.
+ * first, removed one by one or all at once, swept when expired, and gone with its domain; a
+ * binding made through proxies keeps its Path (RFC 3327) in order, and a refresh without one
+ * forgets it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/domain/ports.js';
@@ -94,5 +96,21 @@ describe.each(STORE_KINDS)('SIP registrations contract on %s', (kind) => {
 
     await store.deleteSipDomain(d.sid);
     expect(await store.listSipRegistrations(d.sid, 'alice', 0)).toEqual([]);
+  });
+
+  it('keeps the Path a binding was registered through, in order, and forgets it on a refresh without one', async () => {
+    const d = await newDomain();
+    const path = ['<sip:edge.acme.example;lr;received=sip:198.51.100.4:5060>', '<sip:10.0.0.2:5060;lr>'];
+    const proxied = binding(d, 'bob', 'sip:bob@192.168.1.20:5060', { path, sourceHost: '10.0.0.2', sourcePort: 5060 });
+    await store.saveSipRegistration(proxied);
+    await store.saveSipRegistration(binding(d, 'bob', 'sip:bob@10.0.0.9:5062', { registeredAt: T0 - 10 }));
+    const [first, second] = await store.listSipRegistrations(d.sid, 'bob', T0);
+    expect(first).toEqual(proxied);
+    expect(second?.path).toBeUndefined();
+
+    await store.saveSipRegistration(binding(d, 'bob', 'sip:bob@192.168.1.20:5060', { cseq: 2, registeredAt: T0 + 5 }));
+    const [refreshed] = await store.listSipRegistrations(d.sid, 'bob', T0);
+    expect(refreshed).toMatchObject({ contact: 'sip:bob@192.168.1.20:5060', cseq: 2 });
+    expect(refreshed?.path).toBeUndefined();
   });
 });

@@ -15,7 +15,7 @@ import type { SipDomainGuard } from './sip-domain-guard.js';
 import { randomInt } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createSecureContext } from 'node:tls';
-import { DEFAULT_CARRIER_NETWORKS, DEFAULT_SIP_LIMITS, type SipLimits, type SipTlsConfig, type SipTrunkConfig } from '../../config.js';
+import { DEFAULT_SIP_LIMITS, type SipLimits, type SipTlsConfig, type SipTrunkConfig } from '../../config.js';
 import { ConfigError } from '../../errors.js';
 import type { DialOptions, DialResult, InboundLeg } from '../../domain/call-ports.js';
 import { SipResolver } from '../../sip/dns/sip-resolver.js';
@@ -28,10 +28,9 @@ import { SipUserAgent } from '../../sip/ua/user-agent.js';
 import { SipCombinedTransport } from '../../sip/transport/combined-transport.js';
 import type { MediaLeg } from '../media/media-leg.js';
 import type { MediaLogger, MediaPlane, RtpLegParams } from '../media/media-plane.js';
-import { CarrierSources } from './carrier-sources.js';
 import { SipFloodLog } from './sip-flood-log.js';
-import { SourceFailureBudget } from './source-failure-budget.js';
 import { SipInbound } from './sip-inbound.js';
+import { SipFork } from './sip-fork.js';
 import { SipOutbound } from './sip-outbound.js';
 import { SipRegistrar } from './sip-registrar.js';
 import { SipTrunk } from './sip-trunk.js';
@@ -47,8 +46,6 @@ export interface SipGatewayOptions {
   dnsServers?: readonly string[];
   /** SIP over TLS: its port and PEM files; off when absent. */
   tls?: SipTlsConfig;
-  /** Where calls to numbers may come from besides the trunk (carrier-sources.ts); DEFAULT_CARRIER_NETWORKS when absent. */
-  carrierNetworks?: readonly string[];
   /** The carrier trunk calls to numbers go out through (sip-trunk.ts); none when absent. */
   trunk?: SipTrunkConfig;
 }
@@ -99,6 +96,8 @@ export interface SipGatewayLogger extends MediaLogger {
 export class SipGateway {
   private readonly calls = new Map<SipCall, SipCallMedia>();
   private readonly outbound: SipOutbound;
+  /** Rings every registered phone of a SIP Domain user at once. */
+  private readonly fork: SipFork;
   private readonly inbound: SipInbound;
   /** The registrar of the SIP Domains with `SipRegistration=true` (sip-registrar.ts). */
   private readonly registrar: SipRegistrar | undefined;
@@ -118,12 +117,10 @@ export class SipGateway {
     readonly floodLog: SipFloodLog,
     /** Finds the servers of a dialled URI's host name (RFC 3263). */
     readonly resolver: SipResolver,
-    /** The carrier networks and the trunk's addresses: who may call numbers. */
-    private readonly carrierSources: CarrierSources,
   ) {
     this.outbound = new SipOutbound(this);
-    // One failure budget per source for everything inbound: the domains' guard's, shared.
-    this.inbound = new SipInbound(this, hooks.route, carrierSources, hooks.domains?.guard.failures ?? new SourceFailureBudget(), hooks.domains);
+    this.fork = new SipFork(this, (uri) => this.outbound.targetsOf(uri));
+    this.inbound = new SipInbound(this, hooks.route, hooks.domains);
     this.registrar = hooks.domains ? new SipRegistrar(hooks.domains.guard, hooks.domains.guard.directory, logger) : undefined;
   }
 
@@ -177,8 +174,7 @@ export class SipGateway {
     });
     // The transports the combined transport speaks: TLS only when configured (else sips: is refused).
     const resolver = new SipResolver({ ...(options.dnsServers ? { servers: options.dnsServers } : {}), transports: tls ? ['udp', 'tcp', 'tls'] : ['udp', 'tcp'] });
-    const carrierSources = await CarrierSources.open({ networks: options.carrierNetworks ?? DEFAULT_CARRIER_NETWORKS, ...(options.trunk ? { trunkUri: options.trunk.uri } : {}), resolver, logger });
-    holder.gateway = new SipGateway(transport, ua, plane, hooks, logger, options.publicAddress, floodLog, resolver, carrierSources);
+    holder.gateway = new SipGateway(transport, ua, plane, hooks, logger, options.publicAddress, floodLog, resolver);
     if (options.trunk) holder.gateway.carrier = new SipTrunk(options.trunk);
     if (options.trunk?.register && options.trunk.auth) {
       holder.gateway.trunkRegistration = new SipTrunkRegistration({ trunk: { ...options.trunk, auth: options.trunk.auth }, ua, contact: address, resolver, logger });
@@ -200,10 +196,10 @@ export class SipGateway {
   }
 
   /**
-   * Dials a `sip:` URI. One whose host is a SIP Domain reaches the user's registered phone (its
-   * most recently registered contact, at the address the REGISTER came from when that differs:
-   * sip-registrar.ts), and fails at once with no-answer (480) when the user has no binding,
-   * rather than looking the domain's name up in DNS.
+   * Dials a `sip:` URI. One whose host is a SIP Domain rings every registered phone of the user
+   * (at the address each REGISTER came from when that differs, or through its Path:
+   * sip-registrar.ts; several at once: sip-fork.ts), and fails at once with no-answer (480) when
+   * the user has no binding, rather than looking the domain's name up in DNS.
    */
   async dial(uri: string, options: DialOptions): Promise<DialResult> {
     let registered: Awaited<ReturnType<SipRegistrar['targetsFor']>>;
@@ -214,12 +210,15 @@ export class SipGateway {
       return { outcome: 'failed' };
     }
     if (!registered) return this.outbound.dial(uri, options);
-    const [target] = registered.targets;
+    const { targets } = registered;
+    const [target] = targets;
     if (target === undefined) {
       this.logger.info({ callSid: options.callSid, uri, domain: registered.domain.domainName }, `SIP: ${uri} is not registered`);
       return { outcome: 'no-answer', sipResponseCode: 480 };
     }
-    return this.outbound.dial(target, options);
+    // One phone reached directly: the plain dial. Several, or one behind a Path: the fork (sip-fork.ts).
+    if (targets.length === 1 && !target.route) return this.outbound.dial(target.uri, options);
+    return this.fork.dial(uri, targets, options);
   }
 
   /**
@@ -287,7 +286,6 @@ export class SipGateway {
     // First, while the user agent still runs: the carrier stops sending calls here (at most ~2 s).
     await this.trunkRegistration?.close();
     this.registrar?.close();
-    this.carrierSources.close();
     for (const call of this.ua.activeCalls) call.hangup('shutdown');
     this.resolver.close();
     this.ua.close();

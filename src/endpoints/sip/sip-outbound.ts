@@ -14,10 +14,11 @@ import type { DialOptions, DialResult } from '../../domain/call-ports.js';
 import { SipResolutionError } from '../../sip/dns/sip-resolver.js';
 import { parseSipUri } from '../../sip/sip-uri.js';
 import type { SipDestination } from '../../sip/transaction/transport.js';
-import { writeOffer, TELEPHONE_EVENT_PT } from '../../sip/sdp/audio-session.js';
+import { writeOffer, TELEPHONE_EVENT_PT, type LocalAudio, type RemoteAudio } from '../../sip/sdp/audio-session.js';
 import type { SipCall } from '../../sip/ua/call.js';
 import { offeredCryptoFor, type SdesCrypto } from '../../sip/sdp/sdes-crypto.js';
 import { newSrtpKey } from '../../media/rtp/srtp-keys.js';
+import type { MediaLeg } from '../media/media-leg.js';
 import type { SipGateway } from './sip-gateway.js';
 import type { TrunkInvite } from './sip-trunk.js';
 import { remoteLegOf } from './sip-remote-leg.js';
@@ -61,20 +62,10 @@ export class SipOutbound {
       return { outcome: 'failed' };
     }
     if (signal.aborted) return { outcome: 'canceled' };
-    // `;secure=true` on the URI (Twilio's `<Sip>` for SRTP): SRTP is offered (RFC 4568 SDES,
-    // one AES_CM_128_HMAC_SHA1_80 line, so the leg's key is known before the answer) and required.
-    const ours: SdesCrypto | undefined = parseSipUri(uri)?.params.get('secure') === 'true' ? { tag: 1, key: newSrtpKey('AES_CM_128_HMAC_SHA1_80') } : undefined;
-    let opened: Awaited<ReturnType<SipGateway['openMedia']>>;
-    try {
-      opened = await gateway.openMedia(callSid, { codec: 'PCMU', telephoneEvent: TELEPHONE_EVENT_PT, unanswered: true, ...(ours ? { srtp: { local: ours.key } } : {}) });
-    } catch {
-      return { outcome: 'failed' }; // logged by the media plane (e.g. no RTP port free)
-    }
+    const ours = srtpOfferFor(uri);
+    const opened = await openOfferMedia(gateway, options, ours);
+    if ('outcome' in opened) return opened;
     const { local: audio, leg } = opened;
-    if (signal.aborted) {
-      await leg.close();
-      return { outcome: 'canceled' };
-    }
     let call: SipCall;
     try {
       call = gateway.ua.invite({
@@ -112,28 +103,10 @@ export class SipOutbound {
     const outcome = await new Promise<DialResult>((resolve) => {
       // A CANCEL ends the INVITE with 487 Request Terminated (RFC 3261 §9.2).
       cancelled = () => resolve({ outcome: 'canceled', sipResponseCode: 487 });
-      call.on('answered', ({ remoteAudio }) => {
-        // SRTP both ways or not at all: an answer that does not match the offer ends the call.
-        const accepted = remoteAudio.crypto && ours ? offeredCryptoFor([ours], remoteAudio.crypto) : null;
-        if ((ours && !accepted) || (!ours && remoteAudio.crypto)) {
-          gateway.log.warn({ callSid, uri, secure: ours !== undefined }, `SIP: ${uri} answered ${ours ? 'without the SRTP it was offered' : 'with SRTP it was not offered'}; hung up`);
-          call.hangup();
-          resolve({ outcome: 'failed', sipResponseCode: 488 });
-          return;
-        }
-        gateway.track(call, { leg, local: audio, ...(ours ? { crypto: ours } : {}) });
-        const quietly = (what: string) => (error: unknown) => gateway.media.unlessGone(error, callSid, what);
-        leg.setRemote({ address: remoteAudio.address, port: remoteAudio.port }, remoteAudio.codec, remoteAudio.telephoneEvent, remoteAudio.crypto?.key).catch(quietly('send to the answer'));
-        leg.answered().catch(quietly('start its RTP timeout')); // its RTP timeout starts now
-        resolve({ outcome: 'answered', leg: remoteLegOf(call, leg) });
-      });
+      call.on('answered', ({ remoteAudio }) => resolve(connectAnswer(gateway, call, { leg, local: audio, ours }, remoteAudio, { callSid, uri })));
       call.on('failed', ({ status, reason }) => {
         gateway.log.info({ callSid, uri, status, reason }, `SIP: ${uri} answered ${status} ${reason}`);
-        const sipResponseCode = status;
-        if (signal.aborted) resolve({ outcome: 'canceled', sipResponseCode });
-        else if (BUSY.has(status)) resolve({ outcome: 'busy', sipResponseCode });
-        else if (NO_ANSWER.has(status)) resolve({ outcome: 'no-answer', sipResponseCode });
-        else resolve({ outcome: 'failed', sipResponseCode });
+        resolve(outcomeOf(status, signal.aborted));
       });
     });
     signal.removeEventListener('abort', cancel);
@@ -145,7 +118,7 @@ export class SipOutbound {
    * The servers for a URI whose host is a name, best first; undefined for an IP address (the
    * user agent sends to it as written). Rejects when DNS names none (SipResolutionError).
    */
-  private async targetsOf(uri: string): Promise<SipDestination[] | undefined> {
+  async targetsOf(uri: string): Promise<SipDestination[] | undefined> {
     const sip = parseSipUri(uri);
     if (!sip) throw new SipResolutionError(`${uri} is not a SIP URI`);
     const maddr = sip.params.get('maddr');
@@ -154,4 +127,66 @@ export class SipOutbound {
     // TLS targets (only when TLS is configured) check the certificate for the URI's host (RFC 5922 §7.2).
     return targets.map((t) => ({ host: t.host, port: t.port, transport: t.transport, ...(t.transport === 'tls' ? { serverName: sip.host } : {}) }));
   }
+}
+
+/**
+ * `;secure=true` on the URI (Twilio's `<Sip>` for SRTP): SRTP is offered (RFC 4568 SDES, one
+ * AES_CM_128_HMAC_SHA1_80 line, so the leg's key is known before the answer) and required.
+ */
+export function srtpOfferFor(uri: string): SdesCrypto | undefined {
+  return parseSipUri(uri)?.params.get('secure') === 'true' ? { tag: 1, key: newSrtpKey('AES_CM_128_HMAC_SHA1_80') } : undefined;
+}
+
+/**
+ * The RTP leg of a call being dialled, its RTP timeout held until the answer (SRTP keyed with
+ * `ours` when offered); the dial's result instead when no port is free or the call was cancelled meanwhile.
+ */
+export async function openOfferMedia(gateway: SipGateway, options: DialOptions, ours: SdesCrypto | undefined): Promise<{ leg: MediaLeg; local: LocalAudio } | DialResult> {
+  let opened: { leg: MediaLeg; local: LocalAudio };
+  try {
+    opened = await gateway.openMedia(options.callSid, { codec: 'PCMU', telephoneEvent: TELEPHONE_EVENT_PT, unanswered: true, ...(ours ? { srtp: { local: ours.key } } : {}) });
+  } catch {
+    return { outcome: 'failed' }; // logged by the media plane (e.g. no RTP port free)
+  }
+  if (options.signal.aborted) {
+    await opened.leg.close();
+    return { outcome: 'canceled' };
+  }
+  return opened;
+}
+
+/** A final failure as Twilio's call outcome, with the status as its `SipResponseCode`. */
+export function outcomeOf(status: number, cancelled: boolean): DialResult {
+  const sipResponseCode = status;
+  if (cancelled) return { outcome: 'canceled', sipResponseCode };
+  if (BUSY.has(status)) return { outcome: 'busy', sipResponseCode };
+  if (NO_ANSWER.has(status)) return { outcome: 'no-answer', sipResponseCode };
+  return { outcome: 'failed', sipResponseCode };
+}
+
+/**
+ * A 2xx answered `call`: its media leg sends to the answer and the call is tracked for
+ * re-INVITEs. SRTP both ways or not at all: an answer that does not match the offer is hung up
+ * and the dial fails 488.
+ */
+export function connectAnswer(
+  gateway: SipGateway,
+  call: SipCall,
+  media: { leg: MediaLeg; local: LocalAudio; ours: SdesCrypto | undefined },
+  remoteAudio: RemoteAudio,
+  about: { callSid: string; uri: string },
+): DialResult {
+  const { leg, ours } = media;
+  const { callSid, uri } = about;
+  const accepted = remoteAudio.crypto && ours ? offeredCryptoFor([ours], remoteAudio.crypto) : null;
+  if ((ours && !accepted) || (!ours && remoteAudio.crypto)) {
+    gateway.log.warn({ callSid, uri, secure: ours !== undefined }, `SIP: ${uri} answered ${ours ? 'without the SRTP it was offered' : 'with SRTP it was not offered'}; hung up`);
+    call.hangup();
+    return { outcome: 'failed', sipResponseCode: 488 };
+  }
+  gateway.track(call, { leg, local: media.local, ...(ours ? { crypto: ours } : {}) });
+  const quietly = (what: string) => (error: unknown) => gateway.media.unlessGone(error, callSid, what);
+  leg.setRemote({ address: remoteAudio.address, port: remoteAudio.port }, remoteAudio.codec, remoteAudio.telephoneEvent, remoteAudio.crypto?.key).catch(quietly('send to the answer'));
+  leg.answered().catch(quietly('start its RTP timeout')); // its RTP timeout starts now
+  return { outcome: 'answered', leg: remoteLegOf(call, leg) };
 }

@@ -13,6 +13,13 @@
  * NAT opened for the phone). Calls go there whenever it is not the Contact's own host and port:
  * a phone behind a NAT writes its private address, which nobody outside reaches, and even one
  * with a public address may be behind a NAT that remaps its port (targetOf).
+ *
+ * A REGISTER relayed by proxies (an edge proxy such as Kamailio's `add_path_received()`) carries
+ * their Path (RFC 3327): it is kept with the binding, echoed in the 200 when the REGISTER's
+ * Supported has `path` (§5.3; `Require: path` is accepted), and a call to that binding carries
+ * it as a preloaded Route set to the first Path hop (RFC 3261 §8.1.2). Then the Contact is used
+ * as written and the source is not: the source is the proxy, and the phone's NAT is the proxy's
+ * business (it recorded where the phone is in its own Path entry).
  */
 import { isIP } from 'node:net';
 import type { SipDomain } from '../../domain/sip-domain.js';
@@ -46,10 +53,16 @@ export const MAX_EXPIRES_S = 3600;
 /** How often expired bindings are deleted; reads ignore them meanwhile. */
 const SWEEP_EVERY_MS = 60_000;
 
+/** Where one binding is reached: the Request-URI, and the Route set to preload (its Path) when it came through proxies. */
+export interface RegisteredTarget {
+  uri: string;
+  route?: string[];
+}
+
 /** A dialled URI whose host is a SIP Domain: where its user's live bindings are reached, most recently registered first. */
 export interface RegisteredTargets {
   domain: SipDomain;
-  targets: string[];
+  targets: RegisteredTarget[];
 }
 
 export class SipRegistrar {
@@ -83,10 +96,15 @@ export class SipRegistrar {
       respond(405, { reason: 'Method Not Allowed', headers: [['Allow', ALLOW]] });
       return;
     }
-    // Step 2: no extensions are supported.
-    const required = listValues(request, 'Require');
+    // Step 2: the one extension supported is Path (RFC 3327 §5.3).
+    const required = listValues(request, 'Require').filter((tag) => tag.toLowerCase() !== 'path');
     if (required.length > 0) {
       respond(420, { headers: [['Unsupported', required.join(', ')]] });
+      return;
+    }
+    const path = listValues(request, 'Path');
+    if (path.some((value) => parseNameAddr(value)?.sipUri === undefined)) {
+      respond(400, { reason: 'Bad Path' });
       return;
     }
     // Step 3: who it is.
@@ -137,6 +155,7 @@ export class SipRegistrar {
           cseq: seq,
           expiresAt: now + b.expires * 1000,
           registeredAt: now,
+          ...(path.length > 0 ? { path } : {}),
         });
       }
     }
@@ -145,13 +164,18 @@ export class SipRegistrar {
       this.log.info({ domain: domain.domainName, username, source: `${source.host}:${source.port}`, contacts: live.length }, 'SIP: a phone registered');
     }
     const headers: Array<readonly [string, string]> = live.map((r) => ['Contact', `<${r.contact}>;expires=${Math.max(0, Math.round((r.expiresAt - now) / 1000))}`] as const);
+    // RFC 3327 §5.3: the Path goes back, in order, only to a phone that said it supports it.
+    if (path.length > 0 && listValues(request, 'Supported').some((tag) => tag.toLowerCase() === 'path')) {
+      for (const value of path) headers.push(['Path', value]);
+    }
     headers.push(['Date', new Date(now).toUTCString()]);
     respond(200, { headers });
   }
 
   /**
    * A dialled URI whose host is a SIP Domain, with where its user is reached now (no binding:
-   * no targets); undefined for any other URI (an IP address, a host DNS will find).
+   * no targets); undefined for any other URI (an IP address, a host DNS will find). The dialled
+   * URI's `;secure=true` (SRTP required) goes on to every target.
    */
   async targetsFor(uri: string): Promise<RegisteredTargets | undefined> {
     const sip = parseSipUri(uri);
@@ -159,7 +183,8 @@ export class SipRegistrar {
     const domain = await this.guard.domainOf(sip.host);
     if (!domain) return undefined;
     const live = await this.book.listSipRegistrations(domain.sid, unescape(sip.user), this.now());
-    return { domain, targets: live.flatMap((r) => targetOf(r) ?? []) };
+    const secure = sip.params.get('secure') === 'true';
+    return { domain, targets: live.flatMap((r) => targetOf(r, secure) ?? []) };
   }
 
   /** Stops the sweep. */
@@ -222,18 +247,21 @@ interface RegisterRefusal {
 /**
  * Where a call to a binding goes: its Contact, with the host and port the REGISTER came from
  * when they are not the Contact's own (the NAT rule above); over TCP (and TLS) the phone's own
- * connection is that address. Undefined for a Contact that is not a SIP URI.
+ * connection is that address. A binding with a Path keeps its Contact and routes by the Path.
+ * `secure` adds `;secure=true`. Undefined for a Contact that is not a SIP URI.
  */
-export function targetOf(r: SipRegistration): string | undefined {
+export function targetOf(r: SipRegistration, secure = false): RegisteredTarget | undefined {
   const uri = parseSipUri(r.contact);
   if (!uri) return undefined;
+  const params = new Map(uri.params);
+  if (secure) params.set('secure', 'true');
+  if (r.path && r.path.length > 0) return { uri: secure ? serializeSipUri({ ...uri, params }) : r.contact, route: [...r.path] };
   const port = uri.port ?? (uri.scheme === 'sips' ? 5061 : 5060);
   const host = uri.host.replace(/^\[(.*)\]$/, '$1');
-  if (host === r.sourceHost && port === r.sourcePort) return r.contact;
-  const params = new Map(uri.params);
+  if (host === r.sourceHost && port === r.sourcePort) return { uri: secure ? serializeSipUri({ ...uri, params }) : r.contact };
   params.delete('maddr');
   if (r.sourceTransport !== 'udp') params.set('transport', r.sourceTransport);
-  return serializeSipUri({ ...uri, host: r.sourceHost.includes(':') ? `[${r.sourceHost}]` : r.sourceHost, port: r.sourcePort, params });
+  return { uri: serializeSipUri({ ...uri, host: r.sourceHost.includes(':') ? `[${r.sourceHost}]` : r.sourceHost, port: r.sourcePort, params }) };
 }
 
 function topViaTransport(request: SipRequest): string | undefined {
