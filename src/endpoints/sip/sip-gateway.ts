@@ -15,7 +15,7 @@ import type { SipDomainGuard } from './sip-domain-guard.js';
 import { randomInt } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createSecureContext } from 'node:tls';
-import { DEFAULT_SIP_LIMITS, type SipLimits, type SipTlsConfig, type SipTrunkConfig } from '../../config.js';
+import { DEFAULT_CARRIER_NETWORKS, DEFAULT_SIP_LIMITS, type SipLimits, type SipTlsConfig, type SipTrunkConfig } from '../../config.js';
 import { ConfigError } from '../../errors.js';
 import type { DialOptions, DialResult, InboundLeg } from '../../domain/call-ports.js';
 import { SipResolver } from '../../sip/dns/sip-resolver.js';
@@ -28,7 +28,9 @@ import { SipUserAgent } from '../../sip/ua/user-agent.js';
 import { SipCombinedTransport } from '../../sip/transport/combined-transport.js';
 import type { MediaLeg } from '../media/media-leg.js';
 import type { MediaLogger, MediaPlane, RtpLegParams } from '../media/media-plane.js';
+import { CarrierSources } from './carrier-sources.js';
 import { SipFloodLog } from './sip-flood-log.js';
+import { SourceFailureBudget } from './source-failure-budget.js';
 import { SipInbound } from './sip-inbound.js';
 import { SipFork } from './sip-fork.js';
 import { SipOutbound } from './sip-outbound.js';
@@ -46,6 +48,8 @@ export interface SipGatewayOptions {
   dnsServers?: readonly string[];
   /** SIP over TLS: its port and PEM files; off when absent. */
   tls?: SipTlsConfig;
+  /** Where calls to numbers may come from besides the trunk (carrier-sources.ts); DEFAULT_CARRIER_NETWORKS when absent. */
+  carrierNetworks?: readonly string[];
   /** The carrier trunk calls to numbers go out through (sip-trunk.ts); none when absent. */
   trunk?: SipTrunkConfig;
 }
@@ -117,10 +121,13 @@ export class SipGateway {
     readonly floodLog: SipFloodLog,
     /** Finds the servers of a dialled URI's host name (RFC 3263). */
     readonly resolver: SipResolver,
+    /** The carrier networks and the trunk's addresses: who may call numbers. */
+    private readonly carrierSources: CarrierSources,
   ) {
     this.outbound = new SipOutbound(this);
     this.fork = new SipFork(this, (uri) => this.outbound.targetsOf(uri));
-    this.inbound = new SipInbound(this, hooks.route, hooks.domains);
+    // One failure budget per source for everything inbound: the domains' guard's, shared.
+    this.inbound = new SipInbound(this, hooks.route, carrierSources, hooks.domains?.guard.failures ?? new SourceFailureBudget(), hooks.domains);
     this.registrar = hooks.domains ? new SipRegistrar(hooks.domains.guard, hooks.domains.guard.directory, logger) : undefined;
   }
 
@@ -174,7 +181,8 @@ export class SipGateway {
     });
     // The transports the combined transport speaks: TLS only when configured (else sips: is refused).
     const resolver = new SipResolver({ ...(options.dnsServers ? { servers: options.dnsServers } : {}), transports: tls ? ['udp', 'tcp', 'tls'] : ['udp', 'tcp'] });
-    holder.gateway = new SipGateway(transport, ua, plane, hooks, logger, options.publicAddress, floodLog, resolver);
+    const carrierSources = await CarrierSources.open({ networks: options.carrierNetworks ?? DEFAULT_CARRIER_NETWORKS, ...(options.trunk ? { trunkUri: options.trunk.uri } : {}), resolver, logger });
+    holder.gateway = new SipGateway(transport, ua, plane, hooks, logger, options.publicAddress, floodLog, resolver, carrierSources);
     if (options.trunk) holder.gateway.carrier = new SipTrunk(options.trunk);
     if (options.trunk?.register && options.trunk.auth) {
       holder.gateway.trunkRegistration = new SipTrunkRegistration({ trunk: { ...options.trunk, auth: options.trunk.auth }, ua, contact: address, resolver, logger });
@@ -286,6 +294,7 @@ export class SipGateway {
     // First, while the user agent still runs: the carrier stops sending calls here (at most ~2 s).
     await this.trunkRegistration?.close();
     this.registrar?.close();
+    this.carrierSources.close();
     for (const call of this.ua.activeCalls) call.hangup('shutdown');
     this.resolver.close();
     this.ua.close();
