@@ -46,6 +46,8 @@ export class CarrierSources {
   /** The carrier sources, with the trunk's addresses looked up once (a failure leaves none until a retry finds them). */
   static async open(options: CarrierSourcesOptions): Promise<CarrierSources> {
     const sources = new CarrierSources(options);
+    // Legitimate (a deployment of SIP Domains only), but worth a line: no number can be called.
+    if (sources.networks.empty && options.trunkUri === undefined) options.logger.warn({}, 'SIP: no carrier network and no trunk (CONCLAVE_SIP_CARRIER_NETWORKS=none, no CONCLAVE_SIP_TRUNK): every call to a number is refused (403)');
     await sources.refresh();
     return sources;
   }

@@ -36,9 +36,13 @@ describe('carrier sources', () => {
     expect(sources.trunkAddresses).toEqual(['198.51.100.7']);
   });
 
-  it('takes none but the trunk with no networks, and no one with neither', async () => {
-    expect((await open({ networks: [] })).sources.has('127.0.0.1')).toBe(false);
-    expect((await open({ networks: [], trunkUri: 'sip:127.0.0.4' })).sources.has('127.0.0.4')).toBe(true);
+  it('takes none but the trunk with no networks, and no one with neither (said at start)', async () => {
+    const none = await open({ networks: [] });
+    expect(none.sources.has('127.0.0.1')).toBe(false);
+    expect(none.told).toEqual([{ level: 'warn', msg: 'SIP: no carrier network and no trunk (CONCLAVE_SIP_CARRIER_NETWORKS=none, no CONCLAVE_SIP_TRUNK): every call to a number is refused (403)' }]);
+    const trunk = await open({ networks: [], trunkUri: 'sip:127.0.0.4' });
+    expect(trunk.sources.has('127.0.0.4')).toBe(true);
+    expect(trunk.told).toEqual([]);
   });
 
   it("finds a trunk name's addresses in DNS and keeps them when a later look-up fails", async () => {
