@@ -13,6 +13,7 @@ import { contacts, cseq, type SipRequest } from '../../src/sip/message.js';
 import { SipCombinedTransport } from '../../src/sip/transport/combined-transport.js';
 import { SipUserAgent } from '../../src/sip/ua/user-agent.js';
 import { CarrierRegistrar, type CarrierRegistrarOptions } from '../helpers/carrier-registrar.js';
+import { startDnsServer } from '../helpers/dnsmasq.js';
 import { until } from '../helpers/until.js';
 
 const USERNAME = 'conclave-trunk';
@@ -29,11 +30,14 @@ afterEach(async () => {
 });
 
 /** A registrar, and our registration with it from a real user agent on 127.0.0.1. */
-async function start(registrarOptions: Partial<CarrierRegistrarOptions> & { grant: number }, options: { password?: string; expires?: number; retry?: { firstMs: number; maxMs: number } } = {}) {
+async function start(
+  registrarOptions: Partial<CarrierRegistrarOptions> & { grant: number },
+  options: { password?: string; expires?: number; retry?: { firstMs: number; maxMs: number }; trunkUri?: string; dnsServers?: string[] } = {},
+) {
   const registrar = await CarrierRegistrar.start({ username: USERNAME, password: PASSWORD, ...registrarOptions });
   const transport = await SipCombinedTransport.open({ host: '127.0.0.1', port: 0 });
   const ua = new SipUserAgent({ transport, address: transport.address });
-  const resolver = new SipResolver();
+  const resolver = new SipResolver(options.dnsServers ? { servers: options.dnsServers } : {});
   const lines: Line[] = [];
   const logger: TrunkRegistrationLogger = {
     info: (_fields, msg) => void lines.push({ level: 'info', msg }),
@@ -41,7 +45,7 @@ async function start(registrarOptions: Partial<CarrierRegistrarOptions> & { gran
   };
   cleanups.push(() => registrar.close(), () => transport.close(), () => ua.close(), () => resolver.close());
   const registration = new SipTrunkRegistration({
-    trunk: { uri: `sip:127.0.0.1:${registrar.port}`, auth: { username: USERNAME, password: options.password ?? PASSWORD }, register: true, registerExpires: options.expires ?? 600 },
+    trunk: { uri: options.trunkUri ?? `sip:127.0.0.1:${registrar.port}`, auth: { username: USERNAME, password: options.password ?? PASSWORD }, register: true, registerExpires: options.expires ?? 600 },
     ua,
     contact: transport.address,
     resolver,
@@ -122,6 +126,31 @@ describe('registration with the carrier trunk', () => {
     registrar.password = 'wrong'; // the carrier's account is fixed to what we send
     await until(() => registration.state === 'registered', 5000, 'a registration once the carrier takes the password');
     expect(lines.map((l) => l.level)).toEqual(['warn', 'info']);
+  });
+
+  it('finds the trunk by name in DNS (SRV) and registers with the next server when the first answers 503', async () => {
+    const down = await CarrierRegistrar.start({ username: USERNAME, password: PASSWORD, grant: 600, refuseWith: 503 });
+    cleanups.push(() => down.close());
+    const peer = await CarrierRegistrar.start({ username: USERNAME, password: PASSWORD, grant: 600 });
+    cleanups.push(() => peer.close());
+    const dns = await startDnsServer({
+      srv: [
+        { name: '_sip._udp.carrier.test', target: 'sbc1.carrier.test', port: down.port, priority: 10, weight: 0 },
+        { name: '_sip._udp.carrier.test', target: 'sbc2.carrier.test', port: peer.port, priority: 20, weight: 0 },
+      ],
+      a: { 'sbc1.carrier.test': ['127.0.0.1'], 'sbc2.carrier.test': ['127.0.0.1'] },
+    });
+    cleanups.push(() => dns.close());
+    // The registrar `start` makes is not in DNS: this registration goes to `down`, then `peer`.
+    const { registration } = await start({ grant: 600 }, { trunkUri: 'sip:carrier.test', dnsServers: [dns.address] });
+    await until(() => registration.state === 'registered', 10_000, 'a registration through DNS');
+    expect(down.answered(503)).toHaveLength(1);
+    const granted = peer.answered(200)[0]!.request;
+    expect(granted.uri).toBe('sip:carrier.test');
+    expect(granted.headers.get('To')).toBe(`<sip:${USERNAME}@carrier.test>`);
+    await registration.close();
+    expect(peer.registers.at(-1)!.expires).toBe(0); // removed where it was made
+    expect(down.registers).toHaveLength(1);
   });
 
   it('does not hold up close for more than ~2 s when the carrier stops answering', async () => {

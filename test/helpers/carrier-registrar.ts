@@ -27,6 +27,8 @@ export interface CarrierRegistrarOptions {
   grant: number;
   /** Asking for less (and not 0) gets 423 Interval Too Brief with this Min-Expires. */
   minExpires?: number;
+  /** Answer every REGISTER with this status instead (503: a server that is down for a while). */
+  refuseWith?: number;
 }
 
 export interface ReceivedRegister {
@@ -113,6 +115,10 @@ export class CarrierRegistrar {
       for (const [name, value] of headers) response.headers.append(name, value);
       this.socket.send(serializeSipMessage(response), from.port, from.address);
     };
+    if (this.options.refuseWith !== undefined) {
+      reply(this.options.refuseWith);
+      return;
+    }
     const credentials = request.headers.get('Authorization');
     const fields = credentials === undefined ? undefined : digestFields(credentials);
     const lastNc = fields ? this.nonces.get(fields.nonce ?? '') : undefined;

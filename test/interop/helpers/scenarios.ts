@@ -77,7 +77,7 @@ ${pcmuOffer(user)}
 `;
 
 /** An SDP body offering PCMU on sipp's media port (sipp fills in the bracketed keywords). */
-const pcmuOffer = (user: string): string => `      v=0
+export const pcmuOffer = (user: string): string => `      v=0
       o=${user} 53655765 2353687637 IN IP[local_ip_type] [local_ip]
       s=-
       c=IN IP[media_ip_type] [media_ip]
