@@ -8,7 +8,8 @@
  *    hears baresip's 400 Hz, and baresip's recording of what it received holds the sim's 600 Hz.
  *  - Conclave dials baresip's `sips:` URI with `;secure=true` from `<Dial><Sip>`: the same, the
  *    other way round.
- *  - baresip with plain RTP calling the Secure domain is refused with 488.
+ *  - baresip with plain RTP calling the Secure domain over TLS is refused with 488, and with
+ *    SRTP over UDP with 403 (Twilio's Secure Media takes TLS and SRTP: secure-media-policy.ts).
  *
  * The audio checks are what proves SRTP works: each side authenticates (HMAC-SHA1) and decrypts
  * every packet, so a wrong key or suite is silence, not a tone.
@@ -54,13 +55,17 @@ function app(): Conclave {
 }
 
 let nextPort = 5270;
-/** A baresip with TLS (on sipPort + 1) playing 400 Hz; `sipsUri` reaches it over TLS. */
-async function phone(name: string, options: Pick<BaresipOptions, 'autoAnswer' | 'mediaenc'>): Promise<{ phone: Baresip; sipsUri: string }> {
+/**
+ * A baresip with TLS (on sipPort + 1) playing 400 Hz; `sipsUri` reaches it over TLS. Its calls to
+ * the domain go to Conclave (its outbound proxy: the name needs no DNS) at the TLS port, or the
+ * plain SIP port with `transport: 'udp'`.
+ */
+async function phone(name: string, options: Pick<BaresipOptions, 'autoAnswer' | 'mediaenc'>, transport: 'tls' | 'udp' = 'tls'): Promise<{ phone: Baresip; sipsUri: string }> {
   const sipPort = nextPort;
   nextPort += 2;
-  // Calls to the domain go to Conclave's TLS port (its outbound proxy): the name needs no DNS.
   const { netns, phoneTone, phonePem, certs, tlsPort } = bench!;
-  const outbound = `;outbound="sip:${app().sipHost}:${tlsPort};transport=tls"`;
+  const c = app();
+  const outbound = transport === 'tls' ? `;outbound="sip:${c.sipHost}:${tlsPort};transport=tls"` : `;outbound="sip:${c.sipHost}:${c.sipPort}"`;
   const p = await startBaresip({ netns, name, audioSource: phoneTone, sipPort, sipTrace: true, audioCodecs: 'pcmu', accountParams: outbound, tls: { certificate: phonePem, caFile: certs.caFile }, ...options });
   phones.push(p);
   return { phone: p, sipsUri: `sips:${name}@${netns.nsAddress}:${sipPort + 1}` };
@@ -115,7 +120,7 @@ describe('SIP over TLS with SRTP, with baresip', () => {
     await phoneHeardSim(carol);
   }, 30_000);
 
-  it('baresip with plain RTP calling the Secure domain is refused with 488', async () => {
+  it('baresip with plain RTP calling the Secure domain over TLS is refused with 488', async () => {
     const { phone: plain } = await phone('plain', {});
     await plain.dial(`sip:plain@${DOMAIN}`);
     const closed = await plain.waitEvent('CALL_CLOSED');
@@ -123,5 +128,13 @@ describe('SIP over TLS with SRTP, with baresip', () => {
     expect(plain.log).toMatch(/^TLS \S+ -> \S+\r?\nINVITE sip:plain@/m);
     expect(plain.log).toMatch(/^m=audio \d+ RTP\/AVP /m);
     expect(app().web.requests.some((r) => String(r.params.From).includes('plain@'))).toBe(false);
+  }, 30_000);
+
+  it('baresip with SRTP calling the Secure domain over UDP is refused with 403 (TLS required)', async () => {
+    const { phone: udp } = await phone('udp', { mediaenc: 'srtp-mand' }, 'udp');
+    await udp.dial(`sip:udp@${DOMAIN}`);
+    const closed = await udp.waitEvent('CALL_CLOSED');
+    expect(closed.param, udp.log).toMatch(/^403 /);
+    expect(udp.log).toMatch(/^UDP \S+ -> \S+\r?\nINVITE sip:udp@/m);
   }, 30_000);
 });

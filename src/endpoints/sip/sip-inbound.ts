@@ -27,6 +27,7 @@ import type { CarrierSources } from './carrier-sources.js';
 import type { SourceFailureBudget, Throttled } from './source-failure-budget.js';
 import { parseSipUri, type SipUri } from '../../sip/sip-uri.js';
 import { calledUser } from './called-user.js';
+import { secureMediaRefusal } from './secure-media-policy.js';
 import type { GuardVerdict } from './sip-domain-guard.js';
 import type { InboundRouter, SipGateway, SipGatewayHooks } from './sip-gateway.js';
 import { RETRY_AFTER, SipInboundLeg } from './sip-inbound-leg.js';
@@ -90,13 +91,20 @@ export class SipInbound {
   }
 
   /**
-   * An INVITE to a SIP Domain: its guard decides (the source's IP list, or digest credentials:
-   * 407 until they come, 403 with no mapping); admitted, it runs the domain's VoiceUrl with
-   * Twilio's SIP parameters.
+   * An INVITE to a SIP Domain: refused when it breaks the domain's Secure Media setting (TLS and
+   * SRTP, or plain RTP: secure-media-policy.ts); else its guard decides (the source's IP list, or
+   * digest credentials: 407 until they come, 403 with no mapping); admitted, it runs the domain's
+   * VoiceUrl with Twilio's SIP parameters.
    */
   private async receiveForDomain(incoming: IncomingCall, domain: SipDomain, uri: SipUri): Promise<void> {
     const from = fromOf(incoming);
     const domains = this.domains!;
+    // Secure Media: TLS and SRTP with Secure=true, plain RTP without (secure-media-policy.ts).
+    const refusal = secureMediaRefusal(domain, incoming);
+    if (refusal) {
+      incoming.reject(refusal.status, { reason: refusal.reason, headers: [warning(refusal.warning)] });
+      return;
+    }
     let verdict: GuardVerdict;
     try {
       verdict = await domains.guard.admit(domain, incoming.request, incoming.source.host);
@@ -109,11 +117,6 @@ export class SipInbound {
       if (verdict.throttled) return this.refuseThrottled(incoming, verdict.throttled);
       if (verdict.status === 403) this.gateway.log.info({ domain: domain.domainName, from, source: incoming.source.host }, 'SIP: a call to a domain that lets nobody in from there was refused (403)');
       incoming.reject(verdict.status, { reason: verdict.status === 407 ? 'Proxy Authentication Required' : 'Forbidden', headers: verdict.headers });
-      return;
-    }
-    // `Secure=true`: the media must be SRTP (RFC 4568); plain RTP is not acceptable here.
-    if (domain.secure && !incoming.offer.crypto) {
-      incoming.reject(488, { reason: 'Not Acceptable Here', headers: [['Warning', '399 conclave "this domain takes SRTP (RTP/SAVP with a=crypto) only"']] });
       return;
     }
     if (!this.gateway.hasMediaCapacity()) {
