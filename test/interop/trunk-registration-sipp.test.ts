@@ -7,11 +7,13 @@
  * (answered 200 by the number's TwiML, then BYE; on the registration's Call-ID, which sipp
  * matches messages by), and takes the unregistration (Expires: 0)
  * when Conclave shuts down. Everything on 127.0.0.1; sipp exits 0 only if all of it happened
- * in that order.
+ * in that order. Over UDP, and over TCP where sipp keeps the one connection Conclave opened and
+ * sends the call back on it.
  */
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
 import { freeTcpPort } from '../helpers/free-port.js';
 import { ownNumber, startTestApp } from '../helpers/test-app.js';
 import { until } from '../helpers/until.js';
@@ -138,21 +140,25 @@ afterEach(async () => {
 });
 
 describe('sipp as the carrier Conclave registers with', () => {
-  it('checks the digest, sees the refresh, delivers a call to the Contact for the number in To, and sees the unregistration', async () => {
+  // Over TCP sipp (one connection, t1) sends the call back on the connection the REGISTERs came on.
+  it.each([
+    { transport: 'udp', sippTransport: 'u1', uriParams: '' },
+    { transport: 'tcp', sippTransport: 't1', uriParams: ';transport=tcp' },
+  ] as const)('checks the digest, sees the refresh, delivers a call to the Contact for the number in To, and sees the unregistration ($transport)', async ({ transport, sippTransport, uriParams }) => {
     const sippPort = await freeTcpPort();
     const { web, routes } = await startTwimlApp();
     cleanups.push(() => web.close());
     routes.set('/voice', () => '<Response><Pause length="10"/></Response>');
     const lines: Array<{ level: number; msg: string }> = [];
     // sipp listens first; Conclave registers as it starts.
-    const result = runSipp({ scenario: { xml: CARRIER_SCENARIO }, target: '127.0.0.1:5060', localPort: sippPort, timeoutMs: 30_000 });
+    const result = runSipp({ scenario: { xml: CARRIER_SCENARIO }, target: '127.0.0.1:5060', localPort: sippPort, timeoutMs: 30_000, transport: sippTransport });
     await Promise.race([
-      until(async () => !(await canBind(sippPort)), 5000, 'sipp listening'),
+      until(async () => !(await canBind(sippPort, transport)), 5000, 'sipp listening'),
       result.then((r) => Promise.reject(new Error(`sipp exited early: ${r.command}\n${r.stderr}\n${r.errors}`))),
     ]);
     const t = await startTestApp('sqlite', {
       sip: true,
-      sipTrunk: { uri: `sip:127.0.0.1:${sippPort}`, auth: { username: USERNAME, password: PASSWORD }, register: true, registerExpires: 600 },
+      sipTrunk: { uri: `sip:127.0.0.1:${sippPort}${uriParams}`, auth: { username: USERNAME, password: PASSWORD }, register: true, registerExpires: 600 },
       logger: pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as { level: number; msg: string }) }),
     });
     let closed = false;
@@ -171,11 +177,17 @@ describe('sipp as the carrier Conclave registers with', () => {
   });
 });
 
-/** Whether UDP port `port` of 127.0.0.1 is free (sipp has not bound it yet). */
-function canBind(port: number): Promise<boolean> {
-  const socket = createSocket('udp4');
+/** Whether port `port` of 127.0.0.1 is free on `transport` (sipp has not bound it yet). */
+function canBind(port: number, transport: 'udp' | 'tcp'): Promise<boolean> {
   return new Promise((resolve) => {
-    socket.once('error', () => resolve(false));
-    socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
+    if (transport === 'udp') {
+      const socket = createSocket('udp4');
+      socket.once('error', () => resolve(false));
+      socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
+    } else {
+      const server = createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    }
   });
 }
