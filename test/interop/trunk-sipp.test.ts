@@ -10,7 +10,8 @@
  * - it is answered 401 in turn (the carrier's own server), and the next retry must keep the
  *   Proxy-Authorization and add an Authorization that sipp's `<verifyauth>` verifies with the
  *   trunk's password (RFC 3261 §22.3: credentials for each realm that challenged);
- * - then 200, ACK, and Conclave's BYE when the TwiML is done: the call ends normally.
+ * - then 200, ACK, and Conclave's BYE when the TwiML is done, which the proxy challenges too
+ *   (407): Conclave sends it again with Proxy-Authorization and the call ends normally.
  *
  * SIPp's `<verifyauth>` reads only the Authorization header, never Proxy-Authorization (its
  * call.cpp), so the Proxy-Authorization sipp received is logged by the scenario and its digest
@@ -24,7 +25,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTrunkApp, type TrunkApp } from '../helpers/trunk-app.js';
 import { until } from '../helpers/until.js';
 import { createNetns, type Netns } from './helpers/netns.js';
-import { answerIfVerified, RESPONSE_HEADERS, screenCounts, waitListening } from './helpers/scenarios.js';
+import { answerIfVerified, OK_TO_LAST, RESPONSE_HEADERS, screenCounts, waitListening } from './helpers/scenarios.js';
 import { runSipp, type SippResult } from './helpers/sipp.js';
 import { requireTools } from './helpers/tools.js';
 
@@ -60,23 +61,37 @@ const retried = (label: string, actions: string): string => `
   </action></recv>
   <label id="${label}-done" />`;
 
-const TRUNK_SCENARIO = `<?xml version="1.0" encoding="ISO-8859-1" ?>
-<!DOCTYPE scenario SYSTEM "sipp.dtd">
-<scenario name="conclave carrier trunk">
-  <recv request="INVITE" crlf="true" />
-  <send>
+/** The carrier's proxy's 407 to the request received last, with `to` as its To. */
+const proxyChallenge = (to: string): string => `  <send>
     <![CDATA[
       SIP/2.0 407 Proxy Authentication Required
       [last_Via:]
       [last_From:]
-      [last_To:];tag=[pid]proxy[call_number]
+      ${to}
       [last_Call-ID:]
       [last_CSeq:]
       Proxy-Authenticate: Digest realm="${PROXY_REALM}", nonce="${PROXY_NONCE}", algorithm=MD5
       Content-Length: 0
 
     ]]>
-  </send>
+  </send>`;
+
+/** The carrier's proxy challenges the BYE too: 407, then the BYE again with Proxy-Authorization (logged) → 200. */
+const CHALLENGED_BYE = `  <recv request="BYE" />
+${proxyChallenge('[last_To:]')}
+  <recv request="BYE">
+    <action>
+      <ereg regexp="Digest .*username=&quot;${USERNAME}&quot;.*" search_in="hdr" header="Proxy-Authorization:" check_it="true" assign_to="byeauth" />
+      <log message="BYE Proxy-Authorization:[$byeauth]" />
+    </action>
+  </recv>
+${OK_TO_LAST}`;
+
+const TRUNK_SCENARIO = `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="conclave carrier trunk">
+  <recv request="INVITE" crlf="true" />
+${proxyChallenge('[last_To:];tag=[pid]proxy[call_number]')}
 ${retried('proxy', `${CHECK_INVITE}
       <log message="Proxy-Authorization:[$proxyauth]" />`)}
   <send>
@@ -90,20 +105,20 @@ ${retried('proxy', `${CHECK_INVITE}
   </send>
 ${retried('uas', `
       <verifyauth assign_to="authvalid" username="${USERNAME}" password="${PASSWORD}" />${CHECK_INVITE}`)}
-${answerIfVerified('carrier')}
+${answerIfVerified('carrier', CHALLENGED_BYE)}
   <label id="done" />
 </scenario>
 `;
 
 const md5 = (text: string): string => createHash('md5').update(text).digest('hex');
 
-/** Whether a Digest credential answers the proxy's challenge with the trunk's password (RFC 2617 §3.2.2, no qop). */
-function verifiesProxyDigest(value: string): boolean {
+/** Whether a Digest credential for `method` answers the proxy's challenge with the trunk's password (RFC 2617 §3.2.2). */
+function verifiesProxyDigest(value: string, method: string): boolean {
   const p: Record<string, string> = {};
   for (const m of value.matchAll(/([a-z0-9-]+)=(?:"([^"]*)"|([^\s,]+))/gi)) p[m[1]!.toLowerCase()] = m[2] ?? m[3]!;
   if (p.username !== USERNAME || p.realm !== PROXY_REALM || p.nonce !== PROXY_NONCE || !p.uri) return false;
   const ha1 = md5(`${USERNAME}:${PROXY_REALM}:${PASSWORD}`);
-  const ha2 = md5(`INVITE:${p.uri}`);
+  const ha2 = md5(`${method}:${p.uri}`);
   const expected = p.qop ? md5(`${ha1}:${PROXY_NONCE}:${p.nc}:${p.cnonce}:${p.qop}:${ha2}`) : md5(`${ha1}:${PROXY_NONCE}:${ha2}`);
   return p.response === expected;
 }
@@ -149,14 +164,18 @@ describe('sipp as the carrier trunk', () => {
     const result = await sipp;
     expect(result.exitCode, explain(result)).toBe(0);
     expect(result.successful).toBe(1);
-    expect(screenCounts(result.screen, '407', 'sent'), explain(result)).toEqual([1]);
     expect(screenCounts(result.screen, '401', 'sent'), explain(result)).toEqual([1]);
     expect(screenCounts(result.screen, '403', 'sent'), explain(result)).toEqual([0]);
-    expect(screenCounts(result.screen, 'BYE', 'received'), explain(result)).toEqual([1]);
-    // The Proxy-Authorization sipp logged (once per retried INVITE that reached that step).
-    const logged = (await readFile(logFile, 'utf8')).split('\n').filter((line) => line.startsWith('Proxy-Authorization:'));
-    expect(logged.length, explain(result)).toBeGreaterThanOrEqual(1);
-    for (const line of logged) expect(verifiesProxyDigest(line.slice('Proxy-Authorization:'.length)), line).toBe(true);
+    // The BYE challenged, then sent again with the proxy's credentials.
+    expect(screenCounts(result.screen, 'BYE', 'received'), explain(result)).toEqual([1, 1]);
+    expect(screenCounts(result.screen, '407', 'sent'), explain(result)).toEqual([1, 1]);
+    // The Proxy-Authorization headers sipp logged: of the retried INVITEs, and of the BYE.
+    const logged = (await readFile(logFile, 'utf8')).split('\n');
+    const credentials = (prefix: string): string[] => logged.filter((line) => line.startsWith(prefix)).map((line) => line.slice(prefix.length));
+    expect(credentials('Proxy-Authorization:').length, explain(result)).toBeGreaterThanOrEqual(1);
+    for (const value of credentials('Proxy-Authorization:')) expect(verifiesProxyDigest(value, 'INVITE'), value).toBe(true);
+    expect(credentials('BYE Proxy-Authorization:')).toHaveLength(1);
+    expect(verifiesProxyDigest(credentials('BYE Proxy-Authorization:')[0]!, 'BYE')).toBe(true);
 
     const call = await until(async () => {
       const fetched = (await request('GET', `${calls}/${sid}.json`)).json<{ status: string; duration: string | null }>();

@@ -7,6 +7,7 @@ import type { SipDialog } from '../dialog/dialog.js';
 import { cseq, type SipRequest, type SipResponse } from '../message.js';
 import { responseDestination, type SipDestination } from '../transaction/transport.js';
 import { TwoHundredRetransmitter } from '../transaction/two-hundred-retransmitter.js';
+import { buildAuthorization, parseDigestChallenge } from '../digest.js';
 import type { CallRecord } from './call-record.js';
 import { sendToNextHop } from './dialog-next-hop.js';
 import type { UaCore } from './ua-core.js';
@@ -39,16 +40,39 @@ export function resendAck(core: UaCore, record: CallRecord): void {
   sendToNextHop(core, record, 'ACK', (destination) => core.options.transport.send(ack.request, destination));
 }
 
-/** §15.1.1: BYE on the dialog, which is forgotten at once. */
+/**
+ * §15.1.1: BYE on the dialog, which is forgotten at once. A peer that challenges the BYE (a
+ * carrier's proxy does, §22.2-§22.3) gets it once more with the credentials the call was placed
+ * with, if it has any (a new CSeq, §8.1.3.5); otherwise it would keep its side of the call up.
+ */
 export function sendBye(core: UaCore, record: CallRecord): void {
   const dialog = record.dialog;
   if (!dialog || dialog.state === 'terminated') return;
   forget(core, record, dialog);
   if (core.isClosed) return;
+  const send = (bye: SipRequest, challenged: boolean): void =>
+    sendToNextHop(core, record, 'BYE', (destination) => {
+      if (core.isClosed) return;
+      core.layer.sendRequest(bye, destination, (response) =>
+        core.guard(() => {
+          const auth = record.outbound?.auth;
+          if (challenged || !auth || (response.status !== 401 && response.status !== 407)) return;
+          const retry = withCredentials(core, dialog, response, auth);
+          if (retry) send(retry, true);
+        }),
+      );
+    });
+  send(dialog.createRequest('BYE', { via: core.via() }), false);
+}
+
+/** The BYE again, answering the response's digest challenge (§22.2 WWW-, §22.3 Proxy-Authenticate); undefined when it has none. */
+function withCredentials(core: UaCore, dialog: SipDialog, response: SipResponse, auth: { username: string; password: string }): SipRequest | undefined {
+  const proxy = response.status === 407;
+  const challenge = response.headers.getAll(proxy ? 'Proxy-Authenticate' : 'WWW-Authenticate').map(parseDigestChallenge).find((c) => c !== undefined);
+  if (!challenge) return undefined;
   const bye = dialog.createRequest('BYE', { via: core.via() });
-  sendToNextHop(core, record, 'BYE', (destination) => {
-    if (!core.isClosed) core.layer.sendRequest(bye, destination, () => undefined);
-  });
+  bye.headers.append(proxy ? 'Proxy-Authorization' : 'Authorization', buildAuthorization(challenge, { ...auth, method: 'BYE', uri: bye.uri }));
+  return bye;
 }
 
 /** Marks the call ended and, unless a BYE is still owed, forgets its dialog. */

@@ -32,12 +32,32 @@ export const RESPONSE_HEADERS = `Via:[$via]
       Call-ID:[$callid]
       CSeq:[$cseq]`;
 
+/** 200 OK to the request received last. */
+export const OK_TO_LAST = `  <send>
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]>
+  </send>
+`;
+
+/** The BYE that ends a call, answered 200. */
+export const BYE_OK = `  <recv request="BYE" />
+${OK_TO_LAST}`;
+
 /**
  * The end of a UAS scenario that checked credentials into `authvalid` (`<verifyauth>`) and kept
  * the INVITE's headers (RESPONSE_HEADERS): 403 (→ ACK, to the label `done`) when they are wrong;
- * else 200 with a PCMU answer from `user`, the ACK, and the BYE that ends the call → 200.
+ * else 200 with a PCMU answer from `user`, the ACK, and the BYE that ends the call (`bye`,
+ * by default answered 200 at once).
  */
-export const answerIfVerified = (user: string): string => `  <nop hide="true" test="authvalid" next="good" />
+export const answerIfVerified = (user: string, bye = BYE_OK): string => `  <nop hide="true" test="authvalid" next="good" />
   <send>
     <![CDATA[
       SIP/2.0 403 Forbidden
@@ -61,20 +81,7 @@ ${pcmuOffer(user)}
     ]]>
   </send>
   <recv request="ACK" crlf="true" />
-  <recv request="BYE" />
-  <send>
-    <![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-
-    ]]>
-  </send>
-`;
+${bye}`;
 
 /** An SDP body offering PCMU on sipp's media port (sipp fills in the bracketed keywords). */
 export const pcmuOffer = (user: string): string => `      v=0
