@@ -120,7 +120,7 @@ describe('registration with the carrier trunk', () => {
     expect(gaps[2]).toBeGreaterThanOrEqual(1190);
     expect(gaps[1]! - gaps[0]!).toBeGreaterThan(200);
     expect(lines).toEqual([
-      { level: 'warn', msg: expect.stringMatching(/^SIP: registration with the carrier trunk sip:127\.0\.0\.1:\d+ failed: 403 Forbidden; retrying in 0\.3 s /) },
+      { level: 'warn', msg: expect.stringMatching(/^SIP: registration with the carrier trunk sip:127\.0\.0\.1:\d+ failed: 403 Forbidden \(are CONCLAVE_SIP_TRUNK_USERNAME and CONCLAVE_SIP_TRUNK_PASSWORD right\?\); retrying in 0\.3 s /) },
     ]);
 
     registrar.password = 'wrong'; // the carrier's account is fixed to what we send
@@ -151,6 +151,13 @@ describe('registration with the carrier trunk', () => {
     await registration.close();
     expect(peer.registers.at(-1)!.expires).toBe(0); // removed where it was made
     expect(down.registers).toHaveLength(1);
+  });
+
+  it('waits out a Retry-After longer than its backoff', async () => {
+    const { registrar, lines } = await start({ grant: 600, refuseWith: 503, retryAfter: 1 }, { retry: { firstMs: 100, maxMs: 400 } });
+    const [first, second] = await until(() => (registrar.answered(503).length >= 2 ? registrar.answered(503) : undefined), 5000, 'a second attempt');
+    expect(second!.at - first!.at).toBeGreaterThanOrEqual(990);
+    expect(lines).toEqual([{ level: 'warn', msg: expect.stringMatching(/failed: 503 Service Unavailable; retrying in 1 s /) }]);
   });
 
   it('does not hold up close for more than ~2 s when the carrier stops answering', async () => {

@@ -27,8 +27,9 @@ export interface CarrierRegistrarOptions {
   grant: number;
   /** Asking for less (and not 0) gets 423 Interval Too Brief with this Min-Expires. */
   minExpires?: number;
-  /** Answer every REGISTER with this status instead (503: a server that is down for a while). */
+  /** Answer every REGISTER with this status instead (503: a server that is down for a while), and this Retry-After. */
   refuseWith?: number;
+  retryAfter?: number;
 }
 
 export interface ReceivedRegister {
@@ -116,7 +117,7 @@ export class CarrierRegistrar {
       this.socket.send(serializeSipMessage(response), from.port, from.address);
     };
     if (this.options.refuseWith !== undefined) {
-      reply(this.options.refuseWith);
+      reply(this.options.refuseWith, this.options.retryAfter === undefined ? [] : [['Retry-After', String(this.options.retryAfter)]]);
       return;
     }
     const credentials = request.headers.get('Authorization');

@@ -10,8 +10,9 @@
  * - The registrar's granted expiry (our Contact's `expires`, else Expires) is refreshed at half
  *   of it; 423 Interval Too Brief is retried at once with its Min-Expires (§10.2.8).
  * - Anything else — no answer, no server in DNS, 403 for a wrong password, 5xx — is retried after
- *   30 s, doubling up to 5 min, and logged once when it starts and again only when the reason
- *   changes: a carrier that refuses us for a day writes one warn line, not 300.
+ *   30 s, doubling up to 5 min (or after the response's Retry-After when that is longer), and
+ *   logged once when it starts and again only when the reason changes: a carrier that refuses
+ *   us for a day writes one warn line, not 300.
  * - On close the binding is removed (Expires: 0, §10.2.2), waiting at most 2 s so a shutdown is
  *   never held up by a carrier that does not answer.
  *
@@ -152,7 +153,8 @@ export class SipTrunkRegistration {
     }
     const granted = response.status < 300 ? (this.binding.grantedExpires(response, request) ?? this.expires) : 0;
     if (response.status >= 300 || granted <= 0) {
-      this.failed(response.status >= 300 ? statusLine(response) : `${statusLine(response)} granting no time`);
+      if (response.status >= 300) this.failed(refusal(response), retryAfterMs(response));
+      else this.failed(`${statusLine(response)} granting no time`);
       return;
     }
     this.registered(granted, outcome.target);
@@ -174,9 +176,11 @@ export class SipTrunkRegistration {
   }
 
   /** Retry with backoff; a warn line when this failure is new (not on every retry). */
-  private failed(reason: string): void {
+  private failed(reason: string, retryAfter = 0): void {
     if (this.closed) return;
-    this.retryMs = this.retryMs === undefined ? this.retry.firstMs : Math.min(this.retryMs * 2, this.retry.maxMs);
+    const backoff = this.retryMs === undefined ? this.retry.firstMs : Math.min(this.retryMs * 2, this.retry.maxMs);
+    // A Retry-After longer than the backoff is waited out (RFC 3261 §20.33, §21.5.4).
+    this.retryMs = Math.max(backoff, retryAfter);
     if (reason !== this.lastFailure) {
       this.options.logger.warn(
         { trunk: this.options.trunk.uri, reason },
@@ -207,6 +211,18 @@ export class SipTrunkRegistration {
 
 function statusLine(response: SipResponse): string {
   return `${response.status} ${response.reason}`;
+}
+
+/** A final failure response, with what to check when it refuses the credentials. */
+function refusal(response: SipResponse): string {
+  const credentials = response.status === 401 || response.status === 403 || response.status === 407;
+  return credentials ? `${statusLine(response)} (are CONCLAVE_SIP_TRUNK_USERNAME and CONCLAVE_SIP_TRUNK_PASSWORD right?)` : statusLine(response);
+}
+
+/** Retry-After's seconds (§20.33, comment and parameters ignored) in ms; 0 when absent. */
+function retryAfterMs(response: SipResponse): number {
+  const seconds = /^\s*(\d{1,6})/.exec(response.headers.get('Retry-After') ?? '')?.[1];
+  return seconds === undefined ? 0 : Number(seconds) * 1000;
 }
 
 function describe(outcome: Awaited<ReturnType<ClientRegistration['register']>> | undefined): string {
