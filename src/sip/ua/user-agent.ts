@@ -2,7 +2,8 @@
  * The SIP user agent core (RFC 3261 §8, §12–§15): a UAS that hands new INVITEs to the
  * application and answers CANCEL, BYE, re-INVITE, OPTIONS and ACK itself, and a UAC that places
  * calls (with digest authentication, §22.2), cancels them (§9.1), ACKs 2xx end to end
- * (§13.2.2.4) and hangs up (§15.1). It sits on the transaction layer and one transport.
+ * (§13.2.2.4) and hangs up (§15.1), and keeps registrations at a registrar (§10.2,
+ * client-registration.ts). It sits on the transaction layer and one transport.
  *
  * This file is the facade: it wires the shared state (ua-core.ts), the UAC (uac.ts,
  * uac-dialog.ts), the UAS (uas.ts, uas-dialog.ts) and the dialog lifecycle
