@@ -257,6 +257,13 @@ describe('Conclave as the registrar of a SIP Domain', () => {
       await until(async () => (await callStatus(sid)) === 'busy', 10_000, 'the call to end busy');
     });
 
+    it('refuses a Path whose first hop is not where the REGISTER came from (403)', async () => {
+      const elsewhere = await SipPhone.open('bob', null, { host: '127.0.0.2' });
+      phones.push(elsewhere);
+      const answer = await registration(elsewhere).register({ auth: BOB, headers: [['Path', '<sip:127.0.0.1:5999;lr>']] });
+      expect(answer.status).toBe(403);
+    });
+
     it('refuses a REGISTER that requires an extension other than path (420)', async () => {
       const answer = await registration(await phone('bob')).register({ auth: BOB, headers: [['Require', 'path, gruu']] });
       expect(answer.status).toBe(420);

@@ -10,10 +10,14 @@
  * other; a node that comes back is used again; two calls to one conference on different
  * nodes are listed as participants of one conference through either node's API.
  *
+ * A phone registers to a SIP Domain through the proxy (which adds a Path, RFC 3327), and a call
+ * placed to it through either node comes back through the proxy to the phone.
+ *
  * Which node took a call is read from the 200's Contact (the node's own SIP address, which
  * becomes the phone's remote target, §12.1.2), as a phone would see it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PhoneRegistration } from '../helpers/phone-registration.js';
 import { SipPhone } from '../helpers/sip-phone.js';
 import { meanAmplitude } from '../media/goertzel.js';
 import { newAuthToken, newSid } from '../../src/domain/sids.js';
@@ -291,5 +295,45 @@ describe('Kamailio in front of two Conclave nodes on one PostgreSQL schema', () 
       await until(async () => (await listener.hearsTone(other, 1000)) > 1000, 15_000, `${listener.name} to hear ${other} Hz from the other node`);
       expect(meanAmplitude(listener.heardSince(performance.now() - 400, 20), own)).toBeLessThan(300);
     }
+  });
+
+  it('a phone registers to a SIP Domain through the proxy (Path), and a call to it from a node comes back through the proxy to where the phone registered from', async () => {
+    const domainName = 'front.acme.example';
+    const password = 'Correct-Horse-42';
+    const api = nodes[0]!;
+    const domain = await api.request('POST', '/SIP/Domains.json', { DomainName: domainName, SipRegistration: 'true', VoiceUrl: `${receiver.baseUrl}/voice` });
+    expect(domain.status, domain.body).toBe(201);
+    const list = await api.request('POST', '/SIP/CredentialLists.json', { FriendlyName: 'front phones' });
+    await api.request('POST', `/SIP/CredentialLists/${list.json.sid as string}/Credentials.json`, { Username: 'bob', Password: password });
+    const mapped = await api.request('POST', `/SIP/Domains/${domain.json.sid as string}/Auth/Registrations/CredentialListMappings.json`, { CredentialListSid: list.json.sid as string });
+    expect(mapped.status, mapped.body).toBe(201);
+
+    const phone = await SipPhone.open('bob', null);
+    phones.push(phone);
+    // The phone names an address behind its NAT, which nobody reaches: the proxy must send the
+    // call to where the REGISTER came from (its Path's `received`), with this Request-URI.
+    const privateContact = 'sip:bob@192.168.77.5:5060';
+    const registered = await new PhoneRegistration(phone, `sip:bob@${domainName}`, { host: '127.0.0.1', port: kamailio.port }).register({ auth: { username: 'bob', password }, contacts: [`<${privateContact}>`], headers: [['Supported', 'path']] });
+    expect(registered.status).toBe(200);
+    // The node kept the proxy's Path (with where the phone registered from) and shows it to the phone.
+    const [path] = registered.response.headers.getAll('Path');
+    expect(parseNameAddr(path ?? '')?.sipUri?.port).toBe(kamailio.port);
+    expect(path).toContain('received=');
+
+    const node = nodes[1]!;
+    const placed = await node.request('POST', '/Calls.json', { To: `sip:bob@${domainName}`, From: '+15005550006', Twiml: '<Response><Pause length="30"/></Response>' });
+    expect(placed.status, placed.body).toBe(201);
+    const callSid = placed.json.sid as string;
+    const incoming = await phone.invited;
+    expect(incoming.request.uri).toBe(privateContact);
+    // It came through the proxy (its Via on top), which stays on the call's path (Record-Route).
+    expect(incoming.request.headers.get('Via')).toContain(`:${kamailio.port}`);
+    expect(incoming.request.headers.getAll('Record-Route').map((route) => parseNameAddr(route)?.sipUri?.port)).toContain(kamailio.port);
+    const call = phone.accept(incoming);
+    await until(async () => (await callStatus(node, callSid)) === 'in-progress', 10_000, 'the call to the registered phone to be answered');
+    const ended = phone.ended();
+    expect((await node.request('POST', `/Calls/${callSid}.json`, { Status: 'completed' })).status).toBe(200);
+    expect((await ended).by).toBe('remote');
+    expect(call.ended).toBe(true);
   });
 });

@@ -16,7 +16,8 @@
  *
  * A REGISTER relayed by proxies (an edge proxy such as Kamailio's `add_path_received()`) carries
  * their Path (RFC 3327): it is kept with the binding, echoed in the 200 when the REGISTER's
- * Supported has `path` (§5.3; `Require: path` is accepted), and a call to that binding carries
+ * Supported has `path` (§5.3; `Require: path` is accepted; its top entry must name the address
+ * the REGISTER came from, else 403), and a call to that binding carries
  * it as a preloaded Route set to the first Path hop (RFC 3261 §8.1.2). Then the Contact is used
  * as written and the source is not: the source is the proxy, and the phone's NAT is the proxy's
  * business (it recorded where the phone is in its own Path entry).
@@ -103,8 +104,16 @@ export class SipRegistrar {
       return;
     }
     const path = listValues(request, 'Path');
-    if (path.some((value) => parseNameAddr(value)?.sipUri === undefined)) {
+    const pathUris = path.map((value) => parseNameAddr(value)?.sipUri);
+    if (pathUris.some((uri) => uri === undefined)) {
       respond(400, { reason: 'Bad Path' });
+      return;
+    }
+    // The top Path entry is the proxy next to us, which sent this REGISTER (RFC 3327 §4):
+    // anything else would let a phone point calls at a host of its choosing.
+    const nextHop = pathUris[0]?.host.replace(/^\[(.*)\]$/, '$1');
+    if (nextHop !== undefined && nextHop !== source.host) {
+      respond(403, { reason: 'Path does not start at the sender' });
       return;
     }
     // Step 3: who it is.
