@@ -19,8 +19,11 @@ export interface CallRecord {
   pending2xx?: { seq: number; retransmitter: TwoHundredRetransmitter };
   /** UAC: the last ACK sent for a 2xx, re-sent (to the next hop) when that 2xx is retransmitted. */
   lastAck?: { seq: number; request: SipRequest };
-  /** The dialog's next hop URI when it has a host name, and where DNS says it is (dialog-next-hop.ts). */
-  nextHop?: { uri: string; destination: Promise<SipDestination> };
+  /**
+   * The dialog's next hop URI when it has a host name, and where DNS says it is (dialog-next-hop.ts):
+   * the lookup, and its answer once there.
+   */
+  nextHop?: { uri: string; destination: Promise<SipDestination>; resolved?: SipDestination };
   /** UAS hung up before the ACK: BYE once it arrives or its wait runs out (§15). */
   byeAfterAck?: boolean;
   /** An incoming re-INVITE is being answered. */

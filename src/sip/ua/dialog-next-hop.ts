@@ -9,7 +9,8 @@
  * An IP address (or a user agent without `resolveTarget`) is used as written, at once: the
  * common case costs no DNS and no extra turn of the event loop. A host name is resolved once per
  * next-hop URI and dialog (the answer is kept on the call record, so the ACK and the BYE share
- * one lookup), and the request goes to the first server DNS gave. A name DNS does not know is
+ * one lookup, and once it is there a BYE goes at once — at shutdown too, before the user agent
+ * closes), and the request goes to the first server DNS gave. A name DNS does not know is
  * reported (onError) and the request is not sent.
  */
 import { isIP } from 'node:net';
@@ -30,17 +31,20 @@ export function nextHopOf(core: UaCore, record: CallRecord): SipDestination | Pr
   const written = uriDestination(uri);
   const resolve = core.options.resolveTarget;
   if (!written || !resolve || isIP(written.host) !== 0) return written;
-  if (record.nextHop?.uri !== uri) {
-    const destination = resolve(uri).then((targets) => {
+  if (record.nextHop?.uri === uri) return record.nextHop.resolved ?? record.nextHop.destination;
+  const hop: NonNullable<CallRecord['nextHop']> = {
+    uri,
+    destination: resolve(uri).then((targets) => {
       const first = targets[0];
       if (!first) throw new NextHopError(`${uri}: DNS names no server`);
+      hop.resolved = first;
       return first;
-    });
-    // Kept for the next request of the dialog; a failure is reported by whoever sends.
-    destination.catch(() => undefined);
-    record.nextHop = { uri, destination };
-  }
-  return record.nextHop.destination;
+    }),
+  };
+  // Kept for the next request of the dialog; a failure is reported by whoever sends.
+  hop.destination.catch(() => undefined);
+  record.nextHop = hop;
+  return hop.destination;
 }
 
 /** Runs `send` with the record's next hop, at once or once resolved; a failure is reported, not thrown. */

@@ -3,7 +3,7 @@
  * RFC 3261 §12.2.1.1: the first Route, else the remote target), between real user agents on
  * 127.0.0.1 with a real DNS server (dnsmasq) behind their `resolveTarget`:
  *  - a callee whose 200 OK Contact is `sip:bob@gw1.carrier.test` (no port: SRV says where) gets
- *    the ACK, a re-INVITE and the BYE;
+ *    the ACK, a re-INVITE and the BYE — also a BYE sent as the user agent closes;
  *  - a caller whose INVITE is Record-Routed through `edge.carrier.test` (NAPTR → SRV → A) gets
  *    the callee's BYE there, with the Route header;
  *  - a Contact DNS does not know: the BYE is reported as not sent and the call still ends here.
@@ -117,6 +117,19 @@ describe('in-dialog requests to host names (RFC 3263 §4)', () => {
     const inDialog = bob.requests.filter((r) => r.method !== 'INVITE' || r.headers.get('To')?.includes('tag='));
     expect(inDialog.map((r) => `${r.method} ${r.uri}`)).toEqual(['ACK sip:bob@gw1.carrier.test', 'INVITE sip:bob@gw1.carrier.test', 'ACK sip:bob@gw1.carrier.test', 'BYE sip:bob@gw1.carrier.test']);
     expect(alice.errors).toEqual([]);
+  });
+
+  it('a BYE to a name already resolved leaves at once: hung up and closed in one go (a shutdown), it still arrives', async () => {
+    const bob = await agent(bobTransport, { contact: '<sip:bob@gw1.carrier.test>' });
+    const alice = await agent(aliceTransport);
+    const call = alice.ua.invite({ to: `sip:bob@127.0.0.1:${bob.address.port}`, from: 'sip:alice@127.0.0.1', sdpOffer: writeOffer(media) });
+    await answered(call);
+    const bobCall = await until(() => bob.calls[0], 5_000, 'the INVITE at bob');
+    await until(() => bobCall.state === 'active', 5_000, 'the ACK at bob');
+    const bye = ended(bobCall);
+    call.hangup();
+    alice.ua.close();
+    expect(await bye).toMatchObject({ by: 'remote' });
   });
 
   it("the callee's BYE goes to the caller's Record-Route name, found by NAPTR → SRV → A", async () => {
