@@ -39,7 +39,8 @@ describe('a carrier trunk reached by name (DNS SRV)', () => {
     expect(incoming.request.uri).toBe('sip:+15557654321@trunk.test;user=phone');
     expect(incoming.from?.uri).toBe('sip:+15551230000@127.0.0.1;user=phone');
     await until(async () => (await request('GET', `${calls}/${sid}.json`)).json<{ status: string }>().status === 'in-progress', 5_000, 'the call to be answered');
+    const ended = carrier.ended(); // listened for before the hang-up, which may be over when the REST call answers
     await request('POST', `${calls}/${sid}.json`, { form: { Status: 'completed' } });
-    expect((await carrier.ended()).by).toBe('remote');
+    expect((await ended).by).toBe('remote');
   });
 });

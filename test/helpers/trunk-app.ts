@@ -5,7 +5,7 @@
  */
 import { pino } from 'pino';
 import { createApp, type App } from '../../src/app.js';
-import type { SipTrunkConfig } from '../../src/config.js';
+import type { SipTlsConfig, SipTrunkConfig } from '../../src/config.js';
 import { newAuthToken, newSid } from '../../src/domain/sids.js';
 import { openTestStore } from './stores.js';
 import { apiClient, testConfig, type TestApp } from './test-app.js';
@@ -19,9 +19,16 @@ export interface TrunkApp {
   close(): Promise<void>;
 }
 
-export async function startTrunkApp(trunk: Omit<SipTrunkConfig, 'register' | 'registerExpires'>, options: { sipHost?: string; sipDnsServers?: string[] } = {}): Promise<TrunkApp> {
+export async function startTrunkApp(
+  trunk: Omit<SipTrunkConfig, 'register' | 'registerExpires'>,
+  options: { sipHost?: string; sipDnsServers?: string[]; sipTls?: SipTlsConfig } = {},
+): Promise<TrunkApp> {
   const { store, cleanup } = await openTestStore('sqlite');
-  const config = testConfig('sqlite', { sip: options.sipHost ? { host: options.sipHost } : true, ...(options.sipDnsServers ? { sipDnsServers: options.sipDnsServers } : {}) });
+  const config = testConfig('sqlite', {
+    sip: options.sipHost ? { host: options.sipHost } : true,
+    ...(options.sipDnsServers ? { sipDnsServers: options.sipDnsServers } : {}),
+    ...(options.sipTls ? { sipTls: options.sipTls } : {}),
+  });
   const accountSid = newSid('AC');
   const authToken = newAuthToken();
   const app = await createApp({ ...config, sip: { ...config.sip!, trunk: { ...trunk, register: false, registerExpires: 600 } } }, { accountSid, authToken }, { store, logger: pino({ level: 'silent' }) });
