@@ -225,6 +225,28 @@ describe('Conclave as the registrar of a SIP Domain', () => {
       expect(await winner.hearsTone(600, 3000)).toBeGreaterThan(3000);
     });
 
+    it('the Dial timeout cancels every phone (DialCallStatus=no-answer), and so does the REST API cancelling a forked call', async () => {
+      const desk = await registeredPhone();
+      const soft = await registeredPhone();
+      await placeCall(t, 'sim:caller', `<Response><Dial timeout="5" action="${web.baseUrl}/after"><Sip>sip:bob@${DOMAIN}</Sip></Dial></Response>`);
+      const [atDesk, atSoft] = await Promise.all([desk.invited, soft.invited]);
+      atDesk.ringing();
+      atSoft.ringing();
+      await Promise.all([cancelled(atDesk), cancelled(atSoft)]);
+      expect((await dialAction()).params).toMatchObject({ DialCallStatus: 'no-answer' });
+
+      const deskAgain = await registeredPhone();
+      const softAgain = await registeredPhone();
+      const sid = await placeCall(t, `sip:bob@${DOMAIN}`, '<Response><Pause length="5"/></Response>');
+      // Four bindings now (the first two are still registered and ring too, unanswered).
+      const ringing = await Promise.all([deskAgain.invited, softAgain.invited]);
+      for (const incoming of ringing) incoming.ringing();
+      const res = await t.request('POST', `/2010-04-01/Accounts/${t.accountSid}/Calls/${sid}.json`, { form: { Status: 'canceled' } });
+      expect(res.status, res.body).toBe(200);
+      await Promise.all(ringing.map(cancelled));
+      await until(async () => (await callStatus(sid)) === 'canceled', 5_000, 'the call to be canceled');
+    });
+
     it('all phones busy: DialCallStatus=busy', async () => {
       const desk = await registeredPhone();
       const soft = await registeredPhone();
