@@ -13,7 +13,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IncomingCall } from '../../src/sip/ua/incoming-call.js';
 import { SipPhone } from '../helpers/sip-phone.js';
-import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { ownNumber, startTestApp, type TestApp } from '../helpers/test-app.js';
 import { startTrunkApp, type TrunkApp } from '../helpers/trunk-app.js';
 import { until } from '../helpers/until.js';
 import { answer, startReceiver, type Receiver } from '../helpers/webhook-receiver.js';
@@ -205,5 +205,13 @@ describe('numbers without a carrier trunk', () => {
       return listed[0]?.status === 'failed' ? listed[0] : undefined;
     }, 5_000, 'the dialled number to fail');
     expect(child).toMatchObject({ to: '+15559998888', status: 'failed' });
+  });
+
+  it("a number of the account itself is refused too, pointing to SimulatedCalls to run its VoiceUrl", async () => {
+    await ownNumber(t, '+15005550177', 'http://127.0.0.1:9/voice');
+    const refused = await t.request('POST', `/2010-04-01/Accounts/${t.accountSid}/Calls.json`, { form: { To: '+15005550177', From: '+15551230000', Twiml: twiml('<Hangup/>') } });
+    expect(refused.status).toBe(400);
+    expect(refused.json()).toMatchObject({ code: 21211 });
+    expect(refused.json<{ message: string }>().message).toMatch(/it is a number of this account: .*SimulatedCalls with From=sim:<name> and To=\+15005550177$/);
   });
 });

@@ -10,6 +10,7 @@ import { newSid } from '../../domain/sids.js';
 import { RuleViolation, TwilioCode } from '../../errors.js';
 import type { CallApplicationSource } from './call-application.js';
 import type { StartCallRecording } from '../recordings/control-recordings.js';
+import { routeInbound } from '../phone-numbers.js';
 import type { CallServiceContext } from './call-service-context.js';
 import type { CallExtras } from './call-session.js';
 
@@ -75,6 +76,22 @@ export function dialableEndpoint(to: string, reachesNumbers: boolean, field = 'T
   return endpoint;
 }
 
+/**
+ * `dialableEndpoint` for a call of `accountSid`. A number of the account itself goes out through
+ * the carrier trunk like any other (the carrier delivers it back in, as Twilio's network does);
+ * without a trunk the refusal says how to try that number's VoiceUrl instead (SimulatedCalls).
+ */
+export async function dialableFor(ctx: CallServiceContext, accountSid: string, to: string): Promise<Endpoint> {
+  const reachesNumbers = ctx.calls.reachesNumbers();
+  if (!reachesNumbers && (await routeInbound(ctx, to.trim()))?.accountSid === accountSid) {
+    throw new RuleViolation(
+      INVALID_TO,
+      `Invalid 'To': Conclave has no carrier trunk to reach ${to} (set CONCLAVE_SIP_TRUNK); it is a number of this account: to run its VoiceUrl, POST /2010-04-01/Accounts/${accountSid}/SimulatedCalls with From=sim:<name> and To=${to}`,
+    );
+  }
+  return dialableEndpoint(to, reachesNumbers);
+}
+
 export function callingEndpoint(from: string, field = 'From'): void {
   const endpoint = parseEndpoint(from);
   if (typeof endpoint === 'string') throw new RuleViolation(INVALID_FROM, `Invalid '${field}': ${endpoint}`);
@@ -130,7 +147,7 @@ export function applicationOf(call: Pick<CallApplication, 'url' | 'method' | 'tw
 }
 
 export async function createCall(ctx: CallServiceContext, request: CreateCallRequest): Promise<Call> {
-  const endpoint = dialableEndpoint(request.to, ctx.calls.reachesNumbers());
+  const endpoint = await dialableFor(ctx, request.accountSid, request.to);
   callingEndpoint(request.from);
   const extras = dialExtras(request);
   const source = applicationOf(request);

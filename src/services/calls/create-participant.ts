@@ -14,7 +14,7 @@ import { getConference } from '../read-conferences.js';
 import type { StartCallRecording } from '../recordings/control-recordings.js';
 import type { ConferenceRecordingPlan } from '../recordings/live-recordings.js';
 import type { CallServiceContext } from './call-service-context.js';
-import { callingEndpoint, dialableEndpoint, dialExtras, newOutboundCall } from './create-call.js';
+import { callingEndpoint, dialableFor, dialExtras, newOutboundCall } from './create-call.js';
 
 export interface CreateParticipantRequest {
   accountSid: string;
@@ -51,7 +51,7 @@ export interface CreateParticipantRequest {
 }
 
 export async function createParticipant(ctx: CallServiceContext, request: CreateParticipantRequest): Promise<Participant> {
-  const endpoint = dialableEndpoint(request.to, ctx.calls.reachesNumbers());
+  const endpoint = await dialableFor(ctx, request.accountSid, request.to);
   callingEndpoint(request.from);
   const extras = dialExtras(request);
   let friendlyName = request.conference;
