@@ -14,6 +14,7 @@
  * proxy with the Path as its Route set and the phone's Contact, as written, as its Request-URI.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { writeAnswer } from '../../src/sip/sdp/audio-session.js';
 import type { IncomingCall } from '../../src/sip/ua/incoming-call.js';
 import type { PhoneRegistration } from '../helpers/phone-registration.js';
 import { createRegistrarDomain, createResource, registrationOf } from '../helpers/registrar-domain.js';
@@ -245,6 +246,24 @@ describe('Conclave as the registrar of a SIP Domain', () => {
       expect(res.status, res.body).toBe(200);
       await Promise.all(ringing.map(cancelled));
       await until(async () => (await callStatus(sid)) === 'canceled', 5_000, 'the call to be canceled');
+    });
+
+    it('<Sip>sip:bob@<domain>;secure=true requires SRTP of every phone: a plain one that answers is hung up, the SRTP one rings on and is bridged', async () => {
+      const plain = await registeredPhone();
+      const secure = await SipPhone.open('bob', 500, { srtp: true });
+      phones.push(secure);
+      expect((await registration(secure).register({ auth: BOB })).status).toBe(200);
+      await placeCall(t, 'sim:caller;tone=600', `<Response><Dial timeout="20" action="${web.baseUrl}/after"><Sip>sip:bob@${DOMAIN};secure=true</Sip></Dial></Response>`);
+      const [atPlain, atSecure] = await Promise.all([plain.invited, secure.invited]);
+      expect(atPlain.offer.crypto).toBeDefined();
+      atSecure.ringing();
+      // A phone that cannot do SRTP answers the SRTP offer with plain RTP.
+      const plainCall = atPlain.accept(writeAnswer({ address: '127.0.0.1', port: 40_000, sessionId: '1', sessionVersion: 1 }, { ...atPlain.offer, crypto: undefined }));
+      expect((await plainCall.next('ended')).by).toBe('remote');
+      expect(atSecure.state).toBe('pending');
+      secure.accept(atSecure);
+      expect(await secure.hearsTone(600, 3000)).toBeGreaterThan(3000);
+      expect(secure.srtpRefused).toBe(0);
     });
 
     it('all phones busy: DialCallStatus=busy', async () => {
