@@ -13,6 +13,7 @@
  * with the trunk's credentials.
  */
 import type { SipTrunkConfig } from '../../config.js';
+import { isE164 } from '../../domain/phone-number.js';
 import { parseSipUri, serializeSipUri, type SipUri } from '../../sip/sip-uri.js';
 
 /** What an INVITE through the trunk says, besides what every INVITE says. */
@@ -24,9 +25,6 @@ export interface TrunkInvite {
   headers: Array<readonly [string, string]>;
   auth?: { username: string; password: string };
 }
-
-/** E.164: a `+` and 2 to 15 digits, the first not 0. */
-const E164 = /^\+[1-9]\d{1,14}$/;
 
 /**
  * The user part a caller ID becomes: an E.164 number as it is; the user of a `sip:` URI (a SIP
@@ -62,7 +60,7 @@ export class SipTrunk {
     const { scheme, host: trunkHost, port } = this.target;
     const uri = serializeSipUri({ scheme, user: number, host: trunkHost, ...(port !== undefined ? { port } : {}), params, headers: new Map() });
     const user = callerIdUser(callerId);
-    const from = `sip:${user}@${host}${E164.test(user) ? ';user=phone' : ''}`;
+    const from = `sip:${user}@${host}${isE164(user) ? ';user=phone' : ''}`;
     return {
       uri,
       from,
