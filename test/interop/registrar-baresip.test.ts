@@ -3,7 +3,9 @@
  * baresip, in a network namespace, signs in to `sip:bob@<domain>` through Conclave (its outbound
  * proxy: the domain name needs no DNS) with digest credentials of a list mapped for
  * registrations; with a wrong password it is refused. Then `<Dial><Sip>sip:bob@<domain></Sip>`
- * rings it, it answers, and the caller (`sim:…;record`) hears its 400 Hz.
+ * rings it, it answers, and the caller (`sim:…;record`) hears its 400 Hz. Two baresips signed in
+ * as bob both ring (Conclave forks the call): the one that answers is heard, the other is
+ * cancelled.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -61,8 +63,8 @@ afterAll(async () => {
   if (scratch) await rm(scratch, { recursive: true, force: true });
 });
 
-/** baresip signing in as bob through Conclave, answering every call. */
-async function registeringPhone(password: string): Promise<Baresip> {
+/** baresip signing in as bob through Conclave, answering every call (or, with `autoAnswer` false, ringing). */
+async function registeringPhone(password: string, autoAnswer = true): Promise<Baresip> {
   const c = conclave!;
   const outbound = `sip:${c.sipHost}:${c.sipPort}`;
   const p = await startBaresip({
@@ -71,7 +73,7 @@ async function registeringPhone(password: string): Promise<Baresip> {
     audioSource: tone400,
     sipPort: nextPort,
     sipTrace: true,
-    autoAnswer: true,
+    autoAnswer,
     aor: `sip:bob@${DOMAIN}`,
     accountParams: `;auth_user=bob;auth_pass=${password};outbound="${outbound}";regint=600`,
   });
@@ -99,6 +101,25 @@ it('registers baresip with digest, refuses a wrong password, and rings it for <D
   expect(caller.status, caller.body).toBe(201);
   const callSid = caller.json<{ sid: string }>().sid;
   await bob.waitEvent('CALL_ESTABLISHED', { timeoutMs: 15_000 });
+  const from = (await c.recording(callSid)).length;
+  const heard = (await c.recordingUntil(callSid, from + 2 * RATE, 10_000)).subarray(from + RATE / 2);
+  expect(meanLevel(heard, PHONE_HZ)).toBeGreaterThan(0.1);
+}, 60_000);
+
+it('rings two baresips signed in as bob at once: the one that answers is heard, the other gets CANCEL', async () => {
+  const c = conclave!;
+  const desk = await registeringPhone(PASSWORD, false);
+  await until(() => /200 OK \(\) \[1 binding\]/.test(desk.log), 10_000, () => `the desk baresip to register\n${desk.log}`);
+  const soft = await registeringPhone(PASSWORD);
+  await until(() => /200 OK \(\) \[2 bindings\]/.test(soft.log), 10_000, () => `the soft baresip to register\n${soft.log}`);
+
+  const caller = await c.request('POST', '/Calls.json', { To: 'sim:caller;record', From: '+15005550006', Twiml: `<Response><Dial timeout="15"><Sip>sip:bob@${DOMAIN}</Sip></Dial></Response>` });
+  expect(caller.status, caller.body).toBe(201);
+  const callSid = caller.json<{ sid: string }>().sid;
+  await soft.waitEvent('CALL_ESTABLISHED', { timeoutMs: 15_000 });
+  // The desk rang (baresip says 180) and was cancelled when the soft phone answered.
+  await desk.waitEvent('CALL_CLOSED', { timeoutMs: 10_000 });
+  expect(desk.log).toMatch(/^CANCEL sip:bob\S*@/m);
   const from = (await c.recording(callSid)).length;
   const heard = (await c.recordingUntil(callSid, from + 2 * RATE, 10_000)).subarray(from + RATE / 2);
   expect(meanLevel(heard, PHONE_HZ)).toBeGreaterThan(0.1);
