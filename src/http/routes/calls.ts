@@ -16,6 +16,7 @@ import type { StartCallRecording } from '../../services/recordings/control-recor
 import { recordingCallback } from '../../services/recordings/recording-callback.js';
 import { RECORDING_CALLBACK_EVENTS } from '../../domain/recording.js';
 import { deleteCall, getCall, listCalls, updateCall } from '../../services/calls/update-call.js';
+import { MAX_TIME_LIMIT_S } from '../../services/calls/call-session.js';
 import { isSendableDigits, SENDABLE_DIGITS_RULE } from '../../twiml/dtmf-digits.js';
 import { bool, dateRange, oneOf, text, type Params } from '../form-params.js';
 import { callShape } from '../representation/call-shape.js';
@@ -116,24 +117,24 @@ export function timeout(params: Params): number {
   return Math.min(600, Math.max(5, Number(value)));
 }
 
-/** The longest `TimeLimit`: a day, as `<Dial timeLimit>`'s. */
-const MAX_TIME_LIMIT = 86_400;
-
 /**
  * `TimeLimit` (twilio-oai CreateCall, CreateParticipant: "the maximum duration of the call in
  * seconds"), a whole number from 1 to 86400; absent, the call's default (four hours).
  * `CallerId`: the caller ID shown instead of `From`, checked as `From` is.
  */
 export function durationAndCallerIdOf(form: Params): { timeLimit?: number; callerId?: string } {
-  const limit = text(form, 'TimeLimit');
   const callerId = text(form, 'CallerId');
-  if (limit !== undefined && limit !== '' && (!/^\d{1,6}$/.test(limit) || Number(limit) < 1 || Number(limit) > MAX_TIME_LIMIT)) {
-    throw invalidParameter('TimeLimit', `must be a whole number of seconds from 1 to ${MAX_TIME_LIMIT} (it is "${limit}")`);
+  return { ...timeLimitOf(form), ...(callerId ? { callerId } : {}) };
+}
+
+/** `TimeLimit`, a whole number of seconds from 1 to 86400, when given. */
+function timeLimitOf(form: Params): { timeLimit?: number } {
+  const limit = text(form, 'TimeLimit');
+  if (limit === undefined || limit === '') return {};
+  if (!/^\d{1,6}$/.test(limit) || Number(limit) < 1 || Number(limit) > MAX_TIME_LIMIT_S) {
+    throw invalidParameter('TimeLimit', `must be a whole number of seconds from 1 to ${MAX_TIME_LIMIT_S} (it is "${limit}")`);
   }
-  return {
-    ...(limit !== undefined && limit !== '' ? { timeLimit: Number(limit) } : {}),
-    ...(callerId ? { callerId } : {}),
-  };
+  return { timeLimit: Number(limit) };
 }
 
 /** Twilio's limit on SendDigits: "a maximum length of 32 digits" (twilio-oai CreateCall). */
@@ -239,6 +240,7 @@ export function registerCallRoutes(app: FastifyInstance, ctx: CallServiceContext
       const call = await updateCall(ctx, accountOf(request).sid, paramsOf(request).CallSid!, {
         ...(status ? { status } : {}),
         ...(application ? { application } : {}),
+        ...timeLimitOf(form),
       });
       sendInstance(reply, request, callShape, call);
     },

@@ -116,6 +116,14 @@ export class CallEngine {
     return true;
   }
 
+  /** A live call's new TimeLimit (Calls update); false when not live here. */
+  limit(callSid: string, seconds: number): boolean {
+    const session = this.sessions.get(callSid);
+    if (!session) return false;
+    session.setTimeLimit(seconds);
+    return true;
+  }
+
   redirect(callSid: string, source: CallApplicationSource): boolean {
     const session = this.sessions.get(callSid);
     if (!session) return false;

@@ -43,6 +43,8 @@ export interface CallExtras {
 
 /** Twilio's default `TimeLimit` of a call placed through the API: four hours. */
 export const DEFAULT_TIME_LIMIT_S = 14_400;
+/** The longest `TimeLimit`: a day, as `<Dial timeLimit>`'s. */
+export const MAX_TIME_LIMIT_S = 86_400;
 
 /** `<Dial answerOnBridge="true">` to phones: it answers the caller itself, on the bridge. */
 function answersOnBridge(verb: TwimlVerb | undefined): verb is DialVerb {
@@ -67,6 +69,11 @@ export class CallSession {
   private lastDial: DialCallStatus | undefined;
   /** The SIP response that answered or refused the call, for SIP calls. */
   private sipResponseCode: number | undefined;
+  /** `TimeLimit` in seconds (none for a call that was not given one), counted from the answer. */
+  private timeLimitSeconds: number | undefined;
+  /** When the call was answered (Date.now()), and the TimeLimit timer running since. */
+  private answeredAt: number | undefined;
+  private limitTimer: NodeJS.Timeout | undefined;
   private moving: Promise<void> = Promise.resolve();
   readonly done: Promise<void>;
 
@@ -78,7 +85,9 @@ export class CallSession {
     private readonly extras: CallExtras = {},
   ) {
     this.call = call;
+    this.timeLimitSeconds = extras.timeLimitSeconds;
     this.done = this.run();
+    void this.done.finally(() => clearTimeout(this.limitTimer));
   }
 
   get current(): Call {
@@ -93,6 +102,15 @@ export class CallSession {
   hangup(cause: Extract<CallInterruption, 'hung-up' | 'hung-up-via-api'> = 'hung-up'): void {
     this.ended.abort(cause);
     this.document.abort(cause);
+  }
+
+  /**
+   * A new `TimeLimit` (Calls update): still counted from the answer, so a limit already passed
+   * hangs the call up at once; a call not answered yet gets it when it is.
+   */
+  setTimeLimit(seconds: number): void {
+    this.timeLimitSeconds = seconds;
+    this.limitDuration();
   }
 
   /** The REST API gave the live call new TwiML (`Url` or `Twiml`). */
@@ -134,6 +152,8 @@ export class CallSession {
   }
 
   private answered(leg: RemoteLeg): void {
+    this.answeredAt = Date.now();
+    this.limitDuration();
     this.remote = leg;
     this.sipResponseCode = leg.sipResponseCode;
     void leg.hungUp.then(() => this.hangup());
@@ -157,8 +177,8 @@ export class CallSession {
       await this.rt.onUnanswered?.(this.call, this.source);
       return;
     }
+    this.timeLimitSeconds ??= DEFAULT_TIME_LIMIT_S;
     this.answered(result.leg);
-    this.limitDuration(this.extras.timeLimitSeconds ?? DEFAULT_TIME_LIMIT_S);
     await this.move('in-progress');
     if (this.ended.signal.aborted) return;
     if (this.extras.record) await this.record(this.extras.record);
@@ -174,12 +194,14 @@ export class CallSession {
    * "the maximum duration of the call", counted from the answer; when it runs out Conclave
    * hangs up and the call ends `completed`, as when the far end hangs up.
    */
-  private limitDuration(seconds: number): void {
-    const timer = setTimeout(() => {
+  private limitDuration(): void {
+    const seconds = this.timeLimitSeconds;
+    if (seconds === undefined || this.answeredAt === undefined || this.ended.signal.aborted) return;
+    clearTimeout(this.limitTimer);
+    this.limitTimer = setTimeout(() => {
       this.rt.logger.info({ callSid: this.call.sid, timeLimit: seconds }, `the call reached its TimeLimit of ${seconds} s and is hung up`);
       this.hangup();
-    }, seconds * 1000);
-    void this.done.finally(() => clearTimeout(timer));
+    }, Math.max(0, this.answeredAt + seconds * 1000 - Date.now()));
   }
 
   /** Records the call from now to its end (its tap ends with its leg); a failure to start is logged, the call goes on. */
@@ -318,8 +340,8 @@ export class CallSession {
           },
         };
         // A Create Participant call has no TwiML of its own: it ends when it leaves.
-        // Its TimeLimit (limitDuration) hangs it up; the conference's own limit is no shorter.
-        await stayInConference(this.rt.ctx, this.call.sid, entry, this.document.signal, this.extras.timeLimitSeconds ?? DEFAULT_TIME_LIMIT_S, false);
+        // Its TimeLimit (limitDuration, from the answer) hangs it up first: the stay's own limit is the longest.
+        await stayInConference(this.rt.ctx, this.call.sid, entry, this.document.signal, MAX_TIME_LIMIT_S, false);
         return;
       }
       if (!(await loops.pace(this.document.signal))) {

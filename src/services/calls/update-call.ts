@@ -1,7 +1,8 @@
 /**
  * Changing a call through the API (https://www.twilio.com/docs/voice/api/call-resource#update-a-call-resource):
  * `Status=canceled` ends a queued or ringing call, `Status=completed` hangs up whatever state it
- * is in, `Url` or `Twiml` redirect a live call to new TwiML.
+ * is in, `Url` or `Twiml` redirect a live call to new TwiML, `TimeLimit` gives it a new maximum
+ * duration (from its answer).
  */
 import { isFinal, type Call, type CallApplication } from '../../domain/call.js';
 import type { PageRequest, PageResult } from '../../domain/paging.js';
@@ -9,11 +10,13 @@ import type { CallFilter } from '../../domain/ports.js';
 import { ResourceNotFound, RuleViolation, TwilioCode } from '../../errors.js';
 import { applicationOf } from './create-call.js';
 import type { CallServiceContext } from './call-service-context.js';
-import { hangupCall, redirectCall } from '../cluster/call-commands.js';
+import { hangupCall, limitCall, redirectCall } from '../cluster/call-commands.js';
 
 export interface CallChange {
   status?: 'canceled' | 'completed';
   application?: Pick<CallApplication, 'url' | 'method' | 'twiml' | 'fallbackUrl' | 'fallbackMethod'>;
+  /** `TimeLimit`: the call's new maximum duration in seconds, from its answer. */
+  timeLimit?: number;
 }
 
 export async function getCall(ctx: CallServiceContext, accountSid: string, callSid: string): Promise<Call> {
@@ -37,6 +40,14 @@ export async function updateCall(ctx: CallServiceContext, accountSid: string, ca
     const after = await getCall(ctx, accountSid, callSid);
     if (!hungUp && !isFinal(after.status)) throw notLiveHere(after);
     return after;
+  }
+  if (change.timeLimit !== undefined) {
+    if (isFinal(call.status)) throw new RuleViolation(TwilioCode.invalidCallState, `Call ${call.sid} is ${call.status}: a TimeLimit is for a live call`);
+    if (!(await limitCall(ctx, call, change.timeLimit))) {
+      const after = await getCall(ctx, accountSid, callSid);
+      if (!isFinal(after.status)) throw notLiveHere(after);
+      if (!change.application) return after;
+    }
   }
   if (change.application) {
     if (call.status !== 'in-progress' && call.status !== 'ringing' && call.status !== 'queued') {

@@ -1,5 +1,5 @@
 /**
- * What only the node that runs a call can do — hang it up, give it new TwiML, read what its
+ * What only the node that runs a call can do — hang it up, give it new TwiML or a TimeLimit, read what its
  * simulated endpoint heard, play a HoldUrl, WaitUrl or AnnounceUrl to it — asked of that node,
  * whichever node the request reached (node-commands.ts carries it; this node runs it at once).
  * Conference-wide announcements are played by the conference's home node, whose room the
@@ -19,6 +19,7 @@ import type { AudioUrlRequest } from '../calls/conference-audio-scheduler.js';
 const KIND = {
   hangup: 'call.hangup',
   redirect: 'call.redirect',
+  timeLimit: 'call.time-limit',
   recording: 'call.recording',
   hold: 'conference.hold-audio',
   wait: 'conference.wait-audio',
@@ -37,6 +38,10 @@ export function handleCallCommands(ctx: CallServiceContext): void {
   commands.handle(KIND.redirect, async (p) => {
     const { callSid, source } = p as { callSid: string; source: CallApplicationSource };
     return calls.redirect(callSid, source);
+  });
+  commands.handle(KIND.timeLimit, async (p) => {
+    const { callSid, seconds } = p as { callSid: string; seconds: number };
+    return calls.limit(callSid, seconds);
   });
   commands.handle(KIND.recording, async (p) => {
     const wav = await calls.recording((p as { callSid: string }).callSid);
@@ -107,6 +112,11 @@ export async function cancelCall(ctx: CallServiceContext, callSid: string): Prom
 /** Gives a live call new TwiML wherever it runs; false when no node runs it. */
 export async function redirectCall(ctx: CallServiceContext, call: Call, source: CallApplicationSource): Promise<boolean> {
   return ctx.commands.request<boolean>(ownerOf(ctx, call), KIND.redirect, { callSid: call.sid, source });
+}
+
+/** Gives a live call a new TimeLimit wherever it runs; false when no node runs it. */
+export async function limitCall(ctx: CallServiceContext, call: Call, seconds: number): Promise<boolean> {
+  return ctx.commands.request<boolean>(ownerOf(ctx, call), KIND.timeLimit, { callSid: call.sid, seconds });
 }
 
 /** What the call's `sim:…;record` endpoint heard, from the node that ran it. */
