@@ -37,6 +37,7 @@ import { MediaAudio } from './endpoints/media/media-audio.js';
 import { MediaPlane } from './endpoints/media/media-plane.js';
 import { SimulatedDialer } from './endpoints/simulated-dialer.js';
 import { SipGateway } from './endpoints/sip/sip-gateway.js';
+import { randomBytes } from 'node:crypto';
 import { reportSpeech } from './services/report-speech.js';
 import { receiveDomainCall, receiveSipCall } from './services/calls/receive-call.js';
 import { CallEngine } from './services/calls/call-engine.js';
@@ -99,6 +100,8 @@ const RESYNC_PAGE = 1000;
 const RESYNC_ATTEMPTS = 5;
 /** How often recordings past CONCLAVE_RECORDINGS_RETENTION_DAYS are looked for. */
 const RETENTION_SWEEP_MS = 3_600_000;
+/** The cluster secret that signs SIP digest nonces (SipDomainGuard). */
+const SIP_NONCE_SECRET = 'sip-digest-nonce';
 
 export async function createApp(config: Config, owner: OwnerCredentials, options: AppOptions = {}): Promise<App> {
   const logger = options.logger ?? pino({ level: config.logLevel });
@@ -312,13 +315,16 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
       apiUrl = url;
       if (config.sip && !sip) {
         const sipConfig = config.sip;
+        // Every node signs digest nonces with one key, so a phone's answer to one node's
+        // challenge is good at the node a front sends it to.
+        const nonceKey = Buffer.from(await store.clusterSecret(SIP_NONCE_SECRET, randomBytes(32).toString('base64')), 'base64');
         sip = await SipGateway.open(
           config.sip,
           plane,
           {
             route: async ({ user, from, leg }) => (await receiveSipCall(services, user, from, leg)) !== undefined,
             domains: {
-              guard: new SipDomainGuard(store),
+              guard: new SipDomainGuard(store, { nonceKey }),
               route: async ({ domain, ...call }) => (await receiveDomainCall(services, domain, call)) !== undefined,
             },
             phoneHold: (callSid, held) => conferenceMedia.phoneHold(callSid, held),

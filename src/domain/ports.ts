@@ -118,6 +118,12 @@ export interface ClusterOperations {
   /** Conferences homed at the node (or homeless) with callbacks queued; all of them when undefined. */
   listConferencesWithCallbacks(homeNodeId: string | undefined): Promise<string[]>;
 
+  /**
+   * The secret every node shares under `name`: `candidate` if none was kept yet (this call
+   * keeps it), else the one kept first — so nodes starting together agree.
+   */
+  clusterSecret(name: string, candidate: string): Promise<string>;
+
   /** PostgreSQL: NOTIFYs the messages on the cluster channel at commit; SQLite: nothing. */
   notifyCluster(messages: readonly ClusterMessage[]): Promise<void>;
 }

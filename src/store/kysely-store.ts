@@ -21,6 +21,7 @@ import * as accounts from './accounts-queries.js';
 import * as conferences from './conferences-queries.js';
 import * as participants from './participants-queries.js';
 import * as nodes from './nodes-queries.js';
+import { clusterSecret } from './cluster-secrets-queries.js';
 import * as commands from './node-commands-queries.js';
 import * as callbacks from './conference-callbacks-queries.js';
 import * as recordings from './recordings-queries.js';
@@ -360,6 +361,10 @@ export class KyselyStoreOperations implements StoreOperations {
   }
   dropCommandsOf(nodeId: string, reason: string): Promise<number> {
     return commands.dropCommandsOf(this.ctx, nodeId, reason);
+  }
+
+  clusterSecret(name: string, candidate: string): Promise<string> {
+    return clusterSecret(this.ctx, name, candidate);
   }
 
   takeCallbackSequence(conferenceSid: string, count: number): Promise<number> {

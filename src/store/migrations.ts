@@ -457,6 +457,23 @@ function sipRegistrationPaths(): Migration {
   };
 }
 
+/**
+ * Secrets every node of a deployment must share (the SIP digest nonces' signing key: a phone's
+ * answer to one node's challenge may reach another through a front), made once by whichever
+ * node asks first.
+ */
+function clusterSecrets(): Migration {
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('cluster_secrets')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .execute();
+    },
+  };
+}
+
 /** Every migration, keyed by name (Kysely runs them in name order). */
 export function migrations(dialect: Dialect): Record<string, Migration> {
   return {
@@ -469,6 +486,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0007_sip_domains': sipDomains(dialect),
     '0008_sip_registrations': sipRegistrations(dialect),
     '0009_sip_registration_paths': sipRegistrationPaths(),
+    '0010_cluster_secrets': clusterSecrets(),
   };
 }
 

@@ -179,6 +179,12 @@ export interface RecordingsTable extends SeqColumn {
   date_updated: number;
 }
 
+/** A secret the nodes share, by name (base64 of random bytes). */
+export interface ClusterSecretsTable {
+  name: string;
+  value: string;
+}
+
 export interface Database extends SipTables {
   accounts: AccountsTable;
   api_keys: ApiKeysTable;
@@ -190,6 +196,7 @@ export interface Database extends SipTables {
   node_commands: NodeCommandsTable;
   conference_callbacks: ConferenceCallbacksTable;
   recordings: RecordingsTable;
+  cluster_secrets: ClusterSecretsTable;
 }
 
 export type AccountRow = Selectable<AccountsTable>;

@@ -11,7 +11,9 @@
  * nodes are listed as participants of one conference through either node's API.
  *
  * A phone registers to a SIP Domain through the proxy (which adds a Path, RFC 3327), and a call
- * placed to it through either node comes back through the proxy to the phone.
+ * placed to it through either node comes back through the proxy to the phone. A phone calling
+ * a domain with digest credentials is let in whichever node its answer to the 407 reaches (the
+ * nodes sign nonces with one shared key).
  *
  * Which node took a call is read from the 200's Contact (the node's own SIP address, which
  * becomes the phone's remote target, §12.1.2), as a phone would see it.
@@ -335,5 +337,31 @@ describe('Kamailio in front of two Conclave nodes on one PostgreSQL schema', () 
     expect((await node.request('POST', `/Calls/${callSid}.json`, { Status: 'completed' })).status).toBe(200);
     expect((await ended).by).toBe('remote');
     expect(call.ended).toBe(true);
+  });
+
+  it('a phone calling a SIP Domain with digest credentials is let in although its answer to one node\'s 407 goes to the other node (round-robin)', async () => {
+    const domainName = 'calls.acme.example';
+    const password = 'Correct-Horse-43';
+    const api = nodes[0]!;
+    const domain = await api.request('POST', '/SIP/Domains.json', { DomainName: domainName, VoiceUrl: `${receiver.baseUrl}/voice` });
+    expect(domain.status, domain.body).toBe(201);
+    const list = await api.request('POST', '/SIP/CredentialLists.json', { FriendlyName: 'front callers' });
+    await api.request('POST', `/SIP/CredentialLists/${list.json.sid as string}/Credentials.json`, { Username: 'carol', Password: password });
+    const mapped = await api.request('POST', `/SIP/Domains/${domain.json.sid as string}/Auth/Calls/CredentialListMappings.json`, { CredentialListSid: list.json.sid as string });
+    expect(mapped.status, mapped.body).toBe(201);
+
+    // The front alternates nodes per new transaction: of two calls, at least one has its first
+    // INVITE (challenged) and its second (with credentials) on different nodes — with a key of
+    // each node's own, that one was challenged again and never answered.
+    for (let i = 0; i < 2; i++) {
+      const phone = await openPhone();
+      const call = await phone.dial(`sip:alice@${domainName}`, { via: { host: '127.0.0.1', port: kamailio.port }, auth: { username: 'carol', password } });
+      const callSid = String((await fetchOf(phone)).params.CallSid);
+      const node = nodeOf(parseSipUri(call.dialog!.remoteTarget)!.port!);
+      await until(async () => (await callStatus(node, callSid)) === 'in-progress', 10_000, `the domain call ${callSid} to be answered`);
+      const ended = phone.ended();
+      call.bye();
+      expect((await ended).by).toBe('local');
+    }
   });
 });

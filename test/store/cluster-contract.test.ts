@@ -64,6 +64,12 @@ describe.each(STORE_KINDS)('cluster operations (%s)', (kind) => {
   });
   afterAll(async () => t.cleanup());
 
+  it('keeps a secret under its name: the first candidate, for ever', async () => {
+    const name = `secret-${newSid('CA').slice(2, 10)}`;
+    expect(await store.clusterSecret(name, 'first')).toBe('first');
+    expect(await store.clusterSecret(name, 'second')).toBe('first');
+  });
+
   it('registers a node with a lease that renews, lapses, and is declared dead by one caller only', async () => {
     const id = `node-${newSid('CA').slice(2, 10)}`;
     await store.registerNode({ id, address: '10.0.0.1', httpUrl: 'http://10.0.0.1:8080', sipAddress: '10.0.0.1:5060', leaseMs: 60_000 });
@@ -206,6 +212,22 @@ describe.each(STORE_KINDS)('cluster operations (%s)', (kind) => {
     expect(taken.map((c) => c.sequenceNumber)).toEqual([1, 2, 3, 4]);
     expect(taken[3]!.payload).toBe('{"n":4}');
     expect(await store.takeConferenceCallbacks(conference.sid)).toEqual([]);
+  });
+});
+
+describe('cluster secrets (postgres, two nodes on one schema)', () => {
+  it('keeps the first candidate offered for a name, whichever node offered it, even when both offer at once', async () => {
+    const shared = await openSharedPostgresStores(2);
+    try {
+      const [a, b] = shared.stores as [Store, Store];
+      const [fromA, fromB] = await Promise.all([a.clusterSecret('nonce', 'key-of-a'), b.clusterSecret('nonce', 'key-of-b')]);
+      expect(fromA).toBe(fromB);
+      expect(['key-of-a', 'key-of-b']).toContain(fromA);
+      expect(await b.clusterSecret('nonce', 'another')).toBe(fromA);
+      expect(await b.clusterSecret('other', 'its-own')).toBe('its-own');
+    } finally {
+      await shared.cleanup();
+    }
   });
 });
 

@@ -8,10 +8,14 @@
  * is let in the same way by the credential lists mapped for registrations, with 401
  * WWW-Authenticate challenges (admitRegistration).
  *
- * Nonces are stateless — a timestamp signed with this process's key (HMAC-SHA256) — so any
- * number of challenges costs no memory; one lives NONCE_TTL_MS (an older one is answered with a
+ * Nonces are stateless — a timestamp signed with a key (HMAC-SHA256) — so any number of
+ * challenges costs no memory. The key is the deployment's (a cluster secret in the store), so
+ * an answer to one node's challenge is good at every node: a front that spreads INVITEs over
+ * the nodes sends a phone's retry with credentials wherever it likes. One lives NONCE_TTL_MS (an older one is answered with a
  * fresh challenge marked `stale=true`, RFC 2617 §3.2.1). Replays are refused: each (nonce, nc)
- * is accepted once, and a nonce without qop (RFC 2069) only once, remembered until it expires.
+ * is accepted once, and a nonce without qop (RFC 2069) only once, remembered until it expires —
+ * by each node: a captured request replayed to every node of a cluster is let in once by each,
+ * within those five minutes, and only for what it asked (the digest covers method and URI).
  * The store keeps HA1s only, never passwords. A source that keeps failing is refused at once for
  * a while, with one log line a minute, while every other source goes on: its budget
  * (source-failure-budget.ts) is the one the calls to numbers from outside the carrier networks
@@ -52,20 +56,32 @@ export type RegistrationVerdict = { allowed: true; username: string } | { allowe
 export const SIP_REALM = 'conclave';
 const NONCE_TTL_MS = 5 * 60_000;
 
+export interface SipDomainGuardOptions {
+  now?: () => number;
+  /**
+   * Failures a source may have (wrong or replayed credentials, a domain that lets it in no
+   * way) before it is refused at once, without a look at the store; shared with the SIP edge.
+   */
+  failures?: SourceFailureBudget;
+  /** The nonces' signing key, the same on every node; a random one (this process alone) when absent. */
+  nonceKey?: Buffer;
+}
+
 export class SipDomainGuard {
-  private readonly key = randomBytes(32);
+  private readonly key: Buffer;
+  private readonly now: () => number;
+  readonly failures: SourceFailureBudget;
   /** Nonce → the nc values already accepted for it (a nonce without qop: the empty string), until it expires. */
   private readonly seen = new Map<string, { expires: number; counts: Set<string> }>();
 
   constructor(
     readonly directory: SipDomainDirectory,
-    private readonly now: () => number = Date.now,
-    /**
-     * Failures a source may have (wrong or replayed credentials, a domain that lets it in no
-     * way) before it is refused at once, without a look at the store; shared with the SIP edge.
-     */
-    readonly failures: SourceFailureBudget = new SourceFailureBudget(now),
-  ) {}
+    options: SipDomainGuardOptions = {},
+  ) {
+    this.now = options.now ?? Date.now;
+    this.failures = options.failures ?? new SourceFailureBudget(this.now);
+    this.key = options.nonceKey ?? randomBytes(32);
+  }
 
   /** The domain the Request-URI's host names, if it is one. */
   domainOf(host: string): Promise<SipDomain | undefined> {
