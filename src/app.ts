@@ -26,6 +26,7 @@ import { ConferenceMedia } from './endpoints/media/conference-media.js';
 import { ConferenceTrunks, TRUNK_LEG_PREFIX, type TrunkRequest } from './endpoints/media/conference-trunks.js';
 import { CallKeypad } from './endpoints/media/call-keypad.js';
 import { SipDomainGuard } from './endpoints/sip/sip-domain-guard.js';
+import { SourceFailureBudget } from './endpoints/sip/source-failure-budget.js';
 import { CallVoiceActivity } from './endpoints/media/call-voice-activity.js';
 import { MediaRecorderTaps } from './endpoints/media/recorder-taps.js';
 import { FileRecordingStorage } from './endpoints/recordings/file-recording-storage.js';
@@ -324,7 +325,7 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
           {
             route: async ({ user, from, leg }) => (await receiveSipCall(services, user, from, leg)) !== undefined,
             domains: {
-              guard: new SipDomainGuard(store, { nonceKey }),
+              guard: new SipDomainGuard(store, { nonceKey, failures: new SourceFailureBudget(Date.now, { exempt: sipConfig.limits?.trusted ?? [] }) }),
               route: async ({ domain, ...call }) => (await receiveDomainCall(services, domain, call)) !== undefined,
             },
             phoneHold: (callSid, held) => conferenceMedia.phoneHold(callSid, held),

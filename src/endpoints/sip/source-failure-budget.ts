@@ -10,7 +10,12 @@
  * first refusal of a minute is `report`ed, with how many were refused at once since the last
  * report. The tables are bounded (FAILURE_SOURCES), as a flood from spoofed addresses must not
  * grow them without end.
+ *
+ * Trusted sources (CONCLAVE_SIP_TRUSTED: a proxy in front, a PBX) are never refused: a front
+ * relays every phone's requests from its one address, and one phone's wrong password must not
+ * lock out all the others. Such a front throttles failing callers itself.
  */
+import { AddressList } from '../../sip/limits/address-list.js';
 import { SourceBuckets } from '../../sip/limits/source-buckets.js';
 
 /** The source is out of budget: its request is refused at once. */
@@ -28,6 +33,8 @@ export interface SourceFailureBudgetOptions {
   perSecond?: number;
   /** How often a refused source is reported (default a minute). */
   reportEveryMs?: number;
+  /** Addresses and CIDR blocks whose failures are not counted (CONCLAVE_SIP_TRUSTED). */
+  exempt?: readonly string[];
 }
 
 const FAILURE_BURST = 10;
@@ -40,6 +47,7 @@ export class SourceFailureBudget {
   /** Per throttled source: when it was last reported, and the refusals since. */
   private readonly reported = new Map<string, { at: number; refused: number }>();
   private readonly reportEveryMs: number;
+  private readonly exempt: AddressList;
 
   constructor(
     private readonly now: () => number = Date.now,
@@ -47,12 +55,13 @@ export class SourceFailureBudget {
   ) {
     this.failures = new SourceBuckets(options.perSecond ?? FAILURES_PER_SECOND, options.burst ?? FAILURE_BURST, FAILURE_SOURCES);
     this.reportEveryMs = options.reportEveryMs ?? REPORT_EVERY_MS;
+    this.exempt = new AddressList(options.exempt);
   }
 
   /** Undefined while `source` has failures left; else it is refused at once (and counted). */
   throttled(source: string): Throttled | undefined {
     const now = this.now();
-    if (this.failures.available(source, now)) return undefined;
+    if (this.failures.available(source, now) || this.exempt.has(source)) return undefined;
     const last = this.reported.get(source);
     if (last !== undefined && now - last.at < this.reportEveryMs) {
       last.refused++;
@@ -66,6 +75,7 @@ export class SourceFailureBudget {
 
   /** One failure of `source`. */
   spend(source: string): void {
+    if (this.exempt.has(source)) return;
     this.failures.take(source, this.now());
   }
 }

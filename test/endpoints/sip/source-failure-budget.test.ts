@@ -45,6 +45,18 @@ describe('the per-source failure budget', () => {
     expect(failures.throttled('203.0.113.9')).toEqual({ report: true, refused: 500 });
   });
 
+  it('never refuses a trusted source (a front relaying many phones), however often it fails', () => {
+    const failures = new SourceFailureBudget(() => 0, { exempt: ['192.0.2.5', '198.51.100.0/24'] });
+    for (let i = 0; i < 100; i++) {
+      failures.spend('192.0.2.5');
+      failures.spend('198.51.100.77');
+      failures.spend('203.0.113.9');
+    }
+    expect(failures.throttled('192.0.2.5')).toBeUndefined();
+    expect(failures.throttled('198.51.100.77')).toBeUndefined();
+    expect(failures.throttled('203.0.113.9')).toEqual({ report: true, refused: 1 });
+  });
+
   it('takes a smaller budget when told', () => {
     const failures = new SourceFailureBudget(() => 0, { burst: 2 });
     failures.spend('203.0.113.9');
