@@ -210,6 +210,19 @@ describe('the throttled log of malformed messages', () => {
   });
 });
 
+describe('the throttled log of requests refused by SIP Domains', () => {
+  it('tells the first 403 in detail and a thousand more in one summary, REGISTERs and INVITEs alike', () => {
+    const { logger, lines } = capturedLogger();
+    const floodLog = new SipFloodLog(logger, 60_000);
+    for (let i = 0; i < 1000; i++) floodLog.domainRefused(i % 2 === 0 ? 'REGISTER' : 'INVITE', 'phones.acme.example', { host: '203.0.113.9', port: 5060 + (i % 7), transport: 'udp' });
+    floodLog.close(); // says what is pending, as the interval's end would
+    expect(lines[0]).toMatchObject({ msg: 'SIP: a REGISTER to the SIP Domain phones.acme.example from 203.0.113.9 was refused (403): no mapping lets it in from there, or its credentials were wrong', domain: 'phones.acme.example', method: 'REGISTER' });
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatchObject({ count: 999, kinds: { 'REGISTER 403': 499, 'INVITE 403': 500 }, sources: 1 });
+    expect(lines[1]!.msg).toMatch(/^SIP: 999 more requests to SIP Domains refused \(.*\) from 1 source.* in the last 60 s$/);
+  });
+});
+
 describe('request admission on a user agent', () => {
   async function agent(admission: RequestAdmission): Promise<{ port: number; refused: string[] }> {
     const transport = await SipCombinedTransport.open({ host: '127.0.0.1', port: 0 });

@@ -24,6 +24,7 @@ export class SipFloodLog {
   private readonly connectionReport: ThrottledReport<Line>;
   private readonly unroutedReport: ThrottledReport<Line>;
   private readonly strangerReport: ThrottledReport<Line>;
+  private readonly domainReport: ThrottledReport<Line>;
 
   constructor(logger: SipFloodLogger, intervalMs = 10_000) {
     const report = (level: 'info' | 'warn', summary: (s: ReportSummary) => string): ThrottledReport<Line> =>
@@ -37,6 +38,7 @@ export class SipFloodLog {
     this.connectionReport = report('warn', (s) => `SIP: ${formatCount(s.count)} more TCP connections refused (${kinds(s)}) from ${formatSources(s)} in the last ${s.seconds} s`);
     this.unroutedReport = report('info', (s) => `SIP: ${formatCount(s.count)} more calls to numbers nothing answers to, from ${formatSources(s)} in the last ${s.seconds} s`);
     this.strangerReport = report('warn', (s) => `SIP: ${formatCount(s.count)} more calls refused for where they came from (${kinds(s)}) from ${formatSources(s)} in the last ${s.seconds} s`);
+    this.domainReport = report('info', (s) => `SIP: ${formatCount(s.count)} more requests to SIP Domains refused (${kinds(s)}) from ${formatSources(s)} in the last ${s.seconds} s`);
   }
 
   /** A message that did not parse (`answered`: a 4xx/5xx went back; `closed`: its TCP connection was dropped). */
@@ -69,6 +71,15 @@ export class SipFloodLog {
     this.strangerReport.note(source.host, 'outside the carrier networks 403', () => [{ user, from, source }, `SIP: a call to ${user} from ${source.host}, outside the carrier networks, was refused (403)`]);
   }
 
+  /**
+   * A request to a SIP Domain refused 403 by its guard: an INVITE the domain lets in no way from
+   * there (or wrong credentials), a REGISTER to a domain that is no registrar (or wrong
+   * credentials). Scanners send these by the thousand.
+   */
+  domainRefused(method: 'INVITE' | 'REGISTER', domain: string, source: SipDestination): void {
+    this.domainReport.note(source.host, `${method} 403`, () => [{ method, domain, source }, `SIP: ${method === 'INVITE' ? 'a call to' : 'a REGISTER to'} the SIP Domain ${domain} from ${source.host} was refused (403): no mapping lets it in from there, or its credentials were wrong`]);
+  }
+
   /** An INVITE from outside the carrier networks whose Request-URI host is no SIP Domain here (it got 404). */
   unknownDomain(host: string, from: string, source: SipDestination): void {
     this.strangerReport.note(source.host, 'no such domain 404', () => [{ host, from, source }, `SIP: a call to ${host}, no SIP Domain here, from ${source.host} was refused (404)`]);
@@ -76,7 +87,7 @@ export class SipFloodLog {
 
   /** Logs what is still counted (shutdown). */
   close(): void {
-    for (const report of [this.malformedReport, this.refusedReport, this.connectionReport, this.unroutedReport, this.strangerReport]) report.close();
+    for (const report of [this.malformedReport, this.refusedReport, this.connectionReport, this.unroutedReport, this.strangerReport, this.domainReport]) report.close();
   }
 }
 

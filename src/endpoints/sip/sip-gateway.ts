@@ -128,7 +128,7 @@ export class SipGateway {
     this.fork = new SipFork(this, (uri) => this.outbound.targetsOf(uri));
     // One failure budget per source for everything inbound: the domains' guard's, shared.
     this.inbound = new SipInbound(this, hooks.route, carrierSources, hooks.domains?.guard.failures ?? new SourceFailureBudget(), hooks.domains);
-    this.registrar = hooks.domains ? new SipRegistrar(hooks.domains.guard, hooks.domains.guard.directory, logger) : undefined;
+    this.registrar = hooks.domains ? new SipRegistrar(hooks.domains.guard, hooks.domains.guard.directory, logger, floodLog) : undefined;
   }
 
   static async open(options: SipGatewayOptions, plane: MediaPlane, hooks: SipGatewayHooks, logger: SipGatewayLogger): Promise<SipGateway> {

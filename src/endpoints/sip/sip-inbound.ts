@@ -115,7 +115,7 @@ export class SipInbound {
     }
     if (!verdict.allowed) {
       if (verdict.throttled) return this.refuseThrottled(incoming, verdict.throttled);
-      if (verdict.status === 403) this.gateway.log.info({ domain: domain.domainName, from, source: incoming.source.host }, 'SIP: a call to a domain that lets nobody in from there was refused (403)');
+      if (verdict.status === 403) this.gateway.floodLog.domainRefused('INVITE', domain.domainName, incoming.source);
       incoming.reject(verdict.status, { reason: verdict.status === 407 ? 'Proxy Authentication Required' : 'Forbidden', headers: verdict.headers });
       return;
     }

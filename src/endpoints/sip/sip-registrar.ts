@@ -31,6 +31,7 @@ import { parseSipUri, serializeSipUri } from '../../sip/sip-uri.js';
 import type { SipDestination } from '../../sip/transaction/transport.js';
 import { ALLOW, type RegisterResponder } from '../../sip/ua/user-agent.js';
 import type { SipDomainGuard } from './sip-domain-guard.js';
+import type { SipFloodLog } from './sip-flood-log.js';
 
 /** What the registrar reads and writes of the store (domain/ports.ts). */
 export interface SipRegistrationBook {
@@ -74,6 +75,7 @@ export class SipRegistrar {
     private readonly guard: SipDomainGuard,
     private readonly book: SipRegistrationBook,
     private readonly log: SipRegistrarLogger,
+    private readonly floodLog: SipFloodLog,
     private readonly now: () => number = Date.now,
   ) {
     this.sweeper = setInterval(() => void this.sweep(), SWEEP_EVERY_MS);
@@ -119,7 +121,7 @@ export class SipRegistrar {
     // Step 3: who it is.
     const verdict = await this.guard.admitRegistration(domain, request, source.host);
     if (!verdict.allowed) {
-      if (verdict.status === 403) this.log.info({ domain: domain.domainName, source: source.host }, 'SIP: a REGISTER was refused (403): the domain is not a registrar, or the source keeps failing');
+      if (verdict.status === 403) this.floodLog.domainRefused('REGISTER', domain.domainName, source);
       respond(verdict.status, { reason: verdict.status === 401 ? 'Unauthorized' : 'Forbidden', headers: verdict.headers });
       return;
     }
