@@ -14,6 +14,13 @@ import { LOGIN_WINDOW_MS, type LoginRefusal, type LoginThrottle } from '../servi
 import { clientAddress } from './client-address.js';
 import { requestPath, sendRestException } from './error-handler.js';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route needs no credentials (static files, health checks); every other one does. */
+    unauthenticated?: boolean;
+  }
+}
+
 function credentials(request: FastifyRequest): { username: string; password: string } | undefined {
   const header = request.headers.authorization;
   if (!header || !/^basic /i.test(header)) return undefined;
@@ -76,6 +83,8 @@ export function registerAuth(app: FastifyInstance, ctx: ServiceContext, throttle
     // An unknown route is answered before its body is read: a client without credentials can
     // make Conclave buffer nothing (a known route answers it 401 here, also unread).
     if (!request.routeOptions.url) return notFound(request, reply);
+    // A route open to all (the console's static files, health) asks for nothing.
+    if (request.routeOptions.config.unauthenticated === true) return done();
     const header = request.headers.authorization ?? '';
     const remembered = ctx.credentials.get(header);
     const address = clientAddress(request.raw.socket.remoteAddress);
