@@ -52,6 +52,8 @@ import { WebhookClient } from './webhooks/webhook-client.js';
 import { AudioFetcher } from './audio/audio-fetcher.js';
 import { outboundAgent } from './net/outbound-agent.js';
 import { OutboundPolicy } from './net/outbound-policy.js';
+import { registerSipMessageRoutes } from './http/routes/sip-messages.js';
+import { SipMessageBuffer } from './sip/trace/sip-message-buffer.js';
 
 export interface App {
   readonly config: Config;
@@ -290,6 +292,9 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
   // After the calls: what they recorded is completed with what it has.
   shutdown.add('recordings', () => liveRecordings.close());
   const http = buildHttpServer(services, logger, config.http.limits);
+  // Each call's SIP messages, for its SipMessages resource (filled by the SIP gateway's trace).
+  const sipMessages = new SipMessageBuffer();
+  registerSipMessageRoutes(http, services, sipMessages);
   shutdown.add('HTTP', () => http.close());
   const shutdownTimeoutMs = config.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
 
@@ -320,13 +325,21 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
         // challenge is good at the node a front sends it to.
         const nonceKey = Buffer.from(await store.clusterSecret(SIP_NONCE_SECRET, randomBytes(32).toString('base64')), 'base64');
         sip = await SipGateway.open(
-          config.sip,
+          { ...config.sip, messages: sipMessages },
           plane,
           {
-            route: async ({ user, from, leg }) => (await receiveSipCall(services, user, from, leg)) !== undefined,
+            route: async ({ user, from, leg, callId }) => {
+              const call = await receiveSipCall(services, user, from, leg);
+              if (call) sip?.traceCall(callId, call.sid);
+              return call !== undefined;
+            },
             domains: {
               guard: new SipDomainGuard(store, { nonceKey, failures: new SourceFailureBudget(Date.now, { exempt: sipConfig.limits?.trusted ?? [] }) }),
-              route: async ({ domain, ...call }) => (await receiveDomainCall(services, domain, call)) !== undefined,
+              route: async ({ domain, ...call }) => {
+                const received = await receiveDomainCall(services, domain, call);
+                if (received) sip?.traceCall(call.params.SipCallId ?? '', received.sid);
+                return received !== undefined;
+              },
             },
             phoneHold: (callSid, held) => conferenceMedia.phoneHold(callSid, held),
           },

@@ -117,6 +117,8 @@ export interface SipConfig {
   carrierNetworks?: string[];
   /** The carrier trunk that calls to E.164 numbers go out through; absent: none (they fail). */
   trunk?: SipTrunkConfig;
+  /** Every SIP message in and out logged at info (CONCLAVE_SIP_TRACE=true); false: only at trace level. */
+  trace?: boolean;
 }
 
 /**
@@ -342,6 +344,8 @@ function parseSip(flags: { 'sip-port'?: string }, env: NodeJS.ProcessEnv): SipCo
   const tls = parseSipTls(env, port);
   const carrierNetworks = parseCarrierNetworks(env.CONCLAVE_SIP_CARRIER_NETWORKS);
   const trunk = parseSipTrunk(env);
+  const trace = env.CONCLAVE_SIP_TRACE;
+  if (trace !== undefined && trace !== 'true' && trace !== 'false') throw new ConfigError(`CONCLAVE_SIP_TRACE=${trace} is not true or false`);
   return {
     host,
     port,
@@ -351,6 +355,7 @@ function parseSip(flags: { 'sip-port'?: string }, env: NodeJS.ProcessEnv): SipCo
     ...(tls ? { tls } : {}),
     carrierNetworks,
     ...(trunk ? { trunk } : {}),
+    trace: trace === 'true',
   };
 }
 

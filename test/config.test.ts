@@ -9,7 +9,8 @@ import { ConfigError } from '../src/errors.js';
 describe('SIP and media configuration', () => {
   it('defaults to SIP on 127.0.0.1:5060, RTP 10000-20000, a 30 s RTP timeout', () => {
     const config = loadConfig([], {});
-    expect(config.sip).toEqual({ host: '127.0.0.1', port: 5060, publicAddress: '127.0.0.1', limits: DEFAULT_SIP_LIMITS, carrierNetworks: [...DEFAULT_CARRIER_NETWORKS] });
+    expect(config.sip).toEqual({ host: '127.0.0.1', port: 5060, publicAddress: '127.0.0.1', limits: DEFAULT_SIP_LIMITS, carrierNetworks: [...DEFAULT_CARRIER_NETWORKS], trace: false });
+    expect(loadConfig([], { CONCLAVE_SIP_TRACE: 'true' }).sip?.trace).toBe(true);
     expect(config.media).toMatchObject({ host: '127.0.0.1', rtpPorts: { min: 10000, max: 20000 }, rtpTimeoutMs: 30_000, speechCommand: 'espeak-ng', realtimePriority: 10, realtimeRequired: false, udp: 'native' });
     expect(loadConfig([], { CONCLAVE_MEDIA_REALTIME: 'off' }).media).toMatchObject({ realtimePriority: 0, realtimeRequired: false });
   });
@@ -105,6 +106,7 @@ describe('SIP and media configuration', () => {
 
   it.each([
     [{ CONCLAVE_SIP_CARRIER_NETWORKS: '10.0.0.0/8,carrier.example' }, /CONCLAVE_SIP_CARRIER_NETWORKS has "carrier.example", which is not an IP address or CIDR block/],
+    [{ CONCLAVE_SIP_TRACE: 'yes' }, /CONCLAVE_SIP_TRACE=yes is not true or false/],
     [{ CONCLAVE_SIP_TRUNK: 'carrier.example' }, /CONCLAVE_SIP_TRUNK=carrier.example is not a SIP URI of a trunk/],
     [{ CONCLAVE_SIP_TRUNK: 'sip:carrier.example;transport=sctp' }, /CONCLAVE_SIP_TRUNK=sip:carrier.example;transport=sctp is not a SIP URI of a trunk/],
     [{ CONCLAVE_SIP_TRUNK: 'sip:carrier.example', CONCLAVE_SIP_TRUNK_USERNAME: 'acme' }, /CONCLAVE_SIP_TRUNK_USERNAME and CONCLAVE_SIP_TRUNK_PASSWORD go together/],

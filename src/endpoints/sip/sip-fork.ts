@@ -86,6 +86,7 @@ export class SipFork {
           ...(options.sipAuth ? { auth: options.sipAuth } : {}),
         });
         calls.set(call, branch.uri);
+        gateway.traceCall(call.callId, callSid);
       } catch (error) {
         gateway.log.warn({ err: error, callSid, uri: branch.uri }, `SIP: cannot dial ${branch.uri}: ${(error as Error).message}`);
         failures.push(503);

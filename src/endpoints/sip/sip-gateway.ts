@@ -37,6 +37,8 @@ import { SipOutbound } from './sip-outbound.js';
 import { SipRegistrar } from './sip-registrar.js';
 import { SipTrunk } from './sip-trunk.js';
 import { SipTrunkRegistration } from './sip-trunk-registration.js';
+import type { SipMessageBuffer } from '../../sip/trace/sip-message-buffer.js';
+import { sipTraceListener, type SipTraceLogger } from './sip-trace-log.js';
 
 export interface SipGatewayOptions {
   host: string;
@@ -52,6 +54,10 @@ export interface SipGatewayOptions {
   carrierNetworks?: readonly string[];
   /** The carrier trunk calls to numbers go out through (sip-trunk.ts); none when absent. */
   trunk?: SipTrunkConfig;
+  /** Every SIP message logged at info (CONCLAVE_SIP_TRACE=true); else only at trace level. */
+  trace?: boolean;
+  /** Where each call's SIP messages are kept (the SipMessages resource); none when absent. */
+  messages?: SipMessageBuffer;
 }
 
 /** What an inbound INVITE asks for, for the app's router. */
@@ -61,6 +67,8 @@ export interface InboundSipCall {
   /** The caller, as its From URI says. */
   from: string;
   leg: InboundLeg;
+  /** The INVITE's Call-ID, for tracing (SipGateway.traceCall). */
+  callId: string;
 }
 
 /** Routes an inbound call; `false` when nothing answers to that user (404). */
@@ -93,7 +101,7 @@ export interface SipCallMedia {
   crypto?: SdesCrypto;
 }
 
-export interface SipGatewayLogger extends MediaLogger {
+export interface SipGatewayLogger extends MediaLogger, SipTraceLogger {
   info(obj: object, msg: string): void;
 }
 
@@ -123,6 +131,8 @@ export class SipGateway {
     readonly resolver: SipResolver,
     /** The carrier networks and the trunk's addresses: who may call numbers. */
     private readonly carrierSources: CarrierSources,
+    /** Each call's SIP messages (the SipMessages resource); none when absent. */
+    private readonly messages: SipMessageBuffer | undefined,
   ) {
     this.outbound = new SipOutbound(this);
     this.fork = new SipFork(this, (uri) => this.outbound.targetsOf(uri));
@@ -161,6 +171,7 @@ export class SipGateway {
       },
       onMalformed: (error, source, answered, closed) => floodLog.malformed(error, source, answered, closed),
       onError: (error) => logger.warn({ err: error }, 'SIP transport error'),
+      onTrace: sipTraceListener(options.messages, logger, options.trace === true),
     });
     const address = { host: options.publicAddress, port: transport.address.port };
     const ua = new SipUserAgent({
@@ -182,7 +193,7 @@ export class SipGateway {
     // The transports the combined transport speaks: TLS only when configured (else sips: is refused).
     const resolver = new SipResolver({ ...(options.dnsServers ? { servers: options.dnsServers } : {}), transports: tls ? ['udp', 'tcp', 'tls'] : ['udp', 'tcp'] });
     const carrierSources = await CarrierSources.open({ networks: options.carrierNetworks ?? DEFAULT_CARRIER_NETWORKS, ...(options.trunk ? { trunkUri: options.trunk.uri } : {}), resolver, logger });
-    holder.gateway = new SipGateway(transport, ua, plane, hooks, logger, options.publicAddress, floodLog, resolver, carrierSources);
+    holder.gateway = new SipGateway(transport, ua, plane, hooks, logger, options.publicAddress, floodLog, resolver, carrierSources, options.messages);
     if (options.trunk) holder.gateway.carrier = new SipTrunk(options.trunk);
     if (options.trunk?.register && options.trunk.auth) {
       holder.gateway.trunkRegistration = new SipTrunkRegistration({ trunk: { ...options.trunk, auth: options.trunk.auth }, ua, contact: address, resolver, logger });
@@ -258,6 +269,11 @@ export class SipGateway {
   /** Whether a new call would get an RTP port pair: when not, an INVITE is answered 503 at once. */
   hasMediaCapacity(): boolean {
     return this.plane.hasRtpCapacity();
+  }
+
+  /** The SIP messages of dialog `callId` are call `callSid`'s (the SipMessages resource). */
+  traceCall(callId: string, callSid: string): void {
+    this.messages?.bind(callId, callSid);
   }
 
   /** Remembers a call's media until it ends. */

@@ -78,7 +78,7 @@ export class SipInbound {
     const leg = new SipInboundLeg(this.gateway, incoming);
     let routed: boolean;
     try {
-      routed = await this.route({ user: unescapeUser(user), from, leg });
+      routed = await this.route({ user: unescapeUser(user), from, leg, callId: incoming.callId });
     } catch (error) {
       this.gateway.log.warn({ err: error, user, from }, 'SIP: could not route an inbound call');
       incoming.reject(500, { reason: 'Server Internal Error' });

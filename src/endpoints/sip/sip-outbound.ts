@@ -82,6 +82,7 @@ export class SipOutbound {
       await leg.close();
       return { outcome: 'failed' };
     }
+    gateway.traceCall(call.callId, callSid);
     // Cancelled (REST, shutdown): the call is over for Conclave at once. The user agent sends
     // the CANCEL when it may (after a provisional, RFC 3261 §9.1) and ends the INVITE itself.
     let cancelled = (): void => {};

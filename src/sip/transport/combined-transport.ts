@@ -37,6 +37,7 @@ import { InvalidStateError } from '../../errors.js';
 import type { SipDestination, SipTransport } from '../transaction/transport.js';
 import { SipUdpTransport } from '../udp-transport.js';
 import { SipTcpTransport, type SipTlsOptions, type TcpTransportOptions } from './tcp-transport.js';
+import type { SipTraceListener } from '../trace/sip-trace.js';
 
 export type SipTransportName = 'udp' | 'tcp' | 'tls';
 
@@ -70,6 +71,8 @@ export interface CombinedTransportOptions {
   onError?: (error: Error) => void;
   /** A request a TCP or TLS connection could not deliver (it failed before it was up). */
   onUndelivered?: (request: SipMessage, error: Error) => void;
+  /** Every message received (before it is handled) and sent (as it goes on the wire): the SIP trace. */
+  onTrace?: SipTraceListener;
 }
 
 export class SipCombinedTransport implements SipTransport {
@@ -164,6 +167,7 @@ export class SipCombinedTransport implements SipTransport {
     this.lastReliable = transport !== 'udp';
     if (message.kind === 'request') this.stampVia(message, transport);
     if (transport !== 'udp' && this.options.contactTransport !== false) this.stampContact(message, transport);
+    this.options.onTrace?.({ direction: 'out', transport, local: this.ours(transport), remote: destination, message });
     if (transport === 'tls' && this.tls) this.tls.send(message, withServerName(message, destination));
     else if (transport === 'tcp') this.tcp.send(message, destination);
     else this.udp.send(message, destination);
@@ -187,6 +191,8 @@ export class SipCombinedTransport implements SipTransport {
 
   private receive(message: SipMessage, source: SipDestination, reliable: boolean): void {
     this.lastReliable = reliable;
+    const transport = source.transport ?? 'udp';
+    this.options.onTrace?.({ direction: 'in', transport, local: this.ours(transport), remote: { host: source.host, port: source.port }, message });
     this.options.onMessage?.(message, source);
   }
 
