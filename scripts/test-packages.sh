@@ -3,12 +3,14 @@
 # baresip, sipp (package sip-tester), sox, lame (the MP3s of the <Play> tests), espeak-ng,
 # ip (iproute2), kamailio (deploy/kamailio's SIP front, which the tests start themselves),
 # dnsmasq-base (the DNS server of the RFC 3263 tests, test/helpers/dnsmasq.ts: the program
-# alone, without the `dnsmasq` package's system service, so nothing is left listening on 53).
+# alone, without the `dnsmasq` package's system service, so nothing is left listening on 53),
+# chromium (the browser playwright-core drives in the console's end-to-end test, test/console;
+# Playwright's own browser download does not work here).
 # Run before `npm test` (its pretest) and by .ci/run. Installed only when missing, so a warm
 # machine pays one dpkg query; a failed install stops here with apt's log.
 # Needs root (the interop tests make network namespaces, which need root too).
 set -euo pipefail
-ci_packages=(baresip-core sip-tester sox lame espeak-ng iproute2 kamailio dnsmasq-base)
+ci_packages=(baresip-core sip-tester sox lame espeak-ng iproute2 kamailio dnsmasq-base chromium)
 missing_packages=()
 for pkg in "${ci_packages[@]}"; do
   [[ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" == "install ok installed" ]] || missing_packages+=("$pkg")

@@ -41,3 +41,13 @@ export async function untilHearing(
     100,
   );
 }
+
+/** What a `sim:…;record` call heard so far: its SimulatedAudio.wav as fetched by a user, as 8 kHz samples. */
+export async function simulatedAudio(baseUrl: string, accountSid: string, authToken: string, callSid: string): Promise<Int16Array> {
+  const res = await fetch(`${baseUrl}/2010-04-01/Accounts/${accountSid}/Calls/${callSid}/SimulatedAudio.wav`, {
+    headers: { authorization: `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}` },
+  });
+  if (res.status !== 200) throw new Error(`SimulatedAudio.wav of ${callSid} answered ${res.status}`);
+  const data = new Uint8Array(await res.arrayBuffer()).slice(44);
+  return new Int16Array(data.buffer, 0, Math.floor(data.length / 2));
+}

@@ -1,0 +1,152 @@
+/**
+ * The web console (issue 15 §2) driven by Playwright in a real headless Chromium (Debian's
+ * `chromium`, installed by scripts/test-packages.sh) against a real Conclave: sign in, start two
+ * simulated callers into a conference from "Try it with no phone", see the conference appear with
+ * the talker's speaking indicator lit (the live event stream's `participant-speech-start`), mute
+ * the talker with its button and see the API say muted and the listener's recording lose the
+ * tone, kick the listener, end the conference, sign out. The credentials never appear in a URL
+ * the page requests, and are gone from the tab's storage after signing out.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { simulatedAudio, untilHearing } from '../helpers/hearing.js';
+import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { until } from '../helpers/until.js';
+
+/** As /work/.library/env/machines/node-svc.md starts Debian's Chromium on a closed network. */
+const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const TALKER = 'sim:talker;tone=440';
+const LISTENER = 'sim:listener;record';
+const ROOM = 'console-room';
+const LEVELS = { heard: 2000, silent: 300 };
+
+describe('the web console', () => {
+  let t: TestApp;
+  let profile: string;
+  let browser: BrowserContext;
+  let page: Page;
+  const requested: string[] = [];
+
+  beforeEach(async () => {
+    t = await startTestApp('sqlite');
+    profile = await mkdtemp(join(tmpdir(), 'conclave-console-chromium-'));
+    browser = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_FLAGS });
+    page = browser.pages()[0] ?? (await browser.newPage());
+    requested.length = 0;
+    page.on('request', (request) => requested.push(request.url()));
+  });
+  afterEach(async () => {
+    await browser?.close();
+    await rm(profile, { recursive: true, force: true });
+    await t?.close();
+  });
+
+  const api = (path: string): string => `/2010-04-01/Accounts/${t.accountSid}${path}`;
+
+  /** The CallSid of the call the console placed to `to`. */
+  async function callTo(to: string): Promise<string> {
+    const calls = (await t.request('GET', api(`/Calls.json?To=${encodeURIComponent(to)}`))).json<{ calls: { sid: string }[] }>().calls;
+    expect(calls).toHaveLength(1);
+    return calls[0]!.sid;
+  }
+
+  async function startSimCall(name: string, voice: 'tone' | 'silent', record: boolean): Promise<void> {
+    await page.getByRole('link', { name: 'Try it with no phone' }).click();
+    await page.getByLabel('Endpoint name').fill(name);
+    if (voice === 'tone') {
+      await page.getByRole('radio', { name: 'a tone of' }).check();
+      await page.getByLabel('Tone frequency in hertz').fill('440');
+    } else {
+      await page.getByRole('radio', { name: 'nothing' }).check();
+    }
+    await page.getByLabel('Record what it hears').setChecked(record);
+    await page.getByLabel('Conference name').fill(ROOM);
+    await page.getByRole('button', { name: 'Start the call' }).click();
+    await expect.poll(() => page.locator('#try-result').textContent()).toContain(`joining ${ROOM}`);
+  }
+
+  it('signs in, shows a live conference of two sim callers with the talker speaking, mutes, kicks and ends it through the API', async () => {
+    await page.goto(`${t.baseUrl}/console`);
+    await page.getByLabel('Account SID').fill(t.accountSid);
+    await page.getByLabel('Auth token or API key secret').fill(t.authToken);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('link', { name: 'Conferences' }).waitFor();
+
+    await startSimCall('talker', 'tone', false);
+    await startSimCall('listener', 'silent', true);
+    const talker = await callTo(TALKER);
+    const listener = await callTo(LISTENER);
+
+    await page.getByRole('link', { name: 'Conferences' }).click();
+    const room = page.getByRole('region', { name: ROOM });
+    await room.waitFor();
+    const talkerRow = room.locator(`li[data-call-sid="${talker}"]`);
+    const listenerRow = room.locator(`li[data-call-sid="${listener}"]`);
+    await expect.poll(() => room.locator('li.participant').count(), { timeout: 10_000 }).toBe(2);
+    await expect.poll(() => talkerRow.locator('.speaking').getAttribute('data-speaking'), { timeout: 10_000 }).toBe('true');
+    expect(await listenerRow.locator('.speaking').getAttribute('data-speaking')).toBe('false');
+    const heard = (): Promise<Int16Array> => simulatedAudio(t.baseUrl, t.accountSid, t.authToken, listener);
+    await untilHearing(heard, 'the listener', [440], [], LEVELS);
+
+    await room.getByRole('button', { name: `Mute ${TALKER}` }).click();
+    await expect.poll(() => room.getByRole('button', { name: `Unmute ${TALKER}` }).getAttribute('aria-pressed')).toBe('true');
+    const state = await t.request('GET', api(`/Conferences/${await conferenceSid()}/Participants/${talker}.json`));
+    expect(state.json<{ muted: boolean }>().muted).toBe(true);
+    await untilHearing(heard, 'the listener', [], [440], LEVELS);
+    // A muted leg stops talking at once, and the page says so.
+    await expect.poll(() => talkerRow.locator('.speaking').getAttribute('data-speaking')).toBe('false');
+
+    await room.getByRole('button', { name: `Kick ${LISTENER}` }).click();
+    await expect.poll(() => room.locator('li.participant').count()).toBe(1);
+    const left = await t.request('GET', api(`/Conferences/${await conferenceSid()}/Participants.json`));
+    expect(left.json<{ participants: { call_sid: string }[] }>().participants.map((p) => p.call_sid)).toEqual([talker]);
+
+    const sid = await conferenceSid();
+    await room.getByRole('button', { name: `End conference ${ROOM}` }).click();
+    await room.waitFor({ state: 'detached' });
+    expect((await t.request('GET', api(`/Conferences/${sid}.json`))).json<{ status: string }>().status).toBe('completed');
+    await expect.poll(() => page.getByText('No conference is in progress.').isVisible()).toBe(true);
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    expect(await page.evaluate('sessionStorage.length')).toBe(0);
+    expect(requested.length).toBeGreaterThan(5);
+    for (const url of requested) expect(url).not.toContain(t.authToken);
+  });
+
+  async function conferenceSid(): Promise<string> {
+    return until(async () => {
+      const list = (await t.request('GET', api(`/Conferences.json?FriendlyName=${ROOM}`))).json<{ conferences: { sid: string }[] }>().conferences;
+      return list[0]?.sid;
+    }, 5000, `conference ${ROOM}`);
+  }
+});
+
+describe('the console files', () => {
+  let t: TestApp;
+  beforeEach(async () => {
+    t = await startTestApp('sqlite');
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  it('are served without credentials, with a policy that keeps scripts and requests to this origin; nothing else is under /console', async () => {
+    const page = await fetch(`${t.baseUrl}/console`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(page.headers.get('content-security-policy')).toContain("connect-src 'self'");
+    expect(await page.text()).toContain('<script type="module" src="/console/app.js">');
+    for (const file of ['app.js', 'api.js', 'event-stream.js', 'views.js', 'console.css']) {
+      expect((await fetch(`${t.baseUrl}/console/${file}`)).status, file).toBe(200);
+    }
+    for (const path of ['/console/nothing.js', '/console/..%2F..%2Fpackage.json', '/console/%2E%2E%2Fapi.js']) {
+      expect((await fetch(`${t.baseUrl}${path}`)).status, path).toBe(404);
+    }
+    // The API itself still asks for credentials.
+    expect((await fetch(`${t.baseUrl}/2010-04-01/Accounts/${t.accountSid}/Conferences.json`)).status).toBe(401);
+  });
+});
