@@ -1,27 +1,44 @@
 /**
  * The only entry. `conclave serve [--host H] [--port P] [--database D]` reads the
  * configuration, starts the app, prints where it listens, which store it uses and the
- * credentials; SIGTERM and SIGINT close it gracefully. `conclave join …` puts a participant in
- * a conference (see cli/join-command.ts); `conclave call …` places a simulated inbound call
- * through the running server (cli/call-command.ts).
+ * credentials; SIGTERM and SIGINT close it gracefully. `conclave status` prints what a running
+ * server has live (cli/status-command.ts); `conclave join …` puts a participant in a conference
+ * (cli/join-command.ts); `conclave call …` places a simulated inbound call through the running
+ * server (cli/call-command.ts). `--help` (also after a command) and `--version`; a command line
+ * it does not understand exits 2 with one line (cli/usage-error.ts).
  */
+import { parseArgs } from 'node:util';
 import { createApp } from './app.js';
 import { resolveOwnerCredentials } from './cli/owner-credentials.js';
 import { loadConfig } from './config.js';
 import { ConfigError } from './errors.js';
-import { JOIN_USAGE, parseJoinFlags, runJoin } from './cli/join-command.js';
-import { CALL_USAGE, parseCallFlags, runCall } from './cli/call-command.js';
-
-const USAGE = [
-  'usage: conclave serve [--host HOST] [--port PORT] [--database PATH_OR_URL]',
-  `       ${JOIN_USAGE.replace('usage: ', '')}`,
-  `       ${CALL_USAGE.replace('usage: ', '')}`,
-].join('\n');
+import { parseJoinFlags, runJoin } from './cli/join-command.js';
+import { parseCallFlags, runCall } from './cli/call-command.js';
+import { parseStatusFlags, runStatus } from './cli/status-command.js';
+import { COMMAND_HELP, conclaveVersion, GENERAL_HELP } from './cli/help.js';
+import { UsageError } from './cli/usage-error.js';
 
 async function main(argv: string[]): Promise<void> {
   const [command = 'serve', ...rest] = argv;
   if (command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(`${USAGE}\n`);
+    const topic = rest[0] === undefined ? undefined : COMMAND_HELP[rest[0]];
+    if (rest[0] !== undefined && topic === undefined) throw new UsageError(`unknown command "${rest[0]}"`);
+    process.stdout.write(`${topic ?? GENERAL_HELP}\n`);
+    return;
+  }
+  if (command === '--version' || command === '-V' || command === 'version') {
+    process.stdout.write(`conclave ${conclaveVersion()}\n`);
+    return;
+  }
+  const help = COMMAND_HELP[command];
+  if (help === undefined) throw new UsageError(command.startsWith('-') ? `unknown option "${command}" (flags go after the command, e.g. conclave serve ${command})` : `unknown command "${command}"`);
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`${help}\n`);
+    return;
+  }
+  if (command === 'status') {
+    const flags = parseStatusFlags(rest);
+    process.stdout.write(await runStatus(loadConfig(flags.configArgs)));
     return;
   }
   if (command === 'join') {
@@ -34,7 +51,7 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(await runCall(loadConfig(flags.configArgs), flags));
     return;
   }
-  if (command !== 'serve') throw new ConfigError(`unknown command "${command}"; ${USAGE}`);
+  parseServeFlags(rest);
   const config = loadConfig(rest);
   const credentials = resolveOwnerCredentials(config);
   const app = await createApp(config, credentials, { sweepOrphanCalls: true });
@@ -86,8 +103,20 @@ function redact(url: string): string {
   return parsed.toString();
 }
 
+/** Only serve's flags (config.ts reads them); anything else is a usage error. */
+function parseServeFlags(argv: string[]): void {
+  try {
+    parseArgs({ args: argv, options: { host: { type: 'string' }, port: { type: 'string' }, 'sip-port': { type: 'string' }, database: { type: 'string' } }, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message, 'serve');
+  }
+}
+
 main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof ConfigError) {
+  if (error instanceof UsageError) {
+    process.stderr.write(`conclave: ${error.message}\n`);
+    process.exit(2);
+  } else if (error instanceof ConfigError) {
     process.stderr.write(`conclave: ${error.message}\n`);
   } else {
     process.stderr.write(`conclave: could not start: ${(error as Error).message ?? String(error)}\n`);

@@ -6,9 +6,18 @@
 import { parseArgs } from 'node:util';
 import type { Config } from '../config.js';
 import { ConfigError } from '../errors.js';
-import { resolveOwnerCredentials } from './owner-credentials.js';
+import { ServerRefusal, serverApi } from './server-api.js';
+import { UsageError } from './usage-error.js';
 
-export const CALL_USAGE = 'usage: conclave call --from sim:NAME --to +E164NUMBER [--host HOST] [--port PORT]';
+export const CALL_USAGE = 'usage: conclave call --from sim:NAME --to +E164NUMBER [--host HOST] [--port PORT] [--database PATH_OR_URL]';
+
+export const CALL_HELP = [
+  CALL_USAGE,
+  '',
+  'A simulated phone (sim:NAME, e.g. sim:alice;tone=440) calls one of the owner account\'s',
+  'numbers on the running server, which fetches the number\'s VoiceUrl. Prints the CallSid.',
+  'The server is found as "conclave status" finds it (see conclave status --help).',
+].join('\n');
 
 export interface CallFlags {
   from: string;
@@ -25,37 +34,20 @@ export function parseCallFlags(argv: string[]): CallFlags {
       strict: true,
     }));
   } catch (error) {
-    throw new ConfigError(`${(error as Error).message}; ${CALL_USAGE}`);
+    throw new UsageError((error as Error).message, 'call');
   }
-  if (!values.from || !values.to) throw new ConfigError(`--from and --to are required; ${CALL_USAGE}`);
+  if (!values.from || !values.to) throw new UsageError('--from and --to are required', 'call');
   const configArgs = (['host', 'port', 'database'] as const).flatMap((name) => (values[name] ? [`--${name}`, values[name]] : []));
   return { from: values.from, to: values.to, configArgs };
 }
 
 export async function runCall(config: Config, flags: CallFlags): Promise<string> {
-  const { accountSid, authToken } = resolveOwnerCredentials(config);
-  const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
-  const url = `http://${host}:${config.http.port}/2010-04-01/Accounts/${accountSid}/SimulatedCalls.json`;
-  let response: Response;
+  let body: { sid?: string; status?: string };
   try {
-    response = await fetch(url, {
-      method: 'POST',
-      headers: {
-        authorization: `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`,
-        'content-type': 'application/x-www-form-urlencoded',
-      },
-      body: new URLSearchParams({ From: flags.from, To: flags.to }).toString(),
-    });
+    body = await serverApi(config).request('POST', '/SimulatedCalls.json', { From: flags.from, To: flags.to });
   } catch (error) {
-    throw new ConfigError(`no Conclave answers at ${url} (${(error as Error).message}); start it with "npm start", or give --host and --port`);
+    if (error instanceof ServerRefusal) throw new ConfigError(`the call was refused (${error.status}): ${error.detail}`);
+    throw error;
   }
-  const text = await response.text();
-  let body: { sid?: string; status?: string; message?: string } = {};
-  try {
-    body = JSON.parse(text) as typeof body;
-  } catch {
-    throw new ConfigError(`${url} answered ${response.status} with no Twilio JSON; is Conclave the server on that port?`);
-  }
-  if (!response.ok) throw new ConfigError(`the call was refused (${response.status}): ${body.message ?? text}`);
   return `CallSid ${body.sid ?? '?'} (${body.status ?? '?'})\n`;
 }

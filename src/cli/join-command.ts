@@ -8,9 +8,9 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { createApp } from '../app.js';
 import type { Config } from '../config.js';
-import { ConfigError } from '../errors.js';
 import { joinConference } from '../services/join-conference.js';
 import { resolveOwnerCredentials } from './owner-credentials.js';
+import { UsageError } from './usage-error.js';
 
 export const JOIN_USAGE =
   'usage: conclave join --conference NAME [--label LABEL] [--muted] [--hold] [--end-conference-on-exit] [--no-start-conference-on-enter] [--database PATH_OR_URL]';
@@ -43,9 +43,9 @@ export function parseJoinFlags(argv: string[]): JoinFlags {
       strict: true,
     }));
   } catch (error) {
-    throw new ConfigError(`${(error as Error).message}; ${JOIN_USAGE}`);
+    throw new UsageError((error as Error).message, 'join');
   }
-  if (!values.conference) throw new ConfigError(`--conference is required; ${JOIN_USAGE}`);
+  if (!values.conference) throw new UsageError('--conference is required', 'join');
   return {
     conference: values.conference,
     ...(values.label ? { label: values.label } : {}),
