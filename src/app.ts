@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
-import { DEFAULT_MEDIA_CONFIG, DEFAULT_NODE_LEASE_MS, DEFAULT_SHUTDOWN_TIMEOUT_MS, defaultRecordingsDir, type Config } from './config.js';
+import { DEFAULT_MEDIA_CONFIG, DEFAULT_METRICS_CONFIG, DEFAULT_NODE_LEASE_MS, DEFAULT_SHUTDOWN_TIMEOUT_MS, defaultRecordingsDir, type Config } from './config.js';
 import type { Account } from './domain/model.js';
 import type { Clock, Store } from './domain/ports.js';
 import type { RemoteAddress } from './media/protocol.js';
@@ -52,6 +52,10 @@ import { WebhookClient } from './webhooks/webhook-client.js';
 import { AudioFetcher } from './audio/audio-fetcher.js';
 import { outboundAgent } from './net/outbound-agent.js';
 import { OutboundPolicy } from './net/outbound-policy.js';
+import { ConclaveMetrics } from './metrics/conclave-metrics.js';
+import { Readiness } from './metrics/readiness.js';
+import { buildMetricsServer } from './http/metrics-server.js';
+import type { Observability } from './http/routes/health.js';
 import { registerSipMessageRoutes } from './http/routes/sip-messages.js';
 import { SipMessageBuffer } from './sip/trace/sip-message-buffer.js';
 
@@ -71,6 +75,8 @@ export interface App {
   readonly media: MediaPlane;
   /** Starts listening (HTTP, and SIP when configured); resolves with the base URL, e.g. `http://127.0.0.1:8080`. */
   listen(): Promise<string>;
+  /** The URL of `/metrics` on its own listener (CONCLAVE_METRICS=port), once `listen()` resolved; else undefined. */
+  metricsUrl(): string | undefined;
   /** Where SIP listens, once `listen()` resolved; undefined without SIP. */
   sipAddress(): { host: string; port: number } | undefined;
   /**
@@ -133,7 +139,20 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
   // Every request to a URL an account gave (webhooks, callbacks, media) connects through this
   // one agent, which applies CONCLAVE_WEBHOOK_ALLOW/DENY and the built-in deny list to each connection.
   const outbound = outboundAgent(new OutboundPolicy(config.outbound));
-  const webhookClient = new WebhookClient({ defaultTimeoutMs: timeouts.twimlTimeoutMs, dispatcher: outbound });
+  const metricsConfig = config.metrics ?? DEFAULT_METRICS_CONFIG;
+  // Prometheus metrics (metrics/conclave-metrics.ts); what they read when scraped is made below.
+  const metrics =
+    metricsConfig.serve === 'off'
+      ? undefined
+      : new ConclaveMetrics({
+          liveCallStatuses: () => Array.from(engine.liveCalls(), (call) => call.status),
+          conferences: () => conferenceMedia.census(),
+          media: () => plane.stats(),
+          sipTransactions: () => sip && { server: sip.ua.layer.serverTransactionCount, client: sip.ua.layer.clientTransactionCount },
+          pool: () => store.poolFigures(),
+        });
+  if (metrics) store.listenToQueries(metrics.query);
+  const webhookClient = new WebhookClient({ defaultTimeoutMs: timeouts.twimlTimeoutMs, dispatcher: outbound, ...(metrics ? { observe: metrics.webhook } : {}) });
   const callbacks = new CallbackQueue({ logger, client: webhookClient, timeoutMs: timeouts.callbackTimeoutMs });
   const tokenOf = async (accountSid: string): Promise<string> => (await store.findAccount(accountSid))?.authToken ?? '';
   const signed = new SignedCallbacks(callbacks, tokenOf, { logger });
@@ -270,6 +289,7 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
     bridge: plane.bridge,
     logger,
   });
+  if (metrics) engine.onCallEnded((call) => metrics.callEnded(call.status));
   const commands = new NodeCommands(store, node, logger, channel);
   const services: RecordingServiceContext = { ...core, calls: engine, commands, recordings: liveRecordings, recordingStorage };
   handleCallCommands(services);
@@ -291,7 +311,20 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
   shutdown.add('calls', () => engine.close());
   // After the calls: what they recorded is completed with what it has.
   shutdown.add('recordings', () => liveRecordings.close());
-  const http = buildHttpServer(services, logger, config.http.limits);
+  // Ready: the database answers, the media workers run (started if they were not), SIP listens.
+  const readiness = new Readiness([
+    { name: 'store', check: () => store.ping() },
+    { name: 'media', check: async () => void (await plane.request('stats', {})) },
+    ...(config.sip ? [{ name: 'sip', check: async () => void (sip ? undefined : Promise.reject(new Error('SIP is not listening'))) }] : []),
+  ]);
+  const observability: Observability = { readiness: () => readiness.report(), ...(metrics ? { metrics } : {}) };
+  const http = buildHttpServer(services, logger, config.http.limits, {
+    routes: metricsConfig.serve === 'api' ? observability : { readiness: observability.readiness },
+    ...(metrics ? { observeRequest: metrics.httpRequest } : {}),
+  });
+  const metricsHttp = metricsConfig.serve === 'port' ? buildMetricsServer(observability, logger) : undefined;
+  shutdown.add('metrics listener', async () => metricsHttp?.close());
+  let metricsUrl: string | undefined;
   // Each call's SIP messages, for its SipMessages resource (filled by the SIP gateway's trace).
   const sipMessages = new SipMessageBuffer();
   registerSipMessageRoutes(http, services, sipMessages);
@@ -318,6 +351,10 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
     media: plane,
     async listen() {
       const url = await http.listen({ host: config.http.host, port: config.http.port });
+      if (metricsConfig.serve === 'port' && metricsHttp && metricsUrl === undefined) {
+        metricsUrl = `${await metricsHttp.listen({ host: metricsConfig.host, port: metricsConfig.port })}/metrics`;
+        logger.info({ url: metricsUrl }, 'metrics listening');
+      }
       apiUrl = url;
       if (config.sip && !sip) {
         const sipConfig = config.sip;
@@ -325,7 +362,7 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
         // challenge is good at the node a front sends it to.
         const nonceKey = Buffer.from(await store.clusterSecret(SIP_NONCE_SECRET, randomBytes(32).toString('base64')), 'base64');
         sip = await SipGateway.open(
-          { ...config.sip, messages: sipMessages },
+          { ...config.sip, messages: sipMessages, ...(metrics ? { observe: metrics.sipMessage } : {}) },
           plane,
           {
             route: async ({ user, from, leg, callId }) => {
@@ -378,6 +415,9 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
         logger.info({ node: node.id, address: nodeConfig.address, leaseMs: nodeConfig.leaseMs }, 'joined the nodes sharing this database');
       }
       return url;
+    },
+    metricsUrl() {
+      return metricsUrl;
     },
     sipAddress() {
       return sip && config.sip ? { host: config.sip.publicAddress, port: sip.port } : undefined;

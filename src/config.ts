@@ -56,7 +56,23 @@ export interface Config {
   node?: NodeConfig;
   /** Where recordings are kept and for how long; absent: defaultRecordingsDir(database), kept for ever. */
   recordings?: RecordingsConfig;
+  /** Where `/metrics` is served; absent: DEFAULT_METRICS_CONFIG. */
+  metrics?: MetricsConfig;
 }
+
+/**
+ * Where the Prometheus `/metrics` is served (CONCLAVE_METRICS): not at all, on the API listener
+ * (behind an owner account's credentials), or on a listener of its own (CONCLAVE_METRICS_PORT,
+ * on CONCLAVE_METRICS_HOST or the API's host), open to whoever reaches it.
+ */
+export type MetricsConfig = { serve: 'off' } | { serve: 'api' } | { serve: 'port'; host: string; port: number };
+
+/**
+ * On the API port by default: a scrape works out of the box (Prometheus sends basic_auth), and
+ * call counts are not told to whoever reaches the API, as an owner account's credentials are
+ * asked for there. A port of its own is the operator's choice for a private network.
+ */
+export const DEFAULT_METRICS_CONFIG: MetricsConfig = { serve: 'api' };
 
 export interface RecordingsConfig {
   /**
@@ -316,7 +332,20 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     shutdownTimeoutMs,
     node,
     recordings: parseRecordings(env, database),
+    metrics: parseMetrics(env, host),
   };
+}
+
+function parseMetrics(env: NodeJS.ProcessEnv, apiHost: string): MetricsConfig {
+  const port = env.CONCLAVE_METRICS_PORT;
+  const serve = env.CONCLAVE_METRICS ?? (port === undefined ? DEFAULT_METRICS_CONFIG.serve : 'port');
+  if (serve !== 'off' && serve !== 'api' && serve !== 'port') throw new ConfigError(`CONCLAVE_METRICS=${serve} is not off, api or port`);
+  if (serve !== 'port') {
+    if (port !== undefined) throw new ConfigError(`CONCLAVE_METRICS_PORT is set but CONCLAVE_METRICS=${serve}; use CONCLAVE_METRICS=port or unset CONCLAVE_METRICS_PORT`);
+    return { serve };
+  }
+  if (port === undefined) throw new ConfigError('CONCLAVE_METRICS=port needs CONCLAVE_METRICS_PORT');
+  return { serve, host: env.CONCLAVE_METRICS_HOST ?? apiHost, port: parsePort(port, 'CONCLAVE_METRICS_PORT') };
 }
 
 function parseRecordings(env: NodeJS.ProcessEnv, database: DatabaseConfig): RecordingsConfig {

@@ -241,3 +241,24 @@ describe('recordings', () => {
     );
   });
 });
+
+describe('metrics', () => {
+  it('serves /metrics on the API port by default, or not at all', () => {
+    expect(loadConfig([], {}).metrics).toEqual({ serve: 'api' });
+    expect(loadConfig([], { CONCLAVE_METRICS: 'off' }).metrics).toEqual({ serve: 'off' });
+  });
+
+  it('serves it on a port of its own, on the API host unless CONCLAVE_METRICS_HOST', () => {
+    expect(loadConfig(['--host', '10.0.0.5'], { CONCLAVE_METRICS_PORT: '9464' }).metrics).toEqual({ serve: 'port', host: '10.0.0.5', port: 9464 });
+    expect(loadConfig([], { CONCLAVE_METRICS: 'port', CONCLAVE_METRICS_PORT: '9464', CONCLAVE_METRICS_HOST: '0.0.0.0' }).metrics).toEqual({ serve: 'port', host: '0.0.0.0', port: 9464 });
+  });
+
+  it.each([
+    [{ CONCLAVE_METRICS: 'on' }, 'CONCLAVE_METRICS=on is not off, api or port'],
+    [{ CONCLAVE_METRICS: 'port' }, 'CONCLAVE_METRICS=port needs CONCLAVE_METRICS_PORT'],
+    [{ CONCLAVE_METRICS: 'api', CONCLAVE_METRICS_PORT: '9464' }, 'CONCLAVE_METRICS_PORT is set but CONCLAVE_METRICS=api; use CONCLAVE_METRICS=port or unset CONCLAVE_METRICS_PORT'],
+    [{ CONCLAVE_METRICS_PORT: 'x' }, 'CONCLAVE_METRICS_PORT=x is not a TCP port; use a whole number from 0 to 65535 (0 picks a free port)'],
+  ])('refuses %o with one line', (env, message) => {
+    expect(() => loadConfig([], env)).toThrow(new ConfigError(message));
+  });
+});

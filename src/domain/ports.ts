@@ -286,7 +286,23 @@ export interface Store extends StoreOperations {
   transaction<T>(work: (tx: StoreOperations) => Promise<T>): Promise<T>;
   /** How many other nodes are live now (node-membership.ts): read caches are exact only alone. */
   setPeerCount(peers: number): void;
+  /** A cheap round trip to the database (`select 1`): readiness. */
+  ping(): Promise<void>;
+  /** PostgreSQL: its connection pool now; SQLite (one connection): undefined. */
+  poolFigures(): PoolFigures | undefined;
+  /** Tells `listener` how long each query took (the metrics); one listener, the last given. */
+  listenToQueries(listener: QueryListener): void;
   close(): Promise<void>;
+}
+
+/** A query's duration in seconds, and whether it failed. */
+export type QueryListener = (seconds: number, failed: boolean) => void;
+
+export interface PoolFigures {
+  /** Connections open, idle among them, and requests waiting for one. */
+  total: number;
+  idle: number;
+  waiting: number;
 }
 
 /** The time, injected so that tests and rules do not read the clock themselves. */

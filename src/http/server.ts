@@ -28,6 +28,7 @@ import { registerSipCredentialListRoutes } from './routes/sip-credential-lists.j
 import { registerSipDomainMappingRoutes } from './routes/sip-domain-mappings.js';
 import { registerSipDomainRoutes } from './routes/sip-domains.js';
 import { registerSipIpAccessControlListRoutes } from './routes/sip-ip-access-control-lists.js';
+import { registerHealthRoutes, registerRequestMetrics, type Observability } from './routes/health.js';
 
 /**
  * How often Node looks for requests past their timeout (its default, 30 s, would let a 30 s
@@ -38,7 +39,13 @@ function checkingInterval(timeoutMs: number): number {
   return Math.min(1000, Math.max(50, Math.floor(timeoutMs / 4)));
 }
 
-export function buildHttpServer(ctx: RecordingServiceContext, logger: Logger, limits: HttpLimits = DEFAULT_HTTP_LIMITS): FastifyInstance {
+/** Health routes, and the metrics: `/metrics` on this listener (`routes.metrics`) and each request's duration. */
+export interface ApiObservability {
+  routes: Observability;
+  observeRequest?: (method: string, route: string, status: number, seconds: number) => void;
+}
+
+export function buildHttpServer(ctx: RecordingServiceContext, logger: Logger, limits: HttpLimits = DEFAULT_HTTP_LIMITS, observability?: ApiObservability): FastifyInstance {
   const timeout = limits.requestTimeoutMs;
   const app = Fastify({
     // Node's requestTimeout: a request (headers and body) not received in full in time is
@@ -77,6 +84,7 @@ export function buildHttpServer(ctx: RecordingServiceContext, logger: Logger, li
     },
   });
   registerErrorHandling(app);
+  if (observability?.observeRequest) registerRequestMetrics(app, observability.observeRequest);
   registerProtocolChecks(app);
   registerUnfinishedBodies(app, new UnfinishedBodies(limits.maxUnfinishedBodies, timeout));
   registerFormBody(app);
@@ -92,5 +100,6 @@ export function buildHttpServer(ctx: RecordingServiceContext, logger: Logger, li
   registerSipDomainMappingRoutes(app, ctx);
   registerSipCredentialListRoutes(app, ctx);
   registerSipIpAccessControlListRoutes(app, ctx);
+  if (observability) registerHealthRoutes(app, observability.routes, 'owner');
   return app;
 }

@@ -4,12 +4,12 @@
  * statements that branch on `QueryContext.dialect`; the SQL itself lives in the per-resource
  * `*-queries.ts` modules, and the row <-> record mapping in `row-mapping.ts`.
  */
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Account, ApiKey, Conference, Participant } from '../domain/model.js';
 import type { PageRequest, PageResult } from '../domain/paging.js';
 import type { Call } from '../domain/call.js';
 import type { PhoneNumber } from '../domain/phone-number.js';
-import type { AccountFilter, CallFilter, ConferenceFilter, ParticipantFilter, PhoneNumberFilter, RecordingFilter, Store, StoreOperations } from '../domain/ports.js';
+import type { AccountFilter, CallFilter, ConferenceFilter, ParticipantFilter, PhoneNumberFilter, PoolFigures, QueryListener, RecordingFilter, Store, StoreOperations } from '../domain/ports.js';
 import type { Recording } from '../domain/recording.js';
 import type { SipCredential, SipCredentialList } from '../domain/sip-credential.js';
 import type { SipCredentialPurpose, SipDomain, SipDomainAuth, SipListMapping } from '../domain/sip-domain.js';
@@ -31,6 +31,7 @@ import * as sipEntries from './sip-entries-queries.js';
 import * as sipMappings from './sip-mappings-queries.js';
 import * as sipRegistrations from './sip-registrations-queries.js';
 import type { ParticipantCache } from './participant-cache.js';
+import type { QueryTimings } from './query-timings.js';
 import type { QueryContext } from './query-context.js';
 import type { Database, Dialect } from './schema.js';
 
@@ -391,18 +392,38 @@ export interface KyselyStoreOptions {
   channel?: { name: string; listener: ClusterChannel };
   /** Run first by `close()` (a LISTEN connection to end). */
   onClose?: () => Promise<void>;
+  /** The `log` the Kysely instance was made with (query durations). */
+  timings?: QueryTimings;
+  /** PostgreSQL: the pool's figures. */
+  pool?: () => PoolFigures;
 }
 
 export class KyselyStore extends KyselyStoreOperations implements Store {
   readonly kind: Dialect;
   readonly channel?: ClusterChannel;
   private readonly onClose: () => Promise<void>;
+  private readonly timings: QueryTimings | undefined;
+  private readonly pool: (() => PoolFigures) | undefined;
 
   constructor(db: Kysely<Database>, dialect: Dialect, options: KyselyStoreOptions = {}) {
     super({ db, dialect, ...(options.cache ? { participants: options.cache } : {}), ...(options.channel ? { channel: options.channel.name } : {}) });
     this.kind = dialect;
     if (options.channel) this.channel = options.channel.listener;
     this.onClose = options.onClose ?? (async () => {});
+    this.timings = options.timings;
+    this.pool = options.pool;
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.ctx.db);
+  }
+
+  poolFigures(): PoolFigures | undefined {
+    return this.pool?.();
+  }
+
+  listenToQueries(listener: QueryListener): void {
+    this.timings?.listen(listener);
   }
 
   /**

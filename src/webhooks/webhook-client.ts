@@ -16,11 +16,12 @@
  * (src/net/outbound-agent.ts) to each connection, redirects included.
  */
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { fetch, Headers, type Dispatcher, type Response } from 'undici';
 import { defaultOutboundAgent } from '../net/outbound-agent.js';
 import { failureDetail, NO_USABLE_ANSWER, systemErrorCode } from '../net/retrieval-failure.js';
 import { signatureFor, type WebhookParams } from './signature.js';
-import { WebhookError, WebhookErrorCode } from './webhook-error.js';
+import { WebhookError, WebhookErrorCode, type WebhookErrorKind } from './webhook-error.js';
 
 export type WebhookMethod = 'GET' | 'POST';
 
@@ -87,7 +88,12 @@ export interface WebhookClientOptions {
   defaultTimeoutMs?: number;
   /** Where connections are made: the app's outbound-policy agent; the built-in policy's when absent. */
   dispatcher?: Dispatcher;
+  /** Told of each request sent: how long it took, and why it failed if it did (the metrics). */
+  observe?: WebhookObserver;
 }
+
+/** A request's duration in seconds, and its failure's kind (undefined: a 2xx answer read in full). */
+export type WebhookObserver = (seconds: number, failure: WebhookErrorKind | undefined) => void;
 
 /** What Twilio sends as User-Agent. */
 export const TWILIO_USER_AGENT = 'TwilioProxy/1.1';
@@ -99,11 +105,13 @@ export class WebhookClient {
   private readonly maxBodyBytes: number;
   private readonly defaultTimeoutMs: number;
   private readonly dispatcher: Dispatcher;
+  private readonly observe: WebhookObserver;
 
   constructor(options: WebhookClientOptions = {}) {
     this.maxBodyBytes = options.maxBodyBytes ?? MEBIBYTE;
     this.defaultTimeoutMs = options.defaultTimeoutMs ?? 15_000;
     this.dispatcher = options.dispatcher ?? defaultOutboundAgent();
+    this.observe = options.observe ?? (() => undefined);
   }
 
   /** One signed request; resolves only for a 2xx answer whose body fits the cap. */
@@ -142,6 +150,7 @@ export class WebhookClient {
       error instanceof WebhookError
         ? error
         : transportError(error, method, shownUrl, { timedOut: timeout.aborted, aborted: request.signal?.aborted ?? false, timeoutMs });
+    const started = performance.now();
     try {
       const response = await fetch(url, { method, headers, body, signal, redirect: 'follow', dispatcher: this.dispatcher });
       const contentType = response.headers.get('content-type') ?? '';
@@ -150,9 +159,12 @@ export class WebhookClient {
         throw new WebhookError('http-status', method, shownUrl, NO_USABLE_ANSWER, { status: response.status, detail: `answered HTTP ${response.status}` });
       }
       const responseBody = await this.readBody(response, method, shownUrl, request.discardBody ?? false);
+      this.observe((performance.now() - started) / 1000, undefined);
       return { status: response.status, contentType, body: responseBody, url };
     } catch (error) {
-      throw failure(error);
+      const failed = failure(error);
+      this.observe((performance.now() - started) / 1000, failed.kind);
+      throw failed;
     }
   }
 

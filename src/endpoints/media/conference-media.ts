@@ -115,6 +115,18 @@ export class ConferenceMedia {
     return this.heard.get(conferenceSid) ?? 0;
   }
 
+  /** Conferences with participants connected, and those participants, as this node was told (the metrics). */
+  census(): { conferences: number; participants: number } {
+    let conferences = 0;
+    let participants = 0;
+    for (const members of this.members.values()) {
+      if (members.size === 0) continue;
+      conferences++;
+      participants += members.size;
+    }
+    return { conferences, participants };
+  }
+
   /** The conferences this node has calls in (to reconcile after the listener reconnected). */
   known(): Conference[] {
     return [...this.members.keys()].flatMap((sid) => this.conferences.get(sid) ?? []);

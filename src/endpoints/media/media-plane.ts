@@ -18,7 +18,7 @@ import { EventEmitter } from 'node:events';
 import { MediaClient, type MediaClientOptions } from '../../media/media-client.js';
 import { isGone, MediaError } from '../../media/media-error.js';
 import { nativeUdpError } from '../../media/rtp/native-udp.js';
-import type { G711CodecName, MediaNotification, MediaRequestParams, MediaRequestResult, MediaRequestType, PlayTarget, RemoteAddress, SrtpKey, ToneSpec, WorkerStats } from '../../media/protocol.js';
+import type { EngineStats, G711CodecName, MediaNotification, MediaRequestParams, MediaRequestResult, MediaRequestType, PlayTarget, RemoteAddress, SrtpKey, ToneSpec, WorkerStats } from '../../media/protocol.js';
 import type { MediaChannel, MediaLogger } from './media-channel.js';
 import { MediaLeg, type LegEnd } from './media-leg.js';
 import { MediaRoom } from './media-room.js';
@@ -231,6 +231,11 @@ export class MediaPlane implements MediaChannel {
       await client?.close();
     })();
     return this.closing;
+  }
+
+  /** The workers' figures; undefined while they are not running (they start with the first leg or room). */
+  stats(): Promise<EngineStats | undefined> {
+    return this.client ? this.client.request('stats', {}) : Promise.resolve(undefined);
   }
 
   // MediaChannel, for the legs and rooms of this plane.

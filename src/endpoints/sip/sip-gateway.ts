@@ -37,6 +37,7 @@ import { SipOutbound } from './sip-outbound.js';
 import { SipRegistrar } from './sip-registrar.js';
 import { SipTrunk } from './sip-trunk.js';
 import { SipTrunkRegistration } from './sip-trunk-registration.js';
+import { observedTransport, type SipMessageObserver } from './observed-transport.js';
 import type { SipMessageBuffer } from '../../sip/trace/sip-message-buffer.js';
 import { sipTraceListener, type SipTraceLogger } from './sip-trace-log.js';
 
@@ -54,6 +55,8 @@ export interface SipGatewayOptions {
   carrierNetworks?: readonly string[];
   /** The carrier trunk calls to numbers go out through (sip-trunk.ts); none when absent. */
   trunk?: SipTrunkConfig;
+  /** Told of every message the user agent receives and sends (the metrics). */
+  observe?: SipMessageObserver;
   /** Every SIP message logged at info (CONCLAVE_SIP_TRACE=true); else only at trace level. */
   trace?: boolean;
   /** Where each call's SIP messages are kept (the SipMessages resource); none when absent. */
@@ -175,7 +178,7 @@ export class SipGateway {
     });
     const address = { host: options.publicAddress, port: transport.address.port };
     const ua = new SipUserAgent({
-      transport,
+      transport: options.observe ? observedTransport(transport, options.observe) : transport,
       address,
       onInvite: (incoming) => holder.gateway?.inbound.receive(incoming),
       onReinvite: (call, offer) => {

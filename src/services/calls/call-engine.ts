@@ -43,6 +43,8 @@ export class CallEngine {
   /** Hold, wait and announcement audio of conferences. */
   readonly conferenceAudio: ConferenceAudioScheduler;
   private closed = false;
+  /** Told each call's final state as its session ends (the metrics). */
+  private ended: (call: Call) => void = () => undefined;
 
   constructor(ctx: ServiceContext, ports: CallEnginePorts) {
     this.conferenceAudio = new ConferenceAudioScheduler(
@@ -94,7 +96,20 @@ export class CallEngine {
     this.notifier.callProgress(call, 'initiated');
     const session = new CallSession(this.runtime, call, endpoint, source, extras);
     this.sessions.set(call.sid, session);
-    void session.done.finally(() => this.sessions.delete(call.sid));
+    void session.done.finally(() => {
+      this.sessions.delete(call.sid);
+      this.ended(session.current);
+    });
+  }
+
+  /** The calls live on this node now. */
+  *liveCalls(): Iterable<Call> {
+    for (const session of this.sessions.values()) yield session.current;
+  }
+
+  /** `listener` is told each call that ends on this node, with its final status; one listener. */
+  onCallEnded(listener: (call: Call) => void): void {
+    this.ended = listener;
   }
 
   /** Whether this node dials E.164 numbers (it has a carrier trunk). */

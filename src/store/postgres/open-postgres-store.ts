@@ -20,6 +20,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import { ConfigError } from '../../errors.js';
 import { DatabaseHealth, type StoreLogger } from './database-health.js';
 import { GuardedPool } from './guarded-pool.js';
+import { QueryTimings } from '../query-timings.js';
 import type { Store } from '../../domain/ports.js';
 import { KyselyStore } from '../kysely-store.js';
 import { channelsOf, NotificationListener } from './notification-listener.js';
@@ -88,7 +89,8 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   });
   const health = new DatabaseHealth(options.logger);
 
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new GuardedPool(pool, health) }) });
+  const timings = new QueryTimings();
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new GuardedPool(pool, health) }), log: timings.log });
   try {
     if (schema !== undefined) await createSchema(pool, schema);
     // Named even when the search path chose it (usually `public`): a migrator left to find its
@@ -116,6 +118,8 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     cache,
     channel: { name: channelsOf(channelSchema).cluster, listener },
     onClose: () => listener.close(),
+    timings,
+    pool: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
   });
 }
 

@@ -14,6 +14,7 @@ import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver, type DatabaseConnec
 import type { Store } from '../../domain/ports.js';
 import { KyselyStore } from '../kysely-store.js';
 import { ParticipantCache } from '../participant-cache.js';
+import { QueryTimings } from '../query-timings.js';
 import { migrateToLatest } from '../migrations.js';
 import type { Database } from '../schema.js';
 import { SqliteProcessLock } from './process-lock.js';
@@ -50,9 +51,10 @@ export async function openSqliteStore(file: string, options: SqliteStoreOptions 
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('synchronous = NORMAL');
 
-    const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) });
+    const timings = new QueryTimings();
+    const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }), log: timings.log });
     await migrateToLatest(db as Kysely<unknown>, 'sqlite');
-    return lock === undefined ? new KyselyStore(db, 'sqlite', { cache: new ParticipantCache() }) : new LockedSqliteStore(db, lock);
+    return lock === undefined ? new KyselyStore(db, 'sqlite', { cache: new ParticipantCache(), timings }) : new LockedSqliteStore(db, lock, timings);
   } catch (error) {
     sqlite.close();
     lock?.release();
@@ -65,8 +67,9 @@ class LockedSqliteStore extends KyselyStore {
   constructor(
     db: Kysely<Database>,
     private readonly lock: SqliteProcessLock,
+    timings: QueryTimings,
   ) {
-    super(db, 'sqlite', { cache: new ParticipantCache() });
+    super(db, 'sqlite', { cache: new ParticipantCache(), timings });
   }
 
   override async close(): Promise<void> {
