@@ -136,7 +136,7 @@ function onEvent(name, data, id) {
     if (kind === 'participant-leave') session.speaking.delete(callSid);
     refreshSoon();
   } else if (name === 'call') {
-    if (!$('calls').hidden) refreshSoon();
+    if (!$('calls').hidden || callSid === currentCallSid()) refreshSoon();
   }
   if (!$('call').hidden && callSid && callSid === currentCallSid()) renderTimeline(callSid);
 }
@@ -164,11 +164,13 @@ function refreshSoon() {
 }
 
 function schedulePoll() {
-  if (!session) return;
-  session.pollTimer = setTimeout(async () => {
+  const current = session;
+  if (!current) return;
+  current.pollTimer = setTimeout(async () => {
+    if (session !== current) return;
     await refresh();
     schedulePoll();
-  }, session.streamState === 'live' ? POLL_MS.live : POLL_MS.polling);
+  }, current.streamState === 'live' ? POLL_MS.live : POLL_MS.polling);
 }
 
 /** Refreshes what is shown; one refresh at a time, another one following when asked meanwhile. */
@@ -467,11 +469,12 @@ function renderTimeline(callSid) {
   const call = session.shownCall?.sid === callSid ? session.shownCall : null;
   const entries = [];
   if (call) {
-    entries.push({ at: Date.parse(call.date_created), text: 'created (queued)' });
-    if (call.start_time) entries.push({ at: Date.parse(call.start_time), text: 'answered' });
-    if (call.end_time) entries.push({ at: Date.parse(call.end_time), text: `ended: ${call.status}` });
+    // The resource's times are to the second; the stream's events are timed as they arrive.
+    entries.push({ at: Date.parse(call.date_created), text: 'created (Calls resource)' });
+    if (call.start_time) entries.push({ at: Date.parse(call.start_time), text: 'started (Calls resource)' });
+    if (call.end_time) entries.push({ at: Date.parse(call.end_time), text: `ended ${call.status} (Calls resource)` });
   }
-  for (const event of session.timelines.get(callSid) ?? []) entries.push({ at: Date.parse(event.data.Timestamp ?? '') || event.at, text: describe(event) });
+  for (const event of session.timelines.get(callSid) ?? []) entries.push({ at: event.at, text: describe(event) });
   entries.sort((a, b) => a.at - b.at);
   $('call-timeline').replaceChildren(...entries.map((entry) => el('li', {}, el('time', {}, timeOfDay(entry.at)), ' ', entry.text)));
 }

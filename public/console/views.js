@@ -57,7 +57,12 @@ export function sipLadder(messages) {
       'li',
       { class: `sip ${inbound ? 'sip-in' : 'sip-out'}` },
       el('span', { class: 'sip-time' }, timeOfDay(message.time)),
-      el('span', { class: 'sip-arrow', 'aria-label': inbound ? `from ${peer} to Conclave` : `from Conclave to ${peer}` }, inbound ? '◀── ' : ' ──▶', el('span', { class: 'sip-line' }, message.firstLine)),
+      el(
+        'span',
+        { class: 'sip-arrow', title: inbound ? `from ${peer} to Conclave` : `from Conclave to ${peer}` },
+        ...(inbound ? [el('span', { 'aria-hidden': 'true' }, '◀── '), el('span', { class: 'sip-line' }, message.firstLine)] : [el('span', { class: 'sip-line' }, message.firstLine), el('span', { 'aria-hidden': 'true' }, ' ──▶')]),
+        el('span', { class: 'visually-hidden' }, inbound ? ` (received from ${peer})` : ` (sent to ${peer})`),
+      ),
       el('span', { class: 'sip-peer' }, `${peer} (${message.transport})`),
       el('details', {}, el('summary', {}, 'Message'), el('pre', {}, message.text)),
     );

@@ -13,7 +13,9 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { simulatedAudio, untilHearing } from '../helpers/hearing.js';
-import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { SipPhone } from '../helpers/sip-phone.js';
+import { ownNumber, startTestApp, type TestApp } from '../helpers/test-app.js';
+import { answer, startReceiver, type Receiver } from '../helpers/webhook-receiver.js';
 import { until } from '../helpers/until.js';
 
 /** As /work/.library/env/machines/node-svc.md starts Debian's Chromium on a closed network. */
@@ -22,25 +24,50 @@ const TALKER = 'sim:talker;tone=440';
 const LISTENER = 'sim:listener;record';
 const ROOM = 'console-room';
 const LEVELS = { heard: 2000, silent: 300 };
+const NUMBER = '+15005550178';
+
+/** Debian's Chromium on a fresh profile, driven by Playwright; `requested` collects every URL the page asks for. */
+interface Console {
+  browser: BrowserContext;
+  page: Page;
+  profile: string;
+  requested: string[];
+}
+
+/** Opens the console at `hash` and signs in, with the AuthToken or with an API key. */
+async function openConsole(t: TestApp, hash = '', key?: { sid: string; secret: string }): Promise<Console> {
+  const profile = await mkdtemp(join(tmpdir(), 'conclave-console-chromium-'));
+  const browser = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_FLAGS });
+  const page = browser.pages()[0] ?? (await browser.newPage());
+  const requested: string[] = [];
+  page.on('request', (request) => requested.push(request.url()));
+  await page.goto(`${t.baseUrl}/console${hash}`);
+  await page.getByLabel('Account SID').fill(t.accountSid);
+  if (key) await page.getByLabel('API key SID').fill(key.sid);
+  await page.getByLabel('Auth token or API key secret').fill(key ? key.secret : t.authToken);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('link', { name: 'Conferences' }).waitFor();
+  return { browser, page, profile, requested };
+}
+
+async function closeConsole(c: Console | undefined): Promise<void> {
+  if (!c) return;
+  await c.browser.close();
+  await rm(c.profile, { recursive: true, force: true });
+}
 
 describe('the web console', () => {
   let t: TestApp;
-  let profile: string;
-  let browser: BrowserContext;
+  let c: Console | undefined;
   let page: Page;
-  const requested: string[] = [];
 
   beforeEach(async () => {
     t = await startTestApp('sqlite');
-    profile = await mkdtemp(join(tmpdir(), 'conclave-console-chromium-'));
-    browser = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_FLAGS });
-    page = browser.pages()[0] ?? (await browser.newPage());
-    requested.length = 0;
-    page.on('request', (request) => requested.push(request.url()));
+    c = await openConsole(t);
+    page = c.page;
   });
   afterEach(async () => {
-    await browser?.close();
-    await rm(profile, { recursive: true, force: true });
+    await closeConsole(c);
     await t?.close();
   });
 
@@ -69,12 +96,6 @@ describe('the web console', () => {
   }
 
   it('signs in, shows a live conference of two sim callers with the talker speaking, mutes, kicks and ends it through the API', async () => {
-    await page.goto(`${t.baseUrl}/console`);
-    await page.getByLabel('Account SID').fill(t.accountSid);
-    await page.getByLabel('Auth token or API key secret').fill(t.authToken);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('link', { name: 'Conferences' }).waitFor();
-
     await startSimCall('talker', 'tone', false);
     await startSimCall('listener', 'silent', true);
     const talker = await callTo(TALKER);
@@ -113,8 +134,8 @@ describe('the web console', () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     expect(await page.evaluate('sessionStorage.length')).toBe(0);
-    expect(requested.length).toBeGreaterThan(5);
-    for (const url of requested) expect(url).not.toContain(t.authToken);
+    expect(c!.requested.length).toBeGreaterThan(5);
+    for (const url of c!.requested) expect(url).not.toContain(t.authToken);
   });
 
   async function conferenceSid(): Promise<string> {
@@ -123,6 +144,47 @@ describe('the web console', () => {
       return list[0]?.sid;
     }, 5000, `conference ${ROOM}`);
   }
+});
+
+describe('a SIP call in the console', () => {
+  let t: TestApp;
+  let web: Receiver;
+  let phone: SipPhone;
+  let c: Console | undefined;
+
+  beforeEach(async () => {
+    t = await startTestApp('sqlite', { sip: true });
+    web = await startReceiver((_r, response) => answer(response, 200, 'text/xml', '<Response><Pause length="1"/><Hangup/></Response>'));
+    await ownNumber(t, NUMBER, `${web.baseUrl}/voice`);
+    phone = await SipPhone.open('caller', null);
+    const key = (await t.request('POST', `/2010-04-01/Accounts/${t.accountSid}/Keys.json`, { form: { FriendlyName: 'console' } })).json<{ sid: string; secret: string }>();
+    c = await openConsole(t, '#calls', key);
+  });
+  afterEach(async () => {
+    await closeConsole(c);
+    await phone?.close();
+    await t?.close();
+    await web?.close();
+  });
+
+  it('signed in with an API key: appears in the calls list as it happens; its page shows the timeline and the SIP ladder', async () => {
+    const page = c!.page;
+    await phone.dial(`sip:${NUMBER}@127.0.0.1:${t.app.sipAddress()!.port}`);
+    const row = page.locator('#call-rows tr').first();
+    await row.waitFor();
+    const callSid = (await row.getAttribute('data-call-sid'))!;
+    await phone.ended();
+    await expect.poll(() => row.locator('td').nth(3).textContent()).toBe('completed');
+
+    await row.getByRole('link', { name: callSid }).click();
+    await page.getByRole('heading', { name: `Call ${callSid}` }).waitFor();
+    const ladder = page.locator('#sip-ladder li.sip');
+    await expect.poll(() => ladder.count()).toBe(7);
+    const arrows = await ladder.evaluateAll((rows) => rows.map((li) => `${li.className.replace('sip ', '')} ${li.querySelector('.sip-line')?.textContent?.replace(/ sip:\S+/, '')}`));
+    expect(arrows).toEqual(['sip-in INVITE SIP/2.0', 'sip-out SIP/2.0 100 Trying', 'sip-out SIP/2.0 180 Ringing', 'sip-out SIP/2.0 200 OK', 'sip-in ACK SIP/2.0', 'sip-out BYE SIP/2.0', 'sip-in SIP/2.0 200 OK']);
+    // The stream's progress of the call, seen while the page was open, is in its timeline.
+    await expect.poll(() => page.locator('#call-timeline').textContent()).toContain('call completed');
+  });
 });
 
 describe('the console files', () => {
