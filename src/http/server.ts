@@ -20,6 +20,7 @@ import { formatOf, tagFormat } from './request-context.js';
 import { registerAccountRoutes } from './routes/accounts.js';
 import { registerCallRoutes } from './routes/calls.js';
 import { registerConferenceRoutes } from './routes/conferences.js';
+import { registerConsoleRoutes } from './routes/console.js';
 import { registerKeyRoutes } from './routes/keys.js';
 import { registerParticipantRoutes } from './routes/participants.js';
 import { registerPhoneNumberRoutes } from './routes/phone-numbers.js';
@@ -100,6 +101,7 @@ export function buildHttpServer(ctx: RecordingServiceContext, logger: Logger, li
   registerSipDomainMappingRoutes(app, ctx);
   registerSipCredentialListRoutes(app, ctx);
   registerSipIpAccessControlListRoutes(app, ctx);
+  registerConsoleRoutes(app);
   if (observability) registerHealthRoutes(app, observability.routes, 'owner');
   return app;
 }
