@@ -64,6 +64,7 @@ async function signIn(event) {
   showError(null);
   start(credentials);
   announce('Signed in');
+  focusShownSection();
 }
 
 function signOut() {
@@ -413,6 +414,13 @@ async function act(done, action) {
     showError(error);
   }
   await refresh();
+  // A kicked participant's or an ended conference's button is gone: keep the keyboard on the page.
+  if (!document.activeElement || document.activeElement === document.body) focusShownSection();
+}
+
+/** Moves focus to the heading of the section shown (after signing in, or when a focused control went away). */
+function focusShownSection() {
+  document.querySelector('main > section:not([hidden]) h2')?.focus();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -538,6 +546,7 @@ function route() {
     else link.removeAttribute('aria-current');
   }
   if (shown === 'call') session.shownCall = null;
+  if (document.activeElement?.closest('#nav')) focusShownSection();
   void refresh();
 }
 

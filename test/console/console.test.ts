@@ -112,7 +112,9 @@ describe('the web console', () => {
     const heard = (): Promise<Int16Array> => simulatedAudio(t.baseUrl, t.accountSid, t.authToken, listener);
     await untilHearing(heard, 'the listener', [440], [], LEVELS);
 
-    await room.getByRole('button', { name: `Mute ${TALKER}` }).click();
+    // By keyboard, as a user without a mouse would.
+    await room.getByRole('button', { name: `Mute ${TALKER}` }).focus();
+    await page.keyboard.press('Enter');
     await expect.poll(() => room.getByRole('button', { name: `Unmute ${TALKER}` }).getAttribute('aria-pressed')).toBe('true');
     const state = await t.request('GET', api(`/Conferences/${await conferenceSid()}/Participants/${talker}.json`));
     expect(state.json<{ muted: boolean }>().muted).toBe(true);
