@@ -58,6 +58,7 @@ import { buildMetricsServer } from './http/metrics-server.js';
 import type { Observability } from './http/routes/health.js';
 import { registerSipMessageRoutes } from './http/routes/sip-messages.js';
 import { SipMessageBuffer } from './sip/trace/sip-message-buffer.js';
+import { logConferenceEvent, loggedCallProgress } from './services/calls/call-lifecycle-log.js';
 
 export interface App {
   readonly config: Config;
@@ -158,9 +159,11 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
   const signed = new SignedCallbacks(callbacks, tokenOf, { logger });
   // The API's URL as callers reach it, known once it listens (RecordingUrl).
   let apiUrl = `http://${config.http.host}:${config.http.port}`;
-  const webhooks = new CallWebhooks(webhookClient, signed, tokenOf, (twiml) => void parseTwiml(twiml), () => apiUrl);
+  // Each call's life in the log, one info line a step (created, ringing, answered, ended).
+  const webhooks = loggedCallProgress(new CallWebhooks(webhookClient, signed, tokenOf, (twiml) => void parseTwiml(twiml), () => apiUrl), logger);
   const conferenceCallbacks = new ConferenceCallbacks(store, node, new ConferenceWebhooks(signed), logger);
   bus.subscribe((event) => conferenceCallbacks.onEvent(event));
+  bus.subscribe((event) => logConferenceEvent(logger, event));
   channel?.onResumed(() => void conferenceCallbacks.drainHomed().catch((error: unknown) => logger.warn({ err: error }, 'could not look for conference callbacks to send')));
   shutdown.add('conference callbacks', async () => conferenceCallbacks.close());
   shutdown.add('outgoing connections', () => outbound.close());

@@ -220,6 +220,7 @@ export class CallbackQueue {
 
   private async deliver(lane: Lane, entry: Entry): Promise<void> {
     const { key, delivery } = entry;
+    const started = performance.now();
     try {
       await this.client.request({
         ...delivery,
@@ -236,9 +237,10 @@ export class CallbackQueue {
           : { err: error };
       // The log is the operator's: it says what really happened (the error's message does not).
       const why = error instanceof WebhookError && error.detail !== undefined ? ` (${error.detail})` : '';
+      const ms = Math.round(performance.now() - started);
       this.logger.warn(
-        { key, url: withoutCredentials(delivery.url), method: delivery.method, ...detail },
-        `status callback failed: ${error instanceof Error ? error.message : String(error)}${why}`,
+        { key, url: withoutCredentials(delivery.url), method: delivery.method, ...detail, ms },
+        `status callback failed: ${error instanceof Error ? error.message : String(error)}${why}, after ${ms} ms`,
       );
     } finally {
       this.inFlight.delete(entry);

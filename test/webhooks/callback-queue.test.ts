@@ -135,8 +135,10 @@ describe('CallbackQueue', () => {
     expect(q.failed).toBe(1);
     expect(q.delivered).toBe(1);
     expect(logs).toHaveLength(1);
-    expect(logs[0]!.obj).toMatchObject({ key: 'A', kind: 'timeout', code: 11200, url: `${app.baseUrl}/silent` });
-    expect(logs[0]!.msg).toContain('status callback failed');
+    expect(logs[0]!.obj).toMatchObject({ key: 'A', kind: 'timeout', code: 11200, url: `${app.baseUrl}/silent`, ms: expect.any(Number) });
+    expect(logs[0]!.obj).not.toHaveProperty('err'); // one line, no stack
+    expect(logs[0]!.msg).toMatch(/^status callback failed: .*, after \d+ ms$/);
+    expect((logs[0]!.obj as { ms: number }).ms).toBeGreaterThanOrEqual(190);
     expect(JSON.stringify(logs)).not.toContain(TOKEN);
   });
 

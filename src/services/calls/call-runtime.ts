@@ -11,6 +11,8 @@ import type { CallStatusKeeper } from './call-status.js';
 import type { ConferenceAudioScheduler } from './conference-audio-scheduler.js';
 
 export interface CallLogger {
+  /** Details only a debugging operator wants (stacks); optional for loggers that have no debug level. */
+  debug?(obj: object, msg: string): void;
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;

@@ -20,6 +20,7 @@ import type { DialVerb, TwimlDocument, TwimlVerb } from '../../twiml/verbs.js';
 import type { StartCallRecording } from '../recordings/control-recordings.js';
 import type { CallApplicationSource } from './call-application.js';
 import type { CallRuntime } from './call-runtime.js';
+import { logApplicationError } from './application-error-log.js';
 import { logCallStoreFailure } from './call-status.js';
 import { stayInConference, type CallInterruption } from './conference-leg.js';
 import type { AnswerOnBridge } from './dial-endpoints.js';
@@ -295,6 +296,7 @@ export class CallSession {
    * an empty `<Redirect/>` runs it again.
    */
   private async load(source: CallApplicationSource): Promise<LoadedDocument | undefined> {
+    const started = performance.now();
     try {
       if (source.kind === 'participant') return { document: { verbs: [], warnings: [] }, source };
       let loaded: LoadedDocument;
@@ -313,8 +315,7 @@ export class CallSession {
       return loaded;
     } catch (error) {
       if (this.document.signal.aborted) return undefined; // given up: the call hung up or was redirected
-      const code = (error as { code?: unknown }).code;
-      this.rt.logger.warn({ callSid: this.call.sid, code, err: error }, `application error: ${(error as Error).message}`);
+      logApplicationError(this.rt.logger, this.call.sid, error, performance.now() - started);
       return undefined;
     }
   }
