@@ -42,6 +42,9 @@ async function openConsole(t: TestApp, hash = '', key?: { sid: string; secret: s
   const requested: string[] = [];
   page.on('request', (request) => requested.push(request.url()));
   await page.goto(`${t.baseUrl}/console${hash}`);
+  // Signed out, the page offers only the sign-in form.
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  expect(await page.getByRole('navigation').count()).toBe(0);
   await page.getByLabel('Account SID').fill(t.accountSid);
   if (key) await page.getByLabel('API key SID').fill(key.sid);
   await page.getByLabel('Auth token or API key secret').fill(key ? key.secret : t.authToken);
