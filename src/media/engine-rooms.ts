@@ -7,7 +7,7 @@
  * Where the legs' sockets come from is decided once: the worker's batched UDP
  * (rtp/udp-batch.ts) where the native module loaded and the host is IPv4, else node:dgram.
  */
-import { flagsOf, joinRoom, leaveRoom, newRoom } from './engine-room.js';
+import { flagsOf, joinRoom, leaveRoom, legStatsOf, newRoom } from './engine-room.js';
 import type { Leg, Room } from './engine-room.js';
 import type { FrameSource, LegFlags } from './mixer.js';
 import { inputFrom, movedLegOf, playerFrom, recorderFrom } from './leg-state.js';
@@ -20,6 +20,7 @@ import type {
   MediaNotification,
   MediaRequestParams,
   MediaRequestResult,
+  PacketTotals,
   PlayTarget,
   SoundSpec,
   TapEnd,
@@ -42,6 +43,8 @@ export class EngineRooms {
   /** The rooms in creation order, for the tick. */
   readonly roomList: Room[] = [];
   readonly legs = new Map<string, Leg>();
+  /** What the legs closed here sent and received (the metrics' packet counters), added as each closes. */
+  readonly closedLegPackets: PacketTotals = { packetsIn: 0, packetsOut: 0, packetsLost: 0 };
   /** This engine's batched sockets; null = node:dgram (no native module, IPv6, or asked for). */
   readonly udp: UdpBatch | null;
   /** Legs whose sockets are being bound (their id is taken). */
@@ -313,6 +316,10 @@ export class EngineRooms {
   async closeLeg(leg: Leg, reason: LegClosedReason): Promise<void> {
     if (this.legs.get(leg.id) !== leg) return;
     this.legs.delete(leg.id);
+    const { packetsIn, packetsOut, packetsLost } = legStatsOf(leg);
+    this.closedLegPackets.packetsIn += packetsIn;
+    this.closedLegPackets.packetsOut += packetsOut;
+    this.closedLegPackets.packetsLost += packetsLost;
     leaveRoom(leg);
     for (const p of leg.players) this.notify({ kind: 'notify', type: 'played', id: p.id, stopped: true });
     leg.players.length = 0;

@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { MediaClockStats } from './media-clock.js';
-import type { WorkerStats } from './protocol.js';
+import type { PacketTotals, WorkerStats } from './protocol.js';
 
 /** Wall time of the engine's ticks, in µs. */
 export class TickTimes {
@@ -33,6 +33,7 @@ export interface WorkerFacts {
   legs: number;
   udp: 'native' | 'dgram';
   realtime: boolean;
+  closedLegPackets: PacketTotals;
 }
 
 /** The engine's figures plus its thread's event-loop utilisation and V8 heap, now. */
@@ -54,5 +55,6 @@ export function workerStatsOf(f: WorkerFacts): WorkerStats {
     heapTotal: mem.heapTotal,
     udp: f.udp,
     realtime: f.realtime,
+    closedLegPackets: { ...f.closedLegPackets },
   };
 }

@@ -205,6 +205,7 @@ export class MediaEngine {
       legs: this.state.legs.size,
       udp: this.state.udp !== null ? 'native' : 'dgram',
       realtime: this.realtime,
+      closedLegPackets: this.state.closedLegPackets,
     });
   }
 

@@ -127,6 +127,15 @@ export interface WorkerStats {
   udp: 'native' | 'dgram';
   /** Whether its thread runs under SCHED_FIFO (MediaEngineOptions.realtimePriority). */
   realtime: boolean;
+  /** The packets of the legs closed on this worker so far (a leg moved away is not closed): live legs' add to them. */
+  closedLegPackets: PacketTotals;
+}
+
+/** RTP packets received and sent, and frames the jitter buffer found missing. */
+export interface PacketTotals {
+  packetsIn: number;
+  packetsOut: number;
+  packetsLost: number;
 }
 
 export interface EngineStats {

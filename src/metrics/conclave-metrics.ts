@@ -11,7 +11,7 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { PoolFigures } from '../domain/ports.js';
-import type { EngineStats } from '../media/protocol.js';
+import type { EngineStats, PacketTotals } from '../media/protocol.js';
 
 /** What is read when scraped. Each may be absent (no SIP) or fail (told as absent figures). */
 export interface MetricSources {
@@ -169,10 +169,25 @@ export class ConclaveMetrics {
         },
       });
     };
-    const sum = (legs: EngineStats['legs'], of: (leg: EngineStats['legs'][number]) => number): number => legs.reduce((total, leg) => total + of(leg), 0);
-    liveLegs('conclave_media_live_legs_packets_in', 'RTP packets received by the legs open now (a leg\'s count goes with it when it closes)', (legs) => sum(legs, (l) => l.packetsIn));
-    liveLegs('conclave_media_live_legs_packets_out', 'RTP packets sent by the legs open now', (legs) => sum(legs, (l) => l.packetsOut));
-    liveLegs('conclave_media_live_legs_packets_lost', 'Frames the jitter buffers of the legs open now found missing at playout', (legs) => sum(legs, (l) => l.packetsLost));
+    new Counter({
+      name: 'conclave_media_packets_total',
+      help: 'RTP packets received (in) and sent (out), and frames the jitter buffers found missing at playout (lost), by every leg since the workers started',
+      labelNames: ['kind'],
+      registers,
+      async collect() {
+        const media = await stats();
+        const totals = { in: 0, out: 0, lost: 0 };
+        const add = (figures: PacketTotals): void => {
+          totals.in += figures.packetsIn;
+          totals.out += figures.packetsOut;
+          totals.lost += figures.packetsLost;
+        };
+        for (const worker of media?.workers ?? []) add(worker.closedLegPackets);
+        for (const leg of media?.legs ?? []) add(leg);
+        this.reset();
+        for (const [kind, value] of Object.entries(totals)) this.inc({ kind }, value);
+      },
+    });
     liveLegs('conclave_media_live_legs_jitter_max_seconds', 'Highest interarrival jitter (RFC 3550 A.8) among the RTP legs open now', (legs) => Math.max(0, ...legs.map((l) => l.receiver?.jitterMs ?? 0)) / 1000);
   }
 }

@@ -14,6 +14,7 @@ import { createApp, type App } from '../../src/app.js';
 import { newAuthToken, newSid } from '../../src/domain/sids.js';
 import { openStore } from '../../src/store/open-store.js';
 import { startTestApp, testConfig, type TestApp } from '../helpers/test-app.js';
+import { openTestStore } from '../helpers/stores.js';
 import { until } from '../helpers/until.js';
 import { closedPort } from '../helpers/webhook-receiver.js';
 import { adminQuery, databaseUrl, isolation, PostgresProxy } from '../store/postgres-server.js';
@@ -102,6 +103,8 @@ describe('metrics and health on the API port', () => {
     // The media workers ran the call's leg.
     const ticks = after.filter((s) => s.name === 'conclave_media_ticks_total').reduce((sum, s) => sum + s.value, 0);
     expect(ticks).toBeGreaterThan(0);
+    // What the call's leg sent the simulated phone, counted after the leg closed.
+    expect(valueOf(after, 'conclave_media_packets_total', { kind: 'out' })).toBeGreaterThan(valueOf(before, 'conclave_media_packets_total', { kind: 'out' }));
     expect(after.some((s) => s.name === 'conclave_media_thread_busy_ratio')).toBe(true);
   });
 
@@ -129,6 +132,24 @@ describe('metrics and health on the API port', () => {
     // The store's queries, and the process' own figures.
     expect(valueOf(samples, 'conclave_store_query_duration_seconds_count', { outcome: 'ok' })).toBeGreaterThan(0);
     expect(valueOf(samples, 'process_cpu_seconds_total')).toBeGreaterThan(0);
+  });
+});
+
+describe('with CONCLAVE_METRICS=off', () => {
+  it('serves no /metrics, and health all the same', async () => {
+    const { store, cleanup } = await openTestStore('sqlite');
+    const accountSid = newSid('AC');
+    const authToken = newAuthToken();
+    const app = await createApp({ ...testConfig('sqlite'), metrics: { serve: 'off' } }, { accountSid, authToken }, { store, logger: pino({ level: 'silent' }) });
+    try {
+      const baseUrl = await app.listen();
+      expect((await fetch(`${baseUrl}/metrics`, { headers: { authorization: basic(accountSid, authToken) } })).status).toBe(404);
+      expect((await fetch(`${baseUrl}/healthz`)).status).toBe(200);
+      expect(app.metricsUrl()).toBeUndefined();
+    } finally {
+      await app.close();
+      await cleanup();
+    }
   });
 });
 
