@@ -125,6 +125,12 @@ describe('the web console', () => {
     // A muted leg stops talking at once, and the page says so.
     await expect.poll(() => talkerRow.locator('.speaking').getAttribute('data-speaking')).toBe('false');
 
+    await room.getByLabel(`Whom ${LISTENER} coaches`).selectOption({ label: TALKER });
+    await room.getByRole('button', { name: `Coach with ${LISTENER}` }).click();
+    await expect.poll(() => listenerRow.locator('.flags').textContent()).toBe(`coaching ${TALKER}`);
+    const coaching = (await t.request('GET', api(`/Conferences/${await conferenceSid()}/Participants/${listener}.json`))).json<{ coaching: boolean; call_sid_to_coach: string }>();
+    expect(coaching).toMatchObject({ coaching: true, call_sid_to_coach: talker });
+
     await room.getByRole('button', { name: `Kick ${LISTENER}` }).click();
     await expect.poll(() => room.locator('li.participant').count()).toBe(1);
     const left = await t.request('GET', api(`/Conferences/${await conferenceSid()}/Participants.json`));
