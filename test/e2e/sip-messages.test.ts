@@ -1,7 +1,7 @@
 /**
  * The SIP trace of a real call over UDP: `Calls/{CallSid}/SipMessages.json` (Conclave's own
  * resource) lists what went in and out, in order, and the log has one trace line per message
- * at CONCLAVE_LOG_LEVEL=trace.
+ * at CONCLAVE_LOG_LEVEL=trace; debug has the transactions' states, the dialog's life and the media leg's.
  */
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
@@ -77,6 +77,19 @@ describe('the SIP messages of a call', () => {
     const traced = lines.filter((l) => l.level === 10 && l.msg.startsWith('SIP ') && l.sip?.includes(call.callId));
     expect(traced.map((l) => l.msg.replace(/ \S+ → \S+:/, ':'))).toEqual(expect.arrayContaining([`SIP in udp: INVITE sip:${NUMBER}@127.0.0.1:${sipPort} SIP/2.0`, 'SIP out udp: SIP/2.0 180 Ringing']));
     expect(lines.filter((l) => l.level >= 30 && l.msg.startsWith('SIP in '))).toEqual([]); // not at info unless CONCLAVE_SIP_TRACE=true
+
+    // debug: the transactions' states, the dialog's life, the media leg's.
+    const debug = lines.filter((l) => l.level === 20).map((l) => l.msg);
+    expect(debug).toEqual(expect.arrayContaining([expect.stringMatching(/^SIP transaction z9hG4bK\S*\|INVITE: accepted$/), expect.stringMatching(/^SIP transaction z9hG4bK\S*\|BYE: completed$/)]));
+    await vi.waitFor(() =>
+      expect(lines.filter((l) => l.level === 20 && l.msg.includes(callSid)).map((l) => l.msg.replace(/: RTP port .*/, ''))).toEqual([
+        `media leg of ${callSid} opened`,
+        `SIP dialog of ${callSid} established (inbound)`,
+        `SIP dialog of ${callSid} confirmed (ACK received)`,
+        `SIP dialog of ${callSid} ended by the Conclave side: hangup`,
+        `media leg of ${callSid} closed: hung-up`,
+      ]),
+    );
   });
 
   it('is 404 for a call the account does not have', async () => {

@@ -40,6 +40,7 @@ import { SipTrunkRegistration } from './sip-trunk-registration.js';
 import { observedTransport, type SipMessageObserver } from './observed-transport.js';
 import type { SipMessageBuffer } from '../../sip/trace/sip-message-buffer.js';
 import { sipTraceListener, type SipTraceLogger } from './sip-trace-log.js';
+import { logDialog, logMediaLeg, transactionStateLog, type SipDebugLogger } from './sip-debug-log.js';
 
 export interface SipGatewayOptions {
   host: string;
@@ -104,7 +105,7 @@ export interface SipCallMedia {
   crypto?: SdesCrypto;
 }
 
-export interface SipGatewayLogger extends MediaLogger, SipTraceLogger {
+export interface SipGatewayLogger extends MediaLogger, SipTraceLogger, SipDebugLogger {
   info(obj: object, msg: string): void;
 }
 
@@ -192,6 +193,7 @@ export class SipGateway {
       ...(hooks.domains ? { onRegister: (request, source, respond) => holder.gateway?.registrar?.receive(request, source, respond) } : {}),
       admission,
       onRefused: (request, source, action, cause) => floodLog.refused(request.method, source, action, cause),
+      onTransactionState: transactionStateLog(logger),
     });
     // The transports the combined transport speaks: TLS only when configured (else sips: is refused).
     const resolver = new SipResolver({ ...(options.dnsServers ? { servers: options.dnsServers } : {}), transports: tls ? ['udp', 'tcp', 'tls'] : ['udp', 'tcp'] });
@@ -266,6 +268,7 @@ export class SipGateway {
    */
   async openMedia(callSid: string, params: RtpLegParams): Promise<{ leg: MediaLeg; local: LocalAudio }> {
     const { leg, local } = await this.plane.openRtpLeg(callSid, params);
+    logMediaLeg(this.logger, leg, { port: local.port, codec: params.codec, ...(params.remote ? { remote: params.remote } : {}), srtp: params.srtp !== undefined });
     return { leg, local: { address: this.publicAddress, port: local.port, sessionId: String(randomInt(1, 2 ** 31)), sessionVersion: 1 } };
   }
 
@@ -282,6 +285,7 @@ export class SipGateway {
   /** Remembers a call's media until it ends. */
   track(call: SipCall, media: SipCallMedia): void {
     this.calls.set(call, media);
+    logDialog(this.logger, call, media.leg.callSid);
     call.on('ended', () => {
       this.calls.delete(call);
       this.hooks.phoneHold(media.leg.callSid, false);

@@ -44,6 +44,8 @@ export interface TransactionLayerOptions {
   admission?: RequestAdmission;
   /** A new request the admission refused (`refuse`: a 503 went back) or dropped. */
   onRefused?(request: SipRequest, source: SipDestination, action: 'refuse' | 'drop', cause: RefusalCause): void;
+  /** Every transaction's state changes (RFC 3261 §17), for the debug log. */
+  onTransactionState?: TransactionContext['onStateChange'];
 }
 
 export class SipTransactionLayer {
@@ -57,6 +59,7 @@ export class SipTransactionLayer {
       transport: options.transport,
       timers: options.timers ?? realTimers,
       timing: { ...DEFAULT_TIMING, ...options.timing },
+      ...(options.onTransactionState ? { onStateChange: options.onTransactionState } : {}),
     };
     // A request a stream transport could not deliver after all ends its transaction at once
     // (§17.1.4), so the TU fails over or fails the request instead of waiting for Timer B/F.

@@ -21,6 +21,8 @@ export interface TransactionContext {
   transport: SipTransport;
   timers: SipTimers;
   timing: SipTimerConfig;
+  /** Every state a transaction moves to, with why when it is Terminated (the debug log). */
+  onStateChange?(key: string, state: TransactionState, reason?: TerminationReason): void;
 }
 
 /** Why a transaction ended, for the transaction user. */
@@ -67,6 +69,7 @@ export abstract class Transaction {
 
   protected setState(state: TransactionState): void {
     this.stateValue = state;
+    this.context.onStateChange?.(this.key, state);
   }
 
   /** Starts a timer that is cancelled when it fires, or when the transaction terminates. */
@@ -101,6 +104,7 @@ export abstract class Transaction {
   protected terminate(reason: TerminationReason): void {
     if (this.closed) return;
     this.stateValue = 'terminated';
+    this.context.onStateChange?.(this.key, 'terminated', reason);
     for (const cancel of this.cancels) cancel();
     this.cancels.clear();
     for (const listener of this.terminatedListeners) listener(reason);

@@ -46,6 +46,7 @@ export class UaCore {
       onStrayResponse: (response) => this.guard(() => handlers.onStrayResponse(response)),
       ...(options.admission ? { admission: options.admission } : {}),
       ...(options.onRefused ? { onRefused: options.onRefused } : {}),
+      ...(options.onTransactionState ? { onTransactionState: options.onTransactionState } : {}),
     });
   }
 

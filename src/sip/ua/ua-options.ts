@@ -6,6 +6,7 @@
 import type { AudioCodec, RemoteAudio } from '../sdp/audio-session.js';
 import type { SipTimerConfig, SipTimers } from '../transaction/timing.js';
 import type { SipDestination, SipTransport } from '../transaction/transport.js';
+import type { TransactionContext } from '../transaction/transaction.js';
 import type { RefusalCause, RequestAdmission } from '../limits/request-admission.js';
 import type { SipMessage, SipRequest } from '../message.js';
 import type { SipCall } from './call.js';
@@ -50,6 +51,8 @@ export interface SipUserAgentOptions {
   admission?: RequestAdmission;
   /** A new request the admission refused with 503 (`refuse`) or dropped. */
   onRefused?(request: SipRequest, source: SipDestination, action: 'refuse' | 'drop', cause: RefusalCause): void;
+  /** Every transaction's state changes (RFC 3261 §17): the debug log. */
+  onTransactionState?: TransactionContext['onStateChange'];
 }
 
 /** Answers a REGISTER: the status, and the headers to add (Contact, Expires, WWW-Authenticate…). */
