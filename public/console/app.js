@@ -220,7 +220,8 @@ function tick() {
 // Conferences and participants.
 
 async function refreshConferences(current) {
-  const conferences = await current.api.conferences('in-progress');
+  // A conference is `init` until its second participant arrives (its first waits, hearing the wait music).
+  const conferences = (await Promise.all([current.api.conferences('init'), current.api.conferences('in-progress')])).flat();
   const withParticipants = await Promise.all(conferences.map(async (conference) => ({ conference, participants: await current.api.participants(conference.sid) })));
   await Promise.all(withParticipants.flatMap(({ participants }) => participants.map((participant) => nameOf(current, participant))));
   if (session !== current) return;
@@ -235,6 +236,7 @@ async function refreshConferences(current) {
       list.append(view.root);
       announce(`Conference ${conference.friendly_name} started`);
     }
+    setText(view.status, conference.status === 'init' ? 'waiting for a second participant' : 'in progress');
     updateConference(view, participants);
   }
   for (const [sid, view] of current.conferences) {
@@ -267,6 +269,7 @@ function conferenceView(conference) {
   const announceId = `announce-${conference.sid}`;
   const view = { sid: conference.sid, name: conference.friendly_name, rows: new Map() };
   view.summary = el('p', { class: 'summary' });
+  view.status = el('span', { class: 'status' });
   view.duration = el('span', { class: 'duration', 'data-since': conference.date_created }, durationSince(conference.date_created));
   view.list = el('ul', { class: 'participants', 'aria-label': `Participants of ${conference.friendly_name}` });
   const url = el('input', { id: announceId, type: 'url', required: true, placeholder: 'https://example.com/announcement.xml' });
@@ -274,7 +277,7 @@ function conferenceView(conference) {
     'section',
     { class: 'conference', 'aria-labelledby': titleId, 'data-conference-sid': conference.sid },
     el('h3', { id: titleId }, conference.friendly_name),
-    el('p', { class: 'meta' }, el('span', {}, conference.sid), ' · in progress for ', view.duration),
+    el('p', { class: 'meta' }, el('span', {}, conference.sid), ' · ', view.status, ' for ', view.duration),
     view.summary,
     view.list,
     el(

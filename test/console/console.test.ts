@@ -14,7 +14,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { simulatedAudio, untilHearing } from '../helpers/hearing.js';
 import { SipPhone } from '../helpers/sip-phone.js';
-import { ownNumber, startTestApp, type TestApp } from '../helpers/test-app.js';
+import { ownNumber, placeCall, startTestApp, type TestApp } from '../helpers/test-app.js';
 import { answer, startReceiver, type Receiver } from '../helpers/webhook-receiver.js';
 import { until } from '../helpers/until.js';
 
@@ -35,9 +35,10 @@ interface Console {
 }
 
 /** Opens the console at `hash` and signs in, with the AuthToken or with an API key. */
-async function openConsole(t: TestApp, hash = '', key?: { sid: string; secret: string }): Promise<Console> {
+async function openConsole(t: TestApp, hash = '', key?: { sid: string; secret: string }, prepare?: (browser: BrowserContext) => Promise<void>): Promise<Console> {
   const profile = await mkdtemp(join(tmpdir(), 'conclave-console-chromium-'));
   const browser = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_FLAGS });
+  await prepare?.(browser);
   const page = browser.pages()[0] ?? (await browser.newPage());
   const requested: string[] = [];
   page.on('request', (request) => requested.push(request.url()));
@@ -155,6 +156,31 @@ describe('the web console', () => {
       return list[0]?.sid;
     }, 5000, `conference ${ROOM}`);
   }
+});
+
+describe('the console without the live event stream', () => {
+  let t: TestApp;
+  let c: Console | undefined;
+  beforeEach(async () => {
+    t = await startTestApp('sqlite');
+  });
+  afterEach(async () => {
+    await closeConsole(c);
+    await t?.close();
+  });
+
+  it('says so and polls the REST API instead: a conference still appears and its buttons still work', async () => {
+    c = await openConsole(t, '', undefined, async (context) => {
+      await context.route('**/Events', (route) => route.fulfill({ status: 404, body: '' }));
+    });
+    const page = c.page;
+    await expect.poll(() => page.locator('#stream-state').textContent()).toContain('not offered');
+    const callSid = await placeCall(t, 'sim:poller;tone=300', `<Response><Dial><Conference>${ROOM}</Conference></Dial></Response>`);
+    const room = page.getByRole('region', { name: ROOM });
+    await room.locator(`li[data-call-sid="${callSid}"]`).waitFor({ timeout: 10_000 });
+    await room.getByRole('button', { name: 'Mute sim:poller;tone=300' }).click();
+    await expect.poll(() => room.locator(`li[data-call-sid="${callSid}"] .flags`).textContent()).toBe('muted');
+  });
 });
 
 describe('a SIP call in the console', () => {
