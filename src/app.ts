@@ -56,6 +56,8 @@ import { ConclaveMetrics } from './metrics/conclave-metrics.js';
 import { Readiness } from './metrics/readiness.js';
 import { buildMetricsServer } from './http/metrics-server.js';
 import type { Observability } from './http/routes/health.js';
+import { LiveEvents, type LiveEventsOptions } from './events/live-events.js';
+import { registerEventRoutes } from './http/routes/events.js';
 import { registerSipMessageRoutes } from './http/routes/sip-messages.js';
 import { SipMessageBuffer } from './sip/trace/sip-message-buffer.js';
 import { logConferenceEvent, loggedCallProgress } from './services/calls/call-lifecycle-log.js';
@@ -98,6 +100,8 @@ export interface AppOptions {
    * `conclave join` shares the store with a running server whose calls are really live.
    */
   sweepOrphanCalls?: boolean;
+  /** The live event stream's per-client buffer and keep-alive (tests; the defaults otherwise). */
+  liveEventStreams?: LiveEventsOptions['stream'];
 }
 
 const systemClock: Clock = { now: () => Date.now() };
@@ -161,6 +165,17 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
   let apiUrl = `http://${config.http.host}:${config.http.port}`;
   // Each call's life in the log, one info line a step (created, ringing, answered, ended).
   const webhooks = loggedCallProgress(new CallWebhooks(webhookClient, signed, tokenOf, (twiml) => void parseTwiml(twiml), () => apiUrl), logger);
+  // The live event stream (routes/events.ts): conference events from the bus, every call's
+  // progress, gathers and recording moves through the notifiers, the other nodes' by the channel.
+  const live = new LiveEvents({
+    bus,
+    ...(channel ? { cluster: { channel, notify: (messages) => store.notifyCluster(messages) } } : {}),
+    baseUrl: () => apiUrl,
+    onRelayError: (error, dropped) => logger.warn({ err: error, dropped }, 'could not relay live events to the other nodes; they reach only the streams of this node until the database answers'),
+    ...(options.liveEventStreams ? { stream: options.liveEventStreams } : {}),
+    onOverflow: (accountSid) => logger.info({ accountSid }, 'closed a live event stream whose client did not keep up; it can resume with Last-Event-ID'),
+  });
+  const progress = live.tapCalls(webhooks);
   const conferenceCallbacks = new ConferenceCallbacks(store, node, new ConferenceWebhooks(signed), logger);
   bus.subscribe((event) => conferenceCallbacks.onEvent(event));
   bus.subscribe((event) => logConferenceEvent(logger, event));
@@ -170,7 +185,7 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
   shutdown.add('status callbacks', () => callbacks.close());
   if (options.sweepOrphanCalls && store.kind === 'sqlite') {
     // After the callbacks are wired: the dead run's completed and leave callbacks are owed.
-    const swept = await sweepOrphanCalls(core, webhooks);
+    const swept = await sweepOrphanCalls(core, progress);
     if (swept > 0) logger.warn({ swept }, 'ended calls left live by a previous run that did not stop cleanly');
     // And the conference callbacks a run that stopped abruptly had queued but not sent.
     await conferenceCallbacks.drainHomed();
@@ -261,7 +276,7 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
   const liveRecordings = new LiveRecordings(core, {
     taps: new MediaRecorderTaps(plane),
     storage: recordingStorage,
-    notifier: new RecordingWebhooks(signed, () => apiUrl),
+    notifier: live.tapRecordings(new RecordingWebhooks(signed, () => apiUrl)),
     logger,
     callIsHere: (callSid: string): boolean => engine.live(callSid) !== undefined,
   });
@@ -281,7 +296,7 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
   const engine: CallEngine = new CallEngine(core, {
     dialer: new EndpointRouter(new SimulatedDialer(logger, plane, (url) => audio.fetchSound(url)), () => sip, logger),
     twiml: webhooks,
-    notifier: webhooks,
+    notifier: progress,
     audio,
     keypad: new CallKeypad(plane),
     voice: new CallVoiceActivity(plane),
@@ -332,6 +347,9 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
   const sipMessages = new SipMessageBuffer();
   registerSipMessageRoutes(http, services, sipMessages);
   shutdown.add('HTTP', () => http.close());
+  registerEventRoutes(http, live);
+  // Before HTTP: an open stream would keep it from closing.
+  shutdown.add('live event streams', async () => live.close());
   const shutdownTimeoutMs = config.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
 
   return {
@@ -404,7 +422,7 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
             sipAddress: sip && config.sip ? `${config.sip.publicAddress}:${sip.port}` : null,
             logger,
             onDeath: async (dead) => {
-              const { moved, ended } = await reapNode(services, webhooks, dead);
+              const { moved, ended } = await reapNode(services, progress, dead);
               await liveRecordings.recoverLeftovers((nodeId) => nodeId === dead);
               logger.warn({ node: dead, conferencesMoved: moved, callsEnded: ended }, 'cleared a dead node');
             },

@@ -166,6 +166,8 @@ export interface ConferenceNotifier {
 export interface CallNotifier {
   /** A call reached a progress event; sent only if the call's `StatusCallbackEvent` asks for it. */
   callProgress(call: Call, event: CallProgressEvent, detail?: ProgressDetail): void;
+  /** A `<Gather>` ended with what it gathered (the live event stream tells it; no callback does). */
+  gathered?(call: Call, report: GatherReport): void;
 }
 
 export type AudioRequest =

@@ -8,6 +8,7 @@
  */
 
 import type { ConferenceEvent } from './events.js';
+import type { LiveEvent } from './live-event.js';
 
 /** `left`: stopped cleanly, after ending its own calls — nobody has anything to clear. */
 export type NodeState = 'live' | 'dead' | 'left';
@@ -52,7 +53,7 @@ export interface CommandReply {
 /**
  * A message of the cluster channel (PostgreSQL NOTIFY), in commit order: a conference event,
  * a command for a node, the answer to a request, a node declared dead, a conference whose home
- * moved, or "re-read this conference" (an event too large to carry).
+ * moved, "re-read this conference" (an event too large to carry), or live-stream events.
  */
 export type ClusterMessage =
   | { t: 'event'; event: ConferenceEvent }
@@ -61,7 +62,9 @@ export type ClusterMessage =
   | { t: 'node-dead'; node: string }
   | { t: 'home'; conference: string; node: string }
   | { t: 'resync'; account: string; conference: string }
-  | { t: 'sync'; token: string };
+  | { t: 'sync'; token: string }
+  /** Live-stream events that only the node where they happened knows (calls, recordings, gathers), from `from`'s run. */
+  | { t: 'live'; from: string; events: LiveEvent[] };
 
 /** The listening side of the cluster channel. */
 export interface ClusterChannel {

@@ -108,16 +108,24 @@ export class CallWebhooks implements TwimlSource, CallNotifier, DocumentFetcher 
     this.sequence.set(call.sid, sequenceNumber + 1);
     if (event === 'completed') this.sequence.delete(call.sid);
     const params: Record<string, string> = {
-      ...callParams(call),
+      ...callProgressParams(call, event, detail),
       CallbackSource: 'call-progress-events',
       SequenceNumber: String(sequenceNumber),
-      Timestamp: rfc2822(call.dateUpdated),
     };
-    if (event === 'completed') {
-      params.CallDuration = String(call.duration ?? 0);
-      params.Duration = String(Math.ceil((call.duration ?? 0) / 60));
-      if (detail.sipResponseCode !== undefined) params.SipResponseCode = String(detail.sipResponseCode);
-    }
     this.callbacks.send(call.sid, call.accountSid, call.statusCallback, call.statusCallbackMethod, params);
   }
+}
+
+/**
+ * What a call status callback says of a progress event (the live event stream sends the same,
+ * without the callback's own `CallbackSource` and per-callback `SequenceNumber`).
+ */
+export function callProgressParams(call: Call, event: CallProgressEvent, detail: ProgressDetail = {}): Record<string, string> {
+  const params: Record<string, string> = { ...callParams(call), Timestamp: rfc2822(call.dateUpdated) };
+  if (event === 'completed') {
+    params.CallDuration = String(call.duration ?? 0);
+    params.Duration = String(Math.ceil((call.duration ?? 0) / 60));
+    if (detail.sipResponseCode !== undefined) params.SipResponseCode = String(detail.sipResponseCode);
+  }
+  return params;
 }

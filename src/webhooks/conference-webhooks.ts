@@ -83,38 +83,45 @@ export class ConferenceWebhooks implements ConferenceNotifier {
    * for each callback it takes from the outbox, in number order (services/conference-callbacks.ts).
    */
   conferenceEvent(event: ConferenceEvent): void {
-    const { conference } = event;
-    const callback = conference.statusCallback;
+    const callback = event.conference.statusCallback;
     if (!callback || event.sequence === undefined) return;
-    const sequenceNumber = event.sequence;
-
-    const params: Record<string, string> = {
-      AccountSid: conference.accountSid,
-      ConferenceSid: conference.sid,
-      FriendlyName: conference.friendlyName,
-      StatusCallbackEvent: callbackEventName(event),
-      SequenceNumber: String(sequenceNumber),
-      Timestamp: rfc2822(event.at),
-    };
-    if (event.type === 'announcement') {
-      params.AnnounceUrl = event.url;
-      // An announcement to one participant carries that participant, as its other events do.
-      if (event.listener) Object.assign(params, participantParams(event.listener));
-      else if (event.callSid) params.CallSid = event.callSid;
-      if (event.reason) params.ReasonAnnouncementFailed = event.reason;
-    }
-    if ('participant' in event) {
-      Object.assign(params, participantParams(event.participant));
-      if (event.leaveReason) params.ReasonParticipantLeft = REASON_LEFT[event.leaveReason];
-      if (event.callStatus) params.ParticipantCallStatus = event.callStatus;
-    }
-    if (event.type === 'end') {
-      if (conference.reasonConferenceEnded) params.ReasonConferenceEnded = conference.reasonConferenceEnded;
-      const reason = endMessage(conference, event.endedBy);
-      if (reason) params.Reason = reason;
-      if (conference.callSidEndingConference) params.CallSidEndingConference = conference.callSidEndingConference;
-      if (event.endedBy?.label) params.ParticipantLabelEndingConference = event.endedBy.label;
-    }
-    this.callbacks.send(conference.sid, conference.accountSid, callback.url, callback.method, params);
+    const { conference } = event;
+    this.callbacks.send(conference.sid, conference.accountSid, callback.url, callback.method, conferenceEventParams(event));
   }
+}
+
+/**
+ * The parameters Twilio's conference status callback carries for the event (the live event
+ * stream sends the same); `SequenceNumber` only when the event was numbered for a callback.
+ */
+export function conferenceEventParams(event: ConferenceEvent): Record<string, string> {
+  const { conference } = event;
+  const params: Record<string, string> = {
+    AccountSid: conference.accountSid,
+    ConferenceSid: conference.sid,
+    FriendlyName: conference.friendlyName,
+    StatusCallbackEvent: callbackEventName(event),
+    ...(event.sequence !== undefined ? { SequenceNumber: String(event.sequence) } : {}),
+    Timestamp: rfc2822(event.at),
+  };
+  if (event.type === 'announcement') {
+    params.AnnounceUrl = event.url;
+    // An announcement to one participant carries that participant, as its other events do.
+    if (event.listener) Object.assign(params, participantParams(event.listener));
+    else if (event.callSid) params.CallSid = event.callSid;
+    if (event.reason) params.ReasonAnnouncementFailed = event.reason;
+  }
+  if ('participant' in event) {
+    Object.assign(params, participantParams(event.participant));
+    if (event.leaveReason) params.ReasonParticipantLeft = REASON_LEFT[event.leaveReason];
+    if (event.callStatus) params.ParticipantCallStatus = event.callStatus;
+  }
+  if (event.type === 'end') {
+    if (conference.reasonConferenceEnded) params.ReasonConferenceEnded = conference.reasonConferenceEnded;
+    const reason = endMessage(conference, event.endedBy);
+    if (reason) params.Reason = reason;
+    if (conference.callSidEndingConference) params.CallSidEndingConference = conference.callSidEndingConference;
+    if (event.endedBy?.label) params.ParticipantLabelEndingConference = event.endedBy.label;
+  }
+  return params;
 }

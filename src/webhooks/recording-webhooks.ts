@@ -21,21 +21,7 @@ export class RecordingWebhooks {
     const callback = recording.statusCallback;
     const event = callbackEvent(recording);
     if (!callback || !event || !callback.events.includes(event)) return;
-    const params: Record<string, string> = {
-      AccountSid: recording.accountSid,
-      CallSid: recording.callSid ?? '',
-      RecordingSid: recording.sid,
-      RecordingUrl: recordingUrl(this.baseUrl(), recording),
-      RecordingStatus: event,
-      RecordingDuration: String(recording.duration ?? 0),
-      RecordingChannels: String(recording.channels),
-      RecordingStartTime: rfc2822(recording.startTime),
-      RecordingSource: recording.source,
-      RecordingTrack: recording.track,
-      ErrorCode: String(recording.errorCode ?? 0),
-    };
-    if (recording.conferenceSid) params.ConferenceSid = recording.conferenceSid;
-    this.callbacks.send(recording.sid, recording.accountSid, callback.url, callback.method, params);
+    this.callbacks.send(recording.sid, recording.accountSid, callback.url, callback.method, recordingParams(recording, this.baseUrl(), event));
   }
 }
 
@@ -48,4 +34,26 @@ function callbackEvent(recording: Recording): RecordingCallbackEvent | undefined
     default:
       return undefined;
   }
+}
+
+/**
+ * What a recording status callback says of the recording in `status` (the live event stream
+ * sends the same for every status the recording moves through).
+ */
+export function recordingParams(recording: Recording, baseUrl: string, status: string = recording.status): Record<string, string> {
+  const params: Record<string, string> = {
+    AccountSid: recording.accountSid,
+    CallSid: recording.callSid ?? '',
+    RecordingSid: recording.sid,
+    RecordingUrl: recordingUrl(baseUrl, recording),
+    RecordingStatus: status,
+    RecordingDuration: String(recording.duration ?? 0),
+    RecordingChannels: String(recording.channels),
+    RecordingStartTime: rfc2822(recording.startTime),
+    RecordingSource: recording.source,
+    RecordingTrack: recording.track,
+    ErrorCode: String(recording.errorCode ?? 0),
+  };
+  if (recording.conferenceSid) params.ConferenceSid = recording.conferenceSid;
+  return params;
 }

@@ -23,6 +23,7 @@ export type GatherOutcome = { kind: 'action'; source: CallApplicationSource } | 
 export async function runGather(rt: CallRuntime, call: Call, verb: GatherVerb, signal: AbortSignal, document: CallApplicationSource): Promise<GatherOutcome> {
   const report = await collectKeys(rt, call, verb, signal);
   if (report === undefined) return { kind: 'hangup' };
+  rt.notifier.gathered?.(call, report);
   if (report.digits === '' && !verb.actionOnEmptyResult) return { kind: 'next' };
   const action = verb.action ?? (document.kind === 'url' ? document.url : undefined);
   if (action === undefined) {

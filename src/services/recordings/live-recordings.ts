@@ -22,6 +22,8 @@ import type { RecordingChange, RecordingScope, StartCallRecording } from './cont
 /** Tells a recording's status callback (webhooks/recording-webhooks.ts). */
 export interface RecordingNotifier {
   recordingStatus(recording: Recording): void;
+  /** Any other move (paused, resumed, stopped, processing): no callback, the live event stream tells it. */
+  recordingMoved?(recording: Recording): void;
 }
 
 export interface RecordingLogger {
@@ -354,6 +356,7 @@ export class LiveRecordings {
     });
     // Told: its start (in start()), and how it ended; pauses and resumes are not callback events.
     if (stored && (status === 'completed' || status === 'absent')) this.ports.notifier.recordingStatus(next);
+    else if (stored) this.ports.notifier.recordingMoved?.(next);
     return next;
   }
 
