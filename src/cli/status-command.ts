@@ -1,6 +1,6 @@
 /**
  * `conclave status`: what a running server has live, through its REST API as any client would
- * see it — the conferences in progress with their participants, and how many calls are queued,
+ * see it — the live conferences (started, or waiting to start: `init`) with their participants, and how many calls are queued,
  * ringing and in progress (lists of up to 1,000 each; more shows as "1000+").
  */
 import { parseArgs } from 'node:util';
@@ -25,6 +25,7 @@ const PAGE = 1000;
 interface ConferenceJson {
   sid: string;
   friendly_name: string;
+  status: 'init' | 'in-progress' | 'completed';
   date_created: string;
 }
 interface ParticipantJson {
@@ -51,29 +52,36 @@ export function parseStatusFlags(argv: string[]): { configArgs: string[] } {
 
 export async function runStatus(config: Config, now: Date = new Date()): Promise<string> {
   const api = serverApi(config);
-  const [conferences, queued, ringing, inProgress] = await Promise.all([
-    api.request<{ conferences: ConferenceJson[] }>('GET', `/Conferences.json?Status=in-progress&PageSize=${PAGE}`).then((page) => page.conferences),
+  const [waiting, started, queued, ringing, inProgress] = await Promise.all([
+    liveConferences(api, 'init'),
+    liveConferences(api, 'in-progress'),
     countCalls(api, 'queued'),
     countCalls(api, 'ringing'),
     countCalls(api, 'in-progress'),
   ]);
+  const conferences = [...started, ...waiting];
   const participants = await Promise.all(
     conferences.map((conference) => api.request<{ participants: ParticipantJson[] }>('GET', `/Conferences/${conference.sid}/Participants.json?PageSize=${PAGE}`).then((page) => page.participants)),
   );
   const lines = [
     `Conclave at ${api.baseUrl}, account ${api.accountSid}`,
     `Live calls: ${inProgress} in progress, ${ringing} ringing, ${queued} queued`,
-    conferences.length === 0 ? 'No conference in progress.' : `Conferences in progress: ${conferences.length}`,
+    conferences.length === 0 ? 'No live conference.' : `Live conferences: ${conferences.length}`,
   ];
   conferences.forEach((conference, i) => {
     const people = participants[i]!;
-    lines.push(`  ${conference.friendly_name}  ${conference.sid}  ${people.length} participant${people.length === 1 ? '' : 's'}, up ${since(conference.date_created, now)}`);
+    const state = conference.status === 'init' ? 'waiting to start' : `up ${since(conference.date_created, now)}`;
+    lines.push(`  ${conference.friendly_name}  ${conference.sid}  ${people.length} participant${people.length === 1 ? '' : 's'}, ${state}`);
     for (const p of people) {
       const flags = [p.muted && 'muted', p.hold && 'on hold', p.coaching && 'coaching', p.status !== 'connected' && p.status].filter(Boolean);
       lines.push(`    ${p.call_sid}${p.label ? `  ${p.label}` : ''}${flags.length > 0 ? `  (${flags.join(', ')})` : ''}`);
     }
   });
   return `${lines.join('\n')}\n`;
+}
+
+function liveConferences(api: ServerApi, status: 'init' | 'in-progress'): Promise<ConferenceJson[]> {
+  return api.request<{ conferences: ConferenceJson[] }>('GET', `/Conferences.json?Status=${status}&PageSize=${PAGE}`).then((page) => page.conferences);
 }
 
 async function countCalls(api: ServerApi, status: string): Promise<string> {

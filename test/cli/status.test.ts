@@ -68,7 +68,7 @@ describe('conclave status against a running server', () => {
     const empty = await status();
     expect(empty).toMatchObject({ code: 0, stderr: '' });
     expect(empty.stdout).toContain('Live calls: 0 in progress, 0 ringing, 0 queued');
-    expect(empty.stdout).toContain('No conference in progress.');
+    expect(empty.stdout).toContain('No live conference.');
 
     const twiml = '<Response><Dial><Conference>standup</Conference></Dial></Response>';
     const sids: string[] = [];
@@ -87,7 +87,7 @@ describe('conclave status against a running server', () => {
     );
     expect(live.code).toBe(0);
     expect(live.stdout).toContain('Live calls: 2 in progress, 0 ringing, 0 queued');
-    expect(live.stdout).toMatch(/Conferences in progress: 1\n {2}standup {2}CF[0-9a-f]{32} {2}2 participants, up \d+m \d\ds\n/);
+    expect(live.stdout).toMatch(/Live conferences: 1\n {2}standup {2}CF[0-9a-f]{32} {2}2 participants, up \d+m \d\ds\n/);
     for (const sid of sids) expect(live.stdout).toContain(`    ${sid}`);
   }, 60_000);
 
