@@ -68,6 +68,7 @@ async function main(argv: string[]): Promise<void> {
       `Owner account (${where}):`,
       `  Account SID: ${credentials.accountSid}`,
       `  Auth token:  ${credentials.authToken}`,
+      `Console: ${url}/console (sign in with the Account SID and Auth token above)`,
       `Try: curl -u ${credentials.accountSid}:${credentials.authToken} ${url}/2010-04-01/Accounts/${credentials.accountSid}/Conferences.json`,
       '',
     ].join('\n'),

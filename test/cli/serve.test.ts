@@ -75,6 +75,7 @@ describe('conclave serve', () => {
     const out = await banner(first);
     expect(out).toMatch(/^Conclave is listening on http:\/\/127\.0\.0\.1:\d+\/2010-04-01$/m);
     expect(out).toContain(`Store: SQLite at ${db}`);
+    expect(out).toMatch(/^Console: http:\/\/127\.0\.0\.1:\d+\/console \(sign in with the Account SID and Auth token above\)$/m);
     expect(out).toMatch(/^SIP: sip:<number>@127\.0\.0\.1:\d+ \(UDP and TCP\); RTP ports 10000-20000$/m);
     const sid = field(out, 'Account SID');
     const token = field(out, 'Auth token');
