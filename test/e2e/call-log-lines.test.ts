@@ -2,7 +2,7 @@
  * What a person reading Conclave's log sees of a call (issue 15 §4): one info line per step —
  * created, ringing, answered, joined and left its conference, ended with its status and
  * duration — each with the CallSid (and ConferenceSid); an unreachable webhook is one warn line
- * (URL, error code, time taken) with no stack, which only debug has.
+ * (URL, error code, time taken) with no stack, which only debug has; so is a waitUrl that fails.
  */
 import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
@@ -88,5 +88,27 @@ describe('the log of a call', () => {
     expect(lines.filter((l) => l.level >= 30 && JSON.stringify(l).includes('    at '))).toEqual([]); // no stack at info and above
     const stacks = lines.filter((l) => l.level === 20 && l.callSid === callSid && l.err?.stack);
     expect(stacks).toHaveLength(level === 'debug' ? 1 : 0);
+  });
+
+  it('logs a waitUrl that does not answer in one warn line without a stack, and the call goes on', async () => {
+    const { lines, logger } = capture('info');
+    t = await startTestApp('sqlite', { logger });
+    const waitUrl = `http://127.0.0.1:${await closedPort()}/wait`;
+    const created = await t.request('POST', `/2010-04-01/Accounts/${t.accountSid}/Calls.json`, {
+      form: { To: 'sim:alice', From: '+15005550006', Twiml: `<Response><Dial><Conference waitUrl="${waitUrl}">lobby</Conference></Dial></Response>` },
+    });
+    const callSid = created.json<{ sid: string }>().sid;
+    const failure = await vi.waitFor(
+      () => {
+        const found = lines.find((l) => l.level === 40 && l.callSid === callSid);
+        expect(found).toBeDefined();
+        return found!;
+      },
+      { timeout: 10_000 },
+    );
+    expect(failure.msg).toMatch(new RegExp(`gave nothing to play \\(playing the default .* music\\): POST ${waitUrl}: ECONNREFUSED, error 11200$`));
+    expect(failure).toMatchObject({ url: waitUrl, code: 11200 });
+    expect(lines.filter((l) => l.level >= 30 && JSON.stringify(l).includes('    at '))).toEqual([]);
+    expect((await t.request('GET', `/2010-04-01/Accounts/${t.accountSid}/Calls/${callSid}.json`)).json()).toMatchObject({ status: 'in-progress' });
   });
 });

@@ -24,6 +24,7 @@ import type { CallLogger } from './call-runtime.js';
 import { RedirectLoopGuard } from './redirect-loop-guard.js';
 import { readAudioDocument, resolveAudio, type AudioDocument } from './resolve-audio.js';
 import { sleep } from './sleep.js';
+import { logFailure } from './application-error-log.js';
 
 export interface AudioUrlRequest {
   url: string;
@@ -98,7 +99,7 @@ export class ConferenceAudioScheduler {
       .then(
         () => told('end'),
         (error: unknown) => {
-          this.logger.warn({ err: error, url: announce.url, target }, 'AnnounceUrl could not be played');
+          logFailure(this.logger, { url: announce.url, target }, 'AnnounceUrl could not be played', error);
           told('fail', (error as Error).message);
         },
       );
@@ -183,10 +184,10 @@ export class ConferenceAudioScheduler {
       } catch (error) {
         if (signal.aborted) return;
         if (pass === 0) {
-          this.logger.warn({ err: error, callSid, url: next.url }, `${name} gave nothing to play; playing the default ${music} music`);
+          logFailure(this.logger, { callSid, url: next.url }, `${name} gave nothing to play (playing the default ${music} music)`, error);
           await this.set(music, callSid, undefined);
         } else {
-          this.logger.warn({ err: error, callSid, url: next.url }, `${name} gave nothing to play; the last audio it gave plays on`);
+          logFailure(this.logger, { callSid, url: next.url }, `${name} gave nothing to play (the last audio it gave plays on)`, error);
         }
         return;
       }

@@ -16,6 +16,7 @@ import type { GatherVerb } from '../../twiml/verbs.js';
 import type { CallApplicationSource } from './call-application.js';
 import type { CallRuntime } from './call-runtime.js';
 import { runPrompt } from './run-prompt.js';
+import { logFailure } from './application-error-log.js';
 
 /** Where a Gather goes: the action with what was gathered, on with the document, or nowhere (hung up). */
 export type GatherOutcome = { kind: 'action'; source: CallApplicationSource } | { kind: 'next' } | { kind: 'hangup' };
@@ -77,7 +78,7 @@ function collectKeys(rt: CallRuntime, call: Call, verb: GatherVerb, signal: Abor
       // The timeout counts from the end of the prompts (or the key that cut them short).
       if (!signal.aborted) waitForKey();
     })().catch((error: unknown) => {
-      rt.logger.warn({ callSid: call.sid, err: error }, '<Gather>: a prompt failed; waiting for keys');
+      logFailure(rt.logger, { callSid: call.sid }, '<Gather>: a prompt failed (waiting for keys)', error);
       prompting = false;
       if (!signal.aborted) waitForKey();
     });

@@ -14,6 +14,7 @@ import type { RecordVerb } from '../../twiml/verbs.js';
 import { recordingCallback } from '../recordings/recording-callback.js';
 import type { CallApplicationSource } from './call-application.js';
 import type { CallRuntime } from './call-runtime.js';
+import { logFailure } from './application-error-log.js';
 
 export type RecordOutcome = { kind: 'action'; source: CallApplicationSource } | { kind: 'next' } | { kind: 'hangup' };
 
@@ -34,7 +35,7 @@ export async function runRecord(rt: CallRuntime, call: Call, verb: RecordVerb, s
       statusCallback: recordingCallback(verb.recordingStatusCallback, verb.recordingStatusCallbackMethod, verb.recordingStatusCallbackEvent),
     });
   } catch (error) {
-    rt.logger.warn({ err: error, callSid: call.sid }, '<Record>: could not record; the next verb runs');
+    logFailure(rt.logger, { callSid: call.sid }, '<Record>: could not record (the next verb runs)', error);
     return { kind: 'next' };
   }
   const digits = recording.status === 'absent' ? '' : await untilEnd(rt, call, verb, signal);
@@ -46,7 +47,7 @@ export async function runRecord(rt: CallRuntime, call: Call, verb: RecordVerb, s
   if (signal.aborted) {
     // Twilio requests the action after a hang-up too, so the app learns of the recording.
     if (source?.kind === 'url' && ended.status === 'completed') {
-      void rt.twiml.fetch({ call, ...source }).catch((error: unknown) => rt.logger.warn({ err: error, callSid: call.sid }, '<Record>: the action after the hang-up failed'));
+      void rt.twiml.fetch({ call, ...source }).catch((error: unknown) => logFailure(rt.logger, { callSid: call.sid }, '<Record>: the action after the hang-up failed', error));
     }
     return { kind: 'hangup' };
   }

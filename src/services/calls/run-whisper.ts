@@ -16,6 +16,7 @@ import type { CallRuntime } from './call-runtime.js';
 import { RedirectLoopGuard } from './redirect-loop-guard.js';
 import { runGather } from './run-gather.js';
 import { runPrompt } from './run-prompt.js';
+import { logFailure } from './application-error-log.js';
 
 /** Whether the whisper let the call through (`bridge`) or declined it (`hangup`, also when aborted). */
 export type WhisperOutcome = 'bridge' | 'hangup';
@@ -47,7 +48,7 @@ async function load(
     if (document.warnings.length > 0) rt.logger.warn({ callSid: call.sid, warnings: document.warnings }, `whisper TwiML warnings: ${document.warnings.join('; ')}`);
     return { document, source: { kind: 'url', url: fetched.url, method: source.method, fallbackUrl: null, fallbackMethod: 'POST' } };
   } catch (error) {
-    if (!signal.aborted) rt.logger.warn({ callSid: call.sid, err: error }, `application error in the whisper: ${(error as Error).message}; the called party is not connected`);
+    if (!signal.aborted) logFailure(rt.logger, { callSid: call.sid }, 'application error in the whisper (the called party is not connected)', error);
     return undefined;
   }
 }
