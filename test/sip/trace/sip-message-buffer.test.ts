@@ -1,7 +1,7 @@
 /** The per-call SIP message buffer's bounds: messages per call, text size, how long ended calls stay, and Call-IDs no call claims. */
 import { describe, expect, it } from 'vitest';
 import { createRequest, createResponse, type SipMessage } from '../../../src/sip/message.js';
-import { KEEP_AFTER_END_MS, MAX_MESSAGES_PER_CALL, SIP_MESSAGE_TEXT_LIMIT, SipMessageBuffer } from '../../../src/sip/trace/sip-message-buffer.js';
+import { KEEP_AFTER_END_MS, MAX_MESSAGES_PER_CALL, MAX_TOTAL_BYTES, SIP_MESSAGE_TEXT_LIMIT, SipMessageBuffer } from '../../../src/sip/trace/sip-message-buffer.js';
 
 const local = { host: '127.0.0.1', port: 5060 };
 const remote = { host: '192.0.2.7', port: 5062 };
@@ -62,5 +62,20 @@ describe('SipMessageBuffer', () => {
     expect(buffer.messagesOf('CA2')).toHaveLength(1);
     buffer.bind('r0', 'CA3');
     expect(buffer.messagesOf('CA3')).toEqual([]); // long pushed out of the unclaimed pool
+  });
+
+  it(`keeps all the text under ${MAX_TOTAL_BYTES / 1024 / 1024} MB, dropping the oldest calls first`, () => {
+    const buffer = new SipMessageBuffer();
+    const calls = Math.ceil(MAX_TOTAL_BYTES / (MAX_MESSAGES_PER_CALL * SIP_MESSAGE_TEXT_LIMIT)) + 5;
+    const big = request('INFO', 'x', 'x'.repeat(SIP_MESSAGE_TEXT_LIMIT));
+    for (let c = 0; c < calls; c++) {
+      buffer.bind(`c${c}`, `CA${c}`);
+      big.headers.set('Call-ID', `c${c}`);
+      for (let i = 0; i < MAX_MESSAGES_PER_CALL; i++) buffer.record({ direction: 'in', transport: 'tcp', local, remote, message: big });
+    }
+    const kept = Array.from({ length: calls }, (_, c) => buffer.messagesOf(`CA${c}`).length);
+    expect(kept.at(-1)).toBe(MAX_MESSAGES_PER_CALL);
+    expect(kept[0]).toBe(0);
+    expect(kept.reduce((a, b) => a + b, 0) * SIP_MESSAGE_TEXT_LIMIT).toBeLessThanOrEqual(MAX_TOTAL_BYTES);
   });
 });
