@@ -92,6 +92,35 @@ describe('the SIP messages of a call', () => {
     );
   });
 
+  it('lists the messages of a call Conclave places to a phone, from its INVITE to the 200 to its BYE', async () => {
+    const callee = await SipPhone.open('callee', null, { answer: true });
+    try {
+      const created = await t.request('POST', `/2010-04-01/Accounts/${t.accountSid}/Calls.json`, {
+        form: { To: callee.uri, From: '+15005550006', Twiml: '<Response><Pause length="1"/><Hangup/></Response>' },
+      });
+      const callSid = created.json<{ sid: string }>().sid;
+      const url = `/2010-04-01/Accounts/${t.accountSid}/Calls/${callSid}/SipMessages.json`;
+      const messages = await vi.waitFor(
+        async () => {
+          const got = (await t.request('GET', url)).json<{ messages: SipMessageRecord[] }>().messages;
+          expect(got.at(-1)?.firstLine).toBe('SIP/2.0 200 OK');
+          expect(got.some((m) => m.firstLine.startsWith('BYE '))).toBe(true);
+          return got;
+        },
+        { timeout: 10_000 },
+      );
+      const lines = messages.map((m) => `${m.direction} ${m.firstLine.replace(/ sip:\S+/, '')}`);
+      expect(lines[0]).toBe('out INVITE SIP/2.0');
+      const at = (line: string): number => lines.indexOf(line);
+      expect(at('in SIP/2.0 200 OK')).toBeGreaterThan(0);
+      expect(at('out ACK SIP/2.0')).toBeGreaterThan(at('in SIP/2.0 200 OK'));
+      expect(at('out BYE SIP/2.0')).toBeGreaterThan(at('out ACK SIP/2.0'));
+      expect(messages[0]!.destination).toBe(callee.uri.replace(/^sip:callee@/, ''));
+    } finally {
+      await callee.close();
+    }
+  });
+
   it('is 404 for a call the account does not have', async () => {
     const res = await t.request('GET', `/2010-04-01/Accounts/${t.accountSid}/Calls/CA00000000000000000000000000000000/SipMessages.json`);
     expect(res.status).toBe(404);
