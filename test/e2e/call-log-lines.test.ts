@@ -9,6 +9,7 @@ import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { answer, startReceiver } from '../helpers/webhook-receiver.js';
 
 interface LogLine {
   level: number;
@@ -88,6 +89,23 @@ describe('the log of a call', () => {
     expect(lines.filter((l) => l.level >= 30 && JSON.stringify(l).includes('    at '))).toEqual([]); // no stack at info and above
     const stacks = lines.filter((l) => l.level === 20 && l.callSid === callSid && l.err?.stack);
     expect(stacks).toHaveLength(level === 'debug' ? 1 : 0);
+  });
+
+  it('says the HTTP status of a webhook that answers 500', async () => {
+    const { lines, logger } = capture('info');
+    t = await startTestApp('sqlite', { logger });
+    const web = await startReceiver((_r, response) => answer(response, 500, 'text/plain', 'boom'));
+    try {
+      const url = `${web.baseUrl}/voice`;
+      const created = await t.request('POST', `/2010-04-01/Accounts/${t.accountSid}/Calls.json`, { form: { To: 'sim:alice', From: '+15005550006', Url: url } });
+      const callSid = created.json<{ sid: string }>().sid;
+      await vi.waitFor(() => expect(lines.some((l) => l.msg.startsWith(`call ${callSid} ended`))).toBe(true), { timeout: 10_000 });
+      const failures = lines.filter((l) => l.level >= 40 && l.callSid === callSid);
+      expect(failures.map((l) => l.msg.replace(/after \d+ ms/, 'after N ms'))).toEqual([`webhook failed: POST ${url}: HTTP 500, error 11200, after N ms`]);
+      expect(failures[0]).toMatchObject({ status: 500, code: 11200 });
+    } finally {
+      await web.close();
+    }
   });
 
   it('logs a waitUrl that does not answer in one warn line without a stack, and the call goes on', async () => {

@@ -31,7 +31,7 @@ export function failureSummary(error: unknown): { fields: Record<string, unknown
     const what = status !== undefined ? `HTTP ${status}` : (causeCode ?? kind);
     return {
       fields: { method, url, kind, code, ...(status !== undefined ? { status } : {}), ...(causeCode ? { causeCode } : {}), ...(detail ? { detail } : {}) },
-      text: `${method} ${url}: ${what}${detail && detail !== what ? ` (${detail})` : ''}, error ${code}`,
+      text: `${method} ${url}: ${what}${detail && !detail.includes(what) ? ` (${detail})` : ''}, error ${code}`,
     };
   }
   const code = (error as { code?: unknown } | undefined)?.code;
