@@ -59,6 +59,8 @@ import type { Observability } from './http/routes/health.js';
 import { LiveEvents, type LiveEventsOptions } from './events/live-events.js';
 import { registerEventRoutes } from './http/routes/events.js';
 import { registerSipMessageRoutes } from './http/routes/sip-messages.js';
+import { registerCallTimelineRoutes } from './http/routes/call-timeline.js';
+import { CallTimelineBuffer } from './services/calls/call-timeline-buffer.js';
 import { SipMessageBuffer } from './sip/trace/sip-message-buffer.js';
 import { logConferenceEvent, loggedCallProgress } from './services/calls/call-lifecycle-log.js';
 
@@ -157,7 +159,16 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
           pool: () => store.poolFigures(),
         });
   if (metrics) store.listenToQueries(metrics.query);
-  const webhookClient = new WebhookClient({ defaultTimeoutMs: timeouts.twimlTimeoutMs, dispatcher: outbound, ...(metrics ? { observe: metrics.webhook } : {}) });
+  // Each call's timeline (Calls/{CallSid}/Timeline): its status moves and verbs through the notifier, its webhooks from the client.
+  const timeline = new CallTimelineBuffer();
+  const webhookClient = new WebhookClient({
+    defaultTimeoutMs: timeouts.twimlTimeoutMs,
+    dispatcher: outbound,
+    observe: (seconds, failure, report) => {
+      metrics?.webhook(seconds, failure);
+      timeline.webhookRequested(report);
+    },
+  });
   const callbacks = new CallbackQueue({ logger, client: webhookClient, timeoutMs: timeouts.callbackTimeoutMs });
   const tokenOf = async (accountSid: string): Promise<string> => (await store.findAccount(accountSid))?.authToken ?? '';
   const signed = new SignedCallbacks(callbacks, tokenOf, { logger });
@@ -175,7 +186,7 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
     ...(options.liveEventStreams ? { stream: options.liveEventStreams } : {}),
     onOverflow: (accountSid) => logger.info({ accountSid }, 'closed a live event stream whose client did not keep up; it can resume with Last-Event-ID'),
   });
-  const progress = live.tapCalls(webhooks);
+  const progress = timeline.tapCalls(live.tapCalls(webhooks));
   const conferenceCallbacks = new ConferenceCallbacks(store, node, new ConferenceWebhooks(signed), logger);
   bus.subscribe((event) => conferenceCallbacks.onEvent(event));
   bus.subscribe((event) => logConferenceEvent(logger, event));
@@ -346,6 +357,7 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
   // Each call's SIP messages, for its SipMessages resource (filled by the SIP gateway's trace).
   const sipMessages = new SipMessageBuffer();
   registerSipMessageRoutes(http, services, sipMessages);
+  registerCallTimelineRoutes(http, services, timeline);
   shutdown.add('HTTP', () => http.close());
   registerEventRoutes(http, live);
   // Before HTTP: an open stream would keep it from closing.

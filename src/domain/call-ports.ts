@@ -5,6 +5,7 @@
  */
 import type { Call, CallProgressEvent, HttpMethod } from './call.js';
 import type { Endpoint } from './endpoint.js';
+import type { VerbSummary } from './call-timeline.js';
 import type { ConferenceEvent } from './events.js';
 import type { Recording } from './recording.js';
 
@@ -168,6 +169,8 @@ export interface CallNotifier {
   callProgress(call: Call, event: CallProgressEvent, detail?: ProgressDetail): void;
   /** A `<Gather>` ended with what it gathered (the live event stream tells it; no callback does). */
   gathered?(call: Call, report: GatherReport): void;
+  /** A TwiML verb of the call starts (the call's timeline, domain/call-timeline.ts). */
+  verbStarted?(call: Call, verb: VerbSummary): void;
 }
 
 export type AudioRequest =

@@ -85,6 +85,8 @@ export class CallWebhooks implements TwimlSource, CallNotifier, DocumentFetcher 
       params,
       authToken: await this.tokenOf(request.call.accountSid),
       validate: this.validateTwiml,
+      // A verb's `action` (Dial, Gather, Record) is told what it did; a call's Url and a <Redirect> are not.
+      purpose: request.dial || request.record || request.gather ? 'action' : 'twiml',
       ...(request.signal ? { signal: request.signal } : {}),
     });
     return { twiml: result.twiml, url: result.url };
@@ -97,6 +99,7 @@ export class CallWebhooks implements TwimlSource, CallNotifier, DocumentFetcher 
       method: request.method,
       params: request.params,
       authToken: await this.tokenOf(request.accountSid),
+      purpose: 'document',
       ...(request.signal ? { signal: request.signal } : {}),
     });
     return { contentType: response.contentType, body: response.body.toString('utf8'), url: request.url };

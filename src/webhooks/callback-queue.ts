@@ -11,6 +11,7 @@
  * is dropped and logged, so a dead receiver costs only its own callbacks and memory stays
  * bounded. `enqueue` never throws and never waits.
  */
+import type { WebhookPurpose } from '../domain/call-timeline.js';
 import type { WebhookParams } from './signature.js';
 import { WebhookClient, withoutCredentials, type WebhookMethod } from './webhook-client.js';
 import { WebhookError } from './webhook-error.js';
@@ -20,6 +21,8 @@ export interface CallbackDelivery {
   method: WebhookMethod;
   params: WebhookParams;
   authToken: string;
+  /** Default `status-callback`. */
+  purpose?: WebhookPurpose;
 }
 
 /** The slice of a pino logger the queue uses. */
@@ -224,6 +227,7 @@ export class CallbackQueue {
     try {
       await this.client.request({
         ...delivery,
+        purpose: delivery.purpose ?? 'status-callback',
         timeoutMs: this.timeoutMs,
         signal: this.abort.signal,
         discardBody: true,

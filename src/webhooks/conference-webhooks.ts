@@ -86,7 +86,7 @@ export class ConferenceWebhooks implements ConferenceNotifier {
     const callback = event.conference.statusCallback;
     if (!callback || event.sequence === undefined) return;
     const { conference } = event;
-    this.callbacks.send(conference.sid, conference.accountSid, callback.url, callback.method, conferenceEventParams(event));
+    this.callbacks.send(conference.sid, conference.accountSid, callback.url, callback.method, conferenceEventParams(event), 'conference-status-callback');
   }
 }
 

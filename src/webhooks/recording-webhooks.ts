@@ -21,7 +21,7 @@ export class RecordingWebhooks {
     const callback = recording.statusCallback;
     const event = callbackEvent(recording);
     if (!callback || !event || !callback.events.includes(event)) return;
-    this.callbacks.send(recording.sid, recording.accountSid, callback.url, callback.method, recordingParams(recording, this.baseUrl(), event));
+    this.callbacks.send(recording.sid, recording.accountSid, callback.url, callback.method, recordingParams(recording, this.baseUrl(), event), 'recording-status-callback');
   }
 }
 

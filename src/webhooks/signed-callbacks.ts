@@ -9,6 +9,7 @@
  * 8 s, for about a minute — the call's end, stored once the database is back, is then told
  * too, instead of silently never. What still finds no token is given up with a warning.
  */
+import type { WebhookPurpose } from '../domain/call-timeline.js';
 import type { CallbackQueue } from './callback-queue.js';
 import type { WebhookMethod } from './webhook-client.js';
 
@@ -42,11 +43,11 @@ export class SignedCallbacks {
     await this.queue.idle();
   }
 
-  send(key: string, accountSid: string, url: string, method: WebhookMethod, params: Record<string, string>): void {
+  send(key: string, accountSid: string, url: string, method: WebhookMethod, params: Record<string, string>, purpose: WebhookPurpose = 'status-callback'): void {
     const previous = this.ordering.get(key) ?? Promise.resolve();
     const queued = previous
       .then(() => this.lookUp(accountSid))
-      .then((authToken) => this.queue.enqueue(key, { url, method, params, authToken }))
+      .then((authToken) => this.queue.enqueue(key, { url, method, params, authToken, purpose }))
       .catch((error: unknown) => this.options.logger?.warn({ err: error, url, key }, 'a status callback was given up: its account\'s auth token could not be read'));
     this.ordering.set(key, queued);
     void queued.then(() => {

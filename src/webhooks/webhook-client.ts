@@ -20,6 +20,7 @@ import { performance } from 'node:perf_hooks';
 import { fetch, Headers, type Dispatcher, type Response } from 'undici';
 import { defaultOutboundAgent } from '../net/outbound-agent.js';
 import { failureDetail, NO_USABLE_ANSWER, systemErrorCode } from '../net/retrieval-failure.js';
+import type { WebhookPurpose, WebhookRequestReport } from '../domain/call-timeline.js';
 import { signatureFor, type WebhookParams } from './signature.js';
 import { WebhookError, WebhookErrorCode, type WebhookErrorKind } from './webhook-error.js';
 
@@ -42,6 +43,8 @@ export interface WebhookRequest {
    * any size then succeeds, and `body` is empty.
    */
   discardBody?: boolean;
+  /** Why it is requested, as the observer is told (a call's timeline); default `twiml`. */
+  purpose?: WebhookPurpose;
 }
 
 export interface WebhookResponse {
@@ -69,6 +72,8 @@ export interface TwimlFetchRequest {
    * with a `<Response>` element.
    */
   validate?: (twiml: string) => void;
+  /** Default `twiml`. */
+  purpose?: WebhookPurpose;
 }
 
 export interface TwimlFetchResult {
@@ -92,8 +97,11 @@ export interface WebhookClientOptions {
   observe?: WebhookObserver;
 }
 
-/** A request's duration in seconds, and its failure's kind (undefined: a 2xx answer read in full). */
-export type WebhookObserver = (seconds: number, failure: WebhookErrorKind | undefined) => void;
+/**
+ * A request's duration in seconds, its failure's kind (undefined: a 2xx answer read in full), and
+ * the whole of it: why, where, the call it was for, the answer or the error (a call's timeline).
+ */
+export type WebhookObserver = (seconds: number, failure: WebhookErrorKind | undefined, report: WebhookRequestReport) => void;
 
 /** What Twilio sends as User-Agent. */
 export const TWILIO_USER_AGENT = 'TwilioProxy/1.1';
@@ -151,6 +159,20 @@ export class WebhookClient {
         ? error
         : transportError(error, method, shownUrl, { timedOut: timeout.aborted, aborted: request.signal?.aborted ?? false, timeoutMs });
     const started = performance.now();
+    const observed = (status: number | undefined, failed?: WebhookError): void => {
+      const seconds = (performance.now() - started) / 1000;
+      const callSid = request.params.CallSid;
+      this.observe(seconds, failed?.kind, {
+        purpose: request.purpose ?? 'twiml',
+        method,
+        url: shownUrl,
+        callSid: typeof callSid === 'string' ? callSid : undefined,
+        status,
+        errorCode: failed?.code,
+        error: failed?.message.slice(`${method} ${shownUrl}: `.length),
+        durationMs: Math.round(seconds * 1000),
+      });
+    };
     try {
       const response = await fetch(url, { method, headers, body, signal, redirect: 'follow', dispatcher: this.dispatcher });
       const contentType = response.headers.get('content-type') ?? '';
@@ -159,11 +181,11 @@ export class WebhookClient {
         throw new WebhookError('http-status', method, shownUrl, NO_USABLE_ANSWER, { status: response.status, detail: `answered HTTP ${response.status}` });
       }
       const responseBody = await this.readBody(response, method, shownUrl, request.discardBody ?? false);
-      this.observe((performance.now() - started) / 1000, undefined);
+      observed(response.status);
       return { status: response.status, contentType, body: responseBody, url };
     } catch (error) {
       const failed = failure(error);
-      this.observe((performance.now() - started) / 1000, failed.kind);
+      observed(failed.status, failed);
       throw failed;
     }
   }

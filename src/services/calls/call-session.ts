@@ -24,6 +24,7 @@ import { logApplicationError } from './application-error-log.js';
 import { logCallStoreFailure } from './call-status.js';
 import { stayInConference, type CallInterruption } from './conference-leg.js';
 import type { AnswerOnBridge } from './dial-endpoints.js';
+import { describeVerb } from './describe-verb.js';
 import { RedirectLoopGuard } from './redirect-loop-guard.js';
 import { runVerb } from './run-verb.js';
 
@@ -376,6 +377,7 @@ export class CallSession {
         if (answersOnBridge(verb)) onBridge = { answer: () => this.answerEarly(), notAnswered: (status) => (this.lastDial = status) };
         else if (!(await this.answerEarly())) return undefined;
       }
+      this.rt.notifier.verbStarted?.(this.call, describeVerb(verb));
       const step = await runVerb(this.rt, this.call, verb, this.document.signal, { onBridge, last: index === verbs.length - 1, document: source });
       if (step.kind === 'continue') continue;
       if (step.kind === 'hangup') return undefined;
