@@ -110,8 +110,18 @@ export class Api {
 
   /** Conclave's own per-call SIP trace; null when this Conclave has none (404). */
   sipMessages(callSid) {
-    return this.request('GET', `/Calls/${segment(callSid)}/SipMessages.json`).then(
-      (body) => body.messages,
+    return this.ownResource(`/Calls/${segment(callSid)}/SipMessages.json`, 'messages');
+  }
+
+  /** Conclave's own per-call timeline (status moves, webhook requests, verbs); null when this Conclave has none (404). */
+  timeline(callSid) {
+    return this.ownResource(`/Calls/${segment(callSid)}/Timeline.json`, 'events');
+  }
+
+  /** The list `field` of one of Conclave's own resources; null when this Conclave has none (404). */
+  ownResource(path, field) {
+    return this.request('GET', path).then(
+      (body) => body[field],
       (error) => {
         if (error instanceof ApiError && error.status === 404) return null;
         throw error;

@@ -124,6 +124,12 @@ function onStreamState(state) {
 
 function onEvent(name, data, id) {
   if (!session) return;
+  if (name === 'reset') {
+    // Events were lost (the server's window moved on): what is shown is reloaded through REST.
+    announce('Live events resumed after a gap; reloading.');
+    refreshSoon();
+    return;
+  }
   const callSid = data.CallSid;
   if (callSid) remember(callSid, { name, data, id, at: Date.now() });
   if (name === 'conference') {
@@ -457,9 +463,14 @@ function currentCallSid() {
 
 async function refreshCall(current, callSid) {
   if (!callSid) return;
-  const [call, messages] = await Promise.all([current.api.call(callSid), current.api.sipMessages(callSid).catch(() => null)]);
+  const [call, messages, timeline] = await Promise.all([
+    current.api.call(callSid),
+    current.api.sipMessages(callSid).catch(() => null),
+    current.api.timeline(callSid).catch(() => null),
+  ]);
   if (session !== current || currentCallSid() !== callSid) return;
   session.shownCall = call;
+  session.shownTimeline = { callSid, events: timeline ?? [] };
   setText($('call-title'), `Call ${call.sid}`);
   const facts = [
     ['From', call.from],
@@ -476,18 +487,44 @@ async function refreshCall(current, callSid) {
   $('sip-ladder').replaceChildren(messages === null ? el('p', {}, 'This server keeps no SIP trace of this call (the node that ran it may have forgotten it, or SIP tracing is not available).') : sipLadder(messages));
 }
 
+/**
+ * The call's timeline as the server keeps it (Timeline.json: status moves, webhook requests,
+ * verbs), merged with the stream's other events of the call seen while the page is open; when
+ * the server keeps none (another node ran it, or it was forgotten), the stream's events and the
+ * call's own times.
+ */
 function renderTimeline(callSid) {
   const call = session.shownCall?.sid === callSid ? session.shownCall : null;
-  const entries = [];
-  if (call) {
+  const kept = session.shownTimeline?.callSid === callSid ? session.shownTimeline.events : [];
+  const entries = kept.map((event) => ({ at: Date.parse(event.time), ...timelineEntry(event) }));
+  if (call && kept.length === 0) {
     // The resource's times are to the second; the stream's events are timed as they arrive.
     entries.push({ at: Date.parse(call.date_created), text: 'created (Calls resource)' });
     if (call.start_time) entries.push({ at: Date.parse(call.start_time), text: 'started (Calls resource)' });
     if (call.end_time) entries.push({ at: Date.parse(call.end_time), text: `ended ${call.status} (Calls resource)` });
   }
-  for (const event of session.timelines.get(callSid) ?? []) entries.push({ at: event.at, text: describe(event) });
+  for (const event of session.timelines.get(callSid) ?? []) {
+    // The server's timeline has the call's status moves already.
+    if (kept.length > 0 && event.name === 'call') continue;
+    entries.push({ at: event.at, text: describe(event) });
+  }
   entries.sort((a, b) => a.at - b.at);
-  $('call-timeline').replaceChildren(...entries.map((entry) => el('li', {}, el('time', {}, timeOfDay(entry.at)), ' ', entry.text)));
+  $('call-timeline').replaceChildren(...entries.map((entry) => el('li', { class: entry.class }, el('time', {}, timeOfDay(entry.at)), ' ', entry.text)));
+}
+
+/** One event of Timeline.json as a line: a webhook coloured by its outcome, with its duration. */
+function timelineEntry(event) {
+  if (event.kind === 'status') return { text: event.event === event.status ? `call ${event.status}` : `call ${event.status} — ${event.event}` };
+  if (event.kind === 'verb') {
+    const attributes = Object.entries(event.attributes).map(([name, value]) => ` ${name}="${value}"`).join('');
+    return { class: 'verb', text: `<${event.verb}${attributes}>` };
+  }
+  const ok = event.errorCode === undefined;
+  const outcome = event.status === undefined ? `error ${event.errorCode}` : `HTTP ${event.status}${ok ? '' : ` (error ${event.errorCode})`}`;
+  return {
+    class: ok ? 'webhook webhook-ok' : 'webhook webhook-failed',
+    text: `${event.purpose} ${event.method} ${event.url} → ${outcome} in ${event.durationMs} ms${ok ? '' : `: ${event.error}`}`,
+  };
 }
 
 function describe({ name, data }) {

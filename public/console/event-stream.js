@@ -4,7 +4,8 @@
  * fetch() streaming: EventSource cannot send an Authorization header, and the credentials must
  * never go in a URL. Parses the `text/event-stream` format (WHATWG HTML §9.2.6: `id:`,
  * `event:`, `data:` fields, a blank line ending an event, `:` comment lines) and reconnects with
- * `Last-Event-ID`, so nothing of the server's window is lost. A server without the stream (404)
+ * `Last-Event-ID`, so nothing of the server's window is lost; when events were lost anyway the
+ * server says `event: reset`, and the console reloads what it shows through the REST API. A server without the stream (404)
  * is reported as `unavailable`, and asked again now and then; the console polls the REST API
  * meanwhile.
  */
@@ -91,10 +92,11 @@ export class EventStream {
 
   dispatch(event) {
     if (event.id !== null) this.lastEventId = event.id;
-    if (event.data.length === 0) return;
+    // `event: reset` (the server's window no longer holds what followed Last-Event-ID) is told even without data.
+    if (event.data.length === 0 && event.name !== 'reset') return;
     let data;
     try {
-      data = JSON.parse(event.data.join('\n'));
+      data = event.data.length === 0 ? {} : JSON.parse(event.data.join('\n'));
     } catch {
       return;
     }

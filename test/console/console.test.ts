@@ -221,6 +221,8 @@ describe('a SIP call in the console', () => {
     expect(arrows).toEqual(['sip-in INVITE SIP/2.0', 'sip-out SIP/2.0 100 Trying', 'sip-out SIP/2.0 180 Ringing', 'sip-out SIP/2.0 200 OK', 'sip-in ACK SIP/2.0', 'sip-out BYE SIP/2.0', 'sip-in SIP/2.0 200 OK']);
     // The stream's progress of the call, seen while the page was open, is in its timeline.
     await expect.poll(() => page.locator('#call-timeline').textContent()).toContain('call completed');
+    // The server's timeline of the call: its TwiML request, answered 200, with its duration.
+    expect(await page.locator('#call-timeline li.webhook-ok').first().textContent()).toMatch(new RegExp(`twiml POST ${web.baseUrl}/voice → HTTP 200 in \\d+ ms$`));
   });
 });
 
