@@ -122,8 +122,11 @@ export class WebhookClient {
     this.observe = options.observe ?? (() => undefined);
   }
 
-  /** One signed request; resolves only for a 2xx answer whose body fits the cap. */
-  async request(request: WebhookRequest): Promise<WebhookResponse> {
+  /**
+   * One signed request; resolves only for a 2xx answer whose body fits the cap and passes
+   * `check` (a WebhookError it throws is the request's failure, as the observer is told).
+   */
+  async request(request: WebhookRequest, check?: (response: WebhookResponse) => void): Promise<WebhookResponse> {
     const { method } = request;
     const target = parseWebhookUrl(request.url, method);
     const headers = new Headers({
@@ -169,7 +172,8 @@ export class WebhookClient {
         callSid: typeof callSid === 'string' ? callSid : undefined,
         status,
         errorCode: failed?.code,
-        error: failed?.message.slice(`${method} ${shownUrl}: `.length),
+        // The message without its leading `METHOD URL: `, which the report has apart.
+        error: failed?.message.slice(failed.message.indexOf(': ') + 2),
         durationMs: Math.round(seconds * 1000),
       });
     };
@@ -181,8 +185,10 @@ export class WebhookClient {
         throw new WebhookError('http-status', method, shownUrl, NO_USABLE_ANSWER, { status: response.status, detail: `answered HTTP ${response.status}` });
       }
       const responseBody = await this.readBody(response, method, shownUrl, request.discardBody ?? false);
+      const answer = { status: response.status, contentType, body: responseBody, url };
+      check?.(answer);
       observed(response.status);
-      return { status: response.status, contentType, body: responseBody, url };
+      return answer;
     } catch (error) {
       const failed = failure(error);
       observed(failed.status, failed);
@@ -215,28 +221,8 @@ export class WebhookClient {
     url: string,
     method: WebhookMethod,
   ): Promise<Omit<TwimlFetchResult, 'from'>> {
-    const response = await this.request({ ...request, url, method });
-    const notTwiml = (message: string, code?: number): WebhookError =>
-      new WebhookError('not-twiml', method, withoutCredentials(url), message, { status: response.status, ...(code ? { code } : {}) });
-    const mediaType = response.contentType.split(';')[0]!.trim().toLowerCase();
-    if (!TWIML_CONTENT_TYPES.has(mediaType)) {
-      const shown = response.contentType === '' ? 'no Content-Type' : `Content-Type ${response.contentType}`;
-      throw notTwiml(`answered ${shown}; TwiML must be text/xml or application/xml`, WebhookErrorCode.invalidContentType);
-    }
-    const twiml = response.body.toString('utf-8');
-    if (!startsWithResponseElement(twiml)) throw notTwiml('answered a body that is not a TwiML <Response> document');
-    if (request.validate !== undefined) {
-      try {
-        request.validate(twiml);
-      } catch (error) {
-        const code = (error as { code?: unknown } | null)?.code;
-        throw notTwiml(
-          `answered TwiML that was rejected: ${error instanceof Error ? error.message : String(error)}`,
-          typeof code === 'number' ? code : undefined,
-        );
-      }
-    }
-    return { twiml, url, contentType: response.contentType };
+    const response = await this.request({ ...request, url, method }, (answer) => checkTwiml(answer, method, url, request.validate));
+    return { twiml: response.body.toString('utf-8'), url, contentType: response.contentType };
   }
 
   private async readBody(response: Response, method: string, url: string, discard: boolean): Promise<Buffer> {
@@ -266,6 +252,30 @@ export class WebhookClient {
       if (!discard) chunks.push(value);
     }
     return discard ? Buffer.alloc(0) : Buffer.concat(chunks, size);
+  }
+}
+
+/** Throws the `not-twiml` failure of an answer that is not a TwiML document, or that `validate` rejects. */
+function checkTwiml(response: WebhookResponse, method: WebhookMethod, url: string, validate: ((twiml: string) => void) | undefined): void {
+  const notTwiml = (message: string, code?: number): WebhookError =>
+    new WebhookError('not-twiml', method, withoutCredentials(url), message, { status: response.status, ...(code ? { code } : {}) });
+  const mediaType = response.contentType.split(';')[0]!.trim().toLowerCase();
+  if (!TWIML_CONTENT_TYPES.has(mediaType)) {
+    const shown = response.contentType === '' ? 'no Content-Type' : `Content-Type ${response.contentType}`;
+    throw notTwiml(`answered ${shown}; TwiML must be text/xml or application/xml`, WebhookErrorCode.invalidContentType);
+  }
+  const twiml = response.body.toString('utf-8');
+  if (!startsWithResponseElement(twiml)) throw notTwiml('answered a body that is not a TwiML <Response> document');
+  if (validate !== undefined) {
+    try {
+      validate(twiml);
+    } catch (error) {
+      const code = (error as { code?: unknown } | null)?.code;
+      throw notTwiml(
+        `answered TwiML that was rejected: ${error instanceof Error ? error.message : String(error)}`,
+        typeof code === 'number' ? code : undefined,
+      );
+    }
   }
 }
 

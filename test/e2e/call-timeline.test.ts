@@ -74,6 +74,29 @@ describe('the timeline of a call', () => {
     expect(order.indexOf('status-callback')).toBeGreaterThan(order.indexOf('completed'));
   });
 
+  it('shows a TwiML answer that is not TwiML as failed (HTTP 200, error 12100), then its fallback', async () => {
+    const { web, routes } = app;
+    routes.set('/bad', () => 'not a TwiML document');
+    routes.set('/fallback', () => '<Response><Hangup/></Response>');
+    const api = `/2010-04-01/Accounts/${t.accountSid}`;
+    const created = await t.request('POST', `${api}/Calls.json`, {
+      form: { To: 'sim:bob', From: '+15005550006', Url: `${web.baseUrl}/bad`, FallbackUrl: `${web.baseUrl}/fallback` },
+    });
+    const callSid = created.json<{ sid: string }>().sid;
+    const events = await vi.waitFor(
+      async () => {
+        const got = (await t.request('GET', `${api}/Calls/${callSid}/Timeline.json`)).json<{ events: CallTimelineEntry[] }>().events;
+        expect(got.some((e) => e.kind === 'verb' && e.verb === 'Hangup')).toBe(true);
+        return got;
+      },
+      { timeout: 10_000 },
+    );
+    expect(events.filter((e) => e.kind === 'webhook')).toMatchObject([
+      { purpose: 'twiml', url: `${web.baseUrl}/bad`, status: 200, errorCode: 12100, error: 'answered a body that is not a TwiML <Response> document' },
+      { purpose: 'twiml', url: `${web.baseUrl}/fallback`, status: 200 },
+    ]);
+  });
+
   it('is 404 / 20404 for a call the account does not have', async () => {
     const res = await t.request('GET', `/2010-04-01/Accounts/${t.accountSid}/Calls/CA${'0'.repeat(32)}/Timeline.json`);
     expect(res.status).toBe(404);
