@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Call } from '../../src/domain/call.js';
 import type { WebhookRequestReport } from '../../src/domain/call-timeline.js';
-import { CallTimelineBuffer, KEEP_AFTER_END_MS, MAX_CALLS, MAX_EVENTS_PER_CALL, TEXT_LIMIT } from '../../src/services/calls/call-timeline-buffer.js';
+import { CallTimelineBuffer, KEEP_AFTER_END_MS, MAX_CALLS, MAX_EVENTS_PER_CALL, MAX_TOTAL_CHARS, TEXT_LIMIT } from '../../src/services/calls/call-timeline-buffer.js';
 
 const call = (sid: string, status: Call['status'] = 'in-progress'): Call => ({ sid, status }) as Call;
 const report = (callSid: string, url = 'http://app.test/voice'): WebhookRequestReport => ({
@@ -48,6 +48,20 @@ describe('the call timeline buffer', () => {
     now += 20_000;
     expect(buffer.eventsOf('CAended')).toEqual([]);
     expect(buffer.eventsOf('CAlive')).toEqual([{ time: '2026-12-06T12:00:00.000Z', kind: 'status', status: 'in-progress', event: 'answered' }]);
+  });
+
+  it('keeps all the text under MAX_TOTAL_CHARS, the oldest calls going first', () => {
+    const buffer = new CallTimelineBuffer();
+    const longUrl = `http://app.test/${'x'.repeat(TEXT_LIMIT)}`;
+    const perCall = MAX_EVENTS_PER_CALL * (TEXT_LIMIT + 100);
+    const calls = Math.ceil((2 * MAX_TOTAL_CHARS) / perCall);
+    for (let i = 0; i < calls; i++) for (let j = 0; j < MAX_EVENTS_PER_CALL; j++) buffer.webhookRequested(report(`CA${i}`, longUrl));
+    let kept = 0;
+    for (let i = 0; i < calls; i++) kept += JSON.stringify(buffer.eventsOf(`CA${i}`)).length;
+    expect(kept).toBeLessThanOrEqual(MAX_TOTAL_CHARS);
+    expect(kept).toBeGreaterThan(MAX_TOTAL_CHARS / 2);
+    expect(buffer.eventsOf('CA0')).toEqual([]);
+    expect(buffer.eventsOf(`CA${calls - 1}`)).toHaveLength(MAX_EVENTS_PER_CALL);
   });
 
   it('cuts a long URL or attribute short, and files no webhook without a CallSid', () => {
