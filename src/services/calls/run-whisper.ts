@@ -17,6 +17,7 @@ import { RedirectLoopGuard } from './redirect-loop-guard.js';
 import { runGather } from './run-gather.js';
 import { runPrompt } from './run-prompt.js';
 import { logFailure } from './application-error-log.js';
+import { describeVerb } from './describe-verb.js';
 
 /** Whether the whisper let the call through (`bridge`) or declined it (`hangup`, also when aborted). */
 export type WhisperOutcome = 'bridge' | 'hangup';
@@ -63,6 +64,7 @@ async function runDocument(
 ): Promise<CallApplicationSource | 'hangup' | undefined> {
   for (const verb of document.verbs) {
     if (signal.aborted) return 'hangup';
+    rt.notifier.verbStarted?.(call, describeVerb(verb));
     switch (verb.verb) {
       case 'Play':
       case 'Say':
