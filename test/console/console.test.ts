@@ -25,6 +25,9 @@ const LISTENER = 'sim:listener;record';
 const ROOM = 'console-room';
 const LEVELS = { heard: 2000, silent: 300 };
 const NUMBER = '+15005550178';
+/** Waits of the page on a loaded machine (the whole suite beside it): Chromium, the app and SIP share two cores. */
+const POLL = { timeout: 10_000 };
+const CONSOLE_TEST_TIMEOUT_MS = 60_000;
 
 /** Debian's Chromium on a fresh profile, driven by Playwright; `requested` collects every URL the page asks for. */
 interface Console {
@@ -60,7 +63,7 @@ async function closeConsole(c: Console | undefined): Promise<void> {
   await rm(c.profile, { recursive: true, force: true });
 }
 
-describe('the web console', () => {
+describe('the web console', { timeout: CONSOLE_TEST_TIMEOUT_MS }, () => {
   let t: TestApp;
   let c: Console | undefined;
   let page: Page;
@@ -96,7 +99,7 @@ describe('the web console', () => {
     await page.getByLabel('Record what it hears').setChecked(record);
     await page.getByLabel('Conference name').fill(ROOM);
     await page.getByRole('button', { name: 'Start the call' }).click();
-    await expect.poll(() => page.locator('#try-result').textContent()).toContain(`joining ${ROOM}`);
+    await expect.poll(() => page.locator('#try-result').textContent(), POLL).toContain(`joining ${ROOM}`);
   }
 
   it('signs in, shows a live conference of two sim callers with the talker speaking, mutes, kicks and ends it through the API', async () => {
@@ -119,21 +122,21 @@ describe('the web console', () => {
     // By keyboard, as a user without a mouse would.
     await room.getByRole('button', { name: `Mute ${TALKER}` }).focus();
     await page.keyboard.press('Enter');
-    await expect.poll(() => room.getByRole('button', { name: `Unmute ${TALKER}` }).getAttribute('aria-pressed')).toBe('true');
+    await expect.poll(() => room.getByRole('button', { name: `Unmute ${TALKER}` }).getAttribute('aria-pressed'), POLL).toBe('true');
     const state = await t.request('GET', api(`/Conferences/${await conferenceSid()}/Participants/${talker}.json`));
     expect(state.json<{ muted: boolean }>().muted).toBe(true);
     await untilHearing(heard, 'the listener', [], [440], LEVELS);
     // A muted leg stops talking at once, and the page says so.
-    await expect.poll(() => talkerRow.locator('.speaking').getAttribute('data-speaking')).toBe('false');
+    await expect.poll(() => talkerRow.locator('.speaking').getAttribute('data-speaking'), POLL).toBe('false');
 
     await room.getByLabel(`Whom ${LISTENER} coaches`).selectOption({ label: TALKER });
     await room.getByRole('button', { name: `Coach with ${LISTENER}` }).click();
-    await expect.poll(() => listenerRow.locator('.flags').textContent()).toBe(`coaching ${TALKER}`);
+    await expect.poll(() => listenerRow.locator('.flags').textContent(), POLL).toBe(`coaching ${TALKER}`);
     const coaching = (await t.request('GET', api(`/Conferences/${await conferenceSid()}/Participants/${listener}.json`))).json<{ coaching: boolean; call_sid_to_coach: string }>();
     expect(coaching).toMatchObject({ coaching: true, call_sid_to_coach: talker });
 
     await room.getByRole('button', { name: `Kick ${LISTENER}` }).click();
-    await expect.poll(() => room.locator('li.participant').count()).toBe(1);
+    await expect.poll(() => room.locator('li.participant').count(), POLL).toBe(1);
     const left = await t.request('GET', api(`/Conferences/${await conferenceSid()}/Participants.json`));
     expect(left.json<{ participants: { call_sid: string }[] }>().participants.map((p) => p.call_sid)).toEqual([talker]);
 
@@ -141,7 +144,7 @@ describe('the web console', () => {
     await room.getByRole('button', { name: `End conference ${ROOM}` }).click();
     await room.waitFor({ state: 'detached' });
     expect((await t.request('GET', api(`/Conferences/${sid}.json`))).json<{ status: string }>().status).toBe('completed');
-    await expect.poll(() => page.getByText('No conference is in progress.').isVisible()).toBe(true);
+    await expect.poll(() => page.getByText('No conference is in progress.').isVisible(), POLL).toBe(true);
 
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
@@ -158,7 +161,7 @@ describe('the web console', () => {
   }
 });
 
-describe('the console without the live event stream', () => {
+describe('the console without the live event stream', { timeout: CONSOLE_TEST_TIMEOUT_MS }, () => {
   let t: TestApp;
   let c: Console | undefined;
   beforeEach(async () => {
@@ -174,16 +177,16 @@ describe('the console without the live event stream', () => {
       await context.route('**/Events', (route) => route.fulfill({ status: 404, body: '' }));
     });
     const page = c.page;
-    await expect.poll(() => page.locator('#stream-state').textContent()).toContain('not offered');
+    await expect.poll(() => page.locator('#stream-state').textContent(), POLL).toContain('not offered');
     const callSid = await placeCall(t, 'sim:poller;tone=300', `<Response><Dial><Conference>${ROOM}</Conference></Dial></Response>`);
     const room = page.getByRole('region', { name: ROOM });
     await room.locator(`li[data-call-sid="${callSid}"]`).waitFor({ timeout: 10_000 });
     await room.getByRole('button', { name: 'Mute sim:poller;tone=300' }).click();
-    await expect.poll(() => room.locator(`li[data-call-sid="${callSid}"] .flags`).textContent()).toBe('muted');
+    await expect.poll(() => room.locator(`li[data-call-sid="${callSid}"] .flags`).textContent(), POLL).toBe('muted');
   });
 });
 
-describe('a SIP call in the console', () => {
+describe('a SIP call in the console', { timeout: CONSOLE_TEST_TIMEOUT_MS }, () => {
   let t: TestApp;
   let web: Receiver;
   let phone: SipPhone;
@@ -211,16 +214,16 @@ describe('a SIP call in the console', () => {
     await row.waitFor();
     const callSid = (await row.getAttribute('data-call-sid'))!;
     await phone.ended();
-    await expect.poll(() => row.locator('td').nth(3).textContent()).toBe('completed');
+    await expect.poll(() => row.locator('td').nth(3).textContent(), POLL).toBe('completed');
 
     await row.getByRole('link', { name: callSid }).click();
     await page.getByRole('heading', { name: `Call ${callSid}` }).waitFor();
     const ladder = page.locator('#sip-ladder li.sip');
-    await expect.poll(() => ladder.count()).toBe(7);
+    await expect.poll(() => ladder.count(), POLL).toBe(7);
     const arrows = await ladder.evaluateAll((rows) => rows.map((li) => `${li.className.replace('sip ', '')} ${li.querySelector('.sip-line')?.textContent?.replace(/ sip:\S+/, '')}`));
     expect(arrows).toEqual(['sip-in INVITE SIP/2.0', 'sip-out SIP/2.0 100 Trying', 'sip-out SIP/2.0 180 Ringing', 'sip-out SIP/2.0 200 OK', 'sip-in ACK SIP/2.0', 'sip-out BYE SIP/2.0', 'sip-in SIP/2.0 200 OK']);
     // The stream's progress of the call, seen while the page was open, is in its timeline.
-    await expect.poll(() => page.locator('#call-timeline').textContent()).toContain('call completed');
+    await expect.poll(() => page.locator('#call-timeline').textContent(), POLL).toContain('call completed');
     // The server's timeline of the call: its TwiML request, answered 200, with its duration.
     expect(await page.locator('#call-timeline li.webhook-ok').first().textContent()).toMatch(new RegExp(`twiml POST ${web.baseUrl}/voice → HTTP 200 in \\d+ ms$`));
   });

@@ -222,9 +222,12 @@ describe('PostgreSQL faults under a running server', () => {
 
     proxy.restore();
     await vi.waitFor(async () => expect(await stored()).toEqual(sids.map(() => 'completed')), { timeout: 15_000, interval: 50 });
-    // One line from the store and one from the call engine for the outage, none per call.
+    // One line from the store and one from the call engine for the outage, none per call — and
+    // at most one from the live event relay, when a call event had to cross to other nodes then.
     const told = server.logs().slice(logsBefore).filter((l) => l.level >= WARN && /PostgreSQL|database/.test(l.msg));
-    expect(told.map((l) => l.msg)).toEqual([UNAVAILABLE, expect.stringMatching(endNotStored)]);
+    const relayFailed = /^could not relay live events to the other nodes/;
+    expect(told.filter((l) => relayFailed.test(l.msg)).length).toBeLessThanOrEqual(1);
+    expect(told.map((l) => l.msg).filter((msg) => !relayFailed.test(msg))).toEqual([UNAVAILABLE, expect.stringMatching(endNotStored)]);
     expect(server.logs().slice(logsBefore).filter((l) => l.level >= 50)).toEqual([]);
   });
 });
