@@ -119,7 +119,9 @@ it('rings two baresips signed in as bob at once: the one that answers is heard, 
   await soft.waitEvent('CALL_ESTABLISHED', { timeoutMs: 15_000 });
   // The desk rang (baresip says 180) and was cancelled when the soft phone answered.
   await desk.waitEvent('CALL_CLOSED', { timeoutMs: 10_000 });
-  expect(desk.log).toMatch(/^CANCEL sip:bob\S*@/m);
+  // baresip tells CALL_CLOSED on its control socket before its SIP trace of the CANCEL reaches
+  // its log (another pipe): wait for the trace.
+  await until(() => /^CANCEL sip:bob\S*@/m.test(desk.log), 5_000, () => `the CANCEL in the desk baresip's trace\n${desk.log}`);
   const from = (await c.recording(callSid)).length;
   const heard = (await c.recordingUntil(callSid, from + 2 * RATE, 10_000)).subarray(from + RATE / 2);
   expect(meanLevel(heard, PHONE_HZ)).toBeGreaterThan(0.1);

@@ -227,18 +227,7 @@ export async function waitListening(netns: Netns, port: number, protocol: 'udp' 
 
 /** The far end hangs up: its BYE → 200 (the last step of the keypad scenarios). */
 const BYE_ENDS_THE_CALL = `  <recv request="BYE" />
-  <send>
-    <![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-
-    ]]>
-  </send>`;
+${OK_TO_LAST.trimEnd()}`;
 
 /**
  * A UAC whose caller uses the keypad: INVITE offering PCMU, and telephone-event 101 when
