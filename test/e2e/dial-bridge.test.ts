@@ -109,4 +109,22 @@ describe('<Dial> to phones', () => {
     // at least 1.5 s of it was heard.
     expect(framesWithTone(pcm, 800, 4000).length).toBeGreaterThanOrEqual(75);
   });
+
+  it('the caller hanging up during the bridge still requests the action (CallStatus completed, DialCallStatus completed), and its TwiML is not run', async () => {
+    const phone = await SipPhone.open('desk', 400, { answer: true });
+    try {
+      // The action's answer would dial again; after a hang-up it must not run.
+      const twiml = `<Response><Dial action="${web.baseUrl}/after"><Sip>${phone.uri}</Sip></Dial></Response>`;
+      const parent = await place('sim:caller;tone=600;hangup=2', twiml);
+      await phone.invited;
+      const after = await actionRequest();
+      expect(after.params).toMatchObject({ CallSid: parent, CallStatus: 'completed', DialCallStatus: 'completed', DialBridged: 'true' });
+      await vi.waitFor(async () => expect((await t.request('GET', `${calls()}/${parent}.json`)).json<{ status: string }>().status).toBe('completed'), { timeout: 10_000 });
+      // Nothing more was asked of the app for the parent after the action, and the phone was hung up.
+      expect(web.requests.filter((r) => r.params.CallSid === parent && r.path !== '/after' && r.path !== '/voice')).toEqual([]);
+      expect(phone.call?.ended ?? true).toBe(true);
+    } finally {
+      await phone.close();
+    }
+  });
 });

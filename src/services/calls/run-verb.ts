@@ -22,6 +22,7 @@ import { runGather } from './run-gather.js';
 import { listenForStar } from './star-key.js';
 import { runPrompt } from './run-prompt.js';
 import { runRecord } from './run-record.js';
+import { logFailure } from './application-error-log.js';
 
 export type VerbStep = { kind: 'continue' } | { kind: 'hangup' } | { kind: 'goto'; source: CallApplicationSource };
 
@@ -118,7 +119,18 @@ async function dial(rt: CallRuntime, call: Call, verb: DialVerb, signal: AbortSi
   } else {
     report = await dialEndpoints(rt, call, verb, signal, context.onBridge);
   }
-  if (signal.aborted) return { kind: 'hangup' };
+  if (signal.aborted) {
+    // The caller hung up (or the API ended the call) during the Dial: Twilio still requests the
+    // action "when the <Dial> call ends", with CallStatus completed, so the app learns how the
+    // Dial went; what it answers is not run (https://www.twilio.com/docs/voice/twiml/dial#action).
+    const cause: unknown = signal.reason;
+    if (verb.action !== undefined && (cause === 'hung-up' || cause === 'hung-up-via-api')) {
+      void rt.twiml
+        .fetch({ call: { ...call, status: 'completed' }, url: verb.action, method: verb.method, dial: report })
+        .catch((error: unknown) => logFailure(rt.logger, { callSid: call.sid }, '<Dial>: the action after the hang-up failed', error));
+    }
+    return { kind: 'hangup' };
+  }
   if (verb.action === undefined) return CONTINUE;
   return {
     kind: 'goto',
