@@ -66,33 +66,18 @@ export async function receiveDomainCall(
   call: { to: string; from: string; leg: InboundLeg; params: Record<string, string> },
 ): Promise<Call | undefined> {
   if (!domain.voiceUrl) return undefined;
-  const now = ctx.clock.now();
-  const inbound: Call = {
-    sid: newSid('CA'),
+  const inbound = inboundCall(ctx, {
     accountSid: domain.accountSid,
-    parentCallSid: null,
     to: call.to,
     from: call.from,
     phoneNumberSid: null,
-    status: 'queued',
-    direction: 'inbound',
-    timeout: 60,
-    startTime: null,
-    endTime: null,
-    duration: null,
-    queueTime: 0,
     url: domain.voiceUrl,
     method: domain.voiceMethod,
     fallbackUrl: domain.voiceFallbackUrl,
     fallbackMethod: domain.voiceFallbackMethod,
-    twiml: null,
     statusCallback: domain.voiceStatusCallbackUrl,
     statusCallbackMethod: domain.voiceStatusCallbackMethod,
-    statusCallbackEvents: ['completed'],
-    nodeId: ctx.node.id,
-    dateCreated: now,
-    dateUpdated: now,
-  };
+  });
   await ctx.store.insertCall(inbound);
   const source = { kind: 'url' as const, url: domain.voiceUrl, method: domain.voiceMethod, fallbackUrl: domain.voiceFallbackUrl, fallbackMethod: domain.voiceFallbackMethod, params: call.params };
   ctx.calls.start(inbound, { kind: 'sip', uri: call.from }, source, { inbound: call.leg });
@@ -100,15 +85,33 @@ export async function receiveDomainCall(
 }
 
 async function startInbound(ctx: CallServiceContext, number: PhoneNumber, voiceUrl: string, from: string, caller: Endpoint, leg?: InboundLeg): Promise<Call> {
-  const accountSid = number.accountSid;
-  const now = ctx.clock.now();
-  const call: Call = {
-    sid: newSid('CA'),
-    accountSid,
-    parentCallSid: null,
+  const call = inboundCall(ctx, {
+    accountSid: number.accountSid,
     to: number.phoneNumber,
     from,
     phoneNumberSid: number.sid,
+    url: voiceUrl,
+    method: number.voiceMethod,
+    fallbackUrl: number.voiceFallbackUrl,
+    fallbackMethod: number.voiceFallbackMethod,
+    statusCallback: number.statusCallback,
+    statusCallbackMethod: number.statusCallbackMethod,
+  });
+  await ctx.store.insertCall(call);
+  const source = { kind: 'url' as const, url: voiceUrl, method: number.voiceMethod, fallbackUrl: number.voiceFallbackUrl, fallbackMethod: number.voiceFallbackMethod };
+  ctx.calls.start(call, caller, source, leg ? { inbound: leg } : {});
+  return call;
+}
+
+/** What differs between inbound calls: whom they reach and the app that answers for it. */
+type InboundCallFields = Pick<Call, 'accountSid' | 'to' | 'from' | 'phoneNumberSid' | 'method' | 'fallbackUrl' | 'fallbackMethod' | 'statusCallback' | 'statusCallbackMethod'> & { url: string };
+
+/** A new inbound call, queued on this node; its StatusCallback told when it ends (Twilio sends `completed`). */
+function inboundCall(ctx: CallServiceContext, fields: InboundCallFields): Call {
+  const now = ctx.clock.now();
+  return {
+    sid: newSid('CA'),
+    parentCallSid: null,
     status: 'queued',
     direction: 'inbound',
     timeout: 60,
@@ -116,21 +119,11 @@ async function startInbound(ctx: CallServiceContext, number: PhoneNumber, voiceU
     endTime: null,
     duration: null,
     queueTime: 0,
-    url: voiceUrl,
-    method: number.voiceMethod,
-    fallbackUrl: number.voiceFallbackUrl,
-    fallbackMethod: number.voiceFallbackMethod,
     twiml: null,
-    statusCallback: number.statusCallback,
-    statusCallbackMethod: number.statusCallbackMethod,
-    // A number's StatusCallback is told when the call ends (Twilio sends `completed`).
     statusCallbackEvents: ['completed'],
     nodeId: ctx.node.id,
     dateCreated: now,
     dateUpdated: now,
+    ...fields,
   };
-  await ctx.store.insertCall(call);
-  const source = { kind: 'url' as const, url: voiceUrl, method: number.voiceMethod, fallbackUrl: number.voiceFallbackUrl, fallbackMethod: number.voiceFallbackMethod };
-  ctx.calls.start(call, caller, source, leg ? { inbound: leg } : {});
-  return call;
 }
