@@ -212,13 +212,14 @@ describe('recordings', () => {
       const pcm = parseWav((await media(String(done!.params.RecordingSid))).bytes).samples[0]!;
       lengths[behavior] = pcm.length / 8000;
       await t.request('POST', `${api()}/Calls/${callSid}.json`, { form: { Status: 'completed' } });
-      if (behavior === 'silence') {
-        // About 2 s of silence between two stretches of tone.
-        const silentFrames = Array.from({ length: Math.floor(pcm.length / 160) }, (_, i) => meanAmplitude(pcm.subarray(i * 160, i * 160 + 160), 500)).filter((a) => a < 100).length;
-        expect(silentFrames * 0.02).toBeGreaterThan(1.5);
-      }
+      const silentSeconds = Array.from({ length: Math.floor(pcm.length / 160) }, (_, i) => meanAmplitude(pcm.subarray(i * 160, i * 160 + 160), 500)).filter((a) => a < 100).length * 0.02;
+      // silence: about 2 s of silence between two stretches of tone; skip: the pause left out.
+      if (behavior === 'silence') expect(silentSeconds).toBeGreaterThan(1.5);
+      else expect(silentSeconds).toBeLessThan(0.5);
     }
-    expect(lengths.silence! - lengths.skip!).toBeGreaterThan(1.5);
+    // The stretches of tone around the pause last as long as the API calls take on a loaded
+    // machine, so the lengths differ by the pause give or take that: compare them loosely.
+    expect(lengths.silence!).toBeGreaterThan(lengths.skip!);
     // Nothing is active any more: 404.
     const none = await t.request('POST', `${api()}/Calls/CA${'0'.repeat(32)}/Recordings/Twilio.CURRENT.json`, { form: { Status: 'paused' } });
     expect(none.status).toBe(404);
