@@ -20,8 +20,14 @@ export interface ApiKey {
   sid: string;
   accountSid: string;
   friendlyName: string;
-  /** SHA-256 of the secret, hex. The secret itself is never stored. */
+  /** SHA-256 of the secret, hex: what API requests are checked against. */
   secretHash: string;
+  /**
+   * The secret sealed with AES-256-GCM under a cluster secret (services/sealed-secrets.ts): an
+   * Access Token's HMAC can only be checked with the secret itself. Absent for keys made before
+   * Access Tokens were supported.
+   */
+  sealedSecret?: string;
   dateCreated: number;
   dateUpdated: number;
 }

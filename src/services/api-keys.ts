@@ -1,7 +1,9 @@
 /**
  * API keys (CreateNewKey, FetchKey, UpdateKey, DeleteKey, ListKey of twilio-oai): an `SK…` SID
- * and a secret shown once at creation. Only the SHA-256 of the secret is stored — the secret is
- * 192 random bits, so a fast hash is enough (no password stretching needed).
+ * and a secret shown once at creation. API requests are checked against the SHA-256 of the
+ * secret — 192 random bits, so a fast hash is enough (no password stretching needed). The secret
+ * is also kept sealed (sealed-secrets.ts), because Access Tokens are HMAC-signed with it
+ * (access-tokens.ts) and only the secret itself checks such a signature.
  */
 import type { ApiKey } from '../domain/model.js';
 import type { PageRequest, PageResult } from '../domain/paging.js';
@@ -9,6 +11,7 @@ import { newKeySecret, newSid } from '../domain/sids.js';
 import { ResourceNotFound } from '../errors.js';
 import { sha256Hex } from './authenticate.js';
 import type { ServiceContext } from './context.js';
+import { sealSecret } from './sealed-secrets.js';
 
 export interface NewApiKey {
   key: ApiKey;
@@ -18,11 +21,13 @@ export interface NewApiKey {
 export async function createApiKey(ctx: ServiceContext, accountSid: string, friendlyName: string | undefined): Promise<NewApiKey> {
   const now = ctx.clock.now();
   const secret = newKeySecret();
+  const sid = newSid('SK');
   const key: ApiKey = {
-    sid: newSid('SK'),
+    sid,
     accountSid,
     friendlyName: friendlyName ?? '',
     secretHash: sha256Hex(secret),
+    sealedSecret: await sealSecret(ctx.store, secret, sid),
     dateCreated: now,
     dateUpdated: now,
   };

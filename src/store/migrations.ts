@@ -474,6 +474,19 @@ function clusterSecrets(): Migration {
   };
 }
 
+/**
+ * API keys keep their secret sealed (AES-256-GCM under a cluster secret, services/sealed-secrets.ts)
+ * besides its SHA-256, because an Access Token's HMAC can only be checked with the secret itself.
+ * Keys made before this have none (null): tokens they sign are refused.
+ */
+function apiKeySecrets(): Migration {
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('api_keys').addColumn('secret_sealed', 'text').execute();
+    },
+  };
+}
+
 /** Every migration, keyed by name (Kysely runs them in name order). */
 export function migrations(dialect: Dialect): Record<string, Migration> {
   return {
@@ -487,6 +500,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0008_sip_registrations': sipRegistrations(dialect),
     '0009_sip_registration_paths': sipRegistrationPaths(),
     '0010_cluster_secrets': clusterSecrets(),
+    '0012_api_key_secrets': apiKeySecrets(),
   };
 }
 

@@ -43,6 +43,7 @@ export function keyToRow(k: ApiKey): Insertable<ApiKeysTable> {
     account_sid: k.accountSid,
     friendly_name: k.friendlyName,
     secret_hash: k.secretHash,
+    secret_sealed: k.sealedSecret ?? null,
     date_created: k.dateCreated,
     date_updated: k.dateUpdated,
   };
@@ -54,6 +55,7 @@ export function rowToKey(r: ApiKeyRow): ApiKey {
     accountSid: r.account_sid,
     friendlyName: r.friendly_name,
     secretHash: r.secret_hash,
+    ...(r.secret_sealed === null ? {} : { sealedSecret: r.secret_sealed }),
     dateCreated: r.date_created,
     dateUpdated: r.date_updated,
   };

@@ -36,6 +36,8 @@ export interface ApiKeysTable extends SeqColumn {
   account_sid: string;
   friendly_name: string;
   secret_hash: string;
+  /** The secret sealed (AES-256-GCM), for Access Token signatures; null for keys older than 0012. */
+  secret_sealed: string | null;
   date_created: number;
   date_updated: number;
 }
