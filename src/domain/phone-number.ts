@@ -16,6 +16,11 @@ export interface PhoneNumber {
   voiceFallbackMethod: HttpMethod;
   statusCallback: string | null;
   statusCallbackMethod: HttpMethod;
+  /**
+   * The Application (AP…) whose voice URLs, methods and status callback answer the number's
+   * calls; while set, the number's own are ignored (Twilio's `VoiceApplicationSid`).
+   */
+  voiceApplicationSid: string | null;
   dateCreated: number;
   dateUpdated: number;
 }

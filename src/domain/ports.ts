@@ -2,6 +2,7 @@
  * What the domain and the services need from the outside, as interfaces. `store/sqlite` and
  * `store/postgres` implement `Store`; one contract test suite (test/store) runs against both.
  */
+import type { Application, ApplicationFilter } from './application.js';
 import type { Call, CallStatus } from './call.js';
 import type { ClusterChannel, ClusterMessage, CommandReply, NodeCommand, NodeRecord, NodeRegistration, QueuedConferenceCallback } from './cluster.js';
 import type { Account, AccountStatus, ApiKey, Conference, ConferenceStatus, Participant } from './model.js';
@@ -207,6 +208,15 @@ export interface StoreOperations extends ClusterOperations {
   deletePhoneNumber(sid: string): Promise<boolean>;
   /** Oldest first. */
   listPhoneNumbers(filter: PhoneNumberFilter, page: PageRequest): Promise<PageResult<PhoneNumber>>;
+
+  // TwiML Applications (issue 16); lists are oldest first.
+  insertApplication(application: Application): Promise<void>;
+  /** By SID alone, whichever account owns it: callers check the account. */
+  findApplication(sid: string): Promise<Application | undefined>;
+  updateApplication(application: Application): Promise<void>;
+  /** Also clears it from the numbers whose VoiceApplicationSid named it. */
+  deleteApplication(sid: string): Promise<boolean>;
+  listApplications(accountSid: string, page: PageRequest, filter?: ApplicationFilter): Promise<PageResult<Application>>;
 
   // SIP domains and what lets requests into them (issue 14). Lists are oldest first. Deleting a
   // list or a domain deletes its entries and its mappings with it.

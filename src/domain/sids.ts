@@ -5,8 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 
-/** SD, CL, CR, AL, IP: SIP domains, credential lists, credentials, IP access control lists, IP addresses. */
-export type SidPrefix = 'AC' | 'CF' | 'CA' | 'SK' | 'PN' | 'RE' | 'SD' | 'CL' | 'CR' | 'AL' | 'IP';
+/** SD, CL, CR, AL, IP: SIP domains, credential lists, credentials, IP access control lists, IP addresses; AP: applications. */
+export type SidPrefix = 'AC' | 'CF' | 'CA' | 'SK' | 'PN' | 'RE' | 'SD' | 'CL' | 'CR' | 'AL' | 'IP' | 'AP';
 
 export function newSid(prefix: SidPrefix): string {
   return prefix + randomBytes(16).toString('hex');

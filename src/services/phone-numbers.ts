@@ -13,8 +13,11 @@ import { newSid } from '../domain/sids.js';
 import { ConflictError, ResourceNotFound, RuleViolation } from '../errors.js';
 import type { ServiceContext } from './context.js';
 
-/** Twilio's error dictionary: 21421 "PhoneNumber is invalid", 21422 "PhoneNumber is not available". */
-export const PhoneNumberCode = { invalid: 21421, notAvailable: 21422 } as const;
+/**
+ * Twilio's error dictionary: 21421 "PhoneNumber is invalid", 21422 "PhoneNumber is not
+ * available", 21218 "Invalid ApplicationSid" (an application that is not the account's).
+ */
+export const PhoneNumberCode = { invalid: 21421, notAvailable: 21422, invalidApplication: 21218 } as const;
 
 /** The voice settings of a number; a URL of null is no URL. */
 export interface VoiceSettings {
@@ -25,6 +28,8 @@ export interface VoiceSettings {
   voiceFallbackMethod?: HttpMethod;
   statusCallback?: string | null;
   statusCallbackMethod?: HttpMethod;
+  /** An Application of the account whose voice settings answer instead; null clears it. */
+  voiceApplicationSid?: string | null;
 }
 
 export interface NewPhoneNumber extends VoiceSettings {
@@ -42,8 +47,17 @@ export function requireE164(phoneNumber: string, field = 'PhoneNumber'): void {
   );
 }
 
+/** A number may name only an Application of its own account. */
+async function requireApplication(ctx: ServiceContext, accountSid: string, sid: string | null | undefined): Promise<void> {
+  if (sid === undefined || sid === null) return;
+  const application = await ctx.store.findApplication(sid);
+  if (application?.accountSid === accountSid) return;
+  throw new RuleViolation(PhoneNumberCode.invalidApplication, `Invalid VoiceApplicationSid: ${sid} is not an Application of account ${accountSid}`);
+}
+
 export async function createPhoneNumber(ctx: ServiceContext, accountSid: string, spec: NewPhoneNumber): Promise<PhoneNumber> {
   requireE164(spec.phoneNumber);
+  await requireApplication(ctx, accountSid, spec.voiceApplicationSid);
   const now = ctx.clock.now();
   const number: PhoneNumber = {
     sid: newSid('PN'),
@@ -56,6 +70,7 @@ export async function createPhoneNumber(ctx: ServiceContext, accountSid: string,
     voiceFallbackMethod: spec.voiceFallbackMethod ?? 'POST',
     statusCallback: spec.statusCallback ?? null,
     statusCallbackMethod: spec.statusCallbackMethod ?? 'POST',
+    voiceApplicationSid: spec.voiceApplicationSid ?? null,
     dateCreated: now,
     dateUpdated: now,
   };
@@ -85,6 +100,7 @@ export async function updatePhoneNumber(ctx: ServiceContext, accountSid: string,
   const number = await getPhoneNumber(ctx, accountSid, sid);
   const given = (Object.keys(change) as Array<keyof VoiceSettings>).filter((key) => change[key] !== undefined);
   if (given.length === 0) return number;
+  await requireApplication(ctx, accountSid, change.voiceApplicationSid);
   const next: PhoneNumber = {
     ...number,
     friendlyName: change.friendlyName === undefined ? number.friendlyName : change.friendlyName || number.phoneNumber,
@@ -94,6 +110,7 @@ export async function updatePhoneNumber(ctx: ServiceContext, accountSid: string,
     voiceFallbackMethod: change.voiceFallbackMethod ?? number.voiceFallbackMethod,
     statusCallback: change.statusCallback === undefined ? number.statusCallback : change.statusCallback,
     statusCallbackMethod: change.statusCallbackMethod ?? number.statusCallbackMethod,
+    voiceApplicationSid: change.voiceApplicationSid === undefined ? number.voiceApplicationSid : change.voiceApplicationSid,
     dateUpdated: ctx.clock.now(),
   };
   await ctx.store.updatePhoneNumber(next);

@@ -77,6 +77,7 @@ export function phoneNumberToRow(n: PhoneNumber): Insertable<PhoneNumbersTable> 
     voice_fallback_method: n.voiceFallbackMethod,
     status_callback: n.statusCallback,
     status_callback_method: n.statusCallbackMethod,
+    voice_application_sid: n.voiceApplicationSid,
     date_created: n.dateCreated,
     date_updated: n.dateUpdated,
   };
@@ -94,6 +95,7 @@ export function rowToPhoneNumber(r: PhoneNumberRow): PhoneNumber {
     voiceFallbackMethod: r.voice_fallback_method,
     statusCallback: r.status_callback,
     statusCallbackMethod: r.status_callback_method,
+    voiceApplicationSid: r.voice_application_sid,
     dateCreated: r.date_created,
     dateUpdated: r.date_updated,
   };

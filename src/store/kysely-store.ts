@@ -6,6 +6,7 @@
  */
 import { sql, type Kysely } from 'kysely';
 import type { Account, ApiKey, Conference, Participant } from '../domain/model.js';
+import type { Application, ApplicationFilter } from '../domain/application.js';
 import type { PageRequest, PageResult } from '../domain/paging.js';
 import type { Call } from '../domain/call.js';
 import type { PhoneNumber } from '../domain/phone-number.js';
@@ -18,6 +19,7 @@ import type { SipRegistration } from '../domain/sip-registration.js';
 import type { ClusterChannel, ClusterMessage, CommandReply, NodeCommand, NodeRecord, NodeRegistration, QueuedConferenceCallback } from '../domain/cluster.js';
 import * as calls from './calls-queries.js';
 import * as accounts from './accounts-queries.js';
+import * as applications from './applications-queries.js';
 import * as conferences from './conferences-queries.js';
 import * as participants from './participants-queries.js';
 import * as nodes from './nodes-queries.js';
@@ -168,6 +170,22 @@ export class KyselyStoreOperations implements StoreOperations {
   }
   listPhoneNumbers(filter: PhoneNumberFilter, page: PageRequest): Promise<PageResult<PhoneNumber>> {
     return calls.listPhoneNumbers(this.ctx, filter, page);
+  }
+
+  insertApplication(application: Application): Promise<void> {
+    return applications.insertApplication(this.ctx, application);
+  }
+  findApplication(sid: string): Promise<Application | undefined> {
+    return applications.findApplication(this.ctx, sid);
+  }
+  updateApplication(application: Application): Promise<void> {
+    return applications.updateApplication(this.ctx, application);
+  }
+  deleteApplication(sid: string): Promise<boolean> {
+    return applications.deleteApplication(this.ctx, sid);
+  }
+  listApplications(accountSid: string, page: PageRequest, filter?: ApplicationFilter): Promise<PageResult<Application>> {
+    return applications.listApplications(this.ctx, accountSid, page, filter);
   }
 
   insertSipDomain(domain: SipDomain): Promise<void> {

@@ -487,6 +487,44 @@ function apiKeySecrets(): Migration {
   };
 }
 
+/**
+ * TwiML Applications (issue 16): an account's named sets of voice URLs, listed oldest first and
+ * filtered by friendly name; and the application a number may name to answer its calls
+ * (Twilio's `VoiceApplicationSid`), cleared when the application is deleted.
+ */
+function applications(dialect: Dialect): Migration {
+  const { millis } = types(dialect);
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await createTableWithSeq(db, dialect, 'applications')
+        .addColumn('sid', 'text', (c) => c.notNull().unique())
+        .addColumn('account_sid', 'text', (c) => c.notNull().references('accounts.sid').onDelete('cascade'))
+        .addColumn('friendly_name', 'text', (c) => c.notNull())
+        .addColumn('api_version', 'text', (c) => c.notNull())
+        .addColumn('voice_url', 'text')
+        .addColumn('voice_method', 'text', (c) => c.notNull())
+        .addColumn('voice_fallback_url', 'text')
+        .addColumn('voice_fallback_method', 'text', (c) => c.notNull())
+        .addColumn('status_callback', 'text')
+        .addColumn('status_callback_method', 'text', (c) => c.notNull())
+        .addColumn('voice_caller_id_lookup', 'integer', (c) => c.notNull())
+        .addColumn('sms_url', 'text')
+        .addColumn('sms_method', 'text', (c) => c.notNull())
+        .addColumn('sms_fallback_url', 'text')
+        .addColumn('sms_fallback_method', 'text', (c) => c.notNull())
+        .addColumn('sms_status_callback', 'text')
+        .addColumn('message_status_callback', 'text')
+        .addColumn('public_application_connect_enabled', 'integer', (c) => c.notNull())
+        .addColumn('date_created', millis, (c) => c.notNull())
+        .addColumn('date_updated', millis, (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('applications_account').on('applications').columns(['account_sid', 'seq']).execute();
+      await db.schema.alterTable('phone_numbers').addColumn('voice_application_sid', 'text').execute();
+      await db.schema.createIndex('phone_numbers_application').on('phone_numbers').columns(['voice_application_sid']).execute();
+    },
+  };
+}
+
 /** Every migration, keyed by name (Kysely runs them in name order). */
 export function migrations(dialect: Dialect): Record<string, Migration> {
   return {
@@ -500,6 +538,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0008_sip_registrations': sipRegistrations(dialect),
     '0009_sip_registration_paths': sipRegistrationPaths(),
     '0010_cluster_secrets': clusterSecrets(),
+    '0011_applications': applications(dialect),
     '0012_api_key_secrets': apiKeySecrets(),
   };
 }

@@ -123,6 +123,32 @@ export interface PhoneNumbersTable extends SeqColumn {
   voice_fallback_method: HttpMethod;
   status_callback: string | null;
   status_callback_method: HttpMethod;
+  /** The application whose voice URLs answer the number's calls instead of its own (0011). */
+  voice_application_sid: string | null;
+  date_created: number;
+  date_updated: number;
+}
+
+/** TwiML Applications (domain/application.ts). */
+export interface ApplicationsTable extends SeqColumn {
+  sid: string;
+  account_sid: string;
+  friendly_name: string;
+  api_version: string;
+  voice_url: string | null;
+  voice_method: HttpMethod;
+  voice_fallback_url: string | null;
+  voice_fallback_method: HttpMethod;
+  status_callback: string | null;
+  status_callback_method: HttpMethod;
+  voice_caller_id_lookup: IntBool;
+  sms_url: string | null;
+  sms_method: HttpMethod;
+  sms_fallback_url: string | null;
+  sms_fallback_method: HttpMethod;
+  sms_status_callback: string | null;
+  message_status_callback: string | null;
+  public_application_connect_enabled: IntBool;
   date_created: number;
   date_updated: number;
 }
@@ -199,6 +225,7 @@ export interface Database extends SipTables {
   conference_callbacks: ConferenceCallbacksTable;
   recordings: RecordingsTable;
   cluster_secrets: ClusterSecretsTable;
+  applications: ApplicationsTable;
 }
 
 export type AccountRow = Selectable<AccountsTable>;
@@ -211,3 +238,4 @@ export type Dialect = 'sqlite' | 'postgres';
 export type CallRow = Selectable<CallsTable>;
 export type PhoneNumberRow = Selectable<PhoneNumbersTable>;
 export type RecordingRow = Selectable<RecordingsTable>;
+export type ApplicationRow = Selectable<ApplicationsTable>;

@@ -27,6 +27,7 @@ function phoneNumber(accountSid: string, number: string, over: Partial<PhoneNumb
     voiceFallbackMethod: 'POST',
     statusCallback: null,
     statusCallbackMethod: 'POST',
+    voiceApplicationSid: null,
     dateCreated: T0,
     dateUpdated: T0,
     ...over,
