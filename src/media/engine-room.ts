@@ -7,6 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { ALAW_ENCODE, MULAW_ENCODE } from './codec/g711.js';
+import { OpusFrameEncoder } from './codec/opus.js';
 import { Mixer } from './mixer.js';
 import type { LegFlags, LegSources, MixerLeg } from './mixer.js';
 import type { LegFlagsPatch, LegStats } from './protocol.js';
@@ -57,6 +58,16 @@ export interface Room {
   readonly encAlaw: Uint8Array;
   encMulawTick: number;
   encAlawTick: number;
+  /**
+   * The shared output as Opus: one encoder for every Opus listener of the shared mix (made when
+   * the first one hears it; Opus costs 10–20× G.711 to encode), its packet and tick. Opus is
+   * stateful, so all who get these packets must get every one: a listener moving between the
+   * shared and a private mix changes encoder mid-stream, which the decoder takes as it takes
+   * any packet (each Opus packet is self-describing, RFC 6716 §3.1).
+   */
+  encOpus: OpusFrameEncoder | null;
+  encOpusPacket: Uint8Array;
+  encOpusTick: number;
   /** Recording taps on the room's mix. */
   readonly taps: RecordingTap[];
   /** The mix as a listener who says nothing hears it, made for the taps. */
@@ -94,9 +105,18 @@ export function newRoom(id: string, onTalking: (legId: string, talking: boolean)
     encAlaw: new Uint8Array(FRAME),
     encMulawTick: -1,
     encAlawTick: -1,
+    encOpus: null,
+    encOpusPacket: new Uint8Array(0),
+    encOpusTick: -1,
     taps: [],
     tapFrame: new Int16Array(FRAME),
   };
+}
+
+/** Frees what a room holds beyond its legs (its shared Opus encoder); idempotent. */
+export function closeRoom(room: Room): void {
+  room.encOpus?.close();
+  room.encOpus = null;
 }
 
 /** What a new leg is made of; the rest of a Leg starts from zero. */
@@ -204,7 +224,7 @@ export function tickRoom(room: Room, tick: number, now: number, ctx: TickContext
       } else if (out === null) {
         rtp.send(null);
       } else if (shared) {
-        rtp.sendPayload(encodeShared(room, out, rtp.codec === 'PCMU', tick, ctx));
+        rtp.sendPayload(encodeShared(room, out, rtp.codec, tick, ctx));
       } else {
         rtp.send(out);
         ctx.privateEncodes++;
@@ -261,7 +281,17 @@ function keyFrame(leg: Leg, ctx: TickContext): KeypadJob {
 }
 
 /** The shared mix encoded at most once per codec per tick, then sent to all who hear it. */
-function encodeShared(room: Room, frame: Int16Array, mulaw: boolean, tick: number, ctx: TickContext): Uint8Array {
+function encodeShared(room: Room, frame: Int16Array, codec: 'PCMU' | 'PCMA' | 'opus', tick: number, ctx: TickContext): Uint8Array {
+  if (codec === 'opus') {
+    if (room.encOpusTick !== tick) {
+      room.encOpus ??= new OpusFrameEncoder();
+      room.encOpusPacket = room.encOpus.encode(frame);
+      room.encOpusTick = tick;
+      ctx.sharedEncodes++;
+    }
+    return room.encOpusPacket;
+  }
+  const mulaw = codec === 'PCMU';
   const enc = mulaw ? room.encMulaw : room.encAlaw;
   if ((mulaw ? room.encMulawTick : room.encAlawTick) !== tick) {
     const table = mulaw ? MULAW_ENCODE : ALAW_ENCODE;

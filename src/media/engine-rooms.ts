@@ -7,7 +7,7 @@
  * Where the legs' sockets come from is decided once: the worker's batched UDP
  * (rtp/udp-batch.ts) where the native module loaded and the host is IPv4, else node:dgram.
  */
-import { flagsOf, joinRoom, leaveRoom, legStatsOf, newRoom } from './engine-room.js';
+import { closeRoom, flagsOf, joinRoom, leaveRoom, legStatsOf, newRoom } from './engine-room.js';
 import type { Leg, Room } from './engine-room.js';
 import type { FrameSource, LegFlags } from './mixer.js';
 import { inputFrom, movedLegOf, playerFrom, recorderFrom } from './leg-state.js';
@@ -72,6 +72,7 @@ export class EngineRooms {
     const closing: Promise<void>[] = [];
     for (const leg of this.legs.values()) if (leg.rtp) closing.push(leg.rtp.close());
     this.legs.clear();
+    for (const room of this.roomList) closeRoom(room);
     this.rooms.clear();
     this.roomList.length = 0;
     await Promise.all(closing);
@@ -143,6 +144,7 @@ export class EngineRooms {
     // a leg moved out meanwhile is no longer its own and is left alone.
     this.rooms.delete(roomId);
     this.roomList.splice(this.roomList.indexOf(room), 1);
+    closeRoom(room);
     this.endTaps(room.taps, 'closed');
     for (const leg of [...room.legs.values()]) if (leg.room === room) await this.closeLeg(leg, 'room-destroyed');
     for (const p of room.players) this.notify({ kind: 'notify', type: 'played', id: p.id, stopped: true });
