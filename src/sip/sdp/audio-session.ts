@@ -72,14 +72,8 @@ export function readAudio(sdp: string, preferred: readonly AudioCodec[] = ['PCMU
   const address = media.connection?.ip ?? session.connection?.ip;
   if (!address) return { ok: false, reason: 'no connection address (c=)' };
 
-  const formats = String(media.payloads ?? '').split(' ').filter(Boolean).map(Number);
-  const nameOf = (pt: number): string | undefined => {
-    const rtp = media.rtp.find((r) => r.payload === pt);
-    if (rtp) return `${rtp.codec.toUpperCase()}/${rtp.rate ?? 8000}`;
-    if (pt === 0) return 'PCMU/8000';
-    if (pt === 8) return 'PCMA/8000';
-    return undefined;
-  };
+  const formats = payloadsOf(media);
+  const nameOf = (pt: number): string | undefined => formatName(media, pt);
   let chosen: { codec: AudioCodec; payloadType: number } | undefined;
   for (const codec of preferred) {
     const pt = formats.find((f) => nameOf(f) === `${codec}/8000`);
@@ -106,6 +100,20 @@ export function readAudio(sdp: string, preferred: readonly AudioCodec[] = ['PCMU
       ...(crypto ? { crypto } : {}),
     },
   };
+}
+
+/** The m= line's payload types, in the peer's order of preference. */
+export function payloadsOf(media: sdpTransform.MediaDescription): number[] {
+  return String(media.payloads ?? '').split(' ').filter(Boolean).map(Number);
+}
+
+/** `CODEC/rate` of a payload type, upper case, from its rtpmap or the static ones (RFC 3551). */
+export function formatName(media: sdpTransform.MediaDescription, pt: number): string | undefined {
+  const rtp = media.rtp.find((r) => r.payload === pt);
+  if (rtp) return `${rtp.codec.toUpperCase()}/${rtp.rate ?? 8000}`;
+  if (pt === 0) return 'PCMU/8000';
+  if (pt === 8) return 'PCMA/8000';
+  return undefined;
 }
 
 export interface LocalAudio {
