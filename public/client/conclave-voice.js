@@ -1,4 +1,4 @@
-/* global WebSocket, RTCPeerConnection, MediaStream, Audio, navigator, atob */
+/* global WebSocket, RTCPeerConnection, MediaStream, Audio, AudioContext, navigator, atob */
 /**
  * conclave-voice.js — Conclave's browser client (issue 16): one ES module, no dependencies,
  * served by Conclave at `/client/conclave-voice.js` (and used by its console). Its names are
@@ -21,12 +21,14 @@
  *   `destroy()`; `state`, `identity`, `token`, `calls`, `isBusy`; events 'registering',
  *   'registered', 'unregistered', 'incoming' (call), 'error' (TwilioError, call?),
  *   'tokenWillExpire' (device), 'destroyed'.
- * Call: `accept()`, `reject()`, `ignore()`, `disconnect()`, `mute(bool)`, `isMuted()`,
+ * Call: `accept({ rtcConstraints })`, `reject()`, `ignore()`, `disconnect()`, `mute(bool)`, `isMuted()`,
  *   `sendDigits(digits)` ('w' waits half a second), `status()`, `getLocalStream()`,
  *   `getRemoteStream()`; `parameters` (CallSid, From, To, AccountSid), `customParameters` (a
  *   Map: the `<Parameter>`s of a `<Dial><Client>`, or the params given to connect), `direction`
  *   ('INCOMING' | 'OUTGOING'); events 'accept', 'ringing', 'disconnect', 'cancel', 'reject',
  *   'mute' (muted, call), 'error' (TwilioError).
+ * `rtcConstraints` (of accept and connect) are getUserMedia's; `{ audio: false }` is Conclave's
+ *   own: no microphone is asked for and the call sends silence (the console's "Listen").
  * Errors carry Twilio's codes where Twilio has one: 20101 invalid token, 20104 expired token,
  *   31005 the signalling connection ended, 31401 microphone permission denied, 31402 no
  *   microphone could be opened, 53405 the media connection (ICE/DTLS) failed, 31000 otherwise.
@@ -158,6 +160,17 @@ function gathered(pc) {
   });
 }
 
+/**
+ * A track of silence from WebAudio, for a call without a microphone: packets still flow, so the
+ * call is not taken for dead media by Conclave's inactivity timeout.
+ */
+function silence() {
+  const context = new AudioContext();
+  const destination = context.createMediaStreamDestination();
+  context.resume().catch(() => undefined);
+  return { stream: destination.stream, release: () => context.close().catch(() => undefined) };
+}
+
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // What a Device tells its calls, and they it, without making it public API.
@@ -181,6 +194,9 @@ export class Call extends Emitter {
   #localStream = null;
   #remoteStream = null;
   #audio = null;
+  /** getUserMedia's constraints for this call, and what frees a track of silence. */
+  #constraints = null;
+  #release = null;
   #muted = false;
   /** The id this client gave a call it places, until Conclave names it with a CallSid. */
   #id = null;
@@ -213,9 +229,10 @@ export class Call extends Emitter {
   }
 
   /** Answers an incoming call: opens the microphone, answers Conclave's offer. */
-  accept() {
+  accept(options = {}) {
     if (this.direction !== Call.CallDirection.Incoming || this.#status !== Call.State.Pending) return;
     this.#status = Call.State.Connecting;
+    this.#constraints = options.rtcConstraints ?? null;
     this.#answer().catch((error) => this.#fail(error));
   }
 
@@ -267,8 +284,9 @@ export class Call extends Emitter {
   }
 
   /** @internal Places the call: microphone, offer, `connect`. */
-  async [START](id, params) {
+  async [START](id, params, rtcConstraints) {
     this.#id = id;
+    this.#constraints = rtcConstraints ?? null;
     await this.#openMedia();
     this.#attachMicrophone();
     await this.#pc.setLocalDescription(await this.#pc.createOffer());
@@ -343,14 +361,22 @@ export class Call extends Emitter {
   }
 
   async #openMedia() {
+    const constraints = { audio: this.#link.options.audioConstraints, ...this.#constraints, video: false };
     let stream;
-    try {
-      stream = await navigator.mediaDevices.getUserMedia({ audio: this.#link.options.audioConstraints, video: false });
-    } catch (error) {
-      throw microphoneError(error);
+    if (constraints.audio === false) {
+      const quiet = silence();
+      stream = quiet.stream;
+      this.#release = quiet.release;
+    } else {
+      try {
+        stream = await navigator.mediaDevices.getUserMedia(constraints);
+      } catch (error) {
+        throw microphoneError(error);
+      }
     }
     if (this.#status === Call.State.Closed) {
       for (const track of stream.getTracks()) track.stop();
+      this.#release?.();
       throw new TwilioError(31000, 'The call ended while the microphone was opening');
     }
     this.#localStream = stream;
@@ -398,6 +424,8 @@ export class Call extends Emitter {
   #close() {
     this.#status = Call.State.Closed;
     for (const track of this.#localStream?.getTracks() ?? []) track.stop();
+    this.#release?.();
+    this.#release = null;
     this.#pc?.close();
     if (this.#audio) this.#audio.srcObject = null;
     this.#link.forget(this, this.#id);
@@ -495,7 +523,7 @@ export class Device extends Emitter {
     if (this.#state === Device.State.Registered) this.#send({ type: 'updateToken', token });
   }
 
-  /** Places a call: `params.To` and the rest reach the grant's application as its request parameters. */
+  /** Places a call: `params.To` and the rest reach the grant's application as its request parameters; `rtcConstraints` as accept's. */
   async connect(options = {}) {
     this.#assertAlive();
     const params = Object.fromEntries(Object.entries(options.params ?? {}).map(([name, value]) => [name, String(value)]));
@@ -509,7 +537,7 @@ export class Device extends Emitter {
     });
     this.#placing.set(id, call);
     try {
-      await call[START](id, params);
+      await call[START](id, params, options.rtcConstraints);
     } catch (error) {
       this.#placing.delete(id);
       const twilioError = error instanceof TwilioError ? error : new TwilioError(31000, error.message, error);

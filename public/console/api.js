@@ -53,14 +53,19 @@ export class Api {
   }
 
   /** A request of the account's API; `form` (an object) becomes a form body. */
-  async request(method, path, form, signal) {
+  request(method, path, form, signal) {
+    return this.requestUrl(method, `${this.base}${path}`, form, signal);
+  }
+
+  /** A request of this server with the signed-in credentials. */
+  async requestUrl(method, url, form, signal) {
     const init = { method, headers: { authorization: this.authorization, accept: 'application/json' }, cache: 'no-store', credentials: 'omit' };
     if (signal) init.signal = signal;
     if (form) {
       init.headers['content-type'] = 'application/x-www-form-urlencoded';
       init.body = new URLSearchParams(form).toString();
     }
-    const response = await fetch(`${this.base}${path}`, init);
+    const response = await fetch(url, init);
     if (response.status === 204) return null;
     const body = await response.json().catch(() => null);
     if (!response.ok) throw new ApiError(response.status, body);
@@ -83,6 +88,16 @@ export class Api {
   /** Twilio's Update Participant: Muted, Hold, Coaching and CallSidToCoach, AnnounceUrl… */
   updateParticipant(conferenceSid, callSid, change) {
     return this.request('POST', `/Conferences/${segment(conferenceSid)}/Participants/${segment(callSid)}.json`, change);
+  }
+
+  /** Twilio's Create Participant: Conclave calls `To` (here the console's own `client:` identity) into the conference. */
+  createParticipant(conferenceSid, params) {
+    return this.request('POST', `/Conferences/${segment(conferenceSid)}/Participants.json`, params);
+  }
+
+  /** Conclave's own: an Access Token for the console's browser phone, `{ token, identity, ttl }`. */
+  voiceToken(identity) {
+    return this.requestUrl('POST', '/console/voice-token', { Identity: identity });
   }
 
   /** Twilio's Delete Participant: the call leaves the conference (a kick). */

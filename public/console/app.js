@@ -2,12 +2,14 @@
 /**
  * The Conclave console (issue 15 §2): sign in, watch live conferences and act on their
  * participants, look at calls and their timelines and SIP ladders, and start a simulated call
- * into a conference. Everything goes through the public REST API (api.js) and the live event
+ * into a conference; join or listen to a conference from this browser, and answer `client:` calls
+ * to this tab (browser-phone.js). Everything goes through the public REST API (api.js) and the live event
  * stream (event-stream.js); the stream's conference events light the speaking indicators and
  * trigger a refresh at once, and the REST API is polled as well, more often while the stream is
  * absent or down.
  */
 import { Api, forgetCredentials, storeCredentials, storedCredentials } from './api.js';
+import { BrowserPhone, forgetIdentity } from './browser-phone.js';
 import { EventStream } from './event-stream.js';
 import { durationSince, el, formatSeconds, setText, sipLadder, timeOfDay } from './views.js';
 
@@ -69,6 +71,7 @@ async function signIn(event) {
 
 function signOut() {
   forgetCredentials();
+  forgetIdentity();
   stop();
   announce('Signed out');
 }
@@ -87,7 +90,11 @@ function start(credentials) {
     stream: null,
   };
   session.stream = new EventStream(api, { onEvent, onState: onStreamState });
+  session.phone = new BrowserPhone(api, { onChange: renderPhone, onError: (error) => showError(error) });
+  // Registered at once, so calls to this tab's identity ring here; a server without browser calls says so in the status line.
+  session.phone.start().catch(() => undefined);
   $('sign-in').hidden = true;
+  $('phone').hidden = false;
   $('nav').hidden = false;
   $('sign-out').hidden = false;
   $('stream-state').hidden = false;
@@ -99,12 +106,13 @@ function start(credentials) {
 function stop() {
   if (session) {
     session.stream.close();
+    session.phone.close();
     for (const timer of session.timers) clearInterval(timer);
     clearTimeout(session.pollTimer);
     clearTimeout(session.refreshQueued);
   }
   session = null;
-  for (const id of ['conferences', 'calls', 'call', 'try', 'nav', 'sign-out', 'stream-state']) $(id).hidden = true;
+  for (const id of ['conferences', 'calls', 'call', 'try', 'nav', 'sign-out', 'stream-state', 'phone']) $(id).hidden = true;
   $('conference-list').replaceChildren();
   $('call-rows').replaceChildren();
   $('sign-in').hidden = false;
@@ -279,12 +287,18 @@ function conferenceView(conference) {
   view.duration = el('span', { class: 'duration', 'data-since': conference.date_created }, durationSince(conference.date_created));
   view.list = el('ul', { class: 'participants', 'aria-label': `Participants of ${conference.friendly_name}` });
   const url = el('input', { id: announceId, type: 'url', required: true, placeholder: 'https://example.com/announcement.xml' });
+  view.join = el('button', { type: 'button', 'aria-label': `Join ${conference.friendly_name} from this browser`, onclick: () => void joinFromBrowser(view, false) }, 'Join from this browser');
+  view.listen = el('button', { type: 'button', 'aria-label': `Listen to ${conference.friendly_name} from this browser`, onclick: () => void joinFromBrowser(view, true) }, 'Listen');
+  const busy = Boolean(session.phone.current);
+  view.join.disabled = busy;
+  view.listen.disabled = busy;
   view.root = el(
     'section',
     { class: 'conference', 'aria-labelledby': titleId, 'data-conference-sid': conference.sid },
     el('h3', { id: titleId }, conference.friendly_name),
     el('p', { class: 'meta' }, el('span', {}, conference.sid), ' · ', view.status, ' for ', view.duration),
     view.summary,
+    el('p', { class: 'browser-join' }, view.join, ' ', view.listen),
     view.list,
     el(
       'form',
@@ -431,6 +445,62 @@ async function act(done, action) {
 function focusShownSection() {
   document.querySelector('main > section:not([hidden]) h2')?.focus();
 }
+
+// ---------------------------------------------------------------------------------------------
+// This browser's calls: joining or listening to a conference, answering calls to this tab.
+
+async function joinFromBrowser(view, listen) {
+  if (!session) return;
+  try {
+    await session.phone.join({ sid: view.sid, name: view.name }, listen);
+    showError(null);
+  } catch (error) {
+    showError(error);
+  }
+}
+
+const CALL_WORDS = { calling: 'calling this browser…', connecting: 'connecting…', connected: 'connected' };
+
+function renderPhone(state) {
+  if (!session) return;
+  const line = {
+    off: '',
+    starting: `Browser calls: signing in as client:${state.identity}…`,
+    ready: `This browser takes calls to client:${state.identity}.`,
+    reconnecting: 'Browser calls: the connection dropped; reconnecting…',
+    unavailable: `Browser calls are not available: ${state.note}`,
+  }[state.status];
+  setText($('phone-state'), line);
+  $('phone-incoming').hidden = !state.incoming;
+  if (state.incoming) setText($('phone-incoming-text'), `Incoming call from ${state.incoming.from}`);
+  const call = state.call;
+  const box = $('phone-call');
+  const wasShown = !box.hidden;
+  box.hidden = !call;
+  if (call) {
+    const what = call.conference ? `${call.listen ? 'Listening to' : 'In'} ${call.conference.name}` : `In a call with ${call.from}`;
+    setText($('phone-call-text'), `${what} from this browser: ${CALL_WORDS[call.status] ?? call.status}`);
+    box.dataset.status = call.status;
+    if (call.status === 'connected' && box.dataset.announced !== 'true') {
+      box.dataset.announced = 'true';
+      announce(`${what} from this browser`);
+    }
+  } else {
+    box.dataset.announced = 'false';
+    if (wasShown) {
+      announce('The browser call ended');
+      if (document.activeElement === $('phone-leave') || document.activeElement === document.body) focusShownSection();
+    }
+  }
+  for (const view of session.conferences.values()) {
+    view.join.disabled = Boolean(call);
+    view.listen.disabled = Boolean(call);
+  }
+}
+
+$('phone-answer').addEventListener('click', () => session?.phone.answer());
+$('phone-decline').addEventListener('click', () => session?.phone.decline());
+$('phone-leave').addEventListener('click', () => session?.phone.leave());
 
 // ---------------------------------------------------------------------------------------------
 // Calls.

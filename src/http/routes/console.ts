@@ -21,6 +21,7 @@ const FILES: Readonly<Record<string, string>> = {
   'api.js': 'text/javascript; charset=utf-8',
   'event-stream.js': 'text/javascript; charset=utf-8',
   'views.js': 'text/javascript; charset=utf-8',
+  'browser-phone.js': 'text/javascript; charset=utf-8',
 };
 
 /**
