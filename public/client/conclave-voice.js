@@ -443,8 +443,10 @@ export class Device extends Emitter {
   #socket = null;
   /** The registration under way: { promise, resolve, reject }. */
   #opening = null;
-  /** Whether to reconnect when the signalling drops (register() called, not unregister()). */
+  /** Whether to reconnect when the signalling drops, and to be rung (register() called, not unregister()). */
   #stayRegistered = false;
+  /** What the connection's `register` asked: to be rung too (`incoming`), or only to place calls. */
+  #ringable = false;
   #reconnectMs = RECONNECT_MS.first;
   #reconnectTimer = null;
   #expiryTimer = null;
@@ -506,6 +508,11 @@ export class Device extends Emitter {
   register() {
     this.#assertAlive();
     this.#stayRegistered = true;
+    // Connected by connect() alone, it was not to be rung: asked again, now to be.
+    if (this.#state === Device.State.Registered && !this.#ringable) {
+      this.#ringable = true;
+      this.#send({ type: 'register', token: this.#token, incoming: true });
+    }
     return this.#open();
   }
 
@@ -579,7 +586,8 @@ export class Device extends Emitter {
     this.emit('registering');
     const socket = new WebSocket(this.#options.url);
     this.#socket = socket;
-    socket.addEventListener('open', () => socket.send(JSON.stringify({ type: 'register', token: this.#token })));
+    this.#ringable = this.#stayRegistered;
+    socket.addEventListener('open', () => socket.send(JSON.stringify({ type: 'register', token: this.#token, incoming: this.#ringable })));
     socket.addEventListener('message', (event) => this.#receive(event.data));
     socket.addEventListener('close', (event) => this.#closed(socket, event));
     return promise;
@@ -627,7 +635,7 @@ export class Device extends Emitter {
   }
 
   #incoming(message) {
-    // A Device only placing calls (never registered) does not take calls: they ring elsewhere.
+    // A Device only placing calls (never registered) is not rung: Conclave was told so.
     if (!this.#stayRegistered) return;
     const call = new Call(this.#link, {
       direction: Call.CallDirection.Incoming,

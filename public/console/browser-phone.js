@@ -73,7 +73,7 @@ export class BrowserPhone {
     this.starting ??= this.register().catch((error) => {
       this.starting = null;
       this.status = 'unavailable';
-      this.note = error.message;
+      this.note = error.status === 404 ? 'this server does not offer them' : error.message;
       this.changed();
       throw error;
     });
