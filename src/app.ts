@@ -12,6 +12,7 @@ import { EventBus } from './events/event-bus.js';
 import { ShutdownSequence } from './shutdown.js';
 import { ConfigError } from './errors.js';
 import { buildHttpServer } from './http/server.js';
+import { websocketUpgrades } from './http/websocket-upgrades.js';
 import type { LocalNode, ServiceContext } from './services/context.js';
 import { ConferenceCallbacks } from './services/conference-callbacks.js';
 import { handleCallCommands } from './services/cluster/call-commands.js';
@@ -360,6 +361,12 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
   registerCallTimelineRoutes(http, services, timeline);
   shutdown.add('HTTP', () => http.close());
   registerEventRoutes(http, live);
+  // SIP over WebSocket (RFC 7118) on the API port: WebRTC SIP clients (JsSIP, SIP.js) register
+  // and call as phones do; refused until SIP listens (and always without SIP).
+  websocketUpgrades(http).register('/sip', (request, socket, head) => {
+    if (!sip) socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else sip.acceptWebSocket(request, socket, head, (request.socket as { encrypted?: boolean }).encrypted === true || request.headers['x-forwarded-proto'] === 'https');
+  });
   // Before HTTP: an open stream would keep it from closing.
   shutdown.add('live event streams', async () => live.close());
   const shutdownTimeoutMs = config.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;

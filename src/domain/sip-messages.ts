@@ -11,7 +11,7 @@ export interface SipMessageRecord {
   source: string;
   /** `ip:port` it went to. */
   destination: string;
-  transport: 'udp' | 'tcp' | 'tls';
+  transport: 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
   /** The request line or status line. */
   firstLine: string;
   /** The whole message, cut at SIP_MESSAGE_TEXT_LIMIT bytes. */

@@ -16,7 +16,7 @@ export interface SipRegistration {
    */
   sourceHost: string;
   sourcePort: number;
-  sourceTransport: 'udp' | 'tcp' | 'tls';
+  sourceTransport: 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
   /** §10.3 step 7: a REGISTER with the same Call-ID and a CSeq not above this one is out of order. */
   callId: string;
   cseq: number;

@@ -78,7 +78,7 @@ export interface SipRegistrationsTable extends SeqColumn {
   contact: string;
   source_host: string;
   source_port: number;
-  source_transport: 'udp' | 'tcp' | 'tls';
+  source_transport: 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
   call_id: string;
   cseq: number;
   expires_at: number;

@@ -13,6 +13,8 @@ import type { SipDomain } from '../../domain/sip-domain.js';
 import type { SdesCrypto } from '../../sip/sdp/sdes-crypto.js';
 import type { SipDomainGuard } from './sip-domain-guard.js';
 import { randomInt } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { readFile } from 'node:fs/promises';
 import { createSecureContext } from 'node:tls';
 import { DEFAULT_CARRIER_NETWORKS, DEFAULT_SIP_LIMITS, type SipLimits, type SipTlsConfig, type SipTrunkConfig } from '../../config.js';
@@ -142,7 +144,7 @@ export class SipGateway {
     this.fork = new SipFork(this, (uri) => this.outbound.targetsOf(uri));
     // One failure budget per source for everything inbound: the domains' guard's, shared.
     this.inbound = new SipInbound(this, hooks.route, carrierSources, hooks.domains?.guard.failures ?? new SourceFailureBudget(), hooks.domains);
-    this.registrar = hooks.domains ? new SipRegistrar(hooks.domains.guard, hooks.domains.guard.directory, logger, floodLog) : undefined;
+    this.registrar = hooks.domains ? new SipRegistrar(hooks.domains.guard, hooks.domains.guard.directory, logger, floodLog, (source) => transport.reachesWebSocket(source)) : undefined;
   }
 
   static async open(options: SipGatewayOptions, plane: MediaPlane, hooks: SipGatewayHooks, logger: SipGatewayLogger): Promise<SipGateway> {
@@ -204,6 +206,14 @@ export class SipGateway {
       holder.gateway.trunkRegistration = new SipTrunkRegistration({ trunk: { ...options.trunk, auth: options.trunk.auth }, ua, contact: address, resolver, logger });
     }
     return holder.gateway;
+  }
+
+  /**
+   * An HTTP upgrade request of the SIP WebSocket path (RFC 7118; the API port's `/sip`): a WebRTC
+   * SIP client's connection, which registers and calls like any phone (ws-transport.ts).
+   */
+  acceptWebSocket(request: IncomingMessage, socket: Duplex, head: Buffer, secure: boolean): void {
+    this.transport.acceptWebSocket(request, socket, head, secure);
   }
 
   /** The port SIP listens on (the configured one, or the one picked for port 0). */

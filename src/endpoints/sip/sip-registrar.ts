@@ -21,6 +21,15 @@
  * it as a preloaded Route set to the first Path hop (RFC 3261 §8.1.2). Then the Contact is used
  * as written and the source is not: the source is the proxy, and the phone's NAT is the proxy's
  * business (it recorded where the phone is in its own Path entry).
+ *
+ * A WebRTC client registering over WebSocket (RFC 7118 §5.4) writes a Contact such as
+ * `<sip:abc@xyz.invalid;transport=ws>` that no one can reach: the only way back is its
+ * connection, whose address is the binding's source (the target names it with `;transport=ws`,
+ * and the WebSocket transport keeps the flow table). A binding whose connection is gone is
+ * unreachable and counts as not registered (`reaches`). Only the node holding the connection
+ * reaches it: on another node the binding counts as not registered either (a call there to the
+ * user fails 480 while the browser is registered with a sibling; a front with sticky routing of
+ * the domain, or relaying the call to the holding node, would be needed).
  */
 import { isIP } from 'node:net';
 import type { SipDomain } from '../../domain/sip-domain.js';
@@ -76,6 +85,8 @@ export class SipRegistrar {
     private readonly book: SipRegistrationBook,
     private readonly log: SipRegistrarLogger,
     private readonly floodLog: SipFloodLog,
+    /** Whether this node holds a live connection to a WebSocket binding's source (its flow); none: WebSocket bindings are unreachable. */
+    private readonly reaches: (source: SipDestination) => boolean = () => false,
     private readonly now: () => number = Date.now,
   ) {
     this.sweeper = setInterval(() => void this.sweep(), SWEEP_EVERY_MS);
@@ -195,7 +206,8 @@ export class SipRegistrar {
     if (!domain) return undefined;
     const live = await this.book.listSipRegistrations(domain.sid, unescape(sip.user), this.now());
     const secure = sip.params.get('secure') === 'true';
-    return { domain, targets: live.flatMap((r) => targetOf(r, secure) ?? []) };
+    const reachable = live.filter((r) => !overWebSocket(r) || this.reaches({ host: r.sourceHost, port: r.sourcePort, transport: r.sourceTransport }));
+    return { domain, targets: reachable.flatMap((r) => targetOf(r, secure) ?? []) };
   }
 
   /** Stops the sweep. */
@@ -273,6 +285,11 @@ export function targetOf(r: SipRegistration, secure = false): RegisteredTarget |
   params.delete('maddr');
   if (r.sourceTransport !== 'udp') params.set('transport', r.sourceTransport);
   return { uri: serializeSipUri({ ...uri, host: r.sourceHost.includes(':') ? `[${r.sourceHost}]` : r.sourceHost, port: r.sourcePort, params }) };
+}
+
+/** A binding made over a WebSocket connection (RFC 7118): reached through that connection only. */
+function overWebSocket(r: SipRegistration): boolean {
+  return r.sourceTransport === 'ws' || r.sourceTransport === 'wss';
 }
 
 function topViaTransport(request: SipRequest): string | undefined {

@@ -9,7 +9,7 @@ import type { SipDestination } from '../transaction/transport.js';
 
 export interface SipTraceEvent {
   direction: 'in' | 'out';
-  transport: 'udp' | 'tcp' | 'tls';
+  transport: 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
   /** Our side: where it arrived, or the address it left from. */
   local: SipDestination;
   /** The peer: where it came from, or where it went. */

@@ -13,7 +13,7 @@ export interface SipDestination {
   host: string;
   port: number;
   /** Which transport to use (RFC 3261 §18.1.1); the transport's own choice when absent. */
-  transport?: 'udp' | 'tcp' | 'tls';
+  transport?: 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
   /**
    * Over TLS: the name the peer's certificate must carry — the host of the URI that led here
    * (RFC 5922 §7.2), which DNS may have turned into a different `host`; `host` when absent.

@@ -20,6 +20,12 @@
  * so the peer's requests in the dialog come back over TLS. The certificate of a peer we
  * connect to is checked for the next hop URI's host unless the destination names another.
  *
+ * SIP over WebSocket (RFC 7118, ws-transport.ts) rides on the API's HTTP server: `ws` takes the
+ * upgrade requests it is handed (`acceptWebSocket`). A response goes over it when its top Via
+ * says WS or WSS, a request when its destination or next hop says `ws`/`wss` (a registered
+ * browser's target, its Contact inside a dialog). Our Via then says `SIP/2.0/WS` (WSS) and our
+ * Contact gets `;transport=ws` (wss), so the client keeps the dialog on its connection.
+ *
  * Reliability: the SipTransport interface has a single `reliable` flag, which the transaction
  * state machines read right after each send (to start or skip Timers A/E/G, and pick Timers
  * D/I/J/K) and while a received message is dispatched (response routing, Timer I). Here it
@@ -29,6 +35,8 @@
  * connection decide), and a wrong wait timer only changes how long a finished transaction
  * lingers. `reliableFor()` gives the per-destination answer for callers that can use it.
  */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { serializeVia } from '../header-values.js';
 import { topVia, type SipMessage, type SipRequest } from '../message.js';
 import { parseNameAddr, serializeNameAddr } from '../header-values.js';
@@ -38,8 +46,9 @@ import type { SipDestination, SipTransport } from '../transaction/transport.js';
 import { SipUdpTransport } from '../udp-transport.js';
 import { SipTcpTransport, type SipTlsOptions, type TcpTransportOptions } from './tcp-transport.js';
 import type { SipTraceListener } from '../trace/sip-trace.js';
+import { SipWsTransport, type WsTransportOptions } from './ws-transport.js';
 
-export type SipTransportName = 'udp' | 'tcp' | 'tls';
+export type SipTransportName = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
 
 export interface CombinedTransportOptions {
   /** Address to bind both on; default 127.0.0.1. */
@@ -51,6 +60,8 @@ export interface CombinedTransportOptions {
   tcp?: Omit<TcpTransportOptions, 'host' | 'port' | 'onMessage' | 'onMalformed' | 'onError' | 'maxHeaderBytes' | 'drop' | 'tls' | 'onUndelivered'>;
   /** SIP over TLS on `port` (0: any free port) with the TCP settings above; off when absent. */
   tls?: SipTlsOptions & { port: number };
+  /** SIP over WebSocket settings (its connections come from the HTTP server: acceptWebSocket). */
+  ws?: Pick<WsTransportOptions, 'maxConnections' | 'maxMessageBytes' | 'pingIntervalMs'>;
   /**
    * The address peers know us by (Via and Contact name it, not the bound one, behind NAT or a
    * 0.0.0.0 bind), for recognising our own Via and Contact; default the bound host.
@@ -83,11 +94,14 @@ export class SipCombinedTransport implements SipTransport {
     readonly tcp: SipTcpTransport,
     /** SIP over TLS; absent unless opened with `tls`. */
     readonly tls: SipTcpTransport | undefined,
+    /** SIP over WebSocket: the connections the HTTP server hands over (acceptWebSocket). */
+    readonly ws: SipWsTransport,
     private readonly options: CombinedTransportOptions,
   ) {
     udp.setMessageHandler((message, source) => this.receive(message, { ...source, transport: 'udp' }, false));
     tcp.setMessageHandler((message, source) => this.receive(message, { ...source, transport: 'tcp' }, true));
     tls?.setMessageHandler((message, source) => this.receive(message, { ...source, transport: 'tls' }, true));
+    ws.setMessageHandler((message, source) => this.receive(message, source, true));
   }
 
   /** Binds UDP and listens on TCP on the same address and port. */
@@ -118,7 +132,9 @@ export class SipCombinedTransport implements SipTransport {
           await tcp.close();
           throw error;
         }
-        return new SipCombinedTransport(udp, tcp, tls, options);
+        const stream = streamOptions(options);
+        const ws = new SipWsTransport({ ...options.ws, maxHeaderBytes: stream.maxHeaderBytes, ...(stream.drop ? { drop: stream.drop } : {}), onMalformed: stream.onMalformed, onError: stream.onError });
+        return new SipCombinedTransport(udp, tcp, tls, ws, options);
       } catch (error) {
         lastError = error;
         await udp.close();
@@ -168,18 +184,29 @@ export class SipCombinedTransport implements SipTransport {
     if (message.kind === 'request') this.stampVia(message, transport);
     if (transport !== 'udp' && this.options.contactTransport !== false) this.stampContact(message, transport);
     this.options.onTrace?.({ direction: 'out', transport, local: this.ours(transport), remote: destination, message });
-    if (transport === 'tls' && this.tls) this.tls.send(message, withServerName(message, destination));
+    if (transport === 'ws' || transport === 'wss') this.ws.send(message, destination);
+    else if (transport === 'tls' && this.tls) this.tls.send(message, withServerName(message, destination));
     else if (transport === 'tcp') this.tcp.send(message, destination);
     else this.udp.send(message, destination);
   }
 
+  /** Takes an HTTP upgrade request of the SIP WebSocket path (ws-transport.ts `accept`). */
+  acceptWebSocket(request: IncomingMessage, socket: Duplex, head: Buffer, secure = false): void {
+    this.ws.accept(request, socket, head, secure);
+  }
+
+  /** Whether a live WebSocket connection reaches `destination` (a registered browser's flow). */
+  reachesWebSocket(destination: SipDestination): boolean {
+    return this.ws.reaches(destination);
+  }
+
   /** Closes every listener; idempotent. */
   async close(): Promise<void> {
-    await Promise.all([this.udp.close(), this.tcp.close(), this.tls?.close()]);
+    await Promise.all([this.udp.close(), this.tcp.close(), this.tls?.close(), this.ws.close()]);
   }
 
   /** Our Contact on a stream names the transport (and, for TLS, its port): see `contactTransport`. */
-  private withTransportContact(value: string, transport: 'tcp' | 'tls'): string | undefined {
+  private withTransportContact(value: string, transport: Exclude<SipTransportName, 'udp'>): string | undefined {
     const addr = parseNameAddr(value);
     const uri = addr?.sipUri;
     if (!addr || !uri || uri.params.has('transport') || uri.scheme === 'sips' || !this.isOurs(uri.host, uri.port)) return undefined;
@@ -199,7 +226,7 @@ export class SipCombinedTransport implements SipTransport {
   private choose(message: SipMessage | undefined, destination: SipDestination): SipTransportName {
     if (message?.kind === 'response') {
       const via = topVia(message)?.transport;
-      return via === 'TLS' ? 'tls' : via === 'TCP' ? 'tcp' : 'udp';
+      return via === 'TLS' ? 'tls' : via === 'TCP' ? 'tcp' : via === 'WS' ? 'ws' : via === 'WSS' ? 'wss' : 'udp';
     }
     if (destination.transport) return destination.transport;
     return message ? (nextHopTransport(message) ?? 'udp') : 'udp';
@@ -218,7 +245,7 @@ export class SipCombinedTransport implements SipTransport {
     return hosts.includes(plain) && (port ?? 5060) === this.address.port;
   }
 
-  private stampContact(message: SipMessage, transport: 'tcp' | 'tls'): void {
+  private stampContact(message: SipMessage, transport: Exclude<SipTransportName, 'udp'>): void {
     const values = message.headers.getAll('Contact');
     const stamped = values.map((value) => this.withTransportContact(value, transport));
     if (stamped.every((v) => v === undefined)) return;
@@ -232,7 +259,7 @@ export class SipCombinedTransport implements SipTransport {
     const via = values[0] === undefined ? undefined : topVia(request);
     const wanted = transport.toUpperCase();
     if (!via || via.transport === wanted) return;
-    if (via.transport !== 'UDP' && via.transport !== 'TCP' && via.transport !== 'TLS') return;
+    if (via.transport !== 'UDP' && via.transport !== 'TCP' && via.transport !== 'TLS' && via.transport !== 'WS' && via.transport !== 'WSS') return;
     const tlsPort = this.tls?.address.port;
     const ours = this.isOurs(via.host, via.port) || (via.transport === 'TLS' && tlsPort !== undefined && this.isOurs(via.host, this.address.port) && via.port === tlsPort);
     if (!ours) return;
@@ -274,13 +301,15 @@ function nextHopUri(request: SipRequest): string {
 
 /**
  * The transport of a request's next hop (its first Route, else its Request-URI): `tls` for a
- * `sips:` URI (RFC 3261 §26.2.2: TLS whatever its `transport`) or `;transport=tls`, else its
- * `transport` parameter.
+ * `sips:` URI (RFC 3261 §26.2.2: TLS whatever its `transport`) or `;transport=tls`, `wss` for
+ * `;transport=wss` or a `sips:` URI with `;transport=ws` (RFC 7118 §5.1), else its `transport`
+ * parameter.
  */
 export function nextHopTransport(request: SipRequest): SipTransportName | undefined {
   const uri = parseSipUri(nextHopUri(request));
   const value = uri?.params.get('transport');
   const lower = typeof value === 'string' ? value.toLowerCase() : undefined;
+  if (lower === 'wss' || (uri?.scheme === 'sips' && lower === 'ws')) return 'wss';
   if (uri?.scheme === 'sips' || lower === 'tls') return 'tls';
-  return lower === 'tcp' || lower === 'udp' ? lower : undefined;
+  return lower === 'tcp' || lower === 'udp' || lower === 'ws' ? lower : undefined;
 }

@@ -426,7 +426,8 @@ export function addressKey({ host, port }: SipDestination): string {
   return `${plain.includes(':') ? `[${plain}]` : plain}:${port}`;
 }
 
-function plainHost(address: string): string {
+/** A socket's remote address without the IPv4-mapped `::ffff:` prefix. */
+export function plainHost(address: string): string {
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
 

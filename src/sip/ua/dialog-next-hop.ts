@@ -12,9 +12,14 @@
  * one lookup, and once it is there a BYE goes at once — at shutdown too, before the user agent
  * closes), and the request goes to the first server DNS gave. A name DNS does not know is
  * reported (onError) and the request is not sent.
+ *
+ * A URI with `;transport=ws` or `wss` (a WebRTC client's Contact, `sip:abc@xyz.invalid;
+ * transport=ws`) is never looked up: its host names no machine (RFC 7118 §5.4), and the WebSocket
+ * transport finds the client's connection by that name (ws-transport.ts).
  */
 import { isIP } from 'node:net';
 import { uriDestination } from '../dialog/dialog.js';
+import { parseSipUri } from '../sip-uri.js';
 import type { SipDestination } from '../transaction/transport.js';
 import type { CallRecord } from './call-record.js';
 import type { UaCore } from './ua-core.js';
@@ -30,7 +35,7 @@ export function nextHopOf(core: UaCore, record: CallRecord): SipDestination | Pr
   if (uri === undefined) return undefined;
   const written = uriDestination(uri);
   const resolve = core.options.resolveTarget;
-  if (!written || !resolve || isIP(written.host) !== 0) return written;
+  if (!written || !resolve || isIP(written.host) !== 0 || overWebSocket(uri)) return written;
   if (record.nextHop?.uri === uri) return record.nextHop.resolved ?? record.nextHop.destination;
   const hop: NonNullable<CallRecord['nextHop']> = {
     uri,
@@ -59,4 +64,10 @@ export function sendToNextHop(core: UaCore, record: CallRecord, what: string, se
     (destination) => core.guard(() => send(destination)),
     (error: unknown) => core.reportError(new NextHopError(`${what} not sent: ${error instanceof Error ? error.message : String(error)}`)),
   );
+}
+
+/** Whether a URI says `;transport=ws` or `wss` (RFC 7118 §5.2). */
+function overWebSocket(uri: string): boolean {
+  const transport = parseSipUri(uri)?.params.get('transport');
+  return typeof transport === 'string' && /^wss?$/i.test(transport);
 }
