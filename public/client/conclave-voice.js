@@ -278,7 +278,7 @@ export class Call extends Emitter {
       for (const [index, chunk] of digits.split(/w/i).entries()) {
         if (index > 0) await sleep(DIGIT_PAUSE_MS);
         if (this.#status === Call.State.Closed) return;
-        if (chunk) this.#link.send({ type: 'digits', callSid: this.parameters.CallSid, digits: chunk });
+        if (chunk && this.parameters.CallSid) this.#link.send({ type: 'digits', callSid: this.parameters.CallSid, digits: chunk.toUpperCase() });
       }
     })();
   }
@@ -615,11 +615,13 @@ export class Device extends Emitter {
     }
     if (message.type === 'error') {
       const error = new TwilioError(message.code ?? 31000, message.message ?? 'Conclave refused the request');
-      this.emit('error', error);
       if (this.#opening) {
+        // A refused token: Conclave closes the connection next (4401).
+        this.#state = Device.State.Unregistered;
         this.#opening.reject(error);
         this.#opening = null;
       }
+      this.emit('error', error);
     }
   }
 

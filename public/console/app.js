@@ -451,9 +451,10 @@ function focusShownSection() {
 
 async function joinFromBrowser(view, listen) {
   if (!session) return;
+  // Cleared before, not after: the call may fail (a refused microphone) before the join's request returns.
+  showError(null);
   try {
     await session.phone.join({ sid: view.sid, name: view.name }, listen);
-    showError(null);
   } catch (error) {
     showError(error);
   }
