@@ -24,6 +24,7 @@ import { registerConsoleRoutes } from './routes/console.js';
 import { registerKeyRoutes } from './routes/keys.js';
 import { registerParticipantRoutes } from './routes/participants.js';
 import { registerPhoneNumberRoutes } from './routes/phone-numbers.js';
+import { registerApplicationRoutes } from './routes/applications.js';
 import { registerRecordingRoutes } from './routes/recordings.js';
 import { registerSipCredentialListRoutes } from './routes/sip-credential-lists.js';
 import { registerSipDomainMappingRoutes } from './routes/sip-domain-mappings.js';
@@ -96,6 +97,7 @@ export function buildHttpServer(ctx: RecordingServiceContext, logger: Logger, li
   registerParticipantRoutes(app, ctx);
   registerCallRoutes(app, ctx);
   registerPhoneNumberRoutes(app, ctx);
+  registerApplicationRoutes(app, ctx);
   registerRecordingRoutes(app, ctx);
   registerSipDomainRoutes(app, ctx);
   registerSipDomainMappingRoutes(app, ctx);

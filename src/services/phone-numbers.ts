@@ -134,3 +134,31 @@ export function listPhoneNumbers(ctx: ServiceContext, filter: PhoneNumberFilter,
 export async function routeInbound(ctx: ServiceContext, phoneNumber: string): Promise<PhoneNumber | undefined> {
   return isE164(phoneNumber) ? ctx.store.findPhoneNumberByNumber(phoneNumber) : undefined;
 }
+
+/** The webhooks that answer a call to a number. */
+export interface VoiceAnswer {
+  url: string | null;
+  method: HttpMethod;
+  fallbackUrl: string | null;
+  fallbackMethod: HttpMethod;
+  statusCallback: string | null;
+  statusCallbackMethod: HttpMethod;
+}
+
+/**
+ * What answers a number's calls: the voice settings of the Application it names, if it names one
+ * ("If set, the voice_url … are ignored": twilio-oai IncomingPhoneNumber `voice_application_sid`),
+ * else its own. An application deleted meanwhile answers nothing: the number's own settings do.
+ */
+export async function voiceAnswerOf(ctx: ServiceContext, number: PhoneNumber): Promise<VoiceAnswer> {
+  const application = number.voiceApplicationSid === null ? undefined : await ctx.store.findApplication(number.voiceApplicationSid);
+  const from = application?.accountSid === number.accountSid ? application : number;
+  return {
+    url: from.voiceUrl,
+    method: from.voiceMethod,
+    fallbackUrl: from.voiceFallbackUrl,
+    fallbackMethod: from.voiceFallbackMethod,
+    statusCallback: from.statusCallback,
+    statusCallbackMethod: from.statusCallbackMethod,
+  };
+}

@@ -90,7 +90,7 @@ describe.each(STORE_KINDS)('Accounts over HTTP on %s', (kind) => {
     expect(res.body).toContain('<Status>active</Status>');
     expect(res.body).toContain('<Type>Full</Type>');
     expect(res.body).toContain(`<Uri>${accountsPath}/${sid}</Uri>`);
-    expect(res.body).toContain(`<SubresourceUris>\n<Calls>${accountsPath}/${sid}/Calls</Calls>\n<Conferences>${accountsPath}/${sid}/Conferences</Conferences>`);
+    expect(res.body).toContain(`<SubresourceUris>\n<Applications>${accountsPath}/${sid}/Applications</Applications>\n<Calls>${accountsPath}/${sid}/Calls</Calls>\n<Conferences>${accountsPath}/${sid}/Conferences</Conferences>`);
     expect(res.body).not.toContain('.json');
     expect(res.body.endsWith('</Account>\n</TwilioResponse>')).toBe(true);
   });

@@ -226,7 +226,8 @@ describe.each(STORE_KINDS)('IncomingPhoneNumbers over HTTP on %s', (kind) => {
       expectError(await post({ PhoneNumber: fresh(), [field as string]: url as string }), 400, 21502, field as string);
     }
     expectError(await post({ PhoneNumber: fresh(), StatusCallbackMethod: 'DELETE' }), 400, 20001, 'StatusCallbackMethod');
-    expectError(await post({ PhoneNumber: fresh(), VoiceApplicationSid: `AP${'2'.repeat(32)}` }), 400, 20001, 'VoiceApplicationSid', 'not supported by Conclave');
+    // An application this account does not have (Applications: test/e2e/applications.test.ts).
+    expectError(await post({ PhoneNumber: fresh(), VoiceApplicationSid: `AP${'2'.repeat(32)}` }), 400, 21218, 'VoiceApplicationSid');
     expectError(await post({ PhoneNumber: fresh(), VoiceReceiveMode: 'fax' }), 400, 20001, 'VoiceReceiveMode');
     expectError(await post({ PhoneNumber: fresh(), EmergencyStatus: 'Active' }), 400, 20001, 'EmergencyStatus');
     expectError(await post({ PhoneNumber: fresh(), FriendlyName: 'x'.repeat(65) }), 400, 20001, 'FriendlyName');

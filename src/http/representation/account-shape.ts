@@ -24,6 +24,7 @@ export const accountShape: ResourceShape<Account> = {
     [
       'subresource_uris',
       (a, suffix) => ({
+        applications: `${accountPath(a.sid)}/Applications${suffix}`,
         calls: `${accountPath(a.sid)}/Calls${suffix}`,
         conferences: `${accountPath(a.sid)}/Conferences${suffix}`,
         incoming_phone_numbers: `${accountPath(a.sid)}/IncomingPhoneNumbers${suffix}`,

@@ -3,7 +3,7 @@
  * `api.v2010.account.incoming_phone_number`, in its order. Conclave keeps only the voice part of
  * a number; the rest is written with what is true of a number a user registered on a bridge
  * without a carrier: voice only, hosted, never beta, no SMS, no emergency calling, no address,
- * bundle, identity, trunk or application. XML is derived from JSON, except that the
+ * bundle, identity or trunk. XML is derived from JSON, except that the
  * capabilities are named `SMS` and `MMS` in XML, as the spec's XML annotations say.
  */
 import type { PhoneNumber } from '../../domain/phone-number.js';
@@ -46,7 +46,7 @@ export const phoneNumberShape: ResourceShape<PhoneNumber> = {
     ['trunk_sid', () => null],
     ['uri', (n, suffix) => phoneNumberPath(n.accountSid, n.sid) + suffix],
     ['voice_receive_mode', () => 'voice'],
-    ['voice_application_sid', () => null],
+    ['voice_application_sid', (n) => n.voiceApplicationSid],
     ['voice_caller_id_lookup', () => false],
     ['voice_fallback_method', (n) => n.voiceFallbackMethod],
     ['voice_fallback_url', (n) => n.voiceFallbackUrl],

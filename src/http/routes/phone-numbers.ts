@@ -2,9 +2,10 @@
  * The IncomingPhoneNumber resource, its voice part (twilio-oai CreateIncomingPhoneNumber,
  * ListIncomingPhoneNumber, FetchIncomingPhoneNumber, UpdateIncomingPhoneNumber,
  * DeleteIncomingPhoneNumber). A number is registered with `PhoneNumber`: Conclave has no carrier,
- * so `AreaCode` (buy any number there) cannot be served. Parameters of the spec that would change
- * how a call is routed or answered, and that Conclave cannot honour (`VoiceApplicationSid`,
- * `TrunkSid`, `VoiceReceiveMode=fax`, `EmergencyStatus=Active`, moving a number with
+ * so `AreaCode` (buy any number there) cannot be served. `VoiceApplicationSid` names an
+ * Application of the account whose voice URLs answer instead of the number's own. Parameters of
+ * the spec that would change how a call is routed or answered, and that Conclave cannot honour
+ * (`TrunkSid`, `VoiceReceiveMode=fax`, `EmergencyStatus=Active`, moving a number with
  * `AccountSid`), are a 400; the SMS, regulatory and CNAM parameters change nothing on a
  * voice-only bridge and are accepted and ignored, as Twilio ignores parameters it does not use.
  */
@@ -21,7 +22,8 @@ import {
   updatePhoneNumber,
   type VoiceSettings,
 } from '../../services/phone-numbers.js';
-import { bool, boundedText, oneOf, text, type Params } from '../form-params.js';
+import { callbackUrl, URL_MAX } from '../callback-url.js';
+import { bool, boundedText, oneOf, sid, text, type Params } from '../form-params.js';
 import { parsePaging } from '../representation/list-page.js';
 import { phoneNumberShape } from '../representation/phone-number-shape.js';
 import { accountPath } from '../representation/uris.js';
@@ -30,9 +32,8 @@ import { accountOf, echoFilters, formOf, paramsOf, queryOf, resource, sendInstan
 const LIST = '/2010-04-01/Accounts/:AccountSid/IncomingPhoneNumbers';
 const FILTERS = ['PhoneNumber', 'FriendlyName', 'Beta', 'Origin'];
 const METHODS: readonly HttpMethod[] = ['GET', 'POST'];
-/** Twilio's limits: 64 characters for a friendly name; URLs up to 4000 characters (error 21609). */
+/** Twilio's limit: 64 characters for a friendly name. */
 const NAME_MAX = 64;
-const URL_MAX = 4000;
 /** Twilio's error 21502 "Invalid callback url". */
 const INVALID_URL = 21502;
 
@@ -40,27 +41,19 @@ function notSupported(name: string, why: string): ApiError {
   return new ApiError(400, TwilioCode.invalidParameter, `${name} is not supported by Conclave: ${why}`);
 }
 
-/** An absolute http(s) URL; an empty value clears the URL (null), as in Twilio. */
-function callbackUrl(form: Params, name: string): string | null | undefined {
-  const value = text(form, name);
-  if (value === undefined) return undefined;
-  if (value === '') return null;
-  let parsed: URL | undefined;
-  try {
-    parsed = new URL(value);
-  } catch {
-    parsed = undefined;
-  }
-  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.hostname === '' || value.length > URL_MAX) {
-    throw new ApiError(400, INVALID_URL, `Invalid ${name}: "${value.slice(0, 200)}" is not an absolute http or https URL of at most ${URL_MAX} characters`);
-  }
-  return value;
+/** Twilio's 21502 "Invalid callback url". */
+function invalidUrl(name: string, value: string): ApiError {
+  return new ApiError(400, INVALID_URL, `Invalid ${name}: "${value}" is not an absolute http or https URL of at most ${URL_MAX} characters`);
+}
+
+/** A URL parameter: undefined when absent, null when given empty (cleared). */
+function urlParam(form: Params, name: string): string | null | undefined {
+  return callbackUrl(form, name, invalidUrl);
 }
 
 /** Parameters Conclave cannot honour: refused, unless given empty (which clears them in Twilio). */
 function refuseUnsupported(form: Params): void {
   const unsupported: Array<[string, string]> = [
-    ['VoiceApplicationSid', 'there are no TwiML Applications; set VoiceUrl on the number instead'],
     ['TrunkSid', 'there are no Elastic SIP Trunks; set VoiceUrl on the number instead'],
   ];
   for (const [name, why] of unsupported) if (text(form, name)) throw notSupported(name, why);
@@ -73,12 +66,14 @@ function refuseUnsupported(form: Params): void {
 function voiceSettings(form: Params): VoiceSettings {
   const settings: VoiceSettings = {
     friendlyName: boundedText(form, 'FriendlyName', NAME_MAX),
-    voiceUrl: callbackUrl(form, 'VoiceUrl'),
+    voiceUrl: urlParam(form, 'VoiceUrl'),
     voiceMethod: oneOf(form, 'VoiceMethod', METHODS),
-    voiceFallbackUrl: callbackUrl(form, 'VoiceFallbackUrl'),
+    voiceFallbackUrl: urlParam(form, 'VoiceFallbackUrl'),
     voiceFallbackMethod: oneOf(form, 'VoiceFallbackMethod', METHODS),
-    statusCallback: callbackUrl(form, 'StatusCallback'),
+    statusCallback: urlParam(form, 'StatusCallback'),
     statusCallbackMethod: oneOf(form, 'StatusCallbackMethod', METHODS),
+    // Given empty, the number lets go of its application (its own URLs answer again).
+    voiceApplicationSid: text(form, 'VoiceApplicationSid') === '' ? null : sid(form, 'VoiceApplicationSid', 'AP'),
   };
   refuseUnsupported(form);
   return settings;

@@ -1,6 +1,6 @@
 /**
- * Inbound calls: a phone calls a number the account owns, and the number's VoiceUrl decides
- * what happens — the inbound path of a Twilio app. The caller is a simulated phone
+ * Inbound calls: a phone calls a number the account owns, and the number's VoiceUrl (or that of
+ * the Application it names) decides what happens — the inbound path of a Twilio app. The caller is a simulated phone
  * (`sim:<name>`, through the API or `conclave call`) or a SIP phone whose INVITE names the
  * number (`sip:+15005550006@conclave` or without the `+`). The call rings, its TwiML is
  * fetched, and `<Reject>` leaves it unanswered (https://www.twilio.com/docs/voice/twiml/reject).
@@ -12,7 +12,7 @@ import { isE164, type PhoneNumber } from '../../domain/phone-number.js';
 import type { SipDomain } from '../../domain/sip-domain.js';
 import { newSid } from '../../domain/sids.js';
 import { ApiError, RuleViolation, TwilioCode } from '../../errors.js';
-import { routeInbound } from '../phone-numbers.js';
+import { routeInbound, voiceAnswerOf, type VoiceAnswer } from '../phone-numbers.js';
 import type { CallServiceContext } from './call-service-context.js';
 
 export async function receiveCall(ctx: CallServiceContext, accountSid: string, from: string, to: string): Promise<Call> {
@@ -22,10 +22,11 @@ export async function receiveCall(ctx: CallServiceContext, accountSid: string, f
   }
   const number = await routeInbound(ctx, to);
   if (!number || number.accountSid !== accountSid) throw unregisteredNumber(accountSid, to);
-  if (!number.voiceUrl) {
+  const answer = await voiceAnswerOf(ctx, number);
+  if (!answer.url) {
     throw new RuleViolation(TwilioCode.invalidParameter, `Invalid To: ${to} has no VoiceUrl, so an inbound call would have no TwiML`);
   }
-  return startInbound(ctx, number, number.voiceUrl, from, caller);
+  return startInbound(ctx, number, { ...answer, url: answer.url }, from, caller);
 }
 
 /**
@@ -49,9 +50,11 @@ export async function receiveSipCall(ctx: CallServiceContext, user: string, from
   const digits = user.replace(/^\+/, '');
   if (!/^[1-9]\d{1,14}$/.test(digits)) return undefined;
   const number = await routeInbound(ctx, `+${digits}`);
-  if (!number?.voiceUrl) return undefined;
+  if (!number) return undefined;
+  const answer = await voiceAnswerOf(ctx, number);
+  if (!answer.url) return undefined;
   const caller = parseEndpoint(from);
-  return startInbound(ctx, number, number.voiceUrl, from, typeof caller === 'string' ? { kind: 'sip', uri: from } : caller, leg);
+  return startInbound(ctx, number, { ...answer, url: answer.url }, from, typeof caller === 'string' ? { kind: 'sip', uri: from } : caller, leg);
 }
 
 /**
@@ -84,21 +87,10 @@ export async function receiveDomainCall(
   return inbound;
 }
 
-async function startInbound(ctx: CallServiceContext, number: PhoneNumber, voiceUrl: string, from: string, caller: Endpoint, leg?: InboundLeg): Promise<Call> {
-  const call = inboundCall(ctx, {
-    accountSid: number.accountSid,
-    to: number.phoneNumber,
-    from,
-    phoneNumberSid: number.sid,
-    url: voiceUrl,
-    method: number.voiceMethod,
-    fallbackUrl: number.voiceFallbackUrl,
-    fallbackMethod: number.voiceFallbackMethod,
-    statusCallback: number.statusCallback,
-    statusCallbackMethod: number.statusCallbackMethod,
-  });
+async function startInbound(ctx: CallServiceContext, number: PhoneNumber, answer: VoiceAnswer & { url: string }, from: string, caller: Endpoint, leg?: InboundLeg): Promise<Call> {
+  const call = inboundCall(ctx, { accountSid: number.accountSid, to: number.phoneNumber, from, phoneNumberSid: number.sid, ...answer });
   await ctx.store.insertCall(call);
-  const source = { kind: 'url' as const, url: voiceUrl, method: number.voiceMethod, fallbackUrl: number.voiceFallbackUrl, fallbackMethod: number.voiceFallbackMethod };
+  const source = { kind: 'url' as const, url: answer.url, method: answer.method, fallbackUrl: answer.fallbackUrl, fallbackMethod: answer.fallbackMethod };
   ctx.calls.start(call, caller, source, leg ? { inbound: leg } : {});
   return call;
 }
@@ -107,7 +99,7 @@ async function startInbound(ctx: CallServiceContext, number: PhoneNumber, voiceU
 type InboundCallFields = Pick<Call, 'accountSid' | 'to' | 'from' | 'phoneNumberSid' | 'method' | 'fallbackUrl' | 'fallbackMethod' | 'statusCallback' | 'statusCallbackMethod'> & { url: string };
 
 /** A new inbound call, queued on this node; its StatusCallback told when it ends (Twilio sends `completed`). */
-function inboundCall(ctx: CallServiceContext, fields: InboundCallFields): Call {
+export function inboundCall(ctx: CallServiceContext, fields: InboundCallFields): Call {
   const now = ctx.clock.now();
   return {
     sid: newSid('CA'),
