@@ -32,7 +32,7 @@ export const SEND_STRIDE = 6;
 export const MAX_DATAGRAM = 2048;
 
 /** The package root: the nearest directory above this file with a package.json (src/ or dist/src/). */
-function packageRoot(): string {
+export function packageRoot(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (;;) {
     if (existsSync(path.join(dir, 'package.json'))) return dir;
