@@ -145,7 +145,7 @@ describe.each(STORE_KINDS)('Applications through twilio-node on %s', (kind) => {
     for (const a of raw.applications) expect(schemaErrors(SCHEMA, a)).toEqual([]);
   });
 
-  it('XML without a suffix and with .xml: <Application> in the spec order, a list of <Applications>', async () => {
+  it('XML without a suffix and with .xml: <Application> in the spec order, a list of <Applications>; CSV', async () => {
     const created = await t.request('POST', applicationsPath(t.accountSid), { form: { FriendlyName: 'xml & co', VoiceUrl: 'https://e.com/a?b=1&c=2' } });
     expect(created.status).toBe(201);
     expect(created.headers.get('content-type')).toMatch(/^application\/xml/);
@@ -157,6 +157,11 @@ describe.each(STORE_KINDS)('Applications through twilio-node on %s', (kind) => {
     expect((await t.request('GET', `${applicationsPath(t.accountSid)}/${sid}.xml`)).body).toBe(created.body);
     const list = await t.request('GET', `${applicationsPath(t.accountSid)}?FriendlyName=${encodeURIComponent('xml & co')}`);
     expect(list.body).toMatch(/^<TwilioResponse>\n<Applications page="0" numpages="1" pagesize="50" total="1" start="0" end="0" /);
+    const csv = await t.request('GET', `${applicationsPath(t.accountSid)}.csv?FriendlyName=${encodeURIComponent('xml & co')}`);
+    expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+    const [header, row] = csv.body.split('\r\n');
+    expect(header).toBe(schemaKeys(SCHEMA).map((k) => k.replace(/(^|_)([a-z])/g, (_m, _s, ch: string) => ch.toUpperCase())).join(','));
+    expect(row).toContain(`,xml & co,,${sid},`);
   });
 
   it('delete: resolves true, then fetch, update and delete are 404 / 20404', async () => {
