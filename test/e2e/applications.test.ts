@@ -213,6 +213,8 @@ describe.each(STORE_KINDS)('Applications through twilio-node on %s', (kind) => {
     expect((await client.applications.create({ friendlyName: 'x'.repeat(64), apiVersion: '2010-04-01' })).friendlyName).toHaveLength(64);
     expect((await client.applications(app.sid).fetch()).toJSON()).toEqual(app.toJSON());
     expect((await client.applications.list({ friendlyName: 'refused' }))).toEqual([]);
+    // As a list filter, a name longer than any application's matches none: no error.
+    expect((await client.applications.list({ friendlyName: 'x'.repeat(65) }))).toEqual([]);
   });
 });
 

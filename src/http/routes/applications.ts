@@ -70,7 +70,8 @@ export function registerApplicationRoutes(app: FastifyInstance, ctx: ServiceCont
       const account = accountOf(request);
       const query = queryOf(request);
       const list = parsePaging(query);
-      const friendlyName = boundedText(query, 'FriendlyName', NAME_MAX) || undefined;
+      // A name longer than any application may have matches none, rather than being refused.
+      const friendlyName = text(query, 'FriendlyName') || undefined;
       const result = await listApplications(ctx, account.sid, list.page, friendlyName === undefined ? {} : { friendlyName });
       sendList(reply, request, applicationShape, applicationsPath(account.sid), echoFilters(query, FILTERS), list, result);
     },
