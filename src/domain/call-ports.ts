@@ -29,6 +29,8 @@ export type DialResult = ({ outcome: 'answered'; leg: RemoteLeg } | { outcome: D
 export interface DialOptions {
   /** The call being placed: its media leg carries this id. */
   callSid: string;
+  /** Its account: a `client:` identity is one of that account's. */
+  accountSid: string;
   /** The caller ID to present (`From`). */
   from: string;
   timeoutSeconds: number;
@@ -36,6 +38,8 @@ export interface DialOptions {
   onRinging: () => void;
   /** Digest credentials for a SIP endpoint that challenges (`SipAuthUsername`/`SipAuthPassword`). */
   sipAuth?: { username: string; password: string };
+  /** A `<Client>`'s `<Parameter>`s, which the browser is given with the call (its `customParameters`). */
+  clientParameters?: Record<string, string>;
 }
 
 export interface EndpointDialer {

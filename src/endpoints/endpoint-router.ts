@@ -1,8 +1,9 @@
 /**
  * Reaches endpoints for the call engine, by kind: `sim:` through the simulated dialer, `sip:`
  * through the SIP gateway, E.164 numbers through the gateway's carrier trunk when one is
- * configured (CONCLAVE_SIP_TRUNK, sip-trunk.ts). A number without a trunk, and a `client:`
- * identity (Conclave has no client SDK), fail with a log line saying why.
+ * configured (CONCLAVE_SIP_TRUNK, sip-trunk.ts), `client:` identities through the browsers
+ * signed in as them (client/client-dialer.ts). A number without a trunk fails with a log line
+ * saying why.
  */
 import type { DialOptions, DialResult, EndpointDialer, InboundLeg } from '../domain/call-ports.js';
 import type { Endpoint } from '../domain/endpoint.js';
@@ -18,6 +19,7 @@ export class EndpointRouter implements EndpointDialer {
     private readonly sim: SimulatedDialer,
     private readonly sip: () => SipGateway | undefined,
     private readonly logger: RouterLogger,
+    private readonly client?: { dial(identity: string, options: DialOptions): Promise<DialResult> },
   ) {}
 
   dial(endpoint: Endpoint, options: DialOptions): Promise<DialResult> {
@@ -34,7 +36,8 @@ export class EndpointRouter implements EndpointDialer {
       this.logger.warn({ endpoint, callSid: options.callSid }, `no route to ${endpoint.number}: numbers go out through a carrier trunk, and none is configured (set CONCLAVE_SIP_TRUNK)`);
       return Promise.resolve({ outcome: 'failed' });
     }
-    this.logger.warn({ endpoint }, `no route to ${endpoint.kind} endpoints: Conclave has no client SDK`);
+    if (this.client) return this.client.dial(endpoint.identity, options);
+    this.logger.warn({ endpoint }, 'no route to client: endpoints: this server has no browser signalling');
     return Promise.resolve({ outcome: 'failed' });
   }
 

@@ -21,6 +21,7 @@ import { registerAccountRoutes } from './routes/accounts.js';
 import { registerCallRoutes } from './routes/calls.js';
 import { registerConferenceRoutes } from './routes/conferences.js';
 import { registerConsoleRoutes } from './routes/console.js';
+import { registerConsoleTokenRoutes } from './routes/console-token.js';
 import { registerKeyRoutes } from './routes/keys.js';
 import { registerParticipantRoutes } from './routes/participants.js';
 import { registerPhoneNumberRoutes } from './routes/phone-numbers.js';
@@ -104,6 +105,7 @@ export function buildHttpServer(ctx: RecordingServiceContext, logger: Logger, li
   registerSipCredentialListRoutes(app, ctx);
   registerSipIpAccessControlListRoutes(app, ctx);
   registerConsoleRoutes(app);
+  registerConsoleTokenRoutes(app, ctx);
   if (observability) registerHealthRoutes(app, observability.routes, 'owner');
   return app;
 }

@@ -164,6 +164,7 @@ export class CallSession {
   private async dialOut(): Promise<void> {
     const result = await this.rt.dialer.dial(this.endpoint, {
       callSid: this.call.sid,
+      accountSid: this.call.accountSid,
       from: this.extras.callerId ?? this.call.from,
       ...(this.extras.sipAuth ? { sipAuth: this.extras.sipAuth } : {}),
       timeoutSeconds: this.call.timeout,

@@ -70,8 +70,8 @@ export function dialableEndpoint(to: string, reachesNumbers: boolean, field = 'T
   if (endpoint.kind === 'number' && !reachesNumbers) {
     throw new RuleViolation(INVALID_TO, `Invalid '${field}': Conclave has no carrier trunk to reach ${to} (set CONCLAVE_SIP_TRUNK); use a sip: URI or a sim: endpoint (sim:alice, sim:bob;ring=3…)`);
   }
-  if (endpoint.kind === 'client') {
-    throw new RuleViolation(INVALID_TO, `Invalid '${field}': Conclave has no client SDK to reach ${to}; use a sip: URI, a number or a sim: endpoint`);
+  if (endpoint.kind === 'client' && !/^[^\s?&]+(?:\?\S*)?$/.test(endpoint.identity)) {
+    throw new RuleViolation(INVALID_TO, `Invalid '${field}': ${to} names no client identity; write client:<identity> (client:alice), optionally with custom parameters (client:alice?ticket=42)`);
   }
   return endpoint;
 }

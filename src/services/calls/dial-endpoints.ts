@@ -16,9 +16,9 @@
  * media while the lines ring and is answered only when one of them answers, just before the
  * bridge; when none does, it is still unanswered and the Dial's status says why.
  *
- * What reaches a phone: `sip:` URIs (with the noun's username/password for digest) and, for
- * trying things out, a `<Number>` written as a `sim:` address. Real numbers and clients need a
- * carrier or a client SDK Conclave does not have: those children fail at once.
+ * What reaches a phone: `sip:` URIs (with the noun's username/password for digest), numbers
+ * through the carrier trunk, `<Client>` identities (every browser signed in as it, given the
+ * noun's `<Parameter>`s) and, for trying things out, a `<Number>` written as a `sim:` address.
  */
 import type { Call, CallStatus } from '../../domain/call.js';
 import type { DialCallStatus, DialReport, DialResult, ProgressDetail, RemoteLeg } from '../../domain/call-ports.js';
@@ -119,13 +119,16 @@ async function dialPhones(rt: CallRuntime, parent: Call, verb: DialVerb, signal:
         return { outcome: 'failed' };
       }
       const auth = child.noun.noun === 'Sip' && child.noun.username && child.noun.password !== undefined ? { username: child.noun.username, password: child.noun.password } : undefined;
+      const parameters = child.noun.noun === 'Client' && child.noun.parameters.length > 0 ? Object.fromEntries(child.noun.parameters.map((p) => [p.name, p.value])) : undefined;
       const result = await rt.dialer.dial(child.endpoint, {
         callSid: child.call.sid,
+        accountSid: child.call.accountSid,
         from: child.call.from,
         timeoutSeconds: verb.timeout,
         signal: child.ringing.signal,
         onRinging: () => void move('ringing').catch(() => undefined),
         ...(auth ? { sipAuth: auth } : {}),
+        ...(parameters ? { clientParameters: parameters } : {}),
       });
       if (result.outcome === 'answered' && winner === undefined && !signal.aborted) {
         winner = { index, leg: result.leg };
