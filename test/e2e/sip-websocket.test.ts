@@ -5,7 +5,8 @@
  * registrations; a call to `sip:alice@<domain>` arrives as an INVITE on the connection (the
  * client's `.invalid` Contact reaches nobody, §5.4), and the BYE inside the dialog comes the same
  * way; with the connection gone the binding is unreachable (no-answer at once); an INVITE from
- * the client reaches a number's TwiML app, and a SIP Domain's after its 407.
+ * the client to a number at its SIP Domain reaches the domain's TwiML app after its 407, and one
+ * straight to a number is refused (a browser is never a carrier, sip-inbound.ts).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -15,6 +16,7 @@ import { createRegistrarDomain, createResource } from '../helpers/registrar-doma
 import { ownNumber, placeCall, startTestApp, type TestApp } from '../helpers/test-app.js';
 import { until } from '../helpers/until.js';
 import { startTwimlApp, type Receiver, type TwimlRoutes } from '../helpers/webhook-receiver.js';
+import { WebRtcTestPeer } from '../helpers/webrtc-peer.js';
 import { WsSipClient } from '../helpers/ws-sip-client.js';
 
 const DOMAIN = 'browsers.acme.example';
@@ -31,6 +33,7 @@ describe('SIP over WebSocket (RFC 7118)', () => {
   let web: Receiver;
   let app: TwimlRoutes;
   const clients: WsSipClient[] = [];
+  const peers: WebRtcTestPeer[] = [];
 
   beforeEach(async () => {
     t = await startTestApp('sqlite', { sip: true });
@@ -39,6 +42,7 @@ describe('SIP over WebSocket (RFC 7118)', () => {
   });
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((c) => c.close()));
+    await Promise.all(peers.splice(0).map((p) => p.close()));
     await t.close();
     await web.close();
   });
@@ -101,9 +105,12 @@ describe('SIP over WebSocket (RFC 7118)', () => {
     expect(invite.uri).toMatch(/^sip:alice@127\.0\.0\.1:\d+;transport=ws$/);
     expect(topVia(invite)?.transport).toBe('WS');
     expect(invite.headers.get('Contact')).toMatch(/;transport=ws>/);
+    // Conclave offers WebRTC media to a WebSocket client (ICE-lite, DTLS-SRTP): a werift peer answers as a browser would.
+    const { peer, answerSdp } = await WebRtcTestPeer.answering(invite.body.toString());
+    peers.push(peer);
     alice.answer(invite, 180);
     const tag = 'alice1';
-    alice.answer(invite, 200, tag);
+    alice.answer(invite, 200, tag, answerSdp);
     await alice.next(isRequest('ACK'), 0, 10_000, 'the ACK of the 200');
     await until(async () => (await callStatus(sid)) === 'in-progress', 10_000, 'the call in progress');
 
@@ -126,13 +133,8 @@ describe('SIP over WebSocket (RFC 7118)', () => {
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
-  it('takes an INVITE from the client to a number the account owns: the TwiML app answers it, and the client ends it', async () => {
+  it('refuses an INVITE from the client straight to a number (a browser is no carrier, even from loopback): 403 saying to call through the SIP Domain', async () => {
     await ownNumber(t, NUMBER, `${web.baseUrl}/number`);
-    let asked: Record<string, string | string[]> | undefined;
-    app.set('/number', (request) => {
-      asked = request.params;
-      return '<Response><Pause length="30"/></Response>';
-    });
     const alice = await client();
     const to = `sip:${NUMBER}@127.0.0.1`;
     const invite = alice.request('INVITE', to, [
@@ -142,29 +144,14 @@ describe('SIP over WebSocket (RFC 7118)', () => {
       ['Contact', alice.contact],
       ['Content-Type', 'application/sdp'],
     ], alice.sdp());
-    const answer = await alice.transact(invite);
-    expect(answer.status).toBe(200);
-    expect(asked?.To).toBe(NUMBER);
-    expect(answer.headers.get('Contact')).toMatch(/;transport=ws>/);
-    const toValue = answer.headers.get('To') ?? '';
-    const dialog: Array<readonly [string, string]> = [
-      ['From', `<sip:alice@${DOMAIN}>;tag=wsfrom`],
-      ['To', toValue],
-      ['Call-ID', `inv-${alice.alias}`],
-    ];
-    const ack = alice.request('ACK', to, dialog);
-    ack.headers.set('CSeq', `${cseqOf(invite)} ACK`);
-    alice.send(ack);
-    const callSid = await until(async () => {
-      const res = await t.request('GET', `/2010-04-01/Accounts/${t.accountSid}/Calls.json?To=${encodeURIComponent(NUMBER)}`);
-      return res.json<{ calls: Array<{ sid: string; status: string }> }>().calls.find((c) => c.status === 'in-progress')?.sid;
-    }, 10_000, 'the call in progress');
-    const bye = await alice.transact(alice.request('BYE', to, dialog));
-    expect(bye.status).toBe(200);
-    await until(async () => (await callStatus(callSid)) === 'completed', 10_000, 'the call completed');
+    const refused = await alice.transact(invite);
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get('Warning')).toMatch(/through its SIP Domain/);
+    alice.send(ackOf(invite, refused));
+    expect(web.requests).toHaveLength(0);
   });
 
-  it("takes an INVITE from the client to its SIP Domain after the domain's 407 digest challenge", async () => {
+  it("takes an INVITE from the client to a number at its SIP Domain after the domain's 407 digest challenge, and the client ends it", async () => {
     // Calls to the domain need credentials mapped for calls (Auth/Calls).
     const domains = await t.request('GET', `/2010-04-01/Accounts/${t.accountSid}/SIP/Domains.json`);
     const domainSid = domains.json<{ domains: Array<{ sid: string }> }>().domains[0]!.sid;
@@ -177,7 +164,7 @@ describe('SIP over WebSocket (RFC 7118)', () => {
       return '<Response><Pause length="30"/></Response>';
     });
     const alice = await client();
-    const to = `sip:room@${DOMAIN}`;
+    const to = `sip:${NUMBER}@${DOMAIN}`;
     const build = (): SipRequest =>
       alice.request('INVITE', to, [
         ['From', `<sip:alice@${DOMAIN}>;tag=wsfrom2`],

@@ -105,13 +105,13 @@ export class WsSipClient {
     return ['v=0', `o=- ${Date.now()} 1 IN IP4 127.0.0.1`, 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${port} RTP/AVP 0`, 'a=rtpmap:0 PCMU/8000', 'a=sendrecv', ''].join('\r\n');
   }
 
-  /** Answers `request` with `status` (a 200 to an INVITE carries our Contact and SDP). */
-  answer(request: SipRequest, status: number, toTag = token()): SipResponse {
+  /** Answers `request` with `status` (a 200 to an INVITE carries our Contact and `sdp`, by default plain PCMU). */
+  answer(request: SipRequest, status: number, toTag = token(), sdp = this.sdp()): SipResponse {
     const response = responseTo(request, status, status === 100 ? undefined : toTag);
     if (status === 200 && request.method === 'INVITE') {
       response.headers.append('Contact', this.contact);
       response.headers.append('Content-Type', 'application/sdp');
-      response.body = Buffer.from(this.sdp());
+      response.body = Buffer.from(sdp);
     }
     this.send(response);
     return response;

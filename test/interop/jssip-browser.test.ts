@@ -1,8 +1,9 @@
 /**
  * JsSIP — a WebRTC SIP client as a web app ships it — in Debian's Chromium (Playwright), against
  * a real Conclave over SIP over WebSocket (RFC 7118, ws://…/sip on the API port): it registers to
- * a SIP Domain with the digest credentials mapped for registrations, calls a number the account
- * owns whose TwiML puts it in a conference with a `sim:` participant, and the sim's recording
+ * a SIP Domain with the digest credentials mapped for registrations, calls a number at the
+ * domain (`sip:+1555…@<domain>`, the domain's 407 answered with the same credentials) whose
+ * TwiML puts it in a conference with a `sim:` participant, and the sim's recording
  * hears the browser's microphone (Chromium's fake capture playing a 1 kHz WAV written here); and
  * a call to `sip:alice@<domain>` (its TwiML joins the conference) rings the registered page, which
  * answers, the sim hears it, and ending the call through the API reaches the page as a BYE.
@@ -17,8 +18,8 @@ import { build } from 'esbuild';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { simulatedAudio, untilHearing } from '../helpers/hearing.js';
-import { createRegistrarDomain } from '../helpers/registrar-domain.js';
-import { ownNumber, placeCall, startTestApp, type TestApp } from '../helpers/test-app.js';
+import { createRegistrarDomain, createResource } from '../helpers/registrar-domain.js';
+import { placeCall, startTestApp, type TestApp } from '../helpers/test-app.js';
 import { toneWav } from '../helpers/tone-wav.js';
 import { until } from '../helpers/until.js';
 import { answer, startReceiver, startTwimlApp, type Receiver, type TwimlRoutes } from '../helpers/webhook-receiver.js';
@@ -112,17 +113,24 @@ describe('JsSIP in Chromium over SIP over WebSocket', { timeout: TEST_TIMEOUT_MS
     expect(await register()).toEqual({ state: 'registered', status: 200 });
   });
 
-  it('calls a number whose TwiML joins a conference: the sim in it hears the browser', async () => {
-    await ownNumber(t, NUMBER, `${web.baseUrl}/number`);
-    app.set('/number', () => `<Response><Dial><Conference>${ROOM}</Conference></Dial></Response>`);
+  it("calls a number at its SIP Domain (answering the domain's 407) whose TwiML joins a conference: the sim in it hears the browser", async () => {
+    // The domain takes calls with the same credentials (Auth/Calls); a WebSocket client calls numbers through it (sip-inbound.ts).
+    const domainSid = (await t.request('GET', `/2010-04-01/Accounts/${t.accountSid}/SIP/Domains.json`)).json<{ domains: Array<{ sid: string }> }>().domains[0]!.sid;
+    const listSid = (await t.request('GET', `/2010-04-01/Accounts/${t.accountSid}/SIP/CredentialLists.json`)).json<{ credential_lists: Array<{ sid: string }> }>().credential_lists[0]!.sid;
+    await createResource(t, `/SIP/Domains/${domainSid}/Auth/Calls/CredentialListMappings.json`, { CredentialListSid: listSid });
+    let asked: Record<string, string | string[]> | undefined;
+    app.set('/domain', (request) => {
+      asked = request.params;
+      return `<Response><Dial><Conference>${ROOM}</Conference></Dial></Response>`;
+    });
     const sim = await placeCall(t, `sim:x;tone=${SIM_TONE};record`, `<Response><Dial><Conference>${ROOM}</Conference></Dial></Response>`);
     expect((await register()).state).toBe('registered');
-    const host = new URL(t.baseUrl).hostname;
-    expect(await page.evaluate((target) => jssipHarness.call(target), `sip:${NUMBER}@${host}`)).toEqual({ state: 'confirmed' });
+    expect(await page.evaluate((target) => jssipHarness.call(target), `sip:${NUMBER}@${DOMAIN}`)).toEqual({ state: 'confirmed' });
+    expect(asked).toMatchObject({ To: `sip:${NUMBER}@${DOMAIN}`, SipDomain: DOMAIN });
     await untilHearing(() => simulatedAudio(t.baseUrl, t.accountSid, t.authToken, sim), 'the sim', [BROWSER_TONE], [], LEVELS);
     expect(await page.evaluate(() => jssipHarness.hangup())).toBe(true);
     await until(async () => {
-      const res = await t.request('GET', `/2010-04-01/Accounts/${t.accountSid}/Calls.json?To=${encodeURIComponent(NUMBER)}`);
+      const res = await t.request('GET', `/2010-04-01/Accounts/${t.accountSid}/Calls.json?To=${encodeURIComponent(`sip:${NUMBER}@${DOMAIN}`)}`);
       return res.json<{ calls: Array<{ status: string }> }>().calls[0]?.status === 'completed';
     }, 10_000, 'the browser call to complete');
   });

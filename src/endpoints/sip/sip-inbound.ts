@@ -19,6 +19,12 @@
  * outside the carrier networks is refused 403 at once, told in one log line a minute. A
  * carrier's calls to numbers nobody owns (404) spend nothing: one carrier address carries
  * every caller's calls, and a budget would soon refuse the real ones with the misdialled.
+ *
+ * A client over WebSocket (RFC 7118: JsSIP, SIP.js in a browser) is never a carrier, whatever
+ * its address: behind the TLS front that gives it wss:// its source is the front's, often on
+ * loopback or a private network, which the carrier networks include by default — so every
+ * browser on the Internet would call numbers unasked. It calls through its SIP Domain
+ * (`sip:+1555…@<domain>`, with the domain's credentials), as Twilio's SIP clients do.
  */
 import type { IncomingCall } from '../../sip/ua/incoming-call.js';
 import { isIP } from 'node:net';
@@ -43,7 +49,7 @@ export class SipInbound {
 
   async receive(incoming: IncomingCall): Promise<void> {
     const source = incoming.source.host;
-    const carrier = this.carriers.has(source);
+    const carrier = !overWebSocket(incoming) && this.carriers.has(source);
     if (!carrier) {
       const throttled = this.failures.throttled(source);
       if (throttled) return this.refuseThrottled(incoming, throttled);
@@ -65,7 +71,7 @@ export class SipInbound {
     }
     const user = calledUser(incoming.request, this.gateway.trunkUsername);
     const from = fromOf(incoming);
-    if (!carrier) return this.refuseStranger(incoming, 403, `calls to numbers are taken from the carrier networks only, and ${source} is not in them`, () => this.gateway.floodLog.outsideCarriers(user ?? '', from, incoming.source));
+    if (!carrier) return this.refuseStranger(incoming, 403, overWebSocket(incoming) ? 'a WebSocket client calls numbers through its SIP Domain (sip:<number>@<domain>)' : `calls to numbers are taken from the carrier networks only, and ${source} is not in them`, () => this.gateway.floodLog.outsideCarriers(user ?? '', from, incoming.source));
     if (!user) {
       incoming.reject(404, { reason: 'Not Found' });
       return;
@@ -183,4 +189,9 @@ function unescapeUser(user: string): string {
   } catch {
     return user;
   }
+}
+
+/** Whether the INVITE came over SIP over WebSocket (RFC 7118). */
+function overWebSocket(incoming: IncomingCall): boolean {
+  return incoming.source.transport === 'ws' || incoming.source.transport === 'wss';
 }
