@@ -10,8 +10,9 @@
  *    speech-like test voice, upsampled for the higher rates (the encoder's cost follows its mode
  *    and rate more than the content).
  *
- * Scenarios alternate within each run; figures are medians over runs, with the fastest run beside
- * them (on a shared machine the fastest is the nearer to the codec's own cost). Input is speech-like, not
+ * Scenarios alternate within each run; figures are the thread's CPU time (process.cpuUsage), medians
+ * over runs with the fastest run beside them (on a shared machine the fastest is the nearer to
+ * the codec's own cost). Input is speech-like, not
  * a tone, since SILK's cost depends on the signal (a steady tone is cheaper than voice).
  *
  *   npx tsx bench/opus-codec.ts [--frames 5000] [--runs 7]
@@ -88,11 +89,15 @@ const widePackets = ((): Uint8Array[] => {
   return packetsOf((i) => e.encode(frames16k[i]!), frames16k.length);
 })();
 
-/** ns per call of `step(i)` over FRAMES calls (i cycles through the signal). */
+/**
+ * CPU ns per call of `step(i)` over FRAMES calls (i cycles through the signal). CPU time, not
+ * wall time: on a shared machine the thread is descheduled often, which wall time would count.
+ */
 function time(step: (i: number) => void, period: number): number {
-  const t0 = performance.now();
+  const t0 = process.cpuUsage();
   for (let i = 0; i < FRAMES; i++) step(i % period);
-  return ((performance.now() - t0) * 1e6) / FRAMES;
+  const used = process.cpuUsage(t0);
+  return ((used.user + used.system) * 1e3) / FRAMES;
 }
 
 interface Scenario {
@@ -139,7 +144,7 @@ const scenarios: Scenario[] = [
         run: (): number => {
           const d = new OpusFrameDecoder({ native });
           // Every other frame lost, so each concealment starts from a decoded frame; only the
-          // conceal calls are timed.
+          // conceal calls are timed (wall time: a CPU-time read per call would cost more than a repeat).
           let spent = 0;
           for (let i = 0; i < FRAMES; i++) {
             const p = i % ourPackets.length;
