@@ -387,6 +387,8 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
   // Before HTTP: an open stream would keep it from closing.
   shutdown.add('live event streams', async () => live.close());
   const shutdownTimeoutMs = config.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
+  // Before HTTP: its close waits for every upgraded socket, and SIP itself closes later.
+  shutdown.add('SIP WebSocket connections', async () => sip?.closeWebSockets());
 
   return {
     config,

@@ -133,6 +133,15 @@ describe('SIP over WebSocket (RFC 7118)', () => {
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
+  it('stops at once with a client connected: its connection is closed (1001) before the HTTP server, whose close would wait for it', async () => {
+    const alice = await client();
+    const closed = new Promise<number>((resolve) => alice.onClose(resolve));
+    const started = Date.now();
+    await t.close();
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(await closed).toBe(1001);
+  });
+
   it('refuses an INVITE from the client straight to a number (a browser is no carrier, even from loopback): 403 saying to call through the SIP Domain', async () => {
     await ownNumber(t, NUMBER, `${web.baseUrl}/number`);
     const alice = await client();

@@ -53,6 +53,11 @@ export class WsSipClient {
     return this.socket.readyState === WebSocket.OPEN;
   }
 
+  /** Tells `listener` the close code when the server closes the connection. */
+  onClose(listener: (code: number) => void): void {
+    this.socket.once('close', (code) => listener(code));
+  }
+
   send(message: SipMessage): void {
     this.socket.send(serializeSipMessage(message).toString('utf8'));
   }

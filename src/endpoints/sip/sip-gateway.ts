@@ -230,6 +230,14 @@ export class SipGateway {
   }
 
   /**
+  /**
+   * Closes the WebSocket clients' connections (1001 Going Away); idempotent. At shutdown, before
+   * the HTTP server, whose close waits for them: their calls' BYEs then fail and the calls end.
+   */
+  async closeWebSockets(): Promise<void> {
+    await this.transport.ws.close();
+  }
+
    * Dials a `sip:` URI. One whose host is a SIP Domain rings every registered phone of the user
    * (at the address each REGISTER came from when that differs, or through its Path:
    * sip-registrar.ts; several at once: sip-fork.ts), and fails at once with no-answer (480) when
