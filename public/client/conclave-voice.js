@@ -47,6 +47,8 @@
 const GATHERING_MS = 1000;
 /** Reconnection of the signalling after it dropped: the first wait, doubled up to the last. */
 const RECONNECT_MS = { first: 1000, last: 30_000 };
+/** How long an answered call's media (ICE, DTLS) may take to come up. */
+const MEDIA_MS = 15_000;
 /** What `sendDigits` waits for each 'w', as Twilio's does. */
 const DIGIT_PAUSE_MS = 500;
 
@@ -200,6 +202,9 @@ export class Call extends Emitter {
   #muted = false;
   /** The id this client gave a call it places, until Conclave names it with a CallSid. */
   #id = null;
+  /** Answered (by Conclave, or here); 'accept' waits for the media too. */
+  #answered = false;
+  #mediaTimer = null;
 
   /** @internal Made by Device. */
   constructor(link, { direction, parameters, customParameters, offer, status }) {
@@ -338,9 +343,9 @@ export class Call extends Emitter {
         if (message.type === 'ringing' && this.#status === Call.State.Connecting) {
           this.#status = Call.State.Ringing;
           this.emit('ringing', Boolean(message.sdp));
-        } else if (message.type === 'accepted' && this.#status !== Call.State.Open) {
-          this.#status = Call.State.Open;
-          this.emit('accept', this);
+        } else if (message.type === 'accepted') {
+          this.#answered = true;
+          this.#opened();
         }
       },
       (error) => this.#fail(new TwilioError(31000, `Conclave's answer was refused by the browser: ${error.message}`, error)),
@@ -356,8 +361,23 @@ export class Call extends Emitter {
     await gathered(this.#pc);
     if (this.#status === Call.State.Closed) return;
     this.#link.send({ type: 'accept', callSid: this.parameters.CallSid, sdp: this.#pc.localDescription.sdp });
-    this.#status = Call.State.Open;
-    this.emit('accept', this);
+    this.#answered = true;
+    this.#opened();
+  }
+
+  /**
+   * 'accept' once the call is answered and its media is up (ICE and DTLS connected), as Twilio's
+   * SDK tells it; media that does not come up in MEDIA_MS fails the call (53405).
+   */
+  #opened() {
+    if (this.#status === Call.State.Closed || this.#status === Call.State.Open || !this.#answered) return;
+    if (this.#pc.connectionState === 'connected') {
+      clearTimeout(this.#mediaTimer);
+      this.#status = Call.State.Open;
+      this.emit('accept', this);
+      return;
+    }
+    this.#mediaTimer ??= setTimeout(() => this.#fail(new TwilioError(53405, `The media connection did not come up in ${MEDIA_MS / 1000} s (ICE or DTLS)`)), MEDIA_MS);
   }
 
   async #openMedia() {
@@ -384,6 +404,7 @@ export class Call extends Emitter {
     pc.addEventListener('track', (event) => this.#play(event.streams[0] ?? new MediaStream([event.track])));
     pc.addEventListener('connectionstatechange', () => {
       if (pc.connectionState === 'failed') this.#fail(new TwilioError(53405, 'The media connection failed (ICE or DTLS)'));
+      else if (pc.connectionState === 'connected') this.#opened();
     });
     this.#pc = pc;
   }
@@ -423,6 +444,7 @@ export class Call extends Emitter {
 
   #close() {
     this.#status = Call.State.Closed;
+    clearTimeout(this.#mediaTimer);
     for (const track of this.#localStream?.getTracks() ?? []) track.stop();
     this.#release?.();
     this.#release = null;
