@@ -119,7 +119,7 @@ export class BrowserPhone {
     this.changed();
     let participant;
     try {
-      participant = await this.api.createParticipant(conference.sid, { From: 'console', To: `client:${this.identity}`, Muted: String(listen) });
+      participant = await this.api.createParticipant(conference.sid, { From: 'client:console', To: `client:${this.identity}`, Muted: String(listen) });
     } catch (error) {
       if (this.current === mine) this.current = null;
       this.changed();
