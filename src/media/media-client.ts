@@ -16,6 +16,7 @@
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import type {
+  CertificateFingerprint,
   EngineStats,
   LegFlagsPatch,
   MediaEngineOptions,
@@ -28,6 +29,7 @@ import type {
 } from './protocol.js';
 import { WorkerHandle } from './worker-handle.js';
 import { MediaError } from './media-error.js';
+import { createDtlsCertificate, pemFingerprint } from './rtp/dtls-certificate.js';
 
 export interface MediaClientOptions extends MediaEngineOptions {
   /** Default request timeout in ms (default 5000). */
@@ -71,10 +73,25 @@ export class MediaClient extends EventEmitter<MediaClientEvents> {
   private readonly timeoutMs: number;
   private nextId = 1;
   private exited = false;
+  /**
+   * The sha-256 fingerprint of the DTLS certificate every worker presents to WebRTC peers (the
+   * a=fingerprint of our SDP, RFC 8122): `options.dtlsCertificate`, or one made here before the
+   * workers start (rtp/dtls-certificate.ts), so a leg moved between workers keeps it.
+   */
+  readonly dtlsFingerprint: CertificateFingerprint;
 
   constructor(options: MediaClientOptions = {}) {
     super();
-    const { requestTimeoutMs, workers, ...engineOptions } = options;
+    const { requestTimeoutMs, workers, ...rest } = options;
+    let certificate = rest.dtlsCertificate;
+    if (certificate) {
+      this.dtlsFingerprint = pemFingerprint(certificate.certPem);
+    } else {
+      const made = createDtlsCertificate();
+      certificate = { certPem: made.certPem, keyPem: made.keyPem };
+      this.dtlsFingerprint = made.fingerprint;
+    }
+    const engineOptions: MediaEngineOptions = { ...rest, dtlsCertificate: certificate };
     this.timeoutMs = requestTimeoutMs ?? 5000;
     const count = Math.max(1, Math.floor(workers ?? os.availableParallelism()));
     this.workers = [];

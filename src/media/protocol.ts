@@ -15,6 +15,41 @@ export type { ReceiverFigures } from './rtp/rtcp-session.js';
 export type { SrtpKey, SrtpSuite } from './rtp/srtp-keys.js';
 
 export type G711CodecName = 'PCMU' | 'PCMA';
+/** What an RTP leg speaks: G.711 (8 kHz) or Opus (RFC 7587: 48 kHz RTP clock, a negotiated payload type). */
+export type AudioCodecName = G711CodecName | 'opus';
+
+/** An ICE username fragment and password (RFC 8445 §5.3: ufrag ≥ 4 characters, pwd ≥ 22). */
+export interface IceCredentials {
+  ufrag: string;
+  pwd: string;
+}
+
+/** A certificate fingerprint as SDP's a=fingerprint carries it (RFC 8122 §5): `sha-256`, `AB:CD:…`. */
+export interface CertificateFingerprint {
+  algorithm: string;
+  value: string;
+}
+
+/**
+ * A WebRTC leg (a browser's media): ICE-lite, DTLS-SRTP, RTP and RTCP on one port. What the
+ * control plane reads from and writes into the two SDPs (contract of issue 16).
+ */
+export interface WebRtcLegParams {
+  /** Our ICE-lite credentials, in our SDP (RFC 8445 §5.3: ufrag ≥ 4 chars, pwd ≥ 22). */
+  localIce: IceCredentials;
+  /** The peer's, from its SDP (absent until its answer when we offered). */
+  remoteIce?: IceCredentials | null;
+  /** 'server' = we wait for the ClientHello (our SDP says a=setup:passive, or actpass and the peer chose active). */
+  dtlsRole: 'server' | 'client';
+  /** The peer's a=fingerprint (RFC 8122); the handshake is refused unless its certificate matches. Absent until known. */
+  remoteFingerprint?: CertificateFingerprint | null;
+}
+
+/** A self-signed certificate and its private key, PEM (one per process: legs move between workers). */
+export interface DtlsCertificatePem {
+  certPem: string;
+  keyPem: string;
+}
 
 export interface RemoteAddress {
   address: string;
@@ -31,7 +66,17 @@ export interface AddRtpLegParams {
   roomId: string;
   legId: string;
   kind: 'rtp';
-  codec: G711CodecName;
+  codec: AudioCodecName;
+  /**
+   * The negotiated RTP payload type of `codec`: needed for opus (dynamic, RFC 7587 §7, e.g.
+   * 111); G.711's static ones (0, 8) when absent.
+   */
+  payloadType?: number;
+  /**
+   * A WebRTC leg (contract above): one port for RTP and RTCP (RFC 5761), ICE-lite, DTLS-SRTP.
+   * `remote` and `srtp` are ignored then: the remote address comes from ICE, keys from DTLS.
+   */
+  webrtc?: WebRtcLegParams;
   /** Where to send; otherwise latched from the first valid packet (symmetric RTP). */
   remote?: RemoteAddress;
   /** Inclusive range to take the first free even local port from. */
@@ -176,8 +221,20 @@ export interface MediaRequestMap {
     /**
      * `telephoneEventPayloadType`: the peer's, from its SDP (null: none); absent = unchanged.
      * `srtp`: the peer's SRTP key from its SDP (an SRTP leg only); absent = unchanged.
+     * `address`/`port`: required for a plain or SDES leg; a WebRTC leg learns its remote address
+     * from ICE (RFC 8445 §2.5: a lite agent answers checks), so there they may be omitted and are
+     * ignored.
      */
-    params: { legId: string; codec?: G711CodecName; telephoneEventPayloadType?: number | null; srtp?: SrtpKey } & RemoteAddress;
+    params: {
+      legId: string;
+      codec?: AudioCodecName;
+      /** The payload type of `codec` (opus: the answer's dynamic one); absent = G.711's static ones. */
+      payloadType?: number;
+      telephoneEventPayloadType?: number | null;
+      srtp?: SrtpKey;
+      /** A WebRTC leg: what the peer's SDP (an answer to our offer) says; absent fields unchanged. */
+      webrtc?: Partial<Pick<WebRtcLegParams, 'remoteIce' | 'remoteFingerprint' | 'dtlsRole'>>;
+    } & Partial<RemoteAddress>;
     result: Record<string, never>;
   };
   /** Starts a player; its result `playId` (the request id) comes back in `played` when it ends. */
@@ -255,7 +312,12 @@ export type MediaReply =
   | { kind: 'reply'; id: number; ok: true; result: unknown }
   | { kind: 'reply'; id: number; ok: false; error: string; code: MediaErrorCode };
 
-export type LegClosedReason = 'removed' | 'rtp-timeout' | 'room-destroyed';
+/**
+ * `dtls-failed`: a WebRTC leg's DTLS handshake failed, did not finish within 10 s of starting,
+ * or the peer's certificate did not match its SDP fingerprint (the control plane ends the leg
+ * as `media-failure`).
+ */
+export type LegClosedReason = 'removed' | 'rtp-timeout' | 'room-destroyed' | 'dtls-failed';
 
 export type MediaNotification =
   | { kind: 'notify'; type: 'talking'; legId: string; talking: boolean }
@@ -299,4 +361,10 @@ export interface MediaEngineOptions {
   udp?: 'native' | 'dgram';
   /** Index of this worker among the client's (stats). */
   workerIndex?: number;
+  /**
+   * The DTLS certificate of WebRTC legs (rtp/dtls-certificate.ts): ONE for all workers, made
+   * before they start, because a leg moves between workers and its peer pinned the fingerprint.
+   * Absent: a WebRTC leg cannot be opened.
+   */
+  dtlsCertificate?: DtlsCertificatePem;
 }

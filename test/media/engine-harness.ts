@@ -4,7 +4,7 @@
  * assertions hold on a loaded machine (no sleeps, only bounded waits on packets).
  */
 import { MediaEngine } from '../../src/media/media-engine.js';
-import type { AddRtpLegParams, MediaNotification } from '../../src/media/protocol.js';
+import type { AddRtpLegParams, G711CodecName, MediaNotification } from '../../src/media/protocol.js';
 import type { RtpLeg } from '../../src/media/rtp/rtp-leg.js';
 import { dbfs, goertzel } from './goertzel.js';
 import { RtpPeer } from './rtp-peer.js';
@@ -51,7 +51,7 @@ export class EngineHarness {
   }
 
   /** Adds an RTP leg whose peer sends `hz` (null = listen only). */
-  async addPeer(roomId: string, id: string, hz: number | null, extra: Partial<AddRtpLegParams> = {}, peerCodec = extra.codec ?? 'PCMU'): Promise<RtpPeer> {
+  async addPeer(roomId: string, id: string, hz: number | null, extra: Partial<AddRtpLegParams> = {}, peerCodec: G711CodecName = extra.codec === 'PCMA' ? 'PCMA' : 'PCMU'): Promise<RtpPeer> {
     const peer = await RtpPeer.open(hz, peerCodec);
     this.cleanup.push(() => peer.close());
     const { localPort } = await this.engine.request('addLeg', { roomId, legId: id, kind: 'rtp', codec: 'PCMU', remote: { address: '127.0.0.1', port: peer.port }, ...extra });

@@ -14,7 +14,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { MediaError } from '../../media/media-error.js';
-import type { G711CodecName, LegFlagsPatch, RemoteAddress, SoundSpec, SrtpKey } from '../../media/protocol.js';
+import type { AudioCodecName, LegFlagsPatch, RemoteAddress, SoundSpec, SrtpKey, WebRtcLegParams } from '../../media/protocol.js';
 import type { MediaRoom } from './media-room.js';
 import type { MediaChannel } from './media-channel.js';
 
@@ -73,10 +73,34 @@ export class MediaLeg {
   }
 
   /** Where the leg sends (the peer's SDP), with which codec, and its telephone-event payload type (null: none). */
-  setRemote(remote: RemoteAddress, codec?: G711CodecName, telephoneEvent?: number | null, srtp?: SrtpKey): Promise<void> {
+  setRemote(remote: RemoteAddress, codec?: AudioCodecName, telephoneEvent?: number | null, srtp?: SrtpKey, payloadType?: number): Promise<void> {
     return this.run(async () => {
       const te = telephoneEvent === undefined ? {} : { telephoneEventPayloadType: telephoneEvent };
-      await this.channel.request('setRemote', { legId: this.callSid, ...remote, ...(codec ? { codec } : {}), ...te, ...(srtp ? { srtp } : {}) });
+      const pt = payloadType === undefined ? {} : { payloadType };
+      await this.channel.request('setRemote', { legId: this.callSid, ...remote, ...(codec ? { codec } : {}), ...pt, ...te, ...(srtp ? { srtp } : {}) });
+    });
+  }
+
+  /**
+   * A WebRTC leg: what the peer's SDP says (its answer to our offer, or a new offer) — its ICE
+   * credentials, certificate fingerprint and DTLS role, the codec and payload type chosen, its
+   * telephone-event payload type. No address: ICE finds where the peer is (RFC 8445 §2.5).
+   */
+  setWebRtcRemote(remote: {
+    webrtc: Partial<Pick<WebRtcLegParams, 'remoteIce' | 'remoteFingerprint' | 'dtlsRole'>>;
+    codec?: AudioCodecName;
+    payloadType?: number;
+    telephoneEvent?: number | null;
+  }): Promise<void> {
+    return this.run(async () => {
+      const { webrtc, codec, payloadType, telephoneEvent } = remote;
+      await this.channel.request('setRemote', {
+        legId: this.callSid,
+        webrtc,
+        ...(codec ? { codec } : {}),
+        ...(payloadType === undefined ? {} : { payloadType }),
+        ...(telephoneEvent === undefined ? {} : { telephoneEventPayloadType: telephoneEvent }),
+      });
     });
   }
 

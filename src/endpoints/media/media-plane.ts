@@ -18,7 +18,9 @@ import { EventEmitter } from 'node:events';
 import { MediaClient, type MediaClientOptions } from '../../media/media-client.js';
 import { isGone, MediaError } from '../../media/media-error.js';
 import { nativeUdpError } from '../../media/rtp/native-udp.js';
-import type { EngineStats, G711CodecName, MediaNotification, MediaRequestParams, MediaRequestResult, MediaRequestType, PlayTarget, RemoteAddress, SrtpKey, ToneSpec, WorkerStats } from '../../media/protocol.js';
+import { createDtlsCertificate, pemFingerprint } from '../../media/rtp/dtls-certificate.js';
+import type { DtlsCertificate } from '../../media/rtp/dtls-certificate.js';
+import type { AudioCodecName, CertificateFingerprint, EngineStats, MediaNotification, MediaRequestParams, MediaRequestResult, MediaRequestType, PlayTarget, RemoteAddress, SrtpKey, ToneSpec, WebRtcLegParams, WorkerStats } from '../../media/protocol.js';
 import type { MediaChannel, MediaLogger } from './media-channel.js';
 import { MediaLeg, type LegEnd } from './media-leg.js';
 import { MediaRoom } from './media-room.js';
@@ -40,7 +42,11 @@ export interface MediaPlaneOptions extends MediaClientOptions {
 export interface RtpLegParams {
   /** SRTP (RFC 4568 SDES): our key, and the peer's once known; absent = plain RTP. */
   srtp?: { local: SrtpKey; remote?: SrtpKey | null };
-  codec: G711CodecName;
+  codec: AudioCodecName;
+  /** The negotiated payload type of `codec` (opus: dynamic, e.g. 111); absent = G.711's static one. */
+  payloadType?: number;
+  /** A WebRTC leg (ICE-lite, DTLS-SRTP, rtcp-mux): `remote` and `srtp` are not used then. */
+  webrtc?: WebRtcLegParams;
   remote?: RemoteAddress;
   telephoneEvent: number | null;
   /** The call is not answered yet: its RTP timeout starts with `MediaLeg.answered()`. */
@@ -75,6 +81,8 @@ export class MediaPlane implements MediaChannel {
   private readonly realtimeRequired: boolean;
   /** RTP legs the port range holds (a pair each); Infinity when the OS picks ports. */
   private readonly rtpCapacity: number;
+  /** Made on first use, kept for the plane's life: workers restarted after a failure present it too. */
+  private certificate: DtlsCertificate | undefined;
 
   constructor(
     options: MediaPlaneOptions,
@@ -89,6 +97,15 @@ export class MediaPlane implements MediaChannel {
 
   get closed(): boolean {
     return this.closing !== undefined;
+  }
+
+  /**
+   * The sha-256 fingerprint of the DTLS certificate of this plane's WebRTC legs, for our SDP's
+   * a=fingerprint (RFC 8122): `{ algorithm: 'sha-256', value: 'AB:CD:…' }`. The same for every
+   * worker and for workers restarted after a failure.
+   */
+  get dtlsFingerprint(): CertificateFingerprint {
+    return this.dtlsCertificate().fingerprint;
   }
 
   /** Talk detection of every leg (the `speaker` events). */
@@ -177,6 +194,8 @@ export class MediaPlane implements MediaChannel {
         legId: callSid,
         kind: 'rtp',
         codec: params.codec,
+        ...(params.payloadType !== undefined ? { payloadType: params.payloadType } : {}),
+        ...(params.webrtc ? { webrtc: params.webrtc } : {}),
         ...(params.remote ? { remote: params.remote } : {}),
         telephoneEventPayloadType: params.telephoneEvent,
         ...(params.srtp ? { srtp: params.srtp } : {}),
@@ -316,13 +335,16 @@ export class MediaPlane implements MediaChannel {
     if (this.closed) throw new MediaError('closed', 'the media plane is closed');
     if (this.client) return this.client;
     if (this.workerFailures > 0) this.log.warn({ failures: this.workerFailures }, 'media: starting new media workers after the last ones failed');
-    const client = new MediaClient(this.options);
+    const { certPem, keyPem } = this.dtlsCertificate();
+    const client = new MediaClient({ ...this.options, dtlsCertificate: { certPem, keyPem } });
     client.on('talking', (n) => this.observer.emit('talking', n.legId, n.talking));
     client.on('played', (n) => this.plays.get(n.id)?.(!n.stopped));
     client.on('dtmf', (n) => this.observer.emit('digit', n.legId, n.digit));
     client.on('recorded', ({ tapId, seq, pcm, end }) => this.observer.emit('recorded', { tapId, seq, pcm, end }));
     client.on('legClosed', (n) => {
       if (n.reason === 'rtp-timeout') void this.legs.get(n.legId)?.close('rtp-timeout');
+      // The worker closed it (its handshake failed): the call has no media, as on a worker failure.
+      else if (n.reason === 'dtls-failed') void this.legs.get(n.legId)?.close('media-failure');
     });
     client.on('error', (error) => this.log.error({ err: error }, 'media worker failed'));
     client.on('exit', (code) => {
@@ -338,6 +360,13 @@ export class MediaPlane implements MediaChannel {
       () => undefined, // a worker that failed to start is reported by 'error'/'exit'
     );
     return client;
+  }
+
+  private dtlsCertificate(): DtlsCertificate {
+    if (this.certificate) return this.certificate;
+    const given = this.options.dtlsCertificate;
+    this.certificate = given ? { ...given, fingerprint: pemFingerprint(given.certPem) } : createDtlsCertificate();
+    return this.certificate;
   }
 
   /** Every leg and room closes with the plane or its workers; their plays settle. */
