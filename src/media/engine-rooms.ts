@@ -53,6 +53,8 @@ export class EngineRooms {
   private readonly rtpTimeoutMs: number;
   private readonly portRange: { min: number; max: number } | undefined;
   private readonly rtcpIntervalMs: number | undefined;
+  /** WebRTC legs' DTLS certificate (the process's one, from workerData). */
+  private readonly dtlsCertificate: MediaEngineOptions['dtlsCertificate'];
   private closed = false;
 
   constructor(
@@ -63,6 +65,7 @@ export class EngineRooms {
     this.rtpTimeoutMs = options.rtpTimeoutMs ?? DEFAULT_RTP_TIMEOUT_MS;
     this.portRange = options.portRange;
     this.rtcpIntervalMs = options.rtcpIntervalMs;
+    this.dtlsCertificate = options.dtlsCertificate;
     this.udp = nativeUdp !== null && options.udp !== 'dgram' && !this.host.includes(':') ? new UdpBatch(nativeUdp) : null;
   }
 
@@ -90,10 +93,14 @@ export class EngineRooms {
   setRemote(p: MediaRequestParams<'setRemote'>): Record<string, never> {
     const leg = this.leg(p.legId);
     if (!leg.rtp) throw new MediaError('invalid', `leg ${leg.id} is not an RTP leg`);
-    if (p.codec !== undefined) leg.rtp.setCodec(p.codec);
+    if (p.webrtc !== undefined && !leg.rtp.isWebRtc) throw new MediaError('invalid', `leg ${leg.id} is not a WebRTC leg`);
+    if (!leg.rtp.isWebRtc && (typeof p.address !== 'string' || typeof p.port !== 'number')) throw new MediaError('invalid', 'setRemote needs the address and port of a non-WebRTC leg');
+    if (p.codec !== undefined) leg.rtp.setCodec(p.codec, p.payloadType);
     if (p.telephoneEventPayloadType !== undefined) leg.rtp.setTelephoneEvent(p.telephoneEventPayloadType);
     if (p.srtp !== undefined) leg.rtp.setRemoteKey(p.srtp);
-    leg.rtp.setRemote(p.address, p.port);
+    if (p.webrtc !== undefined) leg.rtp.updateWebRtc(p.webrtc);
+    // A WebRTC leg's address is ICE's (RFC 8445 §2.5); the SDP's is not where it sends.
+    if (!leg.rtp.isWebRtc) leg.rtp.setRemote(p.address!, p.port!);
     return {};
   }
 
@@ -165,6 +172,8 @@ export class EngineRooms {
       const range = p.portRange ?? this.portRange;
       rtp = await this.openRtp(p.legId, room, {
         codec: p.codec,
+        ...(p.payloadType !== undefined ? { payloadType: p.payloadType } : {}),
+        ...(p.webrtc ? { webrtc: p.webrtc } : {}),
         host: this.host,
         ...(range ? { portRange: range } : {}),
         ...(p.remote ? { remote: p.remote } : {}),
@@ -338,7 +347,14 @@ export class EngineRooms {
    * worker can bind the same ports. No `legClosed`: the leg lives on.
    */
   async detachLeg(legId: string): Promise<{ roomId: string; leg: MovedLeg }> {
-    const leg = this.leg(legId);
+    let leg = this.leg(legId);
+    // A WebRTC leg in the middle of its DTLS handshake: werift-dtls's state cannot travel, its
+    // outcome can. Wait for it (10 s at most, the handshake's deadline): connected, the leg moves
+    // with its SRTP keys; failed, it is closed meanwhile and the move fails with no-leg.
+    if (leg.rtp !== null) {
+      await leg.rtp.handshakeSettled();
+      leg = this.leg(legId);
+    }
     this.legs.delete(legId);
     leaveRoom(leg);
     // Its taps' full batches went from here as they filled, before this reply and so before the
@@ -384,7 +400,8 @@ export class EngineRooms {
     this.pending.add(legId);
     let rtp: RtpLeg;
     try {
-      rtp = await RtpLeg.open(this.udp !== null ? { ...options, openSocket: this.udp.open } : options);
+      const withCertificate = this.dtlsCertificate ? { ...options, dtlsCertificate: this.dtlsCertificate } : options;
+      rtp = await RtpLeg.open(this.udp !== null ? { ...withCertificate, openSocket: this.udp.open } : withCertificate);
     } finally {
       this.pending.delete(legId);
     }
@@ -393,6 +410,10 @@ export class EngineRooms {
       throw this.closed ? new MediaError('closed', 'engine closed') : new MediaError('no-room', `room ${room.id} was destroyed`);
     }
     rtp.onDtmf = (digit) => this.notify({ kind: 'notify', type: 'dtmf', legId, digit });
+    rtp.onFailed = () => {
+      const leg = this.legs.get(legId);
+      if (leg && leg.rtp === rtp) void this.closeLeg(leg, 'dtls-failed');
+    };
     return rtp;
   }
 }

@@ -3,10 +3,12 @@
  * a move to another media worker. Split out so the leg itself reads as behaviour.
  */
 import type { JitterBufferOptions } from '../jitter-buffer.js';
+import type { AudioCodecName, DtlsCertificatePem, WebRtcLegParams } from '../protocol.js';
 import type { RtcpState } from './rtcp-session.js';
 import type { RtpSocketFactory } from './rtp-socket.js';
 import type { SrtpContextState } from './srtp-context.js';
 import type { SrtpKey } from './srtp-keys.js';
+import type { WebRtcState } from './webrtc-transport.js';
 
 export type G711Codec = 'PCMU' | 'PCMA';
 
@@ -14,7 +16,9 @@ export type G711Codec = 'PCMU' | 'PCMA';
 export const G711_PAYLOAD_TYPE: Readonly<Record<G711Codec, number>> = { PCMU: 0, PCMA: 8 };
 
 export interface RtpLegOptions {
-  codec?: G711Codec;
+  codec?: AudioCodecName;
+  /** The codec's payload type: required for opus (dynamic, 96–127); G.711's static one when absent. */
+  payloadType?: number;
   /** Local address to bind (default 127.0.0.1). */
   host?: string;
   /** Fixed local (even) port; 0/absent lets the OS choose. Ignored when `portRange` is given. */
@@ -41,6 +45,13 @@ export interface RtpLegOptions {
    * is read: see `setRemoteKey`). An SRTP leg never sends or accepts plain RTP or RTCP.
    */
   srtp?: RtpLegSrtp;
+  /**
+   * A WebRTC leg (webrtc-transport.ts): ICE-lite, DTLS-SRTP with `certificate`, RTP and RTCP
+   * on one port (no RTCP socket, whatever `rtcp` says). `remote` and `srtp` are ignored.
+   */
+  webrtc?: WebRtcLegParams;
+  /** The process's DTLS certificate (a WebRTC leg, also one restored after a move). */
+  dtlsCertificate?: DtlsCertificatePem;
 }
 
 export interface RtpLegSrtp {
@@ -71,7 +82,8 @@ export interface RtpLegState {
   host: string;
   localPort: number;
   withRtcp: boolean;
-  codec: G711Codec;
+  codec: AudioCodecName;
+  payloadType: number;
   telephoneEventPayloadType: number | null;
   ssrc: number;
   seq: number;
@@ -87,5 +99,7 @@ export interface RtpLegState {
   rtcpIntervalMs: number;
   /** SRTP legs: both directions' contexts (the receive side null until the peer's key is known). */
   srtp: { send: SrtpContextState; receive: SrtpContextState | null } | null;
+  /** WebRTC legs: ICE and DTLS state (connected, or not started: see WebRtcTransport). */
+  webrtc: WebRtcState | null;
 }
 
