@@ -60,6 +60,7 @@ import type { EngineStats, LegStats } from '../src/media/protocol.js';
 import { nativeUdp } from '../src/media/rtp/native-udp.js';
 import { wallNow } from '../src/media/rtp/rtp-socket.js';
 import { writeOffer, type RemoteAudio } from '../src/sip/sdp/audio-session.js';
+import { rtpAudio } from '../src/sip/sdp/session-audio.js';
 import { SipCombinedTransport } from '../src/sip/transport/combined-transport.js';
 import type { SipCall } from '../src/sip/ua/call.js';
 import { SipUserAgent } from '../src/sip/ua/user-agent.js';
@@ -374,7 +375,7 @@ class Phones {
     });
     this.calls.push(call);
     return new Promise((resolve, reject) => {
-      call.on('answered', (a) => resolve({ call, remote: a.remoteAudio }));
+      call.on('answered', (a) => resolve({ call, remote: rtpAudio(a.remoteAudio) }));
       call.on('failed', (f) => reject(new Error(`call ${n} to node ${node.name} failed: ${f.status} ${f.reason}`)));
     });
   }

@@ -8,6 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RemoteAudio } from '../../src/sip/sdp/audio-session.js';
+import { rtpAudio } from '../../src/sip/sdp/session-audio.js';
 import { goertzel, meanAmplitude as amplitude } from '../media/goertzel.js';
 import { SipPhone } from '../helpers/sip-phone.js';
 import { ownNumber, startTestApp, type TestApp } from '../helpers/test-app.js';
@@ -51,7 +52,7 @@ describe('<Dial answerOnBridge> for a SIP caller', () => {
     answered.catch(() => undefined);
     const early = new Promise<RemoteAudio>((resolve) =>
       p.call!.on('provisional', (e) => {
-        if (e.status === 183 && e.remoteAudio) resolve(e.remoteAudio);
+        if (e.status === 183 && e.remoteAudio) resolve(rtpAudio(e.remoteAudio));
       }),
     );
     return { answered, early };

@@ -10,6 +10,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeAnswer, writeOffer } from '../../src/sip/sdp/audio-session.js';
+import { rtpAudio } from '../../src/sip/sdp/session-audio.js';
 import type { SipRequest } from '../../src/sip/message.js';
 import { SipCombinedTransport } from '../../src/sip/transport/combined-transport.js';
 import type { CallEvents, SipCall } from '../../src/sip/ua/call.js';
@@ -42,7 +43,7 @@ class Carrier {
     const ua = new SipUserAgent({
       transport: this.transport,
       address: this.transport.address,
-      onInvite: (incoming) => void this.calls.push(incoming.accept(writeAnswer(media, incoming.offer))),
+      onInvite: (incoming) => void this.calls.push(incoming.accept(writeAnswer(media, rtpAudio(incoming.offer)))),
       ...options,
     });
     this.transport.setMessageHandler((message, source) => {

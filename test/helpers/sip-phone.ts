@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { decodeMulaw, encodeMulaw } from '../../src/media/codec/g711.js';
 import { parseRtp, serializeRtp } from '../../src/media/rtp/rtp-packet.js';
 import { writeAnswer, writeOffer, type RemoteAudio } from '../../src/sip/sdp/audio-session.js';
+import { rtpAudio } from '../../src/sip/sdp/session-audio.js';
 import { answerCrypto, offerCrypto, offeredCryptoFor, type SdesCrypto } from '../../src/sip/sdp/sdes-crypto.js';
 import { SrtpContext } from '../../src/media/rtp/srtp-context.js';
 import type { SipCall } from '../../src/sip/ua/call.js';
@@ -131,8 +132,9 @@ export class SipPhone {
         if (options.answer) holder.phone?.accept(incoming);
         if (holder.phone) options.onInvite?.(incoming, holder.phone);
       },
-      onReinvite: (_call, offer) => {
+      onReinvite: (_call, offered) => {
         const phone = holder.phone!;
+        const offer = rtpAudio(offered);
         phone.remote = offer;
         return phone.sdp(writeAnswer(phone.localAudio(), offer));
       },
@@ -204,7 +206,7 @@ export class SipPhone {
     });
     this.call = call;
     const answered = await new Promise<RemoteAudio>((resolve, reject) => {
-      call.on('answered', (a) => resolve(a.remoteAudio));
+      call.on('answered', (a) => resolve(rtpAudio(a.remoteAudio)));
       call.on('failed', (f) => reject(Object.assign(new Error(`call failed: ${f.status} ${f.reason}`), { status: f.status })));
     });
     this.remote = answered;
@@ -221,7 +223,7 @@ export class SipPhone {
 
   /** Answers an INVITE from Conclave. */
   accept(incoming: IncomingCall): SipCall {
-    const offer = incoming.offer;
+    const offer = rtpAudio(incoming.offer);
     this.remote = offer;
     // An SRTP phone answers an SRTP offer in kind (its own key on the offered line); a plain one plainly.
     const ours = this.srtpOffered && offer.crypto ? answerCrypto(offer.crypto) : undefined;

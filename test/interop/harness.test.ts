@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { writeAnswer } from '../../src/sip/sdp/audio-session.js';
+import { rtpAudio } from '../../src/sip/sdp/session-audio.js';
 import { SipCombinedTransport } from '../../src/sip/transport/combined-transport.js';
 import type { SipCall } from '../../src/sip/ua/call.js';
 import type { IncomingCall } from '../../src/sip/ua/incoming-call.js';
@@ -88,7 +89,7 @@ async function hostUa(): Promise<{
     onInvite: (incoming) => {
       invites.push(incoming);
       incoming.ringing();
-      calls.push(incoming.accept(writeAnswer(media, incoming.offer)));
+      calls.push(incoming.accept(writeAnswer(media, rtpAudio(incoming.offer))));
     },
   });
   cleanups.push(() => transport.close(), () => ua.close());
@@ -126,7 +127,7 @@ describe('interop harness', () => {
       await a.waitEvent('CALL_ESTABLISHED');
       await until(() => host.calls[0]?.state === 'active');
       const call = host.calls[0] as SipCall;
-      expect(call.remoteAudio?.address).toBe(netns.nsAddress);
+      expect(rtpAudio(call.remoteAudio!).address).toBe(netns.nsAddress);
       expect(host.invites[0]?.offer.codec).toBe('PCMU');
       const ended = call.next('ended');
       await a.hangup();

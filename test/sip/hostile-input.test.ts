@@ -16,6 +16,7 @@ import { connect, type Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SipMessage } from '../../src/sip/message.js';
 import { writeAnswer, writeOffer } from '../../src/sip/sdp/audio-session.js';
+import { rtpAudio } from '../../src/sip/sdp/session-audio.js';
 import { newBranch } from '../../src/sip/transaction/transaction-key.js';
 import { SipCombinedTransport } from '../../src/sip/transport/combined-transport.js';
 import { SipUserAgent } from '../../src/sip/ua/user-agent.js';
@@ -64,7 +65,7 @@ beforeEach(async () => {
       t.invites++;
       // Alternate: reject, or accept and never see the ACK (the 2xx retransmitter must give up).
       if (t.invites % 2 === 0) incoming.reject(486);
-      else incoming.accept(writeAnswer({ address: '127.0.0.1', port: 40000, sessionId: '9', sessionVersion: 1 }, incoming.offer));
+      else incoming.accept(writeAnswer({ address: '127.0.0.1', port: 40000, sessionId: '9', sessionVersion: 1 }, rtpAudio(incoming.offer)));
     },
   });
   target = t;

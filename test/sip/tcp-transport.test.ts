@@ -14,6 +14,7 @@ import { SipTcpFramer } from '../../src/sip/tcp-framer.js';
 import { newBranch } from '../../src/sip/transaction/transaction-key.js';
 import type { SipDestination } from '../../src/sip/transaction/transport.js';
 import { writeAnswer, writeOffer } from '../../src/sip/sdp/audio-session.js';
+import { rtpAudio } from '../../src/sip/sdp/session-audio.js';
 import { SipCombinedTransport, nextHopTransport } from '../../src/sip/transport/combined-transport.js';
 import { SipTcpTransport } from '../../src/sip/transport/tcp-transport.js';
 import type { SipCall } from '../../src/sip/ua/call.js';
@@ -248,7 +249,7 @@ describe('SipCombinedTransport', () => {
     const bob = await peer('bob', {
       onInvite: (incoming) => {
         incoming.ringing();
-        bobCall = incoming.accept(writeAnswer(bobMedia, incoming.offer));
+        bobCall = incoming.accept(writeAnswer(bobMedia, rtpAudio(incoming.offer)));
       },
     });
     const alice = await peer('alice');
@@ -275,7 +276,7 @@ describe('SipCombinedTransport', () => {
     const bob = await peer('bob', {
       contact: undefined,
       onInvite: (incoming) => {
-        bobCall = incoming.accept(writeAnswer(bobMedia, incoming.offer));
+        bobCall = incoming.accept(writeAnswer(bobMedia, rtpAudio(incoming.offer)));
       },
     });
     const alice = await peer('alice', { contact: undefined });
@@ -292,7 +293,7 @@ describe('SipCombinedTransport', () => {
     const bob = await peer('bob', {
       contact: undefined,
       onInvite: (incoming) => {
-        answer = () => void incoming.accept(writeAnswer(bobMedia, incoming.offer));
+        answer = () => void incoming.accept(writeAnswer(bobMedia, rtpAudio(incoming.offer)));
       },
     });
     const clock = new ManualTimers();

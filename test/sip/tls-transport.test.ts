@@ -13,6 +13,7 @@ import { uriDestination } from '../../src/sip/dialog/dialog.js';
 import { parseNameAddr } from '../../src/sip/header-values.js';
 import { topVia, type SipRequest } from '../../src/sip/message.js';
 import { writeAnswer, writeOffer } from '../../src/sip/sdp/audio-session.js';
+import { rtpAudio } from '../../src/sip/sdp/session-audio.js';
 import { SipCombinedTransport, nextHopTransport, type CombinedTransportOptions } from '../../src/sip/transport/combined-transport.js';
 import { createRequest } from '../../src/sip/message.js';
 import type { SipDestination } from '../../src/sip/transaction/transport.js';
@@ -68,7 +69,7 @@ async function agent(options: Partial<SipUserAgentOptions> = {}, transportOption
   return { ua, transport, tls: transport.tlsAddress!, invites, errors };
 }
 
-const answering = (): Partial<SipUserAgentOptions> => ({ onInvite: (incoming) => void incoming.accept(writeAnswer(media, incoming.offer)) });
+const answering = (): Partial<SipUserAgentOptions> => ({ onInvite: (incoming) => void incoming.accept(writeAnswer(media, rtpAudio(incoming.offer))) });
 
 function answered(call: SipCall): Promise<boolean> {
   return new Promise((resolve) => {

@@ -10,9 +10,13 @@
  *  - not Secure, an SRTP offer (RTP/SAVP with a=crypto): 488 (Twilio's error 32207, "Secure
  *    media not accepted").
  * Each refusal carries a Warning (RFC 3261 §20.43) saying what the domain takes.
+ * A WebRTC offer (JsSIP over WebSocket) is DTLS-SRTP, the only media a browser has: it counts
+ * as SRTP for a Secure domain and is taken by the others too, whose rule is about SDES keys a
+ * phone sends in the clear. A Secure domain's TLS is `wss:` for it.
  */
 import type { SipDomain } from '../../domain/sip-domain.js';
 import type { IncomingCall } from '../../sip/ua/incoming-call.js';
+import { isWebRtcAudio } from '../../sip/sdp/session-audio.js';
 
 export interface SecureMediaRefusal {
   status: 403 | 488;
@@ -22,13 +26,16 @@ export interface SecureMediaRefusal {
 
 /** Why the domain's Secure setting refuses this INVITE, or undefined when it may go on. */
 export function secureMediaRefusal(domain: Pick<SipDomain, 'secure'>, incoming: Pick<IncomingCall, 'source' | 'offer'>): SecureMediaRefusal | undefined {
-  if (domain.secure && incoming.source.transport !== 'tls') {
+  const { offer } = incoming;
+  if (domain.secure && incoming.source.transport !== 'tls' && incoming.source.transport !== 'wss') {
     return { status: 403, reason: 'Forbidden', warning: 'this domain takes calls over TLS only (sips: or ;transport=tls)' };
   }
-  if (domain.secure && !incoming.offer.crypto) {
+  const webrtc = isWebRtcAudio(offer);
+  const sdes = !webrtc && offer.crypto !== undefined;
+  if (domain.secure && !sdes && !webrtc) {
     return { status: 488, reason: 'Not Acceptable Here', warning: 'this domain takes SRTP (RTP/SAVP with a=crypto) only' };
   }
-  if (!domain.secure && incoming.offer.crypto) {
+  if (!domain.secure && sdes) {
     return { status: 488, reason: 'Not Acceptable Here', warning: 'this domain takes plain RTP only; SRTP needs Secure=true' };
   }
   return undefined;

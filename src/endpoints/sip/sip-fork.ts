@@ -19,16 +19,17 @@
  * busy when any said 486, else no-answer when any timed out, was unavailable or was cancelled
  * (408/480/487), else the lowest status (failed). A phone that answers with SRTP it was not
  * offered (or without the SRTP it was) is hung up and counts as 488, and the others ring on.
+ * Browsers (JsSIP bindings over WebSocket) get a WebRTC offer when every binding is one; a user
+ * with both phones and browsers registered has the phones rung (the call has one media leg).
  */
 import type { DialOptions, DialResult } from '../../domain/call-ports.js';
 import { uriDestination } from '../../sip/dialog/dialog.js';
 import { parseNameAddr } from '../../sip/header-values.js';
 import { parseSipUri } from '../../sip/sip-uri.js';
-import { writeOffer } from '../../sip/sdp/audio-session.js';
 import type { SipDestination } from '../../sip/transaction/transport.js';
 import type { SipCall } from '../../sip/ua/call.js';
 import type { SipGateway } from './sip-gateway.js';
-import { FAILOVER_AFTER_MS, connectAnswer, fromUri, openOfferMedia, outcomeOf, srtpOfferFor } from './sip-outbound.js';
+import { FAILOVER_AFTER_MS, fromUri, openOfferMedia, outcomeOf, overWebSocket } from './sip-outbound.js';
 
 /** One registered binding to ring: its Request-URI and, when it came through proxies, its Path. */
 export interface ForkBranch {
@@ -62,14 +63,16 @@ export class SipFork {
   async dial(dialled: string, branches: readonly ForkBranch[], options: DialOptions): Promise<DialResult> {
     const { gateway } = this;
     const { callSid, signal } = options;
-    const routed = (await Promise.all(branches.map((branch) => this.route(branch, callSid)))).filter((r) => r !== undefined);
+    // One offer for every branch: browsers (WebSocket bindings) and phones cannot share one, so with both the phones ring.
+    const webrtc = branches.every((b) => overWebSocket(b.uri));
+    const reachable = webrtc ? branches : branches.filter((b) => !overWebSocket(b.uri));
+    if (reachable.length < branches.length) gateway.log.info({ callSid, uri: dialled }, `SIP: ${dialled} rings its phones, not its WebRTC clients (one offer cannot serve both)`);
+    const routed = (await Promise.all(reachable.map((branch) => this.route(branch, callSid)))).filter((r) => r !== undefined);
     if (routed.length === 0) return { outcome: 'failed' };
     if (signal.aborted) return { outcome: 'canceled' };
-    const ours = srtpOfferFor(dialled);
-    const opened = await openOfferMedia(gateway, options, ours);
+    const opened = await openOfferMedia(gateway, options, dialled, webrtc);
     if ('outcome' in opened) return opened;
-    const { local: audio, leg } = opened;
-    const sdpOffer = writeOffer(audio, ours ? { crypto: [ours] } : {});
+    const { leg, sdpOffer } = opened;
     const from = fromUri(options.from, gateway.publicAddress, gateway.port);
     const failures: number[] = [];
     const calls = new Map<SipCall, string>();
@@ -123,14 +126,14 @@ export class SipFork {
           options.onRinging();
         }
       });
-      call.on('answered', ({ remoteAudio }) => {
+      call.on('answered', (answer) => {
         if (winner || signal.aborted) {
           // Answered after another phone won (or as the call was cancelled): ACKed already, now BYE.
           gateway.log.info({ callSid, uri }, `SIP: ${uri} answered after the call was taken; hung up`);
           call.hangup('canceled');
           return;
         }
-        const result = connectAnswer(gateway, call, { leg, local: audio, ours }, remoteAudio, { callSid, uri });
+        const result = opened.connect(call, answer, { callSid, uri });
         if (result.outcome !== 'answered') {
           branchFailed(result.sipResponseCode ?? 488);
           return;

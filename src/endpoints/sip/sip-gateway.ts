@@ -24,6 +24,9 @@ import { SipResolver } from '../../sip/dns/sip-resolver.js';
 import { sipDestinations } from '../../sip/dns/sip-destinations.js';
 import { RequestAdmission } from '../../sip/limits/request-admission.js';
 import { writeAnswer, type LocalAudio, type RemoteAudio } from '../../sip/sdp/audio-session.js';
+import { isWebRtcAudio, rtpAudio, type SessionAudio } from '../../sip/sdp/session-audio.js';
+import type { LocalWebRtcAudio, RemoteWebRtcAudio } from '../../sip/sdp/webrtc-audio.js';
+import { answerWebRtc, offerWebRtc, reanswerWebRtc, type OfferedWebRtc } from '../webrtc/webrtc-media.js';
 import type { SipCall } from '../../sip/ua/call.js';
 import type { IncomingCall } from '../../sip/ua/incoming-call.js';
 import { SipUserAgent } from '../../sip/ua/user-agent.js';
@@ -100,11 +103,22 @@ export interface SipGatewayHooks {
 }
 
 /** One call's media as the SIP side knows it: for re-INVITE answers. */
-export interface SipCallMedia {
+export type SipCallMedia = RtpCallMedia | WebRtcCallMedia;
+
+/** A phone's or trunk's call: G.711 over RTP, or SRTP with SDES keys. */
+export interface RtpCallMedia {
   leg: MediaLeg;
   local: LocalAudio;
   /** Our SRTP key and line (an SRTP call): a re-INVITE is answered with the same key. */
   crypto?: SdesCrypto;
+}
+
+/** A WebRTC SIP client's call (JsSIP over WebSocket): ICE-lite, DTLS-SRTP (webrtc-media.ts). */
+export interface WebRtcCallMedia {
+  leg: MediaLeg;
+  webrtc: LocalWebRtcAudio;
+  /** The peer's last offer or answer: a re-INVITE changes the leg only where it differs. */
+  peer: RemoteWebRtcAudio;
 }
 
 export interface SipGatewayLogger extends MediaLogger, SipTraceLogger, SipDebugLogger {
@@ -216,6 +230,14 @@ export class SipGateway {
     this.transport.acceptWebSocket(request, socket, head, secure);
   }
 
+  /**
+   * Closes the WebSocket clients' connections (1001 Going Away); idempotent. At shutdown, before
+   * the HTTP server, whose close waits for them: their calls' BYEs then fail and the calls end.
+   */
+  async closeWebSockets(): Promise<void> {
+    await this.transport.ws.close();
+  }
+
   /** The port SIP listens on (the configured one, or the one picked for port 0). */
   get port(): number {
     return this.transport.address.port;
@@ -230,14 +252,6 @@ export class SipGateway {
   }
 
   /**
-  /**
-   * Closes the WebSocket clients' connections (1001 Going Away); idempotent. At shutdown, before
-   * the HTTP server, whose close waits for them: their calls' BYEs then fail and the calls end.
-   */
-  async closeWebSockets(): Promise<void> {
-    await this.transport.ws.close();
-  }
-
    * Dials a `sip:` URI. One whose host is a SIP Domain rings every registered phone of the user
    * (at the address each REGISTER came from when that differs, or through its Path:
    * sip-registrar.ts; several at once: sip-fork.ts), and fails at once with no-answer (480) when
@@ -290,6 +304,23 @@ export class SipGateway {
     return { leg, local: { address: this.publicAddress, port: local.port, sessionId: String(randomInt(1, 2 ** 31)), sessionVersion: 1 } };
   }
 
+  /**
+   * Answers a WebRTC offer (JsSIP's INVITE): the call's WebRTC leg, our answer naming the public
+   * address. Rejects with WebRtcOfferRefused for an unusable offer, a MediaError when no leg opens.
+   */
+  async answerWebRtc(callSid: string, offerSdp: string, unanswered: boolean): Promise<{ sdp: string; media: WebRtcCallMedia }> {
+    const { leg, answerSdp, local, offer } = await answerWebRtc(this.plane, callSid, offerSdp, { unanswered, advertisedAddress: this.publicAddress });
+    logMediaLeg(this.logger, leg, { port: local.port, codec: `${offer.codec}, WebRTC`, srtp: true });
+    return { sdp: answerSdp, media: { leg, webrtc: local, peer: offer } };
+  }
+
+  /** Our WebRTC offer to a WebSocket contact (a JsSIP client), naming the public address; its leg waits for the answer. */
+  async offerWebRtc(callSid: string): Promise<OfferedWebRtc> {
+    const offered = await offerWebRtc(this.plane, callSid, { unanswered: true, advertisedAddress: this.publicAddress });
+    logMediaLeg(this.logger, offered.leg, { port: offered.local.port, codec: 'WebRTC offer', srtp: true });
+    return offered;
+  }
+
   /** Whether a new call would get an RTP port pair: when not, an INVITE is answered 503 at once. */
   hasMediaCapacity(): boolean {
     return this.plane.hasRtpCapacity();
@@ -310,17 +341,32 @@ export class SipGateway {
     });
   }
 
-  /** A re-INVITE from the phone: follow its address, tell its hold, answer with our same media. */
-  private async reinvited(call: SipCall, offer: RemoteAudio): Promise<string> {
+  /** A re-INVITE from the phone: follow its address (or its new ICE/DTLS attributes), tell its hold, answer with our same media. */
+  private async reinvited(call: SipCall, offer: SessionAudio): Promise<string> {
     const media = this.calls.get(call);
     if (!media) throw new Error('re-INVITE for a call without media');
+    const { callSid } = media.leg;
+    let answer: string;
+    if ('webrtc' in media) {
+      if (!isWebRtcAudio(offer)) throw new Error('a WebRTC call re-INVITEd with a plain RTP offer');
+      const next = reanswerWebRtc(this.plane, media.leg, media.webrtc, media.peer, offer);
+      media.webrtc = next.local;
+      media.peer = offer;
+      answer = next.answerSdp;
+    } else {
+      answer = await this.reanswerRtp(media, rtpAudio(offer));
+    }
+    this.hooks.phoneHold(callSid, offer.onHold);
+    this.logger.info({ callSid, onHold: offer.onHold }, 'SIP: the phone re-INVITEd');
+    return answer;
+  }
+
+  private async reanswerRtp(media: RtpCallMedia, offer: RemoteAudio): Promise<string> {
     media.local = { ...media.local, sessionVersion: media.local.sessionVersion + 1 };
     const { callSid } = media.leg;
     if (offer.address !== '0.0.0.0') {
       await media.leg.setRemote({ address: offer.address, port: offer.port }, offer.codec, offer.telephoneEvent, offer.crypto?.key).catch((error: unknown) => this.plane.unlessGone(error, callSid, 'follow the re-INVITE'));
     }
-    this.hooks.phoneHold(callSid, offer.onHold);
-    this.logger.info({ callSid, onHold: offer.onHold }, 'SIP: the phone re-INVITEd');
     // An SRTP call keeps our key, on the line the new offer chose (RFC 4568 §7.1.4).
     const crypto = media.crypto && offer.crypto ? [{ tag: offer.crypto.tag, key: media.crypto.key }] : [];
     return writeAnswer(media.local, offer, { crypto });

@@ -8,14 +8,18 @@
  * comes first. A leg opened for early media is ours to close if the call is never answered
  * (refused, or the caller CANCELs), and its RTP timeout starts only with the 200: a phone need
  * not send RTP before it.
+ *
+ * A WebRTC offer (a JsSIP client over WebSocket, RFC 7118) is answered with a WebRTC leg
+ * (ICE-lite, DTLS-SRTP: webrtc-media.ts) instead of an RTP one; the rest is the same.
  */
 import type { InboundLeg, Refusal, RemoteLeg } from '../../domain/call-ports.js';
-import { writeAnswer, type LocalAudio } from '../../sip/sdp/audio-session.js';
-import { answerCrypto, type SdesCrypto } from '../../sip/sdp/sdes-crypto.js';
+import { writeAnswer, type RemoteAudio } from '../../sip/sdp/audio-session.js';
+import { answerCrypto } from '../../sip/sdp/sdes-crypto.js';
+import { isWebRtcAudio } from '../../sip/sdp/session-audio.js';
 import type { IncomingCall } from '../../sip/ua/incoming-call.js';
-import type { SipGateway } from './sip-gateway.js';
+import type { SipCallMedia, SipGateway } from './sip-gateway.js';
+import { WebRtcOfferRefused } from '../webrtc/webrtc-media.js';
 import { remoteLegOf } from './sip-remote-leg.js';
-import type { MediaLeg } from '../media/media-leg.js';
 
 /** When a caller refused for want of media ports may try again (seconds). */
 export const RETRY_AFTER = ['Retry-After', '5'] as const;
@@ -24,12 +28,10 @@ export const RETRY_AFTER = ['Retry-After', '5'] as const;
 const REFUSAL_STATUS: Record<Refusal, number> = { busy: 486, 'no-answer': 603, failed: 500 };
 
 interface OpenedMedia {
-  leg: MediaLeg;
-  local: LocalAudio;
   /** Our SDP answer, for the 183 and the 200 alike. */
   sdp: string;
-  /** Our SRTP key and line, when the call is SRTP. */
-  crypto?: SdesCrypto;
+  /** The leg and our side of the SDP, which the gateway keeps for re-INVITEs. */
+  media: SipCallMedia;
 }
 
 export class SipInboundLeg implements InboundLeg {
@@ -68,10 +70,11 @@ export class SipInboundLeg implements InboundLeg {
   }
 
   async answer(callSid: string): Promise<RemoteLeg> {
-    const { leg, local, sdp, crypto } = await this.openMedia(callSid);
+    const { sdp, media } = await this.openMedia(callSid);
+    const { leg } = media;
     const call = this.incoming.accept(sdp);
     if (this.early) leg.answered().catch((error: unknown) => this.gateway.media.unlessGone(error, callSid, 'start its RTP timeout'));
-    this.gateway.track(call, { leg, local, ...(crypto ? { crypto } : {}) });
+    this.gateway.track(call, media);
     return remoteLegOf(call, leg);
   }
 
@@ -79,37 +82,43 @@ export class SipInboundLeg implements InboundLeg {
   private async openMedia(callSid: string): Promise<OpenedMedia> {
     if (this.incoming.state !== 'pending') throw gone();
     this.callSid = callSid;
-    this.media ??= (async () => {
-      const offer = this.incoming.offer;
-      // An SRTP offer (RFC 4568) is answered with SRTP: our fresh key on the line it chose.
-      const ours = offer.crypto ? answerCrypto(offer.crypto) : undefined;
-      const opened = await this.gateway.openMedia(callSid, {
-        codec: offer.codec,
-        telephoneEvent: offer.telephoneEvent,
-        ...(offer.address !== '0.0.0.0' ? { remote: { address: offer.address, port: offer.port } } : {}),
-        unanswered: this.early,
-        ...(ours && offer.crypto ? { srtp: { local: ours.key, remote: offer.crypto.key } } : {}),
-      });
-      return { ...opened, sdp: writeAnswer(opened.local, offer, ours ? { crypto: [ours] } : {}), ...(ours ? { crypto: ours } : {}) };
-    })();
-    let media: OpenedMedia;
+    // A WebRTC offer (JsSIP over WebSocket) gets a WebRTC leg (ICE-lite, DTLS-SRTP); a phone's, an RTP one.
+    const { offer, offerSdp } = this.incoming;
+    this.media ??= isWebRtcAudio(offer) ? this.gateway.answerWebRtc(callSid, offerSdp, this.early) : this.openRtp(callSid, offer);
+    let opened: OpenedMedia;
     try {
-      media = await this.media;
+      opened = await this.media;
     } catch (error) {
       // No media for this call (no RTP port free, the media plane failed): the caller is told
-      // at once (503, RFC 3261 §21.5.4) rather than left ringing.
-      if (this.incoming.state === 'pending') this.incoming.reject(503, { reason: 'Service Unavailable', headers: [RETRY_AFTER] });
+      // at once (503, RFC 3261 §21.5.4) rather than left ringing; an offer we cannot use, 488.
+      if (this.incoming.state === 'pending') {
+        if (error instanceof WebRtcOfferRefused) this.incoming.reject(488, { reason: 'Not Acceptable Here' });
+        else this.incoming.reject(503, { reason: 'Service Unavailable', headers: [RETRY_AFTER] });
+      }
       throw error;
     }
     if (this.incoming.state !== 'pending') {
-      await media.leg.close();
+      await opened.media.leg.close();
       throw gone();
     }
-    return media;
+    return opened;
+  }
+
+  /** A phone's offer: an RTP leg, SRTP to an SRTP offer (RFC 4568), with our fresh key on the line it chose. */
+  private async openRtp(callSid: string, offer: RemoteAudio): Promise<OpenedMedia> {
+    const ours = offer.crypto ? answerCrypto(offer.crypto) : undefined;
+    const opened = await this.gateway.openMedia(callSid, {
+      codec: offer.codec,
+      telephoneEvent: offer.telephoneEvent,
+      ...(offer.address !== '0.0.0.0' ? { remote: { address: offer.address, port: offer.port } } : {}),
+      unanswered: this.early,
+      ...(ours && offer.crypto ? { srtp: { local: ours.key, remote: offer.crypto.key } } : {}),
+    });
+    return { sdp: writeAnswer(opened.local, offer, ours ? { crypto: [ours] } : {}), media: { ...opened, ...(ours ? { crypto: ours } : {}) } };
   }
 
   private closeUnanswered(): void {
-    if (this.media) void this.media.then(({ leg }) => leg.close()).catch(() => undefined); // a failed open has nothing to close
+    if (this.media) void this.media.then(({ media }) => media.leg.close()).catch(() => undefined); // a failed open has nothing to close
   }
 }
 

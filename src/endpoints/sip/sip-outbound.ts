@@ -14,7 +14,8 @@ import type { DialOptions, DialResult } from '../../domain/call-ports.js';
 import { SipResolutionError } from '../../sip/dns/sip-resolver.js';
 import { parseSipUri } from '../../sip/sip-uri.js';
 import type { SipDestination } from '../../sip/transaction/transport.js';
-import { writeOffer, TELEPHONE_EVENT_PT, type LocalAudio, type RemoteAudio } from '../../sip/sdp/audio-session.js';
+import { writeOffer, TELEPHONE_EVENT_PT, type LocalAudio } from '../../sip/sdp/audio-session.js';
+import { isWebRtcAudio, type SessionAudio } from '../../sip/sdp/session-audio.js';
 import type { SipCall } from '../../sip/ua/call.js';
 import { offeredCryptoFor, type SdesCrypto } from '../../sip/sdp/sdes-crypto.js';
 import { newSrtpKey } from '../../media/rtp/srtp-keys.js';
@@ -62,16 +63,15 @@ export class SipOutbound {
       return { outcome: 'failed' };
     }
     if (signal.aborted) return { outcome: 'canceled' };
-    const ours = srtpOfferFor(uri);
-    const opened = await openOfferMedia(gateway, options, ours);
+    const opened = await openOfferMedia(gateway, options, uri);
     if ('outcome' in opened) return opened;
-    const { local: audio, leg } = opened;
+    const { leg } = opened;
     let call: SipCall;
     try {
       call = gateway.ua.invite({
         to: uri,
         from: overrides.from ?? fromUri(options.from, gateway.publicAddress, gateway.port),
-        sdpOffer: writeOffer(audio, ours ? { crypto: [ours] } : {}),
+        sdpOffer: opened.sdpOffer,
         timeoutMs: options.timeoutSeconds * 1000,
         ...(targets ? { targets, failoverAfterMs: FAILOVER_AFTER_MS } : {}),
         ...inviteAuth(options, overrides),
@@ -104,7 +104,7 @@ export class SipOutbound {
     const outcome = await new Promise<DialResult>((resolve) => {
       // A CANCEL ends the INVITE with 487 Request Terminated (RFC 3261 §9.2).
       cancelled = () => resolve({ outcome: 'canceled', sipResponseCode: 487 });
-      call.on('answered', ({ remoteAudio }) => resolve(connectAnswer(gateway, call, { leg, local: audio, ours }, remoteAudio, { callSid, uri })));
+      call.on('answered', (answer) => resolve(opened.connect(call, answer, { callSid, uri })));
       call.on('failed', ({ status, reason }) => {
         gateway.log.info({ callSid, uri, status, reason }, `SIP: ${uri} answered ${status} ${reason}`);
         resolve(outcomeOf(status, signal.aborted));
@@ -138,14 +138,29 @@ export function srtpOfferFor(uri: string): SdesCrypto | undefined {
   return parseSipUri(uri)?.params.get('secure') === 'true' ? { tag: 1, key: newSrtpKey('AES_CM_128_HMAC_SHA1_80') } : undefined;
 }
 
+/** What we offer a dialled party, and how its 2xx's answer connects the call. */
+export interface OfferedMedia {
+  leg: MediaLeg;
+  sdpOffer: string;
+  /** The answer of a 2xx: the leg takes it and the call is tracked; one that does not fit the offer is hung up (488). */
+  connect(call: SipCall, answer: { remoteAudio: SessionAudio; sdp: string }, about: { callSid: string; uri: string }): DialResult;
+}
+
+/** A URI with `;transport=ws`/`wss`: a WebRTC SIP client registered over WebSocket (RFC 7118), which takes WebRTC media only. */
+export function overWebSocket(uri: string): boolean {
+  const transport = parseSipUri(uri)?.params.get('transport');
+  return typeof transport === 'string' && /^wss?$/i.test(transport);
+}
+
 /**
- * The RTP leg of a call being dialled, its RTP timeout held until the answer (SRTP keyed with
- * `ours` when offered); the dial's result instead when no port is free or the call was cancelled meanwhile.
+ * The media leg of a call being dialled, its RTP timeout held until the answer, and our offer:
+ * WebRTC (webrtc-media.ts) to a WebSocket contact, else RTP (SRTP for `;secure=true`). The
+ * dial's result instead when no leg opens (no port free) or the call was cancelled meanwhile.
  */
-export async function openOfferMedia(gateway: SipGateway, options: DialOptions, ours: SdesCrypto | undefined): Promise<{ leg: MediaLeg; local: LocalAudio } | DialResult> {
-  let opened: { leg: MediaLeg; local: LocalAudio };
+export async function openOfferMedia(gateway: SipGateway, options: DialOptions, dialled: string, webrtc = overWebSocket(dialled)): Promise<OfferedMedia | DialResult> {
+  let opened: OfferedMedia;
   try {
-    opened = await gateway.openMedia(options.callSid, { codec: 'PCMU', telephoneEvent: TELEPHONE_EVENT_PT, unanswered: true, ...(ours ? { srtp: { local: ours.key } } : {}) });
+    opened = webrtc ? await offerWebRtcMedia(gateway, options.callSid) : await offerRtpMedia(gateway, options.callSid, srtpOfferFor(dialled));
   } catch {
     return { outcome: 'failed' }; // logged by the media plane (e.g. no RTP port free)
   }
@@ -154,6 +169,41 @@ export async function openOfferMedia(gateway: SipGateway, options: DialOptions, 
     return { outcome: 'canceled' };
   }
   return opened;
+}
+
+async function offerRtpMedia(gateway: SipGateway, callSid: string, ours: SdesCrypto | undefined): Promise<OfferedMedia> {
+  const { leg, local } = await gateway.openMedia(callSid, { codec: 'PCMU', telephoneEvent: TELEPHONE_EVENT_PT, unanswered: true, ...(ours ? { srtp: { local: ours.key } } : {}) });
+  return {
+    leg,
+    sdpOffer: writeOffer(local, ours ? { crypto: [ours] } : {}),
+    connect: (call, { remoteAudio }, about) => connectAnswer(gateway, call, { leg, local, ours }, remoteAudio, about),
+  };
+}
+
+async function offerWebRtcMedia(gateway: SipGateway, callSid: string): Promise<OfferedMedia> {
+  const offered = await gateway.offerWebRtc(callSid);
+  const { leg } = offered;
+  return {
+    leg,
+    sdpOffer: offered.offerSdp,
+    connect: (call, { remoteAudio, sdp }, about) => {
+      if (!isWebRtcAudio(remoteAudio)) return refuseAnswer(gateway, call, about, 'without the WebRTC it was offered');
+      gateway.track(call, { leg, webrtc: offered.local, peer: remoteAudio });
+      offered.accept(sdp).catch((error: unknown) => {
+        gateway.log.warn({ err: error, callSid: about.callSid, uri: about.uri }, `SIP: ${about.uri} answered with unusable WebRTC SDP; hung up`);
+        void leg.close('media-failure');
+      });
+      leg.answered().catch((error: unknown) => gateway.media.unlessGone(error, about.callSid, 'start its RTP timeout'));
+      return { outcome: 'answered', leg: remoteLegOf(call, leg) };
+    },
+  };
+}
+
+/** An answer that does not fit our offer: the call is hung up and the dial fails 488. */
+function refuseAnswer(gateway: SipGateway, call: SipCall, about: { callSid: string; uri: string }, why: string): DialResult {
+  gateway.log.warn({ callSid: about.callSid, uri: about.uri }, `SIP: ${about.uri} answered ${why}; hung up`);
+  call.hangup();
+  return { outcome: 'failed', sipResponseCode: 488 };
 }
 
 /** A final failure as Twilio's call outcome, with the status as its `SipResponseCode`. */
@@ -174,17 +224,14 @@ export function connectAnswer(
   gateway: SipGateway,
   call: SipCall,
   media: { leg: MediaLeg; local: LocalAudio; ours: SdesCrypto | undefined },
-  remoteAudio: RemoteAudio,
+  remoteAudio: SessionAudio,
   about: { callSid: string; uri: string },
 ): DialResult {
   const { leg, ours } = media;
-  const { callSid, uri } = about;
+  const { callSid } = about;
+  if (isWebRtcAudio(remoteAudio)) return refuseAnswer(gateway, call, about, 'with WebRTC to an RTP offer');
   const accepted = remoteAudio.crypto && ours ? offeredCryptoFor([ours], remoteAudio.crypto) : null;
-  if ((ours && !accepted) || (!ours && remoteAudio.crypto)) {
-    gateway.log.warn({ callSid, uri, secure: ours !== undefined }, `SIP: ${uri} answered ${ours ? 'without the SRTP it was offered' : 'with SRTP it was not offered'}; hung up`);
-    call.hangup();
-    return { outcome: 'failed', sipResponseCode: 488 };
-  }
+  if ((ours && !accepted) || (!ours && remoteAudio.crypto)) return refuseAnswer(gateway, call, about, ours ? 'without the SRTP it was offered' : 'with SRTP it was not offered');
   gateway.track(call, { leg, local: media.local, ...(ours ? { crypto: ours } : {}) });
   const quietly = (what: string) => (error: unknown) => gateway.media.unlessGone(error, callSid, what);
   leg.setRemote({ address: remoteAudio.address, port: remoteAudio.port }, remoteAudio.codec, remoteAudio.telephoneEvent, remoteAudio.crypto?.key).catch(quietly('send to the answer'));

@@ -18,21 +18,10 @@
  * SDP text itself is parsed and written by sdp-transform (RFC 4566), as in audio-session.ts.
  */
 import sdpTransform from 'sdp-transform';
-import { answerDirection, formatName, payloadsOf, TELEPHONE_EVENT_PT, type AudioCodec, type Direction } from './audio-session.js';
+import type { AudioCodecName, CertificateFingerprint, IceCredentials } from '../../media/protocol.js';
+import { answerDirection, formatName, payloadsOf, TELEPHONE_EVENT_PT, type Direction } from './audio-session.js';
 
-/** The codecs a WebRTC leg speaks (the media protocol's AudioCodecName). */
-export type AudioCodecName = AudioCodec | 'opus';
-
-export interface IceCredentials {
-  ufrag: string;
-  pwd: string;
-}
-
-/** A DTLS certificate fingerprint (RFC 8122 §5): `sha-256` and uppercase colon-separated hex. */
-export interface CertificateFingerprint {
-  algorithm: string;
-  value: string;
-}
+export type { AudioCodecName, CertificateFingerprint, IceCredentials };
 
 export type DtlsSetup = 'active' | 'passive' | 'actpass';
 

@@ -4,7 +4,7 @@
  * outbound call, cancel before the answer.
  */
 import type { SipDialog } from '../dialog/dialog.js';
-import type { RemoteAudio } from '../sdp/audio-session.js';
+import type { SessionAudio } from '../sdp/session-audio.js';
 import type { SipDestination } from '../transaction/transport.js';
 import { TypedEmitter } from './emitter.js';
 
@@ -16,9 +16,9 @@ export type CallState = 'calling' | 'ringing' | 'connecting' | 'active' | 'ended
 
 export interface CallEvents {
   /** A 180/183 (outbound); `remoteAudio` when a 183 carried early-media SDP. */
-  provisional: { status: number; reason: string; remoteAudio?: RemoteAudio };
+  provisional: { status: number; reason: string; remoteAudio?: SessionAudio };
   /** The 2xx with the SDP answer (outbound); the ACK has been sent. */
-  answered: { remoteAudio: RemoteAudio; sdp: string };
+  answered: { remoteAudio: SessionAudio; sdp: string };
   /**
    * The INVITE's target failed (a timeout, a transport error or a 503: `status` 408/503) and the
    * next one DNS gave is being tried (RFC 3263 §4.3).
@@ -29,7 +29,7 @@ export interface CallEvents {
   /** The ACK for our 2xx arrived (inbound). */
   confirmed: Record<string, never>;
   /** The peer re-INVITEd and got our answer; `offer.onHold` says whether it holds the call. */
-  reinvite: { offer: RemoteAudio; sdp: string };
+  reinvite: { offer: SessionAudio; sdp: string };
   /** An established (or answered) call ended. */
   ended: { by: 'local' | 'remote'; reason: string };
 }
@@ -37,7 +37,7 @@ export interface CallEvents {
 export interface ReinviteResult {
   status: number;
   reason: string;
-  remoteAudio?: RemoteAudio;
+  remoteAudio?: SessionAudio;
 }
 
 /** What the user agent does when the application acts on a call. */
@@ -51,7 +51,7 @@ export class SipCall extends TypedEmitter<CallEvents> {
   /** Our SDP: the offer (outbound) or the answer (inbound), latest first. */
   localSdp: string | undefined;
   remoteSdp: string | undefined;
-  remoteAudio: RemoteAudio | undefined;
+  remoteAudio: SessionAudio | undefined;
   dialog: SipDialog | undefined;
 
   constructor(

@@ -7,7 +7,7 @@
 import { InvalidStateError } from '../../errors.js';
 import type { NameAddr } from '../header-values.js';
 import { callId, fromHeader, toHeader, type SipRequest } from '../message.js';
-import type { RemoteAudio } from '../sdp/audio-session.js';
+import type { SessionAudio } from '../sdp/session-audio.js';
 import type { SipDestination } from '../transaction/transport.js';
 import type { SipCall } from './call.js';
 import { TypedEmitter } from './emitter.js';
@@ -35,7 +35,7 @@ export class IncomingCall extends TypedEmitter<{ cancel: Record<string, never> }
     readonly source: SipDestination,
     /** Our To tag for every response to this INVITE (§12.1.1). */
     readonly localTag: string,
-    readonly offer: RemoteAudio,
+    readonly offer: SessionAudio,
     readonly offerSdp: string,
     private readonly control: IncomingControl,
   ) {

@@ -5,7 +5,8 @@
  * request body (§13.3.1, RFC 3264).
  */
 import { contentType, responseTo, type SipRequest, type SipResponse } from '../message.js';
-import { readAudio, type AudioCodec, type RemoteAudio } from '../sdp/audio-session.js';
+import type { AudioCodec } from '../sdp/audio-session.js';
+import { readSessionAudio, type SessionAudio } from '../sdp/session-audio.js';
 import { newBranch } from '../transaction/transaction-key.js';
 import type { SipDestination } from '../transaction/transport.js';
 
@@ -44,7 +45,7 @@ export function capabilities(): Array<readonly [string, string]> {
   ];
 }
 
-export type OfferRead = { ok: true; audio: RemoteAudio; sdp: string } | { ok: false; reason: string };
+export type OfferRead = { ok: true; audio: SessionAudio; sdp: string } | { ok: false; reason: string };
 
 /** The SDP offer in an INVITE body; no body is a late offer, which we do not support. */
 export function readOffer(request: SipRequest, codecs: readonly AudioCodec[] | undefined): OfferRead {
@@ -52,7 +53,7 @@ export function readOffer(request: SipRequest, codecs: readonly AudioCodec[] | u
   const type = contentType(request)?.mediaType;
   if (type !== 'application/sdp') return { ok: false, reason: `unsupported body type ${type ?? '(none)'}` };
   const sdp = request.body.toString('utf8');
-  // SRTP offers (RTP/SAVP with a=crypto) are read: the gateway answers them in kind.
-  const read = readAudio(sdp, codecs, { srtp: true });
+  // SRTP offers (RTP/SAVP with a=crypto) and WebRTC ones are read: the gateway answers them in kind.
+  const read = readSessionAudio(sdp, codecs);
   return read.ok ? { ok: true, audio: read.audio, sdp } : read;
 }

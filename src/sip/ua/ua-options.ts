@@ -3,7 +3,8 @@
  * the user agent core (RFC 3261 §8.1 for the UAC request fields, §8.2 for the UAS callbacks,
  * §22.2 for the digest credentials).
  */
-import type { AudioCodec, RemoteAudio } from '../sdp/audio-session.js';
+import type { AudioCodec } from '../sdp/audio-session.js';
+import type { SessionAudio } from '../sdp/session-audio.js';
 import type { SipTimerConfig, SipTimers } from '../transaction/timing.js';
 import type { SipDestination, SipTransport } from '../transaction/transport.js';
 import type { TransactionContext } from '../transaction/transaction.js';
@@ -31,7 +32,7 @@ export interface SipUserAgentOptions {
   /** The peer sent BYE (also the call's `ended` event with by: 'remote'). */
   onBye?(call: SipCall): void;
   /** A re-INVITE with a usable offer: return our SDP answer. Without a handler: 488. */
-  onReinvite?(call: SipCall, offer: RemoteAudio, sdp: string): string | Promise<string>;
+  onReinvite?(call: SipCall, offer: SessionAudio, sdp: string): string | Promise<string>;
   /**
    * A REGISTER (RFC 3261 §10.3): the application is the registrar and answers it with
    * `respond` (once; a throw or a rejection is answered 500). Without a handler REGISTER is

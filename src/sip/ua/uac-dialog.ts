@@ -6,7 +6,7 @@
 import { InvalidStateError } from '../../errors.js';
 import { dialogIdOfResponse, dialogKey } from '../dialog/dialog.js';
 import { cseq, type SipResponse } from '../message.js';
-import { readAudio } from '../sdp/audio-session.js';
+import { readSessionAudio } from '../sdp/session-audio.js';
 import type { SipDestination } from '../transaction/transport.js';
 import type { ReinviteResult, SipCall } from './call.js';
 import { resendAck } from './dialog-lifecycle.js';
@@ -45,7 +45,7 @@ export async function sendReinvite(core: UaCore, call: SipCall, sdpOffer: string
         record.lastAck = { seq, request: ack };
         resendAck(core, record);
         const sdp = response.body.toString('utf8');
-        const read = readAudio(sdp, core.options.codecs, { srtp: true });
+        const read = readSessionAudio(sdp, core.options.codecs);
         call.localSdp = sdpOffer;
         const result: ReinviteResult = { status: response.status, reason: response.reason };
         if (read.ok) {

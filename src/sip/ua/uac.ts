@@ -10,7 +10,7 @@ import { InvalidStateError } from '../../errors.js';
 import { parseDigestChallenge } from '../digest.js';
 import { dialogIdOfResponse, dialogKey, SipDialog, uriDestination } from '../dialog/dialog.js';
 import { cseq, type SipResponse } from '../message.js';
-import { readAudio, type RemoteAudio } from '../sdp/audio-session.js';
+import { readSessionAudio, type SessionAudio } from '../sdp/session-audio.js';
 import type { SipDestination } from '../transaction/transport.js';
 import { SipCall, type CallControl } from './call.js';
 import type { CallRecord, OutboundState } from './call-record.js';
@@ -150,9 +150,9 @@ export class UserAgentClient {
       if (state.cancelReason !== undefined) this.sendCancel(record);
       if (response.status === 100) return;
       if (call.state === 'calling') call.state = 'ringing';
-      const event: { status: number; reason: string; remoteAudio?: RemoteAudio } = { status: response.status, reason: response.reason };
+      const event: { status: number; reason: string; remoteAudio?: SessionAudio } = { status: response.status, reason: response.reason };
       if (response.body.length > 0) {
-        const read = readAudio(response.body.toString('utf8'), this.core.options.codecs, { srtp: true });
+        const read = readSessionAudio(response.body.toString('utf8'), this.core.options.codecs);
         if (read.ok) event.remoteAudio = read.audio;
       }
       call.emit('provisional', event);
@@ -226,8 +226,8 @@ export class UserAgentClient {
       return;
     }
     const sdp = response.body.toString('utf8');
-    // An SRTP answer (RTP/SAVP) is read with its key, for a caller that offered SRTP.
-    const read = readAudio(sdp, core.options.codecs, { srtp: true });
+    // An SRTP answer (RTP/SAVP) is read with its key, for a caller that offered SRTP; a WebRTC one for a WebRTC offer.
+    const read = readSessionAudio(sdp, core.options.codecs);
     if (!read.ok) {
       sendBye(core, record);
       this.fail(record, 488, `unusable SDP answer: ${read.reason}`);

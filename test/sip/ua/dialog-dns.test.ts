@@ -14,6 +14,7 @@ import { sipDestinations } from '../../../src/sip/dns/sip-destinations.js';
 import { SipResolver } from '../../../src/sip/dns/sip-resolver.js';
 import type { SipRequest } from '../../../src/sip/message.js';
 import { writeAnswer, writeOffer } from '../../../src/sip/sdp/audio-session.js';
+import { rtpAudio } from '../../../src/sip/sdp/session-audio.js';
 import { SipCombinedTransport } from '../../../src/sip/transport/combined-transport.js';
 import type { SipDestination } from '../../../src/sip/transaction/transport.js';
 import type { CallEvents, SipCall } from '../../../src/sip/ua/call.js';
@@ -44,8 +45,8 @@ async function agent(transport: SipCombinedTransport, options: Partial<SipUserAg
     transport,
     address: transport.address,
     resolveTarget: (uri) => sipDestinations(resolver, uri),
-    onInvite: (incoming) => void calls.push(incoming.accept(writeAnswer(media, incoming.offer))),
-    onReinvite: (_call, offer) => writeAnswer(media, offer),
+    onInvite: (incoming) => void calls.push(incoming.accept(writeAnswer(media, rtpAudio(incoming.offer)))),
+    onReinvite: (_call, offer) => writeAnswer(media, rtpAudio(offer)),
     onError: (error) => errors.push(error),
     ...options,
   });

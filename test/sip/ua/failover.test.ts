@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { cseq, topVia, type SipRequest } from '../../../src/sip/message.js';
 import { parseSipMessage } from '../../../src/sip/parse-message.js';
 import { writeAnswer, writeOffer } from '../../../src/sip/sdp/audio-session.js';
+import { rtpAudio } from '../../../src/sip/sdp/session-audio.js';
 import { SipCombinedTransport, type CombinedTransportOptions } from '../../../src/sip/transport/combined-transport.js';
 import type { SipDestination } from '../../../src/sip/transaction/transport.js';
 import type { CallEvents, SipCall } from '../../../src/sip/ua/call.js';
@@ -65,7 +66,7 @@ describe('UAC failover over DNS targets (RFC 3263 §4.3)', () => {
   it('leaves a silent server, then one answering 503, and the call goes on with the one that answers', async () => {
     const silent = await silentServer();
     const unavailable = await agent({ onInvite: (incoming) => incoming.reject(503) });
-    const bob = await agent({ onInvite: (incoming) => void incoming.accept(writeAnswer(media, incoming.offer)) });
+    const bob = await agent({ onInvite: (incoming) => void incoming.accept(writeAnswer(media, rtpAudio(incoming.offer))) });
     const alice = await agent();
     const call = alice.ua.invite({
       to: 'sip:bob@example.test',
@@ -107,7 +108,7 @@ describe('UAC failover over DNS targets (RFC 3263 §4.3)', () => {
   });
 
   it('moves on at once when the request cannot even be sent, and fails a call that has nowhere else to go', async () => {
-    const bob = await agent({ onInvite: (incoming) => void incoming.accept(writeAnswer(media, incoming.offer)) });
+    const bob = await agent({ onInvite: (incoming) => void incoming.accept(writeAnswer(media, rtpAudio(incoming.offer))) });
     // No TCP connection may be opened: a send over TCP throws (a transport error, §17.1.4).
     const alice = await agent({}, { tcp: { maxConnections: 0 } });
     const invite = (targets: SipDestination[]): SipCall => alice.ua.invite({ to: 'sip:bob@example.test', from: 'sip:alice@127.0.0.1', sdpOffer: writeOffer(media), targets, failoverAfterMs: 300 });
@@ -123,7 +124,7 @@ describe('UAC failover over DNS targets (RFC 3263 §4.3)', () => {
 
   it('does not fail over a busy server (486 is an answer), nor once the call is being cancelled', async () => {
     const busy = await agent({ onInvite: (incoming) => incoming.reject(486) });
-    const spare = await agent({ onInvite: (incoming) => void incoming.accept(writeAnswer(media, incoming.offer)) });
+    const spare = await agent({ onInvite: (incoming) => void incoming.accept(writeAnswer(media, rtpAudio(incoming.offer))) });
     const alice = await agent();
     const call = alice.ua.invite({ to: 'sip:bob@example.test', from: 'sip:alice@127.0.0.1', sdpOffer: writeOffer(media), targets: [busy.address, spare.address], failoverAfterMs: 300 });
     expect(await outcome(call)).toMatchObject({ failed: { status: 486 } });

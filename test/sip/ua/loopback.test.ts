@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { buildChallenge, verifyDigest } from '../../../src/sip/digest.js';
 import { cseq, type SipMessage } from '../../../src/sip/message.js';
 import { writeAnswer, writeOffer, type RemoteAudio } from '../../../src/sip/sdp/audio-session.js';
+import { rtpAudio } from '../../../src/sip/sdp/session-audio.js';
 import { SipUdpTransport } from '../../../src/sip/udp-transport.js';
 import type { SipCall } from '../../../src/sip/ua/call.js';
 import type { IncomingCall } from '../../../src/sip/ua/incoming-call.js';
@@ -61,7 +62,7 @@ function answering(onCall?: (call: SipCall) => void): Partial<SipUserAgentOption
   return {
     onInvite: (incoming) => {
       incoming.ringing();
-      const call = incoming.accept(writeAnswer(bobMedia, incoming.offer));
+      const call = incoming.accept(writeAnswer(bobMedia, rtpAudio(incoming.offer)));
       onCall?.(call);
     },
   };
@@ -85,7 +86,7 @@ describe('SipUserAgent over UDP loopback', () => {
       onInvite: (i) => {
         incoming = i;
         i.ringing();
-        bobCall = i.accept(writeAnswer(bobMedia, i.offer));
+        bobCall = i.accept(writeAnswer(bobMedia, rtpAudio(i.offer)));
       },
     });
     const alice = await peer('alice');
@@ -107,7 +108,7 @@ describe('SipUserAgent over UDP loopback', () => {
     let answer: (() => void) | undefined;
     const bob = await peer('bob', {
       onInvite: (i) => {
-        const sdp = writeAnswer(bobMedia, i.offer);
+        const sdp = writeAnswer(bobMedia, rtpAudio(i.offer));
         i.progress(sdp);
         answer = () => void i.accept(sdp);
       },
@@ -188,8 +189,8 @@ describe('SipUserAgent over UDP loopback', () => {
     const offers: RemoteAudio[] = [];
     const { call, bobCall } = await establish({
       onReinvite: (_call, offer) => {
-        offers.push(offer);
-        return writeAnswer({ ...bobMedia, sessionVersion: 2 }, offer);
+        offers.push(rtpAudio(offer));
+        return writeAnswer({ ...bobMedia, sessionVersion: 2 }, rtpAudio(offer));
       },
     });
     const reinvite = bobCall.next('reinvite');
@@ -247,7 +248,7 @@ describe('SipUserAgent over UDP loopback', () => {
           i.reject(401, { headers: [['WWW-Authenticate', buildChallenge({ realm: 'conclave', nonce, opaque: 'xyz' })]] });
           return;
         }
-        i.accept(writeAnswer(bobMedia, i.offer));
+        i.accept(writeAnswer(bobMedia, rtpAudio(i.offer)));
       },
     });
     const alice = await peer('alice');
@@ -269,7 +270,7 @@ describe('SipUserAgent over UDP loopback', () => {
       onInvite: (i) => {
         count++;
         const authorization = i.request.headers.get('Authorization');
-        if (authorization !== undefined && verifyDigest(authorization, { method: 'INVITE', password: 'right' })) i.accept(writeAnswer(bobMedia, i.offer));
+        if (authorization !== undefined && verifyDigest(authorization, { method: 'INVITE', password: 'right' })) i.accept(writeAnswer(bobMedia, rtpAudio(i.offer)));
         else i.reject(401, { headers: [['WWW-Authenticate', buildChallenge({ realm: 'conclave', nonce: 'n1' })]] });
       },
     });

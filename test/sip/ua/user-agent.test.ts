@@ -9,6 +9,7 @@ import { callId, createRequest, cseq, fromHeader, responseTo, toHeader, topVia, 
 import { parseSipMessage } from '../../../src/sip/parse-message.js';
 import { serializeSipMessage } from '../../../src/sip/serialize-message.js';
 import { writeAnswer, writeOffer } from '../../../src/sip/sdp/audio-session.js';
+import { rtpAudio } from '../../../src/sip/sdp/session-audio.js';
 import type { SipCall } from '../../../src/sip/ua/call.js';
 import { SipUserAgent, type SipUserAgentOptions } from '../../../src/sip/ua/user-agent.js';
 import { ManualTimers } from '../helpers/manual-timers.js';
@@ -34,7 +35,7 @@ function setup(options: Partial<SipUserAgentOptions> = {}) {
     transport,
     address: ME,
     timers,
-    onInvite: (incoming) => void calls.push(incoming.accept(writeAnswer(media, incoming.offer))),
+    onInvite: (incoming) => void calls.push(incoming.accept(writeAnswer(media, rtpAudio(incoming.offer)))),
     ...options,
   });
   return { timers, transport, ua, calls };
