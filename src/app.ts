@@ -381,7 +381,7 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
   // and call as phones do; refused until SIP listens (and always without SIP).
   websocketUpgrades(http).register('/sip', (request, socket, head) => {
     if (!sip) socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-    else sip.acceptWebSocket(request, socket, head, (request.socket as { encrypted?: boolean }).encrypted === true || request.headers['x-forwarded-proto'] === 'https');
+    else sip.acceptWebSocket(request, socket, head, (request.socket as { encrypted?: boolean }).encrypted === true);
   });
   websocketUpgrades(http).register(CLIENT_SIGNALLING_PATH, (request, socket, head) => clients.upgrade(request, socket, head));
   // Before HTTP: an open stream would keep it from closing.

@@ -3,8 +3,8 @@
  * clients: messages one per frame with their source; responses back on the connection their
  * request came on; requests to a client by its address or the `.invalid` name it wrote (the
  * flow table), a name another live connection holds not taken over; a closed connection's flows
- * gone (sending throws); malformed frames answered 400 and reported; a client that stops
- * answering pings dropped.
+ * gone (sending throws); malformed frames answered 400 and reported; a trusted front's
+ * X-Forwarded-For/-Proto believed, anyone else's not; a client that stops answering pings dropped.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -28,6 +28,7 @@ describe('SipWsTransport', () => {
   let server: Server;
   let transport: SipWsTransport;
   let url: string;
+  let trusted = false;
   const arrived: Array<{ message: SipMessage; source: SipDestination }> = [];
   const malformed: string[] = [];
   const clients: WebSocket[] = [];
@@ -35,8 +36,10 @@ describe('SipWsTransport', () => {
   beforeEach(async () => {
     arrived.length = 0;
     malformed.length = 0;
+    trusted = false;
     transport = new SipWsTransport({
       pingIntervalMs: 100,
+      trustedProxy: (host) => trusted && host === '127.0.0.1',
       onMessage: (message, source) => arrived.push({ message, source }),
       onMalformed: (error) => malformed.push(error),
     });
@@ -51,8 +54,8 @@ describe('SipWsTransport', () => {
     await new Promise((resolve) => server.close(resolve));
   });
 
-  async function connect(): Promise<Client> {
-    const ws = new WebSocket(url, ['sip']);
+  async function connect(headers: Record<string, string> = {}): Promise<Client> {
+    const ws = new WebSocket(url, ['sip'], { headers });
     clients.push(ws);
     const received: SipMessage[] = [];
     const frames: string[] = [];
@@ -135,6 +138,18 @@ describe('SipWsTransport', () => {
     // (Its CSeq copied as it came: the frame is read as text.)
     await until(() => client.frames.find((f) => f.startsWith('SIP/2.0 400 ')), 5000, 'the 400');
     expect(arrived).toHaveLength(0);
+  });
+
+  it("believes a trusted front's X-Forwarded-For and X-Forwarded-Proto, and nobody else's", async () => {
+    const forwarded = { 'X-Forwarded-For': '198.51.100.1, 203.0.113.9', 'X-Forwarded-Proto': 'https' };
+    send(await connect(forwarded), options('spoof.invalid', 'untrusted'));
+    const spoofed = await until(() => arrived[0], 5000, 'the OPTIONS through an untrusted peer');
+    expect(spoofed.source).toMatchObject({ host: '127.0.0.1', transport: 'ws' });
+    trusted = true;
+    send(await connect(forwarded), options('front.invalid', 'trusted'));
+    const fronted = await until(() => arrived[1], 5000, 'the OPTIONS through the front');
+    expect(fronted.source).toMatchObject({ host: '203.0.113.9', transport: 'wss' });
+    expect(transport.reaches(fronted.source)).toBe(true);
   });
 
   it('drops a client that stops answering pings', async () => {

@@ -178,6 +178,8 @@ export class SipGateway {
       port: options.port,
       publicHost: options.publicAddress,
       ...(tls ? { tls } : {}),
+      // A front in CONCLAVE_SIP_TRUSTED (the TLS terminator of wss://) tells each browser's own address.
+      ws: { trustedProxy: (host) => admission.trusted.has(host) },
       tcp: {
         maxConnections: limits.tcpMax > 0 ? limits.tcpMax : Infinity,
         maxConnectionsPerSource: limits.tcpPerSource > 0 ? limits.tcpPerSource : Infinity,

@@ -61,7 +61,7 @@ export interface CombinedTransportOptions {
   /** SIP over TLS on `port` (0: any free port) with the TCP settings above; off when absent. */
   tls?: SipTlsOptions & { port: number };
   /** SIP over WebSocket settings (its connections come from the HTTP server: acceptWebSocket). */
-  ws?: Pick<WsTransportOptions, 'maxConnections' | 'maxMessageBytes' | 'pingIntervalMs'>;
+  ws?: Pick<WsTransportOptions, 'maxConnections' | 'maxMessageBytes' | 'pingIntervalMs' | 'trustedProxy'>;
   /**
    * The address peers know us by (Via and Contact name it, not the bound one, behind NAT or a
    * 0.0.0.0 bind), for recognising our own Via and Contact; default the bound host.

@@ -21,10 +21,18 @@
  *   transaction, RFC 3261 §17.1.4). Nothing else ends with it: a call over it ends by its own
  *   timers or BYE, like one whose phone went silent.
  *
+ * Behind a front (a TLS terminator giving `wss://`, a load balancer) every connection comes from
+ * the front's address. When the front is trusted (`trustedProxy`: CONCLAVE_SIP_TRUSTED), its
+ * `X-Forwarded-For` (the last entry: the address that connected to it) is the client's source —
+ * what `received`, the per-source budgets and the logs see — and its `X-Forwarded-Proto: https`
+ * makes the flow WSS; from anyone else both headers are ignored (a client could write them).
+ * The source port stays the connection's own, so each flow keeps a distinct address.
+ *
  * The server pings every connection every `pingIntervalMs` and drops one that did not answer
  * the previous ping, so a browser that vanished (a closed laptop) stops being reachable.
  */
 import type { IncomingMessage } from 'node:http';
+import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { InvalidStateError } from '../../errors.js';
@@ -46,6 +54,8 @@ export interface WsTransportOptions {
   maxConnections?: number;
   /** Ping period; a connection that did not answer the previous ping is dropped. Default 20 s. */
   pingIntervalMs?: number;
+  /** Whether a peer is a front whose X-Forwarded-For and X-Forwarded-Proto are believed; none by default. */
+  trustedProxy?: (host: string) => boolean;
   onMessage?: (message: SipMessage, source: SipDestination) => void;
   /** Before parsing: true to drop a message unread (its source is flooding). */
   drop?: (data: Buffer, source: SipDestination) => boolean;
@@ -109,7 +119,7 @@ export class SipWsTransport implements SipTransport {
   /**
    * Takes an HTTP upgrade request of the SIP path. Refused (an HTTP error, then the socket
    * closed) without the `sip` subprotocol, when closed, or over the connection limit.
-   * `secure`: the request came over TLS (here or at a front), so the flow is WSS.
+   * `secure`: the request came over TLS here (the HTTP server's own), so the flow is WSS.
    */
   accept(request: IncomingMessage, socket: Duplex, head: Buffer, secure = false): void {
     const offered = (request.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim().toLowerCase());
@@ -121,8 +131,11 @@ export class SipWsTransport implements SipTransport {
       refuse(socket, 503, 'Service Unavailable', 'no more SIP WebSocket connections');
       return;
     }
-    const host = plainHost(request.socket.remoteAddress ?? '');
+    const peer = plainHost(request.socket.remoteAddress ?? '');
+    const front = this.options.trustedProxy?.(peer) === true;
+    const host = (front ? forwardedFor(request) : undefined) ?? peer;
     const port = request.socket.remotePort ?? 0;
+    secure ||= front && headerValue(request, 'x-forwarded-proto')?.toLowerCase() === 'https';
     this.server.handleUpgrade(request, socket, head, (ws) => {
       if (this.isClosed) {
         ws.terminate();
@@ -263,6 +276,19 @@ function refuse(socket: Duplex, status: number, reason: string, text: string): v
 function toBuffer(data: Buffer | ArrayBuffer | Buffer[]): Buffer {
   if (Buffer.isBuffer(data)) return data;
   return Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+}
+
+function headerValue(request: IncomingMessage, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value.at(-1) : value;
+}
+
+/** The last address of X-Forwarded-For: the one that connected to the front. */
+function forwardedFor(request: IncomingMessage): string | undefined {
+  const last = headerValue(request, 'x-forwarded-for')?.split(',').at(-1)?.trim();
+  if (last === undefined) return undefined;
+  const plain = plainHost(last.replace(/^\[(.*)\]$/, '$1'));
+  return isIP(plain) === 0 ? undefined : plain;
 }
 
 function branchKey(message: SipMessage): string | undefined {
