@@ -107,8 +107,7 @@ export async function answerWebRtc(plane: MediaPlane, callSid: string, offerSdp:
  * session version on (RFC 3264 §8).
  */
 export function reanswerWebRtc(plane: MediaPlane, leg: MediaLeg, local: LocalWebRtcAudio, previous: RemoteWebRtcAudio, offer: RemoteWebRtcAudio): { answerSdp: string; local: LocalWebRtcAudio } {
-  const changed = (['codec', 'payloadType', 'telephoneEvent', 'setup'] as const).some((key) => previous[key] !== offer[key]) || JSON.stringify([previous.ice, previous.fingerprint]) !== JSON.stringify([offer.ice, offer.fingerprint]);
-  if (changed) {
+  if (!sameMedia(previous, offer)) {
     leg
       .setWebRtcRemote({
         webrtc: { remoteIce: offer.ice, remoteFingerprint: offer.fingerprint, dtlsRole: dtlsRoleFor(offer) },
@@ -120,6 +119,20 @@ export function reanswerWebRtc(plane: MediaPlane, leg: MediaLeg, local: LocalWeb
   }
   const next = { ...local, sessionVersion: local.sessionVersion + 1 };
   return { answerSdp: writeWebRtcAnswer(next, offer), local: next };
+}
+
+/** Whether two SDPs of the peer ask the same of the leg (a plain hold or resume changes nothing there). */
+function sameMedia(a: RemoteWebRtcAudio, b: RemoteWebRtcAudio): boolean {
+  return (
+    a.codec === b.codec &&
+    a.payloadType === b.payloadType &&
+    a.telephoneEvent === b.telephoneEvent &&
+    dtlsRoleFor(a) === dtlsRoleFor(b) &&
+    a.ice.ufrag === b.ice.ufrag &&
+    a.ice.pwd === b.ice.pwd &&
+    a.fingerprint.algorithm === b.fingerprint.algorithm &&
+    a.fingerprint.value === b.fingerprint.value
+  );
 }
 
 /** Our offer to a browser; `accept(answerSdp)` completes it. */
