@@ -123,6 +123,23 @@ describe('SIP over WebSocket (RFC 7118)', () => {
     await until(async () => (await callStatus(sid)) === 'completed', 10_000, 'the call completed');
   });
 
+  it('cancels an unanswered call to the client over its connection (CANCEL, then the 487 is ACKed)', async () => {
+    const alice = await client();
+    expect((await alice.register(DOMAIN, PASSWORD)).status).toBe(200);
+    const sid = await placeCall(t, `sip:alice@${DOMAIN}`, '<Response><Pause length="30"/></Response>');
+    const invite = await alice.next(isRequest('INVITE'), 0, 10_000, 'the INVITE to alice');
+    alice.answer(invite, 180, 'ringing1');
+    await until(async () => (await callStatus(sid)) === 'ringing', 10_000, 'the call ringing');
+    const canceled = await t.request('POST', `/2010-04-01/Accounts/${t.accountSid}/Calls/${sid}.json`, { form: { Status: 'canceled' } });
+    expect(canceled.status).toBe(200);
+    const cancel = await alice.next(isRequest('CANCEL'), 0, 10_000, 'the CANCEL');
+    expect(topVia(cancel)?.branch).toBe(topVia(invite)?.branch);
+    alice.answer(cancel, 200);
+    alice.answer(invite, 487, 'ringing1');
+    await alice.next(isRequest('ACK'), 0, 10_000, 'the ACK of the 487');
+    await until(async () => (await callStatus(sid)) === 'canceled', 10_000, 'the call canceled');
+  });
+
   it('treats a binding whose connection closed as not registered: the call fails at once with no-answer', async () => {
     const alice = await client();
     expect((await alice.register(DOMAIN, PASSWORD)).status).toBe(200);
