@@ -40,6 +40,7 @@ import { MediaPlane } from './endpoints/media/media-plane.js';
 import { SimulatedDialer } from './endpoints/simulated-dialer.js';
 import { ClientEndpoints } from './endpoints/client/client-endpoints.js';
 import { CLIENT_SIGNALLING_PATH } from './endpoints/client/client-hub.js';
+import { answerWebRtc, offerWebRtc } from './endpoints/webrtc/webrtc-media.js';
 import { verifyAccessToken } from './services/access-tokens.js';
 import { receiveClientCall } from './services/calls/receive-client-call.js';
 import { SipGateway } from './endpoints/sip/sip-gateway.js';
@@ -310,17 +311,19 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
   // Last of the recordings: their MP3 worker.
   shutdown.add('recording files', () => recordingStorage.close());
   // Browsers (issue 16 §3): signed in over /client/v1 with Access Tokens, rung as client:<identity>,
-  // placing calls that run their token's Application. Closed after the calls (registered before them).
+  // placing calls that run their token's Application.
+  const advertisedAddress = config.sip?.publicAddress;
   const clients = new ClientEndpoints({
     verify: (token) => verifyAccessToken(core, token),
-    // WebRTC media comes with endpoints/webrtc/webrtc-media.ts; until then browser calls fail saying so.
-    media: () => undefined,
+    media: () => ({
+      answer: (callSid, offerSdp, options) => answerWebRtc(plane, callSid, offerSdp, { ...options, ...(advertisedAddress ? { advertisedAddress } : {}) }),
+      offer: (callSid, options) => offerWebRtc(plane, callSid, { ...options, ...(advertisedAddress ? { advertisedAddress } : {}) }),
+    }),
     // Keys a browser sends as messages reach the call as RFC 4733 events from its leg would.
     pressed: (callSid, key) => plane.observer.emit('digit', callSid, key),
     place: (placed) => receiveClientCall(services, placed),
     logger,
   });
-  shutdown.add('browser signalling', async () => clients.close());
   const engine: CallEngine = new CallEngine(core, {
     dialer: new EndpointRouter(new SimulatedDialer(logger, plane, (url) => audio.fetchSound(url)), () => sip, logger, clients.dialer),
     twiml: webhooks,
@@ -383,12 +386,14 @@ export async function createApp(config: Config, owner: OwnerCredentials, options
     if (!sip) socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     else sip.acceptWebSocket(request, socket, head, (request.socket as { encrypted?: boolean }).encrypted === true);
   });
+  // Before HTTP: its close waits for every upgraded socket, and SIP itself closes later.
+  shutdown.add('SIP WebSocket connections', async () => sip?.closeWebSockets());
   websocketUpgrades(http).register(CLIENT_SIGNALLING_PATH, (request, socket, head) => clients.upgrade(request, socket, head));
+  // Before HTTP, whose close waits for every upgraded socket: the browsers are told (1001) and their calls end.
+  shutdown.add('browser signalling', async () => clients.close());
   // Before HTTP: an open stream would keep it from closing.
   shutdown.add('live event streams', async () => live.close());
   const shutdownTimeoutMs = config.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
-  // Before HTTP: its close waits for every upgraded socket, and SIP itself closes later.
-  shutdown.add('SIP WebSocket connections', async () => sip?.closeWebSockets());
 
   return {
     config,

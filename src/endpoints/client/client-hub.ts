@@ -11,6 +11,8 @@ import { CloseCode, MAX_MESSAGE_BYTES } from './client-protocol.js';
 import { ClientSession, type SessionHooks } from './client-session.js';
 
 export const CLIENT_SIGNALLING_PATH = '/client/v1';
+/** How long a browser has to answer the server's close at shutdown. */
+const CLOSE_GRACE_MS = 1000;
 
 export class ClientHub {
   private readonly server = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES, perMessageDeflate: false });
@@ -35,10 +37,16 @@ export class ClientHub {
     });
   }
 
-  /** Closes every session (1001 going away); their calls lose their browser. Idempotent. */
+  /**
+   * Closes every session (1001 going away); their calls lose their browser. A browser that has
+   * not answered the close within CLOSE_GRACE_MS is cut off: the HTTP server's close waits for
+   * every upgraded socket. Idempotent.
+   */
   close(): void {
+    if (this.closing) return;
     this.closing = true;
     for (const session of this.sessions) session.close(CloseCode.goingAway, 'server shutting down');
+    if (this.sessions.size > 0) setTimeout(() => this.sessions.forEach((session) => session.terminate()), CLOSE_GRACE_MS).unref();
     this.server.close();
   }
 }

@@ -127,6 +127,11 @@ export class ClientSession implements DirectoryEntry {
     // A peer that never answers the close handshake is cut off after a while (ws's own timer).
   }
 
+  /** Drops the connection without the close handshake (a peer that does not answer it). */
+  terminate(): void {
+    this.socket.terminate();
+  }
+
   private receive(data: string): void {
     const message = parseClientMessage(data);
     if (typeof message === 'string') {
