@@ -357,10 +357,13 @@ export class Call extends Emitter {
     await this.#pc.setRemoteDescription({ type: 'offer', sdp: this.#offer });
     // After the offer, so the track goes on the transceiver the offer made rather than a new one.
     this.#attachMicrophone();
-    await this.#pc.setLocalDescription(await this.#pc.createAnswer());
-    await gathered(this.#pc);
+    const answer = await this.#pc.createAnswer();
     if (this.#status === Call.State.Closed) return;
-    this.#link.send({ type: 'accept', callSid: this.parameters.CallSid, sdp: this.#pc.localDescription.sdp });
+    // Sent before it is applied: Conclave learns the browser's ICE credentials, fingerprint and
+    // DTLS role before the browser's checks and ClientHello can reach it (candidates are not
+    // needed: Conclave is ICE-lite and learns the address from the checks).
+    this.#link.send({ type: 'accept', callSid: this.parameters.CallSid, sdp: answer.sdp });
+    await this.#pc.setLocalDescription(answer);
     this.#answered = true;
     this.#opened();
   }
