@@ -15,6 +15,7 @@
  */
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
+import { DTLS_HANDSHAKE_TIMEOUT_MS } from './protocol.js';
 import type {
   CertificateFingerprint,
   EngineStats,
@@ -200,7 +201,9 @@ export class MediaClient extends EventEmitter<MediaClientEvents> {
    * instant between), the leg goes back into its old room, or, failing that, is reported closed.
    */
   private async moveAcross(legId: string, roomId: string, flags: LegFlagsPatch | undefined, from: WorkerHandle, to: WorkerHandle, timeoutMs: number): Promise<Record<string, never>> {
-    const detached = await from.request(this.nextId++, 'detachLeg', { legId }, timeoutMs);
+    // A WebRTC leg in the middle of its DTLS handshake is detached once the handshake is over
+    // (engine-rooms.ts detachLeg): its deadline comes on top of the request's own.
+    const detached = await from.request(this.nextId++, 'detachLeg', { legId }, timeoutMs + DTLS_HANDSHAKE_TIMEOUT_MS);
     this.legWorker.set(legId, to);
     try {
       await to.request(this.nextId++, 'attachLeg', { roomId, leg: detached.leg, ...(flags ? { flags } : {}) }, timeoutMs);

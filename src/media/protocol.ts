@@ -45,6 +45,12 @@ export interface WebRtcLegParams {
   remoteFingerprint?: CertificateFingerprint | null;
 }
 
+/**
+ * How long a WebRTC leg's DTLS handshake may take once it began (the peer's first DTLS datagram,
+ * or ICE done when we are the client), the check of its certificate included: then `dtls-failed`.
+ */
+export const DTLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+
 /** A self-signed certificate and its private key, PEM (one per process: legs move between workers). */
 export interface DtlsCertificatePem {
   certPem: string;

@@ -65,6 +65,28 @@ function answerSdp(offer: string, local: { port: number; ice: IceCredentials; fi
   ].join('\r\n');
 }
 
+/** An ICE connectivity check as a controlling full agent sends it (RFC 8445 §7.2.2). */
+function bindingRequest(username: string, pwd: string, useCandidate: boolean): Message {
+  const request = new Message(methods.BINDING, classes.REQUEST);
+  request.setAttribute('USERNAME', username);
+  request.setAttribute('PRIORITY', 1845501695);
+  request.setAttribute('ICE-CONTROLLING', 0x1234n);
+  if (useCandidate) request.setAttribute('USE-CANDIDATE', null);
+  request.addMessageIntegrity(Buffer.from(pwd));
+  request.addFingerprint();
+  return request;
+}
+
+/** A UDP socket on loopback that keeps what it receives. */
+async function udpPeer(): Promise<{ socket: dgram.Socket; replies: Buffer[] }> {
+  const socket = dgram.createSocket('udp4');
+  cleanup.push(() => new Promise<void>((resolve) => socket.close(() => resolve())));
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const replies: Buffer[] = [];
+  socket.on('message', (msg) => replies.push(msg));
+  return { socket, replies };
+}
+
 /** The PCM of a WAV file the engine made (44-octet header, PCM16 mono). */
 const wavPcm = (wav: Uint8Array): Int16Array => new Int16Array(wav.buffer.slice(wav.byteOffset + 44, wav.byteOffset + wav.byteLength));
 
@@ -149,22 +171,9 @@ describe('WebRTC legs (werift as the browser)', () => {
     const peerIce = newIce();
     const leg = await RtpLeg.open({ webrtc: { localIce: ice, remoteIce: peerIce, dtlsRole: 'server', remoteFingerprint: null }, dtlsCertificate: certificate });
     cleanup.push(() => leg.close());
-    const socket = dgram.createSocket('udp4');
-    cleanup.push(() => new Promise<void>((resolve) => socket.close(() => resolve())));
-    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-    const replies: Buffer[] = [];
-    socket.on('message', (msg) => replies.push(msg));
+    const { socket, replies } = await udpPeer();
 
-    const check = (pwd: string, useCandidate: boolean): Message => {
-      const request = new Message(methods.BINDING, classes.REQUEST);
-      request.setAttribute('USERNAME', `${ice.ufrag}:${peerIce.ufrag}`);
-      request.setAttribute('PRIORITY', 1845501695);
-      request.setAttribute('ICE-CONTROLLING', 0x1234n);
-      if (useCandidate) request.setAttribute('USE-CANDIDATE', null);
-      request.addMessageIntegrity(Buffer.from(pwd));
-      request.addFingerprint();
-      return request;
-    };
+    const check = (pwd: string, useCandidate: boolean): Message => bindingRequest(`${ice.ufrag}:${peerIce.ufrag}`, pwd, useCandidate);
 
     const bad = check('not-our-password-at-all', true);
     socket.send(bad.bytes, leg.localPort, '127.0.0.1');
@@ -219,5 +228,57 @@ describe('WebRTC legs (werift as the browser)', () => {
     const after = await client.request('stats', {});
     expect(after.legs.find((l) => l.legId === 'a-web')!.srtp?.authFailures).toBe(0);
     expect(closed).toEqual([]);
+  });
+
+  it('fails a handshake not done in 10 s (dtls-failed), and a move asked meanwhile waits for it', { timeout: 30_000 }, async () => {
+    const client = new MediaClient({ workers: 2, rtpTimeoutMs: 0 });
+    cleanup.push(() => client.close());
+    const closed: MediaNotification[] = [];
+    client.on('legClosed', (n) => closed.push(n));
+    await client.request('createRoom', { roomId: 'a' });
+    await client.request('createRoom', { roomId: 'b' });
+    expect((await client.request('stats', {})).workers!.map((w) => w.rooms)).toEqual([1, 1]);
+    const ice = newIce();
+    const peerIce = newIce();
+    const { localPort } = await client.request('addLeg', {
+      roomId: 'a',
+      legId: 'web',
+      kind: 'rtp',
+      codec: 'PCMU',
+      webrtc: { localIce: ice, remoteIce: peerIce, dtlsRole: 'server', remoteFingerprint: createDtlsCertificate().fingerprint },
+    });
+    // A peer that passes ICE, sends its ClientHello (werift-dtls's client), and then hears nothing:
+    // our HelloVerifyRequest never reaches it, so the handshake stops there.
+    const { socket, replies } = await udpPeer();
+    socket.send(bindingRequest(`${ice.ufrag}:${peerIce.ufrag}`, ice.pwd, true).bytes, localPort!, '127.0.0.1');
+    await until(() => replies.length === 1, 5000, 'the answer to the check');
+    const { DtlsClient } = await import('werift-dtls/lib/dtls/src/index.js');
+    let muted = false;
+    const hello = new DtlsClient({
+      transport: {
+        type: 'udp',
+        address: { address: '127.0.0.1', port: socket.address().port, family: 'IPv4' },
+        closed: false,
+        onData: () => undefined,
+        send: async (data: Buffer) => {
+          if (!muted) socket.send(data, localPort!, '127.0.0.1');
+        },
+        close: async () => undefined,
+      },
+      srtpProfiles: [1],
+    });
+    cleanup.push(() => {
+      muted = true;
+    });
+    hello.connect().catch(() => undefined);
+    await until(() => replies.length === 2, 5000, 'our HelloVerifyRequest: the handshake began');
+    muted = true;
+    const started = Date.now();
+    // The move waits for the handshake's outcome; it failed, so the leg is gone and so is the move.
+    await expect(client.request('moveLeg', { legId: 'web', roomId: 'b' })).rejects.toMatchObject({ code: 'no-leg' });
+    const waited = Date.now() - started;
+    expect(waited).toBeGreaterThan(9000);
+    expect(waited).toBeLessThan(15_000);
+    expect(closed).toMatchObject([{ legId: 'web', reason: 'dtls-failed' }]);
   });
 });

@@ -35,6 +35,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import type * as DtlsModule from 'werift-dtls/lib/dtls/src/index.js';
+import { DTLS_HANDSHAKE_TIMEOUT_MS } from '../protocol.js';
 import type { CertificateFingerprint, DtlsCertificatePem, IceCredentials, WebRtcLegParams } from '../protocol.js';
 import { matchesFingerprint } from './dtls-certificate.js';
 import { IceLite } from './ice-lite.js';
@@ -47,8 +48,6 @@ const SRTP_KEY_OCTETS = 16;
 const SRTP_SALT_OCTETS = 14;
 /** Validated remote addresses remembered (a peer has a few candidates; more are old ones). */
 const MAX_VALIDATED = 8;
-/** How long a started handshake may take, verification of the fingerprint included. */
-export const DTLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 /** ECDSA with SHA-256 (TLS 1.2 SignatureAndHashAlgorithm 4/3): our certificate is P-256. */
 const SIGNATURE_HASH = { hash: 4, signature: 3 } as const;
