@@ -6,7 +6,8 @@
  * TwiML puts it in a conference with a `sim:` participant, and the sim's recording
  * hears the browser's microphone (Chromium's fake capture playing a 1 kHz WAV written here); and
  * a call to `sip:alice@<domain>` (its TwiML joins the conference) rings the registered page, which
- * answers, the sim hears it, and ending the call through the API reaches the page as a BYE.
+ * answers, the sim hears it, and ending the call through the API reaches the page as a BYE. A
+ * hold and resume (re-INVITEs on the WebSocket) silence the browser at the sim and bring it back.
  *
  * JsSIP is bundled for the page with esbuild at test time (a temp directory); the page is served
  * by a loopback HTTP server of the test (test/interop/jssip-page.js drives JsSIP).
@@ -44,6 +45,7 @@ interface JssipHarness {
   register(options: { wsUrl: string; uri: string; password: string }): Promise<{ state: string; status?: number | null; cause?: string }>;
   call(target: string): Promise<{ state: string; cause?: string }>;
   answer(): Promise<{ state: string; cause?: string }>;
+  hold(on: boolean): Promise<{ held?: boolean; refused?: boolean }>;
   hangup(): boolean | null;
   stop(): Promise<void>;
 }
@@ -113,7 +115,7 @@ describe('JsSIP in Chromium over SIP over WebSocket', { timeout: TEST_TIMEOUT_MS
     expect(await register()).toEqual({ state: 'registered', status: 200 });
   });
 
-  it("calls a number at its SIP Domain (answering the domain's 407) whose TwiML joins a conference: the sim in it hears the browser", async () => {
+  it("calls a number at its SIP Domain (answering the domain's 407) whose TwiML joins a conference: the sim in it hears the browser, not while it holds, and again after it resumes", async () => {
     // The domain takes calls with the same credentials (Auth/Calls); a WebSocket client calls numbers through it (sip-inbound.ts).
     const domainSid = (await t.request('GET', `/2010-04-01/Accounts/${t.accountSid}/SIP/Domains.json`)).json<{ domains: Array<{ sid: string }> }>().domains[0]!.sid;
     const listSid = (await t.request('GET', `/2010-04-01/Accounts/${t.accountSid}/SIP/CredentialLists.json`)).json<{ credential_lists: Array<{ sid: string }> }>().credential_lists[0]!.sid;
@@ -127,7 +129,13 @@ describe('JsSIP in Chromium over SIP over WebSocket', { timeout: TEST_TIMEOUT_MS
     expect((await register()).state).toBe('registered');
     expect(await page.evaluate((target) => jssipHarness.call(target), `sip:${NUMBER}@${DOMAIN}`)).toEqual({ state: 'confirmed' });
     expect(asked).toMatchObject({ To: `sip:${NUMBER}@${DOMAIN}`, SipDomain: DOMAIN });
-    await untilHearing(() => simulatedAudio(t.baseUrl, t.accountSid, t.authToken, sim), 'the sim', [BROWSER_TONE], [], LEVELS);
+    const heard = (): Promise<Int16Array> => simulatedAudio(t.baseUrl, t.accountSid, t.authToken, sim);
+    await untilHearing(heard, 'the sim', [BROWSER_TONE], [], LEVELS);
+    // Hold and resume: re-INVITEs on the WebSocket (a=sendonly, then sendrecv), answered in kind; the browser is heard again after.
+    expect(await page.evaluate(() => jssipHarness.hold(true))).toEqual({ held: true });
+    await untilHearing(heard, 'the sim', [], [BROWSER_TONE], LEVELS);
+    expect(await page.evaluate(() => jssipHarness.hold(false))).toEqual({ held: false });
+    await untilHearing(heard, 'the sim', [BROWSER_TONE], [], LEVELS);
     expect(await page.evaluate(() => jssipHarness.hangup())).toBe(true);
     await until(async () => {
       const res = await t.request('GET', `/2010-04-01/Accounts/${t.accountSid}/Calls.json?To=${encodeURIComponent(`sip:${NUMBER}@${DOMAIN}`)}`);

@@ -64,6 +64,15 @@ function answer() {
   });
 }
 
+/** Holds (true) or resumes (false) with a re-INVITE on the WebSocket; resolves once it is answered 200. */
+function hold(on) {
+  return new Promise((resolve) => {
+    const done = () => resolve({ held: session.isOnHold().local });
+    const ok = on ? session.hold({}, done) : session.unhold({}, done);
+    if (!ok) resolve({ refused: true });
+  });
+}
+
 function hangup() {
   if (session && !session.isEnded()) session.terminate();
   return session ? session.isEnded() : null;
@@ -77,4 +86,4 @@ function stop() {
   });
 }
 
-window.jssipHarness = { log, register, call, answer, hangup, stop };
+window.jssipHarness = { log, register, call, answer, hold, hangup, stop };
