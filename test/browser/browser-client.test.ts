@@ -46,7 +46,8 @@ const HARNESS = join(import.meta.dirname, 'harness.js');
 /** What test/browser/harness.js offers on `window.harness` (see there). */
 interface Harness {
   log: Array<Record<string, unknown> & { event: string }>;
-  register(token: string): Promise<{ identity?: string; code?: number; message?: string; state: string }>;
+  nextToken: string | null;
+  register(token: string, options?: { tokenRefreshMs?: number }): Promise<{ identity?: string; code?: number; message?: string; state: string }>;
   connect(params: Record<string, string>): Promise<{ CallSid: string; From: string; To: string }>;
   answer(): Promise<{ CallSid: string; From: string; To: string }>;
   mute(muted: boolean): boolean;
@@ -202,6 +203,19 @@ describe('the browser client in Chromium', { timeout: TEST_TIMEOUT_MS }, () => {
     await untilPageHears(page, [SIM_TONE], []);
     const dialled = (await t.request('GET', api(t, `/Calls/${answered.CallSid}.json`))).json<{ to: string; parent_call_sid: string; status: string }>();
     expect(dialled).toMatchObject({ to: 'client:bob', parent_call_sid: caller, status: 'in-progress' });
+  });
+
+  it("says 'tokenWillExpire' before its token expires, and after updateToken is still signed in and rung past the first token's end", async () => {
+    const TTL_S = 8;
+    await page.evaluate((token) => (harness.nextToken = token), accessToken(t, key, 'carol'));
+    expect((await page.evaluate(([token, refresh]) => harness.register(token, { tokenRefreshMs: refresh }), [accessToken(t, key, 'carol', {}, TTL_S), (TTL_S - 2) * 1000] as const)).identity).toBe('carol');
+    await until(async () => (await page.evaluate(() => harness.log)).some((entry) => entry.event === 'tokenWillExpire'), 10_000, "'tokenWillExpire'");
+    // Past the first token's exp, when Conclave stops ringing a session that kept it (and says 20104).
+    const expiredAt = Date.now() + 2_000 + TTL_S * 1000;
+    await until(() => Date.now() > expiredAt, TTL_S * 1000 + 5_000, "the first token's end", 250);
+    await placeCall(t, 'sim:late', '<Response><Dial><Client>carol</Client></Dial></Response>');
+    await until(async () => (await page.evaluate(() => harness.log)).some((entry) => entry.event === 'incoming'), 10_000, 'the page to be rung');
+    expect((await page.evaluate(() => harness.log)).filter((entry) => entry.event === 'error')).toEqual([]);
   });
 
   it('is refused with a malformed token (20101), a forged one and an expired one, and says so in an error event', async () => {

@@ -33,9 +33,16 @@ function untilAccepted(one) {
 window.harness = {
   log,
 
+  /** The token 'tokenWillExpire' hands to updateToken (the page cannot make one). */
+  nextToken: null,
+
   /** Registers; `{ identity }`, or the refusal's `{ code, message }`. */
-  async register(token) {
-    device = new Device(token, { audioConstraints: RAW_MICROPHONE });
+  async register(token, options = {}) {
+    device = new Device(token, { audioConstraints: RAW_MICROPHONE, ...options });
+    device.on('tokenWillExpire', () => {
+      log.push({ event: 'tokenWillExpire' });
+      if (window.harness.nextToken) device.updateToken(window.harness.nextToken);
+    });
     device.on('error', (error) => log.push({ event: 'error', code: error.code, message: error.message }));
     device.on('registered', () => log.push({ event: 'registered', identity: device.identity }));
     device.on('incoming', (one) => {
