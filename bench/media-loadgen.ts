@@ -4,7 +4,7 @@
  *
  * For each participant it sends one 172-byte RTP packet (12-byte header + 160 bytes PCMU) every
  * 20 ms on 127.0.0.1, all participants in one burst per tick, paced by a drift-free timer
- * (absolute deadlines; a late tick sends the frames it owes, at most MAX_CATCH_UP of them).
+ * (bench/loadgen-timing.ts: absolute deadlines; a late tick sends the frames it owes, at most 5).
  * Talkers send a tone with a syllable-like envelope and pauses; everyone else sends low-level
  * noise. It receives the mix, counts packets per leg and records inter-arrival gaps.
  *
@@ -19,14 +19,10 @@ import { encodeMulaw } from '../src/media/codec/g711.js';
 import { nativeUdp, nativeUdpError } from '../src/media/rtp/native-udp.js';
 import type { RtpSocket } from '../src/media/rtp/rtp-socket.js';
 import { UdpBatch } from '../src/media/rtp/udp-batch.js';
+import { FramePacer, GapHistogram, INTERVAL_MS } from './loadgen-timing.js';
 import type { GenOpen, GenReply, GenReport, GenRequest } from './media-ipc.js';
 
 const PACKET = 172;
-const INTERVAL_MS = 20;
-const MAX_CATCH_UP = 5;
-/** Gap histogram: 0.1 ms bins up to 2 s. */
-const BIN_MS = 0.1;
-const BINS = 20_001;
 /** A talker's pattern: 150 frames (3 s), ~2 s of modulated tone, ~1 s of near-silence. */
 const TALK_FRAMES = 150;
 const NOISE_FRAMES = 64;
@@ -57,16 +53,12 @@ const realtime = Number(process.argv[2] ?? 0);
 if (realtime > 0 && nativeUdp.setRealtime(realtime) !== 0) throw new Error(`the load generator could not get SCHED_FIFO ${realtime}`);
 let legs: Leg[] = [];
 let sockets: RtpSocket[] = [];
-let timer: NodeJS.Timeout | null = null;
-let next = 0;
 let sentTotal = 0;
 let sentAtMark = 0;
 let measuring = false;
 let markAt = 0;
 let markCpu: NodeJS.CpuUsage = process.cpuUsage();
-let genTicks = 0;
-let genLate = 0;
-const hist = new Uint32Array(BINS);
+const hist = new GapHistogram();
 const byPortOf = new Map<RtpSocket, Map<number, Leg>>();
 /** One datagram's bytes, reused: the batch copies what it queues. */
 const packet = new Uint8Array(PACKET);
@@ -113,10 +105,7 @@ function onPacket(byPort: Map<number, Leg>, msg: Uint8Array, port: number, now: 
   if (leg === undefined || msg.length !== PACKET || (msg[0]! & 0xc0) !== 0x80) return;
   if (measuring) {
     if (leg.rx === 0) leg.first = now;
-    else {
-      const bin = Math.round((now - leg.lastAt) / BIN_MS);
-      hist[bin < BINS ? bin : BINS - 1]!++;
-    }
+    else hist.add(now - leg.lastAt);
     leg.rx++;
     leg.last = now;
   }
@@ -175,23 +164,8 @@ function sendAll(): void {
   udp.flush();
 }
 
-function tick(): void {
-  udp.receive();
-  const now = performance.now();
-  if (measuring) {
-    genTicks++;
-    if (now - next > 5) genLate++;
-  }
-  let owed = 0;
-  while (next <= now && owed < MAX_CATCH_UP) {
-    sendAll();
-    next += INTERVAL_MS;
-    owed++;
-  }
-  // Far behind: drop the rest of the debt and realign to the grid.
-  if (next <= now) next += Math.ceil((now - next) / INTERVAL_MS) * INTERVAL_MS;
-  timer = setTimeout(tick, Math.max(0, next - performance.now()));
-}
+/** Reads what arrived first on every tick (one batch per tick), then sends what is due. */
+const pacer = new FramePacer(sendAll, () => udp.receive());
 
 function start(targets: number[]): void {
   for (let i = 0; i < legs.length; i++) {
@@ -200,8 +174,7 @@ function start(targets: number[]): void {
     byPortOf.get(leg.socket)!.set(leg.target, leg);
   }
   sentTotal = 0;
-  next = performance.now();
-  tick();
+  pacer.start();
 }
 
 function mark(): void {
@@ -210,34 +183,20 @@ function mark(): void {
     leg.first = 0;
     leg.last = 0;
   }
-  hist.fill(0);
-  genTicks = 0;
-  genLate = 0;
+  hist.reset();
+  pacer.mark();
   markAt = performance.now();
   sentAtMark = sentTotal;
   markCpu = process.cpuUsage();
   measuring = true;
 }
 
-function percentile(p: number): number {
-  let total = 0;
-  for (let i = 0; i < BINS; i++) total += hist[i]!;
-  if (total === 0) return 0;
-  const rank = Math.ceil(total * p);
-  let acc = 0;
-  for (let i = 0; i < BINS; i++) {
-    acc += hist[i]!;
-    if (acc >= rank) return i * BIN_MS;
-  }
-  return (BINS - 1) * BIN_MS;
-}
-
 function stop(): GenReport {
   const end = performance.now();
   const cpu = process.cpuUsage(markCpu);
   measuring = false;
-  if (timer !== null) clearTimeout(timer);
-  timer = null;
+  pacer.stop();
+  pacer.endWindow();
   const windowMs = end - markAt;
   let received = 0;
   let expected = 0;
@@ -251,29 +210,26 @@ function stop(): GenReport {
       expected += Math.round((leg.last - leg.first) / INTERVAL_MS) + 1;
     }
   }
-  let maxBin = 0;
-  for (let i = 0; i < BINS; i++) if (hist[i]! > 0) maxBin = i;
   return {
     type: 'report',
     windowMs,
     received,
     expected,
     silentLegs,
-    gapP50Ms: percentile(0.5),
-    gapP999Ms: percentile(0.999),
-    gapMaxMs: maxBin * BIN_MS,
+    gapP50Ms: hist.percentile(0.5),
+    gapP999Ms: hist.percentile(0.999),
+    gapMaxMs: hist.maxMs(),
     sentTotal,
     sentWindow: sentTotal - sentAtMark,
-    genTicks,
-    genLateTicks: genLate,
+    genTicks: pacer.ticks,
+    genLateTicks: pacer.lateTicks,
     cpuUserMs: cpu.user / 1000,
     cpuSystemMs: cpu.system / 1000,
   };
 }
 
 async function close(): Promise<void> {
-  if (timer !== null) clearTimeout(timer);
-  timer = null;
+  pacer.stop();
   measuring = false;
   await Promise.all(sockets.map((s) => s.close()));
   byPortOf.clear();
