@@ -121,6 +121,15 @@ describe('SIP over WebSocket (RFC 7118)', () => {
     expect(bye.uri).toBe(`sip:alice@${alice.alias};transport=ws`);
     alice.answer(bye, 200, tag);
     await until(async () => (await callStatus(sid)) === 'completed', 10_000, 'the call completed');
+    // The call's SIP trace names the WebSocket's ends: the API's port and the client's connection.
+    const url = `/2010-04-01/Accounts/${t.accountSid}/Calls/${sid}/SipMessages.json`;
+    const messages = await until(async () => {
+      const got = (await t.request('GET', url)).json<{ messages: Array<{ direction: string; transport: string; source: string; destination: string; firstLine: string }> }>().messages;
+      return got.at(-1)?.firstLine === 'SIP/2.0 200 OK' ? got : undefined;
+    }, 10_000, "the call's SIP messages");
+    const apiPort = new URL(t.baseUrl).port;
+    expect(messages[0]).toMatchObject({ direction: 'out', transport: 'ws', source: `127.0.0.1:${apiPort}`, destination: invite.uri.replace(/^sip:alice@|;transport=ws$/g, '') });
+    expect(messages.every((m) => m.transport === 'ws' && (m.direction === 'out' ? m.source : m.destination) === `127.0.0.1:${apiPort}`)).toBe(true);
   });
 
   it('cancels an unanswered call to the client over its connection (CANCEL, then the 487 is ACKed)', async () => {

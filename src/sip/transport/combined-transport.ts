@@ -183,7 +183,8 @@ export class SipCombinedTransport implements SipTransport {
     this.lastReliable = transport !== 'udp';
     if (message.kind === 'request') this.stampVia(message, transport);
     if (transport !== 'udp' && this.options.contactTransport !== false) this.stampContact(message, transport);
-    this.options.onTrace?.({ direction: 'out', transport, local: this.ours(transport), remote: destination, message });
+    const ends = transport === 'ws' || transport === 'wss' ? this.ws.endsOf(message, destination) : undefined;
+    this.options.onTrace?.({ direction: 'out', transport, local: ends?.local ?? this.ours(transport), remote: ends?.remote ?? destination, message });
     if (transport === 'ws' || transport === 'wss') this.ws.send(message, destination);
     else if (transport === 'tls' && this.tls) this.tls.send(message, withServerName(message, destination));
     else if (transport === 'tcp') this.tcp.send(message, destination);
@@ -219,7 +220,8 @@ export class SipCombinedTransport implements SipTransport {
   private receive(message: SipMessage, source: SipDestination, reliable: boolean): void {
     this.lastReliable = reliable;
     const transport = source.transport ?? 'udp';
-    this.options.onTrace?.({ direction: 'in', transport, local: this.ours(transport), remote: { host: source.host, port: source.port }, message });
+    const local = transport === 'ws' || transport === 'wss' ? this.ws.endsOf(undefined, source)?.local : undefined;
+    this.options.onTrace?.({ direction: 'in', transport, local: local ?? this.ours(transport), remote: { host: source.host, port: source.port }, message });
     this.options.onMessage?.(message, source);
   }
 

@@ -68,6 +68,8 @@ export interface WsTransportOptions {
 interface WsFlow {
   socket: WebSocket;
   remote: SipDestination & { transport: 'ws' | 'wss' };
+  /** Our end: the HTTP server's address and port it came to. */
+  local: SipDestination;
   key: string;
   /** Top-Via branches of the requests it sent (their responses go back on it). */
   branches: Set<string>;
@@ -135,6 +137,7 @@ export class SipWsTransport implements SipTransport {
     const front = this.options.trustedProxy?.(peer) === true;
     const host = (front ? forwardedFor(request) : undefined) ?? peer;
     const port = request.socket.remotePort ?? 0;
+    const local = { host: plainHost(request.socket.localAddress ?? ''), port: request.socket.localPort ?? 0 };
     secure ||= front && headerValue(request, 'x-forwarded-proto')?.toLowerCase() === 'https';
     this.server.handleUpgrade(request, socket, head, (ws) => {
       if (this.isClosed) {
@@ -142,7 +145,7 @@ export class SipWsTransport implements SipTransport {
         return;
       }
       const remote = { host, port, transport: secure ? ('wss' as const) : ('ws' as const) };
-      const flow: WsFlow = { socket: ws, remote, key: addressKey(remote), branches: new Set(), aliases: new Set(), alive: true, closed: false };
+      const flow: WsFlow = { socket: ws, remote, local, key: addressKey(remote), branches: new Set(), aliases: new Set(), alive: true, closed: false };
       this.flows.add(flow);
       this.byAddress.set(flow.key, flow);
       ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => this.receive(flow, toBuffer(data)));
@@ -155,6 +158,12 @@ export class SipWsTransport implements SipTransport {
   /** Whether a live connection reaches `destination` (by its address or an alias of its client). */
   reaches(destination: SipDestination): boolean {
     return this.flowFor(destination) !== undefined;
+  }
+
+  /** The two ends of the connection `message` to (or from) `peer` goes on, for the SIP trace; undefined without one. */
+  endsOf(message: SipMessage | undefined, peer: SipDestination): { local: SipDestination; remote: SipDestination } | undefined {
+    const flow = (message?.kind === 'response' ? this.routeOf(message) : undefined) ?? this.flowFor(peer);
+    return flow ? { local: { ...flow.local }, remote: { host: flow.remote.host, port: flow.remote.port } } : undefined;
   }
 
   /**
