@@ -17,7 +17,8 @@
  *   call.mute(true); call.sendDigits('1234#'); call.disconnect();
  *
  * Device: `new Device(token, { url, tokenRefreshMs, audioConstraints, rtcConfiguration })`,
- *   `register()`, `unregister()`, `updateToken(token)`, `connect({ params })` → Promise<Call>,
+ *   `register()` (to be rung too), `unregister()`, `updateToken(token)`,
+ *   `connect({ params, rtcConstraints })` → Promise<Call>,
  *   `destroy()`; `state`, `identity`, `token`, `calls`, `isBusy`; events 'registering',
  *   'registered', 'unregistered', 'incoming' (call), 'error' (TwilioError, call?),
  *   'tokenWillExpire' (device), 'destroyed'.
@@ -26,7 +27,8 @@
  *   `getRemoteStream()`; `parameters` (CallSid, From, To, AccountSid), `customParameters` (a
  *   Map: the `<Parameter>`s of a `<Dial><Client>`, or the params given to connect), `direction`
  *   ('INCOMING' | 'OUTGOING'); events 'accept', 'ringing', 'disconnect', 'cancel', 'reject',
- *   'mute' (muted, call), 'error' (TwilioError).
+ *   'mute' (muted, call), 'error' (TwilioError). 'accept' comes once the call is answered and its
+ *   media is up (ICE and DTLS connected), as in Twilio's SDK.
  * `rtcConstraints` (of accept and connect) are getUserMedia's; `{ audio: false }` is Conclave's
  *   own: no microphone is asked for and the call sends silence (the console's "Listen").
  * Errors carry Twilio's codes where Twilio has one: 20101 invalid token, 20104 expired token,
@@ -34,8 +36,9 @@
  *   microphone could be opened, 53405 the media connection (ICE/DTLS) failed, 31000 otherwise.
  *
  * Not Twilio's SDK: no device selection (`device.audio`), no preflight, call quality events or
- * ICE restarts; `unregister()` closes the signalling connection, so calls in progress end. The
- * signalling is Conclave's own (JSON over the WebSocket `/client/v1`, described in the README):
+ * ICE restarts; `unregister()` closes the signalling connection, so calls in progress end (a
+ * registered Device whose connection drops reconnects by itself, 1 s to 30 s apart). The
+ * signalling is Conclave's own (JSON over the WebSocket `/client/v1`; src/endpoints/client/client-protocol.ts):
  * `register` with the token first, then `connect`/`incoming`/`accept`/`hangup`… carrying
  * complete SDP. Nothing is trickled: Conclave's side is ICE-lite (RFC 8445 §2.5), so the
  * browser, as the controlling agent, sends the checks to the one candidate in Conclave's SDP.
