@@ -11,6 +11,7 @@
  *
  * JsSIP is bundled for the page with esbuild at test time (a temp directory); the page is served
  * by a loopback HTTP server of the test (test/interop/jssip-page.js drives JsSIP).
+ * `JSSIP_DEBUG=1` prints the page's console with JsSIP's own debug log (every SIP message).
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
