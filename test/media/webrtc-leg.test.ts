@@ -36,7 +36,7 @@ const iceChars = (n: number): string => randomBytes(n).toString('base64').replac
 const newIce = (): IceCredentials => ({ ufrag: iceChars(8), pwd: iceChars(24) });
 
 /** Our answer to the test peer's offer, as the SDP module would write it (ICE-lite, passive). */
-function answerSdp(offer: string, local: { port: number; ice: IceCredentials; fingerprint: { algorithm: string; value: string } }, codec: AudioCodecName): string {
+function answerSdp(offer: string, local: { port: number; ice: IceCredentials; fingerprint: { algorithm: string; value: string } }, codec: AudioCodecName, setup: 'passive' | 'active' = 'passive'): string {
   const mid = /^a=mid:(.+)$/m.exec(offer)?.[1]?.trim() ?? '0';
   const pt = codec === 'opus' ? 111 : codec === 'PCMU' ? 0 : 8;
   const rtpmap = codec === 'opus' ? ['a=rtpmap:111 opus/48000/2', 'a=fmtp:111 minptime=10;useinbandfec=1'] : [`a=rtpmap:${pt} ${codec}/8000`];
@@ -53,7 +53,7 @@ function answerSdp(offer: string, local: { port: number; ice: IceCredentials; fi
     'a=rtcp-mux',
     `a=mid:${mid}`,
     'a=sendrecv',
-    'a=setup:passive',
+    `a=setup:${setup}`,
     `a=ice-ufrag:${local.ice.ufrag}`,
     `a=ice-pwd:${local.ice.pwd}`,
     `a=fingerprint:${local.fingerprint.algorithm} ${local.fingerprint.value}`,
@@ -91,7 +91,7 @@ async function udpPeer(): Promise<{ socket: dgram.Socket; replies: Buffer[] }> {
 const wavPcm = (wav: Uint8Array): Int16Array => new Int16Array(wav.buffer.slice(wav.byteOffset + 44, wav.byteOffset + wav.byteLength));
 
 /** A room with a recording sim leg talking 440 Hz, and a WebRTC leg connected to a werift peer. */
-async function browserInRoom(client: MediaClient, roomId: string, codec: AudioCodecName): Promise<{ peer: WebRtcTestPeer; heard: () => Promise<Int16Array> }> {
+async function browserInRoom(client: MediaClient, roomId: string, codec: AudioCodecName, dtlsRole: 'server' | 'client' = 'server'): Promise<{ peer: WebRtcTestPeer; heard: () => Promise<Int16Array> }> {
   await client.request('createRoom', { roomId });
   await client.request('addLeg', { roomId, legId: `${roomId}-sim`, kind: 'sim', tone: { frequencyHz: 440, amplitude: 8000 }, record: true });
   const peer = await WebRtcTestPeer.create({ codec });
@@ -104,9 +104,9 @@ async function browserInRoom(client: MediaClient, roomId: string, codec: AudioCo
     codec,
     ...(codec === 'opus' ? { payloadType: 111 } : {}),
     telephoneEventPayloadType: 101,
-    webrtc: { localIce: ice, remoteIce: peer.ice, dtlsRole: 'server', remoteFingerprint: peer.fingerprint },
+    webrtc: { localIce: ice, remoteIce: peer.ice, dtlsRole, remoteFingerprint: peer.fingerprint },
   });
-  await peer.connect(answerSdp(peer.offerSdp, { port: localPort!, ice, fingerprint: client.dtlsFingerprint }, codec));
+  await peer.connect(answerSdp(peer.offerSdp, { port: localPort!, ice, fingerprint: client.dtlsFingerprint }, codec, dtlsRole === 'server' ? 'passive' : 'active'));
   let recorded = new Int16Array(0);
   const heard = async (): Promise<Int16Array> => {
     const { wav } = await client.request('takeRecording', { legId: `${roomId}-sim` });
@@ -142,6 +142,18 @@ describe('WebRTC legs (werift as the browser)', () => {
       expect(closed).toEqual([]);
     });
   }
+
+  it('is the DTLS client when its SDP says setup:active (the peer is the server)', async () => {
+    const client = new MediaClient({ workers: 1, rtpTimeoutMs: 0 });
+    cleanup.push(() => client.close());
+    const closed: MediaNotification[] = [];
+    client.on('legClosed', (n) => closed.push(n));
+    const { peer, heard } = await browserInRoom(client, 'r', 'PCMA', 'client');
+    peer.sendTone(1000);
+    await until(async () => goertzel(await heard(), 1000) > 2000, 10_000, "the sim hearing the browser's 1000 Hz");
+    await until(() => goertzel(peer.received(400), 440) > 2000, 10_000, "the browser hearing the sim's 440 Hz");
+    expect(closed).toEqual([]);
+  });
 
   it('closes the leg with dtls-failed when the certificate does not match the fingerprint', async () => {
     const client = new MediaClient({ workers: 1, rtpTimeoutMs: 0 });

@@ -207,7 +207,7 @@ export class RtpLeg {
     if (webrtc !== null) {
       // RTCP rides on the RTP port from the start (RFC 5761; a=rtcp-mux is required by RFC 8829 §5.1.3).
       this.rtcp.s.mux = true;
-      this.webrtc = new WebRtcTransport(r ? (null as unknown as WebRtcLegParams) : webrtc as WebRtcLegParams, options.dtlsCertificate!, socket, this.webrtcEvents(), r ? r.webrtc : null);
+      this.webrtc = r ? new WebRtcTransport(null, options.dtlsCertificate!, socket, this.webrtcEvents(), r.webrtc!) : new WebRtcTransport(options.webrtc!, options.dtlsCertificate!, socket, this.webrtcEvents());
     }
     // A WebRTC leg's remote is ICE's, set when DTLS is connected (restored: the latched one).
     const remote = r ? r.remote : webrtc !== null ? null : options.remote;

@@ -103,22 +103,25 @@ export class WebRtcTransport {
    * A leg's transport: new (`params`), or carried on from another worker (`restore`, whose
    * fields win). Call `load()` first: werift-dtls must be loaded.
    */
+  constructor(params: WebRtcLegParams, certificate: DtlsCertificatePem, socket: RtpSocket, events: WebRtcEvents);
+  constructor(params: null, certificate: DtlsCertificatePem, socket: RtpSocket, events: WebRtcEvents, restore: WebRtcState);
   constructor(
-    params: WebRtcLegParams,
+    params: WebRtcLegParams | null,
     private readonly certificate: DtlsCertificatePem,
     private readonly socket: RtpSocket,
     private readonly events: WebRtcEvents,
-    restore?: WebRtcState | null,
+    restore?: WebRtcState,
   ) {
     if (loaded === null) throw new Error('werift-dtls is not loaded: await WebRtcTransport.load() first');
     this.module = loaded;
-    this.ice = new IceLite(restore ? restore.localIce : params.localIce, restore ? restore.remoteIce : (params.remoteIce ?? null));
-    this.dtlsRole = restore ? restore.dtlsRole : params.dtlsRole;
-    this.remoteFingerprint = restore ? restore.remoteFingerprint : (params.remoteFingerprint ?? null);
-    this.remote = restore ? restore.remote : null;
-    this.nominated = restore ? restore.nominated : false;
+    const from = restore ?? fromParams(params!);
+    this.ice = new IceLite(from.localIce, from.remoteIce);
+    this.dtlsRole = from.dtlsRole;
+    this.remoteFingerprint = from.remoteFingerprint;
+    this.remote = from.remote;
+    this.nominated = from.nominated;
     if (this.remote !== null) this.validated.add(`${this.remote.address}:${this.remote.port}`);
-    this.state = restore?.connected ? 'connected' : 'new';
+    this.state = from.connected ? 'connected' : 'new';
   }
 
   /** Loads werift-dtls (once per worker; a worker that never has a WebRTC leg never loads it). */
@@ -340,6 +343,11 @@ class DtlsGlue {
   shut(): void {
     this.closed = true;
   }
+}
+
+/** A new leg's transport state: nothing latched, not connected. */
+function fromParams(p: WebRtcLegParams): WebRtcState {
+  return { localIce: p.localIce, remoteIce: p.remoteIce ?? null, dtlsRole: p.dtlsRole, remoteFingerprint: p.remoteFingerprint ?? null, remote: null, nominated: false, connected: false };
 }
 
 /** RFC 8445 §5.3: ufrag at least 4 characters, pwd at least 22, both ice-chars (RFC 8839 §5.4). */
