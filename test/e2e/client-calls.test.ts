@@ -50,6 +50,16 @@ describe('client: calls with a WebRTC browser', () => {
     return peer;
   }
 
+  /** Waits for the peer's media (ICE and DTLS); a failure says which of the two did not come up. */
+  async function connected(peer: WebRtcTestPeer): Promise<void> {
+    try {
+      await peer.connected();
+    } catch (error) {
+      const pc = peer.pc as unknown as { iceConnectionState: string; connectionState: string; dtlsTransports?: Array<{ state: string }> };
+      throw new Error(`${(error as Error).message} [${/a=ice-ufrag:.*/.exec(peer.pc.remoteDescription?.sdp ?? '')?.[0]} ${/a=ice-pwd:.*/.exec(peer.pc.remoteDescription?.sdp ?? '')?.[0]}]: ICE ${pc.iceConnectionState}, connection ${pc.connectionState}, DTLS ${JSON.stringify(pc.dtlsTransports?.map((d) => d.state))}`);
+    }
+  }
+
   const status = async (callSid: string): Promise<string> =>
     (await t.request('GET', `/2010-04-01/Accounts/${t.accountSid}/Calls/${callSid}.json`)).json<{ status: string }>().status;
   const untilStatus = (callSid: string, wanted: string): Promise<boolean> =>
@@ -91,7 +101,7 @@ describe('client: calls with a WebRTC browser', () => {
     expect(await status(callSid)).toBe('ringing');
     const peer = await accept(alice, incoming);
     await untilStatus(callSid, 'in-progress');
-    await peer.connected();
+    await connected(peer);
     peer.sendTone(1000);
     await untilHearing(heardBy(peer), 'the browser', [440], [], LEVELS);
     await untilHearing(heardBySim(sim), 'the sim', [1000], [], LEVELS);
@@ -109,7 +119,7 @@ describe('client: calls with a WebRTC browser', () => {
     const incoming = await alice.next('incoming');
     expect(incoming).toMatchObject({ callSid, to: 'client:alice' });
     const peer = await accept(alice, incoming);
-    await peer.connected();
+    await connected(peer);
     peer.sendTone(1000);
     await untilHearing(heardBy(peer), 'the browser', [700], [], LEVELS);
     await untilHearing(heardBySim(sim), 'the sim', [], [1000], LEVELS);
@@ -122,7 +132,7 @@ describe('client: calls with a WebRTC browser', () => {
     const incoming = await alice.next('incoming');
     expect(incoming).toMatchObject({ to: 'client:alice', params: { ticket: '42', queue: 'vip' } });
     const peer = await accept(alice, incoming);
-    await peer.connected();
+    await connected(peer);
     await untilHearing(heardBy(peer), 'the browser', [600], [], LEVELS);
     peer.sendTone(900);
     await untilHearing(heardBySim(caller), 'the caller', [900], [], LEVELS);
@@ -191,7 +201,7 @@ describe('client: calls with a WebRTC browser', () => {
       agent: 'x 1',
       team: 'blue',
     });
-    await peer.connected();
+    await connected(peer);
     peer.sendTone(1200);
     await untilHearing(heardBy(peer), 'the browser', [500], [], LEVELS);
     await untilHearing(heardBySim(sim), 'the sim', [1200], [], LEVELS);
