@@ -95,13 +95,15 @@ async function signingSecret(store: TokenStore, issuer: string, accountSid: stri
   if (!key || key.accountSid !== accountSid) {
     throw new AccessTokenRefused(AccessTokenCode.issuerInvalid, `Invalid Access Token issuer/subject: API key ${issuer} does not exist in account ${accountSid} (deleted, or another account's)`);
   }
-  const secret = key.sealedSecret === undefined ? undefined : await unsealSecret(store, key.sealedSecret, key.sid);
-  if (secret === undefined) {
+  if (key.sealedSecret === undefined) {
     throw new AccessTokenRefused(
       AccessTokenCode.invalid,
       `Invalid Access Token: API key ${issuer} was created before Conclave kept key secrets for Access Tokens, so tokens it signs cannot be checked; create a new API key (POST /2010-04-01/Accounts/${accountSid}/Keys) and sign tokens with it`,
     );
   }
+  const secret = await unsealSecret(store, key.sealedSecret, key.sid);
+  // Sealed under another deployment's key, or not this key's seal: nothing to check a signature with.
+  if (secret === undefined) throw new AccessTokenRefused(AccessTokenCode.invalid, `Invalid Access Token: the secret of API key ${issuer} cannot be read here; create a new API key and sign tokens with it`);
   return secret;
 }
 
