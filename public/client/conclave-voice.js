@@ -176,6 +176,19 @@ function silence() {
   return { stream: destination.stream, release: () => context.close().catch(() => undefined) };
 }
 
+/**
+ * Our answer to Conclave's offer takes the DTLS server's part (a=setup:passive; RFC 5763 §5
+ * lets the answerer of an actpass offer choose): Conclave, the client, then receives the
+ * handshake's last flight rather than sends it, so when its side is done nothing of its own is
+ * still in flight, and a leg it moves between media workers right then (a call answered into a
+ * room elsewhere) cannot strand the browser waiting for a Finished that the old worker sent
+ * as its socket closed. (Chrome answers active when left to itself.)
+ */
+function passive(offerSdp, answerSdp) {
+  if (!/^a=setup:actpass\r?$/m.test(offerSdp)) return answerSdp;
+  return answerSdp.replace(/^a=setup:active(\r?)$/gm, 'a=setup:passive$1');
+}
+
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // What a Device tells its calls, and they it, without making it public API.
@@ -360,7 +373,7 @@ export class Call extends Emitter {
     await this.#pc.setRemoteDescription({ type: 'offer', sdp: this.#offer });
     // After the offer, so the track goes on the transceiver the offer made rather than a new one.
     this.#attachMicrophone();
-    const answer = await this.#pc.createAnswer();
+    const answer = { type: 'answer', sdp: passive(this.#offer, (await this.#pc.createAnswer()).sdp) };
     if (this.#status === Call.State.Closed) return;
     // Sent before it is applied: Conclave learns the browser's ICE credentials, fingerprint and
     // DTLS role before the browser's checks and ClientHello can reach it (candidates are not

@@ -479,6 +479,9 @@ function renderPhone(state) {
   const wasShown = !box.hidden;
   box.hidden = !call;
   if (call) {
+    // Join and Listen are disabled now: the keyboard goes on to the call's own button.
+    const from = document.activeElement;
+    if (!wasShown && (from === document.body || from?.closest('.browser-join'))) $('phone-leave').focus();
     const what = call.conference ? `${call.listen ? 'Listening to' : 'In'} ${call.conference.name}` : `In a call with ${call.from}`;
     setText($('phone-call-text'), `${what} from this browser: ${CALL_WORDS[call.status] ?? call.status}`);
     box.dataset.status = call.status;

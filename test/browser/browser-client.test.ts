@@ -284,10 +284,13 @@ describe("the console's browser phone", { timeout: TEST_TIMEOUT_MS }, () => {
     await expect.poll(() => room.locator('li.participant').count(), POLL).toBe(1);
     expect(await page.locator('#phone-call').isHidden()).toBe(true);
 
-    await room.getByRole('button', { name: `Listen to ${ROOM} from this browser` }).click();
+    // By keyboard: Listen, then the focus is on Leave.
+    await room.getByRole('button', { name: `Listen to ${ROOM} from this browser` }).focus();
+    await page.keyboard.press('Enter');
     await expect.poll(() => page.locator('#phone-call-text').textContent(), POLL).toBe(`Listening to ${ROOM} from this browser: connected`);
     await expect.poll(() => room.locator('li.participant .flags').allTextContents(), POLL).toContain('muted');
-    await page.getByRole('button', { name: 'Leave' }).click();
+    expect(await page.evaluate('document.activeElement.id')).toBe('phone-leave');
+    await page.keyboard.press('Enter');
     await expect.poll(() => room.locator('li.participant').count(), POLL).toBe(1);
   });
 
