@@ -258,6 +258,21 @@ describe.each(STORE_KINDS)("a number's VoiceApplicationSid on %s", (kind) => {
     expect(await callNumber('+15005550101')).toEqual({ method: 'POST', path: '/own' });
   });
 
+  it("Calls.create with ApplicationSid: the application's voice URL and method handle the call, Url given beside it is ignored; another account's or an unknown one is 21218", async () => {
+    const app = await client.applications.create({ friendlyName: 'outbound', voiceUrl: `${web.baseUrl}/placed`, voiceMethod: 'GET' });
+    const before = web.requests.length;
+    await client.calls.create({ to: 'sim:callee', from: '+15005550106', applicationSid: app.sid, url: `${web.baseUrl}/ignored` });
+    await web.received(before + 1);
+    const request = web.requests[before]!;
+    expect({ method: request.method, path: request.path.split('?')[0] }).toEqual({ method: 'GET', path: '/placed' });
+
+    const sub = await client.api.v2010.accounts.create({ friendlyName: 'not yours' });
+    const theirs = await twilioClient(t, { username: sub.sid, password: sub.authToken }).applications.create({ friendlyName: 'theirs', voiceUrl: `${web.baseUrl}/theirs` });
+    for (const sid of [theirs.sid, `AP${'0'.repeat(32)}`]) {
+      expect(await restException(() => client.calls.create({ to: 'sim:callee', from: '+15005550106', applicationSid: sid }))).toMatchObject({ status: 400, code: 21218 });
+    }
+  });
+
   it('an empty VoiceApplicationSid lets go of it; one of another account is 21218, a malformed one 20001', async () => {
     const app = await client.applications.create({ friendlyName: 'let go', voiceUrl: `${web.baseUrl}/app` });
     const number = await client.incomingPhoneNumbers.create({ phoneNumber: '+15005550102', voiceUrl: `${web.baseUrl}/own`, voiceApplicationSid: app.sid });

@@ -193,6 +193,7 @@ export function registerCallRoutes(app: FastifyInstance, ctx: CallServiceContext
         ...sendDigitsOf(form),
         ...durationAndCallerIdOf(form),
         ...recording,
+        ...(text(form, 'ApplicationSid') ? { applicationSid: text(form, 'ApplicationSid')! } : {}),
       });
       sendInstance(reply, request, callShape, call, 201);
     },

@@ -30,6 +30,12 @@ export interface CreateCallRequest extends Omit<CallApplication, 'statusCallback
   callerId?: string;
   /** `TimeLimit`: seconds from the answer until Conclave hangs up (default four hours). */
   timeLimit?: number;
+  /**
+   * `ApplicationSid`: an Application of the account handles the call — its voice URLs and
+   * status callback replace `Url`, `Method`, `FallbackUrl`, `StatusCallback` and their methods
+   * ("If an `application_sid` parameter is present, this parameter is ignored", twilio-oai CreateCall).
+   */
+  applicationSid?: string;
 }
 
 /** Twilio error codes of the Call resource: 21211 invalid To, 21212 invalid From. */
@@ -143,10 +149,34 @@ export function applicationOf(call: Pick<CallApplication, 'url' | 'method' | 'tw
   // Twilio: "If both twiml and url are provided then twiml parameter will be ignored."
   if (call.url !== null) return { kind: 'url', url: call.url, method: call.method, fallbackUrl: call.fallbackUrl, fallbackMethod: call.fallbackMethod };
   if (call.twiml !== null) return { kind: 'twiml', twiml: call.twiml };
-  throw new RuleViolation(TwilioCode.invalidParameter, 'Either Url or Twiml is required (Conclave has no ApplicationSid)');
+  throw new RuleViolation(TwilioCode.invalidParameter, 'Either Url, Twiml or ApplicationSid is required');
 }
 
-export async function createCall(ctx: CallServiceContext, request: CreateCallRequest): Promise<Call> {
+/** Twilio error 21218 "Invalid ApplicationSid". */
+const INVALID_APPLICATION = 21218;
+
+/** The request with the named Application's voice settings in place of its own (see `applicationSid`). */
+async function withApplication(ctx: CallServiceContext, request: CreateCallRequest): Promise<CreateCallRequest> {
+  if (request.applicationSid === undefined) return request;
+  const application = await ctx.store.findApplication(request.applicationSid);
+  if (application?.accountSid !== request.accountSid) {
+    throw new RuleViolation(INVALID_APPLICATION, `Invalid ApplicationSid: ${request.applicationSid} is not an Application of account ${request.accountSid}`);
+  }
+  if (application.voiceUrl === null) throw new RuleViolation(INVALID_APPLICATION, `Application ${application.sid} has no VoiceUrl to handle the call`);
+  return {
+    ...request,
+    url: application.voiceUrl,
+    method: application.voiceMethod,
+    fallbackUrl: application.voiceFallbackUrl,
+    fallbackMethod: application.voiceFallbackMethod,
+    twiml: null,
+    statusCallback: application.statusCallback,
+    statusCallbackMethod: application.statusCallbackMethod,
+  };
+}
+
+export async function createCall(ctx: CallServiceContext, given: CreateCallRequest): Promise<Call> {
+  const request = await withApplication(ctx, given);
   const endpoint = await dialableFor(ctx, request.accountSid, request.to);
   callingEndpoint(request.from);
   const extras = dialExtras(request);
