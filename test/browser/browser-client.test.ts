@@ -5,7 +5,7 @@
  * hear. A page signed in with a Twilio Access Token (the helper library's jwt.AccessToken with a
  * VoiceGrant) places a call that runs its Application's TwiML into a conference with a sim: the
  * sim's recording hears the browser's tone, the page's WebAudio analyser hears the sim's, and
- * Participants update Muted=true silences the browser at the sim. A `<Dial><Client>` rings the
+ * call.mute(true) and Participants update Muted=true each silence the browser at the sim. A `<Dial><Client>` rings the
  * signed-in page, which answers; bad, forged and expired tokens are refused with Twilio's codes.
  * And the console's "Join from this browser" and "Listen", end to end.
  *
@@ -161,7 +161,7 @@ describe('the browser client in Chromium', { timeout: TEST_TIMEOUT_MS }, () => {
     await site?.close();
   });
 
-  it("places a call that runs its Application's TwiML into a conference with a sim: each hears the other, and muting the browser's participant silences it", async () => {
+  it("places a call that runs its Application's TwiML into a conference with a sim: each hears the other, and call.mute and muting the browser's participant silence it", async () => {
     const application = (await t.request('POST', api(t, '/Applications.json'), { form: { FriendlyName: 'browser room', VoiceUrl: `${web.baseUrl}/voice` } })).json<{ sid: string }>();
     const sim = await placeCall(t, `sim:x;tone=${SIM_TONE};record`, `<Response><Dial><Conference>${ROOM}</Conference></Dial></Response>`);
 
@@ -177,6 +177,12 @@ describe('the browser client in Chromium', { timeout: TEST_TIMEOUT_MS }, () => {
     const heard = (): Promise<Int16Array> => simulatedAudio(t.baseUrl, t.accountSid, t.authToken, sim);
     await untilHearing(heard, 'the sim', [BROWSER_TONE], [], LEVELS);
     await untilPageHears(page, [SIM_TONE], []);
+
+    // The page's own mute (the track disabled: it sends silence), and back.
+    expect(await page.evaluate(() => harness.mute(true))).toBe(true);
+    await untilHearing(heard, 'the sim', [], [BROWSER_TONE], LEVELS);
+    expect(await page.evaluate(() => harness.mute(false))).toBe(false);
+    await untilHearing(heard, 'the sim', [BROWSER_TONE], [], LEVELS);
 
     const room = await conferenceSid(t, ROOM);
     const muted = await t.request('POST', api(t, `/Conferences/${room}/Participants/${call.CallSid}.json`), { form: { Muted: 'true' } });
