@@ -51,6 +51,7 @@ interface Harness {
   connect(params: Record<string, string>): Promise<{ CallSid: string; From: string; To: string }>;
   answer(): Promise<{ CallSid: string; From: string; To: string }>;
   mute(muted: boolean): boolean;
+  sendDigits(digits: string): void;
   hangup(): string;
   status(): string | null;
   levels(tones: number[]): { tones: Record<number, number>; loudestHz: number; state: string } | null;
@@ -147,7 +148,14 @@ describe('the browser client in Chromium', { timeout: TEST_TIMEOUT_MS }, () => {
 
   beforeEach(async () => {
     t = await startTestApp('sqlite');
-    web = await startReceiver((_request, response) => answer(response, 200, 'text/xml', `<Response><Dial><Conference>${ROOM}</Conference></Dial></Response>`));
+    web = await startReceiver((request, response) => {
+      const twiml: Record<string, string> = {
+        '/voice': `<Response><Dial><Conference>${ROOM}</Conference></Dial></Response>`,
+        '/keys': `<Response><Gather action="/digits" numDigits="3" timeout="10"/></Response>`,
+        '/digits': '<Response><Hangup/></Response>',
+      };
+      answer(response, 200, 'text/xml', twiml[request.path.split('?')[0]!] ?? '<Response/>');
+    });
     key = await apiKey(t);
     site = await serveHarness(t);
     chromiumRun = await launch();
@@ -209,6 +217,16 @@ describe('the browser client in Chromium', { timeout: TEST_TIMEOUT_MS }, () => {
     await untilPageHears(page, [SIM_TONE], []);
     const dialled = (await t.request('GET', api(t, `/Calls/${answered.CallSid}.json`))).json<{ to: string; parent_call_sid: string; status: string }>();
     expect(dialled).toMatchObject({ to: 'client:bob', parent_call_sid: caller, status: 'in-progress' });
+  });
+
+  it('sends keys with sendDigits: a <Gather> of its application hears them', async () => {
+    const application = (await t.request('POST', api(t, '/Applications.json'), { form: { FriendlyName: 'keys', VoiceUrl: `${web.baseUrl}/keys` } })).json<{ sid: string }>();
+    await page.evaluate((token) => harness.register(token), accessToken(t, key, 'dave', { outgoingApplicationSid: application.sid }));
+    const call = await page.evaluate(() => harness.connect({ To: 'keys' }));
+    await page.evaluate(() => harness.sendDigits('4w2#'));
+    await until(() => web.requests.find((request) => request.path === '/digits'), 10_000, 'the Gather action');
+    // '#' ends the Gather (its finishOnKey) and is not in Digits, as on Twilio.
+    expect(web.requests.find((request) => request.path === '/digits')!.params).toMatchObject({ CallSid: call.CallSid, Digits: '42' });
   });
 
   it("says 'tokenWillExpire' before its token expires, and after updateToken is still signed in and rung past the first token's end", async () => {

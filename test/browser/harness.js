@@ -79,6 +79,10 @@ window.harness = {
     return call.isMuted();
   },
 
+  sendDigits(digits) {
+    call.sendDigits(digits);
+  },
+
   hangup() {
     call.disconnect();
     return call.status();
