@@ -214,6 +214,16 @@ describe('WebRTC legs (werift as the browser)', () => {
     expect(leg.stats.packetsSent).toBe(0);
   });
 
+  it("refuses a peer's ICE ufrag that is not text (an SDP parser's number 9401 would fail every check with 401)", async () => {
+    const certificate = createDtlsCertificate();
+    const numeric = { ufrag: 9401, pwd: 'aec445c07d7281a6f78966' } as unknown as IceCredentials;
+    await expect(RtpLeg.open({ webrtc: { localIce: newIce(), remoteIce: numeric, dtlsRole: 'server', remoteFingerprint: null }, dtlsCertificate: certificate })).rejects.toMatchObject({ code: 'invalid' });
+    const leg = await RtpLeg.open({ webrtc: { localIce: newIce(), remoteIce: null, dtlsRole: 'server', remoteFingerprint: null }, dtlsCertificate: certificate });
+    cleanup.push(() => leg.close());
+    expect(() => leg.updateWebRtc({ remoteIce: numeric })).toThrow(/ufrag and pwd must be non-empty strings/);
+    expect(leg.snapshot().webrtc!.remoteIce).toBeNull();
+  });
+
   it('moves a connected leg to a room of another worker, which carries its SRTP and ICE on', async () => {
     const client = new MediaClient({ workers: 2, rtpTimeoutMs: 0 });
     cleanup.push(() => client.close());

@@ -212,6 +212,17 @@ describe('WebRTC audio offer/answer', () => {
     expect(read.audio).toMatchObject({ codec: 'opus', payloadType: 111, setup: 'active', mid: '0' });
   });
 
+  it('keeps ICE credentials that look like numbers as the text they are (werift: a=ice-ufrag:9401)', () => {
+    // sdp-transform parses an all-digit value into a number; a ufrag 9401 compared with the
+    // string in a check's USERNAME never matched, and the browser's checks were refused (401).
+    const digits = CHROME_OFFER.replace(/a=ice-ufrag:[^\r]*/, 'a=ice-ufrag:9401').replace(/a=ice-pwd:[^\r]*/, 'a=ice-pwd:1234567890123456789012');
+    const read = readWebRtcAudio(digits);
+    if (!read.ok) throw new Error(read.reason);
+    expect(read.audio.ice).toStrictEqual({ ufrag: '9401', pwd: '1234567890123456789012' });
+    const leading = readWebRtcAudio(CHROME_OFFER.replace(/a=ice-ufrag:[^\r]*/, 'a=ice-ufrag:0042'));
+    expect(leading.ok && leading.audio.ice.ufrag).toBe('0042');
+  });
+
   it('refuses offers a WebRTC leg cannot take, saying why', () => {
     const refused = (sdp: string): string => {
       const read = readWebRtcAudio(sdp);

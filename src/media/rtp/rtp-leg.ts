@@ -303,6 +303,11 @@ export class RtpLeg {
   /** A WebRTC leg: what the peer's SDP says (its answer to our offer, a new offer). */
   updateWebRtc(p: Partial<Pick<WebRtcLegParams, 'remoteIce' | 'remoteFingerprint' | 'dtlsRole'>>): void {
     if (this.webrtc === null) throw new MediaError('invalid', 'not a WebRTC leg');
+    try {
+      WebRtcTransport.checkUpdate(p);
+    } catch (error) {
+      throw new MediaError('invalid', (error as Error).message);
+    }
     this.webrtc.update(p);
   }
 

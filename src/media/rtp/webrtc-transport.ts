@@ -134,7 +134,19 @@ export class WebRtcTransport {
   static check(params: WebRtcLegParams, certificate: DtlsCertificatePem | undefined): void {
     if (!certificate) throw new RangeError('no DTLS certificate: the media engine was started without one');
     checkIce(params.localIce);
+    WebRtcTransport.checkUpdate(params);
     if (params.dtlsRole !== 'server' && params.dtlsRole !== 'client') throw new RangeError(`unknown DTLS role ${String(params.dtlsRole)}`);
+  }
+
+  /**
+   * Throws a RangeError for a peer's ICE credentials that are not text: a ufrag that arrived as
+   * a number (an SDP parser's "9401") would never equal the USERNAME of its checks, which would
+   * then all be refused with 401 — a stalled call instead of a refused request.
+   */
+  static checkUpdate(p: Partial<Pick<WebRtcLegParams, 'remoteIce'>>): void {
+    const ice = p.remoteIce;
+    if (ice === undefined || ice === null) return;
+    if (typeof ice.ufrag !== 'string' || ice.ufrag.length === 0 || typeof ice.pwd !== 'string' || ice.pwd.length === 0) throw new RangeError("the peer's ICE ufrag and pwd must be non-empty strings");
   }
 
   get phase(): WebRtcPhase {

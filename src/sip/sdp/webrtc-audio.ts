@@ -102,8 +102,10 @@ export function readWebRtcAudio(sdp: string, preferred: readonly AudioCodecName[
   if (!media) return { ok: false, reason: 'no active audio stream (m=audio with a port)' };
   if (!isWebRtcMedia(session, media)) return { ok: false, reason: `unsupported transport ${media.protocol}: a WebRTC stream is UDP/TLS/RTP/SAVPF` };
   // ICE and DTLS attributes may be at media or session level (RFC 8839 §5.4, RFC 8122 §5).
-  const ufrag = media.iceUfrag ?? session.iceUfrag;
-  const pwd = media.icePwd ?? session.icePwd;
+  // sdp-transform turns an all-digit value into a number (werift's ufrag is 4 hex digits, all
+  // decimal one time in 6.5): the credentials are strings, or no check would ever match them.
+  const ufrag = textOf(media.iceUfrag ?? session.iceUfrag);
+  const pwd = textOf(media.icePwd ?? session.icePwd);
   if (!ufrag || !pwd) return { ok: false, reason: 'no ICE credentials (a=ice-ufrag, a=ice-pwd)' };
   const fingerprint = media.fingerprint ?? session.fingerprint;
   if (!fingerprint) return { ok: false, reason: 'no DTLS certificate fingerprint (a=fingerprint)' };
@@ -229,4 +231,9 @@ export function writeWebRtcOffer(local: LocalWebRtcAudio): string {
       { pt: TELEPHONE_EVENT_PT, codec: 'telephone-event', rate: 8000 },
     ],
   });
+}
+
+/** An attribute's value as written: sdp-transform parses one that looks like an integer into a number. */
+function textOf(value: string | number | undefined): string | undefined {
+  return value === undefined ? undefined : String(value);
 }
