@@ -178,11 +178,11 @@ function silence() {
 
 /**
  * Our answer to Conclave's offer takes the DTLS server's part (a=setup:passive; RFC 5763 §5
- * lets the answerer of an actpass offer choose): Conclave, the client, then receives the
- * handshake's last flight rather than sends it, so when its side is done nothing of its own is
- * still in flight, and a leg it moves between media workers right then (a call answered into a
- * room elsewhere) cannot strand the browser waiting for a Finished that the old worker sent
- * as its socket closed. (Chrome answers active when left to itself.)
+ * lets the answerer of an actpass offer choose). Conclave, the DTLS client, then counts its
+ * handshake done on receiving the last flight rather than on sending it, so nothing of its own
+ * is left in flight when it may move the leg between its media workers (a call answered into a
+ * room elsewhere). With Chrome's own choice (active), a call to client: now and then stayed in
+ * dtlsState 'connecting' while Conclave already sent SRTP; answering passive, none did.
  */
 function passive(offerSdp, answerSdp) {
   if (!/^a=setup:actpass\r?$/m.test(offerSdp)) return answerSdp;
