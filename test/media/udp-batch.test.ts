@@ -1,8 +1,9 @@
 /**
  * The native batched UDP path (native/udp_batch.c through rtp/udp-batch.ts) on real loopback
  * sockets: queued sends leave on flush, every waiting datagram is read in one receive with its
- * kernel arrival time, bind errors carry their code, a closed socket's queued datagrams are
- * withdrawn, a terminated worker's sockets are closed, and SCHED_FIFO applies to one thread.
+ * kernel arrival time, bind errors carry their code, a closed socket's queued datagrams leave
+ * from it as it closes (never later, from a descriptor reused), a terminated worker's sockets
+ * are closed, and SCHED_FIFO applies to one thread.
  */
 import dgram from 'node:dgram';
 import { readFileSync, readlinkSync } from 'node:fs';
@@ -109,24 +110,30 @@ describe('native UDP batch', () => {
     await expect(b.open('::1', 0)).rejects.toThrow(/IPv4 only/);
   });
 
-  it('withdraws the queued datagrams of a socket closed before the flush', async () => {
+  it('sends the queued datagrams of a socket closed before the flush as it closes, never from a reused descriptor', async () => {
     const b = batch();
     const closing = await b.open('127.0.0.1', 0);
     const marker = await b.open('127.0.0.1', 0);
     const peer = await b.open('127.0.0.1', 0);
     const got = collect(peer);
     closing.send(Uint8Array.of(66), peer.localPort, '127.0.0.1');
+    const closingPort = closing.localPort;
+    // What it queued is what its leg meant to send (a DTLS server's last flight, as a leg moves
+    // to another worker): it leaves now, from this socket.
     await closing.close();
-    // A socket opened now may get the closed one's descriptor number; the withdrawn datagram must not leave from it.
+    // A socket opened now may get the closed one's descriptor number; nothing more leaves from it.
     const reused = await b.open('127.0.0.1', 0);
     marker.send(Uint8Array.of(77), peer.localPort, '127.0.0.1');
     b.flush();
     // Loopback delivers in send order: once the marker is there, the withdrawn one would be too.
     await until(() => {
       b.receive();
-      return got.length > 0;
+      return got.length > 1;
     }, 5000, 'the marker');
-    expect(got.map((g) => [g.bytes[0], g.port])).toEqual([[77, marker.localPort]]);
+    expect(got.map((g) => [g.bytes[0], g.port])).toEqual([
+      [66, closingPort],
+      [77, marker.localPort],
+    ]);
     expect(reused.localPort).not.toBe(closing.localPort);
   });
 

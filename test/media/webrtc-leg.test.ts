@@ -87,6 +87,58 @@ async function udpPeer(): Promise<{ socket: dgram.Socket; replies: Buffer[] }> {
   return { socket, replies };
 }
 
+/** RFC 6347 §4.1: a record's content type and epoch (ChangeCipherSpec is 20; the Finished is the first record of epoch 1). */
+const isLastFlightRecord = (d: Uint8Array): boolean => d[0] === 20 || (d[0] === 22 && ((d[3]! << 8) | d[4]!) === 1);
+
+/**
+ * A DTLS client (werift-dtls) on a plain UDP socket that passed ICE with the leg: what it
+ * receives goes through `drop` (true: lost on the way), and the Finished records it sends (its
+ * last flight, again on every retransmission) are counted.
+ */
+async function dtlsClientOf(localPort: number, ice: IceCredentials, peerIce: IceCredentials): Promise<{ certificate: ReturnType<typeof createDtlsCertificate>; connect(): Promise<void>; finishedSent: () => number; heard: () => number; drop: { when: (d: Uint8Array) => boolean } }> {
+  const certificate = createDtlsCertificate('test-browser');
+  const { socket, replies } = await udpPeer();
+  socket.send(bindingRequest(`${ice.ufrag}:${peerIce.ufrag}`, ice.pwd, true).bytes, localPort, '127.0.0.1');
+  await until(() => replies.length === 1, 5000, 'the answer to the check');
+  const { DtlsClient } = await import('werift-dtls/lib/dtls/src/index.js');
+  const drop = { when: (_d: Uint8Array): boolean => false };
+  let finished = 0;
+  let heard = 0;
+  let shut = false;
+  const transport = {
+    type: 'udp',
+    address: { address: '127.0.0.1', port: socket.address().port, family: 'IPv4' },
+    closed: false,
+    onData: (_data: Buffer, _addr: readonly [string, number]): void => undefined,
+    send: async (data: Buffer): Promise<void> => {
+      if (shut) return;
+      if (data[0] === 22 && isLastFlightRecord(data)) finished++;
+      socket.send(data, localPort, '127.0.0.1');
+    },
+    close: async (): Promise<void> => undefined,
+  };
+  socket.on('message', (msg: Buffer) => {
+    if (msg[0]! < 20 || msg[0]! >= 64) return;
+    heard++;
+    if (!drop.when(msg)) transport.onData(msg, ['127.0.0.1', localPort]);
+  });
+  const client = new DtlsClient({ transport, cert: certificate.certPem, key: certificate.keyPem, signatureHash: { hash: 4, signature: 3 }, srtpProfiles: [1], extendedMasterSecret: true });
+  cleanup.push(() => {
+    shut = true;
+  });
+  return {
+    certificate,
+    connect: () =>
+      new Promise<void>((resolve, reject) => {
+        client.onConnect.subscribe(() => resolve());
+        client.connect().catch(reject);
+      }),
+    finishedSent: () => finished,
+    heard: () => heard,
+    drop,
+  };
+}
+
 /** The PCM of a WAV file the engine made (44-octet header, PCM16 mono). */
 const wavPcm = (wav: Uint8Array): Int16Array => new Int16Array(wav.buffer.slice(wav.byteOffset + 44, wav.byteOffset + wav.byteLength));
 
@@ -252,7 +304,8 @@ describe('WebRTC legs (werift as the browser)', () => {
     expect(closed).toEqual([]);
   });
 
-  it('fails a handshake not done in 10 s (dtls-failed), and a move asked meanwhile waits for it', { timeout: 30_000 }, async () => {
+  /** Rooms a and b, one on each of two workers; the legs closed are kept. */
+  async function roomsOnTwoWorkers(): Promise<{ client: MediaClient; closed: MediaNotification[] }> {
     const client = new MediaClient({ workers: 2, rtpTimeoutMs: 0 });
     cleanup.push(() => client.close());
     const closed: MediaNotification[] = [];
@@ -260,6 +313,51 @@ describe('WebRTC legs (werift as the browser)', () => {
     await client.request('createRoom', { roomId: 'a' });
     await client.request('createRoom', { roomId: 'b' });
     expect((await client.request('stats', {})).workers!.map((w) => w.rooms)).toEqual([1, 1]);
+    return { client, closed };
+  }
+
+  /** Two rooms on two workers, a WebRTC leg (DTLS server) in the first, and a DTLS client that passed ICE with it. */
+  async function serverLegAcrossWorkers(): Promise<{ client: MediaClient; peer: Awaited<ReturnType<typeof dtlsClientOf>>; closed: MediaNotification[] }> {
+    const { client, closed } = await roomsOnTwoWorkers();
+    const ice = newIce();
+    const peerIce = newIce();
+    const { localPort } = await client.request('addLeg', { roomId: 'a', legId: 'web', kind: 'rtp', codec: 'PCMU', webrtc: { localIce: ice, remoteIce: peerIce, dtlsRole: 'server', remoteFingerprint: null } });
+    const peer = await dtlsClientOf(localPort!, ice, peerIce);
+    await client.request('setRemote', { legId: 'web', webrtc: { remoteFingerprint: peer.certificate.fingerprint } });
+    return { client, peer, closed };
+  }
+
+  it('a move asked during the handshake sends our last flight before the socket closes: the client needs no retransmission', async () => {
+    const { client, peer, closed } = await serverLegAcrossWorkers();
+    const connected = peer.connect();
+    // Asked once the handshake began (our HelloVerifyRequest came), the move waits for it and
+    // goes on the moment it settles — as our Finished was just queued in the worker's UDP batch.
+    await until(() => peer.heard() > 0, 5000, 'our HelloVerifyRequest');
+    const moved = client.request('moveLeg', { legId: 'web', roomId: 'b' });
+    await connected;
+    await moved;
+    expect(peer.finishedSent()).toBe(1);
+    expect(closed).toEqual([]);
+  });
+
+  it('a moved leg sends its last flight again when the client retransmits its own (RFC 6347 §4.2.4)', async () => {
+    const { client, peer, closed } = await serverLegAcrossWorkers();
+    // Our ChangeCipherSpec and Finished are lost on the way (the first time), and the leg moves
+    // as the handshake settles: the client's retransmission reaches the other worker.
+    let dropped = 0;
+    peer.drop.when = (d) => isLastFlightRecord(d) && dropped++ < 2;
+    const connected = peer.connect();
+    await until(() => peer.heard() > 0, 5000, 'our HelloVerifyRequest');
+    await client.request('moveLeg', { legId: 'web', roomId: 'b' });
+    await Promise.race([connected, new Promise((_, reject) => setTimeout(() => reject(new Error('the client never heard our last flight')), 5000))]);
+    expect(peer.finishedSent()).toBeGreaterThan(1);
+    expect(closed).toEqual([]);
+    const legs = (await client.request('stats', {})).legs;
+    expect(legs.find((l) => l.legId === 'web')).toBeDefined();
+  });
+
+  it('fails a handshake not done in 10 s (dtls-failed), and a move asked meanwhile waits for it', { timeout: 30_000 }, async () => {
+    const { client, closed } = await roomsOnTwoWorkers();
     const ice = newIce();
     const peerIce = newIce();
     const { localPort } = await client.request('addLeg', {

@@ -178,11 +178,21 @@ export class UdpBatch {
     }
   }
 
-  /** Called by a closing socket: its queued datagrams are dropped before its fd can be reused. */
+  /**
+   * Called by a closing socket: what it queued leaves now, before its fd is closed (and can be
+   * reused). A leg that moves to another worker closes its socket between two ticks, and what
+   * it queued last may matter: a DTLS server's final flight (ChangeCipherSpec + Finished) is
+   * queued as its handshake settles, which is when a move waiting on it goes on (RFC 6347
+   * §4.2.4: the client then only hears it if it retransmits its own flight). The queue is sent
+   * whole, the other sockets' datagrams a little before the tick would have sent them.
+   */
   forget(socket: BatchSocket): void {
     this.sockets.delete(socket.token);
     for (let i = 0; i < this.sendCount; i++) {
-      if (this.queued[i] === socket) this.sendMeta[i * SEND_STRIDE] = -1;
+      if (this.queued[i] === socket) {
+        this.flush();
+        break;
+      }
     }
     this.native.close(socket.fd);
   }

@@ -26,11 +26,19 @@
  * - After the keys, DTLS datagrams still reach werift-dtls (a peer that lost our last flight
  *   retransmits its Finished and needs our answer again); a renegotiation is not followed: the
  *   first keys stay.
+ * - As server we send the handshake's last flight (ChangeCipherSpec + Finished), which nothing
+ *   acknowledges: a client that lost it retransmits its own last flight, and the server must
+ *   send its flight again (RFC 6347 §4.2.4). werift-dtls does so while the leg is in its worker;
+ *   the flight's datagrams are also kept (and travel with a moved leg, which has no werift-dtls),
+ *   and a connected leg without werift-dtls sends them again when a handshake record arrives,
+ *   once per retransmitted flight. As client, our last flight is answered by the server's, which
+ *   we had when we connected: nothing to send again (and answering a server's retransmission
+ *   with our flight would only make it send its own again).
  * - werift-dtls is loaded on the first WebRTC leg of a worker, not at the worker's start.
  *
  * A leg moves between workers (leg-state.ts) with `snapshot()`: a connected leg carries its ICE
- * state and latched address here, its SRTP contexts in the leg's own state, and needs no DTLS in
- * the new worker. A leg still handshaking cannot carry werift-dtls's state: `settled()` lets the
+ * state and latched address here (with the addresses ICE validated), its final flight as
+ * server, its SRTP contexts in the leg's own state, and needs no werift-dtls in the new worker. A leg still handshaking cannot carry werift-dtls's state: `settled()` lets the
  * engine wait for the handshake's outcome (at most the 10 s deadline) before it moves it.
  */
 import type { AddressInfo } from 'node:net';
@@ -48,6 +56,13 @@ const SRTP_KEY_OCTETS = 16;
 const SRTP_SALT_OCTETS = 14;
 /** Validated remote addresses remembered (a peer has a few candidates; more are old ones). */
 const MAX_VALIDATED = 8;
+/** RFC 6347 §4.1 record content type of handshake messages. */
+const DTLS_HANDSHAKE = 22;
+/**
+ * One retransmitted flight arrives as a burst of datagrams (read in the same tick); peers wait
+ * 50 ms at least before the next retransmission (Chrome's first timer, then it doubles).
+ */
+const RESEND_GAP_MS = 40;
 
 /** ECDSA with SHA-256 (TLS 1.2 SignatureAndHashAlgorithm 4/3): our certificate is P-256. */
 const SIGNATURE_HASH = { hash: 4, signature: 3 } as const;
@@ -73,6 +88,10 @@ export interface WebRtcState {
   remote: { address: string; port: number } | null;
   nominated: boolean;
   connected: boolean;
+  /** Sources of authentic checks (`address:port`), oldest first: DTLS is taken from these only. */
+  validated: string[];
+  /** As a connected server: the datagrams of our last flight, sent again if the client retransmits its own. */
+  finalFlight: Uint8Array[];
 }
 
 type Dtls = typeof DtlsModule;
@@ -98,6 +117,9 @@ export class WebRtcTransport {
   private peerCertificate: Uint8Array | null = null;
   private keys: { send: SrtpKey; receive: SrtpKey } | null = null;
   private waiters: Array<() => void> = [];
+  /** A restored leg's final flight (a leg that handshook here has it in its glue). */
+  private readonly restoredFlight: Uint8Array[];
+  private lastResend = -Infinity;
 
   /**
    * A leg's transport: new (`params`), or carried on from another worker (`restore`, whose
@@ -120,7 +142,9 @@ export class WebRtcTransport {
     this.remoteFingerprint = from.remoteFingerprint;
     this.remote = from.remote;
     this.nominated = from.nominated;
+    for (const v of from.validated) this.validated.add(v);
     if (this.remote !== null) this.validated.add(`${this.remote.address}:${this.remote.port}`);
+    this.restoredFlight = from.finalFlight;
     this.state = from.connected ? 'connected' : 'new';
   }
 
@@ -187,6 +211,8 @@ export class WebRtcTransport {
       remote: this.remote,
       nominated: this.nominated,
       connected: this.state === 'connected',
+      validated: [...this.validated],
+      finalFlight: this.finalFlight(),
     };
   }
 
@@ -226,10 +252,30 @@ export class WebRtcTransport {
       if (this.state === 'connected') this.events.remoteMoved(this.remote);
     }
     if (this.dtls === null) {
-      if (this.dtlsRole !== 'server' || this.state !== 'new') return; // a restored leg: its DTLS stayed behind
+      if (this.state === 'connected') {
+        // A restored leg: its werift-dtls stayed behind. A handshake record now is the client's
+        // last flight again: ours did not reach it.
+        if (datagram[0] === DTLS_HANDSHAKE) this.resendFinalFlight();
+        return;
+      }
+      if (this.dtlsRole !== 'server' || this.state !== 'new') return;
       this.startServer();
     }
     this.glue!.deliver(Buffer.from(datagram), address, port);
+  }
+
+  /** As a connected server: our last flight, to the remote, once per retransmission of the client's. */
+  private resendFinalFlight(): void {
+    const now = Date.now();
+    if (now - this.lastResend < RESEND_GAP_MS || this.remote === null) return;
+    this.lastResend = now;
+    for (const datagram of this.restoredFlight) this.socket.send(datagram, this.remote.port, this.remote.address);
+  }
+
+  /** The datagrams of our last flight as a connected server; none otherwise. */
+  private finalFlight(): Uint8Array[] {
+    if (this.state !== 'connected' || this.dtlsRole !== 'server') return [];
+    return this.glue !== null ? this.glue.lastFlight : this.restoredFlight;
   }
 
   private startServer(): void {
@@ -326,6 +372,9 @@ class DtlsGlue {
   readonly type = 'udp';
   closed = false;
   onData: (data: Buffer, addr: readonly [string, number]) => void = () => undefined;
+  /** The datagrams sent since the peer last spoke: our last flight (copies; the caller may reuse its buffers). */
+  lastFlight: Uint8Array[] = [];
+  private peerSpoke = true;
 
   constructor(
     private readonly socket: RtpSocket,
@@ -337,13 +386,23 @@ class DtlsGlue {
   }
 
   deliver(data: Buffer, address: string, port: number): void {
-    if (!this.closed) this.onData(data, [address, port]);
+    if (this.closed) return;
+    this.peerSpoke = true;
+    this.onData(data, [address, port]);
   }
 
   readonly send = (data: Buffer): Promise<void> => {
     const to = this.remote();
     // A retransmission timer of a failed or closed handshake may still fire: it goes nowhere.
-    if (!this.closed && to !== null) this.socket.send(data, to.port, to.address);
+    if (this.closed || to === null) return Promise.resolve();
+    this.socket.send(data, to.port, to.address);
+    // A flight is what we send between two datagrams of the peer; a retransmission by our own
+    // timer sends the same datagrams again, and is not kept twice.
+    if (this.peerSpoke) {
+      this.peerSpoke = false;
+      this.lastFlight = [];
+    }
+    if (!this.lastFlight.some((d) => Buffer.from(d.buffer, d.byteOffset, d.length).equals(data))) this.lastFlight.push(new Uint8Array(data));
     return Promise.resolve();
   };
 
@@ -359,7 +418,17 @@ class DtlsGlue {
 
 /** A new leg's transport state: nothing latched, not connected. */
 function fromParams(p: WebRtcLegParams): WebRtcState {
-  return { localIce: p.localIce, remoteIce: p.remoteIce ?? null, dtlsRole: p.dtlsRole, remoteFingerprint: p.remoteFingerprint ?? null, remote: null, nominated: false, connected: false };
+  return {
+    localIce: p.localIce,
+    remoteIce: p.remoteIce ?? null,
+    dtlsRole: p.dtlsRole,
+    remoteFingerprint: p.remoteFingerprint ?? null,
+    remote: null,
+    nominated: false,
+    connected: false,
+    validated: [],
+    finalFlight: [],
+  };
 }
 
 /** RFC 8445 §5.3: ufrag at least 4 characters, pwd at least 22, both ice-chars (RFC 8839 §5.4). */
