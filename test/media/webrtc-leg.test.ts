@@ -9,6 +9,10 @@
  * - A STUN check with a bad MESSAGE-INTEGRITY is answered 401 and latches nothing; a good one
  *   is answered with XOR-MAPPED-ADDRESS, MESSAGE-INTEGRITY and FINGERPRINT and latches.
  * - A connected leg moves to a room of another worker and carries on (SRTP keys, ICE state).
+ * - A peer's ICE ufrag that is not text (an SDP parser's number) is refused, not silently 401'd.
+ * - Moves as the DTLS handshake settles (we are server): our last flight leaves before the old
+ *   socket closes, and the moved leg sends it again when the client retransmits its own.
+ * - The addresses ICE validated travel: DTLS from a checked, unlatched pair is taken after a move.
  *
  * Our answer SDP is written here by hand (the SDP module is another part of the code) from the
  * leg's port, our ICE credentials and our certificate's fingerprint.
@@ -354,6 +358,45 @@ describe('WebRTC legs (werift as the browser)', () => {
     expect(closed).toEqual([]);
     const legs = (await client.request('stats', {})).legs;
     expect(legs.find((l) => l.legId === 'web')).toBeDefined();
+  });
+
+  it('carries the addresses ICE validated across a move: a ClientHello from a checked pair that is not the latched one is answered there', async () => {
+    const { client, closed } = await roomsOnTwoWorkers();
+    const ice = newIce();
+    const peerIce = newIce();
+    const { localPort } = await client.request('addLeg', { roomId: 'a', legId: 'web', kind: 'rtp', codec: 'PCMU', webrtc: { localIce: ice, remoteIce: peerIce, dtlsRole: 'server', remoteFingerprint: null } });
+    // Two pairs pass their checks, none nominated: the first is latched, the second only validated
+    // (werift checks all its pairs and then speaks DTLS on the one it picks).
+    const first = await udpPeer();
+    const second = await udpPeer();
+    for (const peer of [first, second]) {
+      peer.socket.send(bindingRequest(`${ice.ufrag}:${peerIce.ufrag}`, ice.pwd, false).bytes, localPort!, '127.0.0.1');
+      await until(() => peer.replies.length === 1, 5000, 'the answer to the check');
+    }
+    await client.request('moveLeg', { legId: 'web', roomId: 'b' });
+    const { DtlsClient } = await import('werift-dtls/lib/dtls/src/index.js');
+    let muted = false;
+    cleanup.push(() => {
+      muted = true;
+    });
+    const hello = new DtlsClient({
+      transport: {
+        type: 'udp',
+        address: { address: '127.0.0.1', port: second.socket.address().port, family: 'IPv4' },
+        closed: false,
+        onData: () => undefined,
+        send: async (data: Buffer) => {
+          if (!muted) second.socket.send(data, localPort!, '127.0.0.1');
+        },
+        close: async () => undefined,
+      },
+      srtpProfiles: [1],
+    });
+    hello.connect().catch(() => undefined);
+    await until(() => second.replies.length === 2, 5000, 'our HelloVerifyRequest, in the other worker, to the second address');
+    expect(second.replies[1]![0]).toBe(22);
+    expect(first.replies).toHaveLength(1);
+    expect(closed).toEqual([]);
   });
 
   it('fails a handshake not done in 10 s (dtls-failed), and a move asked meanwhile waits for it', { timeout: 30_000 }, async () => {
