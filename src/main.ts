@@ -69,6 +69,7 @@ async function main(argv: string[]): Promise<void> {
       `  Account SID: ${credentials.accountSid}`,
       `  Auth token:  ${credentials.authToken}`,
       `Console: ${url}/console (sign in with the Account SID and Auth token above)`,
+      `Browsers: ${url}/client/conclave-voice.js signs in with Access Tokens at ${url.replace(/^http/, 'ws')}/client/v1${app.sipAddress() ? `; SIP over WebSocket at ${url.replace(/^http/, 'ws')}/sip` : ''}`,
       `Try: curl -u ${credentials.accountSid}:${credentials.authToken} ${url}/2010-04-01/Accounts/${credentials.accountSid}/Conferences.json`,
       '',
     ].join('\n'),

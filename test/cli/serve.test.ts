@@ -76,6 +76,7 @@ describe('conclave serve', () => {
     expect(out).toMatch(/^Conclave is listening on http:\/\/127\.0\.0\.1:\d+\/2010-04-01$/m);
     expect(out).toContain(`Store: SQLite at ${db}`);
     expect(out).toMatch(/^Console: http:\/\/127\.0\.0\.1:\d+\/console \(sign in with the Account SID and Auth token above\)$/m);
+    expect(out).toMatch(/^Browsers: http:\/\/127\.0\.0\.1:\d+\/client\/conclave-voice\.js signs in with Access Tokens at ws:\/\/127\.0\.0\.1:\d+\/client\/v1/m);
     expect(out).toMatch(/^SIP: sip:<number>@127\.0\.0\.1:\d+ \(UDP and TCP\); RTP ports 10000-20000$/m);
     const sid = field(out, 'Account SID');
     const token = field(out, 'Auth token');
