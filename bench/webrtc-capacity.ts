@@ -624,32 +624,35 @@ function median(values: number[]): number {
 }
 
 const HEAD =
-  '| Run | Participants | N | Connected | Node CPU, % of a core (less idle) | Per participant | Media threads busy | Late ticks | Skipped | Mean tick | Packets/s per participant: engine in / engine out / received | Mix received vs expected | Lost (seq) | Gaps > 40 ms | p99.9 / max gap | Uplink accepted | Generator sent vs N × 50/s | Tone heard (listeners, share of frames) | Generator CPU (late ticks) | Machine busy (before) | RSS | |\n' +
+  '| Run | Participants | N | Connected | Node CPU, % of a core (less idle) | Per connected participant | Media threads busy | Late ticks | Skipped | Mean tick | Packets/s per participant: engine in / engine out / received | Mix received vs expected | Lost (seq) | Gaps > 40 ms | p99.9 / max gap | Uplink accepted | Generator sent vs N × 50/s | Tone heard (listeners, share of frames) | Generator CPU (late ticks) | Machine busy (before) | RSS | |\n' +
   '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|';
 
 function line(r: Row): string {
   const tone = r.listeners > 0 ? `${r.heard}/${r.listeners} (${pct(100 * r.toneShare, 0)}${r.undecodable > 0 ? `, ${r.undecodable} undecodable` : ''})` : '—';
   const gen = `${r.genCpu.map((c) => `${f0(c)} %`).join(' + ')} (${pct(r.genLatePct, 1)})`;
-  return `| ${r.run} | ${r.codec} | ${r.n} | ${r.connected} | ${f0(r.cpu)} % (${f0(r.cpuLessIdle)} %) | ${f3(r.cpuLessIdle / r.n)} % | ${f0(r.mediaBusy)} % (${r.threadBusy.map((b) => f0(b)).join(' + ')}) | ${pct(r.latePct)} | ${r.skipped} | ${f2(r.tickMeanMs)} ms | ${f1(r.upPps)} / ${f1(r.downPps)} / ${f1(r.rxPps)} | ${pct(r.rxPct, 3)} | ${pct(r.seqLostPct, 3)} | ${pct(r.lateGapPct, 2)} | ${f1(r.gapP999)} / ${f1(r.gapMax)} ms | ${pct(r.uplinkPct, 3)} | ${pct(r.offeredPct)} | ${tone} | ${gen} | ${f0(r.busy)} % (${f0(r.busyBefore)} %) | ${f0(r.rssMb)} MB | ${clean(r) ? 'clean' : 'NOT clean'} |`;
+  return `| ${r.run} | ${r.codec} | ${r.n} | ${r.connected} | ${f0(r.cpu)} % (${f0(r.cpuLessIdle)} %) | ${f3(r.cpuLessIdle / r.connected)} % | ${f0(r.mediaBusy)} % (${r.threadBusy.map((b) => f0(b)).join(' + ')}) | ${pct(r.latePct)} | ${r.skipped} | ${f2(r.tickMeanMs)} ms | ${f1(r.upPps)} / ${f1(r.downPps)} / ${f1(r.rxPps)} | ${pct(r.rxPct, 3)} | ${pct(r.seqLostPct, 3)} | ${pct(r.lateGapPct, 2)} | ${f1(r.gapP999)} / ${f1(r.gapMax)} ms | ${pct(r.uplinkPct, 3)} | ${pct(r.offeredPct)} | ${tone} | ${gen} | ${f0(r.busy)} % (${f0(r.busyBefore)} %) | ${f0(r.rssMb)} MB | ${clean(r) ? 'clean' : 'NOT clean'} |`;
 }
 
 function summary(rows: Row[], o: Options): string {
   const out = [HEAD, ...rows.map(line)];
   if (o.target === 'self') return out.join('\n');
-  out.push('', '| Run | WebRTC / G.711: node CPU less idle | Media threads busy | Mean tick |', '|---:|---:|---:|---:|');
+  out.push('', '| Run | WebRTC / G.711 per connected participant: node CPU less idle | Media threads busy | Mean tick (whole phase) |', '|---:|---:|---:|---:|');
   const ratios: { cpu: number; busy: number; tick: number }[] = [];
+  const each = (r: Row, k: 'cpuLessIdle' | 'mediaBusy'): number => r[k] / r.connected;
   for (let run = 1; run <= o.runs; run++) {
     const g = rows.find((r) => r.run === run && r.kind === 'g711');
     const w = rows.find((r) => r.run === run && r.kind === 'webrtc');
     if (!g || !w) continue;
-    const r = { cpu: w.cpuLessIdle / g.cpuLessIdle, busy: w.mediaBusy / g.mediaBusy, tick: w.tickMeanMs / g.tickMeanMs };
+    const r = { cpu: each(w, 'cpuLessIdle') / each(g, 'cpuLessIdle'), busy: each(w, 'mediaBusy') / each(g, 'mediaBusy'), tick: w.tickMeanMs / g.tickMeanMs };
     ratios.push(r);
-    out.push(`| ${run} | ${f0(w.cpuLessIdle)} % / ${f0(g.cpuLessIdle)} % = ${f2(r.cpu)} | ${f0(w.mediaBusy)} % / ${f0(g.mediaBusy)} % = ${f2(r.busy)} | ${f2(w.tickMeanMs)} / ${f2(g.tickMeanMs)} ms = ${f2(r.tick)} |`);
+    out.push(
+      `| ${run} | ${f3(each(w, 'cpuLessIdle'))} % / ${f3(each(g, 'cpuLessIdle'))} % = ${f2(r.cpu)} | ${f3(each(w, 'mediaBusy'))} % / ${f3(each(g, 'mediaBusy'))} % = ${f2(r.busy)} | ${f2(w.tickMeanMs)} / ${f2(g.tickMeanMs)} ms = ${f2(r.tick)} |`,
+    );
   }
-  const per = (kind: Kind, k: 'cpuLessIdle' | 'mediaBusy'): number => median(rows.filter((r) => r.kind === kind).map((r) => r[k] / r.n));
+  const per = (kind: Kind, k: 'cpuLessIdle' | 'mediaBusy'): number => median(rows.filter((r) => r.kind === kind).map((r) => each(r, k)));
   out.push(
     '',
-    `Medians over ${o.runs} run(s), per participant: node CPU (less idle) WebRTC ${f3(per('webrtc', 'cpuLessIdle'))} % of a core vs G.711 ${f3(per('g711', 'cpuLessIdle'))} % — ratio ${f2(median(ratios.map((r) => r.cpu)))}; ` +
+    `Medians over ${o.runs} run(s), per connected participant: node CPU (less idle) WebRTC ${f3(per('webrtc', 'cpuLessIdle'))} % of a core vs G.711 ${f3(per('g711', 'cpuLessIdle'))} % — ratio ${f2(median(ratios.map((r) => r.cpu)))}; ` +
       `media threads busy WebRTC ${f3(per('webrtc', 'mediaBusy'))} % vs G.711 ${f3(per('g711', 'mediaBusy'))} % — ratio ${f2(median(ratios.map((r) => r.busy)))}. Node idle (no call): ${f1(rows[0] ? rows[0].cpu - rows[0].cpuLessIdle : Number.NaN)} % of a core.`,
   );
   return out.join('\n');
@@ -703,7 +706,8 @@ async function main(): Promise<void> {
       const t0 = performance.now();
       await sleep(o.idleS * 1000);
       ctx.idleCpu = (100 * (processCpuS(ctx.nodePid) - c0)) / ((performance.now() - t0) / 1000);
-      console.log(`# node idle (no call): ${f1(ctx.idleCpu)} % of a core`);
+      const workers = (await nodeStats(ctx))?.workers ?? [];
+      console.log(`# node idle (no call): ${f1(ctx.idleCpu)} % of a core; ${workers.length} media worker(s), UDP ${workers[0]?.udp ?? '?'}, ${workers.every((w) => w.realtime) ? 'SCHED_FIFO' : 'normal scheduling'}`);
     }
     for (let run = 1; run <= o.runs; run++) {
       const kinds: Kind[] = o.target === 'self' ? ['webrtc'] : run % 2 === 1 ? ['g711', 'webrtc'] : ['webrtc', 'g711'];
