@@ -62,9 +62,7 @@ export class WebRtcTestPeer {
     this.encoder = this.codec === 'opus' ? new opus.OpusEncoder(48000, 1) : null;
     this.decoder = this.codec === 'opus' ? new opus.OpusEncoder(48000, 1) : null;
     this.transceiver = this.pc.addTransceiver(this.track, { direction: 'sendrecv' });
-    // werift-ice falls back to Google's STUN server when none is configured, and gathering then
-    // waits 5 s for it (no network here): host candidates are all a loopback test needs.
-    for (const t of (this.pc as unknown as { secureManager: { iceTransports: Array<{ connection: { stunServer: unknown } }> } }).secureManager.iceTransports) t.connection.stunServer = undefined;
+    withoutStunFallback(this.pc);
     this.transceiver.onTrack.subscribe((remote) => {
       remote.onReceiveRtp.subscribe((rtp) => this.onRtp(rtp));
     });
@@ -239,4 +237,13 @@ async function poll(check: () => boolean, timeoutMs: number, what: string): Prom
     if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
+}
+
+/**
+ * werift-ice falls back to Google's STUN server when none is configured, and gathering then
+ * waits 5 s for it (no network here): host candidates are all a loopback test needs. Call it
+ * after the transceivers are added (each has its ICE transport).
+ */
+export function withoutStunFallback(pc: RTCPeerConnection): void {
+  for (const t of (pc as unknown as { secureManager: { iceTransports: Array<{ connection: { stunServer: unknown } }> } }).secureManager.iceTransports) t.connection.stunServer = undefined;
 }

@@ -7,6 +7,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { RTCPeerConnection } from 'werift';
+import { withoutStunFallback } from '../helpers/webrtc-peer.js';
 import { isWebRtcSdp, readWebRtcAudio, writeWebRtcAnswer, writeWebRtcOffer } from '../../src/sip/sdp/webrtc-audio.js';
 
 const FINGERPRINT = 'sha-256 5B:2F:7E:20:6C:43:91:0D:A8:7F:1E:3C:66:A4:5D:B0:19:8E:C2:0F:44:73:D1:9A:6B:E5:08:37:FA:21:C9:5E';
@@ -174,6 +175,7 @@ describe('WebRTC audio offer/answer', () => {
   it("reads werift's offer, and werift takes our answer", async () => {
     const pc = weriftPeer();
     pc.addTransceiver('audio', { direction: 'sendrecv' });
+    withoutStunFallback(pc);
     await pc.setLocalDescription(await pc.createOffer());
     const offer = pc.localDescription!.sdp;
     expect(isWebRtcSdp(offer)).toBe(true);
@@ -206,6 +208,7 @@ describe('WebRTC audio offer/answer', () => {
     );
     const pc = weriftPeer();
     await pc.setRemoteDescription({ type: 'offer', sdp: offer });
+    withoutStunFallback(pc);
     await pc.setLocalDescription(await pc.createAnswer());
     const read = readWebRtcAudio(pc.localDescription!.sdp);
     if (!read.ok) throw new Error(read.reason);
