@@ -11,16 +11,10 @@ import type { PageRequest, PageResult } from '../domain/paging.js';
 import { newSid } from '../domain/sids.js';
 import { ResourceNotFound } from '../errors.js';
 import type { ServiceContext } from './context.js';
+import type { VoiceUrlSettings } from './phone-numbers.js';
 
-/** What a client may set; a URL of null is no URL. */
-export interface ApplicationSettings {
-  friendlyName?: string;
-  voiceUrl?: string | null;
-  voiceMethod?: HttpMethod;
-  voiceFallbackUrl?: string | null;
-  voiceFallbackMethod?: HttpMethod;
-  statusCallback?: string | null;
-  statusCallbackMethod?: HttpMethod;
+/** What a client may set: a number's voice URLs, and more; a URL of null is no URL. */
+export interface ApplicationSettings extends VoiceUrlSettings {
   voiceCallerIdLookup?: boolean;
   smsUrl?: string | null;
   smsMethod?: HttpMethod;

@@ -19,8 +19,8 @@ import type { ServiceContext } from './context.js';
  */
 export const PhoneNumberCode = { invalid: 21421, notAvailable: 21422, invalidApplication: 21218 } as const;
 
-/** The voice settings of a number; a URL of null is no URL. */
-export interface VoiceSettings {
+/** The name and voice URLs a number and an Application both hold; a URL of null is no URL. */
+export interface VoiceUrlSettings {
   friendlyName?: string;
   voiceUrl?: string | null;
   voiceMethod?: HttpMethod;
@@ -28,6 +28,10 @@ export interface VoiceSettings {
   voiceFallbackMethod?: HttpMethod;
   statusCallback?: string | null;
   statusCallbackMethod?: HttpMethod;
+}
+
+/** The voice settings of a number. */
+export interface VoiceSettings extends VoiceUrlSettings {
   /** An Application of the account whose voice settings answer instead; null clears it. */
   voiceApplicationSid?: string | null;
 }
